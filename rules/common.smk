@@ -1,0 +1,45 @@
+# Shared helpers: where the raw data live and which files each stage reads.
+from pathlib import Path
+
+SYNTHETIC = not config["raw_dir"]
+RAW = config["synthetic_dir"] if SYNTHETIC else config["raw_dir"]
+CSMAR_TABLES = list(config["csmar"])
+ENV = "../envs/intelcap.yaml"
+
+wildcard_constraints:
+    table="|".join(CSMAR_TABLES),
+
+
+def csmar_file(table):
+    return f"{RAW}/csmar/{config['csmar'][table]['file']}"
+
+
+def ifr_file(key):
+    return f"{RAW}/{config['ifr'][key]}"
+
+
+def parquet_of(table):
+    return f"results/data/csmar/{table}.parquet"
+
+
+def all_targets():
+    return [
+        "results/tables/sample_attrition.csv",
+        "results/tables/sample_attrition.md",
+        "results/tables/table1.csv",
+        "results/tables/table1.md",
+        "results/tables/table2.csv",
+        "results/tables/table2.md",
+        "results/tables/table2.tex",
+    ]
+
+
+def analysis_extras():
+    """Row-level measures merged into the analysis panel besides lnCU and lnINT (grown by later stages)."""
+    return []
+
+
+def code(*modules):
+    """Package modules a rule runs: listed as inputs so that editing the method reruns its outputs
+    (Snakemake itself only tracks the thin script)."""
+    return [f"src/intelcap/{m}.py" for m in modules]

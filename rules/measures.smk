@@ -1,0 +1,50 @@
+# Measures: capacity utilization (SFA), robot exposure and its Bartik instrument.
+
+
+rule capacity_utilization:
+    input:
+        panel="results/data/panel_clean.parquet",
+        code=code("cu"),
+    output:
+        cu="results/measures/cu.parquet",
+        fit="results/measures/cu_fit.json",
+    params:
+        cu=config["cu"],
+    log:
+        "logs/capacity_utilization.log",
+    benchmark:
+        "benchmarks/out/capacity_utilization.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        "../scripts/capacity_utilization.py"
+
+
+rule robot_exposure:
+    input:
+        panel="results/data/panel_clean.parquet",
+        ifr="results/data/ifr_robots.parquet",
+        employment="results/data/employment_base.parquet",
+        emp_structure=parquet_of("EMP_Structure"),
+        code=code("robots"),
+    output:
+        robots="results/measures/robots.parquet",
+        info="results/measures/robots_info.json",
+    params:
+        robots=config["robots"],
+    log:
+        "logs/robot_exposure.log",
+    benchmark:
+        "benchmarks/out/robot_exposure.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/robot_exposure.py"

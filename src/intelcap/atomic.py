@@ -1,0 +1,56 @@
+"""Atomic file writers: write to a temporary file beside the target, then rename.
+
+A killed job therefore never leaves a half-written output that a later run would take as finished.
+Writers avoid embedded timestamps so that the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; rename it onto the target on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding=encoding)
+
+
+def write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_parquet(df: pd.DataFrame, target: str | os.PathLike) -> None:
+    """Parquet without pandas' index and with a fixed writer, so equal frames give equal bytes."""
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+
+
+def write_csv(df: pd.DataFrame, target: str | os.PathLike, **kwargs) -> None:
+    """CSV at full precision (repr round-trip floats), UTF-8, '\n' line ends."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("float_format", None)
+    kwargs.setdefault("lineterminator", "\n")
+    with atomic_path(target) as tmp:
+        df.to_csv(tmp, **kwargs)

@@ -1,0 +1,205 @@
+"""Regression tables as data: formula-driven pyfixest fits under reghdfe conventions, returned in the long
+result format every table writer reads (one row per model x term).
+
+Conventions (CONVENTIONS.md): CRV1 clustered by firm, singletons dropped, K = slopes + FE levels not nested in
+the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
+All formula strings are built here, from validated variable names only.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from intelcap.errors import EstimationError, InputError
+
+RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
+                  "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage"]
+
+# Named estimation samples; config refers to them by name, so no user text is ever evaluated.
+SAMPLES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "all": lambda d: pd.Series(True, index=d.index),
+    "no_municipalities": lambda d: d["Municipality"] == 0,
+    "non_soe": lambda d: d["SOE"] == 0,
+    "soe": lambda d: d["SOE"] == 1,
+    "east": lambda d: d["Region"] == "East",
+    "central": lambda d: d["Region"] == "Central",
+    "west": lambda d: d["Region"] == "West",
+    "high_tech": lambda d: d["HighTech"] == 1,
+    "non_high_tech": lambda d: d["HighTech"] == 0,
+    "labor": lambda d: d["Intensity"] == "labor",
+    "capital": lambda d: d["Intensity"] == "capital",
+    "technology": lambda d: d["Intensity"] == "technology",
+}
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    depvar: str
+    regressors: list[str]
+    controls: bool = True
+    fe: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)       # added controls (e.g. lnwage, Age2)
+    sample: str = "all"
+    endog: str | None = None                              # IV: endogenous regressor ...
+    instrument: str | None = None                         # ... and its excluded instrument
+    column_title: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelSpec:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise InputError(f"unknown key(s) {sorted(unknown)} in a model spec {d.get('name', '')!r}",
+                             column="tables", hint=f"allowed keys: {sorted(known)}")
+        return cls(**d)
+
+    def variables(self, controls: list[str]) -> list[str]:
+        vs = [self.depvar, *self.regressors, *self.extra, *(controls if self.controls else [])]
+        if self.endog:
+            vs += [self.endog, self.instrument]
+        return vs
+
+    def fe_vars(self) -> list[str]:
+        return [v for term in self.fe for v in term.split("^")]
+
+
+def validate_spec(spec: ModelSpec, controls: list[str], columns: list[str]) -> None:
+    """Every name must be a plain identifier the analysis panel has; samples must be known."""
+    for v in spec.variables(controls) + spec.fe_vars():
+        if not _NAME.match(v):
+            raise InputError(f"model {spec.name}: {v!r} is not a variable name", column="tables")
+        if v not in columns:
+            close = [c for c in columns if c.lower() == v.lower()]
+            raise InputError(f"model {spec.name}: variable {v!r} is not in the analysis panel", column="tables",
+                             hint=f"did you mean {close[0]}?" if close else f"known variables: {sorted(columns)}")
+    if spec.sample not in SAMPLES:
+        raise InputError(f"model {spec.name}: unknown sample {spec.sample!r}", column="tables",
+                         hint=f"samples: {sorted(SAMPLES)}")
+    if (spec.endog is None) != (spec.instrument is None):
+        raise InputError(f"model {spec.name}: IV needs both endog and instrument", column="tables")
+
+
+def formula(spec: ModelSpec, controls: list[str]) -> str:
+    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    f = f"{spec.depvar} ~ {' + '.join(rhs) if rhs else '1'}"
+    if spec.fe:
+        f += " | " + " + ".join(spec.fe)
+    elif spec.endog:
+        f += " | 0"
+    if spec.endog:
+        f += f" | {spec.endog} ~ {spec.instrument}"
+    return f
+
+
+def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str) -> pd.DataFrame:
+    """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps)."""
+    d = data[SAMPLES[spec.sample](data).to_numpy()]
+    cols = list(dict.fromkeys(spec.variables(controls) + spec.fe_vars() + [cluster]))
+    d = d[cols + [c for c in ("Stkcd", "year") if c not in cols]].dropna(subset=cols)
+    if d.empty:
+        raise EstimationError(f"model {spec.name}: the sample {spec.sample!r} is empty after listwise deletion")
+    return d
+
+
+def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
+    """One pyfixest fit under reghdfe conventions; returns the fit object."""
+    import pyfixest as pf  # heavy import kept out of module import time
+
+    d = estimation_sample(data, spec, controls, cluster)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*singleton.*")
+        try:
+            return pf.feols(formula(spec, controls), data=d, vcov={"CRV1": cluster}, fixef_rm="singleton"), d
+        except Exception as exc:  # pyfixest raises bare ValueErrors for collinear/empty designs
+            raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: {exc}") from exc
+
+
+def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
+    """_cons = ȳ − x̄'b on the estimation sample, with the CRV1 SE of the intercept in the regression of
+    (ỹ + ȳ) on (X̃ + x̄, 1), which leaves the slope variances unchanged (xtreg/reghdfe's convention)."""
+    X = np.asarray(fit_obj._X)
+    Y = np.asarray(fit_obj._Y).ravel()
+    b = np.asarray(fit_obj._beta_hat)
+    # rows pyfixest dropped (singletons, NaN) by position in the frame it was given
+    keep = np.setdiff1d(np.arange(len(data)), np.fromiter(fit_obj._na_index, dtype=np.int64))
+    names = list(fit_obj._coefnames)
+    raw = data.iloc[keep]
+    xbar = np.array([raw[n].mean() for n in names])
+    ybar = float(raw[fit_obj._depvar].mean())
+    cons = ybar - xbar @ b
+    A = np.column_stack([X + xbar, np.ones(len(Y))])
+    u = np.asarray(fit_obj._u_hat).ravel()
+    cl = pd.factorize(raw[fit_obj._clustervar[0]])[0]
+    scores = A * u[:, None]
+    meat_g = np.zeros((cl.max() + 1, A.shape[1]))
+    np.add.at(meat_g, cl, scores)
+    bread = np.linalg.inv(A.T @ A)
+    V = bread @ (meat_g.T @ meat_g) @ bread * float(np.asarray(fit_obj._ssc).ravel()[0])
+    return float(cons), float(np.sqrt(V[-1, -1]))
+
+
+def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") -> pd.DataFrame:
+    """Long rows for one fitted model, including `_cons` for FE models."""
+    t = fit_obj.tidy()
+    G = int(np.asarray(fit_obj._G).ravel()[0])
+    rows = pd.DataFrame({"term": [n if n != "Intercept" else "_cons" for n in t.index],
+                         "estimate": t["Estimate"].to_numpy(), "std_error": t["Std. Error"].to_numpy(),
+                         "t_value": t["t value"].to_numpy(), "p_value": t["Pr(>|t|)"].to_numpy()})
+    if spec.fe and not fit_obj._is_iv:
+        cons, se = reghdfe_constant(fit_obj, data)
+        tval = cons / se
+        p = 2 * stats.t.sf(abs(tval), G - 1)
+        rows = pd.concat([rows, pd.DataFrame([{"term": "_cons", "estimate": cons, "std_error": se,
+                                               "t_value": tval, "p_value": p}])], ignore_index=True)
+    rows.insert(0, "model", spec.name)
+    rows.insert(1, "depvar", spec.depvar)
+    rows["nobs"] = int(fit_obj._N)
+    rows["n_clusters"] = G
+    rows["r2_within"] = float(fit_obj._r2_within) if spec.fe else float("nan")
+    rows["r2"] = float(fit_obj._r2)
+    rows["fixed_effects"] = "+".join(spec.fe)
+    rows["vcov"] = f"CRV1:{fit_obj._clustervar[0]}"
+    rows["controls"] = "yes" if spec.controls else "no"
+    rows["sample"] = spec.sample
+    rows["stage"] = stage
+    return rows[RESULT_COLUMNS]
+
+
+def regression_table(data: pd.DataFrame, specs: list[ModelSpec], controls: list[str],
+                     cluster: str) -> pd.DataFrame:
+    """Fit every model of a table and stack the long rows (model order as given)."""
+    out = []
+    for spec in specs:
+        validate_spec(spec, controls, list(data.columns))
+        f, d = fit(data, spec, controls, cluster)
+        out.append(tidy_model(f, d, spec))
+    return pd.concat(out, ignore_index=True)
+
+
+def stat_row(model: str, depvar: str, name: str, value: float, **extra) -> dict:
+    """A model-level statistic in the long format (term 'stat:<name>')."""
+    row = dict.fromkeys(RESULT_COLUMNS, np.nan)
+    row.update({"model": model, "depvar": depvar, "term": f"stat:{name}", "estimate": value, "fixed_effects": "",
+                "vcov": "", "controls": "", "sample": "", "stage": ""})
+    row.update(extra)
+    return row
+
+
+def descriptive_table(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Table 1: n, mean, sd (n-1), min, max per variable, as Stata's `summarize`."""
+    rows = []
+    for v in variables:
+        x = data[v].dropna().astype(float)
+        rows.append({"variable": v, "n": int(x.size), "mean": float(x.mean()), "sd": float(x.std(ddof=1)),
+                     "min": float(x.min()), "max": float(x.max())})
+    return pd.DataFrame(rows)

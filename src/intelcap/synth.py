@@ -1,0 +1,498 @@
+"""Seeded synthetic data in the vendors' own file formats, from a documented DGP (docs/DGP.md).
+
+The generator writes `raw_dir` exactly as a user with licensed data would lay it out (DATA_CONTRACT.md):
+CSMAR tables with their three header rows in mixed encodings and containers, IFR robots and base-year
+employment, and annual reports. Everything is vectorised over firm-years so the same code writes a
+4-million-row panel for benchmarks. The true parameters go to `truth.json` beside the data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from intelcap.atomic import atomic_path, write_text
+from intelcap.errors import InputError
+
+IFR_INDUSTRIES = ["10-12", "13-15", "16", "17-18", "19-22", "23", "24", "25", "26-27", "28", "29", "30", "91"]
+XLSX_MAX_ROWS = 1_048_576
+
+# CSRC manufacturing codes and their draw weights; tuned so the labor/capital/technology shares come out
+# near the paper's 10.4 / 31.7 / 57.9 % (METHODS 6.2).
+_CSRC_WEIGHTS = {
+    "C13": 1.3, "C14": 1.5, "C15": 2.5, "C16": 0.1, "C17": 1.6, "C18": 1.5, "C19": 0.4, "C20": 0.3,
+    "C21": 0.6, "C22": 2.2, "C23": 0.4, "C24": 0.5, "C25": 1.0, "C26": 9.0, "C27": 8.5, "C28": 1.1,
+    "C29": 2.0, "C30": 5.3, "C31": 1.7, "C32": 3.6, "C33": 3.5, "C34": 5.5, "C35": 9.5, "C36": 5.5,
+    "C37": 2.4, "C38": 9.0, "C39": 14.5, "C40": 1.9, "C41": 0.6, "C42": 0.4, "C43": 0.2,
+}
+_NON_MANUFACTURING = ["B06", "D44", "E48", "F51", "G54", "I65", "K70"]
+
+# Provinces with draw weights giving East/Central/West = 66/19/15 % and ~13 % in the four municipalities.
+_PROVINCE_WEIGHTS = {
+    "北京": 4.6, "天津": 1.5, "河北": 2.5, "辽宁": 2.4, "上海": 5.2, "江苏": 13.0, "浙江": 14.5, "福建": 4.0,
+    "山东": 7.0, "广东": 12.5, "海南": 0.4,
+    "山西": 1.3, "吉林": 1.4, "黑龙江": 1.1, "安徽": 4.4, "江西": 2.2, "河南": 3.5, "湖北": 3.0, "湖南": 3.1,
+    "内蒙古": 0.8, "广西": 0.9, "重庆": 1.8, "四川": 4.3, "贵州": 0.9, "云南": 1.1, "西藏": 0.3, "陕西": 1.6,
+    "甘肃": 1.0, "青海": 0.4, "宁夏": 0.4, "新疆": 1.3,
+}
+_PROVINCE_FULL = {"北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市", "内蒙古": "内蒙古自治区",
+                  "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区", "新疆": "新疆维吾尔自治区"}
+
+_EMP_CATEGORIES = ["生产人员", "技术人员", "销售人员", "财务人员", "行政人员", "其他"]
+
+
+@dataclass
+class SynthParams:
+    """Knobs of the DGP. Defaults are documented in docs/DGP.md; `config.synth` overrides them."""
+
+    seed: int = 20240917
+    n_firms: int = 1400
+    first_year: int = 2009
+    last_year: int = 2019
+    reports: bool = True
+    pdf_share: float = 0.05
+    beta_lnINT: float = 0.034
+    beta_humcap: float = 1.111
+    beta_ed_exporter: float = 2.4
+    sigma_v: float = 0.015
+    sigma_industry_shock: float = 0.01
+    endogeneity: float = 0.0
+    # frontier and inefficiency
+    beta_K: float = 0.30
+    beta_L: float = 0.60
+    sigma_c: float = 0.2           # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (METHODS 0)
+    sigma_e: float = 0.10          # idiosyncratic firm-year part of ln u
+    gamma: dict = field(default_factory=lambda: {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.012})  # on ln u
+    share_st: float = 0.03
+    share_missing_field: float = 0.012
+    share_small_revenue: float = 0.01
+    share_no_industry_firms: float = 0.01
+    share_b_shares: float = 0.02
+    share_non_manufacturing: float = 0.05
+
+    @classmethod
+    def from_config(cls, config: dict) -> SynthParams:
+        synth = dict(config.get("synth", {}))
+        synth["seed"] = int(config.get("seed", cls.seed))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in synth.items() if k in known})
+
+
+def _draw_codes(rng: np.random.Generator, n: int, share_b: float) -> np.ndarray:
+    """Unique 6-digit stock codes; a few B-shares so the A-share filter has something to remove."""
+    prefixes = np.array(["000", "002", "300", "600", "601", "603", "200", "900"])
+    w = np.array([0.08, 0.36, 0.20, 0.20, 0.04, 0.12 - 0.0, share_b / 2, share_b / 2])
+    w = w / w.sum()
+    pref = rng.choice(prefixes, size=n, p=w)
+    codes: set[str] = set()
+    out = np.empty(n, dtype=object)
+    for i, p in enumerate(pref):  # n <= ~500k: a set lookup per firm is fine
+        while True:
+            c = f"{p}{rng.integers(1, 1000):03d}" if n <= 3000 else f"{p[:2]}{rng.integers(1, 10000):04d}"
+            if c not in codes:
+                codes.add(c)
+                out[i] = c
+                break
+    return out
+
+
+def draw_firms(p: SynthParams, rng: np.random.Generator) -> pd.DataFrame:
+    n = p.n_firms
+    if n > 800_000:
+        raise InputError(f"synth.n_firms={n} exceeds the 800,000 distinct six-digit codes the generator draws from",
+                         hint="use at most 800000 firms")
+    firms = pd.DataFrame({"Stkcd": _draw_codes(rng, n, p.share_b_shares)})
+    csrc = np.array(list(_CSRC_WEIGHTS))
+    w = np.array(list(_CSRC_WEIGHTS.values()))
+    ind = rng.choice(csrc, size=n, p=w / w.sum()).astype(object)
+    nonman = rng.random(n) < p.share_non_manufacturing
+    ind[nonman] = rng.choice(_NON_MANUFACTURING, size=nonman.sum())
+    firms["industry"] = ind
+    firms["no_industry"] = rng.random(n) < p.share_no_industry_firms
+    prov = np.array(list(_PROVINCE_WEIGHTS))
+    pw = np.array(list(_PROVINCE_WEIGHTS.values()))
+    firms["province"] = rng.choice(prov, size=n, p=pw / pw.sum())
+    firms["soe"] = rng.random(n) < 0.33
+    # Listing years: most firms listed before the panel, the rest enter during it (unbalanced panel).
+    firms["list_year"] = np.where(rng.random(n) < 0.9, rng.integers(1991, 2011, n), rng.integers(2011, 2019, n))
+    firms["establish_year"] = firms["list_year"] - rng.integers(2, 16, n)
+    exits = rng.random(n) < 0.02
+    firms["exit_year"] = np.where(exits, rng.integers(2013, 2019, n), 9999)
+    firms["exporter"] = rng.random(n) < 0.27
+    firms["high_tech_prob"] = np.clip(rng.beta(2, 2, n) + 0.25 * firms["industry"].isin(
+        ["C26", "C27", "C34", "C35", "C38", "C39", "C40"]).to_numpy() - 0.12, 0, 1)
+    firms["pwp"] = np.clip(rng.beta(6, 4, n), 0.05, 0.97)    # production-worker share, ~0.6
+    firms["lnL_i"] = rng.normal(7.7, 1.0, n)
+    firms["lnK_gap"] = rng.normal(0.0, 0.5, n)
+    firms["lev_i"] = rng.normal(-0.4, 0.8, n)
+    firms["roa_i"] = rng.normal(0.04, 0.03, n)
+    firms["mfee_i"] = rng.normal(np.log(7.8), 0.45, n)
+    firms["dual_i"] = rng.random(n) < 0.265
+    firms["board_i"] = np.clip(np.round(rng.normal(8.7, 1.6, n)), 4, 18)
+    firms["c_u"] = np.abs(rng.normal(0.0, p.sigma_c, n))   # persistent inefficiency (half-normal)
+    firms["rd_i"] = np.clip(rng.gamma(1.2, 6.0, n), 0, 60)
+    firms["lnos_i"] = rng.normal(19.5, 1.3, n)
+    firms["im_i"] = rng.normal(0.0, 0.8, n)
+    return firms
+
+
+def robots_tables(p: SynthParams, rng: np.random.Generator, years: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                         pd.DataFrame]:
+    """IFR-like operational stocks and installations for CHN and USA, and base-year employment.
+
+    Industry robot stocks grow at industry-specific rates; the US rates are correlated with China's (the
+    instrument's relevance) but the US series carries none of China's adoption shock (its exclusion).
+    """
+    J = len(IFR_INDUSTRIES)
+    yrs = np.arange(2004, p.last_year + 1)
+    g_cn = rng.uniform(0.10, 0.30, J)
+    g_us = 0.02 + 0.35 * g_cn + rng.normal(0, 0.015, J)
+    base_cn = rng.lognormal(np.log(4000), 0.5, J)
+    base_us = rng.lognormal(np.log(8000), 0.9, J)
+    adoption_shock = rng.normal(0, 0.06, (J, len(yrs)))
+    t = yrs - 2011
+    ln_cn = np.log(base_cn)[:, None] + g_cn[:, None] * t[None, :] + adoption_shock
+    ln_us = np.log(base_us)[:, None] + g_us[:, None] * (yrs - 2004)[None, :] + rng.normal(0, 0.04, (J, len(yrs)))
+    stock_cn = np.exp(ln_cn)
+    stock_us = np.exp(ln_us)
+    rows = []
+    for country, stock in (("CHN", stock_cn), ("USA", stock_us)):
+        # unspecified robots: a share of the total that falls over time; the pipeline allocates them pro rata
+        total_spec = stock.sum(axis=0)
+        unspec_share = np.clip(0.35 - 0.03 * (yrs - 2011), 0.05, 0.5) if country == "CHN" else np.full(len(yrs), 0.06)
+        unspec = total_spec * unspec_share / (1 - unspec_share)
+        for j, code in enumerate(IFR_INDUSTRIES):
+            inst = np.maximum(np.diff(stock[j], prepend=stock[j][0] / 1.2) + stock[j] / 12, 0)
+            for k, y in enumerate(yrs):
+                rows.append((country, code, int(y), round(inst[k]), round(stock[j, k])))
+        for code, part in (("D", 0.6), ("99", 0.4)):
+            inst_u = np.maximum(np.diff(unspec * part, prepend=unspec[0] * part / 1.2) + unspec * part / 12, 0)
+            for k, y in enumerate(yrs):
+                rows.append((country, code, int(y), round(inst_u[k]), round(unspec[k] * part)))
+    ifr = pd.DataFrame(rows, columns=["country", "industry", "year", "installations", "operational_stock"])
+    # Base-year employment by IFR industry (CHN 2010, USA 1990); scaled so lnINT has the paper's moments.
+    emp_cn = base_cn * rng.lognormal(np.log(0.9), 0.35, J) * 1000 * 2.5
+    emp_us = base_us * rng.lognormal(np.log(60), 0.3, J) * 1000
+    emp = pd.DataFrame({"country": ["CHN"] * J + ["USA"] * J, "industry": IFR_INDUSTRIES * 2,
+                        "year": [2010] * J + [1990] * J,
+                        "employment": np.round(np.concatenate([emp_cn, emp_us])).astype(np.int64)})
+    shock = pd.DataFrame({"ifr": np.repeat(IFR_INDUSTRIES, len(yrs)), "year": np.tile(yrs, J),
+                          "adoption_shock": adoption_shock.ravel()})
+    return ifr, emp, shock
+
+
+def _true_lnint(firm_years: pd.DataFrame, ifr: pd.DataFrame, emp: pd.DataFrame, crosswalk: pd.DataFrame,
+                pwp_median: float, per_workers: float) -> np.ndarray:
+    """The DGP's own lnINT, computed as METHODS 2.1 prescribes (the pipeline must reproduce it)."""
+    cn = ifr[ifr.country == "CHN"]
+    spec = cn[~cn.industry.isin(["D", "99"])].copy()
+    tot_spec = spec.groupby("year")["operational_stock"].transform("sum")
+    unspec = cn[cn.industry.isin(["D", "99"])].groupby("year")["operational_stock"].sum()
+    spec["stock"] = spec["operational_stock"] * (1 + spec["year"].map(unspec) / tot_spec)
+    L0 = emp[emp.country == "CHN"].set_index("industry")["employment"]
+    spec["PR"] = spec["stock"] / spec["industry"].map(L0) * per_workers
+    pr = spec.set_index(["industry", "year"])["PR"]
+    ifr_code = firm_years["industry"].map(crosswalk.set_index("csrc")["ifr"])
+    key = pd.MultiIndex.from_arrays([ifr_code.fillna("91"), firm_years["year"]])
+    PR = pr.reindex(key).to_numpy()
+    return np.log(firm_years["pwp"].to_numpy() / pwp_median * PR)
+
+
+def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Draw the whole synthetic world; returns the vendor tables (as frames) plus the truth frame."""
+    rng = np.random.default_rng(p.seed)
+    firms = draw_firms(p, rng)
+    years = np.arange(p.first_year, p.last_year + 1)
+    ifr, emp, shock = robots_tables(p, rng, years)
+
+    # firm-years: from a year before listing (prospectus statements) until exit
+    start = np.maximum(firms["list_year"].to_numpy() - 1, p.first_year)
+    end = np.minimum(firms["exit_year"].to_numpy(), p.last_year)
+    nyrs = np.maximum(end - start + 1, 0)
+    idx = np.repeat(np.arange(len(firms)), nyrs)
+    offs = np.arange(nyrs.sum()) - np.repeat(np.cumsum(nyrs) - nyrs, nyrs)
+    fy = firms.iloc[idx].reset_index(drop=True)
+    fy["year"] = (start[idx] + offs).astype(np.int64)
+    n = len(fy)
+    t = fy["year"].to_numpy() - 2011
+
+    manuf = fy["industry"].str.match(r"^C(1[3-9]|[23]\d|4[0-3])$").to_numpy()
+    pwp_median = float(np.median(firms.loc[firms["industry"].str.startswith("C"), "pwp"]))
+    lnINT = _true_lnint(fy.assign(industry=np.where(manuf, fy["industry"], "C41")), ifr, emp, crosswalk,
+                        pwp_median, 1000.0)
+    ifr_code = fy["industry"].map(crosswalk.set_index("csrc")["ifr"]).fillna("91")
+    ind_year = pd.MultiIndex.from_arrays([ifr_code, fy["year"]])
+    adopt = shock.set_index(["ifr", "year"])["adoption_shock"].reindex(ind_year).to_numpy()
+
+    # inputs and accounting controls
+    lnL = fy["lnL_i"].to_numpy() + 0.02 * t + rng.normal(0, 0.08, n)
+    lnK = 13.0 + 1.0 * lnL + fy["lnK_gap"].to_numpy() + 0.04 * t + rng.normal(0, 0.12, n)
+    Size = lnK + 1.4 + rng.normal(0, 0.3, n)
+    lev_logit = fy["lev_i"].to_numpy() + rng.normal(0, 0.35, n)
+    Lev = 1 / (1 + np.exp(-lev_logit))
+    ROA = fy["roa_i"].to_numpy() + 0.035 * rng.standard_t(4, n)
+    Mfee = np.exp(fy["mfee_i"].to_numpy() + rng.normal(0, 0.25, n))
+    Debcost = rng.normal(0.012, 0.012, n) + (rng.random(n) < 0.002) * rng.exponential(0.5, n)
+    Dual = np.where(rng.random(n) < 0.9, fy["dual_i"].to_numpy(), rng.random(n) < 0.265).astype(int)
+    board = np.clip(fy["board_i"].to_numpy() + rng.integers(-1, 2, n) * (rng.random(n) < 0.2), 4, 18)
+
+    # Inefficiency with the scaling property: u_it = c_i * exp(h_it), c_i half-normal as the SFA assumes and
+    # h_it linear in lnINT, the controls and industry x year shocks. u stays positive without truncation; the
+    # average marginal effect of lnINT on ln CU = -u is kappa * E[u] = beta_lnINT (docs/DGP.md).
+    J = len(IFR_INDUSTRIES)
+    zeta_tab = rng.normal(0, p.sigma_industry_shock, (J, len(years)))
+    zeta = zeta_tab[pd.Index(IFR_INDUSTRIES).get_indexer(ifr_code), fy["year"].to_numpy() - p.first_year]
+    tau = 0.02 * np.sin(t)
+    g = p.gamma
+    mean_c = p.sigma_c * np.sqrt(2 / np.pi)
+    kappa = p.beta_lnINT / mean_c
+    h = (tau - kappa * (lnINT - 0.5) + g["ROA"] * (ROA - 0.04) + g["Lev"] * (Lev - 0.4) + g["Mfee"] * (Mfee - 9)
+         + zeta + p.endogeneity * adopt + rng.normal(0, p.sigma_e, n))
+    u = fy["c_u"].to_numpy() * np.exp(h)
+    ame_lnINT = kappa * u    # firm-year marginal effect of lnINT on ln CU
+    v = rng.normal(0, p.sigma_v, n)
+    year_fx = 0.03 * t
+    csrc_codes = sorted(set(fy["industry"]))
+    ind_fx = dict(zip(csrc_codes, rng.normal(0, 0.25, len(csrc_codes)), strict=True))
+    lnY = 10.95 + p.beta_K * lnK + p.beta_L * lnL + year_fx + fy["industry"].map(ind_fx).to_numpy() + v - u
+    small = rng.random(n) < p.share_small_revenue
+    lnY = np.where(small, np.log(rng.uniform(2e6, 1.9e7, n)), lnY)
+
+    Y = np.exp(lnY)
+    K = np.exp(lnK)
+    L = np.round(np.exp(lnL)).astype(np.int64)
+    TA = np.exp(Size)
+    fy["TA"] = TA
+    ta_lag = fy.groupby("Stkcd")["TA"].shift(1).to_numpy()
+    avg_ta = np.where(np.isnan(ta_lag), TA, (TA + ta_lag) / 2)
+    TOC = Y * (1 - rng.normal(0.06, 0.05, n))
+    wage = np.exp(np.log(L) + np.log(9e4) + 0.03 * t + rng.normal(0, 0.25, n))
+
+    # mechanisms: R&D staff share and overseas revenue respond to lnINT with known slopes
+    rd_ratio = np.clip(fy["rd_i"].to_numpy() + p.beta_humcap * (lnINT - 0.5) + rng.normal(0, 1.0, n), 0, 95)
+    lnos = fy["lnos_i"].to_numpy() + p.beta_ed_exporter * (lnINT - 0.5) / 10 + rng.normal(0, 0.4, n)
+
+    truth = pd.DataFrame({"Stkcd": fy["Stkcd"], "year": fy["year"], "lnINT": lnINT, "u": u, "lnCU_true": -u,
+                          "ame_lnINT": ame_lnINT,
+                          "manufacturing": manuf})
+    fy = fy.assign(Y=Y, K=K, L=L, TA=TA, Lev=Lev, ROA=ROA, Mfee=Mfee, Debcost=Debcost, Dual=Dual, board=board,
+                   avg_ta=avg_ta, TOC=TOC, wage=wage, rd_ratio=rd_ratio, lnos=lnos, lnINT=lnINT)
+
+    st = rng.random(n) < p.share_st
+    missing = rng.random(n) < p.share_missing_field
+    tables = _vendor_tables(fy, firms, st, missing, rng)
+    tables["ifr_robots"] = ifr
+    tables["employment_base"] = emp
+    tables["_truth"] = truth
+    tables["_firm_years"] = fy[["Stkcd", "year", "lnINT", "im_i"]]
+    return tables
+
+
+def _date(years: np.ndarray | pd.Series, md: str = "12-31") -> np.ndarray:
+    return (pd.Series(years).astype(str) + "-" + md).to_numpy()
+
+
+def _vendor_tables(fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missing: np.ndarray,
+                   rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    n = len(fy)
+    acc = _date(fy["year"])
+    ids = fy["Stkcd"].to_numpy()
+    # a missing financial field knocks out one of the required values at random
+    which = rng.integers(0, 4, n)
+
+    def blank(x: np.ndarray, k: int) -> np.ndarray:
+        x = x.astype(float).copy()
+        x[missing & (which == k)] = np.nan
+        return x
+
+    combas_a = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A", "A001000000": np.round(fy["TA"], 2),
+                             "A001212000": np.round(blank(fy["K"].to_numpy(), 0), 2),
+                             "A002000000": np.round(fy["Lev"] * fy["TA"], 2)})
+    # parent-company statements and opening-balance rows exist in every real download; the reader drops them
+    combas_b = combas_a.sample(frac=0.3, random_state=1).assign(Typrep="B")
+    combas_b[["A001000000", "A001212000", "A002000000"]] *= 0.6
+    opening = combas_a.sample(frac=0.1, random_state=2).assign(Accper=lambda d: d["Accper"].str[:4] + "-01-01")
+    combas = pd.concat([combas_a, combas_b, opening]).sort_values(["Stkcd", "Accper", "Typrep"], kind="stable")
+
+    comins = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A",
+                           "B001101000": np.round(blank(fy["Y"].to_numpy(), 1), 2),
+                           "B001200000": np.round(fy["TOC"], 2), "B001201000": np.round(0.8 * fy["TOC"], 2),
+                           "B001210000": np.round(fy["Mfee"] / 100 * fy["Y"], 2),
+                           "B001211000": np.round(fy["Debcost"] * fy["Y"], 2),
+                           "B002000000": np.round(fy["ROA"] * fy["avg_ta"], 2)})
+    comscfd = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A", "C001020000": np.round(fy["wage"], 2)})
+    ybasic = pd.DataFrame({"Stkcd": ids, "Reptdt": acc, "Y0601b": blank(fy["L"].to_numpy(), 2),
+                           "Y1101a": blank(fy["board"].to_numpy(), 3), "Y1001b": np.where(fy["Dual"] == 1, 1, 2)})
+
+    short = np.array([f"公司{c[-4:]}" for c in ids], dtype=object)
+    short = np.where(st, np.where(rng.random(n) < 0.5, "ST", "*ST") + short, short)
+    industry = fy["industry"].astype(object).to_numpy().copy()
+    industry[fy["no_industry"].to_numpy()] = ""
+    sporadic = rng.random(n) < 0.03   # a code missing in some years: the modal code fills it
+    industry[sporadic] = ""
+    province = fy["province"].map(lambda s: _PROVINCE_FULL.get(s, s + "省")).to_numpy()
+    stk = pd.DataFrame({"Symbol": ids, "EndDate": acc, "ShortName": short, "IndustryCode": industry,
+                        "PROVINCE": province,
+                        "EstablishDate": _date(fy["establish_year"], "06-15"),
+                        "LISTINGDATE": _date(fy["list_year"], "09-20")})
+
+    nature = np.where(fy["soe"], np.where(rng.random(n) < 0.05, "1,2", "1"),
+                      rng.choice(["2", "3", "4", "2,3"], size=n, p=[0.86, 0.06, 0.05, 0.03]))
+    equity = pd.DataFrame({"Symbol": ids, "EndDate": acc, "EquityNatureID": nature})
+
+    has_rd = rng.random(n) < 0.8
+    rd = pd.DataFrame({"Symbol": ids[has_rd], "EndDate": acc[has_rd], "StateTypeCode": 1,
+                       "RDPersonRatio": np.round(fy["rd_ratio"].to_numpy()[has_rd], 2)})
+
+    # employee structure: six professions per firm-year, production share around the firm's pwp
+    has_emp = ~((fy["year"] == 2011).to_numpy() & (rng.random(n) < 0.08))
+    share_p = np.clip(fy["pwp"].to_numpy() + rng.normal(0, 0.02, n), 0.02, 0.98)
+    rest = rng.dirichlet([3, 2, 1, 1, 1], n) * (1 - share_p)[:, None]
+    shares = np.column_stack([share_p, rest])
+    amounts = np.round(shares * fy["L"].to_numpy()[:, None]).astype(np.int64)
+    sel = np.flatnonzero(has_emp)
+    emp = pd.DataFrame({"Symbol": np.repeat(ids[sel], 6), "EndDate": np.repeat(acc[sel], 6),
+                        "EmployDetail": np.tile(_EMP_CATEGORIES, len(sel)), "Amount": amounts[sel].ravel()})
+
+    # high-tech certificates: issued every three years to certified firms, valid three years
+    ht = firms[rng.random(len(firms)) < firms["high_tech_prob"]]
+    first = rng.integers(2006, 2012, len(ht))
+    q_ids, q_year = [], []
+    for k in range(5):
+        q_ids.append(ht["Stkcd"].to_numpy())
+        q_year.append(first + 3 * k)
+    qual = pd.DataFrame({"Symbol": np.concatenate(q_ids), "SgnYear": np.concatenate(q_year)})
+    qual = qual[qual["SgnYear"] <= 2019]
+    qual["Protype"] = "高新技术企业"
+    other = firms.sample(frac=0.2, random_state=3)
+    qual = pd.concat([qual, pd.DataFrame({"Symbol": other["Stkcd"], "SgnYear": 2014, "Protype": "企业技术中心"})])
+    qual = qual.sort_values(["Symbol", "SgnYear", "Protype"], kind="stable")
+
+    # revenue by region: exporters report an overseas row under one of the vendor's free-text labels
+    exp_rows = fy["exporter"].to_numpy() & (rng.random(n) < 0.93)
+    labels = np.array(["境外", "海外", "国外", "外销", "出口", "国际业务", "美国", "欧洲"])
+    os_rev = np.exp(fy["lnos"].to_numpy())
+    dom = pd.DataFrame({"Stkcd": ids, "Accper": acc,
+                        "Region": rng.choice(["境内", "国内", "华东地区", "内销"], size=n),
+                        "Revenue": np.round(fy["Y"].to_numpy() * 0.8, 2)})
+    fx = pd.DataFrame({"Stkcd": ids[exp_rows], "Accper": acc[exp_rows],
+                       "Region": rng.choice(labels, size=exp_rows.sum()), "Revenue": np.round(os_rev[exp_rows], 2)})
+    region = pd.concat([dom, fx]).sort_values(["Stkcd", "Accper", "Region"], kind="stable")
+    return {"FS_Combas": combas, "FS_Comins": comins, "FS_Comscfd": comscfd, "CG_Ybasic": ybasic,
+            "STK_LISTEDCOINFOANL": stk, "EN_EquityNatureAll": equity, "PT_LCRDSPENDING": rd,
+            "EMP_Structure": emp, "QUA_Qualification": qual, "FN_RegionRevenue": region}
+
+
+# Row 2 (Chinese names) and row 3 (units) of a CSMAR export; the reader must recognise and skip them.
+_FIELD_LABELS = {
+    "Stkcd": ("证券代码", "没有单位"), "Symbol": ("股票代码", "没有单位"), "Accper": ("会计期间", "没有单位"),
+    "Reptdt": ("统计截止日期", "没有单位"), "EndDate": ("统计截止日期", "没有单位"), "Typrep": ("报表类型", "没有单位"),
+    "A001000000": ("资产总计", "元"), "A001212000": ("固定资产净额", "元"), "A002000000": ("负债合计", "元"),
+    "B001101000": ("营业收入", "元"), "B001200000": ("营业总成本", "元"), "B001201000": ("营业成本", "元"),
+    "B001210000": ("管理费用", "元"), "B001211000": ("财务费用", "元"), "B002000000": ("净利润", "元"),
+    "C001020000": ("支付给职工以及为职工支付的现金", "元"), "Y0601b": ("员工人数", "人"),
+    "Y1101a": ("董事人数", "人"), "Y1001b": ("董事长与总经理兼任情况", "没有单位"), "ShortName": ("股票简称", "没有单位"),
+    "IndustryCode": ("行业代码", "没有单位"), "PROVINCE": ("所属省份", "没有单位"),
+    "EstablishDate": ("成立日期", "没有单位"), "LISTINGDATE": ("上市日期", "没有单位"),
+    "EquityNatureID": ("股权性质编码", "没有单位"), "StateTypeCode": ("报表类型编码", "没有单位"),
+    "RDPersonRatio": ("研发人员数量占比", "%"), "EmployDetail": ("员工构成明细", "没有单位"), "Amount": ("人数", "人"),
+    "SgnYear": ("认定年度", "没有单位"), "Protype": ("认定项目类型", "没有单位"), "Region": ("地区", "没有单位"),
+    "Revenue": ("营业收入", "元"),
+}
+
+
+def write_csmar(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig", header_rows: int = 3,
+                ids_as_numbers: bool = False) -> None:
+    """Write a frame as CSMAR exports it: field codes, Chinese names, units, then data."""
+    df = df.copy()
+    if ids_as_numbers:  # what a spreadsheet does to codes like 000002
+        for c in ("Stkcd", "Symbol"):
+            if c in df:
+                df[c] = df[c].astype(np.int64)
+    header = [list(df.columns)]
+    if header_rows == 3:
+        header.append([_FIELD_LABELS.get(c, (c, ""))[0] for c in df.columns])
+        header.append([_FIELD_LABELS.get(c, (c, ""))[1] for c in df.columns])
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        if len(df) + header_rows > XLSX_MAX_ROWS:
+            raise InputError(f"{path.name}: {len(df):,} rows do not fit in one xlsx sheet (limit {XLSX_MAX_ROWS:,})",
+                             file=str(path), hint="configure a .csv file name for this table at this scale")
+        body = pd.DataFrame(header[1:], columns=df.columns) if header_rows == 3 else df.iloc[:0]
+        out = pd.concat([body.astype(object), df.astype(object)], ignore_index=True)
+        with atomic_path(path) as tmp:
+            # openpyxl stamps creation/modified times; fixed properties keep the file deterministic
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                out.to_excel(xw, index=False, sheet_name="sheet1")
+                props = xw.book.properties
+                props.creator = "intelcap-synth"
+                props.created = props.modified = pd.Timestamp("2020-01-01").to_pydatetime()
+        return
+    sep = "\t" if suffix == ".txt" else ","
+    lines = [sep.join(h) for h in header]
+    body = df.to_csv(sep=sep, index=False, header=False, lineterminator="\n", float_format="%.2f")
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding=encoding, newline="") as fh:
+            fh.write("\n".join(lines) + "\n" + body)
+
+
+# The synthetic default exercises every reader path (DATA_CONTRACT.md): BOM, GB18030, xlsx, tab-separated
+# txt, a one-row header, and codes that lost their leading zeros.
+WRITE_OPTIONS = {
+    "FS_Combas": {"encoding": "utf-8-sig"},
+    "FS_Comins": {"encoding": "gb18030"},
+    "FS_Comscfd": {"encoding": "utf-8"},
+    "CG_Ybasic": {"ids_as_numbers": True},
+    "STK_LISTEDCOINFOANL": {"encoding": "utf-8-sig"},
+    "EN_EquityNatureAll": {"encoding": "utf-8", "header_rows": 1},
+    "PT_LCRDSPENDING": {"encoding": "gb18030"},
+    "EMP_Structure": {"encoding": "utf-8-sig"},
+    "QUA_Qualification": {"encoding": "gb18030"},
+    "FN_RegionRevenue": {"encoding": "utf-8-sig"},
+}
+
+
+def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dict:
+    """Generate and write the whole raw_dir; returns the truth dict (also written to truth.json)."""
+    p = SynthParams.from_config(config)
+    out = Path(out_dir)
+    tables = generate(p, crosswalk)
+    for name, spec in config["csmar"].items():
+        write_csmar(tables[name], out / "csmar" / spec["file"], **WRITE_OPTIONS.get(name, {}))
+    for key in ("robots_file", "employment_file"):
+        name = Path(config["ifr"][key]).stem
+        frame = tables["ifr_robots" if key == "robots_file" else "employment_base"]
+        with atomic_path(out / config["ifr"][key]) as tmp:
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        del name
+    planted = None
+    if p.reports:
+        planted = _write_reports(tables["_firm_years"], out / "reports", p)
+    truth_frame = tables["_truth"]
+    with atomic_path(out / "truth_firm_years.csv") as tmp:
+        truth_frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    if planted is not None:
+        with atomic_path(out / "truth_keyword_counts.csv") as tmp:
+            planted.to_csv(tmp, index=False, lineterminator="\n")
+    truth = {"params": asdict(p), "estimands": {
+        "lnINT_on_lnCU_true": p.beta_lnINT, "lnINT_on_Humcap": p.beta_humcap,
+        "lnINT_on_lnOverseasRevenue_exporters": p.beta_ed_exporter / 10}}
+    write_text(out / "truth.json", json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return truth
+
+
+def _write_reports(fy: pd.DataFrame, report_dir: Path, p: SynthParams) -> pd.DataFrame | None:
+    """Annual reports with planted keyword counts (txt and some PDFs), via intelcap.reports_synth."""
+    try:
+        from intelcap import reports_synth
+    except ImportError:  # the text module is optional for the core path
+        return None
+    rng = np.random.default_rng(p.seed + 7)
+    sel = fy[(fy["year"] >= 2011)]
+    intensity = np.exp(1.2 + 0.35 * sel["lnINT"].to_numpy() + 0.5 * sel["im_i"].to_numpy())
+    firm_years = list(zip(sel["Stkcd"], sel["year"].astype(int), intensity, strict=True))
+    return reports_synth.write_reports_for_panel(report_dir, firm_years, rng, pdf_share=p.pdf_share)
