@@ -218,13 +218,15 @@ def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float],
         raise InputError(f"winsor.cuts must satisfy 0 <= low < high <= 100, got {cuts}", column="winsor.cuts")
     out = df.copy()
     records = []
-    groups = out.groupby(year_col) if by_year else [(None, out)]
     for var in variables:
         if var not in out:
             raise InputError(f"winsor.vars names {var!r}, which the panel does not have",
                              column="winsor.vars", hint=f"choose among {sorted(out.columns)}")
+    for var in variables:
+        out[var] = out[var].astype(float)
+        groups = out.groupby(year_col) if by_year else [(None, out)]
         for key, g in groups:
-            vals = g[var].to_numpy(dtype=float)
+            vals = g[var].to_numpy(dtype=float, copy=True)
             p_lo, p_hi = stata_percentile(vals, lo), stata_percentile(vals, hi)
             out.loc[g.index, var] = np.clip(vals, p_lo, p_hi)
             n_lo = int(np.sum(vals < p_lo))
