@@ -48,3 +48,29 @@ rule robot_exposure:
         ENV
     script:
         "../scripts/robot_exposure.py"
+
+
+rule firm_attributes:
+    input:
+        panel="results/data/panel_clean.parquet",
+        equity=parquet_of("EN_EquityNatureAll"),
+        qualifications=parquet_of("QUA_Qualification"),
+        rd=parquet_of("PT_LCRDSPENDING"),
+        region=parquet_of("FN_RegionRevenue"),
+        intensity=config["paths"]["factor_intensity"],
+        code=code("attributes"),
+    output:
+        attributes="results/measures/firm_attributes.parquet",
+        notes="results/measures/firm_attributes_notes.csv",
+    log:
+        "logs/firm_attributes.log",
+    benchmark:
+        "benchmarks/out/firm_attributes.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/firm_attributes.py"

@@ -34,6 +34,7 @@ rule build_panel:
 rule winsorize:
     input:
         panel="results/data/panel_clean.parquet",
+        attributes="results/measures/firm_attributes.parquet",
         code=code("panel"),
     output:
         panel="results/data/panel_winsorized.parquet",
@@ -58,7 +59,7 @@ rule analysis_panel:
     input:
         panel="results/data/panel_winsorized.parquet",
         attrition="results/data/attrition_panel.csv",
-        notes="results/data/attrition_notes_panel.csv",
+        notes=["results/data/attrition_notes_panel.csv", "results/measures/firm_attributes_notes.csv"],
         cu="results/measures/cu.parquet",
         robots="results/measures/robots.parquet",
         extras=analysis_extras(),

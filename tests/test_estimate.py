@@ -120,3 +120,13 @@ def test_descriptive_matches_stata_summarize():
     row = estimate.descriptive_table(df, ["v"]).iloc[0]
     assert (row["n"], row["mean"], row["min"], row["max"]) == (3, 7 / 3, 1.0, 4.0)
     assert row["sd"] == pytest.approx(np.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2))
+
+
+@pytest.mark.parametrize("fe", [["Stkcd", "year"], ["year", "Stkcd"]])
+def test_fe_order_does_not_change_reghdfe_k(fe):
+    # pyfixest 0.60 finds nested FE by column position; our SEs must not depend on the formula order
+    df = _panel(seed=11, firms=80, years=9)
+    spec = estimate.ModelSpec(name="(1)", depvar="y", regressors=["x1", "x2"], controls=False, fe=fe)
+    res = estimate.regression_table(df, [spec], [], "Stkcd").set_index("term")
+    _, se, _, _ = _hand_twfe(df)
+    np.testing.assert_allclose(res.loc[["x1", "x2"], "std_error"], se, rtol=1e-8)

@@ -148,15 +148,38 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
     return float(cons), float(np.sqrt(V[-1, -1]))
 
 
+def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
+    """K of reghdfe's small-sample factor: slopes + FE levels not nested in the cluster (+ intercept)."""
+    from intelcap.inference import AbsorbedDesign
+
+    k = len(fit_obj._coefnames)
+    if not spec.fe:
+        return k
+    keep = np.setdiff1d(np.arange(len(data)), np.fromiter(fit_obj._na_index, dtype=np.int64))
+    d = data.iloc[keep]
+    fe = pd.DataFrame({term: d[term.split("^")].astype(str).agg("^".join, axis=1) for term in spec.fe})
+    design = AbsorbedDesign(fe, drop_singletons=False)
+    return k + design.dof_fe(d[fit_obj._clustervar[0]].to_numpy())
+
+
 def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") -> pd.DataFrame:
-    """Long rows for one fitted model, including `_cons` for FE models."""
+    """Long rows for one fitted model, including `_cons` for FE models.
+
+    pyfixest 0.60 decides FE nesting by column position after reordering its FE columns, so its K can
+    differ from reghdfe's for some formula orders; the SEs are rescaled to reghdfe's K when that happens.
+    """
     t = fit_obj.tidy()
     G = int(np.asarray(fit_obj._G).ravel()[0])
+    N = int(fit_obj._N)
+    scale = np.sqrt((N - int(fit_obj._df_k)) / (N - reghdfe_k(fit_obj, data, spec)))
+    se_all = t["Std. Error"].to_numpy() * scale
+    tv = t["Estimate"].to_numpy() / se_all
     rows = pd.DataFrame({"term": [n if n != "Intercept" else "_cons" for n in t.index],
-                         "estimate": t["Estimate"].to_numpy(), "std_error": t["Std. Error"].to_numpy(),
-                         "t_value": t["t value"].to_numpy(), "p_value": t["Pr(>|t|)"].to_numpy()})
+                         "estimate": t["Estimate"].to_numpy(), "std_error": se_all,
+                         "t_value": tv, "p_value": 2 * stats.t.sf(np.abs(tv), G - 1)})
     if spec.fe and not fit_obj._is_iv:
         cons, se = reghdfe_constant(fit_obj, data)
+        se *= scale
         tval = cons / se
         p = 2 * stats.t.sf(abs(tval), G - 1)
         rows = pd.concat([rows, pd.DataFrame([{"term": "_cons", "estimate": cons, "std_error": se,

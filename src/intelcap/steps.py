@@ -85,15 +85,25 @@ def winsorize(job: Job) -> None:
     from intelcap import panel
 
     df = pd.read_parquet(job.input["panel"])
+    df = df.merge(pd.read_parquet(job.input["attributes"]), on=["Stkcd", "year"], how="left", validate="1:1")
     w = job.config["winsor"]
-    present = [v for v in w["vars"] if v in df.columns]
-    later = [v for v in w["vars"] if v not in df.columns]   # e.g. Humcap: winsorized where it is built
-    out, cutoffs = panel.winsorize(df, present, tuple(w["cuts"]), bool(w["by_year"]))
+    out, cutoffs = panel.winsorize(df, list(w["vars"]), tuple(w["cuts"]), bool(w["by_year"]))
     atomic.write_parquet(out, job.output["panel"])
-    cutoffs["note"] = ""
-    if later:
-        cutoffs = pd.concat([cutoffs, pd.DataFrame({"variable": later, "note": "winsorized in firm_attributes"})])
     atomic.write_csv(cutoffs, job.output["cutoffs"])
+
+
+def firm_attributes(job: Job) -> None:
+    from intelcap import attributes
+
+    df = pd.read_parquet(job.input["panel"])
+    tables = {"EN_EquityNatureAll": pd.read_parquet(job.input["equity"]),
+              "QUA_Qualification": pd.read_parquet(job.input["qualifications"]),
+              "PT_LCRDSPENDING": pd.read_parquet(job.input["rd"]),
+              "FN_RegionRevenue": pd.read_parquet(job.input["region"])}
+    out, notes = attributes.firm_attributes(df, tables, _read_csv_config(job.input["intensity"]),
+                                            job.input["intensity"])
+    atomic.write_parquet(out, job.output["attributes"])
+    atomic.write_csv(notes, job.output["notes"])
 
 
 # ---------------------------------------------------------------- measures
@@ -126,8 +136,8 @@ def analysis_panel(job: Job) -> None:
     from intelcap.panel import Attrition
 
     df = pd.read_parquet(job.input["panel"])
-    att = Attrition(rows=pd.read_csv(job.input["attrition"]).to_dict("records"),
-                    notes=pd.read_csv(job.input["notes"], keep_default_na=False).to_dict("records"))
+    notes = pd.concat([pd.read_csv(f, keep_default_na=False) for f in job.input["notes"]], ignore_index=True)
+    att = Attrition(rows=pd.read_csv(job.input["attrition"]).to_dict("records"), notes=notes.to_dict("records"))
     cu = pd.read_parquet(job.input["cu"])[["Stkcd", "year", "CU", "lnCU"]]
     rob = pd.read_parquet(job.input["robots"])[["Stkcd", "year", "lnINT", "lnINTUS", "L_lnINT",
                                                  "base_year_imputed"]]

@@ -1,0 +1,104 @@
+"""Firm attributes for mechanisms and heterogeneity (METHODS 4.2, 6): SOE, HighTech, Intensity, Humcap, ED.
+
+Each missing-value decision is counted in the returned notes (they join the sample notes table).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from intelcap.errors import InputError
+
+# Region-revenue rows that are overseas: the vendor's free text (METHODS 4.2) or a foreign place name.
+OVERSEAS = re.compile(
+    r"境外|海外|国外|外销|出口|国际|港澳台|香港|澳门|台湾|美国|美洲|北美|南美|拉美|欧洲|欧盟|德国|英国|法国|意大利|"
+    r"西班牙|俄罗斯|日本|韩国|东南亚|南亚|印度|中东|非洲|澳洲|澳大利亚|大洋洲|加拿大|巴西|墨西哥|越南|泰国|"
+    r"新加坡|马来西亚|印尼|印度尼西亚|菲律宾|土耳其|其他国家")
+HIGH_TECH = "高新技术企业"
+CERTIFICATE_YEARS = 3
+
+
+def _note(notes: list[dict], item: str, count: int, decision: str) -> None:
+    notes.append({"item": item, "firm_years": int(count), "decision": decision})
+
+
+def soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) -> pd.Series:
+    """SOE = 1 if '1' (state) is among the EquityNatureID codes; a missing year takes the firm's nearest
+    reported year (ownership is persistent), otherwise stays missing."""
+    e = equity[["Stkcd", "year", "equity_nature"]].copy()
+    e["SOE"] = e["equity_nature"].fillna("").map(lambda s: int("1" in [c.strip() for c in str(s).split(",")])
+                                                 if str(s).strip() else np.nan)
+    out = keys.merge(e[["Stkcd", "year", "SOE"]], on=["Stkcd", "year"], how="left")
+    miss = out["SOE"].isna()
+    out["SOE"] = out.groupby("Stkcd")["SOE"].transform(lambda s: s.ffill().bfill())
+    _note(notes, "ownership (EquityNatureID) missing in the year: nearest year of the firm used",
+          int((miss & out["SOE"].notna()).sum()), "kept")
+    _note(notes, "ownership missing in every year: SOE missing (dropped from ownership subsamples only)",
+          int(out["SOE"].isna().sum()), "kept; SOE NaN")
+    return out["SOE"]
+
+
+def high_tech(keys: pd.DataFrame, qualifications: pd.DataFrame) -> pd.Series:
+    """HighTech = 1 if a 高新技术企业 certificate issued in year s is valid in t: s <= t <= s + 2."""
+    q = qualifications[qualifications["protype"].fillna("").str.contains(HIGH_TECH, regex=False)]
+    q = q.dropna(subset=["sign_year"])
+    valid = pd.DataFrame({"Stkcd": np.repeat(q["Stkcd"].to_numpy(), CERTIFICATE_YEARS),
+                          "year": (np.repeat(q["sign_year"].to_numpy(), CERTIFICATE_YEARS)
+                                   + np.tile(np.arange(CERTIFICATE_YEARS), len(q))).astype(np.int64)})
+    valid = valid.drop_duplicates().assign(HighTech=1)
+    out = keys.merge(valid, on=["Stkcd", "year"], how="left")
+    return out["HighTech"].fillna(0).astype(np.int64)
+
+
+def intensity(keys: pd.DataFrame, industry: pd.Series, classes: pd.DataFrame, file: str) -> pd.Series:
+    m = classes.set_index("csrc")["intensity"]
+    out = industry.map(m)
+    if out.isna().any():
+        missing = sorted(industry[out.isna()].unique())
+        raise InputError(f"industries without a factor-intensity class: {missing}", file=file, column="csrc",
+                         hint="add them to the factor-intensity CSV")
+    return out
+
+
+def humcap(keys: pd.DataFrame, rd: pd.DataFrame, notes: list[dict]) -> pd.Series:
+    """R&D staff share in percent (RDPersonRatio); consolidated rows (StateTypeCode 1) preferred; missing -> 0
+    as the paper does (Table 1 min 0)."""
+    r = rd.copy()
+    r["pref"] = (r["state_type"].astype(str).str.strip() != "1").astype(int)
+    r = r.sort_values(["Stkcd", "year", "pref"], kind="stable").drop_duplicates(["Stkcd", "year"])
+    out = keys.merge(r[["Stkcd", "year", "rd_person_ratio"]], on=["Stkcd", "year"], how="left")
+    miss = out["rd_person_ratio"].isna()
+    _note(notes, "R&D staff share missing: Humcap set to 0 (paper's convention)", int(miss.sum()), "kept; 0")
+    return out["rd_person_ratio"].fillna(0.0).astype(float)
+
+
+def export_demand(keys: pd.DataFrame, region: pd.DataFrame, notes: list[dict]) -> pd.Series:
+    """ED = ln(1 + overseas revenue in yuan); firm-years without an overseas row -> 0 (paper's convention)."""
+    r = region.copy()
+    r["overseas"] = r["region"].fillna("").str.contains(OVERSEAS)
+    neg = r["overseas"] & (r["revenue"] < 0)
+    if neg.any():
+        ex = r.loc[neg, ["Stkcd", "year"]].head(5).to_dict("records")
+        raise InputError("negative overseas revenue", column="Revenue", rows=ex,
+                         file=region.attrs.get("file"), hint="check the region-revenue rows")
+    os_rev = r[r["overseas"]].groupby(["Stkcd", "year"])["revenue"].sum().rename("overseas_revenue")
+    out = keys.merge(os_rev.reset_index(), on=["Stkcd", "year"], how="left")
+    miss = out["overseas_revenue"].isna()
+    _note(notes, "no overseas revenue row: ED set to 0 (paper's convention)", int(miss.sum()), "kept; 0")
+    return np.log1p(out["overseas_revenue"].fillna(0.0))
+
+
+def firm_attributes(panel: pd.DataFrame, tables: dict[str, pd.DataFrame], classes: pd.DataFrame,
+                    classes_file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    keys = panel[["Stkcd", "year"]].reset_index(drop=True)
+    notes: list[dict] = []
+    out = keys.copy()
+    out["SOE"] = soe(keys, tables["EN_EquityNatureAll"], notes).to_numpy()
+    out["HighTech"] = high_tech(keys, tables["QUA_Qualification"]).to_numpy()
+    out["Intensity"] = intensity(keys, panel["industry"].reset_index(drop=True), classes, classes_file).to_numpy()
+    out["Humcap"] = humcap(keys, tables["PT_LCRDSPENDING"], notes).to_numpy()
+    out["ED"] = export_demand(keys, tables["FN_RegionRevenue"], notes).to_numpy()
+    return out, pd.DataFrame(notes, columns=["item", "firm_years", "decision"])
