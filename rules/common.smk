@@ -5,6 +5,7 @@ SYNTHETIC = not config["raw_dir"]
 RAW = config["synthetic_dir"] if SYNTHETIC else config["raw_dir"]
 CSMAR_TABLES = list(config["csmar"])
 ENV = "../envs/intelcap.yaml"
+REPORTS = f"{RAW}/reports"
 
 wildcard_constraints:
     table="|".join(CSMAR_TABLES),
@@ -22,15 +23,15 @@ def parquet_of(table):
     return f"results/data/csmar/{table}.parquet"
 
 
+PAPER_TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8"]
+
+
 def all_targets():
-    return [
+    tables = [f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in ("csv", "md", "tex", "docx")]
+    return tables + [
         "results/tables/sample_attrition.csv",
         "results/tables/sample_attrition.md",
-        "results/tables/table1.csv",
-        "results/tables/table1.md",
-        "results/tables/table2.csv",
-        "results/tables/table2.md",
-        "results/tables/table2.tex",
+        "results/tables/table6_differences.csv",
     ]
 
 

@@ -11,6 +11,7 @@ if SYNTHETIC:
             robots=ifr_file("robots_file"),
             employment=ifr_file("employment_file"),
             truth=f"{RAW}/truth.json",
+            reports=directory(REPORTS),
         params:
             out_dir=RAW,
             synth=config["synth"],

@@ -74,3 +74,75 @@ rule firm_attributes:
         ENV
     script:
         "../scripts/firm_attributes.py"
+
+
+rule dea_efficiency:
+    input:
+        panel="results/data/panel_clean.parquet",
+        code=code("dea"),
+    output:
+        dea="results/measures/dea.parquet",
+    params:
+        dea=config["dea"],
+    log:
+        "logs/dea_efficiency.log",
+    benchmark:
+        "benchmarks/out/dea_efficiency.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../scripts/dea_efficiency.py"
+
+
+rule text_shard:
+    input:
+        reports=REPORTS,
+        keywords=config["paths"]["keywords"],
+        code=code("text"),
+    output:
+        counts="results/measures/text/counts_{shard}.parquet",
+        log="results/measures/text/log_{shard}.csv",
+    params:
+        n_shards=config["text"]["shards"],
+    wildcard_constraints:
+        shard=r"\d+",
+    log:
+        "logs/text_shard/{shard}.log",
+    benchmark:
+        "benchmarks/out/text_shard/{shard}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../scripts/text_shard.py"
+
+
+rule text_index:
+    input:
+        counts=expand("results/measures/text/counts_{shard}.parquet", shard=range(config["text"]["shards"])),
+        logs=expand("results/measures/text/log_{shard}.csv", shard=range(config["text"]["shards"])),
+        code=code("text"),
+    output:
+        counts="results/measures/keyword_counts.parquet",
+        index="results/measures/text_index.parquet",
+        log="results/measures/text_log.csv",
+        unreadable="results/tables/text_unreadable.csv",
+    log:
+        "logs/text_index.log",
+    benchmark:
+        "benchmarks/out/text_index.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/text_index.py"

@@ -20,7 +20,8 @@ from scipy import stats
 from intelcap.errors import EstimationError, InputError
 
 RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
-                  "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage"]
+                  "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage", "column_title",
+                  "text"]
 
 # Named estimation samples; config refers to them by name, so no user text is ever evaluated.
 SAMPLES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
@@ -53,6 +54,7 @@ class ModelSpec:
     endog: str | None = None                              # IV: endogenous regressor ...
     instrument: str | None = None                         # ... and its excluded instrument
     column_title: str = ""
+    stage: str = ""                                       # IV tables: "first" or "second"
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelSpec:
@@ -119,7 +121,9 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
         try:
-            return pf.feols(formula(spec, controls), data=d, vcov={"CRV1": cluster}, fixef_rm="singleton"), d
+            # tighter than the default 1e-8 so SEs match an exact dummy-variable sandwich to 1e-8
+            return pf.feols(formula(spec, controls), data=d, vcov={"CRV1": cluster}, fixef_rm="singleton",
+                            fixef_tol=1e-12), d
         except Exception as exc:  # pyfixest raises bare ValueErrors for collinear/empty designs
             raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: {exc}") from exc
 
@@ -157,8 +161,7 @@ def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
         return k
     keep = np.setdiff1d(np.arange(len(data)), np.fromiter(fit_obj._na_index, dtype=np.int64))
     d = data.iloc[keep]
-    fe = pd.DataFrame({term: d[term.split("^")].astype(str).agg("^".join, axis=1) for term in spec.fe})
-    design = AbsorbedDesign(fe, drop_singletons=False)
+    design = AbsorbedDesign(_fe_frame(d, spec.fe), drop_singletons=False)
     return k + design.dof_fe(d[fit_obj._clustervar[0]].to_numpy())
 
 
@@ -195,6 +198,14 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     rows["controls"] = "yes" if spec.controls else "no"
     rows["sample"] = spec.sample
     rows["stage"] = stage
+    rows["column_title"] = spec.column_title
+    rows["text"] = ""
+    dropped = list(getattr(fit_obj, "_collin_vars", None) or [])
+    if dropped:
+        # say so in the table: e.g. lnINT is collinear with industry x year FE when weights are time-invariant
+        note = pd.DataFrame([stat_row(spec.name, spec.depvar, "collinear_dropped", float(len(dropped)),
+                                      stage=stage, text=", ".join(dropped))])
+        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     return rows[RESULT_COLUMNS]
 
 
@@ -205,7 +216,7 @@ def regression_table(data: pd.DataFrame, specs: list[ModelSpec], controls: list[
     for spec in specs:
         validate_spec(spec, controls, list(data.columns))
         f, d = fit(data, spec, controls, cluster)
-        out.append(tidy_model(f, d, spec))
+        out.append(tidy_model(f, d, spec, stage=spec.stage))
     return pd.concat(out, ignore_index=True)
 
 
@@ -213,7 +224,7 @@ def stat_row(model: str, depvar: str, name: str, value: float, **extra) -> dict:
     """A model-level statistic in the long format (term 'stat:<name>')."""
     row = dict.fromkeys(RESULT_COLUMNS, np.nan)
     row.update({"model": model, "depvar": depvar, "term": f"stat:{name}", "estimate": value, "fixed_effects": "",
-                "vcov": "", "controls": "", "sample": "", "stage": ""})
+                "vcov": "", "controls": "", "sample": "", "stage": "", "column_title": "", "text": ""})
     row.update(extra)
     return row
 
@@ -225,4 +236,80 @@ def descriptive_table(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
         x = data[v].dropna().astype(float)
         rows.append({"variable": v, "n": int(x.size), "mean": float(x.mean()), "sd": float(x.std(ddof=1)),
                      "min": float(x.min()), "max": float(x.max())})
+    return pd.DataFrame(rows)
+
+
+def _fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
+    """Integer codes of each FE term; an interaction a^b is the pair of its factors' codes."""
+    out = {}
+    for term in fe:
+        codes = [pd.factorize(d[v], sort=True)[0].astype(np.int64) for v in term.split("^")]
+        combined = codes[0]
+        for c in codes[1:]:
+            combined = combined * (int(c.max()) + 1) + c
+        out[term] = combined
+    return pd.DataFrame(out, index=d.index)
+
+
+def _format_ar(intervals: list[tuple[float, float]], digits: int = 3) -> str:
+    def f(x: float) -> str:
+        return "-inf" if x == -np.inf else "+inf" if x == np.inf else f"{x:.{digits}f}"
+
+    if not intervals:
+        return "empty"
+    return " ∪ ".join(f"[{f(a)}, {f(b)}]" for a, b in intervals)
+
+
+def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str,
+                  level: float = 0.95) -> list[dict]:
+    """Rows for the IV footer: first-stage cluster-robust F (= Kleibergen-Paap rk Wald F with one
+    instrument), Olea-Pflueger effective F, and the weak-IV-robust Anderson-Rubin confidence set."""
+    from intelcap import inference
+
+    d = estimation_sample(data, spec, controls, cluster)
+    design = inference.AbsorbedDesign(_fe_frame(d, spec.fe)) if spec.fe else inference.AbsorbedDesign(None)
+    W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
+    W = W if W.shape[1] else None
+    args = (d[spec.depvar].to_numpy(float), d[spec.endog].to_numpy(float), d[spec.instrument].to_numpy(float), W,
+            design, d[cluster].to_numpy())
+    iv = inference.iv_2sls(*args)
+    ar = inference.ar_confidence_set(*args, level=level)
+    lo_hi = [(float(a), float(b)) for a, b in ar.intervals]
+    return [stat_row(spec.name, spec.depvar, "first_stage_F", float(iv.first_stage_F), stage=spec.stage),
+            stat_row(spec.name, spec.depvar, "effective_F", float(iv.effective_F), stage=spec.stage),
+            stat_row(spec.name, spec.depvar, "ar_ci", float("nan"), stage=spec.stage,
+                     text=f"{_format_ar(lo_hi)} ({ar.kind})"),
+            stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage)]
+
+
+def group_differences(data: pd.DataFrame, pairs: list[list[str]], depvar: str, regressor: str,
+                      controls: list[str], cluster: str, reps: int, seed: int) -> pd.DataFrame:
+    """Table 6's missing tests: for each pair of subsamples, δ = β_b − β_a from the fully interacted model
+    (firm-clustered) and bdiff-style permutation p-values (firm-level labels when constant within firm)."""
+    import zlib
+
+    from intelcap import inference
+
+    rows = []
+    for a, b in pairs:
+        ma, mb = SAMPLES[a](data).to_numpy(), SAMPLES[b](data).to_numpy()
+        if (ma & mb).any():
+            raise InputError(f"heterogeneity pair {a}/{b} overlaps", column="heterogeneity.pairs")
+        cols = list(dict.fromkeys([depvar, regressor, *controls, "Stkcd", "year", cluster]))
+        d = data.loc[ma | mb, cols].assign(_g=mb[ma | mb].astype(int)).dropna()
+        g = d.pop("_g").to_numpy()
+        if g.sum() == 0 or g.sum() == len(g):
+            raise EstimationError(f"heterogeneity pair {a}/{b}: one group is empty")
+        W = d[controls].to_numpy(float) if controls else None
+        args = (d[depvar].to_numpy(float), d[regressor].to_numpy(float), W, d["Stkcd"].to_numpy(),
+                d["year"].to_numpy(), g)
+        inter = inference.interacted_difference(*args, cluster=d[cluster].to_numpy())
+        firm_const = bool((pd.Series(g).groupby(d["Stkcd"].to_numpy()).nunique() == 1).all())
+        level = "firm" if firm_const else "obs"
+        pair_seed = seed + zlib.crc32(f"{a}/{b}".encode()) % 100_000
+        perm = inference.permutation_difference(*args, K=reps, seed=pair_seed, level=level)
+        rows.append({"group_a": a, "group_b": b, "beta_a": inter.beta_g0, "beta_b": inter.beta_g1,
+                     "delta": inter.delta, "se_delta": inter.se, "p_interacted": inter.p,
+                     "p_permutation_one_sided": perm.p_one_sided, "p_permutation_two_sided": perm.p_two_sided,
+                     "permutation_level": level, "reps": reps, "seed": pair_seed, "nobs": len(d)})
     return pd.DataFrame(rows)

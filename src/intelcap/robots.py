@@ -95,6 +95,7 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     w["w"] = 1.0 if weights_one else w["PWP_base"] / median
     no_w = w["PWP_base"].isna() | (w["PWP_base"] <= 0)
     w.loc[no_w, "w"] = np.nan
+    time_varying = cfg.get("weights", "base") == "current"
 
     measure = cfg["measure"]
     per = float(cfg["per_workers"])
@@ -107,6 +108,12 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     out = out.merge(pr_cn.rename(columns={"PR": "PR_CN"}), on=["ifr", "year"], how="left", validate="m:1")
     out = out.merge(pr_us.rename(columns={"PR": "PR_US"}), on=["ifr", "year"], how="left", validate="m:1")
     out = out.merge(w[["PWP_base", "base_year_imputed", "w"]], left_on="Stkcd", right_index=True, how="left")
+    if time_varying and not weights_one:
+        # current-year production-worker share (base-year share where a year is missing): lnINT then varies
+        # within industry-year, which identifies models with industry x year fixed effects
+        cur = pwp.set_index(["Stkcd", "year"])["PWP"]
+        pw_t = cur.reindex(pd.MultiIndex.from_frame(out[["Stkcd", "year"]])).to_numpy()
+        out["w"] = np.where(np.isnan(pw_t) | (pw_t <= 0), out["w"], pw_t / median)
     out["INT"] = out["w"] * out["PR_CN"]
     out["INTUS"] = out["w"] * out["PR_US"]
     with np.errstate(divide="ignore"):

@@ -34,6 +34,17 @@ def rendered(outputs: dict) -> dict:
     return {k: v for k, v in outputs.items() if k in ("md", "tex", "docx")}
 
 
+def load_analysis_panel(job: Job) -> pd.DataFrame:
+    """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs."""
+    df = pd.read_parquet(job.input["panel"])
+    measures = job.input.get("measures", [])
+    for path in [measures] if isinstance(measures, str) else measures:
+        m = pd.read_parquet(path)
+        keep = ["Stkcd", "year"] + [c for c in m.columns if c not in df.columns]
+        df = df.merge(m[keep], on=["Stkcd", "year"], how="left", validate="1:1")
+    return df
+
+
 def _json(obj) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n"
 
@@ -165,7 +176,7 @@ TABLE1_VARS = ["lnCU", "lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee"
 def table1(job: Job) -> None:
     from intelcap import estimate, tables
 
-    df = pd.read_parquet(job.input["panel"])
+    df = load_analysis_panel(job)
     variables = [v for v in TABLE1_VARS + job.params.get("mechanisms", []) if v in df.columns]
     desc = estimate.descriptive_table(df, variables)
     atomic.write_csv(desc, job.output["csv"])
@@ -175,9 +186,98 @@ def table1(job: Job) -> None:
 def regression_table(job: Job) -> None:
     from intelcap import estimate, tables
 
-    df = pd.read_parquet(job.input["panel"])
+    df = load_analysis_panel(job)
     name = job.params["table"]
     specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
     res = estimate.regression_table(df, specs, job.config["controls"], job.config["cluster"])
     atomic.write_csv(res, job.output["csv"])
     tables.write_table("regression", res, rendered(job.output), table_style(job.config, name))
+
+
+def iv_table(job: Job) -> None:
+    """Table 4: first stage and 2SLS, with first-stage F, effective F and the Anderson-Rubin set."""
+    from intelcap import estimate, tables
+
+    df = load_analysis_panel(job)
+    name = job.params["table"]
+    controls, cluster = job.config["controls"], job.config["cluster"]
+    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
+    res = estimate.regression_table(df, specs, controls, cluster)
+    level = float(job.config.get("heterogeneity", {}).get("ar_level", 0.95))
+    stats_rows = [r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)]
+    res = pd.concat([res, pd.DataFrame(stats_rows, columns=estimate.RESULT_COLUMNS)], ignore_index=True)
+    atomic.write_csv(res, job.output["csv"])
+    tables.write_table("regression", res, rendered(job.output),
+                       table_style(job.config, name, term_digits={"lnINTUS": 4}))
+
+
+def heterogeneity_table(job: Job) -> None:
+    """Table 6 and its group-difference tests (interacted model, permutation)."""
+    from intelcap import estimate, tables
+
+    df = load_analysis_panel(job)
+    name = job.params["table"]
+    controls, cluster = job.config["controls"], job.config["cluster"]
+    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
+    res = estimate.regression_table(df, specs, controls, cluster)
+    atomic.write_csv(res, job.output["csv"])
+    groups = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3)) if len(specs) == 10 else None
+    tables.write_table("regression", res, rendered(job.output),
+                       table_style(job.config, name, column_groups=groups))
+    het = job.config["heterogeneity"]
+    diff = estimate.group_differences(df, het["pairs"], specs[0].depvar, specs[0].regressors[0], controls,
+                                      cluster, int(het["permutation_reps"]), int(job.config["seed"]))
+    atomic.write_csv(diff, job.output["diff_csv"])
+    tables.write_table("frame", diff.drop(columns=["seed"]), {"md": job.output["diff_md"]},
+                       table_style(job.config, f"{name}_differences"))
+
+
+def keyword_table(job: Job) -> None:
+    """Table 7: the keyword dictionary, rendered from config/keywords.yaml."""
+    from intelcap import tables
+
+    cats = tables.load_keywords(job.input["keywords"])
+    long = pd.DataFrame([(c, i + 1, k) for c, ks in cats.items() for i, k in enumerate(ks)],
+                        columns=["category", "order", "keyword"])
+    atomic.write_csv(long, job.output["csv"])
+    tables.write_table("keywords", cats, rendered(job.output), table_style(job.config, "table7"))
+
+
+def dea_efficiency(job: Job) -> None:
+    from intelcap import dea
+
+    df = pd.read_parquet(job.input["panel"])
+    c = job.config["dea"]
+    out = dea.efficiency_panel(df, frontier=c["frontier"], rts=c["rts"], orientation=c["orientation"],
+                               super_efficiency=bool(c["super_efficiency"]))
+    log.info("DEA: %d DMUs, status counts %s", len(out), out["dea_status"].value_counts().to_dict())
+    atomic.write_parquet(out, job.output["dea"])
+
+
+def text_shard(job: Job) -> None:
+    from intelcap import text
+
+    shard = int(job.wildcards["shard"])
+    paths = text.shard_reports(job.input["reports"], int(job.params["n_shards"]))[shard]
+    spec = text.load_keywords(job.input["keywords"])
+    counts, rlog = text.count_reports(paths, spec)
+    log.info("shard %d: %d reports, status %s", shard, len(rlog), rlog["status"].value_counts().to_dict())
+    atomic.write_parquet(counts, job.output["counts"])
+    atomic.write_csv(rlog, job.output["log"])
+
+
+def text_index(job: Job) -> None:
+    from intelcap import text
+
+    counts = pd.concat([pd.read_parquet(p) for p in job.input["counts"]], ignore_index=True)
+    rlog = pd.concat([pd.read_csv(p, dtype={"Stkcd": str}, keep_default_na=False) for p in job.input["logs"]],
+                     ignore_index=True)
+    rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
+    counts = counts.sort_values(["Stkcd", "year", "category", "keyword"], kind="stable").reset_index(drop=True)
+    rlog = rlog.sort_values("file", kind="stable").reset_index(drop=True)
+    index = text.text_index(counts, rlog)
+    atomic.write_parquet(counts, job.output["counts"])
+    atomic.write_parquet(index, job.output["index"])
+    atomic.write_csv(rlog, job.output["log"])
+    # names and reasons only: shareable, and what a user must fix or accept
+    atomic.write_csv(rlog[rlog["status"] != "ok"][["file", "status", "reason"]], job.output["unreadable"])

@@ -150,13 +150,13 @@ def robots_tables(p: SynthParams, rng: np.random.Generator, years: np.ndarray) -
     J = len(IFR_INDUSTRIES)
     yrs = np.arange(2004, p.last_year + 1)
     g_cn = rng.uniform(0.10, 0.30, J)
-    g_us = 0.02 + 0.35 * g_cn + rng.normal(0, 0.015, J)
+    g_us = 0.02 + 0.2 * g_cn + rng.normal(0, 0.03, J)
     base_cn = rng.lognormal(np.log(4000), 0.5, J)
     base_us = rng.lognormal(np.log(8000), 0.9, J)
     adoption_shock = rng.normal(0, 0.06, (J, len(yrs)))
     t = yrs - 2011
     ln_cn = np.log(base_cn)[:, None] + g_cn[:, None] * t[None, :] + adoption_shock
-    ln_us = np.log(base_us)[:, None] + g_us[:, None] * (yrs - 2004)[None, :] + rng.normal(0, 0.04, (J, len(yrs)))
+    ln_us = np.log(base_us)[:, None] + g_us[:, None] * (yrs - 2004)[None, :] + rng.normal(0, 0.2, (J, len(yrs)))
     stock_cn = np.exp(ln_cn)
     stock_us = np.exp(ln_us)
     rows = []
@@ -495,4 +495,4 @@ def _write_reports(fy: pd.DataFrame, report_dir: Path, p: SynthParams) -> pd.Dat
     sel = fy[(fy["year"] >= 2011)]
     intensity = np.exp(1.2 + 0.35 * sel["lnINT"].to_numpy() + 0.5 * sel["im_i"].to_numpy())
     firm_years = list(zip(sel["Stkcd"], sel["year"].astype(int), intensity, strict=True))
-    return reports_synth.write_reports_for_panel(report_dir, firm_years, rng, pdf_share=p.pdf_share)
+    return reports_synth.write_reports_for_panel(report_dir, firm_years, rng, pdf_share=p.pdf_share, n_filler=6)

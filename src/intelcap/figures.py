@@ -1,0 +1,1097 @@
+"""Figures of the paper and of the replication report, in Chinese (zh) or English (en).
+
+- Figure 1: the workflow's own rule graph (the paper's Figure 1 is a hand-drawn "技术路线图"; a replication
+  package shows the DAG that actually produced the numbers instead). Drawn from ``snakemake --rulegraph`` DOT
+  text with matplotlib, so no graphviz binaries are needed.
+- Figure 2: global annual industrial-robot installations 2011-2021 (IFR World Robotics 2022).
+- Coefficient plot for Table 6, placebo histogram, specification curve and Monte Carlo coverage chart.
+
+Every writer takes ``out_paths``: a mapping of format ("png", "pdf", "svg") to target path, and writes each
+file atomically. Output is byte-deterministic: no timestamps or software versions in the metadata, a fixed
+dpi, figure sizes that depend only on the data, and a fixed ``svg.hashsalt`` (SVG element ids are otherwise
+random). Figures are built on ``matplotlib.figure.Figure`` directly, not pyplot, so no global figure state
+or GUI backend is involved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.colors import hsv_to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from scipy import stats
+
+from intelcap.atomic import atomic_path
+from intelcap.errors import InputError
+
+__all__ = [
+    "DPI",
+    "FORMATS",
+    "RuleGraph",
+    "RuleGraphLayout",
+    "coef_intervals",
+    "figure_coefplot",
+    "figure_coverage",
+    "figure_installations",
+    "figure_placebo",
+    "figure_rulegraph",
+    "figure_spec_curve",
+    "layout_rulegraph",
+    "longest_path_layers",
+    "parse_rulegraph",
+    "placebo_pvalue",
+    "read_installations",
+]
+
+Lang = Literal["zh", "en"]
+OutPaths = Mapping[str, str | os.PathLike]
+
+DPI = 200
+FORMATS = ("png", "pdf", "svg")
+
+# Metadata that would otherwise embed a timestamp or the matplotlib version (which changes bytes across
+# upgrades without any change in content). None removes the key.
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Date": None, "Creator": None},
+}
+
+_BASE_RC: dict[str, Any] = {
+    "svg.hashsalt": "intelcap",  # SVG clip-path/glyph ids are random unless salted
+    "svg.fonttype": "path",  # glyphs as paths: the SVG renders without the font installed
+    "pdf.fonttype": 42,  # TrueType text in PDFs: searchable, and CJK embeds as a subset
+    "pdf.compression": 6,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+}
+
+_DEFAULT_LABELS = Path(__file__).resolve().parents[2] / "config" / "labels.yaml"
+_DEFAULT_INSTALLATIONS = Path(__file__).resolve().parents[2] / "config" / "ifr_global_installations.csv"
+
+BAR_COLOR = "#3b6ea5"
+POINT_COLOR = "#1f3b5a"
+MUTED_COLOR = "#9aa7b4"
+ACCENT_COLOR = "#c0392b"
+
+# Display text. U+3000 (ideographic space) is avoided: the bundled font subset has no glyph for it.
+_TEXT: dict[str, dict[str, str]] = {
+    "fig2_title": {
+        "zh": "图 2  {y0}—{y1} 年全球每年安装的工业机器人数量",
+        "en": "Figure 2. Industrial robots installed worldwide each year, {y0}–{y1}",
+    },
+    "fig2_source_WR2022": {
+        "zh": "数据来源：《2022 年世界机器人报告》",
+        "en": "Source: IFR World Robotics 2022",
+    },
+    "fig2_source_first_published": {
+        "zh": "数据来源：IFR 历年《世界机器人报告》首次公布数",
+        "en": "Source: IFR World Robotics, first-published figures (various years)",
+    },
+    "fig2_ylabel": {"zh": "安装量（千台）", "en": "Installations (thousand units)"},
+    "fig2_xlabel": {"zh": "年份", "en": "Year"},
+    "fig1_title": {"zh": "图 1  工作流（规则依赖图）", "en": "Figure 1. Workflow rule graph"},
+    "coef_title": {
+        "zh": "表 6  异质性：{term} 系数及 95% 置信区间",
+        "en": "Table 6 heterogeneity: {term} coefficients with 95% CIs",
+    },
+    "coef_xlabel": {"zh": "{term} 系数估计值", "en": "Coefficient on {term}"},
+    "coef_ci": {
+        "zh": "估计值及 {level}% 置信区间（t 分布，自由度 = 聚类数 − 1）",
+        "en": "Estimate and {level}% CI (t with G − 1 df)",
+    },
+    "coef_pooled": {"zh": "全样本估计值 = {b}", "en": "Pooled estimate = {b}"},
+    "placebo_title": {
+        "zh": "安慰剂检验：随机分配的 {term} 系数分布",
+        "en": "Placebo test: distribution of {term} coefficients under random assignment",
+    },
+    "placebo_xlabel": {"zh": "安慰剂系数估计值", "en": "Placebo coefficient"},
+    "placebo_ylabel": {"zh": "频数", "en": "Count"},
+    "placebo_hist": {"zh": "安慰剂估计（{n} 次）", "en": "Placebo estimates ({n} draws)"},
+    "placebo_actual": {
+        "zh": "实际估计值 = {b}（经验 p 值 = {p}）",
+        "en": "Actual estimate = {b} (empirical p = {p})",
+    },
+    "spec_title": {
+        "zh": "规格曲线：{term} 系数（按大小排序）",
+        "en": "Specification curve: {term} coefficient (sorted)",
+    },
+    "spec_ylabel": {"zh": "系数及 95% 置信区间", "en": "Estimate and 95% CI"},
+    "spec_sig": {"zh": "95% 置信区间不含 0", "en": "95% CI excludes 0"},
+    "spec_nonsig": {"zh": "95% 置信区间含 0", "en": "95% CI includes 0"},
+    "spec_xlabel": {"zh": "规格（按估计值排序）", "en": "Specification (sorted by estimate)"},
+    "cov_title": {
+        "zh": "蒙特卡洛模拟：95% 置信区间的实际覆盖率",
+        "en": "Monte Carlo: empirical coverage of nominal 95% intervals",
+    },
+    "cov_ylabel": {"zh": "覆盖率", "en": "Coverage"},
+    "cov_nominal": {"zh": "名义水平 {level}", "en": "Nominal {level}"},
+    "cov_mcse": {"zh": "误差线：±1.96 × 蒙特卡洛标准误", "en": "Error bars: ±1.96 × Monte Carlo s.e."},
+}
+
+
+def _t(key: str, lang: Lang, **fmt: Any) -> str:
+    text = _TEXT[key][lang]
+    return text.format(**fmt) if fmt else text
+
+
+def _check_lang(lang: str) -> Lang:
+    if lang not in ("zh", "en"):
+        raise InputError(f"unknown figure language {lang!r}", hint="use lang='zh' or lang='en'")
+    return lang  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Style, fonts and deterministic saving
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _use_cjk_font(lang: Lang) -> None:
+    """Make the bundled CJK font the default. Chinese figures must not silently fall back to tofu boxes, so a
+    missing font is an error for lang='zh'; English figures can do with matplotlib's DejaVu Sans."""
+    try:
+        from intelcap.fonts import use_cjk_in_matplotlib
+
+        name = use_cjk_in_matplotlib()
+        # Glyph fallback in matplotlib works across the *families* of font.family, not across the
+        # font.sans-serif list that "sans-serif" resolves to (only its first hit is used). Listing DejaVu Sans
+        # as a second family lets glyphs the subset lacks (space, β, −, ≈) fall back instead of going missing.
+        mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
+    except (ImportError, FileNotFoundError) as exc:
+        if lang == "zh":
+            raise InputError(
+                "Chinese figures need the bundled CJK font (intelcap.fonts)",
+                hint=f"{exc}. Or render with lang='en'.",
+            ) from exc
+
+
+@contextlib.contextmanager
+def _style(lang: Lang) -> Iterator[None]:
+    # rc_context restores every rcParam on exit, including those use_cjk_in_matplotlib changes, so a figure
+    # call never leaks settings into the caller's matplotlib state.
+    with mpl.rc_context(_BASE_RC):
+        _use_cjk_font(lang)
+        yield
+
+
+def _check_out_paths(out_paths: OutPaths) -> dict[str, Path]:
+    if not out_paths:
+        raise InputError("no output files given", hint=f"pass out_paths={{fmt: path}} with fmt in {FORMATS}")
+    paths: dict[str, Path] = {}
+    for fmt, path in out_paths.items():
+        if fmt not in FORMATS:
+            raise InputError(f"unsupported figure format {fmt!r}", hint=f"use one of {FORMATS}")
+        paths[fmt] = Path(path)
+    return paths
+
+
+def _save(fig: Figure, out_paths: OutPaths) -> dict[str, Path]:
+    """Write ``fig`` to every requested format atomically; return {fmt: path}."""
+    paths = _check_out_paths(out_paths)
+    for fmt in sorted(paths):
+        with atomic_path(paths[fmt]) as tmp:
+            # format= explicitly: the temporary file's suffix is ".tmp", not the format.
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+    return paths
+
+
+def _fmt_num(x: float, digits: int = 3) -> str:
+    # Hyphen-minus, not U+2212: the bundled font has no MINUS SIGN (see intelcap.fonts).
+    s = f"{x:.{digits}f}"
+    return "0." + "0" * digits if s == "-0." + "0" * digits else s
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Labels
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _load_labels(path: str | os.PathLike | None) -> dict[str, Any]:
+    import yaml
+
+    resolved = Path(path) if path is not None else Path(os.environ.get("INTELCAP_LABELS", _DEFAULT_LABELS))
+    if not resolved.is_file():
+        return {}
+    data = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def _lookup(labels: Mapping[str, Any], section: str, key: str, lang: Lang) -> str | None:
+    """labels.yaml entry, matching keys loosely (non_soe == non-SOE) because sample names come from config
+    and from other modules with different spelling habits."""
+    entries = labels.get(section) or {}
+
+    def norm(s: str) -> str:
+        return re.sub(r"[\s_\-]+", "-", str(s)).lower()
+
+    entry = entries.get(key)
+    if entry is None:
+        by_norm = {norm(k): v for k, v in entries.items()}
+        entry = by_norm.get(norm(key))
+    if entry is None:
+        return None
+    if isinstance(entry, Mapping):
+        value = entry.get(lang)
+        return None if value is None else str(value)
+    return str(entry)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Figure 2: global robot installations
+# ---------------------------------------------------------------------------------------------------------
+
+_INSTALL_COLUMNS = ("year", "installations", "vintage", "source", "note")
+
+
+def read_installations(
+    csv_path: str | os.PathLike = _DEFAULT_INSTALLATIONS, vintage: str = "WR2022"
+) -> pd.DataFrame:
+    """Rows of one vintage of config/ifr_global_installations.csv, sorted by year, validated."""
+    df = pd.read_csv(csv_path, dtype={"vintage": str, "source": str, "note": str}, keep_default_na=False)
+    missing = [c for c in _INSTALL_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"missing columns {missing}", file=str(csv_path), hint=f"columns: {_INSTALL_COLUMNS}"
+        )
+    sub = df[df["vintage"] == vintage].copy()
+    if sub.empty:
+        raise InputError(
+            f"no rows for vintage {vintage!r}",
+            file=str(csv_path),
+            column="vintage",
+            hint=f"available: {sorted(df['vintage'].unique())}",
+        )
+    sub["year"] = pd.to_numeric(sub["year"], errors="raise").astype(int)
+    sub["installations"] = pd.to_numeric(sub["installations"], errors="raise").astype(float)
+    dup = sub.loc[sub["year"].duplicated(), "year"]
+    if not dup.empty:
+        raise InputError(f"duplicate years in vintage {vintage!r}", file=str(csv_path), rows=dup.tolist())
+    bad = sub.loc[~(sub["installations"] > 0), "year"]
+    if not bad.empty:
+        raise InputError("installations must be positive unit counts", file=str(csv_path), rows=bad.tolist())
+    return sub.sort_values("year").reset_index(drop=True)
+
+
+def figure_installations(
+    csv_path: str | os.PathLike,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    vintage: str = "WR2022",
+    title: str | None = None,
+    source: str | None = None,
+) -> dict[str, Path]:
+    """Figure 2: bar chart of global annual industrial-robot installations, labelled in thousand units.
+
+    Thousand units (千台) rather than the paper's 万台 text: the WR2022 chart is in thousands, so no rounding
+    is added. Title and source line sit below the plot, as in the paper. ``title``/``source`` override the
+    defaults ("" hides them). Returns {fmt: path}.
+    """
+    lang = _check_lang(lang)
+    df = read_installations(csv_path, vintage)
+    years = df["year"].to_numpy()
+    thousands = df["installations"].to_numpy() / 1000.0
+    if title is None:
+        title = _t("fig2_title", lang, y0=int(years[0]), y1=int(years[-1]))
+    if source is None:
+        key = f"fig2_source_{vintage}"
+        source = _t(key, lang) if key in _TEXT else f"{_t('fig2_source_WR2022', lang)} ({vintage})"
+
+    with _style(lang):
+        fig = Figure(figsize=(6.4, 4.2))
+        # Fixed margins (no tight/constrained layout): the title and source line sit outside the axes.
+        ax = fig.add_axes((0.11, 0.24, 0.86, 0.70))
+        x = np.arange(len(years))
+        ax.bar(x, thousands, width=0.62, color=BAR_COLOR, zorder=2)
+        top = float(thousands.max())
+        # Values the source gives only as a bound or an approximation keep that qualifier on the bar.
+        marks = [
+            "≥" if n.lower().startswith("lower bound") else "≈" if n.lower().startswith("approx") else ""
+            for n in df["note"].astype(str)
+        ]
+        for xi, v, mark in zip(x, thousands, marks, strict=True):
+            ax.text(xi, v + top * 0.012, f"{mark}{v:.0f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(x, [str(y) for y in years])
+        ax.set_ylim(0, top * 1.12)
+        ax.set_xlim(-0.6, len(years) - 0.4)
+        ax.set_ylabel(_t("fig2_ylabel", lang))
+        ax.set_xlabel(_t("fig2_xlabel", lang))
+        ax.yaxis.grid(True, color="#e3e6ea", linewidth=0.6, zorder=0)
+        if source:
+            fig.text(0.11, 0.085, source, ha="left", va="center", fontsize=8)
+        if title:
+            fig.text(0.5, 0.03, title, ha="center", va="center", fontsize=10)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Figure 1: rule graph from `snakemake --rulegraph` DOT text
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleGraph:
+    """A parsed rule graph. Edges run producer -> consumer, as Snakemake writes them (``9 -> 0`` means rule 9
+    feeds rule 0, usually ``all``)."""
+
+    nodes: dict[str, str]  # DOT node id -> rule name (the node's label)
+    edges: tuple[tuple[str, str], ...]  # (from id, to id), in DOT order, duplicates removed
+    colors: dict[str, str] = field(default_factory=dict)  # DOT node id -> DOT color string ("h s v")
+
+    def label_edges(self) -> set[tuple[str, str]]:
+        """Edges as (rule name, rule name) pairs."""
+        return {(self.nodes[a], self.nodes[b]) for a, b in self.edges}
+
+
+_ATTR = re.compile(r'(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\]\s]+)')
+_NODE = re.compile(r"^\s*(\"[^\"]+\"|\w+)\s*\[(.*)\]\s*;?\s*$")
+_EDGE = re.compile(r"^\s*(\"[^\"]+\"|\w+)\s*->\s*(\"[^\"]+\"|\w+)\s*(\[.*\])?\s*;?\s*$")
+_RESERVED = {"graph", "node", "edge"}
+
+
+def _unquote(s: str) -> str:
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] == '"':
+        return s[1:-1].replace('\\"', '"')
+    return s
+
+
+def parse_rulegraph(dot_text: str) -> RuleGraph:
+    """Parse the DOT text ``snakemake --rulegraph`` prints (one statement per line).
+
+    Only what that output uses is supported: node statements ``0[label = "all", color = "..."]`` and edge
+    statements ``0 -> 1``. Anything before ``digraph`` (log lines captured by accident) is ignored.
+    """
+    start = dot_text.find("digraph")
+    if start < 0:
+        raise InputError(
+            "not a DOT digraph (no 'digraph' keyword)", hint="pass `snakemake --rulegraph` output"
+        )
+    body = dot_text[start:]
+    open_ = body.find("{")
+    close = body.rfind("}")
+    if open_ < 0 or close < open_:
+        raise InputError("malformed DOT text: no { ... } body")
+    nodes: dict[str, str] = {}
+    colors: dict[str, str] = {}
+    edges: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for line in body[open_ + 1 : close].splitlines():
+        if not line.strip() or line.strip().startswith(("//", "#")):
+            continue
+        m = _EDGE.match(line)
+        if m:
+            a, b = _unquote(m.group(1)), _unquote(m.group(2))
+            for n in (a, b):
+                nodes.setdefault(n, n)  # an edge may name a node never declared: label it by its id
+            if (a, b) not in seen:
+                seen.add((a, b))
+                edges.append((a, b))
+            continue
+        m = _NODE.match(line)
+        if m and _unquote(m.group(1)) not in _RESERVED:
+            node = _unquote(m.group(1))
+            attrs = {k: _unquote(v) for k, v in _ATTR.findall(m.group(2))}
+            nodes[node] = attrs.get("label", node)
+            if "color" in attrs:
+                colors[node] = attrs["color"]
+    if not nodes:
+        raise InputError("DOT text has no nodes", hint="is the workflow empty, or is this `--dag` output?")
+    return RuleGraph(nodes=nodes, edges=tuple(edges), colors=colors)
+
+
+def _node_key(node: str) -> tuple[int, int, str]:
+    # Snakemake numbers nodes 0, 1, ...: order numerically when possible so that layouts are stable.
+    return (0, int(node), "") if node.isdigit() else (1, 0, node)
+
+
+def longest_path_layers(graph: RuleGraph) -> dict[str, int]:
+    """Layer of each node = length of the longest path reaching it from a source (sources are layer 0).
+
+    Every edge then goes from a lower to a strictly higher layer. Raises InputError on a cycle (a rule graph
+    is a DAG; a cycle means the DOT text is not what we think it is).
+    """
+    preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    succs: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for a, b in graph.edges:
+        preds[b].append(a)
+        succs[a].append(b)
+    indeg = {n: len(p) for n, p in preds.items()}
+    ready = sorted((n for n, d in indeg.items() if d == 0), key=_node_key)
+    layer: dict[str, int] = {}
+    order: list[str] = []
+    while ready:  # Kahn's topological sort; layers follow in topological order
+        n = ready.pop(0)
+        order.append(n)
+        layer[n] = max((layer[p] + 1 for p in preds[n]), default=0)
+        for s in sorted(succs[n], key=_node_key):
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+        ready.sort(key=_node_key)
+    if len(order) != len(graph.nodes):
+        cyclic = sorted(graph.nodes[n] for n in graph.nodes if n not in layer)
+        raise InputError("rule graph has a cycle", rows=cyclic)
+    return layer
+
+
+@dataclass(frozen=True)
+class RuleGraphLayout:
+    """A layered drawing: ``layers[i]`` lists node ids left to right (ids starting with "~" are dummy points
+    that route an edge spanning several layers); ``x`` is each node's centre in inches; ``paths`` maps each
+    graph edge to the ids it passes through."""
+
+    layers: tuple[tuple[str, ...], ...]
+    layer_of: dict[str, int]
+    x: dict[str, float]
+    widths: dict[str, float]
+    paths: dict[tuple[str, str], tuple[str, ...]]
+    crossings: int
+
+
+_CHAR_W = 0.075  # inches per character of an 8-pt rule name (sans-serif average, with margin)
+_BOX_PAD = 0.22
+_BOX_H = 0.30
+_H_GAP = 0.18
+_DUMMY_W = 0.12
+_LAYER_GAP = 0.72
+
+
+def _crossings(upper: Sequence[str], lower: Sequence[str], down: Mapping[str, Sequence[str]]) -> int:
+    pos = {n: i for i, n in enumerate(lower)}
+    segs = [(i, pos[t]) for i, n in enumerate(upper) for t in down.get(n, ()) if t in pos]
+    count = 0
+    for k, (a1, b1) in enumerate(segs):
+        for a2, b2 in segs[k + 1 :]:
+            if (a1 - a2) * (b1 - b2) < 0:
+                count += 1
+    return count
+
+
+def layout_rulegraph(graph: RuleGraph, sweeps: int = 12) -> RuleGraphLayout:
+    """Sugiyama-style layout: longest-path layering, dummy nodes on long edges, barycentric ordering within
+    layers (alternating down/up sweeps, keeping the order with fewest crossings), then x-coordinates pulled
+    towards the mean of each node's neighbours while keeping boxes apart. Fully deterministic: every sort has
+    a total tie-break."""
+    layer_of = dict(longest_path_layers(graph))
+    n_layers = max(layer_of.values()) + 1
+    down: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    up: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    paths: dict[tuple[str, str], tuple[str, ...]] = {}
+    for a, b in graph.edges:
+        chain = [a]
+        for k in range(layer_of[a] + 1, layer_of[b]):
+            d = f"~{a}>{b}:{k}"
+            layer_of[d] = k
+            down[d], up[d] = [], []
+            chain.append(d)
+        chain.append(b)
+        for u, v in zip(chain, chain[1:], strict=False):
+            down[u].append(v)
+            up[v].append(u)
+        paths[(a, b)] = tuple(chain)
+
+    def tie(n: str) -> tuple[int, int, int, str]:
+        # real nodes by their DOT id, dummies after them by name
+        return (1, 0, 0, n) if n.startswith("~") else (0, *_node_key(n))
+
+    layers: list[list[str]] = [[] for _ in range(n_layers)]
+    for n in sorted(layer_of, key=tie):
+        layers[layer_of[n]].append(n)
+
+    def total_crossings(ls: list[list[str]]) -> int:
+        return sum(_crossings(ls[i], ls[i + 1], down) for i in range(len(ls) - 1))
+
+    def reorder(ls: list[list[str]], i: int, ref: int, nbrs: Mapping[str, Sequence[str]]) -> None:
+        pos = {n: k for k, n in enumerate(ls[ref])}
+        cur = {n: k for k, n in enumerate(ls[i])}
+
+        def bary(n: str) -> float:
+            ps = [pos[m] for m in nbrs[n] if m in pos]
+            return sum(ps) / len(ps) if ps else float(cur[n])  # no neighbour: keep its place
+
+        ls[i] = sorted(ls[i], key=lambda n: (bary(n), cur[n]))
+
+    best = [list(layer) for layer in layers]
+    best_c = total_crossings(best)
+    for s in range(sweeps):
+        if s % 2 == 0:
+            for i in range(1, n_layers):
+                reorder(layers, i, i - 1, up)
+        else:
+            for i in range(n_layers - 2, -1, -1):
+                reorder(layers, i, i + 1, down)
+        c = total_crossings(layers)
+        if c < best_c:
+            best, best_c = [list(layer) for layer in layers], c
+    layers = best
+
+    widths = {
+        n: _DUMMY_W if n.startswith("~") else _CHAR_W * len(graph.nodes[n]) + _BOX_PAD for n in layer_of
+    }
+    x: dict[str, float] = {}
+    for layer in layers:  # initial: packed and centred on 0
+        total = sum(widths[n] for n in layer) + _H_GAP * (len(layer) - 1)
+        left = -total / 2
+        for n in layer:
+            x[n] = left + widths[n] / 2
+            left += widths[n] + _H_GAP
+
+    def place(layer: list[str], desired: list[float]) -> None:
+        # Closest order-preserving, non-overlapping placement (approx.): pack from the left and from the right
+        # against the desired positions, then average. Both satisfy the gaps, so their mean does too.
+        k = len(layer)
+        sep = [(widths[layer[j]] + widths[layer[j + 1]]) / 2 + _H_GAP for j in range(k - 1)]
+        fwd = list(desired)
+        for j in range(1, k):
+            fwd[j] = max(desired[j], fwd[j - 1] + sep[j - 1])
+        bwd = list(desired)
+        for j in range(k - 2, -1, -1):
+            bwd[j] = min(desired[j], bwd[j + 1] - sep[j])
+        for j, n in enumerate(layer):
+            x[n] = (fwd[j] + bwd[j]) / 2
+
+    for it in range(8):
+        order = range(1, n_layers) if it % 2 == 0 else range(n_layers - 2, -1, -1)
+        nbrs = up if it % 2 == 0 else down
+        for i in order:
+            desired = []
+            for n in layers[i]:
+                ps = [x[m] for m in nbrs[n]]
+                desired.append(sum(ps) / len(ps) if ps else x[n])
+            place(layers[i], desired)
+    xmin = min(x[n] - widths[n] / 2 for n in x)
+    x = {n: round(v - xmin, 6) for n, v in x.items()}  # rounding: identical floats across platforms
+    return RuleGraphLayout(
+        layers=tuple(tuple(layer) for layer in layers),
+        layer_of=layer_of,
+        x=x,
+        widths=widths,
+        paths=paths,
+        crossings=best_c,
+    )
+
+
+def _dot_color(spec: str | None) -> tuple[float, float, float]:
+    """Snakemake colours nodes with HSV triples ("0.61 0.6 0.85"); reuse them for the box outlines."""
+    if spec:
+        parts = spec.replace(",", " ").split()
+        if len(parts) == 3:
+            try:
+                h, s, v = (min(max(float(p), 0.0), 1.0) for p in parts)
+                r, g, b = hsv_to_rgb((h, s, v))
+                return (float(r), float(g), float(b))
+            except ValueError:
+                pass
+    return (0.35, 0.45, 0.6)
+
+
+def _render_rulegraph_mpl(graph: RuleGraph, lang: Lang, title: str) -> Figure:
+    lay = layout_rulegraph(graph)
+    n_layers = len(lay.layers)
+    top_pad = 0.55 if title else 0.2
+    width = max(max(lay.x[n] + lay.widths[n] / 2 for n in lay.x) + 0.4, 3.0)
+    height = (n_layers - 1) * _LAYER_GAP + _BOX_H + top_pad + 0.25
+    fig = Figure(figsize=(round(width, 2), round(height, 2)))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-0.2, round(width, 2) - 0.2)
+    ax.set_ylim(0, round(height, 2))
+    ax.set_axis_off()
+
+    def y_of(n: str) -> float:
+        # layer 0 (raw-data rules) at the top, `all` at the bottom: reads in the direction data flow
+        return height - top_pad - _BOX_H / 2 - lay.layer_of[n] * _LAYER_GAP
+
+    # Ports: the edges leaving (entering) a box are spread along its bottom (top) edge in the left-to-right
+    # order of the node at the other end, so arrowheads do not pile up on one point and do not cross.
+    Hop = tuple[float, tuple[tuple[int, int, str], tuple[int, int, str]], tuple[str, str]]
+
+    def ports(hops_of: dict[str, list[Hop]]) -> dict[tuple[str, str], float]:
+        out: dict[tuple[str, str], float] = {}
+        for n, hops in hops_of.items():
+            hops.sort()  # by the other end's x, then by edge: a total order
+            k = len(hops)
+            span = 0.0 if n.startswith("~") or k == 1 else min(lay.widths[n] * 0.6, 0.12 * (k - 1))
+            for j, (_, _, e) in enumerate(hops):
+                out[e] = lay.x[n] + (span * (j / (k - 1) - 0.5) if k > 1 else 0.0)
+        return out
+
+    leaving: dict[str, list[Hop]] = {}
+    entering: dict[str, list[Hop]] = {}
+    for e, chain in lay.paths.items():
+        key = (_node_key(e[0]), _node_key(e[1]))
+        leaving.setdefault(chain[0], []).append((lay.x[chain[1]], key, e))
+        entering.setdefault(chain[-1], []).append((lay.x[chain[-2]], key, e))
+    out_port, in_port = ports(leaving), ports(entering)
+
+    for (a, b), chain in sorted(lay.paths.items(), key=lambda kv: (_node_key(kv[0][0]), _node_key(kv[0][1]))):
+        pts = [(out_port[(a, b)], y_of(a) - _BOX_H / 2)]
+        for d in chain[1:-1]:
+            # A dummy runs vertically through its layer's band of boxes, so the line never cuts a box corner.
+            pts += [(lay.x[d], y_of(d) + _BOX_H / 2), (lay.x[d], y_of(d) - _BOX_H / 2)]
+        pts.append((in_port[(a, b)], y_of(b) + _BOX_H / 2))
+        if len(pts) > 2:
+            xs, ys = zip(*pts[:-1], strict=True)
+            ax.plot(xs, ys, color="#8c8c8c", linewidth=1.0, solid_capstyle="round", zorder=1)
+        ax.add_patch(
+            FancyArrowPatch(
+                pts[-2],
+                pts[-1],
+                arrowstyle="-|>",
+                mutation_scale=9,
+                color="#8c8c8c",
+                linewidth=1.0,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=1,
+            )
+        )
+    for n, name in graph.nodes.items():
+        w, cx, cy = lay.widths[n], lay.x[n], y_of(n)
+        ax.add_patch(
+            FancyBboxPatch(
+                (cx - w / 2, cy - _BOX_H / 2),
+                w,
+                _BOX_H,
+                boxstyle="round,pad=0,rounding_size=0.06",
+                facecolor="white",
+                edgecolor=_dot_color(graph.colors.get(n)),
+                linewidth=1.6,
+                zorder=2,
+            )
+        )
+        ax.text(cx, cy, name, ha="center", va="center", fontsize=8, zorder=3)
+    if title:
+        ax.text(width / 2 - 0.2, height - 0.28, title, ha="center", va="center", fontsize=10)
+    return fig
+
+
+def figure_rulegraph(
+    dot_text: str,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    title: str | None = None,
+    engine: Literal["matplotlib", "graphviz"] = "matplotlib",
+) -> dict[str, Path]:
+    """Figure 1: the workflow's rule graph, drawn from ``snakemake --rulegraph`` DOT text.
+
+    ``engine="matplotlib"`` (default, tested, byte-deterministic) needs no graphviz. ``engine="graphviz"``
+    pipes the DOT text through ``dot -T<fmt>`` (must be on PATH); that output has no title and its bytes
+    depend on the graphviz version.
+    """
+    lang = _check_lang(lang)
+    graph = parse_rulegraph(dot_text)
+    if engine == "graphviz":
+        exe = shutil.which("dot")
+        if exe is None:
+            raise InputError("graphviz `dot` not found on PATH", hint="use engine='matplotlib'")
+        paths = _check_out_paths(out_paths)
+        for fmt in sorted(paths):
+            res = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=True)
+            with atomic_path(paths[fmt]) as tmp:
+                tmp.write_bytes(res.stdout)
+        return paths
+    if engine != "matplotlib":
+        raise InputError(f"unknown rule-graph engine {engine!r}", hint="use 'matplotlib' or 'graphviz'")
+    with _style(lang):
+        fig = _render_rulegraph_mpl(graph, lang, _t("fig1_title", lang) if title is None else title)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Coefficient plot (Table 6)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _t_crit(df: float, level: float) -> float:
+    """Two-sided critical value: t with ``df`` degrees of freedom, or normal if df is missing/infinite."""
+    q = 0.5 + level / 2
+    if df is None or not np.isfinite(df) or df <= 0:
+        return float(stats.norm.ppf(q))
+    return float(stats.t.ppf(q, df))
+
+
+def coef_intervals(long_df: pd.DataFrame, term: str = "lnINT", level: float = 0.95) -> pd.DataFrame:
+    """One row per model for ``term``: estimate ± t_{G−1, (1+level)/2} · SE, G = number of clusters.
+
+    G − 1 degrees of freedom is what Stata's reghdfe and pyfixest use for cluster-robust inference (the CSV's
+    p-values are computed that way), so the interval matches the table's stars. Rows of a first IV stage are
+    dropped (the plot is about the structural coefficient). Columns added: df, crit, ci_low, ci_high.
+    """
+    need = ["model", "term", "estimate", "std_error"]
+    missing = [c for c in need if c not in long_df.columns]
+    if missing:
+        raise InputError(f"long-format results lack columns {missing}")
+    df = long_df[long_df["term"] == term].copy()
+    if "stage" in df.columns:
+        df = df[df["stage"].isna() | (df["stage"].astype(str) != "first")]
+    if df.empty:
+        raise InputError(f"no rows with term == {term!r}", column="term")
+    g = pd.to_numeric(df["n_clusters"], errors="coerce") if "n_clusters" in df.columns else np.nan
+    df["df"] = (g - 1).astype(float) if isinstance(g, pd.Series) else np.nan
+    df["crit"] = [_t_crit(d, level) for d in df["df"]]
+    df["ci_low"] = df["estimate"] - df["crit"] * df["std_error"]
+    df["ci_high"] = df["estimate"] + df["crit"] * df["std_error"]
+    return df.reset_index(drop=True)
+
+
+def _model_label(row: pd.Series, labels: Mapping[str, Any], lang: Lang) -> str:
+    text = None
+    title = row.get("column_title")
+    if isinstance(title, str) and title.strip():
+        text = _lookup(labels, "samples", title, lang) or title
+    elif isinstance(row.get("sample"), str) and row["sample"]:
+        text = _lookup(labels, "samples", row["sample"], lang) or row["sample"]
+    model = str(row["model"])
+    return f"{model} {text}" if text and text != model else model
+
+
+def figure_coefplot(
+    long_df: pd.DataFrame,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    term: str = "lnINT",
+    pooled: float | None = None,
+    level: float = 0.95,
+    title: str | None = None,
+    labels_path: str | os.PathLike | None = None,
+) -> dict[str, Path]:
+    """Coefficient plot: one point per subsample model with its CI (see :func:`coef_intervals`), models top
+    to bottom in table order, a dashed line at 0 and a solid line at the pooled estimate if given."""
+    lang = _check_lang(lang)
+    ci = coef_intervals(long_df, term=term, level=level)
+    labels = _load_labels(labels_path)
+    names = [_model_label(r, labels, lang) for _, r in ci.iterrows()]
+    n = len(ci)
+    y = np.arange(n)[::-1]
+    pct = f"{level * 100:g}"
+    with _style(lang):
+        height = round(1.5 + 0.34 * n, 2)
+        fig = Figure(figsize=(6.4, height))
+        ax = fig.add_axes((0.30, 0.95 / height, 0.66, 1 - 1.55 / height))
+        ax.axvline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8, zorder=1)
+        if pooled is not None and np.isfinite(pooled):
+            ax.axvline(
+                pooled,
+                color=ACCENT_COLOR,
+                linewidth=1.0,
+                zorder=1,
+                label=_t("coef_pooled", lang, b=_fmt_num(pooled)),
+            )
+        ax.errorbar(
+            ci["estimate"],
+            y,
+            xerr=[ci["estimate"] - ci["ci_low"], ci["ci_high"] - ci["estimate"]],
+            fmt="o",
+            color=POINT_COLOR,
+            ecolor=POINT_COLOR,
+            elinewidth=1.2,
+            capsize=3,
+            markersize=4,
+            zorder=3,
+            label=_t("coef_ci", lang, level=pct),
+        )
+        ax.set_yticks(y, names)
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.set_xlabel(_t("coef_xlabel", lang, term=term))
+        ax.xaxis.grid(True, color="#eceff2", linewidth=0.6, zorder=0)
+        handles, texts = ax.get_legend_handles_labels()
+        # Legend in the bottom margin (figure coordinates), below the x label, so it never hides a point.
+        fig.legend(
+            handles, texts, loc="lower center", bbox_to_anchor=(0.5, 0.08 / height), ncol=2, fontsize=7.5
+        )
+        if title is None:
+            title = _t("coef_title", lang, term=term)
+        if title:
+            fig.text(0.5, 1 - 0.3 / height, title, ha="center", va="center", fontsize=10)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Placebo distribution
+# ---------------------------------------------------------------------------------------------------------
+
+
+def placebo_pvalue(coefs: Sequence[float] | np.ndarray, actual: float, two_sided: bool = True) -> float:
+    """Empirical p-value (1 + #{draws at least as extreme}) / (1 + #draws).
+
+    The +1 counts the actual assignment as one of the permutations (Phipson & Smyth 2010), so p is never 0
+    with a finite number of draws.
+    """
+    b = np.asarray(coefs, dtype=float)
+    b = b[np.isfinite(b)]
+    if b.size == 0:
+        raise InputError("no finite placebo coefficients")
+    extreme = np.abs(b) >= abs(actual) if two_sided else (b >= actual if actual >= 0 else b <= actual)
+    return float((1 + int(extreme.sum())) / (1 + b.size))
+
+
+def figure_placebo(
+    coefs: Sequence[float] | np.ndarray,
+    actual: float,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    term: str = "lnINT",
+    p_value: float | None = None,
+    bins: int = 40,
+    title: str | None = None,
+) -> dict[str, Path]:
+    """Histogram of placebo coefficients with the actual estimate marked; the legend carries the empirical
+    p-value (``p_value`` if given, e.g. the one the robustness step computed, else :func:`placebo_pvalue`)."""
+    lang = _check_lang(lang)
+    b = np.asarray(coefs, dtype=float)
+    b = b[np.isfinite(b)]
+    p = placebo_pvalue(b, actual) if p_value is None else float(p_value)
+    with _style(lang):
+        fig = Figure(figsize=(6.4, 4.0))
+        ax = fig.add_axes((0.11, 0.13, 0.85, 0.74))
+        lo, hi = min(float(b.min()), actual), max(float(b.max()), actual)
+        pad = 0.05 * (hi - lo if hi > lo else 1.0)
+        edges = np.linspace(lo - pad, hi + pad, bins + 1)
+        ax.hist(
+            b,
+            bins=edges,
+            color=MUTED_COLOR,
+            edgecolor="white",
+            linewidth=0.4,
+            label=_t("placebo_hist", lang, n=b.size),
+        )
+        ax.axvline(
+            actual,
+            color=ACCENT_COLOR,
+            linewidth=1.4,
+            label=_t("placebo_actual", lang, b=_fmt_num(actual), p=_fmt_num(p)),
+        )
+        ax.set_xlabel(_t("placebo_xlabel", lang))
+        ax.set_ylabel(_t("placebo_ylabel", lang))
+        ax.legend(loc="upper left")
+        if title is None:
+            title = _t("placebo_title", lang, term=term)
+        if title:
+            ax.set_title(title)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Specification curve
+# ---------------------------------------------------------------------------------------------------------
+
+_NON_CHOICE = {
+    "model",
+    "depvar",
+    "term",
+    "estimate",
+    "std_error",
+    "t_value",
+    "p_value",
+    "nobs",
+    "n_clusters",
+    "r2_within",
+    "r2",
+    "ci_low",
+    "ci_high",
+    "df",
+    "crit",
+    "stage",
+    "vcov",
+    "spec_id",
+    "column_title",
+}
+
+
+def figure_spec_curve(
+    df: pd.DataFrame,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    choices: Sequence[str] | None = None,
+    term: str = "lnINT",
+    level: float = 0.95,
+    title: str | None = None,
+) -> dict[str, Path]:
+    """Specification curve: estimates sorted ascending with CIs (top) and which option of each choice every
+    specification uses (dot matrix, bottom).
+
+    ``df``: one row per specification with ``estimate`` and either ``ci_low``/``ci_high`` or ``std_error``
+    (with ``n_clusters`` for t_{G−1} intervals; normal otherwise). If ``df`` has a ``term`` column only rows of
+    ``term`` are used. ``choices``: the columns describing the specification; default: every non-numeric
+    column not in the results schema.
+    """
+    lang = _check_lang(lang)
+    d = df.copy()
+    if "term" in d.columns:
+        d = d[d["term"] == term]
+    if d.empty or "estimate" not in d.columns:
+        raise InputError("specification results need rows with an 'estimate' column")
+    if not {"ci_low", "ci_high"} <= set(d.columns):
+        if "std_error" not in d.columns:
+            raise InputError("need ci_low/ci_high or std_error to draw intervals")
+        g = (
+            pd.to_numeric(d["n_clusters"], errors="coerce")
+            if "n_clusters" in d.columns
+            else pd.Series(np.nan, index=d.index)
+        )
+        crit = np.array([_t_crit(v - 1, level) for v in g])
+        d["ci_low"] = d["estimate"] - crit * d["std_error"]
+        d["ci_high"] = d["estimate"] + crit * d["std_error"]
+    if choices is None:
+        choices = [
+            c
+            for c in d.columns
+            if c not in _NON_CHOICE
+            and not pd.api.types.is_float_dtype(d[c])
+            and d[c].nunique(dropna=False) > 1
+        ]
+    choices = list(choices)
+    # Stable sort (mergesort) with the original order as tie-break: identical estimates keep input order.
+    d = d.reset_index(drop=True)
+    d = d.iloc[np.argsort(d["estimate"].to_numpy(), kind="mergesort")].reset_index(drop=True)
+    rows: list[tuple[str, str]] = []  # (choice column, option) from top to bottom of the dot matrix
+    for c in choices:
+        for v in sorted(d[c].astype(str).unique()):
+            rows.append((c, v))
+    n = len(d)
+    x = np.arange(n)
+    sig = (d["ci_low"] > 0) | (d["ci_high"] < 0)
+    with _style(lang):
+        h_top, h_bot = 2.6, max(0.22 * len(rows), 0.6)
+        height = round(h_top + h_bot + 1.1, 2)
+        width = round(min(max(6.4, 0.09 * n + 2.6), 16.0), 2)
+        fig = Figure(figsize=(width, height))
+        left, w = 2.2 / width, 1 - 2.4 / width
+        ax = fig.add_axes((left, (h_bot + 0.75) / height, w, h_top / height))
+        axm = fig.add_axes((left, 0.45 / height, w, h_bot / height), sharex=ax)
+        ax.axhline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8)
+        for mask, color, key in ((sig, POINT_COLOR, "spec_sig"), (~sig, MUTED_COLOR, "spec_nonsig")):
+            if mask.any():
+                ax.errorbar(
+                    x[mask],
+                    d.loc[mask, "estimate"],
+                    yerr=[
+                        d.loc[mask, "estimate"] - d.loc[mask, "ci_low"],
+                        d.loc[mask, "ci_high"] - d.loc[mask, "estimate"],
+                    ],
+                    fmt="o",
+                    markersize=3,
+                    color=color,
+                    ecolor=color,
+                    elinewidth=0.8,
+                    label=_t(key, lang),
+                )
+        ax.set_ylabel(_t("spec_ylabel", lang))
+        ax.legend(loc="upper left")
+        ax.tick_params(axis="x", labelbottom=False)
+        for r, (c, v) in enumerate(rows):
+            on = (d[c].astype(str) == v).to_numpy()
+            yy = len(rows) - 1 - r
+            axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
+            axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
+        axm.set_yticks(
+            [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
+        )
+        axm.set_ylim(-0.6, len(rows) - 0.4)
+        axm.set_xlim(-0.8, n - 0.2)
+        axm.set_xlabel(_t("spec_xlabel", lang))
+        axm.spines["left"].set_visible(False)
+        axm.tick_params(axis="y", length=0)
+        if title is None:
+            title = _t("spec_title", lang, term=term)
+        if title:
+            fig.text(0.5, 1 - 0.22 / height, title, ha="center", va="center", fontsize=10)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Monte Carlo coverage
+# ---------------------------------------------------------------------------------------------------------
+
+
+def figure_coverage(
+    df: pd.DataFrame,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    nominal: float = 0.95,
+    group: str | None = None,
+    title: str | None = None,
+) -> dict[str, Path]:
+    """Bar chart of empirical coverage by inference method with the nominal level as a line.
+
+    ``df`` columns: ``method``, ``coverage`` (share in [0, 1]); optional ``n_reps`` (adds ±1.96 Monte Carlo
+    s.e. = sqrt(p(1−p)/R) error bars) and a grouping column (``group``; default "scenario" or "design" if
+    present) that gives grouped bars.
+    """
+    lang = _check_lang(lang)
+    for c in ("method", "coverage"):
+        if c not in df.columns:
+            raise InputError(f"coverage results lack column {c!r}")
+    if group is None:
+        group = next((g for g in ("scenario", "design") if g in df.columns), None)
+    d = df.copy()
+    methods = list(dict.fromkeys(d["method"].astype(str)))  # first-appearance order: the caller's order
+    groups = list(dict.fromkeys(d[group].astype(str))) if group else [""]
+    nm, ng = len(methods), len(groups)
+    width = 0.8 / ng
+    palette = [BAR_COLOR, "#e08e45", "#6a9f58", "#8e6bb0", "#b5525c", "#5a9fb5"]
+    with _style(lang):
+        fig = Figure(figsize=(round(max(6.4, 0.9 * nm + 2.0), 2), 4.0))
+        ax = fig.add_axes((0.11, 0.26, 0.86, 0.64))
+        lo = 1.0
+        for gi, gname in enumerate(groups):
+            sub = d if not group else d[d[group].astype(str) == gname]
+            cov = sub.set_index(sub["method"].astype(str))["coverage"].reindex(methods).astype(float)
+            xs = np.arange(nm) - 0.4 + width * (gi + 0.5)
+            yerr = None
+            if "n_reps" in sub.columns:
+                reps = sub.set_index(sub["method"].astype(str))["n_reps"].reindex(methods).astype(float)
+                yerr = 1.96 * np.sqrt(cov * (1 - cov) / reps)
+            ax.bar(
+                xs,
+                cov,
+                width=width * 0.92,
+                color=palette[gi % len(palette)],
+                yerr=yerr,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+                label=gname or None,
+                zorder=2,
+            )
+            lo = min(lo, float(np.nanmin((cov - (yerr if yerr is not None else 0)).to_numpy())))
+        ax.axhline(
+            nominal,
+            color=ACCENT_COLOR,
+            linestyle="--",
+            linewidth=1.0,
+            zorder=3,
+            label=_t("cov_nominal", lang, level=f"{nominal:g}"),
+        )
+        ax.set_xticks(np.arange(nm), methods)
+        ax.set_ylim(max(0.0, math.floor((min(lo, nominal) - 0.05) * 20) / 20), 1.0)
+        ax.set_ylabel(_t("cov_ylabel", lang))
+        ax.yaxis.grid(True, color="#eceff2", linewidth=0.6, zorder=0)
+        handles, texts = ax.get_legend_handles_labels()
+        # Legend below the axes: bars reach the nominal line, so any inside corner may hide one.
+        fig.legend(handles, texts, loc="center", bbox_to_anchor=(0.54, 0.1), ncol=min(ng + 1, 5))
+        if "n_reps" in d.columns:
+            fig.text(0.11, 0.03, _t("cov_mcse", lang), ha="left", va="center", fontsize=7.5)
+        if title is None:
+            title = _t("cov_title", lang)
+        if title:
+            ax.set_title(title)
+        return _save(fig, out_paths)
