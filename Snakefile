@@ -11,11 +11,15 @@ configfile: "config/config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/panel.smk"
 include: "rules/measures.smk"
 include: "rules/tables.smk"
+include: "rules/figures.smk"
 
 
 rule all:

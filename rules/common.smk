@@ -32,6 +32,10 @@ def all_targets():
         "results/tables/sample_attrition.csv",
         "results/tables/sample_attrition.md",
         "results/tables/table6_differences.csv",
+        "results/tables/paper_vs_replication.csv",
+        "results/figures/figure1.png",
+        "results/figures/figure2.png",
+        "results/figures/coefplot_table6.png",
     ]
 
 

@@ -66,7 +66,8 @@ rule analysis_panel:
         code=code("panel", "tables"),
     output:
         panel="results/data/analysis_panel.parquet",
-        attrition_csv="results/tables/sample_attrition.csv",
+        attrition_csv=report("results/tables/sample_attrition.csv", caption="../report/sample_attrition.rst",
+                             category="Tables"),
         attrition_md="results/tables/sample_attrition.md",
         notes_csv="results/tables/sample_notes.csv",
     params:

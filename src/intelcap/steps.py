@@ -281,3 +281,72 @@ def text_index(job: Job) -> None:
     atomic.write_csv(rlog, job.output["log"])
     # names and reasons only: shareable, and what a user must fix or accept
     atomic.write_csv(rlog[rlog["status"] != "ok"][["file", "status", "reason"]], job.output["unreadable"])
+
+
+# ---------------------------------------------------------------- figures and comparison
+def _figure_paths(job: Job) -> dict:
+    return {k: v for k, v in job.output.items() if k in ("png", "pdf", "svg")}
+
+
+def rulegraph(job: Job) -> None:
+    """The workflow's own rule graph (Figure 1), asked of Snakemake without running anything."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "--quiet", "all",
+           "--snakefile", job.input["snakefile"]]
+    if job.params["raw_dir"]:
+        cmd += ["--config", f"raw_dir={job.params['raw_dir']}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or "digraph" not in proc.stdout:
+        raise RuntimeError(f"snakemake --rulegraph failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    atomic.write_text(job.output["dot"], proc.stdout[proc.stdout.index("digraph"):])
+
+
+def figure1(job: Job) -> None:
+    from intelcap import figures
+
+    dot = Path(job.input["dot"]).read_text(encoding="utf-8")
+    figures.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
+
+
+def figure2(job: Job) -> None:
+    from intelcap import figures
+
+    figures.figure_installations(job.input["installations"], _figure_paths(job), lang=job.config["output"]["lang"],
+                                 vintage=job.params["vintage"])
+
+
+def coefplot(job: Job) -> None:
+    from intelcap import figures
+
+    t6 = pd.read_csv(job.input["table6"], keep_default_na=False, na_values=[""])
+    t2 = pd.read_csv(job.input["table2"])
+    pooled = t2[(t2["model"] == "(4)") & (t2["term"] == "lnINT")]["estimate"]
+    figures.figure_coefplot(t6, _figure_paths(job), lang=job.config["output"]["lang"],
+                            pooled=float(pooled.iloc[0]) if len(pooled) else None,
+                            labels_path=job.config["paths"]["labels"])
+
+
+def paper_vs_replication(job: Job) -> None:
+    import yaml
+
+    from intelcap import compare, tables
+
+    paper = yaml.safe_load(Path(job.input["paper"]).read_text(encoding="utf-8"))
+    ours = {Path(p).stem: pd.read_csv(p) for p in job.input["tables"]}
+    truth_in = job.input.get("truth", [])
+    truth_path = truth_in if isinstance(truth_in, str) else (truth_in[0] if truth_in else None)
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8")) if truth_path else None
+    cmp = compare.paper_vs_replication(paper, ours, truth)
+    atomic.write_csv(cmp, job.output["csv"])
+    implied = compare.implied_lncu_means(paper)
+    atomic.write_csv(implied, job.output["implied"])
+    lang = job.config["output"]["lang"]
+    note = ("Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
+            "Table 2 imply mean lnCU of " + ", ".join(f"{v:.3f}" for v in implied["implied_mean_lnCU"])
+            + " (METHODS 0). The replication's lnCU is the log of a frontier CU.")
+    if lang == "zh":
+        note = ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU 均值为 "
+                + "、".join(f"{v:.3f}" for v in implied["implied_mean_lnCU"]) + "（见 METHODS §0）。")
+    tables.write_table("frame", cmp, {"md": job.output["md"]}, table_style(job.config, "comparison", notes=[note]))
