@@ -103,7 +103,7 @@ def test_formula_is_built_from_names_only():
 
 def test_unknown_variable_suggests_the_right_name():
     spec = estimate.ModelSpec(name="(1)", depvar="lncu", regressors=["lnINT"], fe=[])
-    with pytest.raises(InputError, match="did you mean lnCU"):
+    with pytest.raises(InputError, match="did you mean '?lnCU'?"):
         estimate.validate_spec(spec, [], ["lnCU", "lnINT"])
 
 
@@ -130,3 +130,34 @@ def test_fe_order_does_not_change_reghdfe_k(fe):
     res = estimate.regression_table(df, [spec], [], "Stkcd").set_index("term")
     _, se, _, _ = _hand_twfe(df)
     np.testing.assert_allclose(res.loc[["x1", "x2"], "std_error"], se, rtol=1e-8)
+
+
+def test_iv_table_equals_hand_2sls_and_first_stage_f():
+    rng = np.random.default_rng(7)
+    firms, years = 150, 6
+    f = np.repeat(np.arange(firms), years)
+    t = np.tile(np.arange(years), firms)
+    a = rng.normal(size=firms)[f]
+    z = rng.normal(size=f.size) + 0.2 * t
+    e = rng.normal(size=f.size)
+    x = 0.8 * z + a + 0.5 * e + rng.normal(size=f.size)
+    w = rng.normal(size=f.size)
+    y = 0.3 * x - 0.2 * w + a + e
+    df = pd.DataFrame({"Stkcd": [f"{i:06d}" for i in f], "year": 2011 + t, "x": x, "z": z, "w": w, "y": y})
+    spec = estimate.ModelSpec(name="(2)", depvar="y", regressors=[], controls=True, fe=["Stkcd", "year"],
+                              endog="x", instrument="z", stage="second")
+    res = estimate.regression_table(df, [spec], ["w"], "Stkcd").set_index("term")
+    # hand 2SLS with explicit dummies
+    D = np.column_stack([pd.get_dummies(f, dtype=float).to_numpy(), pd.get_dummies(t, dtype=float).to_numpy()[:, 1:]])
+    X = np.column_stack([x, w, D])
+    Z = np.column_stack([z, w, D])
+    Xhat = Z @ np.linalg.lstsq(Z, X, rcond=None)[0]
+    b = np.linalg.lstsq(Xhat, y, rcond=None)[0]
+    assert res.loc["x", "estimate"] == pytest.approx(b[0], abs=1e-8)
+    assert res.loc["w", "estimate"] == pytest.approx(b[1], abs=1e-8)
+    stats = {r["term"]: r for r in estimate.iv_statistics(df, spec, ["w"], "Stkcd")}
+    # first-stage F with one instrument = squared cluster-robust t of z in the first stage
+    first = estimate.ModelSpec(name="(1)", depvar="x", regressors=["z"], controls=True, fe=["Stkcd", "year"])
+    fs = estimate.regression_table(df, [first], ["w"], "Stkcd").set_index("term")
+    assert stats["stat:first_stage_F"]["estimate"] == pytest.approx(fs.loc["z", "t_value"] ** 2, rel=1e-8)
+    assert "bounded" in stats["stat:ar_ci"]["text"]
