@@ -100,3 +100,67 @@ def test_keys_in_every_row_level_file(workflow):
         df = pd.read_parquet(workflow / f)
         assert df["Stkcd"].str.fullmatch(r"\d{6}").all() and df["year"].dtype.kind == "i", f
         assert not df.duplicated(["Stkcd", "year"]).any(), f
+
+
+def _overlay(workflow: Path, name: str, text: str) -> list[str]:
+    path = workflow / name
+    path.write_text(text, encoding="utf-8")
+    return ["--configfile", "config/config.yaml", str(path)]
+
+
+def test_keyword_change_reruns_text_and_table8_only(workflow):
+    kw = workflow / "config" / "keywords.yaml"
+    original = kw.read_text(encoding="utf-8")
+    try:
+        kw.write_text(original.replace("    - 传感器\n", ""), encoding="utf-8")
+        jobs = planned_jobs(snakemake(workflow, "-n"))
+    finally:
+        kw.write_text(original, encoding="utf-8")
+    assert {"text_shard", "text_index", "table8", "table7"} <= set(jobs), jobs
+    assert not set(jobs) & {"synthesize", "read_table", "build_panel", "analysis_panel", "table2", "table5",
+                            "capacity_utilization", "dea_efficiency"}, jobs
+
+
+def test_dea_orientation_change_reruns_dea_and_its_tables_only(workflow):
+    args = _overlay(workflow, "dea.yaml", "dea:\n  rts: crs\n  orientation: output\n  super_efficiency: true\n"
+                                          "  frontier: year\n")
+    jobs = planned_jobs(snakemake(workflow, "-n", *args))
+    assert {"dea_efficiency", "table1", "table5"} <= set(jobs), jobs
+    assert set(jobs) <= {"dea_efficiency", "table1", "table5", "paper_vs_replication", "all"}, jobs
+
+
+def test_table6_spec_change_reruns_table6_and_its_consumers_only(workflow):
+    import yaml
+
+    cfg = yaml.safe_load((workflow / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg["tables"]["table6"][0]["controls"] = False
+    args = _overlay(workflow, "t6.yaml", yaml.safe_dump({"tables": cfg["tables"]}, allow_unicode=True))
+    jobs = planned_jobs(snakemake(workflow, "-n", *args))
+    assert "table6" in jobs
+    assert set(jobs) <= {"table6", "coefplot", "paper_vs_replication", "all"}, jobs
+
+
+def test_one_target_builds_only_what_it_needs(workflow, tmp_path):
+    # a fresh copy: asking for Table 4's Word file plans no DEA, text or other tables
+    fresh = tmp_path / "fresh"
+    for name in COPY:
+        src = workflow / name
+        if src.is_dir():
+            shutil.copytree(src, fresh / name)
+        elif src.exists():
+            shutil.copy2(src, fresh / name)
+    jobs = planned_jobs(snakemake(fresh, "-n", "results/tables/table4.docx"))
+    assert "table4" in jobs and "capacity_utilization" in jobs
+    assert not set(jobs) & {"dea_efficiency", "text_shard", "table2", "table6", "figure1"}, jobs
+
+
+def test_docx_holds_the_csv_numbers(workflow):
+    from docx import Document
+
+    t2 = pd.read_csv(workflow / "results/tables/table2.csv")
+    doc = Document(str(workflow / "results/tables/table2.docx"))
+    cells = {c.text.strip() for t in doc.tables for row in t.rows for c in row.cells}
+    for _, r in t2[t2.term.isin(["lnINT", "_cons"])].iterrows():
+        shown = f"{r.estimate:.3f}"
+        assert any(c.startswith(shown) for c in cells), (r.model, r.term, shown)
+        assert f"({r.std_error:.3f})" in cells
