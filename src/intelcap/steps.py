@@ -183,53 +183,54 @@ def table1(job: Job) -> None:
     tables.write_table("descriptive", desc, rendered(job.output), table_style(job.config, "table1"))
 
 
-def regression_table(job: Job) -> None:
-    from intelcap import estimate, tables
+def _configured_table(job: Job):
+    """Fit the models of `params.table` (config `tables:`) on the analysis panel; returns panel, specs, rows."""
+    from intelcap import estimate
 
     df = load_analysis_panel(job)
-    name = job.params["table"]
-    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
+    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][job.params["table"]]]
     res = estimate.regression_table(df, specs, job.config["controls"], job.config["cluster"])
+    return df, specs, res
+
+
+def _write_regression(job: Job, res: pd.DataFrame, **style) -> None:
+    from intelcap import tables
+
     atomic.write_csv(res, job.output["csv"])
-    tables.write_table("regression", res, rendered(job.output), table_style(job.config, name))
+    tables.write_table("regression", res, rendered(job.output), table_style(job.config, job.params["table"], **style))
+
+
+def regression_table(job: Job) -> None:
+    _, _, res = _configured_table(job)
+    _write_regression(job, res)
 
 
 def iv_table(job: Job) -> None:
     """Table 4: first stage and 2SLS, with first-stage F, effective F and the Anderson-Rubin set."""
-    from intelcap import estimate, tables
+    from intelcap import estimate
 
-    df = load_analysis_panel(job)
-    name = job.params["table"]
+    df, specs, res = _configured_table(job)
     controls, cluster = job.config["controls"], job.config["cluster"]
-    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
-    res = estimate.regression_table(df, specs, controls, cluster)
     level = float(job.config.get("heterogeneity", {}).get("ar_level", 0.95))
     stats_rows = [r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)]
     res = pd.concat([res, pd.DataFrame(stats_rows, columns=estimate.RESULT_COLUMNS)], ignore_index=True)
-    atomic.write_csv(res, job.output["csv"])
-    tables.write_table("regression", res, rendered(job.output),
-                       table_style(job.config, name, term_digits={"lnINTUS": 4}))
+    _write_regression(job, res, term_digits={"lnINTUS": 4})
 
 
 def heterogeneity_table(job: Job) -> None:
     """Table 6 and its group-difference tests (interacted model, permutation)."""
     from intelcap import estimate, tables
 
-    df = load_analysis_panel(job)
-    name = job.params["table"]
+    df, specs, res = _configured_table(job)
     controls, cluster = job.config["controls"], job.config["cluster"]
-    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][name]]
-    res = estimate.regression_table(df, specs, controls, cluster)
-    atomic.write_csv(res, job.output["csv"])
     groups = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3)) if len(specs) == 10 else None
-    tables.write_table("regression", res, rendered(job.output),
-                       table_style(job.config, name, column_groups=groups))
+    _write_regression(job, res, column_groups=groups)
     het = job.config["heterogeneity"]
     diff = estimate.group_differences(df, het["pairs"], specs[0].depvar, specs[0].regressors[0], controls,
                                       cluster, int(het["permutation_reps"]), int(job.config["seed"]))
     atomic.write_csv(diff, job.output["diff_csv"])
     tables.write_table("frame", diff.drop(columns=["seed"]), {"md": job.output["diff_md"]},
-                       table_style(job.config, f"{name}_differences"))
+                       table_style(job.config, f"{job.params['table']}_differences"))
 
 
 def keyword_table(job: Job) -> None:
