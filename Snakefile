@@ -20,6 +20,7 @@ include: "rules/panel.smk"
 include: "rules/measures.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
+include: "rules/robustness.smk"
 
 
 rule all:

@@ -1,4 +1,5 @@
 # Shared helpers: where the raw data live and which files each stage reads.
+import math
 from pathlib import Path
 
 SYNTHETIC = not config["raw_dir"]
@@ -7,8 +8,6 @@ CSMAR_TABLES = list(config["csmar"])
 ENV = "../envs/intelcap.yaml"
 REPORTS = f"{RAW}/reports"
 
-wildcard_constraints:
-    table="|".join(CSMAR_TABLES),
 
 
 def csmar_file(table):
@@ -45,6 +44,58 @@ def analysis_extras():
 
 
 def code(*modules):
-    """Package modules a rule runs: listed as inputs so that editing the method reruns its outputs
+    """Package modules run by a rule, listed as inputs so that editing the method reruns its outputs
     (Snakemake itself only tracks the thin script)."""
     return [f"src/intelcap/{m}.py" for m in modules]
+
+
+# ---- robustness stage (rules/robustness.smk)
+ROB = config["robustness"]
+ROB_MC = ROB["monte_carlo"]
+ROB_PLACEBO = ROB["placebo"]
+ROB_SPEC = ROB["spec_curve"]
+ROB_CODE = code("robustness", "steps_robustness", "inference", "estimate")
+
+def rob_model(key):
+    """The model dict named by robustness.inference.<key> ({table, model}) in config `tables`."""
+    ref = ROB["inference"][key]
+    return [m for m in config["tables"][ref["table"]] if m["name"] == ref["model"]]
+
+
+def rob_n_shards(total, size):
+    return max(1, math.ceil(int(total) / int(size)))
+
+
+def mc_shard_files():
+    n = rob_n_shards(ROB_MC["reps"], ROB_MC["shard_size"])
+    return [f"results/robustness/mc/{s}/shard_{i}.parquet" for s in ROB_MC["scenarios"] for i in range(n)]
+
+
+def placebo_shard_files():
+    n = rob_n_shards(ROB_PLACEBO["reps"], ROB_PLACEBO["shard_size"])
+    return [f"results/robustness/placebo/{m}_{i}.parquet" for m in ROB_PLACEBO["modes"] for i in range(n)]
+
+
+def spec_shard_files():
+    return [f"results/robustness/spec_curve/{c}_{w}.parquet" for c in ROB_SPEC["cu"] for w in ROB_SPEC["winsor"]]
+
+
+def robustness_targets():
+    """Every output of the robustness stage (for `rule all` or `snakemake robustness`)."""
+    return (
+        [f"results/tables/inference.{f}" for f in ("csv", "md", "tex", "docx")]
+        + ["results/tables/coverage.csv", "results/tables/coverage.md"]
+        + [f"results/figures/coverage.{f}" for f in ("png", "pdf")]
+        + ["results/robustness/placebo.csv", "results/tables/placebo.csv", "results/tables/placebo.md"]
+        + [f"results/figures/placebo_{m}.{f}" for m in ROB_PLACEBO["modes"] for f in ("png", "pdf")]
+        + ["results/robustness/spec_curve.csv"]
+        + [f"results/figures/spec_curve.{f}" for f in ("png", "pdf")]
+        + ["results/tables/one_step_sfa.csv", "results/tables/one_step_sfa.md"]
+    )
+
+
+def table_outputs(name):
+    """csv (in the HTML report, with its caption) plus the rendered formats of one table."""
+    out = {fmt: f"results/tables/{name}.{fmt}" for fmt in ("md", "tex", "docx")}
+    out["csv"] = report(f"results/tables/{name}.csv", caption=f"../report/{name}.rst", category="Tables")
+    return out

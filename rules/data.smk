@@ -13,7 +13,7 @@ if SYNTHETIC:
             truth=f"{RAW}/truth.json",
             reports=directory(REPORTS),
         params:
-            out_dir=RAW,
+            out_dir=lambda wildcards, output: str(Path(output.truth).parent),
             synth=config["synth"],
             seed=config["seed"],
         log:
@@ -36,6 +36,8 @@ rule read_table:
         code=code("io"),
     output:
         parquet="results/data/csmar/{table}.parquet",
+    wildcard_constraints:
+        table="|".join(CSMAR_TABLES),
     params:
         spec=lambda wc: config["csmar"][wc.table],
     log:

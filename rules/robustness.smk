@@ -2,51 +2,6 @@
 # inference, placebo reassignment, a specification curve and the one-step BC95 frontier.
 # Sharded stages name their shards by their own parameters, so raising a count or adding a dimension value
 # adds shards and reruns only the aggregator.
-import math
-
-ROB = config["robustness"]
-ROB_MC = ROB["monte_carlo"]
-ROB_PLACEBO = ROB["placebo"]
-ROB_SPEC = ROB["spec_curve"]
-ROB_CODE = code("robustness", "steps_robustness", "inference", "estimate")
-
-
-def rob_model(key):
-    """The model dict named by robustness.inference.<key> ({table, model}) in config `tables`."""
-    ref = ROB["inference"][key]
-    return [m for m in config["tables"][ref["table"]] if m["name"] == ref["model"]]
-
-
-def rob_n_shards(total, size):
-    return max(1, math.ceil(int(total) / int(size)))
-
-
-def mc_shard_files():
-    n = rob_n_shards(ROB_MC["reps"], ROB_MC["shard_size"])
-    return [f"results/robustness/mc/{s}/shard_{i}.parquet" for s in ROB_MC["scenarios"] for i in range(n)]
-
-
-def placebo_shard_files():
-    n = rob_n_shards(ROB_PLACEBO["reps"], ROB_PLACEBO["shard_size"])
-    return [f"results/robustness/placebo/{m}_{i}.parquet" for m in ROB_PLACEBO["modes"] for i in range(n)]
-
-
-def spec_shard_files():
-    return [f"results/robustness/spec_curve/{c}_{w}.parquet" for c in ROB_SPEC["cu"] for w in ROB_SPEC["winsor"]]
-
-
-def robustness_targets():
-    """Every output of the robustness stage (for `rule all` or `snakemake robustness`)."""
-    return (
-        [f"results/tables/inference.{f}" for f in ("csv", "md", "tex", "docx")]
-        + ["results/tables/coverage.csv", "results/tables/coverage.md"]
-        + [f"results/figures/coverage.{f}" for f in ("png", "pdf")]
-        + ["results/robustness/placebo.csv", "results/tables/placebo.csv", "results/tables/placebo.md"]
-        + [f"results/figures/placebo_{m}.{f}" for m in ROB_PLACEBO["modes"] for f in ("png", "pdf")]
-        + ["results/robustness/spec_curve.csv"]
-        + [f"results/figures/spec_curve.{f}" for f in ("png", "pdf")]
-        + ["results/tables/one_step_sfa.csv", "results/tables/one_step_sfa.md"]
-    )
 
 
 rule robustness:

@@ -10,13 +10,6 @@ TABLE_MEASURES = {
 REGRESSION_TABLES = ["table2", "table3", "table5", "table8"]
 
 
-def table_outputs(name):
-    """csv (in the HTML report, with its caption) plus the rendered formats of one table."""
-    out = {fmt: f"results/tables/{name}.{fmt}" for fmt in ("md", "tex", "docx")}
-    out["csv"] = report(f"results/tables/{name}.csv", caption=f"../report/{name}.rst", category="Tables")
-    return out
-
-
 rule table1:
     input:
         panel="results/data/analysis_panel.parquet",
