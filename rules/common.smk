@@ -35,6 +35,7 @@ def all_targets():
         "results/figures/figure1.png",
         "results/figures/figure2.png",
         "results/figures/coefplot_table6.png",
+        "results/manifest.json",
     ]
 
 

@@ -168,7 +168,7 @@ def test_number_formatting() -> None:
 def test_column_titles_stage_groups_and_sample_fallback() -> None:
     iv = pd.DataFrame(
         [
-            _row("(1)", "lnINTUS", 0.0003, 0.00005, 0.0001, depvar="lnINT", stage="first", sample="non-SOE"),
+            _row("(1)", "lnINTUS", 0.0003, 0.00005, 0.0001, depvar="lnINT", stage="first", sample="non_soe"),
             _row("(2)", "lnINT", 0.2285, 0.110, 0.04, stage="second", sample="SOE"),
             _row("(2)", "stat:ar_ci", NAN, NAN, NAN, text="[0.01, 0.45]"),
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto the target on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -29,6 +31,24 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_stale_temps(target: str | os.PathLike) -> int:
+    """Delete temporaries of this target left by a killed writer (`.<name>.<8 random chars>.tmp`).
+
+    A job killed mid-write (SIGKILL, node loss) cannot clean up; Snakemake then reruns the job, and the rerun
+    removes them here. Only this target's own temporaries match, and Snakemake never runs two jobs for one output.
+    """
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[A-Za-z0-9_]{{8}}\.tmp$")
+    n = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if pattern.match(entry.name):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    n += 1
+    return n
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:

@@ -8,6 +8,8 @@ All formula strings are built here, from validated variable names only.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import re
 import warnings
 from collections.abc import Callable
@@ -18,6 +20,8 @@ import pandas as pd
 from scipy import stats
 
 from intelcap.errors import EstimationError, InputError
+
+log = logging.getLogger("intelcap.estimate")
 
 RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
                   "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage", "column_title",
@@ -81,9 +85,11 @@ def validate_spec(spec: ModelSpec, controls: list[str], columns: list[str]) -> N
         if not _NAME.match(v):
             raise InputError(f"model {spec.name}: {v!r} is not a variable name", column="tables")
         if v not in columns:
-            close = [c for c in columns if c.lower() == v.lower()]
+            close = [c for c in columns if c.lower() == v.lower()] or difflib.get_close_matches(
+                v, [str(c) for c in columns], n=1, cutoff=0.6)
             raise InputError(f"model {spec.name}: variable {v!r} is not in the analysis panel", column="tables",
-                             hint=f"did you mean {close[0]}?" if close else f"known variables: {sorted(columns)}")
+                             hint=(f"did you mean {close[0]!r}? " if close else "")
+                             + f"known variables: {sorted(columns)}")
     if spec.sample not in SAMPLES:
         raise InputError(f"model {spec.name}: unknown sample {spec.sample!r}", column="tables",
                          hint=f"samples: {sorted(SAMPLES)}")
@@ -107,10 +113,62 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], 
     """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps)."""
     d = data[SAMPLES[spec.sample](data).to_numpy()]
     cols = list(dict.fromkeys(spec.variables(controls) + spec.fe_vars() + [cluster]))
+    n_sample = len(d)
+    all_missing = [c for c in cols if n_sample and d[c].isna().all()]
     d = d[cols + [c for c in ("Stkcd", "year") if c not in cols]].dropna(subset=cols)
     if d.empty:
-        raise EstimationError(f"model {spec.name}: the sample {spec.sample!r} is empty after listwise deletion")
+        if n_sample == 0:
+            why = f"no firm-year belongs to the sample {spec.sample!r}"
+            todo = "drop this column from config tables (or the pair from heterogeneity.pairs), or check the data " \
+                   "that define the subgroup"
+        elif all_missing:
+            why = f"variable(s) {all_missing} are missing in all {n_sample} firm-years of the sample {spec.sample!r}"
+            todo = "check the measure or raw field behind them (see the rule logs), or remove them from the spec"
+        else:
+            why = f"no firm-year of the sample {spec.sample!r} has every model variable {cols}"
+            todo = "check which variables are missing (results/tables/sample_notes.csv)"
+        raise EstimationError(f"model {spec.name}: the estimation sample is empty: {why}. What to do: {todo}")
     return d
+
+
+def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str]) -> None:
+    """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate)."""
+    from intelcap.inference import AbsorbedDesign
+
+    design = None
+    if spec.fe:
+        try:
+            design = AbsorbedDesign(_fe_frame(d, spec.fe))
+        except EstimationError as exc:
+            raise EstimationError(
+                f"model {spec.name}: all {len(d)} observations are singletons of the fixed effects {spec.fe} "
+                f"(e.g. every firm observed once), so nothing is left after reghdfe's singleton rule ({exc}). "
+                "What to do: use a panel with repeated firm-years, or drop the firm fixed effect") from None
+        if design.n_singletons:
+            log.info("model %s: %d singleton observation(s) dropped (reghdfe's rule)", spec.name,
+                     design.n_singletons)
+    if not spec.endog:
+        return
+    design = design or AbsorbedDesign(None)
+    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    z = design.demean(d[spec.instrument].to_numpy(float))
+    x = design.demean(d[spec.endog].to_numpy(float))
+    if exog:
+        W = design.demean(d[exog].to_numpy(float))
+        z = z - W @ np.linalg.lstsq(W, z, rcond=None)[0]
+        x = x - W @ np.linalg.lstsq(W, x, rcond=None)[0]
+    raw_scale = float(np.std(d[spec.instrument].to_numpy(float))) or 1.0
+    if float(np.std(z)) <= 1e-10 * raw_scale:
+        raise EstimationError(
+            f"model {spec.name}: instrument {spec.instrument!r} has no variation left after the fixed effects "
+            f"{spec.fe or ['constant']} and exogenous regressors: the first stage is identically zero and the IV "
+            "estimate is not identified. What to do: use an instrument that varies within firm and year")
+    corr = float(np.dot(z, x) / (np.linalg.norm(z) * np.linalg.norm(x) or 1.0))
+    if abs(corr) <= 1e-10:
+        raise EstimationError(
+            f"model {spec.name}: the first stage is zero: instrument {spec.instrument!r} is uncorrelated with "
+            f"{spec.endog!r} after the fixed effects and controls, so the IV estimate is not identified. "
+            "What to do: check the instrument's construction (robots.* in config)")
 
 
 def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
@@ -118,14 +176,18 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
     import pyfixest as pf  # heavy import kept out of module import time
 
     d = estimation_sample(data, spec, controls, cluster)
+    _check_identified(d, spec, controls)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
         try:
             # tighter than the default 1e-8 so SEs match an exact dummy-variable sandwich to 1e-8
             return pf.feols(formula(spec, controls), data=d, vcov={"CRV1": cluster}, fixef_rm="singleton",
                             fixef_tol=1e-12), d
-        except Exception as exc:  # pyfixest raises bare ValueErrors for collinear/empty designs
-            raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: {exc}") from exc
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException) from demean
+            raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: "
+                                  f"{type(exc).__name__}: {exc}") from exc
 
 
 def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
@@ -202,6 +264,8 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     rows["text"] = ""
     dropped = list(getattr(fit_obj, "_collin_vars", None) or [])
     if dropped:
+        log.warning("model %s: %s collinear with the other regressors/fixed effects, dropped "
+                    "(reported in the table as stat:collinear_dropped)", spec.name, ", ".join(dropped))
         # say so in the table: e.g. lnINT is collinear with industry x year FE when weights are time-invariant
         note = pd.DataFrame([stat_row(spec.name, spec.depvar, "collinear_dropped", float(len(dropped)),
                                       stage=stage, text=", ".join(dropped))])
@@ -267,6 +331,7 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], clus
     from intelcap import inference
 
     d = estimation_sample(data, spec, controls, cluster)
+    _check_identified(d, spec, controls)
     design = inference.AbsorbedDesign(_fe_frame(d, spec.fe)) if spec.fe else inference.AbsorbedDesign(None)
     W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
     W = W if W.shape[1] else None
@@ -299,7 +364,10 @@ def group_differences(data: pd.DataFrame, pairs: list[list[str]], depvar: str, r
         d = data.loc[ma | mb, cols].assign(_g=mb[ma | mb].astype(int)).dropna()
         g = d.pop("_g").to_numpy()
         if g.sum() == 0 or g.sum() == len(g):
-            raise EstimationError(f"heterogeneity pair {a}/{b}: one group is empty")
+            empty = a if g.sum() == len(g) else b
+            raise EstimationError(f"heterogeneity pair {a}/{b}: group {empty!r} has no firm-year with complete "
+                                  f"data ({int(len(g))} in the other group). What to do: remove the pair from "
+                                  "config heterogeneity.pairs, or check the data that define the subgroup")
         W = d[controls].to_numpy(float) if controls else None
         args = (d[depvar].to_numpy(float), d[regressor].to_numpy(float), W, d["Stkcd"].to_numpy(),
                 d["year"].to_numpy(), g)

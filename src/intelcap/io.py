@@ -7,7 +7,9 @@ when something is wrong; nothing is coerced silently.
 
 from __future__ import annotations
 
+import difflib
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from intelcap.errors import InputError
+
+log = logging.getLogger("intelcap.io")
 
 ID_PATTERN = re.compile(r"^\d{1,6}$")
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -30,6 +34,7 @@ def decode_bytes(raw: bytes, path: str | Path) -> tuple[str, str]:
         return raw.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError:
         pass
+    _refuse_mixed(raw, path)
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError as exc:
@@ -41,6 +46,25 @@ def decode_bytes(raw: bytes, path: str | Path) -> tuple[str, str]:
         raise InputError(f"file decodes as neither UTF-8 nor clean GB18030 (suspicious character at line {line})",
                          file=str(path), hint="check the file's encoding; re-export as UTF-8")
     return text, "gb18030"
+
+
+def _refuse_mixed(raw: bytes, path: str | Path) -> None:
+    """A file whose non-ASCII lines are partly valid UTF-8 and partly not mixes encodings (e.g. rows pasted from
+    a GB18030 export into a UTF-8 one): no single decoding is right, so refuse and name the lines."""
+    utf8, other = [], []
+    for i, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8.append(i)
+        except UnicodeDecodeError:
+            other.append(i)
+    if utf8 and other:
+        raise InputError(f"file mixes encodings: {len(utf8)} line(s) are UTF-8 and {len(other)} are not "
+                         f"(UTF-8 lines e.g. {utf8[:5]}; other lines e.g. {other[:5]})", file=str(path),
+                         rows=other, hint="re-export the whole table in one encoding (UTF-8 CSV or xlsx); do not "
+                                          "concatenate downloads made with different encodings")
 
 
 def _read_raw_frame(path: Path) -> pd.DataFrame:
@@ -59,7 +83,9 @@ def _read_raw_frame(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError("file is empty", file=str(path), hint="re-download the table")
-    text, _ = decode_bytes(raw, path)
+    text, encoding = decode_bytes(raw, path)
+    if encoding == "gb18030":
+        log.info("%s: no UTF-8, decoded as GB18030 (detected, no declaration needed)", path)
     sep = "\t" if suffix == ".txt" else ","
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=0)
@@ -75,6 +101,10 @@ def normalize_ids(values: pd.Series, path: str | Path, column: str) -> pd.Series
         rows = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
         raise InputError(f"stock codes that are not 1-6 digits, e.g. {s[bad].head(3).tolist()}", file=str(path),
                          column=column, rows=rows, hint="codes must be numeric six-digit A/B-share codes")
+    padded = int((s.str.len() < 6).sum())
+    if padded:
+        log.info("%s: %d stock code(s) in %s had lost leading zeros (e.g. %s) and were zero-padded to 6 digits",
+                 path, padded, column, s[s.str.len() < 6].iloc[0])
     return s.str.zfill(6)
 
 
@@ -91,8 +121,11 @@ def read_csmar_table(path: str | Path, spec: dict, table: str) -> pd.DataFrame:
     needed = [id_col] + ([date_col] if date_col else []) + list(fields.values())
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        close = {m: [c for c in df.columns if c.lower() == m.lower()] for m in missing}
-        hint = "; ".join(f"{m}: did you mean {close[m][0]}?" for m in missing if close[m]) or (
+        close = {m: [c for c in df.columns if c.lower() == m.lower()]
+                 or difflib.get_close_matches(m, [str(c) for c in df.columns if c not in needed], n=1, cutoff=0.8)
+                 for m in missing}
+        hint = "; ".join(f"{m}: did you mean {close[m][0]}? (rename it in the file, or set the field code in "
+                         f"config/config.yaml under csmar.{table})" for m in missing if close[m]) or (
             f"available fields: {', '.join(df.columns[:30])}; remap in config/config.yaml under csmar.{table}.fields")
         raise InputError(f"table {table} lacks field(s) {missing}", file=str(path), column=", ".join(missing),
                          hint=hint)
@@ -123,8 +156,10 @@ def read_csmar_table(path: str | Path, spec: dict, table: str) -> pd.DataFrame:
     return out
 
 
-def to_numeric(df: pd.DataFrame, columns: list[str], file: str) -> pd.DataFrame:
-    """Blank -> NaN; anything else must parse as a number (thousands separators tolerated)."""
+def to_numeric(df: pd.DataFrame, columns: list[str], file: str, codes: dict | None = None) -> pd.DataFrame:
+    """Blank -> NaN; anything else must parse as a number (thousands separators tolerated).
+    `codes` maps our names to the vendor field codes, for the error message."""
+    codes = codes or {}
     df = df.copy()
     for c in columns:
         s = df[c].astype(str).str.strip().str.replace(",", "", regex=False)
@@ -133,8 +168,9 @@ def to_numeric(df: pd.DataFrame, columns: list[str], file: str) -> pd.DataFrame:
         bad = num.isna() & s.notna()
         if bad.any():
             ex = df.loc[bad, ["Stkcd"] + (["year"] if "year" in df else [])].head(5).to_dict("records")
-            raise InputError(f"non-numeric values in a numeric field, e.g. {s[bad].head(3).tolist()}", file=file,
-                             column=c, rows=ex, hint="fix or blank these cells in the export")
+            field = f"field {codes[c]} ({c})" if c in codes else "field"
+            raise InputError(f"{int(bad.sum())} non-numeric value(s) in numeric {field}, e.g. {s[bad].head(3).tolist()}",
+                             file=file, column=c, rows=ex, hint="fix or blank these cells in the export")
         df[c] = num.astype(float)
     return df
 
@@ -143,9 +179,27 @@ def check_unique(df: pd.DataFrame, keys: list[str], file: str, table: str) -> No
     dup = df.duplicated(keys, keep=False)
     if dup.any():
         ex = df.loc[dup, keys].drop_duplicates().head(5).to_dict("records")
-        raise InputError(f"table {table} has {int(dup.sum())} rows with duplicate keys {keys}", file=file,
+        first = df.loc[dup].groupby(keys, sort=False).head(2)
+        differ = [c for c in df.columns if c not in keys
+                  and first.groupby([first[k] for k in keys], sort=False)[c].nunique(dropna=False).gt(1).any()]
+        raise InputError(f"table {table} has {int(dup.sum())} rows with duplicate keys {keys} whose values differ"
+                         + (f" (in {differ})" if differ else ""), file=file,
                          column=", ".join(keys), rows=ex,
                          hint="a restated statement appears twice: keep the latest restatement in the export")
+
+
+def drop_exact_duplicates(df: pd.DataFrame, file: str, table: str) -> pd.DataFrame:
+    """Rows identical in every field (a download appended twice) carry no information: drop and count them.
+    Rows sharing a key with different values are restatements and stay for `check_unique` to refuse."""
+    dup = df.duplicated(keep="first")
+    n = int(dup.sum())
+    if n:
+        ex = df.loc[dup, [c for c in ("Stkcd", "year") if c in df]].head(5).to_dict("records")
+        log.warning("%s (%s): dropped %d row(s) identical to an earlier row in every field, e.g. %s",
+                    file, table, n, ex)
+        df = df[~dup].reset_index(drop=True)
+    df.attrs["exact_duplicates_dropped"] = n
+    return df
 
 
 def annual_consolidated(df: pd.DataFrame) -> pd.DataFrame:
@@ -185,9 +239,10 @@ def load_table(path: str | Path, spec: dict, table: str) -> pd.DataFrame:
     elif "date" in df:
         df = df[df["date"].str.endswith("-12-31")].reset_index(drop=True)
     num = [c for c in NUMERIC_FIELDS.get(table, []) if c in df]
-    df = to_numeric(df, num, file)
+    df = to_numeric(df, num, file, spec.get("fields", {}))
     keys = KEYS.get(table, ["Stkcd", "year"])
     if keys:
+        df = drop_exact_duplicates(df, file, table)
         check_unique(df, keys, file, table)
     df = df.drop(columns=[c for c in ("date",) if c in df])
     sort = [c for c in ("Stkcd", "year", "detail", "sign_year", "region") if c in df]

@@ -6,12 +6,16 @@ without a row in the attrition table.
 
 from __future__ import annotations
 
+import difflib
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from intelcap.errors import InputError
+
+log = logging.getLogger("intelcap.panel")
 
 MANUFACTURING = r"^C(1[3-9]|[23]\d|4[0-3])$"
 
@@ -29,6 +33,15 @@ REQUIRED = {
     "board_size": "board size (Y1101a)",
     "duality": "duality (Y1001b)",
     "listing_year": "listing date (LISTINGDATE)",
+}
+
+
+# The CSMAR table each required field comes from (for error messages).
+REQUIRED_TABLE = {
+    "total_assets": "FS_Combas", "fixed_assets": "FS_Combas", "total_liabilities": "FS_Combas",
+    "revenue": "FS_Comins", "total_operating_cost": "FS_Comins", "admin_expense": "FS_Comins",
+    "financial_expense": "FS_Comins", "net_profit": "FS_Comins", "employees": "CG_Ybasic",
+    "board_size": "CG_Ybasic", "duality": "CG_Ybasic", "listing_year": "STK_LISTEDCOINFOANL",
 }
 
 
@@ -90,6 +103,12 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
         raise InputError(f"the firm-profile table has no firm-years in {y0}-{y1}",
                          file=prof.attrs.get("file"), column="EndDate")
     att.start(df, f"firm-years {y0}-{y1} in the firm-profile table (STK_LISTEDCOINFOANL)")
+    empty_years = sorted(set(range(y0, y1 + 1)) - set(df["year"].astype(int)))
+    for y in empty_years:
+        log.warning("%s: no firm-year in %d; the panel has a gap in that year (check the download)",
+                    prof.attrs.get("file"), y)
+        att.note(f"year {y}: no firm in the firm-profile table (STK_LISTEDCOINFOANL)", 0,
+                 "year absent from the panel; check the download")
 
     prefixes = tuple(sample["a_share_prefixes"])
     df = att.apply(df, ~df["Stkcd"].str.startswith(prefixes), "not a Shanghai/Shenzhen A share")
@@ -106,6 +125,15 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
     missing_any = pd.Series(False, index=df.index)
     for col, label in REQUIRED.items():
         miss = df[col].isna()
+        if len(df) and miss.all():
+            table = REQUIRED_TABLE.get(col)
+            file = tables[table].attrs.get("file") if table in tables else None
+            raise InputError(f"{label} is missing for every one of the {len(df)} firm-years left after the "
+                             "sample filters; no firm-year could be kept", file=file,
+                             column=label.split("(")[-1].rstrip(")"),
+                             hint=f"the field is empty in the download (or its rows do not match on Stkcd and "
+                                  f"year): re-download {table} with this field, or remap it in "
+                                  f"config/config.yaml (csmar.{table}.fields)")
         if miss.any():
             att.note(f"missing {label}", int((miss & ~missing_any).sum()), "firm-year dropped (step: missing data)")
         missing_any |= miss
@@ -118,6 +146,14 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
 
     xw = crosswalk.set_index("csrc")["ifr"]
     df["ifr"] = df["industry_code"].map(xw)
+    unmapped = df["industry_code"].notna() & df["ifr"].isna()
+    if unmapped.any():
+        codes = sorted(df.loc[unmapped, "industry_code"].unique())
+        log.warning("CSRC industry codes %s (%d firm-years) are not in the CSRC->IFR crosswalk; those firm-years "
+                    "are dropped. Add them to config/crosswalk_csrc_ifr.csv to keep them", codes,
+                    int(unmapped.sum()))
+        att.note(f"CSRC codes not in the IFR crosswalk: {', '.join(codes)}", int(unmapped.sum()),
+                 "firm-year dropped (step: industry not mapped); add the codes to config/crosswalk_csrc_ifr.csv")
     no_ind = df["industry_code"].isna() | df["ifr"].isna()
     df = att.apply(df, no_ind, "industry missing or not mapped to an IFR industry")
 
@@ -220,8 +256,11 @@ def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float],
     records = []
     for var in variables:
         if var not in out:
+            close = difflib.get_close_matches(var, [str(c) for c in out.columns], n=1, cutoff=0.6)
             raise InputError(f"winsor.vars names {var!r}, which the panel does not have",
-                             column="winsor.vars", hint=f"choose among {sorted(out.columns)}")
+                             column="winsor.vars",
+                             hint=(f"did you mean {close[0]!r}? " if close else "")
+                             + f"choose among {sorted(out.columns)}")
     for var in variables:
         out[var] = out[var].astype(float)
         groups = out.groupby(year_col) if by_year else [(None, out)]
@@ -234,3 +273,35 @@ def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float],
             records.append({"variable": var, "year": key if key is not None else "pooled", "p_low": p_lo,
                             "p_high": p_hi, "n_below": n_lo, "n_above": n_hi})
     return out, pd.DataFrame(records)
+
+
+def merge_measure(panel: pd.DataFrame, measure: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Left-join a firm-year measure onto the panel, counting what does not match instead of dropping it silently:
+    measure rows for firm-years outside the panel (e.g. a report of a firm the sample filters removed) are
+    ignored and logged; panel firm-years without a measure get NaN (never 0) and are logged.
+    The counts are returned in ``out.attrs["merge_notes"][name]``."""
+    keys = ["Stkcd", "year"]
+    missing = [k for k in keys if k not in measure.columns]
+    if missing:
+        raise InputError(f"measure {name} lacks key column(s) {missing}", column=", ".join(missing))
+    dup = measure.duplicated(keys, keep=False)
+    if dup.any():
+        raise InputError(f"measure {name} has {int(dup.sum())} rows with duplicate firm-years", column="Stkcd, year",
+                         rows=measure.loc[dup, keys].head(5).to_dict("records"))
+    cols = keys + [c for c in measure.columns if c not in panel.columns]
+    tagged = measure[cols].assign(_in_measure=True)
+    out = panel.merge(tagged, on=keys, how="left", validate="1:1")
+    pk = pd.MultiIndex.from_frame(panel[keys].astype({"Stkcd": str, "year": np.int64}))
+    mk = pd.MultiIndex.from_frame(measure[keys].astype({"Stkcd": str, "year": np.int64}))
+    outside = int((~mk.isin(pk)).sum())
+    unmatched = int(out["_in_measure"].isna().sum())
+    out = out.drop(columns="_in_measure")
+    if outside:
+        ex = measure.loc[~mk.isin(pk), keys].head(3).to_dict("records")
+        log.warning("%s: %d row(s) for firm-years not in the analysis panel ignored (e.g. %s)", name, outside, ex)
+    if unmatched:
+        log.warning("%s: %d panel firm-year(s) have no %s row: left missing (NaN), not zero", name, unmatched, name)
+    notes = dict(panel.attrs.get("merge_notes", {}))
+    notes[name] = {"rows_outside_panel_ignored": outside, "panel_rows_without_measure": unmatched}
+    out.attrs["merge_notes"] = notes
+    return out

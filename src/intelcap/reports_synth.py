@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import re
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -344,9 +345,21 @@ def write_pdf(
         raw.FPDFFont_Close(font)
         with atomic_path(path) as tmp:
             pdf.save(tmp)
+            tmp.write_bytes(_fixed_pdf_dates(tmp.read_bytes()))
     finally:
         pdf.close()
     return n_pages
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\(D:(\d{14})")
+_PDF_ID = re.compile(rb"/ID\[<([0-9A-F]+)><([0-9A-F]+)>\]")
+
+
+def _fixed_pdf_dates(data: bytes) -> bytes:
+    """PDFium stamps the wall-clock time (and an ID hashed from it): replace them with fixed values of the
+    same length so byte offsets in the xref table stay valid and the file is reproducible."""
+    data = _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b"(D:20000101000000", data)
+    return _PDF_ID.sub(lambda m: b"/ID[<" + b"0" * len(m.group(1)) + b"><" + b"0" * len(m.group(2)) + b">]", data)
 
 
 def make_corrupt_pdf(path: str | os.PathLike, seed: int = 0) -> Path:

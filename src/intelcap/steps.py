@@ -38,10 +38,12 @@ def load_analysis_panel(job: Job) -> pd.DataFrame:
     """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs."""
     df = pd.read_parquet(job.input["panel"])
     measures = job.input.get("measures", [])
+    from intelcap import panel
+
     for path in [measures] if isinstance(measures, str) else measures:
         m = pd.read_parquet(path)
         keep = ["Stkcd", "year"] + [c for c in m.columns if c not in df.columns]
-        df = df.merge(m[keep], on=["Stkcd", "year"], how="left", validate="1:1")
+        df = panel.merge_measure(df, m[keep], Path(path).stem)   # counts unmatched rows, never drops silently
     return df
 
 

@@ -88,15 +88,41 @@ def _draw_codes(rng: np.random.Generator, n: int, share_b: float) -> np.ndarray:
     w = np.array([0.08, 0.36, 0.20, 0.20, 0.04, 0.12 - 0.0, share_b / 2, share_b / 2])
     w = w / w.sum()
     pref = rng.choice(prefixes, size=n, p=w)
+    if n > 3000:
+        return _draw_codes_large(rng, pref)
     codes: set[str] = set()
     out = np.empty(n, dtype=object)
-    for i, p in enumerate(pref):  # n <= ~500k: a set lookup per firm is fine
+    for i, p in enumerate(pref):  # n <= 3000: rejection sampling within the 3-digit prefix (999 codes each)
         while True:
-            c = f"{p}{rng.integers(1, 1000):03d}" if n <= 3000 else f"{p[:2]}{rng.integers(1, 10000):04d}"
+            c = f"{p}{rng.integers(1, 1000):03d}"
             if c not in codes:
                 codes.add(c)
                 out[i] = c
                 break
+    return out
+
+
+# Large synthetic panels (scale runs): leading digits of A-share-like codes and of B-share codes. The
+# real A-share prefixes (config sample.a_share_prefixes) hold 10 x 999 codes, far fewer than 500k firms;
+# profiles/large/config.yaml lists every 3-digit prefix of these leading digits as "A share".
+LARGE_A_LEADS = "01345678"
+LARGE_B_LEADS = "29"
+
+
+def _draw_codes_large(rng: np.random.Generator, pref: np.ndarray) -> np.ndarray:
+    """n > 3000: distinct codes drawn without replacement, vectorised (the former per-firm rejection loop
+    drew from 5 two-digit prefixes x 9,999 codes and never terminated beyond ~22,000 firms). B-share
+    firms (prefix 200/900) get codes led by 2 or 9, all others codes led by one of LARGE_A_LEADS."""
+    is_b = np.isin(pref, ["200", "900"])
+    n_b, n_a = int(is_b.sum()), int((~is_b).sum())
+    if n_a > 100_000 * len(LARGE_A_LEADS) or n_b > 100_000 * len(LARGE_B_LEADS):
+        raise InputError(f"{len(pref)} firms exceed the distinct six-digit codes of the large-panel generator",
+                         hint="use at most 800000 firms")
+    out = np.empty(len(pref), dtype=object)
+    for mask, leads, k in ((~is_b, LARGE_A_LEADS, n_a), (is_b, LARGE_B_LEADS, n_b)):
+        num = rng.choice(100_000 * len(leads), size=k, replace=False)
+        lead = np.array(list(leads))[num // 100_000]
+        out[mask] = np.char.add(lead, np.char.zfill((num % 100_000).astype(str), 5)).astype(object)
     return out
 
 
@@ -431,6 +457,7 @@ def write_csmar(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig", he
                 props = xw.book.properties
                 props.creator = "intelcap-synth"
                 props.created = props.modified = pd.Timestamp("2020-01-01").to_pydatetime()
+            _fix_zip_times(tmp)
         return
     sep = "\t" if suffix == ".txt" else ","
     lines = [sep.join(h) for h in header]
@@ -438,6 +465,27 @@ def write_csmar(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig", he
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding=encoding, newline="") as fh:
             fh.write("\n".join(lines) + "\n" + body)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """openpyxl stamps zip entries and dcterms:modified with the current time: fix both so equal data give equal bytes."""
+    import io as _io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+    # openpyxl also overwrites dcterms:modified with the save time
+    entries = [(n, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", d)
+                if n == "docProps/core.xml" else d) for n, d in entries]
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as dst:
+        for name, data in entries:
+            zi = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, data)
+    Path(path).write_bytes(buf.getvalue())
 
 
 # The synthetic default exercises every reader path (DATA_CONTRACT.md): BOM, GB18030, xlsx, tab-separated
@@ -463,12 +511,9 @@ def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dic
     tables = generate(p, crosswalk)
     for name, spec in config["csmar"].items():
         write_csmar(tables[name], out / "csmar" / spec["file"], **WRITE_OPTIONS.get(name, {}))
-    for key in ("robots_file", "employment_file"):
-        name = Path(config["ifr"][key]).stem
-        frame = tables["ifr_robots" if key == "robots_file" else "employment_base"]
+    for key, frame in (("robots_file", tables["ifr_robots"]), ("employment_file", tables["employment_base"])):
         with atomic_path(out / config["ifr"][key]) as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n")
-        del name
     planted = None
     if p.reports:
         planted = _write_reports(tables["_firm_years"], out / "reports", p)

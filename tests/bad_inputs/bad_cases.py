@@ -1,0 +1,642 @@
+"""The bad-input corpus: each case builds a small bad input in code (from `intelcap.synth` or small frames), runs
+the module function where the behaviour lives, and checks the outcome:
+
+* ``error``: an `InputError`/`EstimationError` whose message names the file / column / rows and what to do;
+* ``decision``: the input is handled by a rule that is counted (a note, a status, a count attribute) and logged.
+
+`CASES` is also read by `make_summary.py`, which writes docs/bad_inputs.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from intelcap import cu, dea, estimate, io, panel, robots, synth, text
+from intelcap.errors import EstimationError, InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+CROSSWALK = pd.read_csv(ROOT / "config" / "crosswalk_csrc_ifr.csv", dtype=str, keep_default_na=False)
+REGIONS = pd.read_csv(ROOT / "config" / "regions.csv", dtype=str, keep_default_na=False)
+PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    bad_input: str
+    outcome: str          # what the user sees
+    level: str            # where the behaviour lives (module function)
+    kind: str             # "error" or "decision"
+    run: Callable
+
+
+CASES: list[Case] = []
+
+
+def case(id: str, bad_input: str, outcome: str, level: str, kind: str):
+    def deco(fn):
+        CASES.append(Case(id, bad_input, outcome, level, kind, fn))
+        return fn
+    return deco
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+@functools.lru_cache(maxsize=1)
+def _world() -> dict[str, pd.DataFrame]:
+    return synth.generate(synth.SynthParams(n_firms=60, reports=False, seed=11), CROSSWALK)
+
+
+def world() -> dict[str, pd.DataFrame]:
+    return {k: v.copy() for k, v in _world().items()}
+
+
+def spec(table: str) -> dict:
+    return copy.deepcopy(CONFIG["csmar"][table])
+
+
+def write(tmp: Path, table: str, df: pd.DataFrame | None = None, **kw) -> Path:
+    path = tmp / "csmar" / CONFIG["csmar"][table]["file"]
+    opts = {**synth.WRITE_OPTIONS.get(table, {}), **kw}
+    synth.write_csmar(world()[table] if df is None else df, path, **opts)
+    return path
+
+
+def load(path: Path, table: str) -> pd.DataFrame:
+    return io.load_table(path, spec(table), table)
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed() -> dict[str, pd.DataFrame]:
+    tmp = Path(tempfile.mkdtemp(prefix="intelcap_bad_"))
+    return {t: load(write(tmp, t), t) for t in CONFIG["csmar"]}
+
+
+def parsed() -> dict[str, pd.DataFrame]:
+    out = {}
+    for k, v in _parsed().items():
+        c = v.copy()
+        c.attrs = dict(v.attrs)
+        out[k] = c
+    return out
+
+
+def build(tables: dict | None = None, crosswalk: pd.DataFrame | None = None, regions: pd.DataFrame | None = None):
+    t = tables or parsed()
+    return panel.build_panel({k: t[k] for k in PANEL_TABLES}, CONFIG,
+                             CROSSWALK if crosswalk is None else crosswalk, REGIONS if regions is None else regions)
+
+
+def raises(cls, fn, *must: str) -> str:
+    """Run fn; it must raise exactly `cls` (not a bare Python error) with every `must` text in its message."""
+    with pytest.raises(cls) as ei:
+        fn()
+    msg = str(ei.value)
+    for m in must:
+        assert m in msg, f"{m!r} not in error message:\n{msg}"
+    return msg
+
+
+def logged(caplog, *must: str) -> None:
+    text_ = caplog.text
+    for m in must:
+        assert m in text_, f"{m!r} not logged:\n{text_[-2000:]}"
+
+
+def a_firm_year(df: pd.DataFrame, i: int = 5) -> tuple[str, str]:
+    row = df.iloc[i]
+    return str(row.iloc[0]), str(row.iloc[1])
+
+
+def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    firm = np.repeat(np.arange(n_firms), years)
+    d = pd.DataFrame({"Stkcd": [f"{600000 + i:06d}" for i in firm], "year": np.tile(np.arange(2011, 2011 + years),
+                                                                                     n_firms)})
+    d["lnINT"] = rng.normal(size=len(d)) + 0.1 * firm
+    d["Lev"] = rng.uniform(0.1, 0.9, len(d))
+    d["lnCU"] = 0.03 * d["lnINT"] + 0.1 * d["Lev"] + rng.normal(0, 0.1, len(d))
+    d["SOE"] = (firm % 2).astype(int)
+    d["lnINTUS"] = d["lnINT"] + rng.normal(size=len(d))
+    return d
+
+
+# ============================================================================ CSMAR reader: io.load_table
+@case("missing_table", "CSMAR table file absent from raw_dir/csmar/", "InputError: 'table file not found', file path, "
+      "hint to download it or change `file:` in config", "io.load_table", "error")
+def _(tmp, caplog):
+    raises(InputError, lambda: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"), "table file not found",
+           "FS_Combas.csv", "csmar:")
+
+
+@case("missing_field", "FS_Combas without field A001212000", "InputError naming the field, the file and the "
+      "available fields; remap in config", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Combas", world()["FS_Combas"].drop(columns="A001212000"))
+    raises(InputError, lambda: load(path, "FS_Combas"), "lacks field(s) ['A001212000']", str(path),
+           "available fields", "csmar.FS_Combas.fields")
+
+
+@case("renamed_field", "CG_Ybasic field Y0601b renamed Y0601c by the vendor", "InputError: 'did you mean Y0601c?' "
+      "and where to remap it in config", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "CG_Ybasic", world()["CG_Ybasic"].rename(columns={"Y0601b": "Y0601c"}))
+    raises(InputError, lambda: load(path, "CG_Ybasic"), "Y0601b", "did you mean Y0601c?", "csmar.CG_Ybasic")
+
+
+@case("renamed_field_case", "STK_LISTEDCOINFOANL field PROVINCE exported as Province", "InputError: 'did you mean "
+      "Province?'", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "STK_LISTEDCOINFOANL", world()["STK_LISTEDCOINFOANL"].rename(columns={"PROVINCE": "Province"}))
+    raises(InputError, lambda: load(path, "STK_LISTEDCOINFOANL"), "PROVINCE", "did you mean Province?")
+
+
+@case("text_in_numeric", "FS_Combas total assets cell holds text ('n/a')", "InputError naming file, vendor field "
+      "A001000000, example Stkcd/year rows; fix or blank the cells", "io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"].astype({"A001000000": object})
+    df.iloc[7, df.columns.get_loc("A001000000")] = "n/a"
+    stk, date = a_firm_year(df, 7)
+    path = write(tmp, "FS_Combas", df)
+    raises(InputError, lambda: load(path, "FS_Combas"), "non-numeric", "A001000000 (total_assets)", stk,
+           date[:4], str(path), "what to do")
+
+
+@case("duplicate_exact", "FS_Comins with one firm-year row exported twice (identical)", "decision: the copy is "
+      "dropped; count in attrs['exact_duplicates_dropped'] and a logged warning", "io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Comins"]
+    df = pd.concat([df, df.iloc[[10]]], ignore_index=True)
+    out = load(write(tmp, "FS_Comins", df), "FS_Comins")
+    assert out.attrs["exact_duplicates_dropped"] == 1
+    assert not out.duplicated(["Stkcd", "year"]).any()
+    logged(caplog, "dropped 1 row(s) identical")
+
+
+@case("duplicate_restated", "FS_Combas: same firm-year twice with different total assets (restatement)",
+      "InputError naming the duplicate Stkcd/year rows and the differing field; keep the latest restatement",
+      "io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"]
+    i = int(np.flatnonzero((df["Typrep"] == "A").to_numpy() & df["Accper"].str.endswith("12-31").to_numpy())[3])
+    dup = df.iloc[[i]].copy()
+    dup["A001000000"] = dup["A001000000"] * 1.1
+    stk, date = a_firm_year(df, i)
+    path = write(tmp, "FS_Combas", pd.concat([df, dup], ignore_index=True))
+    raises(InputError, lambda: load(path, "FS_Combas"), "duplicate keys", "values differ", "total_assets", stk,
+           "latest restatement")
+
+
+@case("empty_file", "FS_Comscfd.txt of 0 bytes", "InputError 'file is empty' with the path; re-download",
+      "io.load_table", "error")
+def _(tmp, caplog):
+    path = tmp / "FS_Comscfd.txt"
+    path.write_bytes(b"")
+    raises(InputError, lambda: load(path, "FS_Comscfd"), "file is empty", str(path), "re-download")
+
+
+@case("header_only", "FS_Combas with its three header rows and no data", "InputError 'has a header but no data "
+      "rows'", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Combas", world()["FS_Combas"].iloc[:0])
+    raises(InputError, lambda: load(path, "FS_Combas"), "header but no data rows", str(path))
+
+
+@case("header_only_one_row", "EN_EquityNatureAll with only the field-code row", "InputError 'has a header but no "
+      "data rows'", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "EN_EquityNatureAll", world()["EN_EquityNatureAll"].iloc[:0], header_rows=1)
+    raises(InputError, lambda: load(path, "EN_EquityNatureAll"), "header but no data rows")
+
+
+@case("gb18030_undeclared", "STK_LISTEDCOINFOANL saved as GB18030, no BOM or declaration", "decision: detected and "
+      "decoded (Chinese names intact), encoding logged", "io.load_table", "decision")
+def _(tmp, caplog):
+    ref = load(write(tmp / "u", "STK_LISTEDCOINFOANL", encoding="utf-8"), "STK_LISTEDCOINFOANL")
+    out = load(write(tmp / "g", "STK_LISTEDCOINFOANL", encoding="gb18030"), "STK_LISTEDCOINFOANL")
+    pd.testing.assert_frame_equal(out, ref)
+    assert out["province"].str.contains("省").any()
+    logged(caplog, "decoded as GB18030")
+
+
+@case("bom", "FS_Combas saved as UTF-8 with BOM", "decision: BOM stripped, first field read as Stkcd; same frame "
+      "as without BOM", "io.load_table", "decision")
+def _(tmp, caplog):
+    ref = load(write(tmp / "u", "FS_Combas", encoding="utf-8"), "FS_Combas")
+    path = write(tmp / "b", "FS_Combas", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    pd.testing.assert_frame_equal(load(path, "FS_Combas"), ref)
+
+
+@case("mixed_encodings", "STK_LISTEDCOINFOANL whose first half is UTF-8 and second half GB18030 (two downloads "
+      "concatenated)", "InputError 'file mixes encodings', line numbers of each kind; re-export in one encoding",
+      "io.decode_bytes via io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["STK_LISTEDCOINFOANL"]
+    a, b = write(tmp / "a", "STK_LISTEDCOINFOANL", df.iloc[:200], encoding="utf-8"), \
+        write(tmp / "b", "STK_LISTEDCOINFOANL", df.iloc[200:], encoding="gb18030", header_rows=1)
+    body = b.read_bytes().split(b"\n", 1)[1]
+    path = tmp / "STK_LISTEDCOINFOANL.csv"
+    path.write_bytes(a.read_bytes() + body)
+    raises(InputError, lambda: load(path, "STK_LISTEDCOINFOANL"), "mixes encodings", str(path), "rows (first",
+           "one encoding")
+
+
+@case("utf16", "FS_Combas saved as UTF-16 (Excel 'Unicode text')", "InputError 'cannot decode file as UTF-8 or "
+      "GB18030'; re-export as UTF-8 CSV or xlsx", "io.decode_bytes via io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Combas", encoding="utf-16")
+    raises(InputError, lambda: load(path, "FS_Combas"), "cannot decode", str(path), "UTF-8")
+
+
+@case("lost_leading_zeros", "CG_Ybasic with stock codes stored as numbers (000002 -> 2)", "decision: repaired to "
+      "6-digit strings; count logged", "io.normalize_ids via io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Comscfd"]
+    path = write(tmp, "FS_Comscfd", df, ids_as_numbers=True)
+    codes = [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines()[3:]]
+    assert any(len(c) < 6 for c in codes)  # the file really lost the zeros
+    out = load(path, "FS_Comscfd")
+    assert out["Stkcd"].str.fullmatch(r"\d{6}").all()
+    assert set(out["Stkcd"]) <= set(df["Stkcd"])
+    logged(caplog, "lost leading zeros", "zero-padded")
+
+
+@case("bad_stock_code", "FS_Combas row 30 with Stkcd 'ABC123'", "InputError naming the column and the file row",
+      "io.normalize_ids via io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"].astype({"Stkcd": object})
+    df.iloc[30, 0] = "ABC123"
+    path = write(tmp, "FS_Combas", df)
+    raises(InputError, lambda: load(path, "FS_Combas"), "not 1-6 digits", "column: Stkcd", "rows (first")
+
+
+@case("bad_date", "FS_Combas Accper written 2015/12/31", "InputError 'dates not in YYYY-MM-DD form', column Accper, "
+      "file rows", "io.read_csmar_table", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"]
+    df.iloc[4, 1] = df.iloc[4, 1].replace("-", "/")
+    path = write(tmp, "FS_Combas", df)
+    raises(InputError, lambda: load(path, "FS_Combas"), "YYYY-MM-DD", "column: Accper", "rows (first 1): [8]")
+
+
+@case("corrupt_xlsx", "CG_Ybasic.xlsx that is not a workbook (truncated download)", "InputError 'cannot read xlsx "
+      "workbook' with the path", "io.load_table", "error")
+def _(tmp, caplog):
+    path = tmp / "CG_Ybasic.xlsx"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    raises(InputError, lambda: load(path, "CG_Ybasic"), "cannot read xlsx", str(path))
+
+
+# =========================================================================== sample: panel.build_panel
+@case("nonpositive_before_log", "FS_Comins revenue 0 and FS_Combas fixed assets negative for some firm-years",
+      "decision: firm-years dropped at the 'missing or abnormal' step, counted in the attrition table and its note",
+      "panel.build_panel", "decision")
+def _(tmp, caplog):
+    t = parsed()
+    ref, ref_att = build(t)
+    victims = ref[["Stkcd", "year"]].iloc[[0, 10, 20]]
+    for name, col, val in (("FS_Comins", "revenue", 0.0), ("FS_Combas", "fixed_assets", -5.0)):
+        m = t[name].merge(victims.assign(_v=True), on=["Stkcd", "year"], how="left")["_v"].fillna(False).to_numpy()
+        t[name].loc[m, col] = val
+    out, att = build(t)
+    assert len(out) == len(ref) - 3 and (out[["Y", "K"]] > 0).all().all()
+    notes = att.notes_frame()
+    assert notes.loc[notes["item"].str.startswith("non-positive"), "firm_years"].sum() >= 3
+    step = att.frame().set_index("description")["firm_years_removed"]
+    assert step["missing or abnormal financial data"] == \
+        ref_att.frame().set_index("description")["firm_years_removed"]["missing or abnormal financial data"] + 3
+
+
+@case("cu_nonpositive", "capacity-utilization input with K = 0 for a firm-year (called directly)", "InputError: "
+      "'ln(K) is undefined', rows (Stkcd, year); drop them first", "cu.estimate_cu", "error")
+def _(tmp, caplog):
+    d = regression_data()
+    d = d.assign(industry="C39", Y=np.exp(d["lnINT"] + 10), K=1e6, L=100.0)
+    d.loc[3, "K"] = 0.0
+    raises(InputError, lambda: cu.estimate_cu(d, "sfa_bc92"), "non-positive K", "ln(K) is undefined",
+           d.loc[3, "Stkcd"], "what to do")
+
+
+@case("all_missing_variable", "CG_Ybasic field Y0601b (employees) empty in every row", "InputError: employees "
+      "missing for every firm-year, naming CG_Ybasic.xlsx and Y0601b; re-download or remap", "panel.build_panel",
+      "error")
+def _(tmp, caplog):
+    t = parsed()
+    t["CG_Ybasic"]["employees"] = np.nan
+    t["CG_Ybasic"].attrs["file"] = "raw/csmar/CG_Ybasic.xlsx"
+    raises(InputError, lambda: build(t), "employees (Y0601b) is missing for every", "CG_Ybasic.xlsx",
+           "column: Y0601b", "csmar.CG_Ybasic.fields")
+
+
+@case("year_without_firms", "every CSMAR table lacks the year 2015", "decision: panel built without 2015; a note "
+      "'year 2015: no firm' in the sample notes and a logged warning", "panel.build_panel", "decision")
+def _(tmp, caplog):
+    t = parsed()
+    for k in PANEL_TABLES:
+        t[k] = t[k][t[k]["year"] != 2015].reset_index(drop=True)
+    out, att = build(t)
+    assert 2015 not in set(out["year"]) and len(out) > 0
+    assert att.notes_frame()["item"].str.contains("year 2015: no firm").any()
+    logged(caplog, "no firm-year in 2015")
+
+
+@case("crosswalk_gap", "CSRC industry C39 missing from config/crosswalk_csrc_ifr.csv", "decision: its firm-years "
+      "dropped at 'industry not mapped'; a note lists C39 and the count; logged warning", "panel.build_panel",
+      "decision")
+def _(tmp, caplog):
+    ref, ref_att = build()
+    out, att = build(crosswalk=CROSSWALK[CROSSWALK["csrc"] != "C39"])
+    n39 = int((ref["industry"] == "C39").sum())
+    assert n39 > 0 and len(out) == len(ref) - n39
+    noted = att.notes_frame().set_index("item")["firm_years"]["CSRC codes not in the IFR crosswalk: C39"]
+    step = "industry missing or not mapped to an IFR industry"
+    removed = att.frame().set_index("description")["firm_years_removed"][step]
+    assert noted >= n39 and removed == ref_att.frame().set_index("description")["firm_years_removed"][step] + noted
+    logged(caplog, "['C39']", "not in the CSRC->IFR crosswalk")
+
+
+@case("province_unknown", "firm-profile province 广东省 missing from config/regions.csv", "InputError naming "
+      "PROVINCE, example rows, the file; add it to regions.csv", "panel.build_panel", "error")
+def _(tmp, caplog):
+    raises(InputError, lambda: build(regions=REGIONS[REGIONS["province"] != "广东"]), "provinces not in",
+           "column: PROVINCE", "广东", "regions.csv")
+
+
+@case("lagged_assets_missing", "first statement year of a firm (no lagged balance sheet)", "decision: ROA/FAavg use "
+      "year-end values; count in sample_notes", "panel.build_panel", "decision")
+def _(tmp, caplog):
+    _, att = build()
+    notes = att.notes_frame().set_index("item")
+    assert notes.loc["lagged total assets missing: ROA uses year-end assets", "firm_years"] > 0
+
+
+# ======================================================================== measures: IFR, SFA, DEA, text
+@case("ifr_missing_year", "ifr_robots.csv without the year 2016", "InputError: 'CHN robot operational_stock "
+      "missing for N industry-years', rows like '10-12 2016', file ifr_robots.csv", "robots.robot_exposure", "error")
+def _(tmp, caplog):
+    w, t = world(), parsed()
+    pnl, _ = build(t)
+    ifr = w["ifr_robots"][w["ifr_robots"]["year"] != 2016]
+    raises(InputError, lambda: robots.robot_exposure(pnl, ifr, w["employment_base"], t["EMP_Structure"],
+                                                     CONFIG["robots"]),
+           "missing for", "2016", "ifr_robots.csv", "every panel year")
+
+
+@case("ifr_missing_column", "ifr_robots.csv without operational_stock", "InputError naming the file and column",
+      "io.read_ifr", "error")
+def _(tmp, caplog):
+    w = world()
+    (tmp / "ifr").mkdir()
+    w["ifr_robots"].drop(columns="operational_stock").to_csv(tmp / "ifr/ifr_robots.csv", index=False)
+    w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
+    raises(InputError, lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
+           "missing column(s) ['operational_stock']", "ifr_robots.csv")
+
+
+@case("ifr_text_in_numeric", "ifr_robots.csv installations cell 'n.a.'", "InputError naming file, column, row",
+      "io.read_ifr", "error")
+def _(tmp, caplog):
+    w = world()
+    (tmp / "ifr").mkdir()
+    r = w["ifr_robots"].astype({"installations": object})
+    r.iloc[3, r.columns.get_loc("installations")] = "n.a."
+    r.to_csv(tmp / "ifr/ifr_robots.csv", index=False)
+    w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
+    raises(InputError, lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
+           "non-numeric", "column: installations", "rows (first 1): [5]")
+
+
+@case("ifr_base_employment_missing", "employment_base.csv without the China 2010 rows", "InputError: base-year "
+      "employment missing for IFR industries; add rows or change robots.cn_employment_base_year",
+      "robots.robot_exposure", "error")
+def _(tmp, caplog):
+    w, t = world(), parsed()
+    pnl, _ = build(t)
+    emp = w["employment_base"][w["employment_base"]["country"] != "CHN"]
+    raises(InputError, lambda: robots.robot_exposure(pnl, w["ifr_robots"], emp, t["EMP_Structure"],
+                                                     CONFIG["robots"]),
+           "base-year (2010) employment missing", "employment_base.csv", "_employment_base_year")
+
+
+def _sfa_panel(skew: str) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n_f, n_t = 80, 6
+    d = pd.DataFrame({"Stkcd": np.repeat([f"{i:06d}" for i in range(1, n_f + 1)], n_t),
+                      "year": np.tile(np.arange(2011, 2011 + n_t), n_f), "industry": "C39"})
+    lnK, lnL = rng.normal(18, 1, len(d)), rng.normal(7, 1, len(d))
+    u = np.abs(rng.normal(0, 0.3, len(d)))
+    lnY = 2 + 0.3 * lnK + 0.6 * lnL + rng.normal(0, 0.05, len(d)) + (u if skew == "wrong" else -u)
+    return d.assign(Y=np.exp(lnY), K=np.exp(lnK), L=np.exp(lnL))
+
+
+@case("sfa_wrong_skew", "frontier residuals skewed the wrong way (no one-sided inefficiency)", "EstimationError "
+      "(cu.on_wrong_skew: error, the default) saying sigma_u = 0 and how to accept CU = 1", "cu.estimate_cu", "error")
+def _(tmp, caplog):
+    raises(EstimationError, lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"), "positively skewed",
+           "on_wrong_skew")
+
+
+@case("sfa_wrong_skew_zero", "same data with cu.on_wrong_skew: zero", "decision: CU = 1 for every firm-year, "
+      "diagnostics wrong_skew = true (cu_fit.json), RuntimeWarning", "cu.estimate_cu", "decision")
+def _(tmp, caplog):
+    with pytest.warns(RuntimeWarning, match="positively skewed"):
+        out, diag = cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92", on_wrong_skew="zero")
+    assert diag["wrong_skew"] is True and np.allclose(out["CU"], 1.0)
+
+
+@case("dea_zero_input", "DEA input L = 0 for one firm-year", "InputError: DEA variable 'L' has 1 zero, negative or "
+      "missing values, rows (Stkcd, year)", "dea.efficiency_panel", "error")
+def _(tmp, caplog):
+    d = _sfa_panel("right").assign(FAavg=lambda x: x["K"], TOC=lambda x: x["Y"] * 0.9)
+    d.loc[7, "L"] = 0.0
+    raises(InputError, lambda: dea.efficiency_panel(d), "'L' has 1 zero", "column: L", d.loc[7, "Stkcd"])
+
+
+def _report_dir(tmp: Path) -> Path:
+    from intelcap import reports_synth
+
+    rdir = tmp / "reports"
+    rdir.mkdir()
+    (rdir / "000001_2015.txt").write_text("第四节 管理层讨论与分析\n公司推进工业机器人和智能制造。\n", encoding="utf-8")
+    (rdir / "000002_2015.pdf").write_bytes(reports_synth._encrypted_pdf_bytes())
+    (rdir / "000003_2015.pdf").write_bytes(b"%PDF-1.4\n%garbage, not a PDF body\n")
+    (rdir / "000004_2015.txt").write_bytes("工业机器人".encode("utf-16"))
+    (rdir / "annual_report.txt").write_text("工业机器人", encoding="utf-8")
+    return rdir
+
+
+@case("unreadable_pdf", "an encrypted PDF and a corrupt PDF among the reports", "decision: status 'unreadable' "
+      "with the reason (encrypted / corrupt) in text_log.csv and text_unreadable.csv; IM missing, never 0",
+      "text.count_reports + text.text_index", "decision")
+def _(tmp, caplog):
+    files = sorted(_report_dir(tmp).iterdir())
+    counts, log = text.count_reports(files, text.load_keywords(ROOT / "config" / "keywords.yaml"))
+    st = log.set_index("file")
+    assert st.loc["000002_2015.pdf", "status"] == "unreadable" and "encrypted" in st.loc["000002_2015.pdf", "reason"]
+    assert st.loc["000003_2015.pdf", "status"] == "unreadable" and "corrupt" in st.loc["000003_2015.pdf", "reason"]
+    index = text.text_index(counts, log)
+    assert set(index["Stkcd"]) == {"000001"}  # unreadable firm-years get no IM row (missing, not zero)
+
+
+@case("report_bad_encoding_or_name", "a UTF-16 report and a file not named <Stkcd>_<year>", "decision: statuses "
+      "'unreadable' (UTF-16) and 'bad_name', counted in the text log", "text.count_reports", "decision")
+def _(tmp, caplog):
+    files = sorted(_report_dir(tmp).iterdir())
+    _, log = text.count_reports(files, text.load_keywords(ROOT / "config" / "keywords.yaml"))
+    st = log.set_index("file")["status"]
+    assert st["000004_2015.txt"] == "unreadable" and st["annual_report.txt"] == "bad_name"
+    assert log["status"].value_counts()["unreadable"] == 3
+
+
+@case("report_not_in_panel", "an annual report for firm 000001 that is not in the analysis panel", "decision: its "
+      "row ignored, counted (attrs merge_notes: rows_outside_panel_ignored) and logged; panel firm-years "
+      "without a report stay NaN", "panel.merge_measure", "decision")
+def _(tmp, caplog):
+    d = regression_data(n_firms=3, years=2)
+    index = pd.DataFrame({"Stkcd": ["000001", d["Stkcd"].iloc[0]], "year": [2011, 2011], "IM": [1.0, 2.0]})
+    out = panel.merge_measure(d, index, "text_index")
+    assert len(out) == len(d) and out["IM"].notna().sum() == 1
+    assert out.attrs["merge_notes"]["text_index"] == {"rows_outside_panel_ignored": 1,
+                                                      "panel_rows_without_measure": len(d) - 1}
+    logged(caplog, "1 row(s) for firm-years not in the analysis panel ignored", "000001")
+
+
+# ============================================================================ estimation: estimate.*
+def _spec(**kw) -> estimate.ModelSpec:
+    base = {"name": "(1)", "depvar": "lnCU", "regressors": ["lnINT"], "controls": False, "fe": ["Stkcd", "year"]}
+    return estimate.ModelSpec.from_dict({**base, **kw})
+
+
+@case("empty_subgroup", "Table 6 column on the 'soe' sample when no firm is state-owned", "EstimationError: 'no "
+      "firm-year belongs to the sample soe'; drop the column or the pair", "estimate.regression_table", "error")
+def _(tmp, caplog):
+    d = regression_data().assign(SOE=0)
+    raises(EstimationError, lambda: estimate.regression_table(d, [_spec(sample="soe")], [], "Stkcd"),
+           "no firm-year belongs to the sample 'soe'", "What to do")
+
+
+@case("empty_subgroup_pair", "group-difference test non_soe vs soe with no SOE", "EstimationError: group 'soe' has "
+      "no firm-year with complete data; remove the pair from heterogeneity.pairs", "estimate.group_differences",
+      "error")
+def _(tmp, caplog):
+    d = regression_data().assign(SOE=0)
+    raises(EstimationError, lambda: estimate.group_differences(d, [["non_soe", "soe"]], "lnCU", "lnINT", [],
+                                                               "Stkcd", 20, 1),
+           "group 'soe' has no firm-year", "heterogeneity.pairs")
+
+
+@case("all_missing_regressor", "lnINT missing in every firm-year (e.g. no employee-structure data)",
+      "EstimationError naming lnINT as missing in all firm-years", "estimate.estimation_sample", "error")
+def _(tmp, caplog):
+    d = regression_data().assign(lnINT=np.nan)
+    raises(EstimationError, lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
+           "['lnINT'] are missing in all 240 firm-years")
+
+
+@case("singletons_only", "each firm observed in one year only, model with firm FE", "EstimationError: all "
+      "observations are singletons (not a Rust panic from the demeaning library)", "estimate.fit", "error")
+def _(tmp, caplog):
+    d = regression_data(n_firms=100, years=1)
+    d["year"] = 2011 + np.arange(100) % 5
+    raises(EstimationError, lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"), "singletons",
+           "What to do")
+
+
+@case("collinear_control", "a control that is an exact multiple of another (Lev2 = 2 Lev)", "decision: Lev2 "
+      "dropped, reported as stat:collinear_dropped in the table CSV and logged", "estimate.tidy_model", "decision")
+def _(tmp, caplog):
+    d = regression_data().assign(Lev2=lambda x: 2 * x["Lev"])
+    res = estimate.regression_table(d, [_spec(controls=True)], ["Lev", "Lev2"], "Stkcd")
+    row = res[res["term"] == "stat:collinear_dropped"]
+    assert len(row) == 1 and row["text"].iloc[0] == "Lev2"
+    logged(caplog, "Lev2 collinear")
+
+
+@case("iv_zero_first_stage", "IV whose instrument is constant within firm (absorbed by the firm FE)",
+      "EstimationError: instrument has no variation after the fixed effects, first stage identically zero",
+      "estimate.fit / estimate.iv_statistics", "error")
+def _(tmp, caplog):
+    d = regression_data()
+    d["lnINTUS"] = d.groupby("Stkcd")["lnINT"].transform("mean")
+    s = _spec(regressors=[], endog="lnINT", instrument="lnINTUS", stage="second")
+    raises(EstimationError, lambda: estimate.regression_table(d, [s], [], "Stkcd"), "'lnINTUS' has no variation",
+           "first stage is identically zero")
+    raises(EstimationError, lambda: estimate.iv_statistics(d, s, [], "Stkcd"), "first stage is identically zero")
+
+
+@case("iv_constant_instrument_no_fe", "IV without FE whose instrument is a constant", "EstimationError (pyfixest "
+      "would otherwise return a number)", "estimate.fit", "error")
+def _(tmp, caplog):
+    d = regression_data().assign(lnINTUS=1.0)
+    s = _spec(regressors=[], fe=[], endog="lnINT", instrument="lnINTUS", stage="second")
+    raises(EstimationError, lambda: estimate.regression_table(d, [s], [], "Stkcd"), "first stage is identically zero")
+
+
+# ============================================================================================ config
+@case("config_typo", "config key 'winsor.cut' (for cuts) and top-level 'seeed'", "InputError from "
+      "intelcap.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
+      "config.check_config", "error")
+def _(tmp, caplog):
+    from intelcap.config import check_config
+
+    c = copy.deepcopy(CONFIG)
+    c["winsor"]["cut"] = c["winsor"].pop("cuts")
+    c["seeed"] = 1
+    raises(InputError, lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
+           "did you mean 'winsor.cuts'?", "did you mean 'seed'?")
+
+
+@case("config_typo_in_model", "model spec key 'regresors' in tables.table2", "InputError: did you mean "
+      "'tables.table2[0].regressors'?", "config.check_config", "error")
+def _(tmp, caplog):
+    from intelcap.config import check_config
+
+    c = copy.deepcopy(CONFIG)
+    c["tables"]["table2"][0]["regresors"] = c["tables"]["table2"][0].pop("regressors")
+    raises(InputError, lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
+           "did you mean 'tables.table2[0].regressors'?")
+
+
+@case("config_bad_enum", "cu.method: sfa (not one of the methods)", "jsonschema ValidationError from Snakemake's "
+      "validate() naming the allowed values", "snakemake.utils.validate", "error")
+def _(tmp, caplog):
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    c = copy.deepcopy(CONFIG)
+    c["cu"]["method"] = "sfa"
+    with pytest.raises(WorkflowError) as ei:
+        validate(c, str(ROOT / "schemas" / "config.schema.yaml"))
+    assert "'sfa' is not one of" in str(ei.value)
+
+
+@case("unknown_variable", "Table 2 model with depvar 'lnCu' (for lnCU)", "InputError: variable 'lnCu' is not in "
+      "the analysis panel, did you mean 'lnCU'?", "estimate.validate_spec", "error")
+def _(tmp, caplog):
+    raises(InputError, lambda: estimate.regression_table(regression_data(), [_spec(depvar="lnCu")], [], "Stkcd"),
+           "'lnCu' is not in the analysis panel", "did you mean 'lnCU'?")
+
+
+@case("unknown_control", "controls list with 'Levv'", "InputError: did you mean 'Lev'?", "estimate.validate_spec",
+      "error")
+def _(tmp, caplog):
+    raises(InputError, lambda: estimate.regression_table(regression_data(), [_spec(controls=True)], ["Levv"],
+                                                         "Stkcd"), "'Levv'", "did you mean 'Lev'?")
+
+
+@case("unknown_winsor_var", "winsor.vars with 'Sizee'", "InputError: did you mean 'Size'?", "panel.winsorize",
+      "error")
+def _(tmp, caplog):
+    d = regression_data().assign(Size=1.0)
+    raises(InputError, lambda: panel.winsorize(d, ["Sizee"], (1, 99)), "'Sizee'", "did you mean 'Size'?")

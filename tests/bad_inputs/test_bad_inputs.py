@@ -1,0 +1,26 @@
+"""Run every case of the bad-input corpus (bad_cases.CASES) at the module level where its behaviour lives."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from bad_cases import CASES
+
+
+def test_corpus_is_large_and_ids_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) >= 30 and len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    case.run(tmp_path, caplog)
+
+
+def test_summary_doc_is_current():
+    import make_summary
+
+    assert make_summary.ROOT.joinpath("docs/bad_inputs.md").read_text(encoding="utf-8") == make_summary.render(), \
+        "docs/bad_inputs.md is stale: run python tests/bad_inputs/make_summary.py"

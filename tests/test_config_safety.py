@@ -1,0 +1,86 @@
+"""Configuration safety: strict schema, safe YAML, no eval/exec, formulas from known names, atomic writers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from intelcap.config import check_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = sorted((ROOT / "src" / "intelcap").glob("*.py"))
+CODE = SRC + sorted((ROOT / "scripts").glob("*.py")) + sorted((ROOT / "tools").glob("*.py"))
+
+
+def _objects(node, path="$"):
+    if isinstance(node, dict):
+        if node.get("type") == "object" or "properties" in node:
+            yield path, node
+        for k, v in node.items():
+            yield from _objects(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _objects(v, f"{path}[{i}]")
+
+
+def test_schema_objects_forbid_unknown_keys():
+    schema = yaml.safe_load((ROOT / "schemas/config.schema.yaml").read_text(encoding="utf-8"))
+    open_objects = [p for p, node in _objects(schema)
+                    if "properties" in node and node.get("additionalProperties", True) is not False]
+    assert not open_objects, f"schema objects that accept unknown keys: {open_objects}"
+
+
+def test_default_config_passes_the_friendly_check():
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    check_config(config, ROOT / "schemas/config.schema.yaml")
+
+
+def test_no_eval_or_exec_in_code():
+    pattern = re.compile(r"(?<![\w.])(eval|exec)\s*\(")
+    hits = [f"{f.relative_to(ROOT)}:{i}" for f in CODE
+            for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+            if pattern.search(line.split("#", 1)[0])]
+    assert not hits, hits
+
+
+def test_yaml_is_only_safe_loaded():
+    pattern = re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\s*\(")
+    hits = [str(f.relative_to(ROOT)) for f in CODE + sorted((ROOT / "tests").rglob("*.py"))
+            if pattern.search(f.read_text(encoding="utf-8"))]
+    assert not hits, hits
+
+
+def test_formula_names_are_validated_before_any_fit():
+    import pandas as pd
+    import pytest
+
+    from intelcap import estimate
+    from intelcap.errors import InputError
+
+    d = pd.DataFrame({"Stkcd": ["000001"], "year": [2011], "lnCU": [0.0], "lnINT": [0.0]})
+    for bad in ("lnINT + I(__import__('os').system('x'))", "lnINT; rm", "C(lnINT)"):
+        spec = estimate.ModelSpec(name="x", depvar="lnCU", regressors=[bad], controls=False)
+        with pytest.raises(InputError, match="not a variable name"):
+            estimate.validate_spec(spec, [], list(d.columns))
+
+
+def test_every_writer_goes_through_intelcap_atomic():
+    """Write calls in the package must target an atomic temporary (`tmp`, or an ExcelWriter `xw` on it), an
+    in-memory buffer (`buf`) or return a string (keyword-only to_csv);
+    the runner's streaming job log is the one exception (a log must survive the crash it documents)."""
+    writes = re.compile(r"(\w+)\.(to_csv|to_parquet|to_excel|savefig|save|write_text|write_bytes)\(([^,)]*)|"
+                        r"open\(([^,]*),\s*[\"'](w|wb|a|ab)[\"']")
+    bad = []
+    for f in SRC:
+        if f.name == "atomic.py":
+            continue
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            for m in writes.finditer(line):
+                obj, arg = m.group(1) or "", (m.group(3) or m.group(4) or "").strip()
+                ok = obj in ("atomic", "tmp") or arg in ("tmp", "buf", "xw", "") or "=" in arg \
+                    or (f.name == "runner.py" and arg == "log_path")
+                if not ok:
+                    bad.append(f"{f.name}:{i}: {line.strip()}")
+    assert not bad, bad
