@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import re
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
