@@ -100,3 +100,11 @@ def table_outputs(name):
     out = {fmt: f"results/tables/{name}.{fmt}" for fmt in ("md", "tex", "docx")}
     out["csv"] = report(f"results/tables/{name}.csv", caption=f"../report/{name}.rst", category="Tables")
     return out
+
+
+def canonical(value):
+    """A config block as sorted JSON for `params:`: reordering keys in a YAML file is not a change, so it
+    must not rerun anything (Snakemake compares params by their text)."""
+    import json
+
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -14,7 +14,7 @@ if SYNTHETIC:
             reports=directory(REPORTS),
         params:
             out_dir=lambda wildcards, output: str(Path(output.truth).parent),
-            synth=config["synth"],
+            synth=canonical(config["synth"]),
             seed=config["seed"],
         log:
             "logs/synthesize.log",

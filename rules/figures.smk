@@ -32,7 +32,7 @@ rule figure1:
         png=report("results/figures/figure1.png", caption="../report/figure1.rst", category="Figures"),
         pdf="results/figures/figure1.pdf",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/figure1.log",
     benchmark:
@@ -55,7 +55,7 @@ rule figure2:
         png=report("results/figures/figure2.png", caption="../report/figure2.rst", category="Figures"),
         pdf="results/figures/figure2.pdf",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
         vintage="WR2022",
     log:
         "logs/figure2.log",
@@ -80,7 +80,7 @@ rule coefplot:
         png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst", category="Figures"),
         pdf="results/figures/coefplot_table6.pdf",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/coefplot.log",
     benchmark:
@@ -107,7 +107,7 @@ rule paper_vs_replication:
         md="results/tables/paper_vs_replication.md",
         implied="results/tables/implied_lncu_means.csv",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/paper_vs_replication.log",
     benchmark:

@@ -9,7 +9,7 @@ rule capacity_utilization:
         cu="results/measures/cu.parquet",
         fit="results/measures/cu_fit.json",
     params:
-        cu=config["cu"],
+        cu=canonical(config["cu"]),
     log:
         "logs/capacity_utilization.log",
     benchmark:
@@ -35,7 +35,7 @@ rule robot_exposure:
         robots="results/measures/robots.parquet",
         info="results/measures/robots_info.json",
     params:
-        robots=config["robots"],
+        robots=canonical(config["robots"]),
     log:
         "logs/robot_exposure.log",
     benchmark:
@@ -83,7 +83,7 @@ rule dea_efficiency:
     output:
         dea="results/measures/dea.parquet",
     params:
-        dea=config["dea"],
+        dea=canonical(config["dea"]),
     log:
         "logs/dea_efficiency.log",
     benchmark:

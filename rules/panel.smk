@@ -16,7 +16,7 @@ rule build_panel:
     params:
         tables=PANEL_TABLES,
         raw_files={t: csmar_file(t) for t in PANEL_TABLES},
-        sample=config["sample"],
+        sample=canonical(config["sample"]),
     log:
         "logs/build_panel.log",
     benchmark:
@@ -40,7 +40,7 @@ rule winsorize:
         panel="results/data/panel_winsorized.parquet",
         cutoffs="results/tables/winsor_cutoffs.csv",
     params:
-        winsor=config["winsor"],
+        winsor=canonical(config["winsor"]),
     log:
         "logs/winsorize.log",
     benchmark:
@@ -71,7 +71,7 @@ rule analysis_panel:
         attrition_md="results/tables/sample_attrition.md",
         notes_csv="results/tables/sample_notes.csv",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/analysis_panel.log",
     benchmark:

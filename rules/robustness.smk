@@ -22,7 +22,7 @@ rule inference_table:
     params:
         inference=ROB["inference"],
         models=[rob_model("baseline"), rob_model("iv")],
-        controls=config["controls"],
+        controls=canonical(config["controls"]),
         seed=config["seed"],
     log:
         "logs/robustness/inference_table.log",
@@ -52,11 +52,11 @@ rule mc_shard:
         scenario=lambda wc: ROB_MC["scenarios"][wc.scenario],
         bootstrap_reps=ROB_MC["bootstrap_reps"],
         level=ROB_MC["level"],
-        synth=config["synth"],
-        cu=config["cu"],
-        winsor=config["winsor"],
-        robots=config["robots"],
-        sample=config["sample"],
+        synth=canonical(config["synth"]),
+        cu=canonical(config["cu"]),
+        winsor=canonical(config["winsor"]),
+        robots=canonical(config["robots"]),
+        sample=canonical(config["sample"]),
     wildcard_constraints:
         scenario="|".join(ROB_MC["scenarios"]),
         shard=r"\d+",
@@ -85,7 +85,7 @@ rule mc_coverage:
         pdf="results/figures/coverage.pdf",
     params:
         monte_carlo=ROB_MC,
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/robustness/mc_coverage.log",
     benchmark:
@@ -111,7 +111,7 @@ rule placebo_shard:
         seed=config["seed"],
         shard_size=ROB_PLACEBO["shard_size"],
         baseline=rob_model("baseline"),
-        controls=config["controls"],
+        controls=canonical(config["controls"]),
         industry=ROB["inference"]["industry"],
     wildcard_constraints:
         mode="firm|industry",
@@ -142,7 +142,7 @@ rule placebo:
         **{f"pdf_{m}": f"results/figures/placebo_{m}.pdf" for m in ROB_PLACEBO["modes"]},
     params:
         reps=ROB_PLACEBO["reps"],
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/robustness/placebo.log",
     benchmark:
@@ -164,7 +164,7 @@ rule cu_variant:
     output:
         cu="results/robustness/cu/{method}.parquet",
     params:
-        cu=config["cu"],
+        cu=canonical(config["cu"]),
     wildcard_constraints:
         method="sfa_bc92|sfa_translog|cols|fa_turnover",
     log:
@@ -195,8 +195,8 @@ rule spec_curve_shard:
         controls_options=ROB_SPEC["controls"],
         fe=ROB_SPEC["fe"],
         samples=ROB_SPEC["samples"],
-        controls=config["controls"],
-        winsor=config["winsor"],
+        controls=canonical(config["controls"]),
+        winsor=canonical(config["winsor"]),
     wildcard_constraints:
         cu="|".join(ROB_SPEC["cu"]),
         winsor="|".join(ROB_SPEC["winsor"]),
@@ -223,7 +223,7 @@ rule spec_curve:
         png="results/figures/spec_curve.png",
         pdf="results/figures/spec_curve.pdf",
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/robustness/spec_curve.log",
     benchmark:
@@ -249,7 +249,7 @@ rule one_step_sfa:
         fit="results/robustness/one_step_fit.json",
     params:
         one_step=ROB["one_step"],
-        controls=config["controls"],
+        controls=canonical(config["controls"]),
     log:
         "logs/robustness/one_step_sfa.log",
     benchmark:

@@ -19,7 +19,7 @@ rule table1:
     output:
         **table_outputs("table1"),
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
         mechanisms=["Efficiency", "Humcap", "ED"],
     log:
         "logs/table1.log",
@@ -49,9 +49,9 @@ for _table in REGRESSION_TABLES:
             **table_outputs(_table),
         params:
             table=_table,
-            spec=config["tables"][_table],
-            controls=config["controls"],
-            output=config["output"],
+            spec=canonical(config["tables"][_table]),
+            controls=canonical(config["controls"]),
+            output=canonical(config["output"]),
         log:
             f"logs/{_table}.log",
         benchmark:
@@ -75,9 +75,9 @@ rule table4:
         **table_outputs("table4"),
     params:
         table="table4",
-        spec=config["tables"]["table4"],
-        controls=config["controls"],
-        output=config["output"],
+        spec=canonical(config["tables"]["table4"]),
+        controls=canonical(config["controls"]),
+        output=canonical(config["output"]),
     log:
         "logs/table4.log",
     benchmark:
@@ -103,11 +103,11 @@ rule table6:
         diff_md="results/tables/table6_differences.md",
     params:
         table="table6",
-        spec=config["tables"]["table6"],
-        heterogeneity=config["heterogeneity"],
-        controls=config["controls"],
+        spec=canonical(config["tables"]["table6"]),
+        heterogeneity=canonical(config["heterogeneity"]),
+        controls=canonical(config["controls"]),
         seed=config["seed"],
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/table6.log",
     benchmark:
@@ -130,7 +130,7 @@ rule table7:
     output:
         **table_outputs("table7"),
     params:
-        output=config["output"],
+        output=canonical(config["output"]),
     log:
         "logs/table7.log",
     benchmark:
