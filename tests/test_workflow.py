@@ -143,6 +143,7 @@ def test_table6_spec_change_reruns_table6_and_its_consumers_only(workflow):
 def test_one_target_builds_only_what_it_needs(workflow, tmp_path):
     # a fresh copy: asking for Table 4's Word file plans no DEA, text or other tables
     fresh = tmp_path / "fresh"
+    fresh.mkdir()
     for name in COPY:
         src = workflow / name
         if src.is_dir():
