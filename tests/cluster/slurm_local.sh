@@ -38,6 +38,7 @@ die() { log "FAIL: $*"; exit 1; }
 [ "$(uname -s)" = Linux ] || die "Linux only"
 
 STARTED=()        # "name:pid" of daemons this script started, stopped in reverse order by cleanup
+PLUGIN_INSTALLED=0   # 1 if this script pip-installed the SLURM executor plugin (removed again by cleanup)
 LOCAL_PID=""      # background local snakemake run
 POLICY_RC_CREATED=0
 
@@ -78,6 +79,13 @@ cleanup() {
         wait_gone "$pid" 15 || { log "$name (pid $pid) ignored SIGTERM, sending SIGKILL"; kill -KILL "$pid"; }
       fi
     done
+  fi
+  # Leave the Python environment as found: with the plugin installed but no slurmctld running, every later
+  # `snakemake` start waits ~9 s on its probe of sacct.
+  if [ "$PLUGIN_INSTALLED" = 1 ] && [ "${INTELCAP_SLURM_KEEP:-0}" != 1 ]; then
+    log "uninstalling snakemake-executor-plugin-slurm (installed by this run)"
+    "$PYTHON" -m pip uninstall -y -q snakemake-executor-plugin-slurm snakemake-executor-plugin-slurm-jobstep \
+      >/dev/null 2>&1
   fi
   if [ "$rc" -eq 0 ]; then log "done (exit 0)"; else log "exit $rc"; fi
   exit "$rc"
@@ -294,6 +302,7 @@ else
   "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
     'snakemake-executor-plugin-slurm>=2.8,<3' 2>&1 | grep -v "^WARNING: Location" || true
   plugin_ok || die "pip install snakemake-executor-plugin-slurm>=2.8,<3 failed"
+  PLUGIN_INSTALLED=1
 fi
 "$PYTHON" -c 'import snakemake_executor_plugin_slurm' || die "plugin not importable"
 log "plugin: $("$PYTHON" -c 'import importlib.metadata as m; print(m.version("snakemake-executor-plugin-slurm"))')"
