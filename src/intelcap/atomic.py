@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+
+
+def temp_path(target: str | os.PathLike) -> Path:
+    """The one temporary name of a target: `.<name>.tmp` beside it.
+
+    A fixed name (not a random one) means a writer killed mid-write (SIGKILL, node loss) leaves at most one
+    temporary, which the rerun of the same job overwrites, without scanning the folder (a folder of 10,000
+    reports would make that quadratic). Snakemake never runs two jobs for one output.
+    """
+    target = Path(target)
+    return target.with_name(f".{target.name}.tmp")
 
 
 @contextlib.contextmanager
@@ -21,38 +30,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto the target on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    # mkstemp creates 0600; give the final file the permissions a plain open() would (0666 minus umask)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    tmp_path = temp_path(target)
+    tmp_path.unlink(missing_ok=True)   # a stale temporary of a killed writer
     try:
         yield tmp_path
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
-
-
-def remove_stale_temps(target: str | os.PathLike) -> int:
-    """Delete temporaries of this target left by a killed writer (`.<name>.<8 random chars>.tmp`).
-
-    A job killed mid-write (SIGKILL, node loss) cannot clean up; Snakemake then reruns the job, and the rerun
-    removes them here. Only this target's own temporaries match, and Snakemake never runs two jobs for one output.
-    """
-    target = Path(target)
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[A-Za-z0-9_]{{8}}\.tmp$")
-    n = 0
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(target.parent):
-            if pattern.match(entry.name):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    n += 1
-    return n
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
