@@ -44,6 +44,10 @@ def make_panel(rows: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
@@ -58,6 +62,8 @@ def main() -> None:
     df = make_panel(args.rows)
     tight = pf.MapDemeaner(fixef_tol=1e-12)
 
+    pf.feols(FML.format(x="lnint"), df.iloc[:8000], vcov={"CRV1": "Stkcd"})  # warm-up (JIT), untimed
+    load_start = load()
     one_fit = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -73,6 +79,7 @@ def main() -> None:
     )
     t_fast = time.perf_counter() - t0
     rss_after_fast = peak_rss_mb()
+    load_fast = load()
 
     sub = df[design.keep].reset_index(drop=True)
     max_dcoef = max_dse = 0.0
@@ -94,10 +101,13 @@ def main() -> None:
         "rows": len(df), "firms": df.Stkcd.nunique(), "years": 8, "controls": len(CONTROLS), "reps": args.reps,
         "one_feols_s": round(t_fit, 3), "fastrefit_total_s": round(t_fast, 3),
         "fastrefit_per_rep_ms": round(1000 * t_fast / args.reps, 2),
-        "ratio_to_one_fit": round(t_fast / t_fit, 2), "target_ratio": 20,
+        "ratio_to_one_fit": round(t_fast / t_fit, 2),
+        "ratio_to_fastest_fit": round(t_fast / min(one_fit), 2), "target_ratio": 20,
         "naive_extrapolated_s": round(t_naive, 1), "speedup_vs_naive": round(t_naive / t_fast, 1),
         "max_rel_diff_coef_3reps": f"{max_dcoef:.2e}", "max_rel_diff_se_3reps": f"{max_dse:.2e}",
         "peak_rss_mb_after_fastrefit": round(rss_after_fast), "peak_rss_mb_total": round(peak_rss_mb()),
+        "load_at_start": load_start, "load_after_fastrefit": load_fast, "load_at_end": load(),
+        "one_feols_runs_s": " ".join(f"{t:.2f}" for t in one_fit),
         "python": platform.python_version(), "pyfixest": pf.__version__, "cpus": len(__import__("os").sched_getaffinity(0)),
     }
     OUT.mkdir(parents=True, exist_ok=True)
@@ -110,7 +120,13 @@ def main() -> None:
         f"{args.reps} placebo refits (firm reassignment of the industry robot series, each x_r re-demeaned "
         f"by firm + year FE, coefficient + CRV1 SE) took {t_fast:.1f} s = {t_fast / t_fit:.1f}x one pyfixest "
         f"fit ({t_fit:.2f} s; target <= 20x). A naive loop of full feols refits would take ~{t_naive:.0f} s. "
-        f"Three reps re-fitted with pyfixest agree to {max(max_dcoef, max_dse):.1e} (relative).",
+        f"Three reps re-fitted with pyfixest agree to {max(max_dcoef, max_dse):.1e} (relative). "
+        f"Load average (1/5/15 min) {load_start} at the start, {load_fast} after the placebo loop "
+        "(shared 2-core machine: the ratio is measured within one process, back to back).", "",
+        "Method (inference.placebo_coefficients fast path): rows sorted by firm; each block of draws built "
+        "directly in that order, demeaned exactly in one pass (firm means by segment sums, then the T x T year "
+        "projection of FWL: M_firm+year = M_firm - P_{M_firm D_year}), controls partialled out with "
+        "single-threaded BLAS (threadpoolctl), firm-cluster score sums as contiguous segment sums.",
     ]
     (OUT / "refit.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

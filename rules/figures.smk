@@ -97,7 +97,7 @@ rule coefplot:
 
 rule paper_vs_replication:
     input:
-        tables=expand("results/tables/{t}.csv", t=["table2", "table3", "table4", "table5", "table6", "table8"]),
+        tables=expand("results/tables/{t}.csv", t=[t for t in PAPER_TABLES if t not in ("table1", "table7")]),
         paper=config["paths"]["paper_results"],
         truth=[f"{RAW}/truth.json"] if SYNTHETIC else [],
         code=code("compare", "tables"),

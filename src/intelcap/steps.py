@@ -57,6 +57,8 @@ def synthesize(job: Job) -> None:
 
     out_dir = Path(job.params["out_dir"])
     truth = synth.write_all(job.config, out_dir, _read_csv_config(job.input["crosswalk"]))
+    # the folder is a declared output even when synth.reports is off (scale runs): an empty corpus
+    Path(job.output["reports"]).mkdir(parents=True, exist_ok=True)
     log.info("synthetic data written to %s; true beta(lnINT) = %s", out_dir,
              truth["estimands"]["lnINT_on_lnCU_true"])
 
