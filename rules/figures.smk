@@ -74,7 +74,6 @@ rule figure2:
 rule coefplot:
     input:
         table6="results/tables/table6.csv",
-        table2="results/tables/table2.csv",
         code=code("figures"),
     output:
         png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst", category="Figures"),

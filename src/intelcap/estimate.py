@@ -190,6 +190,13 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
                                   f"{type(exc).__name__}: {exc}") from exc
 
 
+def _kept_rows(n: int, dropped) -> np.ndarray:
+    """Positions pyfixest kept (it reports the dropped ones: NaN rows and singletons)."""
+    keep = np.ones(n, dtype=bool)
+    keep[np.fromiter(dropped, dtype=np.int64)] = False
+    return np.flatnonzero(keep)
+
+
 def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
     """_cons = ȳ − x̄'b on the estimation sample, with the CRV1 SE of the intercept in the regression of
     (ỹ + ȳ) on (X̃ + x̄, 1), which leaves the slope variances unchanged (xtreg/reghdfe's convention)."""
@@ -197,7 +204,7 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
     Y = np.asarray(fit_obj._Y).ravel()
     b = np.asarray(fit_obj._beta_hat)
     # rows pyfixest dropped (singletons, NaN) by position in the frame it was given
-    keep = np.setdiff1d(np.arange(len(data)), np.fromiter(fit_obj._na_index, dtype=np.int64))
+    keep = _kept_rows(len(data), fit_obj._na_index)
     names = list(fit_obj._coefnames)
     raw = data.iloc[keep]
     xbar = np.array([raw[n].mean() for n in names])
@@ -207,8 +214,8 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
     u = np.asarray(fit_obj._u_hat).ravel()
     cl = pd.factorize(raw[fit_obj._clustervar[0]])[0]
     scores = A * u[:, None]
-    meat_g = np.zeros((cl.max() + 1, A.shape[1]))
-    np.add.at(meat_g, cl, scores)
+    meat_g = np.column_stack([np.bincount(cl, weights=scores[:, j], minlength=cl.max() + 1)
+                              for j in range(scores.shape[1])])
     bread = np.linalg.inv(A.T @ A)
     V = bread @ (meat_g.T @ meat_g) @ bread * float(np.asarray(fit_obj._ssc).ravel()[0])
     return float(cons), float(np.sqrt(V[-1, -1]))
@@ -221,7 +228,7 @@ def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
     k = len(fit_obj._coefnames)
     if not spec.fe:
         return k
-    keep = np.setdiff1d(np.arange(len(data)), np.fromiter(fit_obj._na_index, dtype=np.int64))
+    keep = _kept_rows(len(data), fit_obj._na_index)
     d = data.iloc[keep]
     design = AbsorbedDesign(_fe_frame(d, spec.fe), drop_singletons=False)
     return k + design.dof_fe(d[fit_obj._clustervar[0]].to_numpy())

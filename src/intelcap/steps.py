@@ -326,10 +326,8 @@ def coefplot(job: Job) -> None:
     from intelcap import figures
 
     t6 = pd.read_csv(job.input["table6"], keep_default_na=False, na_values=[""])
-    t2 = pd.read_csv(job.input["table2"])
-    pooled = t2[(t2["model"] == "(4)") & (t2["term"] == "lnINT")]["estimate"]
+    # depends on Table 6 only, so a change to another table does not redraw it
     figures.figure_coefplot(t6, _figure_paths(job), lang=job.config["output"]["lang"],
-                            pooled=float(pooled.iloc[0]) if len(pooled) else None,
                             labels_path=job.config["paths"]["labels"])
 
 
