@@ -138,7 +138,7 @@ def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str]) -> 
     design = None
     if spec.fe:
         try:
-            design = AbsorbedDesign(_fe_frame(d, spec.fe))
+            design = AbsorbedDesign(fe_frame(d, spec.fe))
         except EstimationError as exc:
             raise EstimationError(
                 f"model {spec.name}: all {len(d)} observations are singletons of the fixed effects {spec.fe} "
@@ -230,7 +230,7 @@ def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
         return k
     keep = _kept_rows(len(data), fit_obj._na_index)
     d = data.iloc[keep]
-    design = AbsorbedDesign(_fe_frame(d, spec.fe), drop_singletons=False)
+    design = AbsorbedDesign(fe_frame(d, spec.fe), drop_singletons=False)
     return k + design.dof_fe(d[fit_obj._clustervar[0]].to_numpy())
 
 
@@ -310,7 +310,7 @@ def descriptive_table(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
+def fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
     """Integer codes of each FE term; an interaction a^b is the pair of its factors' codes."""
     out = {}
     for term in fe:
@@ -339,7 +339,7 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], clus
 
     d = estimation_sample(data, spec, controls, cluster)
     _check_identified(d, spec, controls)
-    design = inference.AbsorbedDesign(_fe_frame(d, spec.fe)) if spec.fe else inference.AbsorbedDesign(None)
+    design = inference.AbsorbedDesign(fe_frame(d, spec.fe)) if spec.fe else inference.AbsorbedDesign(None)
     W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
     W = W if W.shape[1] else None
     args = (d[spec.depvar].to_numpy(float), d[spec.endog].to_numpy(float), d[spec.instrument].to_numpy(float), W,

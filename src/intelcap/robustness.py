@@ -22,6 +22,7 @@ from scipy import special, stats
 
 from intelcap import inference
 from intelcap.errors import EstimationError, InputError, IntelcapError
+from intelcap.estimate import fe_frame
 
 METHOD_LABELS = {
     "firm_crv1": "CRV1, clustered by firm (paper)",
@@ -59,18 +60,6 @@ class ModelData:
     def shocks(self) -> np.ndarray:
         """IFR industry x year shock id of every row (input length)."""
         return np.char.add(np.char.add(self.industry.astype(str), "|"), self.year.astype(str))
-
-
-def fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
-    """Integer codes of each FE term (a^b = pair of codes), as estimate._fe_frame."""
-    out = {}
-    for term in fe:
-        codes = [pd.factorize(d[v], sort=True)[0].astype(np.int64) for v in term.split("^")]
-        combined = codes[0]
-        for c in codes[1:]:
-            combined = combined * (int(c.max()) + 1) + c
-        out[term] = combined
-    return pd.DataFrame(out, index=d.index)
 
 
 def model_data(df: pd.DataFrame, spec, controls: list[str], industry_col: str = "ifr",
