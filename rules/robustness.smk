@@ -15,7 +15,7 @@ rule inference_table:
         code=ROB_CODE,
         labels=config["paths"]["labels"],
     output:
-        csv="results/tables/inference.csv",
+        csv=report("results/tables/inference.csv", caption="../report/inference.rst", category="Robustness"),
         md="results/tables/inference.md",
         tex="results/tables/inference.tex",
         docx="results/tables/inference.docx",
@@ -81,7 +81,7 @@ rule mc_coverage:
     output:
         csv="results/tables/coverage.csv",
         md="results/tables/coverage.md",
-        png="results/figures/coverage.png",
+        png=report("results/figures/coverage.png", caption="../report/coverage.rst", category="Robustness"),
         pdf="results/figures/coverage.pdf",
     params:
         monte_carlo=ROB_MC,
@@ -138,7 +138,8 @@ rule placebo:
         draws="results/robustness/placebo.csv",
         csv="results/tables/placebo.csv",
         md="results/tables/placebo.md",
-        **{f"png_{m}": f"results/figures/placebo_{m}.png" for m in ROB_PLACEBO["modes"]},
+        **{f"png_{m}": report(f"results/figures/placebo_{m}.png", caption="../report/placebo.rst",
+                              category="Robustness") for m in ROB_PLACEBO["modes"]},
         **{f"pdf_{m}": f"results/figures/placebo_{m}.pdf" for m in ROB_PLACEBO["modes"]},
     params:
         reps=ROB_PLACEBO["reps"],
@@ -220,7 +221,7 @@ rule spec_curve:
         code=ROB_CODE + code("figures"),
     output:
         csv="results/robustness/spec_curve.csv",
-        png="results/figures/spec_curve.png",
+        png=report("results/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Robustness"),
         pdf="results/figures/spec_curve.pdf",
     params:
         output=canonical(config["output"]),
