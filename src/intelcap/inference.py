@@ -1009,22 +1009,23 @@ def permutation_difference(
     K: int = 1000,
     seed: int | None = None,
     level: Literal["firm", "obs"] = "firm",
+    batch: int = 64,
 ) -> PermutationResult:
     """Fisher permutation test of b_G1 - b_G0 (Stata `bdiff`, Lian & Liao 2017).
 
     Group labels are permuted K times keeping group sizes: whole firms (default; the label must be
-    constant within firm) or single observations. Each group is re-estimated with firm + year FE;
-    both regressions come from one demeaning per permutation with FE (firm x G, year x G), which is
-    block-diagonal in G and therefore equals demeaning each subsample separately. The sample is
-    fixed once (singletons of the firm x year design dropped before permuting).
+    constant within firm) or single observations. Each group is re-estimated with firm + year FE
+    (exactly, through `_SubsampleFWL`: no iterative demeaning per permutation). The sample is fixed
+    once (singletons of the firm x year design dropped before permuting). Permutations are drawn in
+    the same order as a loop of `rng.permutation` calls, so results do not depend on `batch`.
     """
     firm, _ = _factorize(firm_ids)
     yr, _ = _factorize(year_ids)
     g, _ = _binary(group)
     keep = AbsorbedDesign(np.column_stack([firm, yr])).keep
-    firm, yr, g = _factorize(firm[keep])[0], yr[keep], g[keep]
-    yv = np.asarray(y, dtype=float)[keep]
-    M = np.column_stack([yv, np.asarray(x, dtype=float)[keep], _as_2d(W, len(keep))[keep]])
+    firm, yr, g = _factorize(firm[keep])[0], _factorize(yr[keep])[0], g[keep]
+    M = np.column_stack([np.asarray(y, dtype=float)[keep], np.asarray(x, dtype=float)[keep],
+                         _as_2d(W, len(keep))[keep]])
     n_firm = int(firm.max()) + 1
     if level == "firm":
         gf = np.zeros(n_firm)
@@ -1032,40 +1033,103 @@ def permutation_difference(
         if not np.array_equal(gf[firm], g):
             raise EstimationError("group varies within firm; use level='obs'")
     rng = np.random.default_rng(seed)
-
-    def diff(gv: np.ndarray) -> tuple[float, float]:
-        gi = gv.astype(np.int64)
-        flist = np.column_stack([firm * 2 + gi, yr * 2 + gi]).astype(np.uint64)
-        D = _map_raw(M, flist)
-        b = [_group_beta(D[:, 0], D[:, 1:], gi == k) for k in (0, 1)]
-        return b[0], b[1]
-
-    b0, b1 = diff(g)
-    d_hat = b1 - b0
     d = np.empty(K)
-    for k in range(K):
-        if level == "firm":
-            gp = rng.permutation(gf)[firm]
-        else:
-            gp = rng.permutation(g)
-        c0, c1 = diff(gp)
-        d[k] = c1 - c0
+    with _one_blas_thread():
+        fwl = _SubsampleFWL(M, firm, yr, per_firm=level == "firm")
+        b0, b1 = fwl.betas(g[None, :] if level == "obs" else gf[None, :])[0]
+        for start in range(0, K, batch):
+            stop = min(K, start + batch)
+            base = gf if level == "firm" else g
+            draws = np.stack([rng.permutation(base) for _ in range(start, stop)])
+            b = fwl.betas(draws)
+            d[start:stop] = b[:, 1] - b[:, 0]
+    d_hat = b1 - b0
     p1 = float(np.mean(d >= d_hat) if d_hat > 0 else np.mean(d <= d_hat))
     p2 = float(np.mean(np.abs(d) >= abs(d_hat)))
     return PermutationResult(d_hat, b0, b1, p1, p2, d, K)
 
 
-def _map_raw(M: np.ndarray, flist: np.ndarray, tol: float = 1e-10) -> np.ndarray:
-    """Demean without singleton handling (fixed sample across permutations)."""
-    scale = np.abs(M).max(axis=0)
-    scale[scale == 0] = 1.0
-    if _pf_demean is not None:
-        out, ok = _pf_demean(np.ascontiguousarray(M / scale), flist, np.ones(M.shape[0]), tol, 100_000)
-        if not ok:
-            raise EstimationError("fixed-effect demeaning did not converge")
-        return np.asarray(out) * scale
-    d = AbsorbedDesign(flist.astype(np.int64), drop_singletons=False, tol=tol)  # pragma: no cover
-    return d._map_numpy(M / scale, np.ones(M.shape[0])) * scale  # pragma: no cover
+class _SubsampleFWL:
+    """Slope of x in firm + year FE regressions of y on [x, W] within any subsample, from cross-products.
+
+    FWL with the firm FE absorbed exactly and year dummies as explicit regressors: within a subsample S,
+    Z~'Z~ = sum_{S} z z' - sum_i s_i s_i' / n_i (s_i, n_i: firm i's sum and count in S), Z = [y, x, W, D].
+    A subsample made of whole firms needs only per-firm cross-product matrices, computed once, so a
+    batch of permutations is one matrix product (K x firms) @ (firms x q^2). Observation-level
+    subsamples recompute the O(N q^2) sums per draw. Z is centred on full-sample firm means first
+    (the within transform ignores per-firm constants; centring avoids cancellation). Equals iterated
+    demeaning to rounding; singletons do not move slopes, so none are dropped per subsample.
+    """
+
+    CHUNK = 100_000
+
+    def __init__(self, M: np.ndarray, firm: np.ndarray, yr: np.ndarray, per_firm: bool) -> None:
+        self.n_firm = int(firm.max()) + 1
+        self.n_year = int(yr.max()) + 1
+        self.firm, self.yr = firm, yr
+        Z = np.column_stack([M, np.eye(self.n_year)[yr]])
+        counts = np.bincount(firm, minlength=self.n_firm).astype(float)
+        F = sp.csr_array((np.ones(len(firm)), (firm, np.arange(len(firm)))), shape=(self.n_firm, len(firm)))
+        Z -= (F @ Z / counts[:, None])[firm]
+        self.Z, self.F, self.q = Z, F, Z.shape[1]
+        self.m = M.shape[1]
+        if per_firm:
+            self.C = self._per_firm_gram(Z, firm)
+            self.year_counts = (F @ np.eye(self.n_year)[yr])      # firms x years
+
+    def _per_firm_gram(self, Z: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        order = np.argsort(firm, kind="stable")
+        Zs, fs = Z[order], firm[order]
+        C = np.zeros((self.n_firm, self.q * self.q))
+        starts = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]])
+        bounds = np.r_[starts, len(fs)]
+        cut = 0
+        while cut < len(starts):                           # chunks end on firm boundaries
+            nxt = min(len(starts), cut + max(1, self.CHUNK // max(1, int(np.mean(np.diff(bounds))))))
+            lo, hi = bounds[cut], bounds[nxt]
+            outer = (Zs[lo:hi, :, None] * Zs[lo:hi, None, :]).reshape(hi - lo, -1)
+            C[fs[starts[cut:nxt]]] = np.add.reduceat(outer, starts[cut:nxt] - lo, axis=0)
+            cut = nxt
+        return C
+
+    def _gram_obs(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Zg = self.Z * g[:, None]
+        s = self.F @ Zg
+        n = self.F @ g
+        pos = n > 0
+        A = Zg.T @ self.Z - (s[pos].T / n[pos]) @ s[pos]
+        return A, np.bincount(self.yr, weights=g, minlength=self.n_year)
+
+    def _solve(self, A: np.ndarray, year_count: np.ndarray) -> np.ndarray:
+        """Slopes of x for a stack of grams (draws x q x q); draws sharing the set of present years are
+        solved in one batched call."""
+        out = np.empty(A.shape[0])
+        present = year_count > 0
+        patterns, which = np.unique(present, axis=0, return_inverse=True)
+        for j, pat in enumerate(patterns):
+            years = np.flatnonzero(pat)
+            cols = np.r_[np.arange(1, self.m), self.m + years[1:]]   # drop absent years + one reference
+            idx = np.flatnonzero(which.ravel() == j)
+            XX, Xy = A[np.ix_(idx, cols, cols)], A[np.ix_(idx, cols, [0])]
+            try:
+                out[idx] = np.linalg.solve(XX, Xy)[:, 0, 0]
+            except np.linalg.LinAlgError:
+                out[idx] = [np.linalg.lstsq(XX[i], Xy[i, :, 0], rcond=None)[0][0] for i in range(len(idx))]
+        return out
+
+    def betas(self, G: np.ndarray) -> np.ndarray:
+        """(draws x 2) slopes for groups 0 and 1; G rows are 0/1 labels per firm (per_firm) or per row."""
+        G = np.asarray(G, dtype=float)
+        if hasattr(self, "C") and G.shape[1] == self.n_firm:
+            A1 = (G @ self.C).reshape(-1, self.q, self.q)
+            A0 = self.C.sum(axis=0).reshape(self.q, self.q) - A1
+            Y1 = G @ self.year_counts
+            Y0 = self.year_counts.sum(axis=0) - Y1
+        else:
+            grams = [[self._gram_obs(gv) for gv in (1.0 - row, row)] for row in G]
+            A0, Y0 = np.stack([g[0][0] for g in grams]), np.stack([g[0][1] for g in grams])
+            A1, Y1 = np.stack([g[1][0] for g in grams]), np.stack([g[1][1] for g in grams])
+        return np.column_stack([self._solve(A0, Y0), self._solve(A1, Y1)])
 
 
 # ----------------------------------------------------------------------------------------------
