@@ -8,9 +8,8 @@ in a scratch copy of the repository, with a watchdog that stops any job running 
 minutes (default 20) and records it. Collects benchmarks/out/*.tsv (s, max_rss per job) and each job's
 status from the Snakemake log into benchmarks/results/scale_4m.{csv,md}; flags jobs above --mem-limit-gb.
 
-Known blocker handled in the scratch copy only (see scale_4m.md): with `synth.reports: false` the
-`synthesize` rule still declares `directory(data/synthetic/reports)` as an output and fails with
-MissingOutputException; the scratch copy's scripts/synthesize.py creates the empty folder afterwards.
+The package is imported from the installed `intelcap` (pip install -e .): the scratch copy holds the
+workflow files and the code inputs that decide reruns.
 """
 
 from __future__ import annotations
@@ -28,12 +27,6 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
 COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
-WORKAROUND = '''
-# SCALE-RUN WORKAROUND (scratch copy only, benchmarks/bench_scale.py): synth.reports=false writes no reports/
-# folder, but the rule declares directory(REPORTS) as an output -> MissingOutputException. Create it empty.
-import os  # noqa: E402
-os.makedirs(snakemake.output["reports"], exist_ok=True)  # noqa: F821
-'''
 
 
 def load() -> str:
@@ -47,8 +40,6 @@ def prepare(dest: Path) -> None:
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
             shutil.copy2(src, dest / name)
-    s = dest / "scripts" / "synthesize.py"
-    s.write_text(s.read_text() + WORKAROUND)
 
 
 def child_pids(pid: int) -> list[int]:

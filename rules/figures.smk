@@ -71,29 +71,6 @@ rule figure2:
         "../scripts/figure2.py"
 
 
-rule coefplot:
-    input:
-        table6="results/tables/table6.csv",
-        code=code("figures"),
-    output:
-        png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst", category="Figures"),
-        pdf="results/figures/coefplot_table6.pdf",
-    params:
-        output=canonical(config["output"]),
-    log:
-        "logs/coefplot.log",
-    benchmark:
-        "benchmarks/out/coefplot.tsv"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        "../scripts/coefplot.py"
-
-
 rule paper_vs_replication:
     input:
         tables=expand("results/tables/{t}.csv", t=[t for t in PAPER_TABLES if t not in ("table1", "table7")]),

@@ -14,6 +14,7 @@ rule capacity_utilization:
         "logs/capacity_utilization.log",
     benchmark:
         "benchmarks/out/capacity_utilization.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=3000,
@@ -40,6 +41,7 @@ rule robot_exposure:
         "logs/robot_exposure.log",
     benchmark:
         "benchmarks/out/robot_exposure.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=2000,
@@ -66,6 +68,7 @@ rule firm_attributes:
         "logs/firm_attributes.log",
     benchmark:
         "benchmarks/out/firm_attributes.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=2000,
@@ -114,6 +117,7 @@ rule text_shard:
         "logs/text_shard/{shard}.log",
     benchmark:
         "benchmarks/out/text_shard/{shard}.tsv"
+    priority: 50
     threads: 1
     resources:
         mem_mb=2000,

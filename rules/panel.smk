@@ -21,6 +21,7 @@ rule build_panel:
         "logs/build_panel.log",
     benchmark:
         "benchmarks/out/build_panel.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=3000,
@@ -45,6 +46,7 @@ rule winsorize:
         "logs/winsorize.log",
     benchmark:
         "benchmarks/out/winsorize.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=2000,
@@ -76,6 +78,7 @@ rule analysis_panel:
         "logs/analysis_panel.log",
     benchmark:
         "benchmarks/out/analysis_panel.tsv"
+    priority: 70
     threads: 1
     resources:
         mem_mb=2000,

@@ -6,7 +6,7 @@
 rule provenance:
     input:
         raw=[csmar_file(t) for t in CSMAR_TABLES] + [ifr_file("robots_file"), ifr_file("employment_file")],
-        reports=REPORTS,
+        reports=REPORTS if TEXT_ENABLED else [],
         config_files=["config/config.yaml", "schemas/config.schema.yaml", *config["paths"].values()],
         code=code("manifest"),
     output:

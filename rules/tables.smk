@@ -95,12 +95,16 @@ rule table4:
 rule table6:
     input:
         panel="results/data/analysis_panel.parquet",
-        code=code("estimate", "inference", "tables"),
+        code=code("estimate", "inference", "tables", "figures"),
         labels=config["paths"]["labels"],
     output:
         **table_outputs("table6"),
         diff_csv="results/tables/table6_differences.csv",
         diff_md="results/tables/table6_differences.md",
+        # drawn by the same job: a Table 6 change then reruns table6 + paper_vs_replication only
+        coefplot_png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst",
+                            category="Figures"),
+        coefplot_pdf="results/figures/coefplot_table6.pdf",
     params:
         table="table6",
         spec=canonical(config["tables"]["table6"]),
@@ -112,6 +116,7 @@ rule table6:
         "logs/table6.log",
     benchmark:
         "benchmarks/out/table6.tsv"
+    priority: 60
     threads: 1
     resources:
         mem_mb=3000,

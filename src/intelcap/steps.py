@@ -56,11 +56,16 @@ def synthesize(job: Job) -> None:
     from intelcap import synth
 
     out_dir = Path(job.params["out_dir"])
-    truth = synth.write_all(job.config, out_dir, _read_csv_config(job.input["crosswalk"]))
-    # the folder is a declared output even when synth.reports is off (scale runs): an empty corpus
-    Path(job.output["reports"]).mkdir(parents=True, exist_ok=True)
-    log.info("synthetic data written to %s; true beta(lnINT) = %s", out_dir,
+    truth = synth.write_vendor_files(job.config, out_dir, _read_csv_config(job.input["crosswalk"]))
+    log.info("synthetic vendor files written to %s; true beta(lnINT) = %s", out_dir,
              truth["estimands"]["lnINT_on_lnCU_true"])
+
+
+def synthesize_reports(job: Job) -> None:
+    from intelcap import synth
+
+    folder = synth.write_report_corpus(job.config, job.params["out_dir"], _read_csv_config(job.input["crosswalk"]))
+    log.info("synthetic annual reports written to %s", folder)
 
 
 def read_table(job: Job) -> None:
@@ -235,6 +240,13 @@ def heterogeneity_table(job: Job) -> None:
     atomic.write_csv(diff, job.output["diff_csv"])
     tables.write_table("frame", diff.drop(columns=["seed"]), {"md": job.output["diff_md"]},
                        table_style(job.config, f"{job.params['table']}_differences"))
+    if "coefplot_png" in job.output:
+        from intelcap import figures
+
+        # drawn from the CSV just written, so the figure shows exactly the published numbers
+        t6 = pd.read_csv(job.output["csv"], keep_default_na=False, na_values=[""])
+        figures.figure_coefplot(t6, {"png": job.output["coefplot_png"], "pdf": job.output["coefplot_pdf"]},
+                                lang=job.config["output"]["lang"], labels_path=job.config["paths"]["labels"])
 
 
 def keyword_table(job: Job) -> None:
@@ -320,15 +332,6 @@ def figure2(job: Job) -> None:
 
     figures.figure_installations(job.input["installations"], _figure_paths(job), lang=job.config["output"]["lang"],
                                  vintage=job.params["vintage"])
-
-
-def coefplot(job: Job) -> None:
-    from intelcap import figures
-
-    t6 = pd.read_csv(job.input["table6"], keep_default_na=False, na_values=[""])
-    # depends on Table 6 only, so a change to another table does not redraw it
-    figures.figure_coefplot(t6, _figure_paths(job), lang=job.config["output"]["lang"],
-                            labels_path=job.config["paths"]["labels"])
 
 
 def paper_vs_replication(job: Job) -> None:
