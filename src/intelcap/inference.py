@@ -1078,18 +1078,22 @@ class _SubsampleFWL:
             self.year_counts = (F @ np.eye(self.n_year)[yr])      # firms x years
 
     def _per_firm_gram(self, Z: np.ndarray, firm: np.ndarray) -> np.ndarray:
+        """Z_i'Z_i for every firm as one batched product: rows scattered into a zero-padded (firms x T_max x q)
+        block (padding adds nothing to the sums), processed in chunks of firms to bound memory."""
         order = np.argsort(firm, kind="stable")
-        Zs, fs = Z[order], firm[order]
-        C = np.zeros((self.n_firm, self.q * self.q))
-        starts = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]])
-        bounds = np.r_[starts, len(fs)]
-        cut = 0
-        while cut < len(starts):                           # chunks end on firm boundaries
-            nxt = min(len(starts), cut + max(1, self.CHUNK // max(1, int(np.mean(np.diff(bounds))))))
-            lo, hi = bounds[cut], bounds[nxt]
-            outer = (Zs[lo:hi, :, None] * Zs[lo:hi, None, :]).reshape(hi - lo, -1)
-            C[fs[starts[cut:nxt]]] = np.add.reduceat(outer, starts[cut:nxt] - lo, axis=0)
-            cut = nxt
+        fs = firm[order]
+        counts = np.bincount(fs, minlength=self.n_firm)
+        pos = np.arange(len(fs)) - np.repeat(np.cumsum(counts) - counts, counts)
+        t_max = int(counts.max())
+        C = np.empty((self.n_firm, self.q * self.q))
+        step = max(1, self.CHUNK // t_max)
+        starts = np.r_[0, np.cumsum(counts)]
+        for f0 in range(0, self.n_firm, step):
+            f1 = min(self.n_firm, f0 + step)
+            lo, hi = starts[f0], starts[f1]
+            P = np.zeros((f1 - f0, t_max, self.q))
+            P[fs[lo:hi] - f0, pos[lo:hi]] = Z[order[lo:hi]]
+            C[f0:f1] = np.matmul(P.transpose(0, 2, 1), P).reshape(f1 - f0, -1)
         return C
 
     def _gram_obs(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -835,16 +835,18 @@ def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for ri, row in enumerate(rows):
         col = 0
+        # one row's cells fetched once: table.cell(r, c) rebuilds the whole grid per call (quadratic)
+        row_cells = table.rows[ri].cells
         for ci, c in enumerate(row):
-            cell = table.cell(ri, col)
+            cell = row_cells[col]
             if c.span > 1:
-                cell = cell.merge(table.cell(ri, col + c.span - 1))
+                cell = cell.merge(row_cells[col + c.span - 1])
             left = ci == 0 if ri < len(g.header) else g.col_align(col) in "lL"
             align = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
             _write_cell(cell, c.plain, align, 10.5)
             col += c.span
         for empty in range(col, n):  # short rows (should not happen) still get a paragraph format
-            _write_cell(table.cell(ri, empty), "", WD_ALIGN_PARAGRAPH.CENTER, 10.5)
+            _write_cell(row_cells[empty], "", WD_ALIGN_PARAGRAPH.CENTER, 10.5)
 
     nh = len(g.header)
 
