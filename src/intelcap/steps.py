@@ -115,7 +115,7 @@ def winsorize(job: Job) -> None:
 def firm_attributes(job: Job) -> None:
     from intelcap import attributes
 
-    df = pd.read_parquet(job.input["panel"])
+    df = pd.read_parquet(job.input["panel"], columns=["Stkcd", "year", "industry"])   # all it needs (RSS at 4M)
     tables = {"EN_EquityNatureAll": pd.read_parquet(job.input["equity"]),
               "QUA_Qualification": pd.read_parquet(job.input["qualifications"]),
               "PT_LCRDSPENDING": pd.read_parquet(job.input["rd"]),
