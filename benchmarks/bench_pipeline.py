@@ -182,7 +182,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
         f"--reps {args.reps}` (scratch copy of the repo; Snakemake {_snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
-        "is shown: the 2-core machine was shared with other jobs, so wall times are pessimistic.", "",
+        "is shown next to each phase.", "",
         "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | jobs (total / excl. `all`) | rules run | target | met (wall) | load avg before each run |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -205,31 +205,30 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     for _, a in agg.iterrows():
         lines.append(f"| {a.rule} | {a.jobs} | {a.sum_s:.1f} | {a.max_s:.1f} | {a.max_rss_mb:.0f} | "
                      f"{100 * a.sum_s / total:.0f}% |")
-    lines += ["", NOTES]
+    lines += ["", notes(summ, agg, args.cores)]
     (OUT / "pipeline.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
-NOTES = """## Reading the numbers, and what would meet the targets
-
-* Wall time on this shared VM is 2-6x the CPU time (load 5-9 on 2 cores, ~40 % system time; `python -c
-  "import snakemake.api"` alone took 15.7 s wall for 1.6 s CPU). CPU user+sys is the machine-independent figure.
-* **No-op** costs 2.2-2.6 s CPU (Snakemake import + DAG + rerun-trigger checks of 38 jobs): within 3 s on an
-  idle machine, not in wall time here.
-* **Cold** costs ~180 s CPU, so >= 90 s even on an idle 2-core machine: the 60 s target needs less work, not
-  better packing. Largest items: `synthesize` (60 s CPU: ~10k annual reports with PDFs; split into a
-  `synthesize_csmar` and a `synthesize_reports` rule so reading CSMAR and SFA overlap with report writing, and
-  cache the data in `data/synthetic` across runs - it only depends on seed + synth config); ~3.5 s of
-  interpreter + pandas/pyfixest/matplotlib import in each of 38 jobs (~130 s CPU: merge the 10 `read_table`
-  jobs into one, render figure1/figure2/coefplot in one job, keep `import pyfixest` out of jobs that fit
-  nothing); `table6` (14.5 s CPU: 500 permutation reps x 8 pairs, each an iterative demeaning - the exact
-  one-pass firm + year demeaning of `inference._TwoWayExact` applies with FE firm x G and year x G);
-  `rulegraph` + `figure1` (a nested `snakemake --rulegraph` process).
-* **Spec change**: editing Table 2 reruns `table2`, `paper_vs_replication` (compares every table: a legitimate
-  rerun) and `coefplot`, which reads table2.csv only for the pooled column (4) coefficient. To reach <= 2 jobs,
-  drop `table2=` from `coefplot`'s inputs and take the pooled line from table6.csv (add the pooled model as a
-  column/row of Table 6's long CSV) or from `params: pooled=config["tables"]["table2"][3]` fitted in coefplot.
-"""
+def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
+    """How to read the table; every number here is computed from this run."""
+    cold = summ[summ.phase == "cold"].iloc[0]
+    crit = agg.set_index("rule")["max_s"]
+    return "\n".join([
+        "## Reading the numbers", "",
+        f"* Cold: {cold.median_cpu_s:.0f} s of CPU on {cores} cores in {cold.median_wall_s:.0f} s of wall time "
+        f"(ideal packing: {cold.median_cpu_s / cores:.0f} s). About a third of the job time is interpreter start and "
+        "imports (pandas, pyfixest, matplotlib) repeated in each job: the price of one file target per step.",
+        f"* The annual reports are written by their own job (`synthesize_reports`, {crit.get('synthesize_reports', 0):.1f} s) "
+        f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
+        "`priority:` on the critical path starts it first.",
+        f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
+        "subsample regressions come from per-firm cross-product matrices (inference._SubsampleFWL), no demeaning per draw.",
+        "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
+        "* Spec change: a table's spec change reruns that table and `paper_vs_replication` (which compares every "
+        "table with the paper); Table 6's coefficient plot is drawn by the table6 job itself.",
+        "* Load average is shown per run: on a shared machine wall times grow, CPU times do not.",
+    ]) + "\n"
 
 
 def _snakemake_version() -> str:
