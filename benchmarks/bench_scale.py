@@ -77,7 +77,9 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
                      "s": float(d["s"].iloc[-1]), "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
                      "cpu_time_s": pd.to_numeric(d["cpu_time"], errors="coerce").iloc[-1] if "cpu_time" in d else None})
     df = pd.DataFrame(rows)
-    logtxt = (wd / "scale_run.log").read_text() if (wd / "scale_run.log").exists() else ""
+    # every Snakemake log of the scratch copy: a run resumed in several invocations still shows each job's status
+    logs = [wd / "scale_run.log", *sorted((wd / ".snakemake" / "log").glob("*.snakemake.log"))]
+    logtxt = "\n".join(f.read_text() for f in logs if f.exists())
     failed = sorted(set(re.findall(r"Error in rule (\w+):", logtxt)))
     df["over_mem_limit"] = df["max_rss_mb"] > mem_limit_gb * 1024
     finished = set(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", logtxt))
