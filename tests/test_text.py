@@ -420,3 +420,16 @@ def test_matplotlib_renders_chinese_with_bundled_font():
         name = fonts.use_cjk_in_matplotlib()
         assert name == fonts.FAMILY_NAME
         assert _draw("工业智能化与产能利用率") == []
+
+
+def test_synthetic_pdf_bytes_do_not_depend_on_the_clock(tmp_path):
+    """The embedded font subset must not carry the build time (fontTools stamps head.modified by default),
+    or the synthetic raw folder, and with it the provenance manifest, would differ between runs."""
+    import time
+
+    rs._pdf_font_bytes.cache_clear()
+    rs.write_pdf(tmp_path / "a.pdf", "年度报告 工业机器人\n第二行")
+    time.sleep(1.1)
+    rs._pdf_font_bytes.cache_clear()
+    rs.write_pdf(tmp_path / "b.pdf", "年度报告 工业机器人\n第二行")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

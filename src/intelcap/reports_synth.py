@@ -295,7 +295,7 @@ def _pdf_font_bytes() -> bytes:
 
     from intelcap.fonts import cjk_font_path
 
-    font = TTFont(cjk_font_path())
+    font = TTFont(cjk_font_path(), recalcTimestamp=False)   # else head.modified = now: PDFs differ per second
     opts = subset.Options()
     opts.name_IDs = ["*"]
     opts.notdef_outline = True
