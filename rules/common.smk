@@ -30,6 +30,24 @@ PAPER_TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "tab
 )
 
 
+def _say_up_front():
+    """What this configuration leaves out or makes slow, said before any job runs (scale runs)."""
+    import sys
+
+    if not TEXT_ENABLED:
+        sys.stderr.write("intelcap: synth.reports is false -> no annual reports, so no text index and no Table 8 "
+                         "(left out of the DAG).\n")
+    elif SYNTHETIC and config["synth"]["n_firms"] > 100_000:
+        n = config["synth"]["n_firms"] * (config["synth"]["last_year"] - config["sample"]["first_year"] + 1)
+        # measured on the default panel: ~5.4 kB and ~1 ms of one core per synthetic report
+        sys.stderr.write(f"intelcap: synth.reports with {config['synth']['n_firms']:,} firms writes ~{n:,} annual "
+                         f"reports (~{n * 5.4e3 / 1e9:,.0f} GB, ~{n / 1e3 / 60:,.0f} min in one job) before Table 8 "
+                         "can run; set synth.reports: false to leave Table 8 out (profiles/large does).\n")
+
+
+_say_up_front()
+
+
 def all_targets():
     tables = [f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in ("csv", "md", "tex", "docx")]
     return tables + [
