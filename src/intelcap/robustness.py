@@ -165,21 +165,8 @@ def ols_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95,
     return rows
 
 
-@dataclass(frozen=True)
-class AKMIVResult:
-    beta: float
-    se_akm: float
-    p_akm: float
-    ci_akm: tuple[float, float]
-    se_akm0: float
-    p_akm0: float
-    ci_akm0: list[tuple[float, float]]
-    ci_akm0_kind: str
-    n_shocks: int
-
-
 def akm_iv(y_res: np.ndarray, x_res: np.ndarray, z_res: np.ndarray, shocks: np.ndarray, beta0: float = 0.0,
-           alpha: float = 0.05) -> AKMIVResult:
+           alpha: float = 0.05) -> inference.AKMResult:
     """AKM (2019) standard errors of just-identified 2SLS with a shift-share instrument (ShiftShareSE
     `ivreg_ss`): inputs residualised on controls and FE; Z^_s = coefficients of Z.. on the shares,
         b = Z..'Y.. / Z..'X..,   se^2 = sum_s (Z^_s R_s)^2 / (Z..'X..)^2,   R_s = sum_i s_is (Y.. - b X..)_i.
@@ -207,8 +194,11 @@ def akm_iv(y_res: np.ndarray, x_res: np.ndarray, z_res: np.ndarray, shocks: np.n
     a1 = -2 * zy * zx + 2 * z**2 * (ca @ cc)
     a0 = zy**2 - z**2 * (ca @ ca)
     ci0, kind = inference.quadratic_set(a2, a1, a0)
-    return AKMIVResult(beta, se, float(2 * stats.norm.sf(abs(beta - beta0) / se)), (beta - z * se, beta + z * se),
-                       se0, float(2 * stats.norm.sf(abs(beta - beta0) / se0)), ci0, kind, n_s)
+    # the OLS result type: the same fields (with Z = X this is inference.akm_se exactly)
+    return inference.AKMResult(beta=beta, se_akm=se, p_akm=float(2 * stats.norm.sf(abs(beta - beta0) / se)),
+                               ci_akm=(beta - z * se, beta + z * se), se_akm0=se0,
+                               p_akm0=float(2 * stats.norm.sf(abs(beta - beta0) / se0)), ci_akm0=ci0,
+                               ci_akm0_kind=kind, beta0=beta0, n_shocks=n_s)
 
 
 def wild_bootstrap_ar(md: ModelData, B: int, seed: int | None, level: float = 0.95,
