@@ -1067,15 +1067,16 @@ class _SubsampleFWL:
         self.n_firm = int(firm.max()) + 1
         self.n_year = int(yr.max()) + 1
         self.firm, self.yr = firm, yr
-        Z = np.column_stack([M, np.eye(self.n_year)[yr]])
+        D = np.eye(self.n_year)[yr]
         counts = np.bincount(firm, minlength=self.n_firm).astype(float)
         F = sp.csr_array((np.ones(len(firm)), (firm, np.arange(len(firm)))), shape=(self.n_firm, len(firm)))
+        Z = np.column_stack([M, D])
         Z -= (F @ Z / counts[:, None])[firm]
         self.Z, self.F, self.q = Z, F, Z.shape[1]
         self.m = M.shape[1]
-        if per_firm:
-            self.C = self._per_firm_gram(Z, firm)
-            self.year_counts = (F @ np.eye(self.n_year)[yr])      # firms x years
+        # whole-firm draws only need per-firm Grams and per-firm year counts
+        self.C = self._per_firm_gram(Z, firm) if per_firm else None
+        self.year_counts = F @ D if per_firm else None      # firms x years
 
     def _per_firm_gram(self, Z: np.ndarray, firm: np.ndarray) -> np.ndarray:
         """Z_i'Z_i for every firm as one batched product: rows scattered into a zero-padded (firms x T_max x q)
@@ -1124,7 +1125,7 @@ class _SubsampleFWL:
     def betas(self, G: np.ndarray) -> np.ndarray:
         """(draws x 2) slopes for groups 0 and 1; G rows are 0/1 labels per firm (per_firm) or per row."""
         G = np.asarray(G, dtype=float)
-        if hasattr(self, "C") and G.shape[1] == self.n_firm:
+        if self.C is not None and G.shape[1] == self.n_firm:
             A1 = (G @ self.C).reshape(-1, self.q, self.q)
             A0 = self.C.sum(axis=0).reshape(self.q, self.q) - A1
             Y1 = G @ self.year_counts
