@@ -34,22 +34,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from intelcap.scratch import copy_workflow
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
 
 
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def scratch_copy(dest: Path) -> None:
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
 
 
 def job_stats(text: str) -> dict[str, int]:
@@ -126,9 +118,7 @@ def main() -> None:
     rules_df = None
     try:
         for c in range(args.cold):
-            wd = parent / f"cold{c}"
-            wd.mkdir()
-            scratch_copy(wd)
+            wd = copy_workflow(REPO, parent / f"cold{c}")
             r = run(wd, args.cores, [])
             results.append({"phase": "cold", "rep": c, **r})
             print(f"cold {c}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True)

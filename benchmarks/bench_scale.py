@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -24,22 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from intelcap.scratch import copy_workflow
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
 
 
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def prepare(dest: Path) -> None:
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dest / name)
 
 
 def child_pids(pid: int) -> list[int]:
@@ -110,7 +101,7 @@ def main() -> None:
         collect(args.collect, args.mem_limit_gb)
         return
     wd = Path(tempfile.mkdtemp(prefix="intelcap_scale_", dir=args.workdir))
-    prepare(wd)
+    copy_workflow(REPO, wd)
     meta = run(wd, args.job_limit)
     collect(wd, args.mem_limit_gb, meta)
     print(f"scratch copy: {wd}")

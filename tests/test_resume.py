@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,21 +31,16 @@ from pathlib import Path
 
 import pytest
 
+from intelcap.scratch import copy_workflow
+
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
 SMALL = (ROOT / "tests" / "small_config.yaml").read_text(encoding="utf-8")
 KILL_WHEN = "results/data/panel_clean.parquet"
 COMPARED = ("results/tables", "results/figures")
 
 
 def scratch(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
+    copy_workflow(ROOT, dest)
     (dest / "small.yaml").write_text(SMALL)
     snakefile = dest / "Snakefile"
     text = snakefile.read_text()

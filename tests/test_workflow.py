@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from intelcap.scratch import copy_workflow
+
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -40,12 +40,7 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wf")
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, work / name)
+    copy_workflow(ROOT, work)
     snakemake(work)
     return work
 
@@ -144,14 +139,7 @@ def test_one_tables_spec_change_reruns_two_jobs(workflow, table):
 
 def test_one_target_builds_only_what_it_needs(workflow, tmp_path):
     # a fresh copy: asking for Table 4's Word file plans no DEA, text or other tables
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    for name in COPY:
-        src = workflow / name
-        if src.is_dir():
-            shutil.copytree(src, fresh / name)
-        elif src.exists():
-            shutil.copy2(src, fresh / name)
+    fresh = copy_workflow(workflow, tmp_path / "fresh")
     jobs = planned_jobs(snakemake(fresh, "-n", "results/tables/table4.docx"))
     assert "table4" in jobs and "capacity_utilization" in jobs
     assert not set(jobs) & {"dea_efficiency", "text_shard", "table2", "table6", "figure1"}, jobs

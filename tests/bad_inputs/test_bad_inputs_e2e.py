@@ -14,20 +14,9 @@ import pytest
 import yaml
 
 from intelcap import synth
+from intelcap.scratch import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
-
-
-def scratch_copy(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +88,7 @@ def runs(base_raw, tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
     procs = {}
     for name, corrupt, target, *_ in CASES:
         tmp = tmp_path_factory.mktemp(name)
-        work = scratch_copy(tmp / "repo")
+        work = copy_workflow(ROOT, tmp / "repo")
         raw = tmp / "raw"
         shutil.copytree(base_raw, raw)
         corrupt(raw)

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from intelcap.scratch import copy_workflow
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "cluster" / "slurm_local.sh"
-COPY = ["Snakefile", "rules", "scripts", "config", "schemas", "envs", "profiles", "src", "report"]
 TIMEOUT = 12 * 60  # seconds; the script's own budget is 10 minutes
 
 
@@ -45,14 +46,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(_skip_reason() is not None, r
 
 def dag_rules(tmp_path: Path) -> set[str]:
     """Rule names of the default DAG, from a dry run in a fresh copy (every job is planned there)."""
-    work = tmp_path / "dag"
-    work.mkdir()
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, work / name)
+    work = copy_workflow(ROOT, tmp_path / "dag")
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--cores", "1"],
         cwd=work,
