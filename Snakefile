@@ -2,13 +2,22 @@
 # One DAG from vendor-format raw data to every table and figure of the paper. See README.md.
 import os
 import sys
+from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
+min_version("9.19")
+
+# The workflow runs its own code: this checkout's src/ comes first for the DAG (registry, config checks) and
+# for every job (they inherit PYTHONPATH), whatever other clone or copy of intelcap is installed.
+_SRC = str(Path(workflow.basedir, "src").resolve())
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join([_SRC, *filter(None, [os.environ.get("PYTHONPATH")])])
+for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
+    del sys.modules[_name]   # an installed intelcap imported before this line must not be used
+
 from intelcap.config import check_config
 from intelcap.errors import InputError
-
-min_version("9.19")
 
 # Jobs inherit this: pyfixest's results depend on string-hash order in their last digits, so a fixed seed is
 # what makes two runs give byte-identical tables.
@@ -20,11 +29,12 @@ configfile: "config/config.yaml"
 
 # A typo in a config key gets a "did you mean" before the schema's longer message.
 try:
-    check_config(config, "schemas/config.schema.yaml")
+    check_config(config, Path(workflow.basedir, "schemas/config.schema.yaml"))
 except InputError as err:
     sys.exit(f"intelcap config error:\n  {err}")
 
 
+# Fills every default the schema declares: steps read defaults from here, never from code.
 validate(config, schema="schemas/config.schema.yaml")
 
 
@@ -42,6 +52,7 @@ include: "rules/provenance.smk"
 
 
 rule all:
+    """The paper: every table (CSV + md/tex/docx), figure, the comparison with the paper, the manifest."""
     input:
         all_targets(),
     default_target: True

@@ -1,13 +1,19 @@
-# Shared helpers: where the raw data live and which files each stage reads.
+# Shared helpers: where the raw data live, which files each stage reads, and what each rule declares.
+# What a rule runs and reads comes from one table, src/intelcap/workflow/registry.py.
 import math
+import os
+from functools import lru_cache
 from pathlib import Path
+
+from intelcap.workflow import registry
 
 SYNTHETIC = not config["raw_dir"]
 RAW = config["synthetic_dir"] if SYNTHETIC else config["raw_dir"]
 CSMAR_TABLES = list(config["csmar"])
 ENV = "../envs/intelcap.yaml"
 REPORTS = f"{RAW}/reports"
-
+N_SHARDS = int(config["text"]["shards"])
+canonical = registry.canonical
 
 
 def csmar_file(table):
@@ -22,21 +28,72 @@ def parquet_of(table):
     return f"results/data/csmar/{table}.parquet"
 
 
-# Without annual reports (a synthetic scale run with synth.reports: false) there is no text index: Table 8
-# is left out up front instead of failing on an empty corpus.
-TEXT_ENABLED = not (SYNTHETIC and not config["synth"].get("reports", True))
+def code(rule):
+    """The package modules a rule runs (registry), as inputs: editing any of them reruns the rule's jobs.
+    Paths are those of this workflow's own checkout (the jobs import it: Snakefile, PYTHONPATH)."""
+    base = os.path.relpath(workflow.basedir, os.getcwd())
+    return registry.code_files(rule, root=base)
+
+
+def declared(rule):
+    """params.config of a rule: exactly the config keys its step reads, as sorted JSON (reordering YAML keys
+    reruns nothing; changing a declared value reruns the rule). The job sees nothing else."""
+    return lambda wildcards: canonical(registry.declared_config(rule, config, dict(wildcards.items())))
+
+
+def sources(*names):
+    """A fingerprint (size, mtime in ns) of the named inputs that the user provides (raw files, mapping files):
+    a file replaced by different content reruns its reader even when the copy is older (`cp -p`, unzip).
+    Synthetic raw files are outputs of this workflow, tracked by Snakemake itself, and are left out."""
+
+    def fingerprint(wildcards, input):
+        files = [f for n in names for f in ([input[n]] if isinstance(input[n], str) else input[n])]
+        if SYNTHETIC:
+            files = [f for f in files if not Path(f).is_relative_to(RAW)]
+        return registry.fingerprint(files) if files else ""
+
+    return fingerprint
+
+
+# ---- annual reports: each shard holds every file of its firm-years (stable hash of Stkcd and year)
+@lru_cache(maxsize=1)
+def report_inventory():
+    from intelcap import text_inventory
+
+    return text_inventory.shard_inventory(REPORTS, N_SHARDS)
+
+
+def report_fingerprint(shard):
+    """The files of one report shard, fingerprinted at DAG time: adding, removing or replacing a report
+    reruns its shard only. Synthetic reports are an output of this workflow (tracked by Snakemake)."""
+    if SYNTHETIC:
+        return ""
+    from intelcap import text_inventory
+
+    return text_inventory.fingerprint(report_inventory()[shard])
+
+
+def shard_fingerprint(wildcards):
+    return report_fingerprint(int(wildcards.shard))
+
+
+# Without annual reports (synth.reports: false, or no reports/ folder in raw_dir) there is no text index:
+# Table 8 is left out up front instead of failing on an empty corpus.
+TEXT_ENABLED = config["synth"]["reports"] if SYNTHETIC else Path(REPORTS).is_dir()
 PAPER_TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7"] + (
     ["table8"] if TEXT_ENABLED else []
 )
+REGRESSION_TABLES = ["table2", "table3", "table5"] + (["table8"] if TEXT_ENABLED else [])
 
 
 def _say_up_front():
-    """What this configuration leaves out or makes slow, said before any job runs (scale runs)."""
+    """What this configuration leaves out or makes slow, said before any job runs."""
     import sys
 
     if not TEXT_ENABLED:
-        sys.stderr.write("intelcap: synth.reports is false -> no annual reports, so no text index and no Table 8 "
-                         "(left out of the DAG).\n")
+        why = "synth.reports is false" if SYNTHETIC else f"{REPORTS} does not exist"
+        sys.stderr.write(f"intelcap: {why} -> no annual reports, so no text index and no Table 8 "
+                         "(left out of the DAG; everything else builds).\n")
     elif SYNTHETIC and config["synth"]["n_firms"] > 100_000:
         n = config["synth"]["n_firms"] * (config["synth"]["last_year"] - config["sample"]["first_year"] + 1)
         # measured on the default panel: ~5.4 kB and ~1 ms of one core per synthetic report
@@ -47,14 +104,20 @@ def _say_up_front():
 
 _say_up_front()
 
+TABLE_FORMATS = ("csv", "md", "tex", "docx")
+FRAME_TABLES = ["sample_attrition", "table6_differences", "paper_vs_replication", "coverage", "placebo",
+                "one_step_sfa"]
+
 
 def all_targets():
-    tables = [f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in ("csv", "md", "tex", "docx")]
+    tables = [f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in TABLE_FORMATS]
     return tables + [
         "results/tables/sample_attrition.csv",
         "results/tables/sample_attrition.md",
         "results/tables/table6_differences.csv",
+        "results/tables/table6_differences.md",
         "results/tables/paper_vs_replication.csv",
+        "results/tables/paper_vs_replication.md",
         "results/figures/figure1.png",
         "results/figures/figure2.png",
         "results/figures/coefplot_table6.png",
@@ -62,15 +125,9 @@ def all_targets():
     ]
 
 
-def analysis_extras():
-    """Row-level measures merged into the analysis panel besides lnCU and lnINT (grown by later stages)."""
-    return []
-
-
-def code(*modules):
-    """Package modules run by a rule, listed as inputs so that editing the method reruns its outputs
-    (Snakemake itself only tracks the thin script)."""
-    return [f"src/intelcap/{m}.py" for m in modules]
+def result_csv(name, caption=None, category="Tables"):
+    """A table's full-precision CSV, in the HTML report with its caption."""
+    return report(f"results/tables/{name}.csv", caption=f"../report/{caption or name}.rst", category=category)
 
 
 # ---- robustness stage (rules/robustness.smk)
@@ -78,12 +135,6 @@ ROB = config["robustness"]
 ROB_MC = ROB["monte_carlo"]
 ROB_PLACEBO = ROB["placebo"]
 ROB_SPEC = ROB["spec_curve"]
-ROB_CODE = code("robustness", "steps_robustness", "inference", "estimate")
-
-def rob_model(key):
-    """The model dict named by robustness.inference.<key> ({table, model}) in config `tables`."""
-    ref = ROB["inference"][key]
-    return [m for m in config["tables"][ref["table"]] if m["name"] == ref["model"]]
 
 
 def rob_n_shards(total, size):
@@ -105,9 +156,9 @@ def spec_shard_files():
 
 
 def robustness_targets():
-    """Every output of the robustness stage (for `rule all` or `snakemake robustness`)."""
+    """Every output of the robustness stage (`snakemake robustness`)."""
     return (
-        [f"results/tables/inference.{f}" for f in ("csv", "md", "tex", "docx")]
+        [f"results/tables/inference.{f}" for f in TABLE_FORMATS]
         + ["results/tables/coverage.csv", "results/tables/coverage.md"]
         + [f"results/figures/coverage.{f}" for f in ("png", "pdf")]
         + ["results/robustness/placebo.csv", "results/tables/placebo.csv", "results/tables/placebo.md"]
@@ -116,18 +167,3 @@ def robustness_targets():
         + [f"results/figures/spec_curve.{f}" for f in ("png", "pdf")]
         + ["results/tables/one_step_sfa.csv", "results/tables/one_step_sfa.md"]
     )
-
-
-def table_outputs(name):
-    """csv (in the HTML report, with its caption) plus the rendered formats of one table."""
-    out = {fmt: f"results/tables/{name}.{fmt}" for fmt in ("md", "tex", "docx")}
-    out["csv"] = report(f"results/tables/{name}.csv", caption=f"../report/{name}.rst", category="Tables")
-    return out
-
-
-def canonical(value):
-    """A config block as sorted JSON for `params:`: reordering keys in a YAML file is not a change, so it
-    must not rerun anything (Snakemake compares params by their text)."""
-    import json
-
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)

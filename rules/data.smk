@@ -3,9 +3,10 @@
 if SYNTHETIC:
 
     rule synthesize:
+        """Seeded synthetic CSMAR and IFR files in the vendors' formats, and the DGP's truth (docs/DGP.md)."""
         input:
             crosswalk=config["paths"]["crosswalk"],
-            code=code("synth", "reports_synth"),
+            code=code("synthesize"),
         output:
             tables=[csmar_file(t) for t in CSMAR_TABLES],
             robots=ifr_file("robots_file"),
@@ -13,8 +14,7 @@ if SYNTHETIC:
             truth=f"{RAW}/truth.json",
         params:
             out_dir=lambda wildcards, output: str(Path(output.truth).parent),
-            synth=canonical(config["synth"]),
-            seed=config["seed"],
+            config=declared("synthesize"),
         log:
             "logs/synthesize.log",
         benchmark:
@@ -27,23 +27,22 @@ if SYNTHETIC:
         conda:
             ENV
         script:
-            "../scripts/synthesize.py"
+            "../scripts/run_step.py"
 
 
 if SYNTHETIC and TEXT_ENABLED:
 
-    # A rule of its own: ~12 s of report writing runs next to the CSMAR chain instead of before it.
     rule synthesize_reports:
+        """Synthetic annual reports (txt, some PDFs) with planted keyword counts; beside the CSMAR chain."""
         input:
             crosswalk=config["paths"]["crosswalk"],
-            code=code("synth", "reports_synth"),
+            code=code("synthesize_reports"),
         output:
             reports=directory(REPORTS),
             planted=f"{RAW}/truth_keyword_counts.csv",
         params:
             out_dir=lambda wildcards, output: str(Path(output.planted).parent),
-            synth=canonical(config["synth"]),
-            seed=config["seed"],
+            config=declared("synthesize_reports"),
         log:
             "logs/synthesize_reports.log",
         benchmark:
@@ -56,19 +55,21 @@ if SYNTHETIC and TEXT_ENABLED:
         conda:
             ENV
         script:
-            "../scripts/synthesize_reports.py"
+            "../scripts/run_step.py"
 
 
 rule read_table:
+    """One CSMAR table, typed and keyed (Stkcd, year), consolidated year-end statements only."""
     input:
         table=lambda wc: csmar_file(wc.table),
-        code=code("io"),
+        code=code("read_table"),
     output:
         parquet="results/data/csmar/{table}.parquet",
     wildcard_constraints:
         table="|".join(CSMAR_TABLES),
     params:
-        spec=lambda wc: config["csmar"][wc.table],
+        config=declared("read_table"),
+        sources=sources("table"),
     log:
         "logs/read_table/{table}.log",
     benchmark:
@@ -81,17 +82,21 @@ rule read_table:
     conda:
         ENV
     script:
-        "../scripts/read_table.py"
+        "../scripts/run_step.py"
 
 
 rule read_ifr:
+    """IFR robot stocks/installations by country, industry and year, and base-year industry employment."""
     input:
         robots=ifr_file("robots_file"),
         employment=ifr_file("employment_file"),
-        code=code("io"),
+        code=code("read_ifr"),
     output:
         robots="results/data/ifr_robots.parquet",
         employment="results/data/employment_base.parquet",
+    params:
+        config=declared("read_ifr"),
+        sources=sources("robots", "employment"),
     log:
         "logs/read_ifr.log",
     benchmark:
@@ -104,4 +109,4 @@ rule read_ifr:
     conda:
         ENV
     script:
-        "../scripts/read_ifr.py"
+        "../scripts/run_step.py"

@@ -1,15 +1,16 @@
-# Figures 1-2 of the paper, the Table 6 coefficient plot, and the paper-versus-replication table.
+# Figures 1-2 of the paper, and the paper-versus-replication table.
 
 
 rule rulegraph:
+    """The workflow's own rule graph (drawn as Figure 1)."""
     input:
         snakefile="Snakefile",
         rules=sorted(str(p) for p in Path("rules").glob("*.smk")),
-        config="config/config.yaml",
+        code=code("rulegraph"),
     output:
         dot="results/figures/rulegraph.dot",
     params:
-        raw_dir=config["raw_dir"],
+        config=declared("rulegraph"),
     log:
         "logs/rulegraph.log",
     benchmark:
@@ -21,18 +22,19 @@ rule rulegraph:
     conda:
         ENV
     script:
-        "../scripts/rulegraph.py"
+        "../scripts/run_step.py"
 
 
 rule figure1:
+    """Figure 1: the research workflow as a diagram of the DAG."""
     input:
         dot="results/figures/rulegraph.dot",
-        code=code("figures"),
+        code=code("figure1"),
     output:
         png=report("results/figures/figure1.png", caption="../report/figure1.rst", category="Figures"),
         pdf="results/figures/figure1.pdf",
     params:
-        output=canonical(config["output"]),
+        config=declared("figure1"),
     log:
         "logs/figure1.log",
     benchmark:
@@ -44,19 +46,21 @@ rule figure1:
     conda:
         ENV
     script:
-        "../scripts/figure1.py"
+        "../scripts/run_step.py"
 
 
 rule figure2:
+    """Figure 2: global industrial robot installations (IFR World Robotics figures in config)."""
     input:
         installations=config["paths"]["ifr_global"],
-        code=code("figures"),
+        code=code("figure2"),
     output:
         png=report("results/figures/figure2.png", caption="../report/figure2.rst", category="Figures"),
         pdf="results/figures/figure2.pdf",
     params:
-        output=canonical(config["output"]),
         vintage="WR2022",
+        config=declared("figure2"),
+        sources=sources("installations"),
     log:
         "logs/figure2.log",
     benchmark:
@@ -68,22 +72,22 @@ rule figure2:
     conda:
         ENV
     script:
-        "../scripts/figure2.py"
+        "../scripts/run_step.py"
 
 
 rule paper_vs_replication:
+    """Each coefficient the paper reports next to the replication's (and the DGP's truth on synthetic data)."""
     input:
         tables=expand("results/tables/{t}.csv", t=[t for t in PAPER_TABLES if t not in ("table1", "table7")]),
         paper=config["paths"]["paper_results"],
         truth=[f"{RAW}/truth.json"] if SYNTHETIC else [],
-        code=code("compare", "tables"),
+        code=code("paper_vs_replication"),
     output:
-        csv=report("results/tables/paper_vs_replication.csv", caption="../report/paper_vs_replication.rst",
-                   category="Comparison"),
-        md="results/tables/paper_vs_replication.md",
+        csv=result_csv("paper_vs_replication", category="Comparison"),
         implied="results/tables/implied_lncu_means.csv",
     params:
-        output=canonical(config["output"]),
+        config=declared("paper_vs_replication"),
+        sources=sources("paper"),
     log:
         "logs/paper_vs_replication.log",
     benchmark:
@@ -95,4 +99,4 @@ rule paper_vs_replication:
     conda:
         ENV
     script:
-        "../scripts/paper_vs_replication.py"
+        "../scripts/run_step.py"

@@ -1,15 +1,16 @@
-# Measures: capacity utilization (SFA), robot exposure and its Bartik instrument.
+# Measures: capacity utilization (SFA), robot exposure and its Bartik instrument, DEA efficiency, text index.
 
 
 rule capacity_utilization:
+    """lnCU from a stochastic production frontier (BC92 by default; cu.method)."""
     input:
         panel="results/data/panel_clean.parquet",
-        code=code("cu"),
+        code=code("capacity_utilization"),
     output:
         cu="results/measures/cu.parquet",
         fit="results/measures/cu_fit.json",
     params:
-        cu=canonical(config["cu"]),
+        config=declared("capacity_utilization"),
     log:
         "logs/capacity_utilization.log",
     benchmark:
@@ -22,21 +23,22 @@ rule capacity_utilization:
     conda:
         ENV
     script:
-        "../scripts/capacity_utilization.py"
+        "../scripts/run_step.py"
 
 
 rule robot_exposure:
+    """lnINT (firm robot exposure from IFR industry robots x production-worker share), lnINTUS, L.lnINT."""
     input:
         panel="results/data/panel_clean.parquet",
         ifr="results/data/ifr_robots.parquet",
         employment="results/data/employment_base.parquet",
         emp_structure=parquet_of("EMP_Structure"),
-        code=code("robots"),
+        code=code("robot_exposure"),
     output:
         robots="results/measures/robots.parquet",
         info="results/measures/robots_info.json",
     params:
-        robots=canonical(config["robots"]),
+        config=declared("robot_exposure"),
     log:
         "logs/robot_exposure.log",
     benchmark:
@@ -49,44 +51,18 @@ rule robot_exposure:
     conda:
         ENV
     script:
-        "../scripts/robot_exposure.py"
-
-
-rule firm_attributes:
-    input:
-        panel="results/data/panel_clean.parquet",
-        equity=parquet_of("EN_EquityNatureAll"),
-        qualifications=parquet_of("QUA_Qualification"),
-        rd=parquet_of("PT_LCRDSPENDING"),
-        region=parquet_of("FN_RegionRevenue"),
-        intensity=config["paths"]["factor_intensity"],
-        code=code("attributes"),
-    output:
-        attributes="results/measures/firm_attributes.parquet",
-        notes="results/measures/firm_attributes_notes.csv",
-    log:
-        "logs/firm_attributes.log",
-    benchmark:
-        "benchmarks/out/firm_attributes.tsv"
-    priority: 70
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        ENV
-    script:
-        "../scripts/firm_attributes.py"
+        "../scripts/run_step.py"
 
 
 rule dea_efficiency:
+    """Resource-allocation efficiency (exact DEA, super-efficiency) per firm-year."""
     input:
         panel="results/data/panel_clean.parquet",
-        code=code("dea"),
+        code=code("dea_efficiency"),
     output:
         dea="results/measures/dea.parquet",
     params:
-        dea=canonical(config["dea"]),
+        config=declared("dea_efficiency"),
     log:
         "logs/dea_efficiency.log",
     benchmark:
@@ -98,25 +74,59 @@ rule dea_efficiency:
     conda:
         ENV
     script:
-        "../scripts/dea_efficiency.py"
+        "../scripts/run_step.py"
 
 
-rule text_shard:
+rule text_extract:
+    """The text of one shard of annual reports, cached: keyword counting reads it, so a dictionary change
+    never re-extracts a PDF. A shard holds every file of its firm-years (stable hash of Stkcd and year)."""
     input:
-        reports=REPORTS,
-        keywords=config["paths"]["keywords"],
-        code=code("text"),
+        # synthetic reports are an output of this workflow; a user's folder is tracked per shard by
+        # params.sources (a directory input would rerun every shard whenever one file is added)
+        reports=[REPORTS] if SYNTHETIC else [],
+        code=code("text_extract"),
     output:
-        counts="results/measures/text/counts_{shard}.parquet",
-        log="results/measures/text/log_{shard}.csv",
+        text="results/text/extracted/shard_{shard}.parquet",
     params:
-        n_shards=config["text"]["shards"],
+        reports=REPORTS,
+        n_shards=N_SHARDS,
+        config=declared("text_extract"),
+        sources=shard_fingerprint,
     wildcard_constraints:
         shard=r"\d+",
     log:
-        "logs/text_shard/{shard}.log",
+        "logs/text_extract/{shard}.log",
     benchmark:
-        "benchmarks/out/text_shard/{shard}.tsv"
+        "benchmarks/out/text_extract/{shard}.tsv"
+    priority: 50
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
+
+
+rule text_count:
+    """Keyword counts of one shard's cached text (config/keywords.yaml)."""
+    input:
+        text="results/text/extracted/shard_{shard}.parquet",
+        keywords=config["paths"]["keywords"],
+        code=code("text_count"),
+    output:
+        counts="results/text/counts/shard_{shard}.parquet",
+        log="results/text/counts/log_{shard}.csv",
+    params:
+        config=declared("text_count"),
+        sources=sources("keywords"),
+    wildcard_constraints:
+        shard=r"\d+",
+    log:
+        "logs/text_count/{shard}.log",
+    benchmark:
+        "benchmarks/out/text_count/{shard}.tsv"
     priority: 50
     threads: 1
     resources:
@@ -125,19 +135,22 @@ rule text_shard:
     conda:
         ENV
     script:
-        "../scripts/text_shard.py"
+        "../scripts/run_step.py"
 
 
 rule text_index:
+    """The text index IM per firm-year and the log of every report file (unreadable ones listed)."""
     input:
-        counts=expand("results/measures/text/counts_{shard}.parquet", shard=range(config["text"]["shards"])),
-        logs=expand("results/measures/text/log_{shard}.csv", shard=range(config["text"]["shards"])),
-        code=code("text"),
+        counts=expand("results/text/counts/shard_{shard}.parquet", shard=range(N_SHARDS)),
+        logs=expand("results/text/counts/log_{shard}.csv", shard=range(N_SHARDS)),
+        code=code("text_index"),
     output:
         counts="results/measures/keyword_counts.parquet",
         index="results/measures/text_index.parquet",
         log="results/measures/text_log.csv",
         unreadable="results/tables/text_unreadable.csv",
+    params:
+        config=declared("text_index"),
     log:
         "logs/text_index.log",
     benchmark:
@@ -149,4 +162,4 @@ rule text_index:
     conda:
         ENV
     script:
-        "../scripts/text_index.py"
+        "../scripts/run_step.py"

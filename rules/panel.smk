@@ -1,14 +1,16 @@
-# Sample construction, controls and winsorization (METHODS 4.3, 8).
+# Sample construction, firm attributes, controls and winsorization (docs/methods.md).
 
 PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
 
 
 rule build_panel:
+    """The paper's sample filters (manufacturing, A shares, no ST, revenue floor) and controls; every removed
+    firm-year counted in the attrition table."""
     input:
         tables=[parquet_of(t) for t in PANEL_TABLES],
         crosswalk=config["paths"]["crosswalk"],
         regions=config["paths"]["regions"],
-        code=code("panel"),
+        code=code("build_panel"),
     output:
         panel="results/data/panel_clean.parquet",
         attrition="results/data/attrition_panel.csv",
@@ -16,7 +18,8 @@ rule build_panel:
     params:
         tables=PANEL_TABLES,
         raw_files={t: csmar_file(t) for t in PANEL_TABLES},
-        sample=canonical(config["sample"]),
+        config=declared("build_panel"),
+        sources=sources("crosswalk", "regions"),
     log:
         "logs/build_panel.log",
     benchmark:
@@ -29,19 +32,51 @@ rule build_panel:
     conda:
         ENV
     script:
-        "../scripts/build_panel.py"
+        "../scripts/run_step.py"
+
+
+rule firm_attributes:
+    """SOE, HighTech, factor intensity, Humcap and export demand ED per firm-year."""
+    input:
+        panel="results/data/panel_clean.parquet",
+        equity=parquet_of("EN_EquityNatureAll"),
+        qualifications=parquet_of("QUA_Qualification"),
+        rd=parquet_of("PT_LCRDSPENDING"),
+        region=parquet_of("FN_RegionRevenue"),
+        intensity=config["paths"]["factor_intensity"],
+        code=code("firm_attributes"),
+    output:
+        attributes="results/measures/firm_attributes.parquet",
+        notes="results/measures/firm_attributes_notes.csv",
+    params:
+        config=declared("firm_attributes"),
+        sources=sources("intensity"),
+    log:
+        "logs/firm_attributes.log",
+    benchmark:
+        "benchmarks/out/firm_attributes.tsv"
+    priority: 70
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
 
 
 rule winsorize:
+    """Winsorize the configured variables at the configured percentiles (Stata's percentile rule)."""
     input:
         panel="results/data/panel_clean.parquet",
         attributes="results/measures/firm_attributes.parquet",
-        code=code("panel"),
+        code=code("winsorize"),
     output:
         panel="results/data/panel_winsorized.parquet",
         cutoffs="results/tables/winsor_cutoffs.csv",
     params:
-        winsor=canonical(config["winsor"]),
+        config=declared("winsorize"),
     log:
         "logs/winsorize.log",
     benchmark:
@@ -54,26 +89,24 @@ rule winsorize:
     conda:
         ENV
     script:
-        "../scripts/winsorize.py"
+        "../scripts/run_step.py"
 
 
 rule analysis_panel:
+    """The estimation panel: winsorized panel + lnCU + lnINT; firm-years without them counted and removed."""
     input:
         panel="results/data/panel_winsorized.parquet",
         attrition="results/data/attrition_panel.csv",
         notes=["results/data/attrition_notes_panel.csv", "results/measures/firm_attributes_notes.csv"],
         cu="results/measures/cu.parquet",
         robots="results/measures/robots.parquet",
-        extras=analysis_extras(),
-        code=code("panel", "tables"),
+        code=code("analysis_panel"),
     output:
         panel="results/data/analysis_panel.parquet",
-        attrition_csv=report("results/tables/sample_attrition.csv", caption="../report/sample_attrition.rst",
-                             category="Tables"),
-        attrition_md="results/tables/sample_attrition.md",
-        notes_csv="results/tables/sample_notes.csv",
+        attrition=result_csv("sample_attrition"),
+        notes="results/tables/sample_notes.csv",
     params:
-        output=canonical(config["output"]),
+        config=declared("analysis_panel"),
     log:
         "logs/analysis_panel.log",
     benchmark:
@@ -86,4 +119,4 @@ rule analysis_panel:
     conda:
         ENV
     script:
-        "../scripts/analysis_panel.py"
+        "../scripts/run_step.py"

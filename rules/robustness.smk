@@ -1,29 +1,25 @@
 # Beyond the paper (docs/robustness.md): few-cluster and shift-share inference, a Monte Carlo audit of that
 # inference, placebo reassignment, a specification curve and the one-step BC95 frontier.
 # Sharded stages name their shards by their own parameters, so raising a count or adding a dimension value
-# adds shards and reruns only the aggregator.
+# adds shards and reruns only the aggregator. Figures and Markdown views are rendering jobs: this stage
+# never depends on presentation settings.
 
 
 rule robustness:
+    """Every output of the robustness stage."""
     input:
         robustness_targets(),
 
 
 rule inference_table:
+    """Few-cluster and shift-share inference for the baseline and 2SLS models."""
     input:
         panel="results/data/analysis_panel.parquet",
-        code=ROB_CODE,
-        labels=config["paths"]["labels"],
+        code=code("inference_table"),
     output:
-        csv=report("results/tables/inference.csv", caption="../report/inference.rst", category="Robustness"),
-        md="results/tables/inference.md",
-        tex="results/tables/inference.tex",
-        docx="results/tables/inference.docx",
+        csv=result_csv("inference", category="Robustness"),
     params:
-        inference=ROB["inference"],
-        models=[rob_model("baseline"), rob_model("iv")],
-        controls=canonical(config["controls"]),
-        seed=config["seed"],
+        config=declared("inference_table"),
     log:
         "logs/robustness/inference_table.log",
     benchmark:
@@ -35,28 +31,20 @@ rule inference_table:
     conda:
         ENV
     script:
-        "../scripts/rob_inference_table.py"
+        "../scripts/run_step.py"
 
 
 rule mc_shard:
+    """One shard of Monte Carlo replications: generate, build, estimate, every inference method."""
     input:
         crosswalk=config["paths"]["crosswalk"],
         regions=config["paths"]["regions"],
-        code=ROB_CODE + code("synth", "io", "panel", "robots", "cu"),
+        code=code("mc_shard"),
     output:
         shard="results/robustness/mc/{scenario}/shard_{shard}.parquet",
     params:
         # everything a shard's draws depend on, and nothing else (not `reps`): raising reps adds shards only
-        seed=config["seed"],
-        shard_size=ROB_MC["shard_size"],
-        scenario=lambda wc: ROB_MC["scenarios"][wc.scenario],
-        bootstrap_reps=ROB_MC["bootstrap_reps"],
-        level=ROB_MC["level"],
-        synth=canonical(config["synth"]),
-        cu=canonical(config["cu"]),
-        winsor=canonical(config["winsor"]),
-        robots=canonical(config["robots"]),
-        sample=canonical(config["sample"]),
+        config=declared("mc_shard"),
     wildcard_constraints:
         scenario="|".join(ROB_MC["scenarios"]),
         shard=r"\d+",
@@ -71,21 +59,18 @@ rule mc_shard:
     conda:
         ENV
     script:
-        "../scripts/rob_mc_shard.py"
+        "../scripts/run_step.py"
 
 
 rule mc_coverage:
+    """Coverage of each interval method across the Monte Carlo replications."""
     input:
         shards=mc_shard_files(),
-        code=ROB_CODE + code("figures"),
+        code=code("mc_coverage"),
     output:
         csv="results/tables/coverage.csv",
-        md="results/tables/coverage.md",
-        png=report("results/figures/coverage.png", caption="../report/coverage.rst", category="Robustness"),
-        pdf="results/figures/coverage.pdf",
     params:
-        monte_carlo=ROB_MC,
-        output=canonical(config["output"]),
+        config=declared("mc_coverage"),
     log:
         "logs/robustness/mc_coverage.log",
     benchmark:
@@ -97,22 +82,43 @@ rule mc_coverage:
     conda:
         ENV
     script:
-        "../scripts/rob_mc_coverage.py"
+        "../scripts/run_step.py"
+
+
+rule coverage_figure:
+    """Coverage by method and scenario against the nominal level."""
+    input:
+        csv="results/tables/coverage.csv",
+        code=code("coverage_figure"),
+    output:
+        png=report("results/figures/coverage.png", caption="../report/coverage.rst", category="Robustness"),
+        pdf="results/figures/coverage.pdf",
+    params:
+        config=declared("coverage_figure"),
+    log:
+        "logs/robustness/coverage_figure.log",
+    benchmark:
+        "benchmarks/out/robustness/coverage_figure.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
 
 
 rule placebo_shard:
+    """One shard of placebo draws: lnINT reassigned across firms or industries, the baseline refitted."""
     input:
         panel="results/data/analysis_panel.parquet",
-        code=ROB_CODE,
+        code=code("placebo_shard"),
     output:
         draws="results/robustness/placebo/{mode}_{shard}.parquet",
     params:
         # not `reps`: a shard depends on (data, mode, shard, shard_size, seed, model) only
-        seed=config["seed"],
-        shard_size=ROB_PLACEBO["shard_size"],
-        baseline=rob_model("baseline"),
-        controls=canonical(config["controls"]),
-        industry=ROB["inference"]["industry"],
+        config=declared("placebo_shard"),
     wildcard_constraints:
         mode="firm|industry",
         shard=r"\d+",
@@ -127,23 +133,19 @@ rule placebo_shard:
     conda:
         ENV
     script:
-        "../scripts/rob_placebo_shard.py"
+        "../scripts/run_step.py"
 
 
 rule placebo:
+    """Placebo distributions and empirical p-values ((b+1)/(m+1))."""
     input:
         draws=placebo_shard_files(),
-        code=ROB_CODE + code("figures"),
+        code=code("placebo"),
     output:
         draws="results/robustness/placebo.csv",
         csv="results/tables/placebo.csv",
-        md="results/tables/placebo.md",
-        **{f"png_{m}": report(f"results/figures/placebo_{m}.png", caption="../report/placebo.rst",
-                              category="Robustness") for m in ROB_PLACEBO["modes"]},
-        **{f"pdf_{m}": f"results/figures/placebo_{m}.pdf" for m in ROB_PLACEBO["modes"]},
     params:
-        reps=ROB_PLACEBO["reps"],
-        output=canonical(config["output"]),
+        config=declared("placebo"),
     log:
         "logs/robustness/placebo.log",
     benchmark:
@@ -155,17 +157,45 @@ rule placebo:
     conda:
         ENV
     script:
-        "../scripts/rob_placebo.py"
+        "../scripts/run_step.py"
+
+
+rule placebo_figure:
+    """Histogram of one placebo mode's draws with the actual estimate."""
+    input:
+        draws="results/robustness/placebo.csv",
+        summary="results/tables/placebo.csv",
+        code=code("placebo_figure"),
+    output:
+        png=report("results/figures/placebo_{mode}.png", caption="../report/placebo.rst", category="Robustness"),
+        pdf="results/figures/placebo_{mode}.pdf",
+    params:
+        config=declared("placebo_figure"),
+    wildcard_constraints:
+        mode="firm|industry",
+    log:
+        "logs/robustness/placebo_figure_{mode}.log",
+    benchmark:
+        "benchmarks/out/robustness/placebo_figure_{mode}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
 
 
 rule cu_variant:
+    """lnCU by another frontier method (specification curve)."""
     input:
         panel="results/data/panel_clean.parquet",
-        code=code("cu", "steps_robustness"),
+        code=code("cu_variant"),
     output:
         cu="results/robustness/cu/{method}.parquet",
     params:
-        cu=canonical(config["cu"]),
+        config=declared("cu_variant"),
     wildcard_constraints:
         method="sfa_bc92|sfa_translog|cols|fa_turnover",
     log:
@@ -179,25 +209,21 @@ rule cu_variant:
     conda:
         ENV
     script:
-        "../scripts/rob_cu_variant.py"
+        "../scripts/run_step.py"
 
 
 rule spec_curve_shard:
+    """The specifications of one (CU method, winsorization) pair."""
     input:
         panel="results/data/panel_clean.parquet",
         attributes="results/measures/firm_attributes.parquet",
         robots="results/measures/robots.parquet",
         cu="results/robustness/cu/{cu}.parquet",
-        code=ROB_CODE + code("panel"),
+        code=code("spec_curve_shard"),
     output:
         specs="results/robustness/spec_curve/{cu}_{winsor}.parquet",
     params:
-        cuts=lambda wc: ROB_SPEC["winsor"][wc.winsor],
-        controls_options=ROB_SPEC["controls"],
-        fe=ROB_SPEC["fe"],
-        samples=ROB_SPEC["samples"],
-        controls=canonical(config["controls"]),
-        winsor=canonical(config["winsor"]),
+        config=declared("spec_curve_shard"),
     wildcard_constraints:
         cu="|".join(ROB_SPEC["cu"]),
         winsor="|".join(ROB_SPEC["winsor"]),
@@ -212,19 +238,18 @@ rule spec_curve_shard:
     conda:
         ENV
     script:
-        "../scripts/rob_spec_curve_shard.py"
+        "../scripts/run_step.py"
 
 
 rule spec_curve:
+    """Every specification of the curve in one CSV."""
     input:
         specs=spec_shard_files(),
-        code=ROB_CODE + code("figures"),
+        code=code("spec_curve"),
     output:
         csv="results/robustness/spec_curve.csv",
-        png=report("results/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Robustness"),
-        pdf="results/figures/spec_curve.pdf",
     params:
-        output=canonical(config["output"]),
+        config=declared("spec_curve"),
     log:
         "logs/robustness/spec_curve.log",
     benchmark:
@@ -236,21 +261,44 @@ rule spec_curve:
     conda:
         ENV
     script:
-        "../scripts/rob_spec_curve.py"
+        "../scripts/run_step.py"
+
+
+rule spec_curve_figure:
+    """The specification curve: sorted estimates with CIs and the choices below."""
+    input:
+        csv="results/robustness/spec_curve.csv",
+        code=code("spec_curve_figure"),
+    output:
+        png=report("results/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Robustness"),
+        pdf="results/figures/spec_curve.pdf",
+    params:
+        config=declared("spec_curve_figure"),
+    log:
+        "logs/robustness/spec_curve_figure.log",
+    benchmark:
+        "benchmarks/out/robustness/spec_curve_figure.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
 
 
 rule one_step_sfa:
+    """The one-step BC95 frontier with lnINT in the inefficiency equation, next to the two-step estimate."""
     input:
         panel="results/data/analysis_panel.parquet",
         table2="results/tables/table2.csv",
-        code=ROB_CODE + code("cu"),
+        code=code("one_step_sfa"),
     output:
         csv="results/tables/one_step_sfa.csv",
-        md="results/tables/one_step_sfa.md",
         fit="results/robustness/one_step_fit.json",
     params:
-        one_step=ROB["one_step"],
-        controls=canonical(config["controls"]),
+        config=declared("one_step_sfa"),
     log:
         "logs/robustness/one_step_sfa.log",
     benchmark:
@@ -262,4 +310,4 @@ rule one_step_sfa:
     conda:
         ENV
     script:
-        "../scripts/rob_one_step_sfa.py"
+        "../scripts/run_step.py"

@@ -1,4 +1,5 @@
-# The paper's tables: one job per table, each a long CSV (full precision) plus md/tex/docx renderings.
+# The paper's tables. Estimation jobs write one full-precision CSV per table; rendering jobs turn a CSV into
+# md/tex/docx with labels and `output` settings, so presentation changes never rerun an estimation.
 # Measures used by one table only (DEA efficiency, text index) are merged at table time, so changing
 # them reruns just the tables that use them.
 
@@ -7,20 +8,19 @@ TABLE_MEASURES = {
     "table5": ["results/measures/dea.parquet"],
     "table8": ["results/measures/text_index.parquet"],
 }
-REGRESSION_TABLES = ["table2", "table3", "table5", "table8"]
 
 
 rule table1:
+    """Table 1: descriptive statistics of the analysis panel (and the mechanism variables)."""
     input:
         panel="results/data/analysis_panel.parquet",
         measures=TABLE_MEASURES["table1"],
-        code=code("estimate", "tables"),
-        labels=config["paths"]["labels"],
+        code=code("table1"),
     output:
-        **table_outputs("table1"),
+        csv=result_csv("table1"),
     params:
-        output=canonical(config["output"]),
         mechanisms=["Efficiency", "Humcap", "ED"],
+        config=declared("table1"),
     log:
         "logs/table1.log",
     benchmark:
@@ -32,52 +32,47 @@ rule table1:
     conda:
         ENV
     script:
-        "../scripts/table1.py"
+        "../scripts/run_step.py"
 
 
-for _table in REGRESSION_TABLES:
-
-    rule:
-        name:
-            _table
-        input:
-            panel="results/data/analysis_panel.parquet",
-            measures=TABLE_MEASURES.get(_table, []),
-            code=code("estimate", "tables"),
-            labels=config["paths"]["labels"],
-        output:
-            **table_outputs(_table),
-        params:
-            table=_table,
-            spec=canonical(config["tables"][_table]),
-            controls=canonical(config["controls"]),
-            output=canonical(config["output"]),
-        log:
-            f"logs/{_table}.log",
-        benchmark:
-            f"benchmarks/out/{_table}.tsv"
-        threads: 1
-        resources:
-            mem_mb=2000,
-            runtime=10,
-        conda:
-            ENV
-        script:
-            "../scripts/regression_table.py"
+rule regression_table:
+    """Tables 2 (baseline), 3 (robustness), 5 (mechanisms) and 8 (text index): the models of config
+    `tables.<table>`, reghdfe conventions (CRV1 by `cluster`)."""
+    input:
+        panel="results/data/analysis_panel.parquet",
+        measures=lambda wc: TABLE_MEASURES.get(wc.table, []),
+        code=code("regression_table"),
+    output:
+        csv=result_csv("{table}"),
+    params:
+        table=lambda wc: wc.table,
+        config=declared("regression_table"),
+    wildcard_constraints:
+        table="|".join(REGRESSION_TABLES),
+    log:
+        "logs/{table}.log",
+    benchmark:
+        "benchmarks/out/{table}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
 
 
 rule table4:
+    """Table 4: 2SLS with lnINTUS (first stage, KP rk Wald F, effective F, Anderson-Rubin set)."""
     input:
         panel="results/data/analysis_panel.parquet",
-        code=code("estimate", "inference", "tables"),
-        labels=config["paths"]["labels"],
+        code=code("table4"),
     output:
-        **table_outputs("table4"),
+        csv=result_csv("table4"),
     params:
         table="table4",
-        spec=canonical(config["tables"]["table4"]),
-        controls=canonical(config["controls"]),
-        output=canonical(config["output"]),
+        config=declared("table4"),
     log:
         "logs/table4.log",
     benchmark:
@@ -89,29 +84,21 @@ rule table4:
     conda:
         ENV
     script:
-        "../scripts/iv_table.py"
+        "../scripts/run_step.py"
 
 
 rule table6:
+    """Table 6: heterogeneity by ownership, region, industry and factor intensity, and the group-difference
+    tests (fully interacted model, firm-level permutation)."""
     input:
         panel="results/data/analysis_panel.parquet",
-        code=code("estimate", "inference", "tables", "figures"),
-        labels=config["paths"]["labels"],
+        code=code("table6"),
     output:
-        **table_outputs("table6"),
+        csv=result_csv("table6"),
         diff_csv="results/tables/table6_differences.csv",
-        diff_md="results/tables/table6_differences.md",
-        # drawn by the same job: a Table 6 change then reruns table6 + paper_vs_replication only
-        coefplot_png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst",
-                            category="Figures"),
-        coefplot_pdf="results/figures/coefplot_table6.pdf",
     params:
         table="table6",
-        spec=canonical(config["tables"]["table6"]),
-        heterogeneity=canonical(config["heterogeneity"]),
-        controls=canonical(config["controls"]),
-        seed=config["seed"],
-        output=canonical(config["output"]),
+        config=declared("table6"),
     log:
         "logs/table6.log",
     benchmark:
@@ -124,18 +111,19 @@ rule table6:
     conda:
         ENV
     script:
-        "../scripts/heterogeneity_table.py"
+        "../scripts/run_step.py"
 
 
 rule table7:
+    """Table 7: the keyword dictionary (config/keywords.yaml), one row per keyword."""
     input:
         keywords=config["paths"]["keywords"],
-        code=code("tables"),
-        labels=config["paths"]["labels"],
+        code=code("table7"),
     output:
-        **table_outputs("table7"),
+        csv=result_csv("table7"),
     params:
-        output=canonical(config["output"]),
+        config=declared("table7"),
+        sources=sources("keywords"),
     log:
         "logs/table7.log",
     benchmark:
@@ -147,4 +135,87 @@ rule table7:
     conda:
         ENV
     script:
-        "../scripts/keyword_table.py"
+        "../scripts/run_step.py"
+
+
+rule render_table:
+    """md, LaTeX and Word renderings of a table's CSV (labels, language, SE or t, digits)."""
+    input:
+        csv="results/tables/{name}.csv",
+        labels=config["paths"]["labels"],
+        code=code("render_table"),
+    output:
+        md="results/tables/{name}.md",
+        tex="results/tables/{name}.tex",
+        docx="results/tables/{name}.docx",
+    params:
+        config=declared("render_table"),
+        sources=sources("labels"),
+    wildcard_constraints:
+        name="|".join([*PAPER_TABLES, "inference"]),
+    log:
+        "logs/render/{name}.log",
+    benchmark:
+        "benchmarks/out/render/{name}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
+
+
+rule render_frame:
+    """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
+    input:
+        csv="results/tables/{name}.csv",
+        implied=lambda wc: ["results/tables/implied_lncu_means.csv"] if wc.name == "paper_vs_replication" else [],
+        labels=config["paths"]["labels"],
+        code=code("render_frame"),
+    output:
+        md="results/tables/{name}.md",
+    params:
+        config=declared("render_frame"),
+        sources=sources("labels"),
+    wildcard_constraints:
+        name="|".join(FRAME_TABLES),
+    log:
+        "logs/render/{name}.log",
+    benchmark:
+        "benchmarks/out/render/{name}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"
+
+
+rule coefplot:
+    """Coefficient plot of Table 6 (lnINT by subsample, 95% CI), drawn from its CSV."""
+    input:
+        csv="results/tables/table6.csv",
+        labels=config["paths"]["labels"],
+        code=code("coefplot"),
+    output:
+        png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst", category="Figures"),
+        pdf="results/figures/coefplot_table6.pdf",
+    params:
+        config=declared("coefplot"),
+        sources=sources("labels"),
+    log:
+        "logs/coefplot.log",
+    benchmark:
+        "benchmarks/out/coefplot.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/run_step.py"

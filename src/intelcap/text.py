@@ -36,7 +36,8 @@ from intelcap.errors import InputError
 
 MODES = ("longest", "substring")
 SECTIONS = ("full", "mdna")
-DEFAULT_KEYWORDS_PATH = Path(__file__).resolve().parents[2] / "config" / "keywords.yaml"
+# The paper's Table 7 shipped with the package: the synthetic reports plant it; users count with paths.keywords
+DEFAULT_KEYWORDS_PATH = Path(__file__).resolve().parent / "data" / "paper_keywords.yaml"
 REPORT_NAME = re.compile(r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$", re.IGNORECASE)
 COUNT_COLUMNS = ["Stkcd", "year", "category", "keyword", "count"]
 LOG_COLUMNS = ["file", "Stkcd", "year", "status", "reason", "n_chars", "n_pages"]

@@ -1,0 +1,1 @@
+"""Workflow glue: the rule registry, the Snakemake job runner and one step module per `rules/<stage>.smk`."""

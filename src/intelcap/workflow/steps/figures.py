@@ -1,0 +1,40 @@
+"""Steps of rules/figures.smk that compute (the rule graph, the paper comparison); drawing is in `render`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from intelcap import atomic
+from intelcap.workflow.runner import Job
+from intelcap.workflow.steps.measures import paths
+
+
+def rulegraph(job: Job) -> None:
+    """The workflow's own rule graph (Figure 1), asked of Snakemake without running anything."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "all",
+           "--snakefile", job.input["snakefile"]]
+    if job.config["raw_dir"]:
+        cmd += ["--config", f"raw_dir={job.config['raw_dir']}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or "digraph" not in proc.stdout:
+        raise RuntimeError(f"snakemake --rulegraph failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    atomic.write_text(job.output["dot"], proc.stdout[proc.stdout.index("digraph"):])
+
+
+def paper_vs_replication(job: Job) -> None:
+    import yaml
+
+    from intelcap import compare
+
+    paper = yaml.safe_load(Path(job.input["paper"]).read_text(encoding="utf-8"))
+    ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    truth_paths = paths(job.input.get("truth", []))
+    truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
+    atomic.write_csv(compare.paper_vs_replication(paper, ours, truth), job.output["csv"])
+    atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])

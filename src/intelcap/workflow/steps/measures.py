@@ -1,0 +1,97 @@
+"""Steps of rules/measures.smk: capacity utilization, robot exposure, DEA efficiency and the text index."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from intelcap import atomic
+from intelcap.workflow.runner import Job
+
+log = logging.getLogger("intelcap")
+
+
+def as_json(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n"
+
+
+def paths(value) -> list[str]:
+    """A named input as a list (Snakemake gives one file as a str)."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def capacity_utilization(job: Job) -> None:
+    from intelcap import cu
+
+    df = pd.read_parquet(job.input["panel"])
+    c = job.config["cu"]
+    res, diag = cu.estimate_cu(df[["Stkcd", "year", "industry", "Y", "K", "L"]], c["method"],
+                               predictor=c["predictor"], on_wrong_skew=c["on_wrong_skew"])
+    star = np.log(df["Y"] / df["K"])
+    res = res.merge(pd.DataFrame({"Stkcd": df["Stkcd"], "year": df["year"], "lnCU_star": star}),
+                    on=["Stkcd", "year"], how="left", validate="1:1")
+    atomic.write_parquet(res, job.output["cu"])
+    atomic.write_text(job.output["fit"], as_json(diag))
+
+
+def robot_exposure(job: Job) -> None:
+    from intelcap import robots
+
+    df = pd.read_parquet(job.input["panel"])
+    exp, info = robots.robot_exposure(df, pd.read_parquet(job.input["ifr"]), pd.read_parquet(job.input["employment"]),
+                                      pd.read_parquet(job.input["emp_structure"]), job.config["robots"])
+    atomic.write_parquet(exp, job.output["robots"])
+    atomic.write_text(job.output["info"], as_json(info))
+
+
+def dea_efficiency(job: Job) -> None:
+    from intelcap import dea
+
+    df = pd.read_parquet(job.input["panel"])
+    c = job.config["dea"]
+    out = dea.efficiency_panel(df, frontier=c["frontier"], rts=c["rts"], orientation=c["orientation"],
+                               super_efficiency=bool(c["super_efficiency"]))
+    log.info("DEA: %d DMUs, status counts %s", len(out), out["dea_status"].value_counts().to_dict())
+    atomic.write_parquet(out, job.output["dea"])
+
+
+def text_extract(job: Job) -> None:
+    """The text of one shard's reports (every file of a firm-year lands in one shard), cached as a file
+    target: counting reads it, so a dictionary change never re-extracts a PDF."""
+    from intelcap import text, text_inventory
+
+    shard = int(job.wildcards["shard"])
+    files = text_inventory.shard_inventory(job.params["reports"], int(job.params["n_shards"]))[shard]
+    extracted = text.extract_shard(files, job.params["reports"])
+    log.info("shard %d: %d files, status %s", shard, len(extracted),
+             extracted["status"].value_counts().to_dict())
+    atomic.write_parquet(extracted, job.output["text"])
+
+
+def text_count(job: Job) -> None:
+    from intelcap import text
+
+    spec = text.load_keywords(job.input["keywords"])
+    counts, rlog = text.count_extracted(pd.read_parquet(job.input["text"]), spec)
+    atomic.write_parquet(counts, job.output["counts"])
+    atomic.write_csv(rlog, job.output["log"])
+
+
+def text_index(job: Job) -> None:
+    from intelcap import text
+
+    counts = pd.concat([pd.read_parquet(p) for p in paths(job.input["counts"])], ignore_index=True)
+    rlog = pd.concat([pd.read_csv(p, dtype={"Stkcd": str}, keep_default_na=False) for p in paths(job.input["logs"])],
+                     ignore_index=True)
+    rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
+    counts = counts.sort_values(["Stkcd", "year", "category", "keyword"], kind="stable").reset_index(drop=True)
+    rlog = rlog.sort_values("file", kind="stable").reset_index(drop=True)
+    index = text.text_index(counts, rlog)
+    atomic.write_parquet(counts, job.output["counts"])
+    atomic.write_parquet(index, job.output["index"])
+    atomic.write_csv(rlog, job.output["log"])
+    # names and reasons only: shareable, and what a user must fix or accept
+    atomic.write_csv(rlog[rlog["status"] != "ok"][["file", "status", "reason"]], job.output["unreadable"])

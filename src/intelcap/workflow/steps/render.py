@@ -1,0 +1,167 @@
+"""Steps of the rendering rules (rules/tables.smk, rules/figures.smk, rules/robustness.smk): md/tex/docx and
+figures drawn from the full-precision CSVs, with labels and `output` settings. Estimation never reads these
+settings, so changing language, SE/t, digits or a label reruns these jobs only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from intelcap.workflow.runner import Job
+
+
+def table_style(job: Job, title: str, **kw):
+    """The display style from config `output` (language, SE or t, digits) and the labels file."""
+    from intelcap.tables import TableStyle
+
+    out = job.config["output"]
+    return TableStyle(lang=out["lang"], paren=out["paren"], digits=int(out["digits"]), title=title,
+                      labels_path=job.input["labels"], **kw)
+
+
+def read_result(path: str) -> pd.DataFrame:
+    """A table's CSV as written by its estimation job (empty cells stay missing, text stays text)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def _formats(job: Job) -> dict:
+    return {k: v for k, v in job.output.items() if k in ("md", "tex", "docx")}
+
+
+def _figure_paths(job: Job, suffix: str = "") -> dict:
+    return {k.removesuffix(suffix): v for k, v in job.output.items()
+            if k.removesuffix(suffix) in ("png", "pdf", "svg") and k.endswith(suffix)}
+
+
+def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Rendered view of the inference table: model, method, estimate, SE, p, CI, clusters."""
+    import numpy as np
+
+    def f(v: float) -> str:
+        return "" if not np.isfinite(v) else f"{v:.{digits}f}"
+
+    return pd.DataFrame({
+        "Model": long["model"], "Method": long["method_label"], "Estimate": [f(v) for v in long["estimate"]],
+        "SE": [f(v) for v in long["std_error"]], "p-value": [f(v) for v in long["p_value"]],
+        "95% CI": long["ci_text"], "Clusters": long["n_clusters"].astype(int).astype(str)
+        + " (" + long["cluster"] + ")"})
+
+
+def render_table(job: Job) -> None:
+    """md/tex/docx of one paper table (or the robustness inference table) from its CSV."""
+    from intelcap import tables
+
+    name = job.wildcards["name"]
+    df = read_result(job.input["csv"])
+    if name == "table1":
+        tables.write_table("descriptive", df, _formats(job), table_style(job, name))
+    elif name == "table7":
+        cats: dict[str, list[str]] = {}
+        for row in df.sort_values(["order"], kind="stable").itertuples():
+            cats.setdefault(str(row.category), []).append(str(row.keyword))
+        order = list(dict.fromkeys(df["category"].astype(str)))
+        tables.write_table("keywords", {c: cats[c] for c in order}, _formats(job), table_style(job, name))
+    elif name == "inference":
+        tables.write_table("frame", _inference_display(df), _formats(job), table_style(job, name))
+    else:
+        style = {}
+        if name == "table4":
+            style["term_digits"] = {"lnINTUS": 4}
+        if name == "table6" and df["model"].nunique() == 10:
+            style["column_groups"] = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3))
+        tables.write_table("regression", df, _formats(job), table_style(job, name, **style))
+
+
+def _comparison_note(job: Job) -> str:
+    implied = pd.read_csv(job.input["implied"])
+    values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
+    if job.config["output"]["lang"] == "zh":
+        return ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "
+                "均值为 " + "、".join(values) + "（见 docs/departures.md）。")
+    return ("Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
+            "Table 2 imply mean lnCU of " + ", ".join(values) + " (docs/departures.md). The replication's lnCU is "
+            "the log of a frontier CU.")
+
+
+# Markdown-only tables: their title in labels.yaml and which columns they show
+_FRAMES = {
+    "sample_attrition": ("attrition", None),
+    "table6_differences": ("table6_differences", "drop_seed"),
+    "paper_vs_replication": ("comparison", None),
+    "coverage": ("Monte Carlo coverage", ["scenario", "estimator", "method", "n_reps", "coverage_beta",
+                                          "coverage_ame", "mean_se", "sd_estimate", "mean_estimate",
+                                          "mean_true_ame", "bias_vs_beta"]),
+    "placebo": ("Placebo reassignment", None),
+    "one_step_sfa": ("One-step SFA (BC95)", None),
+}
+
+
+def render_frame(job: Job) -> None:
+    """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
+    from intelcap import tables
+
+    name = job.wildcards["name"]
+    title, columns = _FRAMES[name]
+    df = pd.read_csv(job.input["csv"], keep_default_na=False) if name == "sample_attrition" else \
+        read_result(job.input["csv"])
+    if columns == "drop_seed":
+        df = df.drop(columns=["seed"])
+    elif columns:
+        df = df[columns]
+    notes = [_comparison_note(job)] if name == "paper_vs_replication" else []
+    tables.write_table("frame", df, {"md": job.output["md"]}, table_style(job, title, notes=notes))
+
+
+def coefplot(job: Job) -> None:
+    """Table 6's coefficient plot, drawn from its CSV so that the figure shows exactly the published numbers."""
+    from intelcap import figures
+
+    figures.figure_coefplot(read_result(job.input["csv"]), _figure_paths(job), lang=job.config["output"]["lang"],
+                            labels_path=job.input["labels"])
+
+
+def coverage_figure(job: Job) -> None:
+    from intelcap import figures
+
+    mc = job.config["robustness"]["monte_carlo"]
+    summary = read_result(job.input["csv"])
+    target = mc["figure_target"]
+    fig = summary[summary["estimator"] == mc["figure_estimator"]]
+    fig = pd.DataFrame({"scenario": fig["scenario"], "method": fig["method"],
+                        "coverage": fig[f"coverage_{target}"], "n_reps": fig["n_reps"]})
+    figures.figure_coverage(fig, _figure_paths(job), lang=job.config["output"]["lang"], nominal=float(mc["level"]))
+
+
+def placebo_figure(job: Job) -> None:
+    from intelcap import figures
+
+    mode = job.wildcards["mode"]
+    draws = read_result(job.input["draws"])
+    row = read_result(job.input["summary"]).set_index("mode").loc[mode]
+    b = draws.loc[draws["mode"] == mode, "coef"].to_numpy()
+    figures.figure_placebo(b, float(row["actual"]), _figure_paths(job), lang=job.config["output"]["lang"],
+                           p_value=float(row["p_empirical"]))
+
+
+def spec_curve_figure(job: Job) -> None:
+    from intelcap import figures
+
+    specs = read_result(job.input["csv"])
+    ok = specs[specs["status"] == "ok"].drop(columns=["status", "fixed_effects"])
+    figures.figure_spec_curve(ok, _figure_paths(job), lang=job.config["output"]["lang"],
+                              choices=["cu", "winsor", "controls", "fe", "sample"])
+
+
+def figure1(job: Job) -> None:
+    from intelcap import figures
+
+    dot = Path(job.input["dot"]).read_text(encoding="utf-8")
+    figures.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
+
+
+def figure2(job: Job) -> None:
+    from intelcap import figures
+
+    figures.figure_installations(job.input["installations"], _figure_paths(job), lang=job.config["output"]["lang"],
+                                 vintage=job.params["vintage"])

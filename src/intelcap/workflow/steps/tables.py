@@ -1,0 +1,85 @@
+"""Steps of rules/tables.smk: estimation of the paper's tables, each written as one full-precision CSV.
+Rendering (md/tex/docx, labels, language) is a separate job: `intelcap.workflow.steps.render`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from intelcap import atomic
+from intelcap.workflow.runner import Job
+from intelcap.workflow.steps.measures import paths
+
+# Table 1's rows in the paper's order; mechanism variables follow when the analysis panel has them.
+TABLE1_VARS = ["lnCU", "lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
+
+
+def load_analysis_panel(job: Job) -> pd.DataFrame:
+    """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs."""
+    from intelcap import panel
+
+    df = pd.read_parquet(job.input["panel"])
+    for path in paths(job.input.get("measures", [])):
+        m = pd.read_parquet(path)
+        keep = ["Stkcd", "year"] + [c for c in m.columns if c not in df.columns]
+        df = panel.merge_measure(df, m[keep], Path(path).stem)   # counts unmatched rows, never drops silently
+    return df
+
+
+def table1(job: Job) -> None:
+    from intelcap import estimate
+
+    df = load_analysis_panel(job)
+    variables = [v for v in TABLE1_VARS + list(job.params["mechanisms"]) if v in df.columns]
+    atomic.write_csv(estimate.descriptive_table(df, variables), job.output["csv"])
+
+
+def _configured_table(job: Job):
+    """Fit the models of table `params.table` (config `tables:`) on the analysis panel: panel, specs, rows."""
+    from intelcap import estimate
+
+    df = load_analysis_panel(job)
+    specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][job.params["table"]]]
+    res = estimate.regression_table(df, specs, job.config["controls"], job.config["cluster"])
+    return df, specs, res
+
+
+def regression_table(job: Job) -> None:
+    _, _, res = _configured_table(job)
+    atomic.write_csv(res, job.output["csv"])
+
+
+def iv_table(job: Job) -> None:
+    """Table 4: first stage and 2SLS, with first-stage F, effective F and the Anderson-Rubin set."""
+    from intelcap import estimate
+
+    df, specs, res = _configured_table(job)
+    controls, cluster = job.config["controls"], job.config["cluster"]
+    level = float(job.config["heterogeneity"]["ar_level"])
+    stats_rows = [r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)]
+    res = pd.concat([res, pd.DataFrame(stats_rows, columns=estimate.RESULT_COLUMNS)], ignore_index=True)
+    atomic.write_csv(res, job.output["csv"])
+
+
+def heterogeneity_table(job: Job) -> None:
+    """Table 6 and its group-difference tests (interacted model, permutation)."""
+    from intelcap import estimate
+
+    df, specs, res = _configured_table(job)
+    atomic.write_csv(res, job.output["csv"])
+    het = job.config["heterogeneity"]
+    diff = estimate.group_differences(df, het["pairs"], specs[0].depvar, specs[0].regressors[0],
+                                      job.config["controls"], job.config["cluster"], int(het["permutation_reps"]),
+                                      int(job.config["seed"]))
+    atomic.write_csv(diff, job.output["diff_csv"])
+
+
+def keyword_table(job: Job) -> None:
+    """Table 7: the keyword dictionary of config/keywords.yaml, one row per keyword."""
+    from intelcap import text
+
+    spec = text.load_keywords(job.input["keywords"])
+    long = pd.DataFrame([(c, i + 1, k) for c, ks in spec.categories.items() for i, k in enumerate(ks)],
+                        columns=["category", "order", "keyword"])
+    atomic.write_csv(long, job.output["csv"])
