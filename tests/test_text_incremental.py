@@ -15,7 +15,6 @@ import pytest
 
 from intelcap import reports_synth as rs
 from intelcap import text_inventory as inv
-from intelcap.atomic import write_parquet
 from intelcap.errors import InputError
 from intelcap.text import (
     ReportUnreadable,
@@ -30,6 +29,7 @@ from intelcap.text import (
     read_extracted,
     resolve_versions,
     text_index,
+    write_extracted,
 )
 
 
@@ -299,9 +299,10 @@ def test_count_extracted_equals_counting_the_reports(corpus, spec, section, tmp_
     # through the cache: 3 shards, each written to parquet and read back without the raw text
     parts = []
     for i, files in inv.shard_inventory(corpus, 3).items():
-        write_parquet(extract_shard(files, corpus), tmp_path / f"shard_{i}.parquet")
+        write_extracted(extract_shard(files, corpus), tmp_path / f"shard_{i}.parquet")
         parts.append(read_extracted(tmp_path / f"shard_{i}.parquet"))
     assert "text" not in parts[0].columns
+    assert read_extracted(tmp_path / "shard_0.parquet", text=True)["text"].str.len().sum() > 0
     cached = count_extracted(pd.concat(parts, ignore_index=True), spec, section=section)
     pd.testing.assert_frame_equal(cached[0], direct[0])
     pd.testing.assert_frame_equal(cached[1], direct[1])

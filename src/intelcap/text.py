@@ -654,16 +654,31 @@ def extract_shard(
     return _extracted_frame(list(_extract_rows(_as_report_files(files, root, pattern))))
 
 
+def write_extracted(extracted: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write an extraction cache file atomically: zstd for the raw text (read only to re-derive), lz4 for
+    ``norm`` (read by every counting run; lz4 decodes ~2x faster than zstd at ~1.5x the size)."""
+    from intelcap.atomic import atomic_path
+
+    compression = {c: ("lz4" if c == "norm" else "zstd") for c in extracted.columns}
+    with atomic_path(path) as tmp:
+        extracted.to_parquet(tmp, index=False, engine="pyarrow", compression=compression)
+
+
 def read_extracted(path: str | os.PathLike, text: bool = False) -> pd.DataFrame:
     """An extraction cache file written from :func:`extract_shard`; without the raw ``text`` column unless
     ``text=True`` (counting needs only ``norm``, and skipping the text halves the read)."""
+    import pyarrow.parquet as pq
+
     cols = [c for c in EXTRACTED_COLUMNS if text or c != "text"]
     try:
-        df = pd.read_parquet(path, columns=cols)
+        table = pq.read_table(path, columns=cols)
     except (OSError, ValueError, KeyError) as e:  # pyarrow raises ArrowInvalid (a ValueError) for bad columns
         raise InputError(f"cannot read the text extraction cache: {e}", file=str(path),
                          hint="delete the file and rerun the text_extract rule") from e
-    return df
+    # The binary column straight to bytes objects: ~30% faster than pandas' conversion of the whole table.
+    df = table.drop_columns(["norm"]).to_pandas()
+    df["norm"] = table.column("norm").to_pylist()
+    return df[cols]
 
 
 def _count_row(row: tuple, spec: KeywordSpec, section: str, substring: bool) -> tuple[np.ndarray | None, tuple]:
