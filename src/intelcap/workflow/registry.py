@@ -50,15 +50,15 @@ class Rule:
         return self.step.split(":")[0]
 
 
-_SYNTH = ("synth", "reports_synth", "fonts", "text", "io")
 _ROB = ("robustness", "inference", "estimate")
 _RAW = ("raw_dir", "synthetic_dir")
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
-    "synthesize": Rule("workflow.steps.data:synthesize", _SYNTH, ("synth", "seed", "csmar", "ifr"),
+    "synthesize": Rule("workflow.steps.data:synthesize", ("synth",), ("synth", "seed", "csmar", "ifr"),
                        shape=("synthetic_dir", "paths.crosswalk")),
-    "synthesize_reports": Rule("workflow.steps.data:synthesize_reports", _SYNTH, ("synth", "seed"),
+    "synthesize_reports": Rule("workflow.steps.data:synthesize_reports",
+                               ("synth", "reports_synth", "fonts", "text", "text_inventory"), ("synth", "seed"),
                                shape=("synthetic_dir", "paths.crosswalk")),
     "read_table": Rule("workflow.steps.data:read_table", ("io",), ("csmar.{table}",), shape=_RAW),
     "read_ifr": Rule("workflow.steps.data:read_ifr", ("io",), (), shape=(*_RAW, "ifr")),
@@ -79,7 +79,7 @@ RULES: dict[str, Rule] = {
                        shape=("text.shards", "paths.keywords")),
     "text_index": Rule("workflow.steps.measures:text_index", ("text", "text_inventory"), (), shape=("text.shards",)),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
-    "table1": Rule("workflow.steps.tables:table1", ("estimate", "inference", "panel"), ()),
+    "table1": Rule("workflow.steps.tables:table1", ("estimate", "panel"), ()),
     "regression_table": Rule("workflow.steps.tables:regression_table", ("estimate", "inference", "panel"),
                              ("tables.{table}", "controls", "cluster")),
     "table4": Rule("workflow.steps.tables:iv_table", ("estimate", "inference", "panel"),
@@ -87,7 +87,7 @@ RULES: dict[str, Rule] = {
     "table6": Rule("workflow.steps.tables:heterogeneity_table", ("estimate", "inference", "panel"),
                    ("tables.table6", "controls", "cluster", "heterogeneity.pairs",
                     "heterogeneity.permutation_reps", "seed")),
-    "table7": Rule("workflow.steps.tables:keyword_table", ("text",), (), shape=("paths.keywords",)),
+    "table7": Rule("workflow.steps.tables:keyword_table", ("text", "text_inventory"), (), shape=("paths.keywords",)),
     "render_table": Rule("workflow.steps.render:render_table", ("tables",), ("output",),
                          shape=("paths.labels",)),
     "render_frame": Rule("workflow.steps.render:render_frame", ("tables",), ("output",),

@@ -5,17 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from intelcap import atomic
 from intelcap.workflow.runner import Job
+from intelcap.workflow.steps import read_csv_config
 
 log = logging.getLogger("intelcap")
-
-
-def read_csv_config(path: str) -> pd.DataFrame:
-    """A shipped or user-edited mapping file (crosswalk, regions, factor intensity): every cell as text."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def synthesize(job: Job) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps.measures import paths
+from intelcap.workflow.steps import paths
 
 
 def rulegraph(job: Job) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import numpy as np
@@ -10,17 +9,9 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
+from intelcap.workflow.steps import as_json, paths
 
 log = logging.getLogger("intelcap")
-
-
-def as_json(obj) -> str:
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=float) + "\n"
-
-
-def paths(value) -> list[str]:
-    """A named input as a list (Snakemake gives one file as a str)."""
-    return [value] if isinstance(value, str) else list(value)
 
 
 def capacity_utilization(job: Job) -> None:
@@ -68,14 +59,14 @@ def text_extract(job: Job) -> None:
     extracted = text.extract_shard(files, job.params["reports"])
     log.info("shard %d: %d files, status %s", shard, len(extracted),
              extracted["status"].value_counts().to_dict())
-    atomic.write_parquet(extracted, job.output["text"])
+    text.write_extracted(extracted, job.output["text"])
 
 
 def text_count(job: Job) -> None:
     from intelcap import text
 
     spec = text.load_keywords(job.input["keywords"])
-    counts, rlog = text.count_extracted(pd.read_parquet(job.input["text"]), spec)
+    counts, rlog = text.count_extracted(text.read_extracted(job.input["text"]), spec)
     atomic.write_parquet(counts, job.output["counts"])
     atomic.write_csv(rlog, job.output["log"])
 

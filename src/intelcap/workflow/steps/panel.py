@@ -8,7 +8,7 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps.data import read_csv_config
+from intelcap.workflow.steps import read_csv_config
 
 
 def build_panel(job: Job) -> None:

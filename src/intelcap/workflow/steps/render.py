@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from intelcap.workflow.runner import Job
+from intelcap.workflow.steps import paths
 
 
 def table_style(job: Job, title: str, **kw):
@@ -74,7 +75,7 @@ def render_table(job: Job) -> None:
 
 
 def _comparison_note(job: Job) -> str:
-    implied = pd.read_csv(job.input["implied"])
+    implied = pd.read_csv(paths(job.input["implied"])[0])
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
         return ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "

@@ -10,8 +10,7 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps.data import read_csv_config
-from intelcap.workflow.steps.measures import as_json, paths
+from intelcap.workflow.steps import as_json, paths, read_csv_config
 
 log = logging.getLogger("intelcap")
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps.measures import paths
+from intelcap.workflow.steps import paths
 
 # Table 1's rows in the paper's order; mechanism variables follow when the analysis panel has them.
 TABLE1_VARS = ["lnCU", "lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
