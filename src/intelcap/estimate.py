@@ -131,22 +131,29 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], 
     return d
 
 
-def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str]) -> None:
-    """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate)."""
+def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
+    """The model's fixed effects absorbed (singletons dropped, reghdfe's rule), in the order of `spec.fe`."""
     from intelcap.inference import AbsorbedDesign
 
-    design = None
-    if spec.fe:
-        try:
-            design = AbsorbedDesign(fe_frame(d, spec.fe))
-        except EstimationError as exc:
-            raise EstimationError(
-                f"model {spec.name}: all {len(d)} observations are singletons of the fixed effects {spec.fe} "
-                f"(e.g. every firm observed once), so nothing is left after reghdfe's singleton rule ({exc}). "
-                "What to do: use a panel with repeated firm-years, or drop the firm fixed effect") from None
-        if design.n_singletons:
-            log.info("model %s: %d singleton observation(s) dropped (reghdfe's rule)", spec.name,
-                     design.n_singletons)
+    try:
+        design = AbsorbedDesign(fe_frame(d, spec.fe), tol=tol)
+    except EstimationError as exc:
+        raise EstimationError(
+            f"model {spec.name}: all {len(d)} observations are singletons of the fixed effects {spec.fe} "
+            f"(e.g. every firm observed once), so nothing is left after reghdfe's singleton rule ({exc}). "
+            "What to do: use a panel with repeated firm-years, or drop the firm fixed effect") from None
+    if design.n_singletons:
+        log.info("model %s: %d singleton observation(s) dropped (reghdfe's rule)", spec.name, design.n_singletons)
+    return design
+
+
+def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str], design=None) -> None:
+    """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate).
+    `design`: the model's absorbed FE when the caller has built them already."""
+    from intelcap.inference import AbsorbedDesign
+
+    if spec.fe and design is None:
+        design = _absorbed_design(d, spec)
     if not spec.endog:
         return
     design = design or AbsorbedDesign(None)
@@ -171,21 +178,58 @@ def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str]) -> 
             "What to do: check the instrument's construction (robots.* in config)")
 
 
+# FE demeaning tolerance, relative to each column's max |value|: tight enough that SEs match an exact
+# dummy-variable sandwich to 1e-8 (pyfixest's default 1e-8 is not)
+FIT_TOL = 1e-12
+
+
+def within_formula(spec: ModelSpec, controls: list[str]) -> str:
+    """The formula pyfixest fits on the FE-demeaned variables: no FE part and no intercept (`drop_intercept`)."""
+    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    f = f"{spec.depvar} ~ {' + '.join(rhs) if rhs else '1'}"
+    if spec.endog:
+        f += f" | {spec.endog} ~ {spec.instrument}"
+    return f
+
+
 def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
-    """One pyfixest fit under reghdfe conventions; returns the fit object."""
+    """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
+
+    With fixed effects, the FE are absorbed here (intelcap.inference.AbsorbedDesign, in the order of `spec.fe`)
+    and pyfixest fits the demeaned variables without FE; the frame returned is then the raw estimation sample
+    after reghdfe's singleton rule. pyfixest 0.60 would collect the FE terms of a formula in a `set`
+    (estimation/formula/utils.py, `_encode_fixed_effects`), so its demeaning order, and the last digits of
+    every estimate, would follow the process's string-hash seed.
+    """
     import pyfixest as pf  # heavy import kept out of module import time
 
     d = estimation_sample(data, spec, controls, cluster)
-    _check_identified(d, spec, controls)
+    names = list(dict.fromkeys(spec.variables(controls)))
+    infinite = [v for v in names if not np.isfinite(d[v].to_numpy(float)).all()]
+    if infinite:
+        n_rows = int((~np.isfinite(d[infinite].to_numpy(float))).any(axis=1).sum())
+        raise EstimationError(f"model {spec.name}: variable(s) {infinite} are infinite in {n_rows} firm-year(s) "
+                              "of the estimation sample (e.g. the log of zero). What to do: fix the measure "
+                              "behind them (see the rule logs), or remove them from the spec")
+    design = _absorbed_design(d, spec, tol=FIT_TOL) if spec.fe else None
+    _check_identified(d, spec, controls, design)
+    fml, frame = formula(spec, controls), d
+    if design is not None:
+        if cluster in names:
+            raise InputError(f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
+                             column="cluster", hint="cluster by an identifier (e.g. Stkcd), not a regressor")
+        d = d[design.keep]
+        frame = pd.DataFrame(design.demean(d[names].to_numpy(float)), columns=names, index=d.index)
+        frame[cluster] = d[cluster].to_numpy()
+        fml = within_formula(spec, controls)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
         try:
-            # tighter than the default 1e-8 so SEs match an exact dummy-variable sandwich to 1e-8
-            return pf.feols(formula(spec, controls), data=d, vcov={"CRV1": cluster}, fixef_rm="singleton",
-                            fixef_tol=1e-12), d
+            return pf.feols(fml, data=frame, vcov={"CRV1": cluster}, fixef_rm="singleton",
+                            drop_intercept=design is not None), d
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException) from demean
+        except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException)
             raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: "
                                   f"{type(exc).__name__}: {exc}") from exc
 
@@ -237,8 +281,8 @@ def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
 def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") -> pd.DataFrame:
     """Long rows for one fitted model, including `_cons` for FE models.
 
-    pyfixest 0.60 decides FE nesting by column position after reordering its FE columns, so its K can
-    differ from reghdfe's for some formula orders; the SEs are rescaled to reghdfe's K when that happens.
+    pyfixest's K is not reghdfe's (FE models are fitted on demeaned data, so pyfixest counts the slopes only;
+    and pyfixest 0.60 itself would decide FE nesting by column position); the SEs are rescaled to reghdfe's K.
     """
     t = fit_obj.tidy()
     G = int(np.asarray(fit_obj._G).ravel()[0])
@@ -260,8 +304,9 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     rows.insert(1, "depvar", spec.depvar)
     rows["nobs"] = int(fit_obj._N)
     rows["n_clusters"] = G
-    rows["r2_within"] = float(fit_obj._r2_within) if spec.fe else float("nan")
-    rows["r2"] = float(fit_obj._r2)
+    r2, r2_within = _r2(fit_obj, data, spec)
+    rows["r2_within"] = r2_within
+    rows["r2"] = r2
     rows["fixed_effects"] = "+".join(spec.fe)
     rows["vcov"] = f"CRV1:{fit_obj._clustervar[0]}"
     rows["controls"] = "yes" if spec.controls else "no"
@@ -278,6 +323,17 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
                                       stage=stage, text=", ".join(dropped))])
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     return rows[RESULT_COLUMNS]
+
+
+def _r2(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> tuple[float, float]:
+    """(R², within R²) as pyfixest reports them for a FE model (1 − SSR / centred TSS of the raw depvar, and
+    1 − SSR / sum of the squared demeaned depvar); FE models are fitted on demeaned data (see `fit`)."""
+    if not spec.fe:
+        return float(fit_obj._r2), float("nan")
+    ssu = float(np.sum(np.asarray(fit_obj._u_hat) ** 2))
+    y = data.iloc[_kept_rows(len(data), fit_obj._na_index)][spec.depvar].to_numpy(float)
+    y_within = np.asarray(fit_obj._Y).ravel()
+    return 1 - ssu / float(np.sum((y - y.mean()) ** 2)), 1 - ssu / float(np.sum(y_within ** 2))
 
 
 def regression_table(data: pd.DataFrame, specs: list[ModelSpec], controls: list[str],
@@ -338,8 +394,8 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], clus
     from intelcap import inference
 
     d = estimation_sample(data, spec, controls, cluster)
-    _check_identified(d, spec, controls)
-    design = inference.AbsorbedDesign(fe_frame(d, spec.fe)) if spec.fe else inference.AbsorbedDesign(None)
+    design = _absorbed_design(d, spec) if spec.fe else inference.AbsorbedDesign(None)
+    _check_identified(d, spec, controls, design)
     W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
     W = W if W.shape[1] else None
     args = (d[spec.depvar].to_numpy(float), d[spec.endog].to_numpy(float), d[spec.instrument].to_numpy(float), W,
