@@ -32,7 +32,6 @@ import argparse
 import bz2
 import csv
 import fnmatch
-import gzip
 import io
 import json
 import lzma
@@ -51,7 +50,7 @@ from pathlib import Path
 DEFAULT_ALLOWLIST = "tools/licensed_allowlist.txt"
 MAX_BLOB = 64 << 20         # larger blobs (raw or decompressed) are flagged: they cannot be checked in full
 MAX_TEXT = 16 << 20         # decoded text analysed in full up to this size
-MAX_DEPTH = 3               # archives inside archives
+MAX_DEPTH = 4               # archives and compressed streams inside each other
 MAX_MEMBERS = 2000          # members of one archive
 MAX_ROWS = 5000             # rows per table used to type its columns
 HEADER_ROWS = 5             # leading rows of a table tried as its header (CSMAR exports carry 3)
@@ -116,7 +115,7 @@ class _Column:
 
     def __init__(self, names: list[str], values: list[str]) -> None:
         self.names = {n.strip().strip("`\"'").lower() for n in names if n}
-        self.label = next((n for n in names if n and not NUMBER.match(n)), names[0] if names else "?")
+        self.label = next((n for n in names if n and not NUMBER.match(n)), "")
         self.values = [v for v in values if v != ""]
         vals = self.values
         self.named_id = bool(self.names & (ID_FIELDS | CN_ID))
@@ -181,6 +180,8 @@ def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: 
     body_start = next((i for i, r in enumerate(rows[:HEADER_ROWS + 1]) if _is_data_row(r)), 1)
     cols = [_Column([r[j] if j < len(r) else "" for r in rows[:body_start]],
                     [r[j] for r in rows[body_start:] if j < len(r)]) for j in range(width)]
+    for j, c in enumerate(cols):
+        c.label = c.label or f"#{j + 1}"
     n_body = n_rows - body_start
     years = [c for c in cols if c.is_year]
     ids = [c for c in cols if c.is_id]
@@ -475,7 +476,8 @@ def pickle_reasons(data: bytes, ifr_max_rows: int) -> Iterator[str]:
         pass
     header = _header_reason(strings, [["1"]])
     codes = {m.group(1) for s in strings if (m := STOCK.match(s))}
-    objects = sorted({g for g in globals_ if g.split(".")[0] in ("pandas", "numpy")})
+    objects = sorted({g for g in globals_ if g.split(".")[0] in ("pandas", "numpy")},
+                     key=lambda g: (not g.startswith("pandas.core.frame"), not g.startswith("pandas"), g))
     if header:
         yield f"pickle: {header}"
     elif len(codes) >= FIRM_YEARS:
@@ -521,9 +523,13 @@ def _decompress(data: bytes, kind: str) -> bytes:
             rest = d.unused_data
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             out += d.decompress(rest, MAX_BLOB + 1 - len(out))
+        if not d.eof and len(out) <= MAX_BLOB:
+            raise ValueError("truncated gzip stream")
     else:
         d = bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor()
         out = d.decompress(data, MAX_BLOB + 1)
+        if not d.eof and len(out) <= MAX_BLOB:
+            raise ValueError(f"truncated {kind} stream")
     if len(out) > MAX_BLOB:
         raise ValueError(f"decompresses to more than {MAX_BLOB >> 20} MiB")
     return out
