@@ -85,7 +85,7 @@ YEAR_LABEL = re.compile(r"^(?:y|yr|year|fy)?[_ ]?((?:19[89]|20[0-4])\d)(?:年)?$
 IFR_CODE = re.compile(r"^(?:\d{2}(?:-\d{2})?|[a-z](?:-[a-z])?|99|all)$", re.I)
 NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 LINE_ID = re.compile(r"(?<![0-9A-Za-z_.])(?:(?:sz|sh|bj)\.?)?(\d{6})(?![0-9A-Za-z_])", re.I)
-REPORT_NAME = re.compile(r"[\w./-]*\d{6}_(?:19|20)\d{2}\.(?:txt|pdf|html?)\b", re.I)
+REPORT_NAME = re.compile(r"\d{6}_(?:19|20)\d{2}\.(?:txt|pdf|html?)\b", re.I)
 LINE_YEAR = re.compile(r"(?<![0-9A-Za-z_])((?:19[89]|20[0-4])\d)(?![0-9A-Za-z_])")
 
 
@@ -196,7 +196,8 @@ def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: 
                      if (m := YEARISH.match(y))}
             firms = {i for i, _ in pairs}
             if len(pairs) >= FIRM_YEARS and len(firms) >= 3:
-                return (f"row-level firm-year data: {len(pairs)} distinct (stock code, year) pairs in columns "
+                least = "at least " if n_body > len(rows) - body_start else ""
+                return (f"row-level firm-year data: {least}{len(pairs)} distinct (stock code, year) pairs in columns "
                         f"'{ic.label}' and '{yc.label}' ({n_body} rows)")
     # wide firm panel: one row per firm, one column per year
     if ids and len(year_labels) >= 3:
@@ -232,7 +233,8 @@ def line_pairs_reason(text: str) -> str | None:
     """Stock codes and years on the same lines of a text that is no table (SQL dump, log, YAML, prose)."""
     pairs: set[tuple[str, str]] = set()
     for line in text.splitlines():
-        line = REPORT_NAME.sub(" ", line)   # names of public annual reports (manifests, logs) are no data
+        if "_" in line:
+            line = REPORT_NAME.sub(" ", line)   # names of public annual reports (manifests, logs) are no data
         m_id = LINE_ID.search(line)
         if not m_id:
             continue
@@ -259,11 +261,17 @@ def decode(data: bytes) -> str | None:
     head = data[:4096]
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
+        enc = None
         if odd and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
-            return data.decode("utf-16-le", errors="replace")
-        if even and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
-            return data.decode("utf-16-be", errors="replace")
-        return None
+            enc = "utf-16-le"
+        elif even and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+            enc = "utf-16-be"
+        if enc is None:
+            return None
+        text = data.decode(enc, errors="replace")
+        sample = text[:2000]
+        # binary tables (fonts, images) can show the same NUL pattern; UTF-16 text is printable
+        return text if sum(ch.isprintable() or ch in "\r\n\t" for ch in sample) >= 0.95 * len(sample) else None
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
