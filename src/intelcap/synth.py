@@ -550,13 +550,16 @@ def claim_output_dir(out_dir: str | os.PathLike) -> Path:
     check_output_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        # O_EXCL, no temporary: the two synthesize jobs run in parallel and may both claim a new folder, and
-        # a temporary beside the marker would make the other job see an unmarked folder holding a file
+        # O_EXCL, not an atomic temporary: the two synthesize jobs run in parallel and may both claim a new
+        # folder, and a temporary beside the marker would make the other job see an unmarked folder holding a
+        # file. The marker's existence is what counts; its text is for a human reading the folder.
         fd = os.open(out / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return out
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(MARKER_TEXT)
+    try:
+        os.write(fd, MARKER_TEXT.encode("utf-8"))
+    finally:
+        os.close(fd)
     return out
 
 
