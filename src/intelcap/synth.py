@@ -505,6 +505,64 @@ WRITE_OPTIONS = {
 }
 
 
+# The generator owns only folders it created: this file marks them. It writes, overwrites and deletes inside a
+# marked (or new, or empty) folder only, so a `synthetic_dir` pointed at a user's data cannot destroy it.
+MARKER = ".intelcap-synthetic"
+MARKER_TEXT = ("This folder was created by intelcap's synthetic-data generator (intelcap.synth), which overwrites\n"
+               "and deletes files in it on every run. Keep no other files here.\n")
+
+
+def _holds_files(folder: Path) -> list[str]:
+    """Up to 5 entries other than (empty) folders: Snakemake creates output folders before a job runs."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in sorted(filenames) + sorted(d for d in dirnames if (Path(dirpath) / d).is_symlink()):
+            found.append((Path(dirpath) / name).relative_to(folder).as_posix())
+            if len(found) >= 5:
+                return found
+    return found
+
+
+def check_output_dir(out_dir: str | os.PathLike) -> None:
+    """Refuse a `synthetic_dir` that exists, holds files and carries no marker: it is not the generator's.
+
+    Touches nothing, so the workflow can call it before Snakemake deletes a rule's declared outputs.
+    """
+    out = Path(out_dir)
+    hint = ("set the config key `synthetic_dir` to a new or empty folder (default data/synthetic), or set "
+            "`raw_dir` if these are your vendor files; the generator never writes into, overwrites or deletes "
+            "files in a folder it did not create")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(f"synthetic_dir {out} is not a plain folder", file=str(out), hint=hint)
+    marker = out / MARKER
+    if not out.exists() or (marker.is_file() and not marker.is_symlink()):
+        return
+    files = _holds_files(out)
+    if files:
+        raise InputError(f"synthetic_dir {out} already holds files ({', '.join(files)}) and was not created by "
+                         f"the synthetic-data generator (no {MARKER} marker file); refusing to write into it",
+                         file=str(out), hint=hint)
+
+
+def claim_output_dir(out_dir: str | os.PathLike) -> Path:
+    """The generator's output folder: created (with its marker) if new or empty, reused if marked, else refused."""
+    out = Path(out_dir)
+    check_output_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL, not an atomic temporary: the two synthesize jobs run in parallel and may both claim a new
+        # folder, and a temporary beside the marker would make the other job see an unmarked folder holding a
+        # file. The marker's existence is what counts; its text is for a human reading the folder.
+        fd = os.open(out / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return out
+    try:
+        os.write(fd, MARKER_TEXT.encode("utf-8"))
+    finally:
+        os.close(fd)
+    return out
+
+
 def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dict:
     """Generate and write the whole raw_dir; returns the truth dict (also written to truth.json)."""
     truth = write_vendor_files(config, out_dir, crosswalk)
@@ -514,9 +572,12 @@ def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dic
 
 
 def write_vendor_files(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dict:
-    """The CSMAR and IFR files, truth.json and truth_firm_years.csv (everything but the annual reports)."""
+    """The CSMAR and IFR files, truth.json and truth_firm_years.csv (everything but the annual reports).
+
+    Only into a folder the generator owns (claim_output_dir): an existing unmarked folder with files raises.
+    """
     p = SynthParams.from_config(config)
-    out = Path(out_dir)
+    out = claim_output_dir(out_dir)
     tables = generate(p, crosswalk)
     for name, spec in config["csmar"].items():
         write_csmar(tables[name], out / "csmar" / spec["file"], **WRITE_OPTIONS.get(name, {}))
@@ -542,9 +603,13 @@ def write_report_corpus(config: dict, out_dir: str | Path, crosswalk: pd.DataFra
     import shutil
 
     p = SynthParams.from_config(config)
-    out = Path(out_dir)
+    out = claim_output_dir(out_dir)   # the rmtree calls below then only ever touch the generator's own folder
     final = out / "reports"
     work = out / ".reports.tmp"
+    for folder in (final, work):
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise InputError(f"{folder} is not a plain folder; the generator replaces only its own reports folder",
+                             file=str(folder), hint="remove it, or set the config key `synthetic_dir` elsewhere")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     planted = _write_reports(generate(p, crosswalk)["_firm_years"], work, p)
