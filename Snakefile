@@ -19,11 +19,6 @@ for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelca
 from intelcap.config import check_config
 from intelcap.errors import InputError
 
-# Jobs inherit this: pyfixest's results depend on string-hash order in their last digits, so a fixed seed is
-# what makes two runs give byte-identical tables.
-os.environ.setdefault("PYTHONHASHSEED", "0")
-
-
 configfile: "config/config.yaml"
 
 

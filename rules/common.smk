@@ -2,6 +2,7 @@
 # What a rule runs and reads comes from one table, src/intelcap/workflow/registry.py.
 import math
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,17 @@ RAW = config["synthetic_dir"] if SYNTHETIC else config["raw_dir"]
 CSMAR_TABLES = list(config["csmar"])
 ENV = "../envs/intelcap.yaml"
 REPORTS = f"{RAW}/reports"
+
+if SYNTHETIC:
+    # before any job: Snakemake deletes a job's declared outputs before running it, and the generator must
+    # never write into (or have Snakemake delete) a folder of the user's
+    from intelcap.errors import InputError
+    from intelcap.owned_dir import check_output_dir
+
+    try:
+        check_output_dir(RAW)
+    except InputError as err:
+        sys.exit(f"intelcap config error:\n  {err}")
 N_SHARDS = int(config["text"]["shards"])
 canonical = registry.canonical
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import synth
+from intelcap import owned_dir, synth
 from intelcap.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def test_user_folder_is_refused_and_untouched(user_folder, config, writer):
     with pytest.raises(InputError) as err:
         writer(config, user_folder, CROSSWALK)
     msg = str(err.value)
-    assert str(user_folder) in msg and "synthetic_dir" in msg and synth.MARKER in msg
+    assert str(user_folder) in msg and "synthetic_dir" in msg and owned_dir.MARKER in msg
     assert "csmar/FS_Combas.csv" in msg and "reports/000001_2015.txt" in msg
     assert snapshot(user_folder) == before   # nothing written, overwritten, deleted or touched
 
@@ -56,7 +56,7 @@ def test_user_folder_is_refused_and_untouched(user_folder, config, writer):
 def test_missing_folder_is_created_with_marker(tmp_path, config):
     out = tmp_path / "new" / "synthetic"
     synth.write_all(config, out, CROSSWALK)
-    assert (out / synth.MARKER).read_text(encoding="utf-8") == synth.MARKER_TEXT
+    assert (out / owned_dir.MARKER).read_text(encoding="utf-8") == owned_dir.MARKER_TEXT
     assert (out / "csmar" / config["csmar"]["FS_Combas"]["file"]).is_file()
     assert (out / "truth.json").is_file() and any((out / "reports").iterdir())
 
@@ -66,7 +66,7 @@ def test_empty_folder_and_snakemakes_empty_subfolders_are_claimed(tmp_path, conf
     (out / "csmar").mkdir(parents=True)   # Snakemake creates the output folders before the job starts
     (out / "ifr").mkdir()
     synth.write_vendor_files(config, out, CROSSWALK)
-    assert (out / synth.MARKER).is_file() and (out / "truth.json").is_file()
+    assert (out / owned_dir.MARKER).is_file() and (out / "truth.json").is_file()
 
 
 def test_marked_folder_is_regenerated(tmp_path, config):
@@ -83,19 +83,19 @@ def test_marked_folder_is_regenerated(tmp_path, config):
 
 def test_parallel_jobs_may_both_claim_a_new_folder(tmp_path):
     out = tmp_path / "synthetic"
-    assert synth.claim_output_dir(out) == out
+    assert owned_dir.claim_output_dir(out) == out
     (out / "csmar").mkdir()
     (out / "csmar" / ".FS_Combas.csv.tmp").write_text("half written by the other job")
-    assert synth.claim_output_dir(out) == out   # marked: the second job writes too
-    assert (out / synth.MARKER).read_text(encoding="utf-8") == synth.MARKER_TEXT
+    assert owned_dir.claim_output_dir(out) == out   # marked: the second job writes too
+    assert (out / owned_dir.MARKER).read_text(encoding="utf-8") == owned_dir.MARKER_TEXT
 
 
 def test_check_output_dir_touches_nothing(user_folder, tmp_path):
     before = snapshot(user_folder)
     with pytest.raises(InputError, match="synthetic_dir"):
-        synth.check_output_dir(user_folder)
+        owned_dir.check_output_dir(user_folder)
     assert snapshot(user_folder) == before
-    synth.check_output_dir(tmp_path / "absent")
+    owned_dir.check_output_dir(tmp_path / "absent")
     assert not (tmp_path / "absent").exists()
 
 
@@ -103,15 +103,15 @@ def test_symlinked_folder_or_marker_is_refused(tmp_path, user_folder):
     link = tmp_path / "link"
     link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     with pytest.raises(InputError, match="not a plain folder"):
-        synth.claim_output_dir(link)
+        owned_dir.claim_output_dir(link)
     (tmp_path / "fake_marker").write_text("x")
-    (user_folder / synth.MARKER).symlink_to(tmp_path / "fake_marker")
+    (user_folder / owned_dir.MARKER).symlink_to(tmp_path / "fake_marker")
     with pytest.raises(InputError, match="no .intelcap-synthetic marker"):
-        synth.claim_output_dir(user_folder)
+        owned_dir.claim_output_dir(user_folder)
 
 
 def test_a_symlinked_reports_folder_is_not_replaced(tmp_path, config):
-    out = synth.claim_output_dir(tmp_path / "synthetic")
+    out = owned_dir.claim_output_dir(tmp_path / "synthetic")
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "keep.txt").write_text("keep\n")

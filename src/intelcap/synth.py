@@ -18,6 +18,7 @@ import pandas as pd
 
 from intelcap.atomic import atomic_path, write_text
 from intelcap.errors import InputError
+from intelcap.owned_dir import claim_output_dir
 
 IFR_INDUSTRIES = ["10-12", "13-15", "16", "17-18", "19-22", "23", "24", "25", "26-27", "28", "29", "30", "91"]
 XLSX_MAX_ROWS = 1_048_576
@@ -507,62 +508,6 @@ WRITE_OPTIONS = {
 
 # The generator owns only folders it created: this file marks them. It writes, overwrites and deletes inside a
 # marked (or new, or empty) folder only, so a `synthetic_dir` pointed at a user's data cannot destroy it.
-MARKER = ".intelcap-synthetic"
-MARKER_TEXT = ("This folder was created by intelcap's synthetic-data generator (intelcap.synth), which overwrites\n"
-               "and deletes files in it on every run. Keep no other files here.\n")
-
-
-def _holds_files(folder: Path) -> list[str]:
-    """Up to 5 entries other than (empty) folders: Snakemake creates output folders before a job runs."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in sorted(filenames) + sorted(d for d in dirnames if (Path(dirpath) / d).is_symlink()):
-            found.append((Path(dirpath) / name).relative_to(folder).as_posix())
-            if len(found) >= 5:
-                return found
-    return found
-
-
-def check_output_dir(out_dir: str | os.PathLike) -> None:
-    """Refuse a `synthetic_dir` that exists, holds files and carries no marker: it is not the generator's.
-
-    Touches nothing, so the workflow can call it before Snakemake deletes a rule's declared outputs.
-    """
-    out = Path(out_dir)
-    hint = ("set the config key `synthetic_dir` to a new or empty folder (default data/synthetic), or set "
-            "`raw_dir` if these are your vendor files; the generator never writes into, overwrites or deletes "
-            "files in a folder it did not create")
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise InputError(f"synthetic_dir {out} is not a plain folder", file=str(out), hint=hint)
-    marker = out / MARKER
-    if not out.exists() or (marker.is_file() and not marker.is_symlink()):
-        return
-    files = _holds_files(out)
-    if files:
-        raise InputError(f"synthetic_dir {out} already holds files ({', '.join(files)}) and was not created by "
-                         f"the synthetic-data generator (no {MARKER} marker file); refusing to write into it",
-                         file=str(out), hint=hint)
-
-
-def claim_output_dir(out_dir: str | os.PathLike) -> Path:
-    """The generator's output folder: created (with its marker) if new or empty, reused if marked, else refused."""
-    out = Path(out_dir)
-    check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL, not an atomic temporary: the two synthesize jobs run in parallel and may both claim a new
-        # folder, and a temporary beside the marker would make the other job see an unmarked folder holding a
-        # file. The marker's existence is what counts; its text is for a human reading the folder.
-        fd = os.open(out / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return out
-    try:
-        os.write(fd, MARKER_TEXT.encode("utf-8"))
-    finally:
-        os.close(fd)
-    return out
-
-
 def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dict:
     """Generate and write the whole raw_dir; returns the truth dict (also written to truth.json)."""
     truth = write_vendor_files(config, out_dir, crosswalk)
