@@ -1,4 +1,4 @@
-# Sample construction, controls and winsorization (METHODS 4.3, 8).
+# Sample construction, controls and winsorization (docs/methods.md#sample, #variables, #winsorization).
 
 PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
 

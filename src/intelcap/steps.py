@@ -351,8 +351,9 @@ def paper_vs_replication(job: Job) -> None:
     lang = job.config["output"]["lang"]
     note = ("Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
             "Table 2 imply mean lnCU of " + ", ".join(f"{v:.3f}" for v in implied["implied_mean_lnCU"])
-            + " (METHODS 0). The replication's lnCU is the log of a frontier CU.")
+            + " (docs/methods.md#table1-lncu). The replication's lnCU is the log of a frontier CU.")
     if lang == "zh":
         note = ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU 均值为 "
-                + "、".join(f"{v:.3f}" for v in implied["implied_mean_lnCU"]) + "（见 METHODS §0）。")
+                + "、".join(f"{v:.3f}" for v in implied["implied_mean_lnCU"])
+                + "（见 docs/methods.md#table1-lncu）。")
     tables.write_table("frame", cmp, {"md": job.output["md"]}, table_style(job.config, "comparison", notes=[note]))
