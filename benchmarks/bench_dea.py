@@ -8,7 +8,7 @@ own subprocess so that the peak RSS reported belongs to that size alone.
 
 For every size and configuration the fast method is timed (median of --reps runs). For sizes up to
 --loop-max-n the loop is timed as well, in two flavours: "loop_linprog" (a scipy linprog call per
-DMU, the METHODS.md solver and what pyDEA-style code does) and "loop_highs" (one HiGHS model with all
+DMU, the textbook solver and what pyDEA-style code does) and "loop_highs" (one HiGHS model with all
 n columns, hot-started from DMU to DMU, as R Benchmarking does). Above --loop-full-n the loop runs on
 a seeded random subsample of DMUs (each LP still has all n columns) and its time is extrapolated
 linearly to n DMUs; the output says so. Scores are compared on the DMUs both methods solved.

@@ -1,4 +1,5 @@
-# Sample construction, firm attributes, controls and winsorization (docs/methods.md).
+# Sample construction, firm attributes, controls and winsorization (docs/methods.md#sample, #attributes,
+# #winsorization).
 
 PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
 

@@ -1,4 +1,4 @@
-"""Paper-vs-replication: the transcription of the paper and the consistency check of METHODS 0."""
+"""Paper-vs-replication: the paper's transcription and the lnCU check of docs/methods.md#table1-lncu."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_implied_mean_is_cons_plus_slopes_times_means():
 
 
 def test_table2_constants_imply_negative_mean_lncu(paper):
-    # METHODS 0: -0.180, -0.143, -0.150, -0.184 - not Table 1's 2.414
+    # docs/methods.md#table1-lncu: -0.180, -0.143, -0.150, -0.184 - not Table 1's 2.414
     got = compare.implied_lncu_means(paper).set_index("model")["implied_mean_lnCU"]
     assert got.round(3).tolist() == [-0.180, -0.143, -0.150, -0.184]
 

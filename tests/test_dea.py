@@ -1,4 +1,4 @@
-"""DEA efficiency (METHODS.md §3): hand-solved examples, equality with the full-LP loop, invariance,
+"""DEA efficiency (docs/methods.md#dea): hand-solved examples, equality with the full-LP loop, invariance,
 input errors, and the column-generation verification."""
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def test_installations_csv_has_both_vintages() -> None:
     assert list(df.columns) == ["year", "installations", "vintage", "source", "note"]
     wr = F.read_installations(INSTALLATIONS, "WR2022")
     assert wr["year"].tolist() == list(range(2011, 2022))
-    # METHODS §5: the revised WR2022 series, thousand units
+    # docs/methods.md#ifr-global: the revised WR2022 series, thousand units
     assert (wr["installations"] / 1000).tolist() == [166, 159, 178, 221, 254, 304, 400, 423, 391, 394, 517]
     fp = F.read_installations(INSTALLATIONS, "first_published")
     assert fp["year"].tolist() == list(range(2011, 2022))

@@ -1,5 +1,5 @@
-"""Robot exposure (METHODS 2.1): unspecified robots allocated pro rata; FE estimates do not depend on the
-production-worker weights or the base-year employment."""
+"""Robot exposure (docs/methods.md#robot-exposure): unspecified robots allocated pro rata; FE estimates do not
+depend on the production-worker weights or the base-year employment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Firm attributes for mechanisms and heterogeneity (METHODS 4.2, 6): SOE, HighTech, Intensity, Humcap, ED.
+"""Firm attributes for mechanisms and heterogeneity: SOE, HighTech, Intensity, Humcap, ED (docs/methods.md).
 
 Each missing-value decision is counted in the returned notes (they join the sample notes table).
 """
@@ -13,7 +13,7 @@ import pandas as pd
 
 from intelcap.errors import InputError
 
-# Region-revenue rows that are overseas: the vendor's free text (METHODS 4.2) or a foreign place name.
+# Region-revenue rows that are overseas: the vendor's free text (docs/methods.md#ed) or a foreign place name.
 OVERSEAS = re.compile(
     r"境外|海外|国外|外销|出口|国际|港澳台|香港|澳门|台湾|美国|美洲|北美|南美|拉美|欧洲|欧盟|德国|英国|法国|意大利|"
     r"西班牙|俄罗斯|日本|韩国|东南亚|南亚|印度|中东|非洲|澳洲|澳大利亚|大洋洲|加拿大|巴西|墨西哥|越南|泰国|"

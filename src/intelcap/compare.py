@@ -1,5 +1,5 @@
 """The paper's published numbers beside the replication's, with the DGP's truth on synthetic data, and the
-consistency check that exposes Table 1's lnCU row (METHODS 0)."""
+consistency check that exposes Table 1's lnCU row (docs/methods.md#table1-lncu)."""
 
 from __future__ import annotations
 

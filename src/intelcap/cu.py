@@ -1,4 +1,4 @@
-"""Firm capacity utilization (CU) from production frontiers (METHODS.md §1).
+"""Firm capacity utilization (CU) from production frontiers (docs/methods.md#cu).
 
 CU is actual output over the maximum output attainable with the firm's quasi-fixed inputs (K, L), i.e. a
 technical-efficiency score on a K-L frontier, CU in (0, 1].

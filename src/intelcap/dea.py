@@ -1,4 +1,4 @@
-"""Exact, scalable DEA efficiency scores (METHODS.md §3).
+"""Exact, scalable DEA efficiency scores (docs/methods.md#dea).
 
 Two solvers give the same numbers:
 
@@ -623,8 +623,8 @@ def dea_loop(
     """Reference implementation: one full LP per DMU with all n DMUs as columns (DMU o's own λ
     fixed at 0 under super-efficiency); no screening, no verification needed.
 
-    backend="linprog": a fresh ``scipy.optimize.linprog(method="highs")`` call per DMU, the solver
-    named in METHODS.md §3 and what pyDEA-style code does. backend="highs": one HiGHS model with all
+    backend="linprog": a fresh ``scipy.optimize.linprog(method="highs")`` call per DMU, the textbook
+    reference of docs/methods.md#dea and what pyDEA-style code does. backend="highs": one HiGHS model with all
     n columns, modified and hot-started from DMU to DMU (what R Benchmarking does with lpSolveAPI) —
     a faster, fairer baseline. Same conventions as :func:`dea_scores`. ``dmus`` restricts which DMUs
     are evaluated (the frontier is always all n); the others stay NaN with status "not_solved".

@@ -1,7 +1,7 @@
 """Regression tables as data: formula-driven pyfixest fits under reghdfe conventions, returned in the long
 result format every table writer reads (one row per model x term).
 
-Conventions (CONVENTIONS.md): CRV1 clustered by firm, singletons dropped, K = slopes + FE levels not nested in
+Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
 All formula strings are built here, from validated variable names only.
 """

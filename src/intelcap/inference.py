@@ -4,7 +4,7 @@ Everything works on numpy arrays after the fixed effects have been projected out
 (Frisch-Waugh-Lovell), so that many refits (placebos, permutations, bootstrap draws, AR grids)
 cost a few dot products each instead of a new `feols` call.
 
-Conventions (METHODS.md section 9, CONVENTIONS.md "pyfixest"):
+Conventions (docs/methods.md#conventions):
 
 * CRV1: V = G/(G-1) * (N-1)/(N-K) * bread * meat * bread, K = slopes + `AbsorbedDesign.dof_fe`.
   `dof_fe` copies pyfixest 0.60 `ssc(k_fixef="nonnested")`: sum of FE levels, minus (n_fe - 1)

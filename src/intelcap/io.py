@@ -580,7 +580,7 @@ def drop_exact_duplicates(df: pd.DataFrame, file: str, table: str) -> pd.DataFra
 
 
 def annual_consolidated(df: pd.DataFrame) -> pd.DataFrame:
-    """Keep consolidated (Typrep A) year-end statements, as METHODS 4.1 prescribes."""
+    """Keep consolidated (Typrep A) year-end statements (docs/methods.md#sample)."""
     keep = df["date"].str.endswith("-12-31")
     if "Typrep" in df:
         keep &= df["Typrep"].str.upper().eq("A")
@@ -695,7 +695,7 @@ def read_ifr(robots_path: str | Path, employment_path: str | Path) -> tuple[pd.D
 def _read_plain_csv(path: str | Path, columns: list[str], numeric: list[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", file=str(path), hint="see DATA_CONTRACT: raw_dir/ifr/")
+        raise InputError("file not found", file=str(path), hint="see docs/data_contract.md (raw_dir/ifr/)")
     text, _ = decode_bytes(path.read_bytes(), path)
     df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     df.columns = [c.strip() for c in df.columns]

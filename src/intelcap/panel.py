@@ -1,4 +1,4 @@
-"""Sample construction (METHODS 8), control variables (METHODS 4.3) and Stata-rule winsorization.
+"""Sample construction, control variables and Stata-rule winsorization (docs/methods.md#sample, #variables).
 
 `build_panel` applies the paper's filters in order and counts what each removes; nothing leaves the sample
 without a row in the attrition table.
@@ -91,7 +91,7 @@ def _province_short(s: pd.Series) -> pd.Series:
 
 def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.DataFrame,
                 regions: pd.DataFrame) -> tuple[pd.DataFrame, Attrition]:
-    """Merge the CSMAR tables into firm-years and apply the paper's filters in its order (METHODS 8)."""
+    """Merge the CSMAR tables into firm-years and apply the paper's filters (docs/methods.md#sample)."""
     sample = config["sample"]
     y0, y1 = int(sample["first_year"]), int(sample["last_year"])
     att = Attrition()
@@ -203,7 +203,7 @@ def _merge_financials(df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.D
 
 
 def _variables(df: pd.DataFrame, att: Attrition) -> pd.DataFrame:
-    """Controls exactly as METHODS 4.3 defines them."""
+    """Controls exactly as docs/methods.md#variables defines them."""
     df = df.copy()
     df["Y"] = df["revenue"]
     df["K"] = df["fixed_assets"]

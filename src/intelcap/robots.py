@@ -1,4 +1,4 @@
-"""Firm-level robot exposure lnINT and its US Bartik instrument lnINTUS (METHODS 2.1).
+"""Firm-level robot exposure lnINT and its US Bartik instrument lnINTUS (docs/methods.md#robot-exposure).
 
     PR_jt   = MR_jt / L_j,t0 * per_workers              industry robot density (IFR industry j)
     w_i     = PWP_i,b / median_k PWP_k,b                 production-worker weight, base year b

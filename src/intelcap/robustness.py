@@ -4,7 +4,7 @@ synthetic DGP, placebo reassignment of lnINT, a specification curve and the one-
 See docs/robustness.md for what each piece answers and how to read it. Everything here is plain
 functions on frames and arrays; `intelcap.steps_robustness` reads and writes the files.
 
-Inference conventions (METHODS §9): CRV1 with K = slopes + FE levels not nested in the cluster and
+Conventions (docs/methods.md#conventions): CRV1 with K = slopes + FE levels not nested in the cluster and
 t(G-1) reference; wild cluster restricted bootstrap (null imposed) with Rademacher weights fully
 enumerated when 2^G <= B, Webb six-point weights otherwise; AKM / AKM0 as in ShiftShareSE (normal
 critical values, no small-sample factor), shocks = IFR industry x year.

@@ -1,6 +1,6 @@
 """Seeded synthetic data in the vendors' own file formats, from a documented DGP (docs/DGP.md).
 
-The generator writes `raw_dir` exactly as a user with licensed data would lay it out (DATA_CONTRACT.md):
+The generator writes `raw_dir` exactly as a user with licensed data would lay it out (docs/data_contract.md):
 CSMAR tables with their three header rows in mixed encodings and containers, IFR robots and base-year
 employment, and annual reports. Everything is vectorised over firm-years so the same code writes a
 4-million-row panel for benchmarks. The true parameters go to `truth.json` beside the data.
@@ -24,7 +24,7 @@ IFR_INDUSTRIES = ["10-12", "13-15", "16", "17-18", "19-22", "23", "24", "25", "2
 XLSX_MAX_ROWS = 1_048_576
 
 # CSRC manufacturing codes and their draw weights; tuned so the labor/capital/technology shares come out
-# near the paper's 10.4 / 31.7 / 57.9 % (METHODS 6.2).
+# near the paper's 10.4 / 31.7 / 57.9 % (docs/methods.md#intensity).
 _CSRC_WEIGHTS = {
     "C13": 1.3, "C14": 1.5, "C15": 2.5, "C16": 0.1, "C17": 1.6, "C18": 1.5, "C19": 0.4, "C20": 0.3,
     "C21": 0.6, "C22": 2.2, "C23": 0.4, "C24": 0.5, "C25": 1.0, "C26": 9.0, "C27": 8.5, "C28": 1.1,
@@ -66,7 +66,7 @@ class SynthParams:
     # frontier and inefficiency
     beta_K: float = 0.30
     beta_L: float = 0.60
-    sigma_c: float = 0.2           # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (METHODS 0)
+    sigma_c: float = 0.2           # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (methods.md)
     sigma_e: float = 0.10          # idiosyncratic firm-year part of ln u
     gamma: dict = field(default_factory=lambda: {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.012})  # on ln u
     share_st: float = 0.03
@@ -215,7 +215,7 @@ def robots_tables(p: SynthParams, rng: np.random.Generator, years: np.ndarray) -
 
 def _true_lnint(firm_years: pd.DataFrame, ifr: pd.DataFrame, emp: pd.DataFrame, crosswalk: pd.DataFrame,
                 pwp_median: float, per_workers: float) -> np.ndarray:
-    """The DGP's own lnINT, computed as METHODS 2.1 prescribes (the pipeline must reproduce it)."""
+    """The DGP's own lnINT, as docs/methods.md#robot-exposure defines it (the pipeline must reproduce it)."""
     cn = ifr[ifr.country == "CHN"]
     spec = cn[~cn.industry.isin(["D", "99"])].copy()
     tot_spec = spec.groupby("year")["operational_stock"].transform("sum")
@@ -490,7 +490,7 @@ def _fix_zip_times(path: Path) -> None:
     Path(path).write_bytes(buf.getvalue())
 
 
-# The synthetic default exercises every reader path (DATA_CONTRACT.md): BOM, GB18030, xlsx, tab-separated
+# The synthetic default exercises every reader path (docs/data_contract.md): BOM, GB18030, xlsx, tab-separated
 # txt, a one-row header, and codes that lost their leading zeros.
 WRITE_OPTIONS = {
     "FS_Combas": {"encoding": "utf-8-sig"},

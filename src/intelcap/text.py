@@ -1,4 +1,4 @@
-"""Text index IM (METHODS.md §7): keyword dictionary, report extraction, fast keyword counting, the index.
+"""Text index IM (docs/methods.md#text-index): keyword dictionary, report extraction, counting, the index.
 
 Pipeline: ``read_report`` (TXT in UTF-8/UTF-8-BOM/GB18030, or PDF via PDFium) -> optional ``mdna_section``
 -> ``normalize`` (NFKC, all whitespace deleted) -> leftmost-longest, non-overlapping keyword matching with a
@@ -281,7 +281,7 @@ class _Matcher:
         self.index = {k: i for i, k in enumerate(self.keywords)}
         self.negations = frozenset(negations)
         # Lookback: a negation with at most neg_window characters BETWEEN it and the keyword drops the hit
-        # (METHODS §7.2 example: "不涉及大数据" -> 大数据 0, i.e. two characters 涉及 in between).
+        # (docs/methods.md#text-index: "不涉及大数据" -> 大数据 0, i.e. two characters 涉及 in between).
         self.lookback = neg_window + 1
         self.automaton = ahocorasick.Automaton()
         for i, k in enumerate(self.keywords):

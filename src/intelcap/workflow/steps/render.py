@@ -79,9 +79,9 @@ def _comparison_note(job: Job) -> str:
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
         return ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "
-                "均值为 " + "、".join(values) + "（见 docs/departures.md）。")
+                "均值为 " + "、".join(values) + "（见 docs/methods.md#table1-lncu）。")
     return ("Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
-            "Table 2 imply mean lnCU of " + ", ".join(values) + " (docs/departures.md). The replication's lnCU is "
+            "Table 2 imply mean lnCU of " + ", ".join(values) + " (docs/methods.md#table1-lncu). The replication's lnCU is "
             "the log of a frontier CU.")
 
 
