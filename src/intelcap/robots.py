@@ -95,11 +95,11 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     w["w"] = 1.0 if weights_one else w["PWP_base"] / median
     no_w = w["PWP_base"].isna() | (w["PWP_base"] <= 0)
     w.loc[no_w, "w"] = np.nan
-    time_varying = cfg.get("weights", "base") == "current"
+    time_varying = cfg["weights"] == "current"
 
     measure = cfg["measure"]
     per = float(cfg["per_workers"])
-    alloc = bool(cfg.get("allocate_unspecified", True))
+    alloc = bool(cfg["allocate_unspecified"])
     pr_cn = industry_density(ifr, employment, "CHN", int(cfg["cn_employment_base_year"]), measure, per,
                              years, industries, alloc)
     pr_us = industry_density(ifr, employment, "USA", int(cfg["us_employment_base_year"]), measure, per,

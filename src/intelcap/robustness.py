@@ -373,7 +373,7 @@ def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: 
     from intelcap import synth
     from intelcap.estimate import ModelSpec
 
-    base = dict(config.get("synth", {}))
+    base = dict(config["synth"])
     base.update(overrides)
     base.update(reports=False)
     p = synth.SynthParams.from_config({"synth": base, "seed": seed})
@@ -384,7 +384,7 @@ def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: 
         rows = []
         for estimator, dep in (("two_step", spec.depvar), ("oracle", "lnCU_true")):
             s = ModelSpec(**{**spec.__dict__, "depvar": dep})
-            md = model_data(df, s, config["controls"], "ifr", config.get("cluster", "Stkcd"))
+            md = model_data(df, s, config["controls"], "ifr", config["cluster"])
             ame = float(np.mean(md.design.subset(_ame_on(md.frame, df))))
             for r in ols_inference(md, B, seed, level):
                 lo, hi = r["ci_low"], r["ci_high"]
