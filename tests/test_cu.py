@@ -535,3 +535,20 @@ def test_bc92_effects_equal_dense_dummies():
         cu.fit_sfa_bc92(y, X, firm, t, effects=[yr.astype(float)])
     with pytest.raises(InputError, match="names has"):
         cu.fit_sfa_bc92(y, X, firm, t, effects=[yr], names=["a", "b", "c"])
+
+
+def test_bc92_blocked_evaluation_equals_one_pass(monkeypatch):
+    y, X, firm, t, yr, ind = _panel_with_effects(nf=200, seed=21)
+    theta = np.r_[BETA, np.full(11, 0.01), math.log(0.25), math.log(0.13), 0.07, 0.05]
+    one = cu.bc92_loglik(theta, y, X, firm, t, mu=True, hess=True, effects=(yr, ind))
+    monkeypatch.setattr(cu, "_BLOCK_ROWS", 100)  # ~15 blocks of whole firms
+    P = cu._Panel(y, X, firm, t, (yr, ind))
+    assert len(P.blocks()) > 10 and sum(B.n for B in P.blocks()) == len(y)
+    blocked = cu._bc92_eval(theta, P, True, 2)
+    assert blocked[0] == pytest.approx(one[0], rel=1e-13)
+    np.testing.assert_allclose(blocked[1], one[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(one[1])))
+    np.testing.assert_allclose(blocked[2], one[2], rtol=1e-10, atol=1e-10 * np.max(np.abs(one[2])))
+    r = cu.fit_sfa_bc92(y, X, firm, t, effects=[yr, ind])
+    monkeypatch.setattr(cu, "_BLOCK_ROWS", 1 << 15)
+    r1 = cu.fit_sfa_bc92(y, X, firm, t, effects=[yr, ind])
+    np.testing.assert_allclose(r.beta, r1.beta, rtol=0, atol=1e-9)

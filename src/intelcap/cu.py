@@ -57,6 +57,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _HN_M3 = math.sqrt(2.0 / math.pi) * (4.0 / math.pi - 1.0)
 # An objective value the line search will always reject; inf/nan would abort L-BFGS-B instead.
 _HUGE = 1e20
+# Rows per block of whole firms in the BC92 likelihood: n-length temporaries of 256 kB stay in L2/L3.
+_BLOCK_ROWS = 1 << 15
 # BC92 counts as converged at this relative gradient; Newton iterates on to 1e-11 (one more step is cheap).
 _CONVERGED_RELGRAD = 1e-8
 
@@ -408,6 +410,34 @@ class _Panel:
         self.cell = [self.codes.astype(np.intp) * lev + c for c, lev in zip(self.eff, self.levels, strict=True)]
         self.k = self.k0 + sum(lev - 1 for lev in self.levels)
         self._gram: np.ndarray | None = None
+        self._blocks: list[_Panel] | None = None
+
+    def blocks(self) -> list[_Panel]:
+        """Views of consecutive whole firms, ~_BLOCK_ROWS rows each (self alone if the panel is small)."""
+        if self._blocks is None:
+            cuts = np.unique(np.r_[self.starts[np.searchsorted(self.starts, np.arange(0, self.n, _BLOCK_ROWS))],
+                                   self.n])
+            if len(cuts) <= 2:
+                self._blocks = [self]
+            else:
+                fcuts = np.searchsorted(self.starts, cuts[:-1]).tolist() + [self.n_firms]
+                self._blocks = [self._view(r0, r1, f0, f1) for r0, r1, f0, f1 in
+                                zip(cuts[:-1], cuts[1:], fcuts[:-1], fcuts[1:], strict=True)]
+        return self._blocks
+
+    def _view(self, r0: int, r1: int, f0: int, f1: int) -> _Panel:
+        v = object.__new__(_Panel)
+        v.order = None
+        v.codes = self.codes[r0:r1] - f0
+        v.y, v.X, v.t, v.dt = self.y[r0:r1], self.X[r0:r1], self.t[r0:r1], self.dt[r0:r1]
+        v.starts = self.starts[f0:f1] - r0
+        v.counts, v.n_t = self.counts[f0:f1], self.n_t[f0:f1]
+        v.n, v.k0, v.k, v.n_firms = r1 - r0, self.k0, self.k, f1 - f0
+        v.eff = [c[r0:r1] for c in self.eff]
+        v.levels = self.levels
+        v.cell = [c[r0:r1] - f0 * lev for c, lev in zip(self.cell, self.levels, strict=True)]
+        v._gram, v._blocks = None, [v]
+        return v
 
     def gram(self) -> np.ndarray:
         if self._gram is None:
@@ -545,6 +575,34 @@ def _kernel_hessian(
 def _bc92_eval(
     theta: np.ndarray, P: _Panel, mu_flag: bool, order: int
 ) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """ln L (order 0), gradient (order >= 1), Hessian (order 2): sums over blocks of whole firms.
+
+    Blocks of ~32k rows keep every n-length temporary (~10 per evaluation) in cache and recycled by malloc;
+    one pass over 1M-row temporaries instead page-faulted ~130k fresh 4 kB pages per fit (see
+    docs/performance.md).  X'X / b, the one term that is not a per-firm sum, is added once.
+    """
+    blocks = P.blocks()
+    if len(blocks) == 1:
+        ll, grad, hess = _bc92_eval_block(theta, P, mu_flag, order)
+    else:
+        ll, grad, hess = 0.0, None, None
+        for B in blocks:
+            llb, gb, hb = _bc92_eval_block(theta, B, mu_flag, order)
+            ll += llb
+            if not math.isfinite(ll):
+                return ll, None, None
+            if order >= 1:
+                grad = gb if grad is None else grad + gb
+            if order == 2:
+                hess = hb if hess is None else hess + hb
+    if order == 2 and math.isfinite(ll):
+        hess[: P.k, : P.k] -= P.gram() / math.exp(2.0 * theta[P.k + 1])
+    return ll, grad, hess
+
+
+def _bc92_eval_block(
+    theta: np.ndarray, P: _Panel, mu_flag: bool, order: int
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
     """ln L (order 0), its gradient (order >= 1) and Hessian (order 2) in theta = [beta, ln su, ln sv, eta, (mu)].
 
     Chain rule through the per-firm sums: beta enters via S_ee (d/dbeta = -2 X_i'e, d2 = 2 X_i'X_i) and S_ge
@@ -594,7 +652,7 @@ def _bc92_eval(
         dv[3, _MU] = 1.0
     kv = np.einsum("vwn,pwn->pvn", k2, dv)  # K2 dV/dphi
     hess = np.empty((k + nphi, k + nphi))
-    hess[:k, :k] = -P.gram() / b + q.T @ (k2[_GE, _GE][:, None] * q)
+    hess[:k, :k] = q.T @ (k2[_GE, _GE][:, None] * q)  # + -X'X / b, added by _bc92_eval
     # d grad_beta / dphi = -sum_i q_i (K2 dV)_ge  + second-derivative terms of S_ge and S_ee
     hb = -q.T @ kv[:, _GE].T
     hb[:, 1] -= 2.0 / b * P.xtw(eps)  # K_ee,b dS_ee/dbeta db/dlnsv
