@@ -1312,10 +1312,12 @@ def estimate_cu(
         # Year and industry dummies stay integer codes (fit_sfa_bc92's ``effects``): same model and names
         # as design_matrix(df, form), without its n x 22 dense matrix.
         dense, blocks, names = _design_parts(df, form, "year", "industry")
+        # Firm codes from the (Arrow-backed) column directly: a 1M-element object array of str costs more.
+        firm_codes, _ = pd.factorize(df["Stkcd"], sort=True)
         r = fit_sfa_bc92(
             y,
             dense,
-            df["Stkcd"].to_numpy(),
+            firm_codes,
             df["year"].to_numpy(),
             mu,
             names=names,
