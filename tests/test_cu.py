@@ -552,3 +552,18 @@ def test_bc92_blocked_evaluation_equals_one_pass(monkeypatch):
     monkeypatch.setattr(cu, "_BLOCK_ROWS", 1 << 15)
     r1 = cu.fit_sfa_bc92(y, X, firm, t, effects=[yr, ind])
     np.testing.assert_allclose(r.beta, r1.beta, rtol=0, atol=1e-9)
+
+
+def test_newton_leaves_a_non_concave_region():
+    # ln L = -(x0^2 - 1)^2 - (x1 - 2)^2: at x0 = 0.1 the Hessian is indefinite (d2/dx0^2 = 4 - 12 x0^2 > 0).
+    def fun(x, order):
+        ll = -((x[0] ** 2 - 1.0) ** 2) - (x[1] - 2.0) ** 2
+        if order == 0:
+            return ll, None, None
+        g = np.array([-4.0 * x[0] * (x[0] ** 2 - 1.0), -2.0 * (x[1] - 2.0)])
+        h = np.array([[-12.0 * x[0] ** 2 + 4.0, 0.0], [0.0, -2.0]])
+        return ll, g, h
+
+    r = cu._newton(fun, np.array([0.1, 0.0]), maxiter=100)
+    np.testing.assert_allclose(r.x, [1.0, 2.0], atol=1e-10)
+    assert r.relgrad <= 1e-11 and r.nit < 30

@@ -20,7 +20,8 @@ normal, not the standard deviation of u.
 Both likelihoods are evaluated by one kernel, ``_composed_kernel``: a firm's BC92 likelihood depends on its
 residuals only through the sums S_ee = sum e^2, S_ge = sum g e, S_gg = sum g^2, and a BC95 observation is the
 special case T = 1, g = 1 with an observation-specific mean.  One set of closed-form partial derivatives then
-serves both analytic gradients.
+serves both analytic gradients; ``_kernel_hessian`` adds the second partials behind BC92's analytic Hessian
+(Newton-Raphson fit and observed-information standard errors).
 """
 
 from __future__ import annotations
@@ -736,7 +737,14 @@ def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonRes
         if not (np.all(np.isfinite(gt)) and np.all(np.isfinite(ht))):
             msg = "non-finite gradient or Hessian"
             break
+        rel_new = _relgrad(gt, xt, llt)
+        stalled = t * gain <= noise and (rel_new >= _relgrad(g, x, ll) or rel_new <= _CONVERGED_RELGRAD)
         x, ll, g, h = xt, llt, gt, ht
+        if stalled:
+            # ln L is flat to rounding and the gradient no longer falls (or is already below the convergence
+            # threshold): further steps would only chase rounding error.
+            msg = "no further progress at floating-point precision"
+            break
     else:
         nit = maxiter
     if _relgrad(g, x, ll) <= tol:
