@@ -494,13 +494,6 @@ class _Panel:
                 out[s2, s] = blk.T
         return out
 
-    def dense(self) -> np.ndarray:
-        """The full design as a dense matrix (small panels and tests only)."""
-        blocks = [self.X]
-        for c, lev in zip(self.eff, self.levels, strict=True):
-            blocks.append((c[:, None] == np.arange(1, lev)[None, :]).astype(float))
-        return np.hstack(blocks)
-
 
 # Kernel variables for second derivatives: V = (S_ge, S_gg, a, b, mu).
 _GE, _GG, _A, _B, _MU = range(5)
