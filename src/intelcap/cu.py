@@ -20,7 +20,8 @@ normal, not the standard deviation of u.
 Both likelihoods are evaluated by one kernel, ``_composed_kernel``: a firm's BC92 likelihood depends on its
 residuals only through the sums S_ee = sum e^2, S_ge = sum g e, S_gg = sum g^2, and a BC95 observation is the
 special case T = 1, g = 1 with an observation-specific mean.  One set of closed-form partial derivatives then
-serves both analytic gradients.
+serves both analytic gradients; ``_kernel_hessian`` adds the second partials behind BC92's analytic Hessian
+(Newton-Raphson fit and observed-information standard errors).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _HN_M3 = math.sqrt(2.0 / math.pi) * (4.0 / math.pi - 1.0)
 # An objective value the line search will always reject; inf/nan would abort L-BFGS-B instead.
 _HUGE = 1e20
+# Rows per block of whole firms in the BC92 likelihood: n-length temporaries of 256 kB stay in L2/L3.
+_BLOCK_ROWS = 1 << 15
+# BC92 counts as converged at this relative gradient; Newton iterates on to 1e-11 (one more step is cheap).
+_CONVERGED_RELGRAD = 1e-8
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -67,8 +72,10 @@ class SFAResult:
     """Fitted Battese-Coelli (1992) frontier; arrays are in the caller's row order.
 
     ``cu_period`` (default predictor) and ``cu_panel`` are E[exp(-u_it) | .], see ``fit_sfa_bc92``.
-    ``se`` holds standard errors from the inverse numerical Hessian of the analytic gradient: beta and eta on
-    their own scale, sigma_u / sigma_v by the delta method; empty when not computed or not invertible.
+    ``se`` holds standard errors from the observed information (inverse of minus the analytic Hessian): beta
+    and eta on their own scale, sigma_u / sigma_v by the delta method; empty when not computed or not
+    invertible.  ``grad_norm_rel`` is the relative gradient at the returned optimum (see ``fit_sfa_bc92``),
+    ``n_eval`` the number of likelihood evaluations.
     """
 
     beta: np.ndarray
@@ -89,6 +96,9 @@ class SFAResult:
     ols_skewness: float = float("nan")
     message: str = ""
     se: dict[str, float] = field(default_factory=dict)
+    grad_norm_rel: float = float("nan")
+    n_eval: int = 0
+    se_method: str = ""
 
     @property
     def gamma(self) -> float:
@@ -345,22 +355,37 @@ def _standard_errors(
 # BC92
 # ----------------------------------------------------------------------------------------------------------
 class _Panel:
-    """Rows sorted by (firm, t) so every per-firm sum is one np.add.reduceat over contiguous blocks."""
+    """Rows sorted by (firm, t) so every per-firm sum is one np.add.reduceat over contiguous blocks.
 
-    def __init__(self, y: np.ndarray, X: np.ndarray, firm: np.ndarray, t: np.ndarray) -> None:
+    The design is a dense block ``X`` (n x k0) followed by categorical effects: integer codes 0..L-1 per
+    row, level 0 the base, each contributing L - 1 dummy columns.  ``X @ beta`` of the dummy part is a gather
+    and ``X'w`` a bincount, so year and industry dummies never exist as n x L columns (at 1M rows the dense
+    22-column design cost ~1 s to build and made every X @ b / X'w ~7x wider than the 3 real regressors).
+    """
+
+    def __init__(
+        self,
+        y: np.ndarray,
+        X: np.ndarray,
+        firm: np.ndarray,
+        t: np.ndarray,
+        effects: tuple[np.ndarray, ...] = (),
+    ) -> None:
         codes, _ = pd.factorize(pd.Series(firm), sort=True)
         if (codes < 0).any():
             raise InputError("firm identifier has missing values", rows=np.flatnonzero(codes < 0).tolist())
         t = np.asarray(t, dtype=float)
-        order = np.lexsort((t, codes))
+        # Callers usually pass rows already sorted; then the sort and every gather are skipped.
+        in_order = bool(np.all(np.diff(codes) >= 0)) and bool(
+            np.all((np.diff(codes) > 0) | (np.diff(t) > 0))
+        )
+        order = np.arange(len(codes)) if in_order else np.lexsort((t, codes))
         self.order = order
-        self.codes = codes[order]
-        self.y = y[order]
-        # Fortran order: X @ b and X.T @ w run several times faster on tall matrices with OpenBLAS.  Callers
-        # usually pass rows already sorted, and skipping the gather then saves a full copy of X.
-        in_order = bool(np.all(np.diff(order) == 1))
+        self.codes = codes if in_order else codes[order]
+        self.y = y if in_order else y[order]
+        # Fortran order: X @ b and X.T @ w run several times faster on tall matrices with OpenBLAS.
         self.X = np.asfortranarray(X if in_order else X.take(order, axis=0))
-        self.t = t[order]
+        self.t = t if in_order else t[order]
         if np.any((np.diff(self.codes) == 0) & (np.diff(self.t) == 0)):
             dup = np.flatnonzero((np.diff(self.codes) == 0) & (np.diff(self.t) == 0))
             raise InputError(
@@ -373,8 +398,52 @@ class _Panel:
         t_last = np.maximum.reduceat(self.t, self.starts)
         self.dt = self.t - np.repeat(t_last, self.counts)  # t - T_i <= 0
         self.n = len(self.y)
-        self.k = X.shape[1]
+        self.k0 = X.shape[1]
         self.n_firms = len(self.starts)
+        self.eff: list[np.ndarray] = []
+        self.levels: list[int] = []
+        for c in effects:
+            c = np.asarray(c)
+            c = (c if in_order else c[order]).astype(np.intp, copy=False)
+            self.eff.append(c)
+            self.levels.append(int(c.max()) + 1 if len(c) else 1)
+        # Firm x level cell of each row: per-firm sums of a dummy block are one bincount.
+        self.cell = [self.codes.astype(np.intp) * lev + c for c, lev in zip(self.eff, self.levels, strict=True)]
+        self.k = self.k0 + sum(lev - 1 for lev in self.levels)
+        self._gram: np.ndarray | None = None
+        self._blocks: list[_Panel] | None = None
+
+    def blocks(self) -> list[_Panel]:
+        """Views of consecutive whole firms, ~_BLOCK_ROWS rows each (self alone if the panel is small)."""
+        if self._blocks is None:
+            cuts = np.unique(np.r_[self.starts[np.searchsorted(self.starts, np.arange(0, self.n, _BLOCK_ROWS))],
+                                   self.n])
+            if len(cuts) <= 2:
+                self._blocks = [self]
+            else:
+                fcuts = np.searchsorted(self.starts, cuts[:-1]).tolist() + [self.n_firms]
+                self._blocks = [self._view(r0, r1, f0, f1) for r0, r1, f0, f1 in
+                                zip(cuts[:-1], cuts[1:], fcuts[:-1], fcuts[1:], strict=True)]
+        return self._blocks
+
+    def _view(self, r0: int, r1: int, f0: int, f1: int) -> _Panel:
+        v = object.__new__(_Panel)
+        v.order = None
+        v.codes = self.codes[r0:r1] - f0
+        v.y, v.X, v.t, v.dt = self.y[r0:r1], self.X[r0:r1], self.t[r0:r1], self.dt[r0:r1]
+        v.starts = self.starts[f0:f1] - r0
+        v.counts, v.n_t = self.counts[f0:f1], self.n_t[f0:f1]
+        v.n, v.k0, v.k, v.n_firms = r1 - r0, self.k0, self.k, f1 - f0
+        v.eff = [c[r0:r1] for c in self.eff]
+        v.levels = self.levels
+        v.cell = [c[r0:r1] - f0 * lev for c, lev in zip(self.cell, self.levels, strict=True)]
+        v._gram, v._blocks = None, [v]
+        return v
+
+    def gram(self) -> np.ndarray:
+        if self._gram is None:
+            self._gram = self.xtx()
+        return self._gram
 
     def sums(self, v: np.ndarray) -> np.ndarray:
         return np.add.reduceat(v, self.starts)
@@ -382,31 +451,310 @@ class _Panel:
     def expand(self, v: np.ndarray) -> np.ndarray:
         return np.repeat(v, self.counts)
 
+    def xb(self, beta: np.ndarray) -> np.ndarray:
+        out = self.X @ beta[: self.k0] if self.k0 else np.zeros(self.n)
+        j = self.k0
+        for c, lev in zip(self.eff, self.levels, strict=True):
+            out += np.r_[0.0, beta[j : j + lev - 1]][c]
+            j += lev - 1
+        return out
 
-def _bc92_eval(theta: np.ndarray, P: _Panel, mu_flag: bool, grad: bool) -> tuple[float, np.ndarray | None]:
+    def xtw(self, w: np.ndarray) -> np.ndarray:
+        parts = [self.X.T @ w]
+        for c, lev in zip(self.eff, self.levels, strict=True):
+            parts.append(np.bincount(c, weights=w, minlength=lev)[1:])
+        return np.concatenate(parts)
+
+    def firm_xsum(self, v: np.ndarray) -> np.ndarray:
+        """(n_firms x k) matrix of sum_t X_it v_it."""
+        out = np.empty((self.n_firms, self.k))
+        out[:, : self.k0] = np.add.reduceat(self.X * v[:, None], self.starts, axis=0)
+        j = self.k0
+        for cell, lev in zip(self.cell, self.levels, strict=True):
+            blk = np.bincount(cell, weights=v, minlength=self.n_firms * lev).reshape(self.n_firms, lev)
+            out[:, j : j + lev - 1] = blk[:, 1:]
+            j += lev - 1
+        return out
+
+    def xtx(self) -> np.ndarray:
+        """X'X of the full (dense + dummy) design, without forming the dummies."""
+        k0, k = self.k0, self.k
+        out = np.empty((k, k))
+        out[:k0, :k0] = self.X.T @ self.X
+        offs = np.cumsum([k0] + [lev - 1 for lev in self.levels])
+        for e, (c, lev) in enumerate(zip(self.eff, self.levels, strict=True)):
+            s = slice(offs[e], offs[e + 1])
+            for j in range(k0):
+                out[j, s] = out[s, j] = np.bincount(c, weights=self.X[:, j], minlength=lev)[1:]
+            for f in range(e, len(self.eff)):
+                c2, lev2 = self.eff[f], self.levels[f]
+                blk = np.bincount(c * lev2 + c2, minlength=lev * lev2).reshape(lev, lev2)[1:, 1:]
+                s2 = slice(offs[f], offs[f + 1])
+                out[s, s2] = blk
+                out[s2, s] = blk.T
+        return out
+
+
+# Kernel variables for second derivatives: V = (S_ge, S_gg, a, b, mu).
+_GE, _GG, _A, _B, _MU = range(5)
+
+
+def _kernel_hessian(
+    s_ee: np.ndarray, s_ge: np.ndarray, s_gg: np.ndarray, n_t: np.ndarray, a: float, b: float, mu: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """First (5, m) and second (5, 5, m) partials of ``_composed_kernel``'s ln L_i in V = (S_ge, S_gg, a, b, mu).
+
+    ln L_i = const - (n_t-1)/2 ln b - S_ee/(2b) - 1/2 ln d + h(z) + m(r) with d = b + a S_gg,
+    z = N / sqrt(Q), N = mu b - a S_ge, Q = a b d, r = mu / sqrt(a), h(z) = z^2/2 + ln Phi(z),
+    m(r) = -r^2/2 - ln Phi(r).  N, Q and d are polynomials in V, so z's partials follow from theirs:
+    z_x = N_x / sqrt(Q) - z Q_x / (2Q),
+    z_xy = N_xy / sqrt(Q) - (N_x Q_y + N_y Q_x) / (2 Q sqrt(Q)) - z Q_xy / (2Q) + 3 z Q_x Q_y / (4 Q^2).
+    (S_ee enters only through -S_ee/(2b); its cross terms with beta are added by the caller.)
+    """
+    m = len(s_ge)
+    zero, one = np.zeros(m), np.ones(m)
+    d = b + a * s_gg
+    q = a * b * d
+    sq = np.sqrt(q)
+    z = (mu * b - a * s_ge) / sq
+    lam = _mills(z)
+    h1 = z + lam
+    h2 = 1.0 - lam * h1  # h'' = 1 + lambda'(z), lambda' = -lambda (z + lambda)
+    sa = math.sqrt(a)
+    r = mu / sa
+    lam_r = float(_mills(r))
+    m1 = -(r + lam_r)
+    m2 = -(1.0 - lam_r * (r + lam_r))
+    nx = [zero - a, zero, -s_ge, zero + mu, zero + b]
+    qx = [zero, zero + a * a * b, b * b + 2.0 * a * b * s_gg, 2.0 * a * b + a * a * s_gg, zero]
+    dx = [zero, zero + a, s_gg, one, zero]
+    rx = [0.0, 0.0, -0.5 * mu / (a * sa), 0.0, 1.0 / sa]
+    nxy = {(_GE, _A): -1.0, (_B, _MU): 1.0}
+    qxy = {
+        (_A, _A): 2.0 * b * s_gg,
+        (_A, _B): 2.0 * b + 2.0 * a * s_gg,
+        (_B, _B): zero + 2.0 * a,
+        (_GG, _A): zero + 2.0 * a * b,
+        (_GG, _B): zero + a * a,
+    }
+    dxy = {(_GG, _A): 1.0}
+    rxy = {(_A, _A): 0.75 * mu / (a * a * sa), (_A, _MU): -0.5 / (a * sa)}
+    zx = [nx[i] / sq - 0.5 * z * qx[i] / q for i in range(5)]
+    k1 = np.empty((5, m))
+    for i in range(5):
+        k1[i] = -0.5 * dx[i] / d + h1 * zx[i] + m1 * rx[i]
+    k1[_B] += -0.5 * (n_t - 1.0) / b + 0.5 * s_ee / (b * b)
+    k2 = np.empty((5, 5, m))
+    for i in range(5):
+        for j in range(i, 5):
+            key = (i, j)
+            zxy = (
+                nxy.get(key, 0.0) / sq
+                - 0.5 * (nx[i] * qx[j] + nx[j] * qx[i]) / (q * sq)
+                - 0.5 * z * qxy.get(key, 0.0) / q
+                + 0.75 * z * qx[i] * qx[j] / (q * q)
+            )
+            v = (
+                -0.5 * (dxy.get(key, 0.0) / d - dx[i] * dx[j] / (d * d))
+                + h2 * zx[i] * zx[j]
+                + h1 * zxy
+                + m2 * rx[i] * rx[j]
+                + m1 * rxy.get(key, 0.0)
+            )
+            k2[i, j] = k2[j, i] = v
+    k2[_B, _B] += 0.5 * (n_t - 1.0) / (b * b) - s_ee / (b * b * b)
+    return k1, k2
+
+
+def _bc92_eval(
+    theta: np.ndarray, P: _Panel, mu_flag: bool, order: int
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """ln L (order 0), gradient (order >= 1), Hessian (order 2): sums over blocks of whole firms.
+
+    Blocks of ~32k rows keep every n-length temporary (~10 per evaluation) in cache and recycled by malloc;
+    one pass over 1M-row temporaries instead page-faulted ~130k fresh 4 kB pages per fit (see
+    docs/performance.md).  X'X / b, the one term that is not a per-firm sum, is added once.
+    """
+    blocks = P.blocks()
+    if len(blocks) == 1:
+        ll, grad, hess = _bc92_eval_block(theta, P, mu_flag, order)
+    else:
+        ll, grad, hess = 0.0, None, None
+        for B in blocks:
+            llb, gb, hb = _bc92_eval_block(theta, B, mu_flag, order)
+            ll += llb
+            if not math.isfinite(ll):
+                return ll, None, None
+            if order >= 1:
+                grad = gb if grad is None else grad + gb
+            if order == 2:
+                hess = hb if hess is None else hess + hb
+    if order == 2 and math.isfinite(ll):
+        hess[: P.k, : P.k] -= P.gram() / math.exp(2.0 * theta[P.k + 1])
+    return ll, grad, hess
+
+
+def _bc92_eval_block(
+    theta: np.ndarray, P: _Panel, mu_flag: bool, order: int
+) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """ln L (order 0), its gradient (order >= 1) and Hessian (order 2) in theta = [beta, ln su, ln sv, eta, (mu)].
+
+    Chain rule through the per-firm sums: beta enters via S_ee (d/dbeta = -2 X_i'e, d2 = 2 X_i'X_i) and S_ge
+    (d/dbeta = -q_i, q_i = X_i'g); eta via S_ge and S_gg (dg/deta = -dt g).  Hence
+    H_bb = -X'X / b + sum_i K_ge,ge q_i q_i'  (S_ee enters linearly with coefficient -1/(2b)), and the
+    other blocks are sums over firms of the kernel partials times the per-firm derivatives of V.
+    """
     k = P.k
     beta = theta[:k]
     lsu, lsv, eta = theta[k], theta[k + 1], theta[k + 2]
     mu = float(theta[k + 3]) if mu_flag else 0.0
     a, b = math.exp(2.0 * lsu), math.exp(2.0 * lsv)
-    eps = P.y - P.X @ beta
-    with np.errstate(over="ignore", invalid="ignore"):
+    eps = P.y - P.xb(beta)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         g = np.exp(-eta * P.dt)
-        ge = g * eps
-        gg = g * g
-        ll_i, parts = _composed_kernel(P.sums(eps * eps), P.sums(ge), P.sums(gg), P.n_t, a, b, mu, grad)
+        s_ee, s_ge, s_gg = P.sums(eps * eps), P.sums(g * eps), P.sums(g * g)
+        ll_i, parts = _composed_kernel(s_ee, s_ge, s_gg, P.n_t, a, b, mu, order >= 1)
     ll = float(np.sum(ll_i))
-    if not grad:
-        return ll, None
+    if order == 0 or not math.isfinite(ll):
+        return ll, None, None
     f_ge_obs = P.expand(parts["ge"])
-    w = -2.0 * parts["ee"][0] * eps - f_ge_obs * g
-    g_beta = P.X.T @ w
-    # dS_ge/deta = -sum dt g e, dS_gg/deta = -2 sum dt g^2
-    g_eta = float(np.sum(f_ge_obs * (-P.dt * ge)) + np.sum(P.expand(parts["gg"]) * (-2.0 * P.dt * gg)))
+    dtg = P.dt * g
+    g_beta = P.xtw(eps / b - f_ge_obs * g)  # -2 K_ee e - K_ge g with K_ee = -1/(2b)
+    e1 = P.sums(-dtg * eps)  # dS_ge/deta
+    g1 = P.sums(-2.0 * dtg * g)  # dS_gg/deta
+    g_eta = float(parts["ge"] @ e1 + parts["gg"] @ g1)
     gr = [g_beta, [2.0 * a * float(np.sum(parts["a"])), 2.0 * b * float(np.sum(parts["b"])), g_eta]]
     if mu_flag:
         gr.append([float(np.sum(parts["mu"]))])
-    return ll, np.concatenate(gr)
+    grad = np.concatenate(gr)
+    if order == 1:
+        return ll, grad, None
+
+    e2 = P.sums(P.dt * dtg * eps)  # d2S_ge/deta2
+    g2 = P.sums(4.0 * P.dt * dtg * g)  # d2S_gg/deta2
+    k1, k2 = _kernel_hessian(s_ee, s_ge, s_gg, P.n_t, a, b, mu)
+    q = P.firm_xsum(g)
+    pm = P.firm_xsum(dtg)  # d2S_ge/dbeta deta
+    nphi = 3 + int(mu_flag)
+    # dV/dphi per firm for phi = (ln su, ln sv, eta, mu): shape (nphi, 5, n_firms)
+    dv = np.zeros((nphi, 5, P.n_firms))
+    dv[0, _A] = 2.0 * a
+    dv[1, _B] = 2.0 * b
+    dv[2, _GE] = e1
+    dv[2, _GG] = g1
+    if mu_flag:
+        dv[3, _MU] = 1.0
+    kv = np.einsum("vwn,pwn->pvn", k2, dv)  # K2 dV/dphi
+    hess = np.empty((k + nphi, k + nphi))
+    hess[:k, :k] = q.T @ (k2[_GE, _GE][:, None] * q)  # + -X'X / b, added by _bc92_eval
+    # d grad_beta / dphi = -sum_i q_i (K2 dV)_ge  + second-derivative terms of S_ge and S_ee
+    hb = -q.T @ kv[:, _GE].T
+    hb[:, 1] -= 2.0 / b * P.xtw(eps)  # K_ee,b dS_ee/dbeta db/dlnsv
+    hb[:, 2] += pm.T @ k1[_GE]
+    hess[:k, k:] = hb
+    hess[k:, :k] = hb.T
+    hpp = np.einsum("pvn,qvn->pq", dv, kv)
+    hpp[0, 0] += 4.0 * a * float(np.sum(k1[_A]))
+    hpp[1, 1] += 4.0 * b * float(np.sum(k1[_B]))
+    hpp[2, 2] += float(k1[_GE] @ e2 + k1[_GG] @ g2)
+    hess[k:, k:] = hpp
+    return ll, grad, hess
+
+
+def _relgrad(grad: np.ndarray, theta: np.ndarray, ll: float) -> float:
+    """Scale-free gradient norm: max_j |g_j| max(|theta_j|, 1) / max(|ln L|, 1) (Dennis & Schnabel 1983)."""
+    return float(np.max(np.abs(grad) * np.maximum(np.abs(theta), 1.0)) / max(abs(ll), 1.0))
+
+
+@dataclass
+class _NewtonResult:
+    x: np.ndarray
+    ll: float
+    grad: np.ndarray
+    hess: np.ndarray
+    nit: int
+    nfev: int
+    relgrad: float
+    message: str
+
+
+def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonResult:
+    """Newton-Raphson with step halving on an analytic Hessian (what Stata's ``ml`` does for ``frontier``).
+
+    Where minus the Hessian is not positive definite, the step solves (-H + lam D) d = g with D its diagonal
+    (Levenberg-Marquardt), lam raised until Cholesky succeeds.  A trial point is accepted when ln L does not
+    fall (Armijo, c = 1e-4), or outright when the predicted gain is below the rounding of ln L itself (there the
+    comparison is noise and the gradient is the test).  Stops at relative gradient <= ``tol``.
+    """
+    x = np.asarray(x0, dtype=float).copy()
+    ll, g, h = fun(x, 2)
+    nfev = 1
+    if not (math.isfinite(ll) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+        raise EstimationError("BC92 log-likelihood is not finite at the starting values")
+    msg = f"maximum number of iterations ({maxiter}) reached"
+    nit = 0
+    for nit in range(1, maxiter + 1):
+        if _relgrad(g, x, ll) <= tol:
+            msg, nit = "relative gradient below tolerance", nit - 1
+            break
+        a = -h
+        dg = np.sqrt(np.maximum(np.abs(np.diag(a)), 1e-300))
+        a_s = a / dg[:, None] / dg[None, :]
+        lam = 0.0
+        while True:
+            try:
+                c = np.linalg.cholesky(a_s + lam * np.eye(len(x)))
+                break
+            except np.linalg.LinAlgError:
+                lam = 1e-6 if lam == 0.0 else lam * 10.0
+                if lam > 1e12:
+                    raise EstimationError("BC92 Newton step: the Hessian could not be regularized") from None
+        step = np.linalg.solve(c.T, np.linalg.solve(c, g / dg)) / dg
+        gain = float(g @ step)
+        noise = 1e-12 * max(abs(ll), 1.0)
+        t, accepted = 1.0, False
+        for _ in range(60):
+            xt = x + t * step
+            llt, gt, ht = fun(xt, 2 if t == 1.0 else 0)
+            nfev += 1
+            if math.isfinite(llt) and (llt >= ll + 1e-4 * t * gain or t * gain <= noise):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            msg = "line search failed: no ascent along the Newton direction"
+            break
+        if gt is None:
+            llt, gt, ht = fun(xt, 2)
+            nfev += 1
+        if not (np.all(np.isfinite(gt)) and np.all(np.isfinite(ht))):
+            msg = "non-finite gradient or Hessian"
+            break
+        rel_new = _relgrad(gt, xt, llt)
+        stalled = t * gain <= noise and (rel_new >= _relgrad(g, x, ll) or rel_new <= _CONVERGED_RELGRAD)
+        x, ll, g, h = xt, llt, gt, ht
+        if stalled:
+            # ln L is flat to rounding and the gradient no longer falls (or is already below the convergence
+            # threshold): further steps would only chase rounding error.
+            msg = "no further progress at floating-point precision"
+            break
+    else:
+        nit = maxiter
+    if _relgrad(g, x, ll) <= tol:
+        msg = "relative gradient below tolerance"
+    return _NewtonResult(x, ll, g, h, nit, nfev, _relgrad(g, x, ll), msg)
+
+
+def _check_effects(effects, n: int) -> tuple[np.ndarray, ...]:
+    out = []
+    for j, c in enumerate(effects):
+        c = np.asarray(c)
+        if c.shape != (n,) or not np.issubdtype(c.dtype, np.integer):
+            raise InputError(f"effects[{j}] must be an integer code array of length n = {n}, got {c.dtype} {c.shape}")
+        if len(c) and c.min() < 0:
+            raise InputError(f"effects[{j}] has negative codes", rows=np.flatnonzero(c < 0).tolist())
+        out.append(c)
+    return tuple(out)
 
 
 def bc92_loglik(
@@ -418,17 +766,23 @@ def bc92_loglik(
     *,
     mu: bool = False,
     grad: bool = False,
-) -> float | tuple[float, np.ndarray]:
+    hess: bool = False,
+    effects: tuple[np.ndarray, ...] = (),
+) -> float | tuple[float, np.ndarray] | tuple[float, np.ndarray, np.ndarray]:
     """BC92 panel log-likelihood at ``theta = [beta, ln sigma_u, ln sigma_v, eta, (mu)]``.
 
-    With ``grad=True`` also returns the analytic gradient with respect to ``theta``.
+    With ``grad=True`` also returns the analytic gradient, with ``hess=True`` gradient and analytic Hessian.
+    ``effects`` as in ``fit_sfa_bc92`` (their coefficients follow X's in ``beta``).
     """
     X = _as_float_2d(X)
+    effects = _check_effects(effects, X.shape[0])
+    P = _Panel(np.asarray(y, dtype=float), X, np.asarray(firm), np.asarray(t), effects)
     theta = np.asarray(theta, dtype=float)
-    if theta.size != X.shape[1] + 3 + int(mu):
-        raise InputError(f"theta must have k + 3 + mu = {X.shape[1] + 3 + int(mu)} entries, got {theta.size}")
-    P = _Panel(np.asarray(y, dtype=float), X, np.asarray(firm), np.asarray(t))
-    ll, g = _bc92_eval(theta, P, mu, grad)
+    if theta.size != P.k + 3 + int(mu):
+        raise InputError(f"theta must have k + 3 + mu = {P.k + 3 + int(mu)} entries, got {theta.size}")
+    if hess:
+        return _bc92_eval(theta, P, mu, 2)
+    ll, g, _ = _bc92_eval(theta, P, mu, 1 if grad else 0)
     return (ll, g) if grad else ll
 
 
@@ -436,7 +790,7 @@ def _bc92_predictors(
     P: _Panel, beta: np.ndarray, su: float, sv: float, eta: float, mu: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cu_period, cu_panel, residuals) in sorted order."""
-    eps = P.y - P.X @ beta
+    eps = P.y - P.xb(beta)
     g = np.exp(-eta * P.dt)
     # (a) marginal model of period t alone: u_it ~ N+(g mu, g^2 su^2), BC88 applied to e_it.
     ln_period = _log_bc88(eps, g * mu, g * su, sv)
@@ -458,6 +812,18 @@ def _unsort(v: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
+def _one_blas_thread():
+    """Single-threaded BLAS for the fit: its products are n x k0 (k0 ~ 3) and memory-bound, and on a shared
+    2-core machine a 2-thread OpenBLAS call stalls whenever one of its threads is descheduled."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - declared dependency
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def fit_sfa_bc92(
     y: np.ndarray,
     X: np.ndarray,
@@ -468,18 +834,24 @@ def fit_sfa_bc92(
     names: list[str] | None = None,
     on_wrong_skew: Literal["error", "zero"] = "error",
     compute_se: bool = True,
-    maxiter: int = 5000,
+    maxiter: int = 200,
+    effects: tuple[np.ndarray, ...] | list[np.ndarray] = (),
 ) -> SFAResult:
     """Battese-Coelli (1992) time-varying stochastic production frontier by maximum likelihood.
 
     Model: ``y_it = X_it'beta + v_it - u_it``, ``v ~ N(0, sigma_v^2)``, ``u_it = exp(-eta (t - T_i)) u_i``,
     ``u_i ~ N+(mu, sigma_u^2)`` (``mu=False``: half-normal, mu = 0), ``T_i`` = firm i's last observed period.
-    ``y`` is ln output; ``X`` is the full dense design (constant and dummies included); the panel may be
-    unbalanced and have gaps.  Rows may come in any order; returned arrays follow the input order.
+    ``y`` is ln output; ``X`` is the dense part of the design (constant included); ``effects`` are categorical
+    regressors given as integer codes 0..L-1 per row, each adding the dummies of levels 1..L-1 (level 0 the
+    base) after X's columns, without forming them (``names`` covers X's columns and then the dummies).  The
+    panel may be unbalanced and have gaps.  Rows may come in any order; returned arrays follow the input order.
 
-    Estimation: analytic gradient, L-BFGS-B on ``[R beta, ln sigma_u, ln sigma_v, eta, (mu)]`` with
-    ``R'R = X'X/n``, started at OLS plus skewness-based method-of-moments values (intercept shifted up by
-    E[u] = sigma_u sqrt(2/pi)).  Memory is O(n k); per-firm sums use ``np.add.reduceat``.
+    Estimation: Newton-Raphson with step halving on the analytic gradient and Hessian of ln L in
+    ``[beta, ln sigma_u, ln sigma_v, eta, (mu)]``, started at OLS plus skewness-based method-of-moments values
+    (intercept shifted up by E[u] = sigma_u sqrt(2/pi)), iterated to a relative gradient
+    max_j |g_j| max(|theta_j|, 1) / |ln L| <= 1e-11 (``converged`` requires <= 1e-8).  ``se`` are from the
+    observed information, the inverse of minus the analytic Hessian at the optimum, as Stata's ``frontier`` /
+    ``xtfrontier``.  Memory is O(n k0 + n_firms k).
 
     Predictors (both closed form, both in (0, 1]):
 
@@ -500,23 +872,39 @@ def fit_sfa_bc92(
     """
     y = np.asarray(y, dtype=float).ravel()
     X = _as_float_2d(X)
-    n, k = X.shape
+    n, k0 = X.shape
     if len(y) != n or len(firm) != n or len(t) != n:
         raise InputError(
             f"y, X, firm and t must have the same number of rows (got {len(y)}, {n}, {len(firm)}, {len(t)})"
         )
-    if n <= k + 3:
-        raise EstimationError(f"BC92 needs more observations than parameters: n = {n}, k + 3 = {k + 3}")
+    effects = _check_effects(effects, n)
     _check_finite(y=y, X=X, t=np.asarray(t, dtype=float))
     if on_wrong_skew not in ("error", "zero"):
         raise InputError(f"on_wrong_skew must be 'error' or 'zero', got {on_wrong_skew!r}")
-    names = list(names) if names is not None else [f"x{j}" for j in range(k)]
-    if len(names) != k:
-        raise InputError(f"names has {len(names)} entries but X has {k} columns")
+    with _one_blas_thread():
+        P = _Panel(y, X, np.asarray(firm), np.asarray(t), effects)
+        k = P.k
+        if n <= k + 3:
+            raise EstimationError(f"BC92 needs more observations than parameters: n = {n}, k + 3 = {k + 3}")
+        names = list(names) if names is not None else [f"x{j}" for j in range(k)]
+        if len(names) != k:
+            raise InputError(f"names has {len(names)} entries but the design has {k} columns")
+        return _fit_bc92_sorted(P, mu, names, on_wrong_skew, compute_se, maxiter)
 
-    P = _Panel(y, X, np.asarray(firm), np.asarray(t))
-    rinv = _whitener(P.X)
-    beta_ols, e_ols = _ols_whitened(P.y, P.X, rinv)
+
+def _fit_bc92_sorted(
+    P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
+) -> SFAResult:
+    n, k = P.n, P.k
+    xtx = P.gram()
+    try:
+        chol = np.linalg.cholesky(xtx / n)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("X is rank deficient (collinear columns): drop a redundant column") from exc
+    if np.linalg.cond(chol) > 1e10:
+        raise EstimationError("X is numerically rank deficient (condition number of R > 1e10)")
+    beta_ols = np.linalg.solve(chol.T, np.linalg.solve(chol, P.xtw(P.y) / n))
+    e_ols = P.y - P.xb(beta_ols)
     su0, sv0, m3 = _moment_start(e_ols)
     skew = m3 / float(np.mean((e_ols - e_ols.mean()) ** 2)) ** 1.5
 
@@ -529,7 +917,7 @@ def fit_sfa_bc92(
             raise EstimationError(
                 msg + "; pass on_wrong_skew='zero' to accept CU = 1, or change the specification"
             )
-        warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=2)
+        warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=3)
         sv = math.sqrt(float(np.mean(e_ols**2)))
         ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
         return SFAResult(
@@ -555,48 +943,29 @@ def fit_sfa_bc92(
     beta0 = beta_ols.copy()
     c = _intercept_direction(P.X)
     if c is not None:
-        beta0 = beta0 + c * su0 * math.sqrt(2.0 / math.pi)
+        beta0[: P.k0] += c * su0 * math.sqrt(2.0 / math.pi)
     theta0 = np.r_[beta0, math.log(su0), math.log(sv0), 0.0]
     if mu:
         theta0 = np.r_[theta0, 0.0]
-    p = theta0.size
 
-    def to_natural(x: np.ndarray) -> np.ndarray:
-        th = x.copy()
-        th[:k] = rinv @ x[:k]
-        return th
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        th = to_natural(x)
-        ll, gr = _bc92_eval(th, P, mu, True)
-        if not np.isfinite(ll) or not np.all(np.isfinite(gr)):
-            return _HUGE, np.zeros(p)
-        gx = gr.copy()
-        gx[:k] = rinv.T @ gr[:k]
-        return -ll / n, -gx / n
-
-    x0 = theta0.copy()
-    x0[:k] = np.linalg.solve(rinv, theta0[:k])
-    res = _minimize(objective, x0, maxiter)
-    theta = to_natural(res.x)
+    res = _newton(lambda th, order: _bc92_eval(th, P, mu, order), theta0, maxiter)
+    theta = res.x
     beta = theta[:k]
     su, sv, eta = math.exp(theta[k]), math.exp(theta[k + 1]), float(theta[k + 2])
     mu_hat = float(theta[k + 3]) if mu else 0.0
-    ll = float(-res.fun * n)
 
     se: dict[str, float] = {}
     if compute_se:
         pnames = [*names, "sigma_u", "sigma_v", "eta"] + (["mu"] if mu else [])
-        hess = _numerical_hessian(lambda th: _bc92_eval(th, P, mu, True)[1], theta)
-        se = _standard_errors(hess, theta, pnames, {"sigma_u": k, "sigma_v": k + 1})
+        se = _standard_errors(res.hess, theta, pnames, {"sigma_u": k, "sigma_v": k + 1})
 
-    converged = _converged(res)
+    converged = res.relgrad <= _CONVERGED_RELGRAD
     if not converged:
         warnings.warn(
-            f"BC92 optimizer did not converge after {res.nit} iterations ({res.message}); "
-            "CU is returned but check the specification",
+            f"BC92 optimizer did not converge after {res.nit} iterations ({res.message}; relative gradient "
+            f"{res.relgrad:.2e}); CU is returned but check the specification",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     cu_period, cu_panel, eps = _bc92_predictors(P, beta, su, sv, eta, mu_hat)
     return SFAResult(
@@ -605,9 +974,9 @@ def fit_sfa_bc92(
         sigma_v=sv,
         eta=eta,
         mu=mu_hat,
-        loglik=ll,
+        loglik=res.ll,
         converged=converged,
-        n_iter=int(res.nit),
+        n_iter=res.nit,
         cu_period=_unsort(cu_period, P.order),
         cu_panel=_unsort(cu_panel, P.order),
         residuals=_unsort(eps, P.order),
@@ -616,8 +985,11 @@ def fit_sfa_bc92(
         names=names,
         wrong_skew=False,
         ols_skewness=skew,
-        message=str(res.message),
+        message=res.message,
         se=se,
+        grad_norm_rel=res.relgrad,
+        n_eval=res.nfev,
+        se_method="observed information (analytic Hessian)" if se else "",
     )
 
 
@@ -808,17 +1180,13 @@ def _check_positive(panel: pd.DataFrame, cols: list[str]) -> None:
             )
 
 
-def design_matrix(
+def _design_parts(
     panel: pd.DataFrame,
-    form: Literal["cobb_douglas", "translog"] = "cobb_douglas",
-    year_col: str | None = "year",
-    industry_col: str | None = "industry",
-) -> tuple[np.ndarray, list[str]]:
-    """Dense frontier design: const, lnK, lnL, [1/2 lnK^2, 1/2 lnL^2, lnK lnL], year and industry dummies.
-
-    Dummies drop the first level of the *sorted* levels, so the columns do not depend on row order.
-    ``year_col`` / ``industry_col`` = None omits that block.
-    """
+    form: Literal["cobb_douglas", "translog"],
+    year_col: str | None,
+    industry_col: str | None,
+) -> tuple[np.ndarray, list[tuple[np.ndarray, int]], list[str]]:
+    """(dense block: const, lnK, lnL[, translog terms]; [(codes, n_levels)] of year, industry; all names)."""
     if form not in ("cobb_douglas", "translog"):
         raise InputError(f"form must be 'cobb_douglas' or 'translog', got {form!r}")
     need = ["K", "L"] + [c for c in (year_col, industry_col) if c is not None]
@@ -842,12 +1210,29 @@ def design_matrix(
             )
         # Integer codes of the sorted levels: comparing codes is far cheaper than comparing 1M strings per level.
         codes, levels = pd.factorize(vals, sort=True)
-        blocks.append((codes, len(levels)))
+        blocks.append((codes.astype(np.intp), len(levels)))
         names += [f"{prefix}_{lev}" for lev in levels[1:]]
-    X = np.zeros((len(panel), len(names)), order="F")
+    dense = np.empty((len(panel), len(cols)), order="F")
     for j, c in enumerate(cols):
-        X[:, j] = c
-    j0 = len(cols)
+        dense[:, j] = c
+    return dense, blocks, names
+
+
+def design_matrix(
+    panel: pd.DataFrame,
+    form: Literal["cobb_douglas", "translog"] = "cobb_douglas",
+    year_col: str | None = "year",
+    industry_col: str | None = "industry",
+) -> tuple[np.ndarray, list[str]]:
+    """Dense frontier design: const, lnK, lnL, [1/2 lnK^2, 1/2 lnL^2, lnK lnL], year and industry dummies.
+
+    Dummies drop the first level of the *sorted* levels, so the columns do not depend on row order.
+    ``year_col`` / ``industry_col`` = None omits that block.
+    """
+    dense, blocks, names = _design_parts(panel, form, year_col, industry_col)
+    X = np.zeros((len(panel), len(names)), order="F")
+    X[:, : dense.shape[1]] = dense
+    j0 = dense.shape[1]
     for codes, n_lev in blocks:
         rows = np.flatnonzero(codes > 0)
         X[rows, j0 + codes[rows] - 1] = 1.0
@@ -925,9 +1310,20 @@ def estimate_cu(
         )
     else:
         form = "translog" if method == "sfa_translog" else "cobb_douglas"
-        X, names = design_matrix(df, form)
+        # Year and industry dummies stay integer codes (fit_sfa_bc92's ``effects``): same model and names
+        # as design_matrix(df, form), without its n x 22 dense matrix.
+        dense, blocks, names = _design_parts(df, form, "year", "industry")
+        # Firm codes from the (Arrow-backed) column directly: a 1M-element object array of str costs more.
+        firm_codes, _ = pd.factorize(df["Stkcd"], sort=True)
         r = fit_sfa_bc92(
-            y, X, df["Stkcd"].to_numpy(), df["year"].to_numpy(), mu, names=names, on_wrong_skew=on_wrong_skew
+            y,
+            dense,
+            firm_codes,
+            df["year"].to_numpy(),
+            mu,
+            names=names,
+            on_wrong_skew=on_wrong_skew,
+            effects=[c for c, _ in blocks],
         )
         cu = r.cu_period if predictor == "period" else r.cu_panel
         ln_cu = np.log(cu)
@@ -948,6 +1344,9 @@ def estimate_cu(
             mu=_plain(r.mu),
             gamma=_plain(r.gamma),
             se={nm: _plain(v) for nm, v in r.se.items()},
+            se_method=r.se_method,
+            grad_norm_rel=_plain(r.grad_norm_rel),
+            n_eval=int(r.n_eval),
         )
     diag.update(mean_CU=_plain(float(np.mean(cu))), mean_lnCU=_plain(float(np.mean(ln_cu))))
     out = pd.DataFrame(
