@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from intelcap.workflow import registry
@@ -117,7 +118,7 @@ class JobDag:
 
 
 def job_dag(workdir: Path, *args: str, targets: tuple[str, ...] = ("all", "robustness")) -> JobDag:
-    proc = snakemake(workdir, "--dag", "--nolock", *args, *targets)
+    proc = snakemake(workdir, *targets, "--dag", "--nolock", *args)   # targets first: --configfile takes many
     return JobDag.parse(proc.stdout)
 
 
@@ -202,13 +203,13 @@ def another_value(leaf: Leaf, schema: dict, special: dict) -> tuple[bool, Any]:
         items = _item_schema(node, schema)
         v = list(v or [])
         if items.get("type") == "object":                 # model specifications: rename the first column
-            v[0] = {**v[0], "name": v[0]["name"] + "*"}
-            return True, v
-        if len(v) > max(1, node.get("minItems", 0)):
-            return True, v[:-1]
-        if items.get("type") in ("number", "integer") and v:
-            return True, [v[0] + 1, *v[1:]]
-        return True, v + ["lnINT"]
+            return True, [{**v[0], "name": v[0]["name"] + "*"}, *v[1:]]
+        candidates = [v[:-1]] if len(v) > node.get("minItems", 0) else []
+        if v and isinstance(v[0], (int, float)):
+            candidates.append([v[0] + 1, *v[1:]])
+        candidates += [[1, 99], v + ["lnINT"]]
+        validator = jsonschema.Draft202012Validator({**node, "definitions": schema.get("definitions", {})})
+        return True, next(c for c in candidates if c != v and validator.is_valid(c))
     if "string" in types:
         return True, (v + "x") if v else "EndDate"
     raise AssertionError(f"no alternative value for {leaf.key} (schema {node})")
