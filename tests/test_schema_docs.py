@@ -19,8 +19,8 @@ SCHEMA_PATH = ROOT / "schemas" / "config.schema.yaml"
 # Paths name schema nodes the way config keys are written: `a.b.c`; `*` = any key of a named map
 # (additionalProperties), `[]` = any list item, `definitions.X` = a definition.
 _SCENARIO = "robustness.monte_carlo.scenarios.*"
-_INHERITS = ("absent = the scenario keeps the synth value; a default would override synth for every scenario, "
-             "and Snakemake's default filler cannot enter a null scenario")
+_INHERITS = ("absent = the scenario keeps the synth value; a default would override synth for every "
+             "scenario, and Snakemake's default filler cannot enter a null scenario")
 
 # Optional keys without a default, each with the reason why its absence must stay distinguishable.
 NO_DEFAULT: dict[str, str] = {
@@ -88,8 +88,8 @@ def unexplained_enum_values(schema: dict) -> list[str]:
     bad = []
     for p, sub, _ in keyed_nodes(schema):
         text = str(sub.get("description", ""))
-        for value in sub.get("enum") or []:
-            if isinstance(value, str) and value and not re.search(rf"(?<![\w]){re.escape(value)}(?![\w])", text):
+        for value in [v for v in sub.get("enum") or [] if isinstance(v, str) and v]:
+            if not re.search(rf"(?<![\w]){re.escape(value)}(?![\w])", text):
                 bad.append(f"{p}: {value}")
     return bad
 
