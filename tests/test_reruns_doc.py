@@ -1,5 +1,5 @@
-"""docs/reruns.md is what tools/make_reruns_doc.py writes from the registry and Snakemake's graph, and says the
-right thing for a few changes whose reruns are known by hand."""
+"""docs/reruns.md is what tools/make_reruns_doc.py writes from the registry and Snakemake's graph, and it says
+the right thing for a few changes whose reruns are known by hand."""
 
 from __future__ import annotations
 
@@ -64,14 +64,15 @@ def test_committed_doc_is_current(generated):
 
 def test_job_graph_collapses_to_snakemakes_rule_graph():
     jobs = mk.snakemake_jobs(mk.ROOT)
-    graph = {(a, b) for a, b in mk.snakemake_rule_graph(mk.ROOT) if a not in mk.TARGETS and b not in mk.TARGETS}
+    graph = {(a, b) for a, b in mk.snakemake_rule_graph(mk.ROOT)
+             if a not in mk.TARGETS and b not in mk.TARGETS}
     assert mk.rule_edges(jobs) == graph
 
 
 def test_presentation_key_reruns_renderings_only(rows):
     direct, down = rows["`output.lang`"]
-    assert rules(direct) == {"coefplot", "coverage_figure", "figure1", "figure2", "placebo_figure", "provenance",
-                             "render_frame", "render_table", "spec_curve_figure"}
+    assert rules(direct) == {"coefplot", "coverage_figure", "figure1", "figure2", "placebo_figure",
+                             "provenance", "render_frame", "render_table", "spec_curve_figure"}
     assert down == "—"
     steps = {mk.registry.RULES[r].step_module for r in rules(direct) - {"provenance"}}
     assert steps == {"workflow.steps.render"}
@@ -136,6 +137,6 @@ def test_a_file_read_by_a_rule_that_does_not_declare_it_fails_naming_the_fix():
     jobs = [mk.Job("winsorize", (), ("config/labels.yaml",), ("out",))]
     hits = mk.file_jobs("config/labels.yaml", jobs)
     assert hits == {0}
-    with pytest.raises(SystemExit, match=r"rule winsorize takes config/labels.yaml as input.*add `paths.labels` "
-                                         r"to its shape"):
+    with pytest.raises(SystemExit, match=r"rule winsorize takes config/labels.yaml as input.*add "
+                                         r"`paths.labels` to its shape"):
         mk.check_declared("config/labels.yaml", ["paths.labels"], hits, jobs, {})

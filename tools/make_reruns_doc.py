@@ -8,12 +8,13 @@ Two sources, nothing typed by hand:
   (`modules_of`, its code inputs);
 * the job graph Snakemake builds for `all robustness` on config/config.yaml (`snakemake -n --forceall`): every
   job with its wildcards, inputs and outputs; an edge joins the job writing a file to each job reading it (the
-  rule graph of `snakemake --rulegraph` is this graph collapsed to rules, checked by tests/test_reruns_doc.py).
+  rule graph of `snakemake --rulegraph` is this graph collapsed to rules: tests/test_reruns_doc.py checks it).
 
 A config key X reruns a rule directly when X and one of the rule's keys are prefixes of one another
 (`cu` and `cu.predictor` both reach a rule reading `cu.predictor`); a key with a `{wildcard}` reaches only the
-jobs of that wildcard value (`csmar.FS_Combas` -> `read_table[FS_Combas]`). A file reruns the jobs that take it
-as input; every such job must declare the file's key in the registry (paths.*, raw_dir), or this tool fails.
+jobs of that wildcard value (`csmar.FS_Combas` -> `read_table[FS_Combas]`). A file reruns the jobs that take
+it as input; every such job must declare the file's key in the registry (paths.*, raw_dir), or this tool
+fails.
 Downstream jobs are the transitive closure over the job graph.
 
 Usage: `python tools/make_reruns_doc.py [--out FILE]` from anywhere; writes docs/reruns.md by default.
@@ -56,12 +57,14 @@ class Job:
 # ---- Snakemake's graph
 
 def _snakemake(root: Path, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    path = [str(root / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     cmd = [sys.executable, "-m", "snakemake", "--nolock", *args, "--", *TARGETS]
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-        raise SystemExit(f"make_reruns_doc: `{' '.join(cmd[1:])}` failed in {root} (exit {proc.returncode}):\n{tail}")
+        raise SystemExit(f"make_reruns_doc: `{' '.join(cmd[1:])}` failed in {root} "
+                         f"(exit {proc.returncode}):\n{tail}")
     return proc.stdout + "\n" + proc.stderr
 
 
@@ -70,7 +73,7 @@ _FIELD = re.compile(r"^    (\w+): (.*)$")
 
 
 def parse_dry_run(text: str) -> list[Job]:
-    """The jobs of a `snakemake -n` listing: `rule NAME:` followed by indented `input:`/`output:`/`wildcards:`."""
+    """The jobs of a `snakemake -n` listing: `rule NAME:`, then indented `input:`, `output:`, `wildcards:`."""
     jobs, current = [], None
     for line in text.splitlines() + [""]:
         m = _RULE_LINE.match(line)
@@ -86,7 +89,7 @@ def parse_dry_run(text: str) -> list[Job]:
         if m:
             current = {"rule": m.group(1)}
     if not jobs:
-        raise SystemExit("make_reruns_doc: the dry run listed no jobs (did Snakemake's output format change?)")
+        raise SystemExit("make_reruns_doc: the dry run listed no jobs (Snakemake's output format changed?)")
     return jobs
 
 
@@ -95,7 +98,7 @@ def _split(field: str) -> list[str]:
 
 
 def snakemake_jobs(root: Path = ROOT) -> list[Job]:
-    """Every job of `all robustness`; target rules (no outputs: `all`, `robustness`) are not jobs that compute."""
+    """Every job of `all robustness`; target rules (no outputs: `all`, `robustness`) compute nothing."""
     return [j for j in parse_dry_run(_snakemake(root, "-n", "--forceall")) if j.outputs]
 
 
@@ -130,7 +133,8 @@ def job_children(jobs: list[Job]) -> dict[int, set[int]]:
 
 def rule_edges(jobs: list[Job]) -> set[tuple[str, str]]:
     children = job_children(jobs)
-    return {(jobs[i].rule, jobs[j].rule) for i, js in children.items() for j in js if jobs[i].rule != jobs[j].rule}
+    return {(jobs[i].rule, jobs[j].rule) for i, js in children.items() for j in js
+            if jobs[i].rule != jobs[j].rule}
 
 
 def closure(start: set[int], children: dict[int, set[int]]) -> set[int]:
@@ -190,7 +194,7 @@ def match(changed: str, declared: str) -> dict[str, str] | None:
     a = changed.split(".") if changed else []
     b = declared.split(".") if declared else []
     bound = {}
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):      # a prefix either way
         w = _WILD.match(y)
         if w:
             bound[w.group(1)] = x
@@ -200,7 +204,7 @@ def match(changed: str, declared: str) -> dict[str, str] | None:
 
 
 def jobs_for_key(key: str, jobs: list[Job], config: dict) -> dict[int, str]:
-    """Job index -> "config" (its params.config changes) or "shape" (its inputs, outputs or job set may change).
+    """Job index -> "config" (its params.config changes) or "shape" (its inputs, outputs or jobs may change).
 
     A key naming one wildcard value of a rule's config key (`robustness.spec_curve.winsor.p1_99`) addresses
     that value's jobs only: the rule's other jobs are not reached through a shape key either (the shape key
@@ -242,9 +246,9 @@ def check_declared(path: str, key_options: list[str], hits: set[int], jobs: list
         rule = jobs[i].rule
         declared = rule_keys(rule, config, "config") + rule_keys(rule, config, "shape")
         if not any(match(k, d) is not None for k in key_options for d in declared):
-            raise SystemExit(f"make_reruns_doc: rule {rule} takes {path} as input, but registry.RULES['{rule}'] "
-                             f"declares none of {key_options}: add `{key_options[0]}` to its shape in "
-                             "src/intelcap/workflow/registry.py")
+            raise SystemExit(f"make_reruns_doc: rule {rule} takes {path} as input, but "
+                             f"registry.RULES['{rule}'] declares none of {key_options}: add "
+                             f"`{key_options[0]}` to its shape in src/intelcap/workflow/registry.py")
 
 
 # ---- rendering
@@ -300,9 +304,9 @@ def _cell(text: str) -> str:
 INTRO = """\
 # What reruns when you change something
 
-Generated by `python tools/make_reruns_doc.py` from the rule registry (`src/intelcap/workflow/registry.py`) and
-the job graph Snakemake builds for `snakemake all robustness` on `config/config.yaml`; do not edit by hand
-(`tests/test_reruns_doc.py` fails when this file and the generator disagree).
+Generated by `python tools/make_reruns_doc.py` from the rule registry (`src/intelcap/workflow/registry.py`)
+and the job graph Snakemake builds for `snakemake all robustness` on `config/config.yaml`; do not edit by
+hand (`tests/test_reruns_doc.py` fails when this file and the generator disagree).
 
 ## How the contract works
 
@@ -326,9 +330,10 @@ missing); the workflow makes each of these say exactly what the job depends on:
   by rendering jobs (md/tex/docx, figures) and by `provenance`: estimates are never recomputed for them.
 * `provenance` hashes the whole resolved configuration and every input file, so it reruns for every change.
 
-Check any change before running it: `snakemake -n` (dry run) lists the jobs that would run, with
-`--summary` or `-n --reason` saying why (`params`, `code`, `input`, `mtime`); `snakemake -n robustness` does the
-same for the robustness stage.
+Check any change before running it: `snakemake -n` (dry run; `snakemake -n robustness` for the robustness
+stage) lists the jobs that would run, each with its `reason:` (changed params, code or input files, updated
+input, missing output); `snakemake --list-changes params` (or `code`, `input`) lists the results made with
+different parameters, code or inputs than the current ones.
 
 ## Reading the tables
 
@@ -352,7 +357,7 @@ def config_rows(jobs: list[Job], config: dict, schema: dict) -> list[tuple[str, 
         hits = [jobs_for_key(k, jobs, config) for k, _ in kids]
         if all(h == own for h in hits):
             return
-        for (k, sub), h in zip(kids, hits):
+        for (k, sub), h in zip(kids, hits, strict=True):
             rows.append((k, h))
             walk(k, sub, h)
 
@@ -386,8 +391,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         direct, down = split_direct(hit, children)
         rows.append((f"`{key}`", describe(set(direct), jobs, order, direct), describe(down, jobs, order)))
     table("Configuration keys (config/config.yaml)", "You change", rows,
-          "Keys from `schemas/config.schema.yaml` and `config/config.yaml`; a block's keys are listed when they\n"
-          "do not all rerun the same jobs.")
+          "Keys from `schemas/config.schema.yaml` and `config/config.yaml`; a block's keys are listed when\n"
+          "they do not all rerun the same jobs.")
 
     rows = []
     paths = config.get("paths", {})
@@ -411,8 +416,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         path = str(raw / "csmar" / spec["file"])
         hits = file_jobs(path, jobs)
         check_declared(path, raw_keys, hits, jobs, config)
-        rows.append((f"CSMAR table `{table_name}` (`raw_dir/csmar/{spec['file']}`)", describe(hits, jobs, order),
-                     describe(closure(hits, children), jobs, order)))
+        rows.append((f"CSMAR table `{table_name}` (`raw_dir/csmar/{spec['file']}`)",
+                     describe(hits, jobs, order), describe(closure(hits, children), jobs, order)))
     for key, rel in config["ifr"].items():
         path = str(raw / rel)
         hits = file_jobs(path, jobs)
@@ -435,8 +440,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     rows.append(("one annual report in `raw_dir/reports/`", describe(hits, jobs, order, each=each),
                  describe(down, jobs, order, each={r: "the report's shard" for r in partial})))
     table("Raw data (your `raw_dir`)", "You replace", rows,
-          "Synthetic data (`raw_dir` empty) are outputs of the workflow: a changed generator or `synth.*` key\n"
-          "reruns them and their readers, as listed above.")
+          "Synthetic data (`raw_dir` empty) are outputs of the workflow: a changed generator or `synth.*`\n"
+          "key reruns them and their readers, as listed above.")
 
     rows = []
     pkg = root / "src" / "intelcap"
@@ -444,7 +449,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         module = ".".join(file.relative_to(pkg).with_suffix("").parts)
         rules = {r for r in registry.RULES if module in registry.modules_of(r)}
         hits = {i for i, j in enumerate(jobs) if j.rule in rules}
-        down = describe(closure(hits, children), jobs, order) if hits else "— (run by no job: DAG-time or tooling)"
+        down = (describe(closure(hits, children), jobs, order) if hits
+                else "— (run by no job: DAG-time or tooling)")
         rows.append((f"`{file.relative_to(root)}`", describe(hits, jobs, order), down))
     table("Package modules (src/intelcap)", "You edit", rows)
     return "\n".join(lines).rstrip("\n") + "\n"
