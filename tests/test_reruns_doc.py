@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import math
 import re
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reruns.md"
@@ -93,7 +95,9 @@ def test_wildcard_keys_rerun_their_jobs_only(rows):
     assert "render_table[inference, table2]" in names(down)
     direct, _ = rows["`robustness.monte_carlo.scenarios.strong_shocks`"]
     assert names(direct) == ["mc_shard[scenario=strong_shocks]", "provenance"]
-    assert direct.endswith("(9 jobs)")     # 8 shards (40 reps / 5) + provenance
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    mc = config["robustness"]["monte_carlo"]
+    assert direct.endswith(f"({math.ceil(mc['reps'] / mc['shard_size']) + 1} jobs)")   # shards + provenance
 
 
 def test_shard_counts_are_shape_and_reports_rerun_one_shard(rows):
@@ -131,6 +135,14 @@ def test_describe_compresses_wildcard_jobs():
     assert mk.describe({0, 3}, jobs, ["r", "s"]) == "`r[a=1, b=x], r[a=2, b=y]` (2 jobs)"
     assert mk.describe(set(range(7)), jobs, ["r", "s"]) == "every job"
     assert mk.describe({6}, jobs, ["r", "s"], kinds={6: "shape"}) == "`s°` (1 job)"
+
+
+def test_presentation_settings_read_by_an_estimation_rule_fail():
+    jobs = [mk.Job("render_table", (("name", "table2"),), (), ("a",)), mk.Job("table4", (), (), ("b",))]
+    mk.check_presentation("config key output.lang", {0}, jobs)
+    with pytest.raises(SystemExit, match=r"changing config key output.lang reruns table4 "
+                                         r"\(workflow.steps.tables:iv_table\), not a rendering step"):
+        mk.check_presentation("config key output.lang", {0, 1}, jobs)
 
 
 def test_a_file_read_by_a_rule_that_does_not_declare_it_fails_naming_the_fix():

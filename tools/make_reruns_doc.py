@@ -315,8 +315,9 @@ missing); the workflow makes each of these say exactly what the job depends on:
 
 * **Configuration** (`params.config`): every job carries the config keys its step reads, as sorted JSON, and
   nothing else (the step sees only those keys; reading any other raises). Changing a key reruns the jobs that
-  read it; reordering YAML keys or editing comments reruns nothing. A key with a wildcard (`csmar.{table}`,
-  `tables.{table}`, `robustness.monte_carlo.scenarios.{scenario}`) reruns only the jobs of that value.
+  read it; reordering YAML keys or editing comments reruns only `provenance` (it fingerprints the file). A
+  key with a wildcard (`csmar.{table}`, `tables.{table}`, `robustness.monte_carlo.scenarios.{scenario}`)
+  reruns only the jobs of that value.
 * **Code inputs**: every job takes as inputs the files of the package modules it runs (its step, the method
   modules, and the glue every job runs: runner, registry, atomic writers, errors, the package `__init__`s).
   Editing a module reruns exactly the jobs that run it.
@@ -368,6 +369,21 @@ def config_rows(jobs: list[Job], config: dict, schema: dict) -> list[tuple[str, 
     return rows
 
 
+PRESENTATION, PRESENTATION_FILE, RENDER_STEPS = "output", "paths.labels", "workflow.steps.render"
+
+
+def check_presentation(what: str, hits: set[int], jobs: list[Job]) -> None:
+    """The document promises that presentation settings rerun renderings only (and provenance, which reads the
+    whole configuration): fail, naming the rule, when the registry or the rules break that promise."""
+    for rule in sorted({jobs[i].rule for i in hits}):
+        r = registry.RULES[rule]
+        if r.step_module != RENDER_STEPS and "" not in r.config:
+            raise SystemExit(f"make_reruns_doc: changing {what} reruns {rule} ({r.step}), not a rendering "
+                             "step: presentation settings must rerun renderings only (docs/reruns.md); "
+                             "move the read into a rendering rule or fix its entry in "
+                             "src/intelcap/workflow/registry.py")
+
+
 def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> str:
     order = sorted({j.rule for j in jobs})
     unknown = sorted({j.rule for j in jobs} - set(registry.RULES))
@@ -389,6 +405,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     rows = []
     for key, hit in config_rows(jobs, config, schema):
         direct, down = split_direct(hit, children)
+        if key.split(".")[0] == PRESENTATION:
+            check_presentation(f"config key {key}", set(direct) | down, jobs)
         rows.append((f"`{key}`", describe(set(direct), jobs, order, direct), describe(down, jobs, order)))
     table("Configuration keys (config/config.yaml)", "You change", rows,
           "Keys from `schemas/config.schema.yaml` and `config/config.yaml`; a block's keys are listed when\n"
@@ -403,6 +421,8 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         hits = file_jobs(path, jobs)
         if path in named:
             check_declared(path, [f"paths.{named[path]}"], hits, jobs, config)
+            if f"paths.{named[path]}" == PRESENTATION_FILE:
+                check_presentation(path, hits | closure(hits, children), jobs)
             what = f"`{path}` (`paths.{named[path]}`)"
         else:
             what = f"`{path}` (its keys: see above)"
