@@ -344,8 +344,9 @@ different parameters, code or inputs than the current ones.
   (`Rule.shape`): Snakemake reruns the jobs whose inputs or parameters changed and runs the new ones (raising
   `robustness.placebo.reps` adds shards and reruns only the aggregator); check with `snakemake -n`.
 * The graph is that of the default configuration ({n_jobs} jobs, synthetic data: `raw_dir` empty). With
-  your own data (`raw_dir` set) the synthesizing rules are absent and the text rules exist only when
-  `raw_dir/reports/` does; the rows below hold otherwise.
+  your own data (`raw_dir` set) the rules writing the synthetic data are absent:
+  {synth_rules}; a key they read then reruns only its other readers and what follows from those,
+  and the text rules exist only when `raw_dir/reports/` does. Everything else holds as listed.
 """
 
 
@@ -391,7 +392,10 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         raise SystemExit(f"make_reruns_doc: rules {unknown} are in the workflow but not in registry.RULES "
                          "(src/intelcap/workflow/registry.py): add them")
     children = job_children(jobs)
-    lines = [INTRO.replace("{mark}", SHAPE_MARK).replace("{n_jobs}", str(len(jobs)))]
+    synthetic = Path(config["synthetic_dir"])
+    writers = sorted({j.rule for j in jobs if any(synthetic in Path(o).parents for o in j.outputs)})
+    intro = INTRO.replace("{mark}", SHAPE_MARK).replace("{n_jobs}", str(len(jobs)))
+    lines = [intro.replace("{synth_rules}", ", ".join(f"`{r}`" for r in writers) or "none")]
 
     def table(title: str, head: str, rows: list[tuple[str, str, str]], note: str = "") -> None:
         lines.append(f"## {title}\n")
