@@ -344,9 +344,10 @@ different parameters, code or inputs than the current ones.
   (`Rule.shape`): Snakemake reruns the jobs whose inputs or parameters changed and runs the new ones (raising
   `robustness.placebo.reps` adds shards and reruns only the aggregator); check with `snakemake -n`.
 * The graph is that of the default configuration ({n_jobs} jobs, synthetic data: `raw_dir` empty). With
-  your own data (`raw_dir` set) the rules writing the synthetic data are absent:
-  {synth_rules}; a key they read then reruns only its other readers and what follows from those,
-  and the text rules exist only when `raw_dir/reports/` does. Everything else holds as listed.
+  your own data (`raw_dir` set), the rules writing the synthetic data are absent:
+  {synth_rules}.
+  A key they read then reruns only its other readers and what follows from those, and the text rules
+  exist only when `raw_dir/reports/` does. Everything else holds as listed.
 """
 
 
