@@ -107,6 +107,9 @@ def test_every_file_of_a_firm_year_in_one_shard(tmp_path):
     assert [f.relpath for f in shards[1]] == ["000001_2015.pdf", "000001_2015.txt", "revised/000001_2015.pdf"]
     assert [f.relpath for f in shards[4]] == ["000002_2011.txt"]
     assert sum(map(len, shards.values())) == 4
+    assert inv.shard_inventory(tmp_path / "not_yet", 3, missing_ok=True) == {0: [], 1: [], 2: []}
+    with pytest.raises(FileNotFoundError, match="not_yet"):
+        inv.shard_fingerprints(tmp_path / "not_yet", 3)
 
 
 def test_adding_editing_removing_a_report_changes_only_its_shard(tmp_path):

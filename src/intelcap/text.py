@@ -4,6 +4,12 @@ Pipeline: ``read_report`` (TXT in UTF-8/UTF-8-BOM/GB18030, or PDF via PDFium) ->
 -> ``normalize`` (NFKC, all whitespace deleted) -> leftmost-longest, non-overlapping keyword matching with a
 negation rule -> ``text_index`` (IM = ln(1 + total hits)).
 
+Incremental form (the workflow's rules): ``text_inventory.shard_inventory`` assigns every file to a shard by a
+stable hash of its firm-year; ``extract_shard`` (duplicates resolved by ``resolve_versions``) writes one cache
+file per shard with the text and its normalized form (``write_extracted``); ``count_extracted`` counts from
+that cache only, so a dictionary change reruns no extraction. ``count_reports`` is the same two steps fused,
+one report in memory at a time.
+
 Why the counting code looks the way it does (target >= 200 MB/s of report text on one core):
 - ``unicodedata.normalize("NFKC")`` runs at ~13 MB/s on Chinese text, because full-width punctuation (，：（）)
   makes every line "not normalized". ``normalize`` instead maps code units through a precomputed NFKC table
@@ -769,7 +775,8 @@ def count_reports(
 
 def shard_reports(report_dir: str | os.PathLike, n_shards: int) -> list[list[Path]]:
     """Split the report folder into ``n_shards`` lists, round-robin over sorted file names (deterministic,
-    and balanced by count). Hidden files (e.g. atomic-write temporaries) and folders are skipped; every other
+    and balanced by count). Superseded by ``text_inventory.shard_inventory`` (adding one report here moves
+    every later file to another shard, and a .txt and .pdf of one firm-year can land apart). Hidden files (e.g. atomic-write temporaries) and folders are skipped; every other
     file is included so that bad names end up in the log."""
     if n_shards < 1:
         raise InputError(f"n_shards must be >= 1, got {n_shards}")
