@@ -19,6 +19,7 @@ from intelcap.errors import InputError
 from intelcap.text import (
     ReportUnreadable,
     count_extracted,
+    count_extracted_files,
     count_keywords,
     count_reports,
     extract_report,
@@ -310,6 +311,10 @@ def test_count_extracted_equals_counting_the_reports(corpus, spec, section, tmp_
     pd.testing.assert_frame_equal(cached[0], direct[0])
     pd.testing.assert_frame_equal(cached[1], direct[1])
     pd.testing.assert_frame_equal(text_index(*cached), text_index(*direct))
+    assert isinstance(parts[0].loc[parts[0]["status"] == "ok", "norm"].iloc[0], np.ndarray)  # zero-copy views
+    files = count_extracted_files([tmp_path / f"shard_{i}.parquet" for i in (2, 0, 1)], spec, section=section)
+    pd.testing.assert_frame_equal(files[0], direct[0])
+    pd.testing.assert_frame_equal(files[1], direct[1])
 
 
 def test_a_keyword_change_needs_no_reextraction(corpus, spec):
