@@ -546,6 +546,10 @@ EXTRACTED_COLUMNS = ["Stkcd", "year", "file", "ext", "status", "reason", "n_page
 _EXTRACTED_DTYPES = {"Stkcd": "string", "year": "Int64", "file": "string", "ext": "string", "status": "string",
                      "reason": "string", "n_pages": "Int64", "n_chars": "int64", "text": "string", "norm": "object",
                      "astral": "bool", "mdna_start": "Int64", "mdna_end": "Int64", "mdna_astral": "bool"}
+# Bump when extraction output changes (decoding, PDF text, normalization, MD&A detection, cache columns), so a
+# rule can take it as a param instead of the whole text.py as input: an edit of the counting code then does
+# not re-extract every PDF.
+EXTRACTION_VERSION = 1
 EXTENSION_PREFERENCE = ("txt", "pdf")
 BAD_NAME_REASON = "file name is not <Stkcd 6 digits>_<year>.txt|pdf"
 
