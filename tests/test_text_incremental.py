@@ -19,6 +19,7 @@ from intelcap.errors import InputError
 from intelcap.text import (
     ReportUnreadable,
     count_extracted,
+    count_extracted_files,
     count_keywords,
     count_reports,
     extract_report,
@@ -107,6 +108,9 @@ def test_every_file_of_a_firm_year_in_one_shard(tmp_path):
     assert [f.relpath for f in shards[1]] == ["000001_2015.pdf", "000001_2015.txt", "revised/000001_2015.pdf"]
     assert [f.relpath for f in shards[4]] == ["000002_2011.txt"]
     assert sum(map(len, shards.values())) == 4
+    assert inv.shard_inventory(tmp_path / "not_yet", 3, missing_ok=True) == {0: [], 1: [], 2: []}
+    with pytest.raises(FileNotFoundError, match="not_yet"):
+        inv.shard_fingerprints(tmp_path / "not_yet", 3)
 
 
 def test_adding_editing_removing_a_report_changes_only_its_shard(tmp_path):
@@ -307,6 +311,10 @@ def test_count_extracted_equals_counting_the_reports(corpus, spec, section, tmp_
     pd.testing.assert_frame_equal(cached[0], direct[0])
     pd.testing.assert_frame_equal(cached[1], direct[1])
     pd.testing.assert_frame_equal(text_index(*cached), text_index(*direct))
+    assert isinstance(parts[0].loc[parts[0]["status"] == "ok", "norm"].iloc[0], np.ndarray)  # zero-copy views
+    files = count_extracted_files([tmp_path / f"shard_{i}.parquet" for i in (2, 0, 1)], spec, section=section)
+    pd.testing.assert_frame_equal(files[0], direct[0])
+    pd.testing.assert_frame_equal(files[1], direct[1])
 
 
 def test_a_keyword_change_needs_no_reextraction(corpus, spec):

@@ -136,10 +136,16 @@ def shard_of_file(f: ReportFile, n_shards: int) -> int:
 
 
 def shard_inventory(folder: str | os.PathLike, n_shards: int,
-                    pattern: str | re.Pattern[str] = DEFAULT_PATTERN) -> dict[int, list[ReportFile]]:
-    """``{shard: files}`` for shards 0..n_shards-1 (every shard present, maybe empty), files sorted by relpath."""
+                    pattern: str | re.Pattern[str] = DEFAULT_PATTERN,
+                    missing_ok: bool = False) -> dict[int, list[ReportFile]]:
+    """``{shard: files}`` for shards 0..n_shards-1 (every shard present, maybe empty), files sorted by relpath.
+
+    ``missing_ok``: a missing folder gives empty shards instead of FileNotFoundError (at DAG-build time the
+    folder may not exist yet because a rule of the same run writes it)."""
     _check_n(n_shards)
     shards: dict[int, list[ReportFile]] = {i: [] for i in range(n_shards)}
+    if missing_ok and not os.path.isdir(folder):
+        return shards
     for f in list_reports(folder, pattern):
         shards[shard_of_file(f, n_shards)].append(f)
     return shards
@@ -160,6 +166,7 @@ def fingerprint(files: list[ReportFile]) -> str:
 
 
 def shard_fingerprints(folder: str | os.PathLike, n_shards: int,
-                       pattern: str | re.Pattern[str] = DEFAULT_PATTERN) -> dict[int, str]:
+                       pattern: str | re.Pattern[str] = DEFAULT_PATTERN,
+                       missing_ok: bool = False) -> dict[int, str]:
     """``{shard: fingerprint}`` from one listing of the folder (what the Snakefile puts into params)."""
-    return {i: fingerprint(fs) for i, fs in shard_inventory(folder, n_shards, pattern).items()}
+    return {i: fingerprint(fs) for i, fs in shard_inventory(folder, n_shards, pattern, missing_ok).items()}
