@@ -13,7 +13,7 @@ import io
 import logging
 import os
 import re
-import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,10 +236,10 @@ def _first_suspicious(enc: bytes) -> int | None:
     return int(at[hit][0]) if hit.any() else None
 
 
-def _gb18030_to_utf8(path: Path, out: BinaryIO) -> bool:
-    """Re-encode a file that is not UTF-8 from GB18030 into `out`, block by block, raising exactly the errors
-    `decode_bytes` raises for it (mixed encodings first, then undecodable, then suspicious characters).
-    Returns whether the text holds a double quote."""
+def _gb18030_to_utf8(path: Path, out: BinaryIO | None = None) -> bool:
+    """Check a file that is not UTF-8 as GB18030, block by block, raising exactly the errors `decode_bytes`
+    raises for it (mixed encodings first, then undecodable, then suspicious characters); with `out`, also
+    write its UTF-8 re-encoding there. Returns whether the text holds a double quote."""
     mixed = failed = quoted = False
     lines, suspicious_line = 0, None
     for block in _line_blocks(path):
@@ -257,7 +257,8 @@ def _gb18030_to_utf8(path: Path, out: BinaryIO) -> bool:
                 if suspicious_line is None and (bad := _first_suspicious(enc)) is not None:
                     suspicious_line = lines + enc.count(b"\n", 0, bad) + 1
                 quoted = quoted or b'"' in enc
-                out.write(enc)
+                if out is not None:
+                    out.write(enc)
         lines += block.count(b"\n")
     if mixed:
         _refuse_mixed(path.read_bytes(), path)  # builds the exact message (line lists) and raises
@@ -272,27 +273,26 @@ def _gb18030_to_utf8(path: Path, out: BinaryIO) -> bool:
 
 
 def _read_fast(path: Path, needed: list[str], coded: frozenset[str]) -> pd.DataFrame:
-    """`_read_text_frame`'s frame restricted to the `needed` columns, via pyarrow; `_Fallback` if not exact."""
+    """`_read_text_frame`'s frame restricted to the `needed` columns, via pyarrow; `_Fallback` if not exact.
+
+    A GB18030 file is checked in one streamed pass, then parsed by pyarrow through its own streaming
+    transcoder (Python's gb18030 codec, so the same text): no decoded copy of the licensed file is ever
+    written to disk, where a killed process would leave it behind."""
     blank, utf8, quoted = _scan_utf8(path)
     if blank:
         raise InputError("file is empty", file=str(path), hint="re-download the table")
     if utf8:
         return _arrow_frame(path, path, needed, coded, quoted)
-    with tempfile.NamedTemporaryFile(prefix="intelcap_", suffix=path.suffix, delete=False) as tmp:
-        try:
-            quoted = _gb18030_to_utf8(path, tmp)
-            tmp.close()
-            df = _arrow_frame(Path(tmp.name), path, needed, coded, quoted)
-            # logged once read (a fallback logs it itself), as the reference reader does
-            log.info("%s: no UTF-8, decoded as GB18030 (detected, no declaration needed)", path)
-            return df
-        finally:
-            tmp.close()
-            os.unlink(tmp.name)
+    quoted = _gb18030_to_utf8(path)
+    df = _arrow_frame(path, path, needed, coded, quoted, encoding="gb18030")
+    # logged once read (a fallback logs it itself), as the reference reader does
+    log.info("%s: no UTF-8, decoded as GB18030 (detected, no declaration needed)", path)
+    return df
 
 
-def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str], quoted: bool) -> pd.DataFrame:
-    """Parse UTF-8 `src` (the table `path`, or its UTF-8 copy) with pyarrow, all cells as strings.
+def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str], quoted: bool,
+                 encoding: str = "utf8") -> pd.DataFrame:
+    """Parse `src` (the table `path`, UTF-8 or, with `encoding`, GB18030) with pyarrow, all cells as strings.
     Without any double quote in the file, no value can span lines: pyarrow then splits blocks in parallel.
     `coded` columns are dictionary-encoded while parsing: 33M stock codes, dates or labels then take ~4 bytes
     a row instead of ~20, and their string work runs once per distinct value (`_unique_map`)."""
@@ -300,7 +300,7 @@ def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str]
     try:
         # pandas names the columns itself (\"Unnamed: 2\", deduplication): read just its header
         names = list(pd.read_csv(src, sep=sep, dtype=str, keep_default_na=False, header=0, nrows=0,
-                                 encoding="utf-8-sig").columns)
+                                 encoding="utf-8-sig" if encoding == "utf8" else encoding).columns)
     except Exception as exc:  # a header pandas cannot parse: let the reference reader report it
         raise _Fallback(f"header: {type(exc).__name__}") from exc
     clean = [str(c).strip().lstrip("\ufeff") for c in names]
@@ -318,7 +318,8 @@ def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str]
     try:
         table = pacsv.read_csv(
             src,
-            read_options=pacsv.ReadOptions(column_names=cols),  # the header is row 0: pyarrow checks its width
+            # the header is row 0: pyarrow checks its width
+            read_options=pacsv.ReadOptions(column_names=cols, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
                                              escape_char=False, newlines_in_values=quoted,
                                              ignore_empty_lines=True),
@@ -327,18 +328,18 @@ def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         # rows of another width (pandas pads them or turns a column into the index), whitespace-only lines
         raise _Fallback(f"pyarrow: {str(exc)[:200]}") from exc
-    if quoted and table.num_rows and _unterminated_quote(src, table.column(cols[last])[-1].as_py()):
+    if quoted and table.num_rows and _unterminated_quote(src, table.column(cols[last])[-1].as_py(), encoding):
         raise _Fallback("quote open at end of file")  # pandas refuses it ("EOF inside string"), pyarrow not
     table = table.slice(1).unify_dictionaries()  # row 0 is the header row
     return pd.DataFrame({names[i]: _categorical(table.column(cols[i])) if cols[i] in as_dict
                          else _str_values(table.column(cols[i])) for i in idx}, copy=False)
 
 
-def _unterminated_quote(src: Path, last_value: str) -> bool:
+def _unterminated_quote(src: Path, last_value: str, encoding: str = "utf8") -> bool:
     """Whether the file may end inside a quoted field: pyarrow then returns everything after the opening quote
     as the last value, so the file ends with that quote and the value re-escaped. Conservative (a closed
     empty quoted field at EOF also matches): a match only costs the reference reader."""
-    tail = ('"' + last_value.replace('"', '""')).encode("utf-8")
+    tail = ('"' + last_value.replace('"', '""')).encode(encoding)
     with open(src, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
