@@ -87,7 +87,9 @@ def test_text_in_numeric_field_names_file_column_and_row(tmp_path):
     write_csmar(df, path)
     with pytest.raises(InputError) as err:
         io.load_table(path, SPEC, "FS_Combas")
-    assert err.value.column == "total_assets" and err.value.rows == [{"Stkcd": "600519", "year": 2019}]
+    # data row 3 of a file with 3 header rows is file line 6; the message names the firm-year
+    assert err.value.column == "total_assets" and err.value.rows == [6]
+    assert "'Stkcd': '600519', 'year': 2019" in str(err.value)
 
 
 def test_missing_field_suggests_remapping(tmp_path):
