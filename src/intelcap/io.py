@@ -612,9 +612,13 @@ def normalize_ids(values: pd.Series, path: str | Path, column: str, first_line: 
 _NO_UNIT = {"没有单位", "无单位", "无", "", "no unit", "none", "n/a"}
 
 
-def _header_like(cell: str) -> bool:
-    c = unicodedata.normalize("NFKC", str(cell)).strip()
-    return not _CODE.match(c) and not re.search(r"[0-9]", c)
+def _header_like(row: pd.Series, id_col: str) -> bool:
+    """Whether a row below the field codes is a header row: its ID cell is a label (no code, no digit) and no
+    cell starts like a number or date (a data row whose code is broken, e.g. 'ABC', is data, refused later)."""
+    c = unicodedata.normalize("NFKC", str(row[id_col])).strip()
+    if not c or _CODE.match(c) or re.search(r"[0-9]", c):
+        return False
+    return not any(re.match(r"^[-+]?\.?[0-9]", unicodedata.normalize("NFKC", str(v)).strip()) for v in row)
 
 
 def _units_row(lead_rows: pd.DataFrame, id_col: str, numeric_codes: list[str]) -> int | None:
@@ -674,9 +678,9 @@ def _read_part(df: pd.DataFrame, file: str, spec: dict, table: str, notes: list[
                         "extension says (.csv: commas, .txt: tabs); save it with the matching extension")
         raise InputError(f"table {table} lacks field(s) {missing}", file=file, column=", ".join(missing), hint=hint)
     # only the first two rows can be header rows: test just those
-    ids = df[id_col].iloc[:2].astype(str)
+    top = df[list(dict.fromkeys(needed))].iloc[:2]
     lead = 0
-    while lead < min(2, len(df)) and _header_like(ids.iloc[lead]):
+    while lead < len(top) and _header_like(top.iloc[lead], id_col):
         lead += 1
     numeric = [n for n in NUMERIC_FIELDS.get(table, []) if n in fields]
     unit_at = _units_row(df.iloc[:lead], id_col, [fields[n] for n in numeric]) if lead else None
