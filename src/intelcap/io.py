@@ -586,7 +586,8 @@ def normalize_ids(values: pd.Series, path: str | Path, column: str, first_line: 
         if bad.any():
             at = np.flatnonzero(bad)
             rows = (at[:5] + first_line).tolist()
-            raise InputError(f"stock codes that are not 1-6 digits, e.g. {[clip(x, 30) if isinstance(x, str) else x for x in u.iloc[codes[at[:3]]]]}",
+            shown = [clip(x, 30) if isinstance(x, str) else x for x in u.iloc[codes[at[:3]]]]
+            raise InputError(f"stock codes that are not 1-6 digits, e.g. {shown}",
                              file=str(path), column=column, rows=rows,
                              hint="codes must be numeric six-digit A/B-share codes")
         repaired = ~plain & ok
@@ -1095,8 +1096,7 @@ def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict
         df = pd.concat(frames, ignore_index=True)
         df["_part"] = np.repeat(np.arange(len(frames), dtype=np.int16), sizes)
         df.attrs = {"file": file, "header_rows": header_rows}
-        desc = ", ".join(f"{Path(lb).name if '[sheet' not in lb else Path(lb.split(' [')[0]).name + ' [' + lb.split(' [', 1)[1]} "
-                         f"({n:,} rows)" for lb, n in zip(labels, sizes, strict=True))
+        desc = ", ".join(f"{_short(lb)} ({n:,} rows)" for lb, n in zip(labels, sizes, strict=True))
         log.info("%s: %d parts combined: %s", table, len(frames), desc)
         own.append({"item": f"parts combined: {desc}", "rows": int(sum(sizes)), "decision": "read"})
     del frames
@@ -1140,6 +1140,12 @@ def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict
         notes.extend({"table": table, **n} for n in own)
     key = key_of[tuple(sort)] if tuple(sort) in key_of else _order_key(df, sort)
     return _sort_stable(df, sort, key)
+
+
+def _short(label: str) -> str:
+    """A part's label without its folder: 'FS_Combas1.csv', 'CG_Ybasic.xlsx [sheet sheet2]'."""
+    path, sep, sheet = label.partition(" [sheet ")
+    return Path(path).name + (sep + sheet if sep else "")
 
 
 def _apply_units(df: pd.DataFrame, factors: list[dict[str, float]], table: str, notes: list[dict]) -> None:
