@@ -641,8 +641,7 @@ def read_csmar_table(path: str | Path, spec: dict, table: str) -> pd.DataFrame:
     """Read one CSMAR file (the first part carrying the header) and return columns Stkcd, [date, year], then
     the configured fields renamed, as strings. See `load_table` for a whole table (parts, units, codes)."""
     path = Path(path)
-    label, raw = _read_raw_frames(path, *_needed(spec, table), id_col=spec["id"])[0]
-    out, _ = _read_part(raw, label, spec, table)
+    out, _, _ = _read_part(_read_raw_frames(path, *_needed(spec, table), id_col=spec["id"])[:1], spec, table)
     out.pop("_line")
     return out
 
@@ -655,10 +654,12 @@ def _needed(spec: dict, table: str) -> tuple[list[str], frozenset[str]]:
     return needed, frozenset(c for c in needed if c not in numeric)
 
 
-def _read_part(df: pd.DataFrame, file: str, spec: dict, table: str, notes: list[dict] | None = None
-               ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """One raw part (a file or a sheet) as Stkcd, [date, year], the configured fields (strings) and `_line`
-    (the file line of each row); and the unit factor of each numeric field (from its units row or config)."""
+def _read_part(pieces: list[tuple[str, pd.DataFrame]], spec: dict, table: str, notes: list[dict] | None = None
+               ) -> tuple[pd.DataFrame, dict[str, float], str]:
+    """The first raw part (a file or a sheet) of `pieces`, taken out of the list (so its raw columns can be
+    released as they are used), as Stkcd, [date, year], the configured fields (strings) and `_line` (the
+    file line of each row); the unit factor of each numeric field (units row or config); its label."""
+    file, df = pieces.pop(0)
     id_col, date_col, fields = spec["id"], spec.get("date"), spec["fields"]
     needed = [id_col] + ([date_col] if date_col else []) + list(fields.values())
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
@@ -683,6 +684,7 @@ def _read_part(df: pd.DataFrame, file: str, spec: dict, table: str, notes: list[
     lead = 0
     while lead < len(top) and _header_like(top.iloc[lead], id_col):
         lead += 1
+    del top  # a slice still holds the whole raw columns
     numeric = [n for n in NUMERIC_FIELDS.get(table, []) if n in fields]
     unit_at = _units_row(df.iloc[:lead], id_col, [fields[n] for n in numeric]) if lead else None
     units_line = None if unit_at is None else unit_at + 2
@@ -721,7 +723,7 @@ def _read_part(df: pd.DataFrame, file: str, spec: dict, table: str, notes: list[
     out["_line"] = np.arange(first_line, first_line + n_rows, dtype=np.int32)  # 4 bytes a row at 33M rows
     out.attrs["file"] = file
     out.attrs["header_rows"] = 1 + lead
-    return out, factors
+    return out, factors, file
 
 
 # Plain decimals ("-1234.56") parse to the same double in pyarrow as in pd.to_numeric (both correctly rounded;
@@ -1081,13 +1083,14 @@ def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict
     own: list[dict] = []
     frames, labels, factors = [], [], []
     for p in parts:
-        for label, raw in _read_raw_frames(p, needed, coded, id_col=spec["id"]):
-            part, f = _read_part(raw, label, spec, table, own)
-            frames.append(part)
+        pieces = _read_raw_frames(p, needed, coded, id_col=spec["id"])
+        while pieces:
+            frames.append(None)
+            frames[-1], f, label = _read_part(pieces, spec, table, own)   # no other name holds the frame
             labels.append(label)
             factors.append(f)
     if len(frames) == 1:
-        df = frames[0]
+        df = frames.pop()
         file = labels[0]
     else:
         sizes = [len(f) for f in frames]
