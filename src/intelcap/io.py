@@ -188,22 +188,17 @@ def _check_readable(path: Path, hint_missing: str) -> None:
 _MISSING_HINT = "put the CSMAR download there or change its `file:` in config/config.yaml (csmar:)"
 
 
-def _read_raw_frame(path: Path, needed: list[str] | None = None, coded: frozenset[str] = frozenset()
-                    ) -> pd.DataFrame:
-    """All cells as strings, first row as header; no further interpretation (the first sheet of a workbook).
+def _read_raw_frames(path: Path, needed: list[str] | None = None, coded: frozenset[str] = frozenset(),
+                     id_col: str | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """(label, frame) for each part of one file, all cells as strings, first row as header: the file itself,
+    or each sheet of a workbook whose first row holds `id_col` (the label names the sheet when the workbook
+    has several).
 
     With `needed` (field codes), a UTF-8 or GB18030 .csv/.txt is read by pyarrow and only those columns come
     back, those in `coded` (repetitive text: codes, dates, labels) as categoricals of their strings; whenever
     that reader cannot promise pandas' exact result (see `_read_fast`), the whole file is read by pandas as
     before, all columns, as strings.
     """
-    return _read_raw_frames(path, needed, coded)[0][1]
-
-
-def _read_raw_frames(path: Path, needed: list[str] | None = None, coded: frozenset[str] = frozenset(),
-                     id_col: str | None = None) -> list[tuple[str, pd.DataFrame]]:
-    """(label, frame) for each part of one file: the file itself, or each sheet of a workbook whose first row
-    holds `id_col` (a workbook's label names the sheet when it has several)."""
     suffix = path.suffix.lower()
     _check_readable(path, _MISSING_HINT)
     if suffix == ".xlsx":
