@@ -29,7 +29,19 @@ canonical = registry.canonical
 
 
 def csmar_file(table):
-    return f"{RAW}/csmar/{config['csmar'][table]['file']}"
+    """The table's (first) file: what the synthetic generator writes and what a user's download is called."""
+    name = config["csmar"][table]["file"]
+    return f"{RAW}/csmar/{name[0] if isinstance(name, list) else name}"
+
+
+def csmar_files(table):
+    """Every file of a user's table (all formats, numbered parts; intelcap.io.table_files), or the synthetic
+    file. A table with no file fails here, before any job, with the files that are there instead."""
+    if SYNTHETIC:
+        return [csmar_file(table)]
+    from intelcap import io
+
+    return [str(p) for p in io.table_files(f"{RAW}/csmar", config["csmar"][table], table)]
 
 
 def ifr_file(key):

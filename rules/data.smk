@@ -61,10 +61,11 @@ if SYNTHETIC and TEXT_ENABLED:
 rule read_table:
     """One CSMAR table, typed and keyed (Stkcd, year), consolidated year-end statements only."""
     input:
-        table=lambda wc: csmar_file(wc.table),
+        table=lambda wc: csmar_files(wc.table),
         code=code("read_table"),
     output:
         parquet="results/data/csmar/{table}.parquet",
+        notes="results/data/csmar/{table}.notes.csv",
     wildcard_constraints:
         table="|".join(CSMAR_TABLES),
     params:
@@ -94,6 +95,7 @@ rule read_ifr:
     output:
         robots="results/data/ifr_robots.parquet",
         employment="results/data/employment_base.parquet",
+        notes="results/data/ifr_notes.csv",
     params:
         config=declared("read_ifr"),
         sources=sources("robots", "employment"),

@@ -99,6 +99,7 @@ rule analysis_panel:
         panel="results/data/panel_winsorized.parquet",
         attrition="results/data/attrition_panel.csv",
         notes=["results/data/attrition_notes_panel.csv", "results/measures/firm_attributes_notes.csv"],
+        reader_notes=[f"results/data/csmar/{t}.notes.csv" for t in CSMAR_TABLES] + ["results/data/ifr_notes.csv"],
         cu="results/measures/cu.parquet",
         robots="results/measures/robots.parquet",
         code=code("analysis_panel"),

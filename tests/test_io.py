@@ -87,7 +87,9 @@ def test_text_in_numeric_field_names_file_column_and_row(tmp_path):
     write_csmar(df, path)
     with pytest.raises(InputError) as err:
         io.load_table(path, SPEC, "FS_Combas")
-    assert err.value.column == "total_assets" and err.value.rows == [{"Stkcd": "600519", "year": 2019}]
+    # data row 3 of a file with 3 header rows is file line 6; the message names the firm-year
+    assert err.value.column == "total_assets" and err.value.rows == [6]
+    assert "'Stkcd': '600519', 'year': 2019" in str(err.value)
 
 
 def test_missing_field_suggests_remapping(tmp_path):
@@ -104,3 +106,163 @@ def test_parent_company_and_opening_rows_are_dropped(tmp_path):
     path = tmp_path / "t.csv"
     write_csmar(df, path)
     assert len(io.load_table(path, SPEC, "FS_Combas")) == 4
+
+
+# ------------------------------------------------------------------------- parts, units, codes (issue 12)
+def test_table_files_finds_every_part_of_the_stem_in_part_order(tmp_path):
+    for name in ("FS_Combas2.csv", "FS_Combas.xlsx", "FS_Combas1.txt", "fs_combas (3).CSV", "FS_Combas.csv",
+                 "FS_Combas[DES][csv].txt", "FS_Combas_2019.csv", "FS_Comins.csv", "~$FS_Combas.xlsx"):
+        (tmp_path / name).write_text("x")
+    got = [p.name for p in io.table_files(tmp_path, {"file": "FS_Combas.xlsx"})]
+    assert got == ["FS_Combas.csv", "FS_Combas.xlsx", "FS_Combas1.txt", "FS_Combas2.csv", "fs_combas (3).CSV"]
+    assert [p.name for p in io.table_files(tmp_path, ["FS_Comins", "FS_Combas2.csv"])] == [
+        "FS_Comins.csv", "FS_Combas2.csv"]   # FS_Combas2 is a stem of its own here: its parts would be FS_Combas21...
+
+
+def test_a_single_path_reads_the_other_parts_beside_it(tmp_path):
+    df = _frame()
+    write_csmar(df.iloc[:2], tmp_path / "t.csv")
+    write_csmar(df.iloc[2:], tmp_path / "t1.xlsx")
+    ref = tmp_path / "ref" / "t.csv"
+    ref.parent.mkdir()
+    write_csmar(df, ref)
+    notes: list[dict] = []
+    got = io.load_table(tmp_path / "t.csv", SPEC, "FS_Combas", notes)
+    pd.testing.assert_frame_equal(got, io.load_table(ref, SPEC, "FS_Combas"), check_exact=True)
+    assert notes == [{"table": "FS_Combas", "item": "parts combined: t.csv (2 rows), t1.xlsx (3 rows)", "rows": 5,
+                      "decision": "read"}]
+    # an explicit list reads exactly those files
+    assert len(io.load_table([tmp_path / "t.csv"], SPEC, "FS_Combas")) == 2
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("元", 1), ("千元", 1e3), ("万元", 1e4), ("百万元", 1e6), ("亿元", 1e8)])
+def test_units_row_is_applied(tmp_path, unit, factor):
+    path = tmp_path / "t.csv"
+    write_csmar(_frame(), path, encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[2].replace("元", unit)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    got = io.load_table(path, SPEC, "FS_Combas")
+    # 000002 2018 total assets 1.5e9 in the file's unit
+    assert got.loc[0, "total_assets"] == 1.5e9 * factor and got.loc[0, "fixed_assets"] == 3.0e8 * factor
+
+
+def test_unknown_unit_and_units_without_units_row(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csmar(_frame(), path, encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join([lines[0], lines[1], lines[2].replace("元", "USD", 1)] + lines[3:]), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        io.load_table(path, SPEC, "FS_Combas")
+    assert err.value.column == "A001000000" and err.value.rows == [3] and err.value.file == str(path)
+    write_csmar(_frame(), path, encoding="utf-8", header_rows=1)
+    got = io.load_table(path, {**SPEC, "units": {"total_assets": "亿元"}}, "FS_Combas")
+    assert got.loc[0, "total_assets"] == 1.5e17 and got.loc[0, "fixed_assets"] == 3.0e8
+
+
+def test_a_units_row_alone_is_recognised(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csmar(_frame(), path, encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join([lines[0], lines[2].replace("元", "万元")] + lines[3:]), encoding="utf-8")
+    got = io.load_table(path, SPEC, "FS_Combas")
+    assert got.attrs["header_rows"] == 2 and got.loc[0, "total_assets"] == 1.5e13
+
+
+@pytest.mark.parametrize(("written", "canonical"), [("1", "1"), ("1.0", "1"), ("1、2", "1,2"), ("1，2", "1,2"),
+                                                    ("1;2", "1,2"), ("1；2", "1,2"), (" 2 / 1 ", "2,1"), ("１", "1"),
+                                                    ("1,1", "1"), ("", "")])
+def test_multi_valued_codes_are_canonical(written, canonical):
+    rule = io.DEFAULT_CODES["equity_nature"]
+    lookup = {k.casefold(): v for k, v in rule["map"].items()}
+    assert io._canonical(written, rule, lookup) == (canonical, [])
+    assert io._canonical("1 or 2", rule, lookup) == (None, ["or"])
+
+
+def test_config_declares_the_default_codes():
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text(encoding="utf-8"))
+    declared = {}
+    for table in config["csmar"].values():
+        for name, rule in (table.get("codes") or {}).items():
+            declared[name] = {"map": {str(k): str(v) for k, v in rule["map"].items()},
+                              **({"split": True} if rule.get("split") else {})}
+    assert declared == io.DEFAULT_CODES
+    assert config["ifr"]["industry_codes"] == io.IFR_INDUSTRY_CODES
+    assert config["ifr"]["aggregate_codes"] == io.IFR_AGGREGATE_CODES
+
+
+def test_lower_case_typrep_is_consolidated_and_unknown_typrep_is_refused(tmp_path):
+    df = _frame().assign(Typrep=["a", "A", "A", "A", "A"])
+    path = tmp_path / "t.csv"
+    write_csmar(df, path)
+    assert len(io.load_table(path, SPEC, "FS_Combas")) == 4
+    write_csmar(df.assign(Typrep=["A", "A", "合并", "A", "A"]), path)
+    with pytest.raises(InputError) as err:
+        io.load_table(path, SPEC, "FS_Combas")
+    assert err.value.rows == [6] and "['合并']" in str(err.value)
+
+
+@pytest.mark.parametrize("code", ["000002.SZ", "000002.sz", "SZ000002", "sz.000002", "２", "000002.XSHE"])
+def test_stock_code_spellings(tmp_path, code):
+    df = _frame().astype({"Stkcd": object})
+    df.loc[0, "Stkcd"] = code
+    path = tmp_path / "t.csv"
+    write_csmar(df, path)
+    assert io.load_table(path, SPEC, "FS_Combas")["Stkcd"].tolist() == ["000002", "000002", "300750", "600519"]
+
+
+@pytest.mark.parametrize("code", ["0000002", "000002.SZ.SZ", "A000002", "00000２X", "000002.HK"])
+def test_stock_code_spellings_refused_with_file_line(tmp_path, code):
+    df = _frame().astype({"Stkcd": object})
+    df.loc[1, "Stkcd"] = code
+    path = tmp_path / "t.csv"
+    write_csmar(df, path)
+    with pytest.raises(InputError) as err:
+        io.load_table(path, SPEC, "FS_Combas")
+    assert err.value.rows == [5] and err.value.column == "Stkcd"
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999", "Infinity"])
+def test_non_finite_money_is_an_error(tmp_path, value):
+    df = _frame().astype({"A002000000": object})
+    df.loc[3, "A002000000"] = value
+    path = tmp_path / "t.csv"
+    write_csmar(df, path)
+    with pytest.raises(InputError, match="non-finite") as err:
+        io.load_table(path, SPEC, "FS_Combas")
+    assert err.value.rows == [7] and err.value.column == "total_liabilities"
+
+
+def test_error_lines_name_the_part(tmp_path):
+    df = _frame().astype({"A001000000": object})
+    df.loc[3, "A001000000"] = "n.a."
+    write_csmar(df.iloc[:2], tmp_path / "t.csv")
+    write_csmar(df.iloc[2:], tmp_path / "t1.csv", header_rows=1)
+    with pytest.raises(InputError) as err:
+        io.load_table(tmp_path / "t.csv", SPEC, "FS_Combas")
+    assert err.value.file == str(tmp_path / "t1.csv") and err.value.rows == [3]
+
+
+def test_ifr_aggregates_dropped_and_codes_declared(tmp_path):
+    robots = tmp_path / "r.csv"
+    emp = tmp_path / "e.csv"
+    robots.write_text("country,industry,year,installations,operational_stock\n"
+                      "CHN,10-12,2015,5,50\nCHN,d,2015,1,10\nCHN,TOTAL,2015,6,60\nCHN,total,2016,6,60\n"
+                      "USA,99,2015,2,20\n", encoding="utf-8")
+    emp.write_text("country,industry,year,employment\nCHN,10-12,2010,1000\nCHN,All,2010,1000\n", encoding="utf-8")
+    notes: list[dict] = []
+    r, e = io.read_ifr(robots, emp, notes=notes)
+    assert r["industry"].tolist() == ["10-12", "D", "99"] and r["operational_stock"].tolist() == [50, 10, 20]
+    assert e["industry"].tolist() == ["10-12"]
+    assert [n["rows"] for n in notes] == [2, 1]
+    robots.write_text("country,industry,year,installations,operational_stock\nCHN,10-12,2015,5,50\n"
+                      "CHN,Manufacturing,2015,6,60\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        io.read_ifr(robots, emp)
+    assert err.value.rows == [3] and "Manufacturing" in str(err.value)
+    r, _ = io.read_ifr(robots, emp, {"aggregate_codes": ["manufacturing", "all"]})
+    assert r["industry"].tolist() == ["10-12"]

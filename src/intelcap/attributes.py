@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from intelcap.errors import InputError
+from intelcap.io import code_tokens
 
 # Region-revenue rows that are overseas: the vendor's free text (docs/methods.md#ed) or a foreign place name.
 OVERSEAS = re.compile(
@@ -34,8 +35,20 @@ def _per_unique(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.S
     return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
 
 
+# The canonical codes `io.load_table` writes (csmar.<TABLE>.codes): EquityNatureID 1 = state, StateTypeCode
+# 1 = consolidated. Cells are split and folded the way the reader does ('1、2', '１', '1.0'), so a table read
+# by any path is interpreted alike.
+STATE_OWNED = "1"
+CONSOLIDATED = "1"
+
+
+def _codes(s) -> list[str]:
+    return [re.sub(r"^([0-9]+)\.0+$", r"\1", t) for t in code_tokens(s)]
+
+
 def _equity_soe(s) -> int | float:
-    return int("1" in [c.strip() for c in str(s).split(",")]) if str(s).strip() else np.nan
+    codes = _codes(s)
+    return int(STATE_OWNED in codes) if codes else np.nan
 
 
 def soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) -> pd.Series:
@@ -85,7 +98,8 @@ def humcap(keys: pd.DataFrame, rd: pd.DataFrame, notes: list[dict]) -> pd.Series
     """R&D staff share in percent (RDPersonRatio); consolidated rows (StateTypeCode 1) preferred; missing -> 0
     as the paper does (Table 1 min 0)."""
     r = rd.copy()
-    r["pref"] = (r["state_type"].astype(str).str.strip() != "1").astype(int)
+    r["pref"] = _per_unique(r["state_type"].astype(str), lambda u: u.map(lambda v: _codes(v) != [CONSOLIDATED])
+                            ).astype(int)
     r = r.sort_values(["Stkcd", "year", "pref"], kind="stable").drop_duplicates(["Stkcd", "year"])
     out = keys.merge(r[["Stkcd", "year", "rd_person_ratio"]], on=["Stkcd", "year"], how="left")
     miss = out["rd_person_ratio"].isna()

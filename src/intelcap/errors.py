@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# A message echoes cells of the user's file; a file without line breaks (or a wrong delimiter) makes one cell
+# the whole file. Every part is cut to this many characters so an error never prints megabytes.
+MAX_PART_CHARS = 2000
+
+
+def clip(text: object, limit: int = 80) -> str:
+    """`text` as a string of at most about `limit` characters, saying how much was cut."""
+    s = str(text)
+    return s if len(s) <= limit else f"{s[:limit]}... ({len(s) - limit:,} more characters)"
+
 
 class IntelcapError(Exception):
     """Base class for every error the workflow raises on purpose."""
@@ -23,17 +33,18 @@ class InputError(IntelcapError):
     ) -> None:
         self.file = file
         self.column = column
-        self.rows = list(rows)[:10] if rows is not None else None
+        self.rows = [clip(r, 200) if isinstance(r, str) else r for r in list(rows)[:10]] \
+            if rows is not None else None
         self.hint = hint
-        parts = [message]
+        parts = [clip(message, MAX_PART_CHARS)]
         if file is not None:
             parts.append(f"file: {file}")
         if column is not None:
-            parts.append(f"column: {column}")
+            parts.append(f"column: {clip(column, 200)}")
         if self.rows:
             parts.append(f"rows (first {len(self.rows)}): {self.rows}")
         if hint:
-            parts.append(f"what to do: {hint}")
+            parts.append(f"what to do: {clip(hint, MAX_PART_CHARS)}")
         super().__init__("\n  ".join(parts))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,6 +297,488 @@ def _(tmp, caplog):
     path = tmp / "CG_Ybasic.xlsx"
     path.write_bytes(b"PK\x03\x04 truncated")
     raises(InputError, lambda: load(path, "CG_Ybasic"), "cannot read xlsx", str(path))
+
+
+# ================================================ CSMAR reader: what real downloads contain (issue 12, item 1)
+def csmar_dir(tmp: Path) -> Path:
+    d = tmp / "csmar"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def load_dir(tmp: Path, table: str, notes: list | None = None, **spec_kw) -> pd.DataFrame:
+    """The table read the way the workflow reads user data: its parts found in raw_dir/csmar by stem."""
+    return io.load_table(csmar_dir(tmp), {**spec(table), **spec_kw}, table, notes)
+
+
+def whole(table: str) -> pd.DataFrame:
+    """The table as one clean file reads (the reference for split / respelled versions)."""
+    return parsed()[table]
+
+
+def edit_lines(path: Path, edit: Callable[[list[str]], None], encoding: str = "utf-8-sig") -> None:
+    lines = path.read_text(encoding=encoding).split("\n")
+    edit(lines)
+    path.write_text("\n".join(lines), encoding=encoding)
+
+
+def set_cell(lines: list[str], line_no: int, col: int, value: str, sep: str = ",") -> None:
+    """Cell `col` of file line `line_no` (1-based, as an editor counts)."""
+    cells = lines[line_no - 1].split(sep)
+    cells[col] = value
+    lines[line_no - 1] = sep.join(cells)
+
+
+def note_rows(notes: list[dict], text_: str) -> int:
+    return sum(n["rows"] for n in notes if text_ in n["item"])
+
+
+@case("split_numbered_parts", "FS_Combas downloaded in three numbered parts (FS_Combas.csv, FS_Combas1.csv, "
+      "FS_Combas2.csv; one GB18030)", "decision: all parts read and combined, the frame equals the one-file read; "
+      "note 'parts combined' with each part's rows", "io.table_files + io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Combas"]
+    d = csmar_dir(tmp)
+    thirds = np.array_split(np.arange(len(df)), 3)
+    for k, (idx, enc) in enumerate(zip(thirds, ("utf-8-sig", "gb18030", "utf-8"), strict=True)):
+        synth.write_csmar(df.iloc[idx], d / f"FS_Combas{k or ''}.csv", encoding=enc)
+    notes: list[dict] = []
+    out = load_dir(tmp, "FS_Combas", notes)
+    pd.testing.assert_frame_equal(out, whole("FS_Combas"), check_exact=True)
+    assert note_rows(notes, "parts combined") == len(df)
+    logged(caplog, "3 parts combined", "FS_Combas1.csv", "FS_Combas2.csv")
+
+
+@case("split_parts_overlap", "FS_Comins parts overlapping by 40 rows (the same rows in both downloads)",
+      "decision: the repeated rows dropped, counted in the notes and attrs['exact_duplicates_dropped']",
+      "io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Comins"]
+    d = csmar_dir(tmp)
+    h = len(df) // 2
+    synth.write_csmar(df.iloc[:h], d / "FS_Comins.csv", encoding="gb18030")
+    synth.write_csmar(df.iloc[h - 40:], d / "FS_Comins1.csv", encoding="gb18030")
+    notes: list[dict] = []
+    out = load_dir(tmp, "FS_Comins", notes)
+    ref = whole("FS_Comins")
+    pd.testing.assert_frame_equal(out, ref, check_exact=True)
+    overlap = df.iloc[h - 40:h]
+    kept = int((overlap["Typrep"].eq("A") & overlap["Accper"].str.endswith("12-31")).sum())
+    assert kept > 0 and out.attrs["exact_duplicates_dropped"] == kept
+    assert note_rows(notes, "identical in every field") == kept
+
+
+@case("split_keyless_overlap", "FN_RegionRevenue (several rows per firm-year, no key) in two parts that share "
+      "25 rows", "decision: rows of the second part that repeat the first part dropped and counted; repeats "
+      "inside one file are kept", "io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["FN_RegionRevenue"]
+    d = csmar_dir(tmp)
+    h = len(df) // 2
+    synth.write_csmar(df.iloc[:h], d / "FN_RegionRevenue.csv")
+    synth.write_csmar(df.iloc[h - 25:], d / "FN_RegionRevenue_1.csv")
+    notes: list[dict] = []
+    out = load_dir(tmp, "FN_RegionRevenue", notes)
+    pd.testing.assert_frame_equal(out, whole("FN_RegionRevenue"), check_exact=True)
+    assert note_rows(notes, "earlier part") == int(df.iloc[h - 25:h]["Accper"].str.endswith("12-31").sum())
+
+
+@case("other_extension", "config names CG_Ybasic.xlsx, the user saved CG_Ybasic.csv", "decision: the .csv is the "
+      "table (any accepted format of the stem); same frame", "io.table_files", "decision")
+def _(tmp, caplog):
+    synth.write_csmar(world()["CG_Ybasic"], csmar_dir(tmp) / "CG_Ybasic.csv", ids_as_numbers=True)
+    assert [p.name for p in io.table_files(tmp / "csmar", spec("CG_Ybasic"), "CG_Ybasic")] == ["CG_Ybasic.csv"]
+    pd.testing.assert_frame_equal(load_dir(tmp, "CG_Ybasic"), whole("CG_Ybasic"), check_exact=True)
+
+
+@case("stem_without_extension", "csmar.FS_Comscfd.file given as the stem FS_Comscfd, or as a list of two stems",
+      "decision: FS_Comscfd.txt found; a list reads every stem's files", "io.table_files", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Comscfd"]
+    d = csmar_dir(tmp)
+    synth.write_csmar(df.iloc[:300], d / "FS_Comscfd.txt", encoding="utf-8")
+    synth.write_csmar(df.iloc[300:], d / "cashflow_2015_2019.xlsx")
+    assert [p.name for p in io.table_files(d, {"file": "FS_Comscfd"})] == ["FS_Comscfd.txt"]
+    out = load_dir(tmp, "FS_Comscfd", file=["FS_Comscfd", "cashflow_2015_2019.xlsx"])
+    pd.testing.assert_frame_equal(out, whole("FS_Comscfd"), check_exact=True)
+
+
+@case("browser_copy", "the same download saved twice: FS_Combas.csv and 'FS_Combas (1).csv'", "decision: every "
+      "row of the copy dropped as identical, count = the table's rows", "io.load_table", "decision")
+def _(tmp, caplog):
+    d = csmar_dir(tmp)
+    synth.write_csmar(world()["FS_Combas"], d / "FS_Combas.csv")
+    synth.write_csmar(world()["FS_Combas"], d / "FS_Combas (1).csv")
+    out = load_dir(tmp, "FS_Combas")
+    assert out.attrs["exact_duplicates_dropped"] == len(whole("FS_Combas"))
+    pd.testing.assert_frame_equal(out, whole("FS_Combas"), check_exact=True)
+
+
+@case("zip_not_unpacked", "raw_dir/csmar holds FS_Combas.zip (the download, not unzipped)", "InputError naming "
+      "the zip: the reader does not open it; unzip", "io.table_files", "error")
+def _(tmp, caplog):
+    (csmar_dir(tmp) / "FS_Combas.zip").write_bytes(b"PK\x03\x04")
+    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "FS_Combas.zip", "does not open", "unzip")
+
+
+@case("no_file_similar_name", "FS_Combas saved as FS_Combas_2019.csv (not a numbered part)", "InputError 'table "
+      "file not found', listing the similar name; set csmar.FS_Combas.file", "io.table_files", "error")
+def _(tmp, caplog):
+    synth.write_csmar(world()["FS_Combas"], csmar_dir(tmp) / "FS_Combas_2019.csv")
+    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "table file not found", "fs_combas_2019.csv",
+           "csmar.FS_Combas.file")
+
+
+def _workbook(path: Path, sheets: dict[str, pd.DataFrame], header: bool = True) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, index=False, header=header or name == next(iter(sheets)), sheet_name=name)
+
+
+@case("xlsx_two_sheets", "CG_Ybasic.xlsx with the rows on two sheets (each with the header) and a sheet of field "
+      "descriptions", "decision: both data sheets read, the description sheet ignored (logged); same frame",
+      "io.load_table", "decision")
+def _(tmp, caplog):
+    df = world()["CG_Ybasic"]
+    h = len(df) // 2
+    _workbook(csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:h], "sheet2": df.iloc[h:],
+                                                  "说明": pd.DataFrame({"字段": ["Stkcd"], "含义": ["证券代码"]})})
+    pd.testing.assert_frame_equal(load_dir(tmp, "CG_Ybasic"), whole("CG_Ybasic"), check_exact=True)
+    logged(caplog, "['说明'] do not carry field Stkcd")
+
+
+@case("xlsx_sheet_without_header", "CG_Ybasic.xlsx whose second sheet continues the data without a header row",
+      "InputError naming the sheet: it starts with data; copy the header there", "io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["CG_Ybasic"]
+    _workbook(csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:100], "sheet2": df.iloc[100:]}, header=False)
+    raises(InputError, lambda: load_dir(tmp, "CG_Ybasic"), "sheet 'sheet2' starts with data", "CG_Ybasic.xlsx")
+
+
+@case("unreadable_file", "FS_Combas.csv without read permission", "InputError 'cannot open the file (Permission "
+      "denied)' with the path; make it readable", "io.load_table", "error")
+def _(tmp, caplog):
+    import builtins
+
+    path = write(tmp, "FS_Combas")
+    real_open = builtins.open
+
+    def deny(file, *a, **kw):  # the tests may run as root, which chmod cannot lock out
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *a, **kw)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(builtins, "open", deny)
+        raises(InputError, lambda: load(path, "FS_Combas"), "cannot open the file (Permission denied)", str(path),
+               "readable")
+
+
+@case("folder_named_like_table", "a folder called FS_Combas.csv in raw_dir/csmar", "InputError 'expected a file, "
+      "found a folder'", "io.load_table", "error")
+def _(tmp, caplog):
+    (csmar_dir(tmp) / "FS_Combas.csv").mkdir()
+    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "expected a file, found a folder")
+
+
+def _with_units(tmp: Path, table: str, unit: str, fields: list[str]) -> Path:
+    path = write(tmp, table)
+    enc = synth.WRITE_OPTIONS.get(table, {}).get("encoding", "utf-8-sig")
+
+    def edit(lines: list[str]) -> None:
+        header = lines[0].lstrip("\ufeff").split(",")
+        for f in fields:
+            set_cell(lines, 3, header.index(f), unit)
+    edit_lines(path, edit, enc)
+    return path
+
+
+@case("units_wan_yuan", "FS_Combas downloaded in 万元 (units row)", "decision: money fields multiplied by 10,000; "
+      "equal to the 元 download; note 'converted to 元'", "io.load_table", "decision")
+def _(tmp, caplog):
+    money = ["A001000000", "A001212000", "A002000000"]
+    df = world()["FS_Combas"]
+    df[money] = df[money] / 1e4
+    same_numbers = load(write(tmp / "yuan", "FS_Combas", df), "FS_Combas")   # units row 元
+    path = write(tmp, "FS_Combas", df)
+    edit_lines(path, lambda lines: [set_cell(lines, 3, i, "万元") for i in (3, 4, 5)])
+    notes: list[dict] = []
+    out = io.load_table(path, spec("FS_Combas"), "FS_Combas", notes)
+    for c in ("total_assets", "fixed_assets", "total_liabilities"):
+        assert np.array_equal(out[c].to_numpy(), same_numbers[c].to_numpy() * 1e4, equal_nan=True)
+    # and the 元 values of the clean download, up to the file's two decimals of 万元
+    assert np.allclose(out["total_assets"], whole("FS_Combas")["total_assets"], rtol=0, atol=50)
+    assert note_rows(notes, "total_assets given in 万元") == len(out)
+
+
+@case("units_every_money_unit", "FN_RegionRevenue Revenue in 千元, 百万元 and 亿元", "decision: factors 1e3, 1e6, "
+      "1e8 applied exactly", "io.load_table", "decision")
+def _(tmp, caplog):
+    ref = whole("FN_RegionRevenue")["revenue"].to_numpy()
+    for unit, factor in (("千元", 1e3), ("百万元", 1e6), ("亿元", 1e8)):
+        out = load(_with_units(tmp / unit, "FN_RegionRevenue", unit, ["Revenue"]), "FN_RegionRevenue")
+        assert np.array_equal(out["revenue"].to_numpy(), ref * factor)
+
+
+@case("units_unknown", "FS_Comins units row says 美元 for B001101000", "InputError naming the unit, field, file "
+      "line 3 and the accepted units", "io.load_table", "error")
+def _(tmp, caplog):
+    path = _with_units(tmp, "FS_Comins", "美元", ["B001101000"])
+    raises(InputError, lambda: load(path, "FS_Comins"), "'美元'", "B001101000 (revenue)", "rows (first 1): [3]",
+           "'万元'", str(path))
+
+
+@case("units_count_field", "CG_Ybasic (csv) employees Y0601b in 万人", "InputError: unit of Y0601b is not one of "
+      "'人', '个', ...", "io.load_table", "error")
+def _(tmp, caplog):
+    path = csmar_dir(tmp) / "CG_Ybasic.csv"
+    synth.write_csmar(world()["CG_Ybasic"], path)
+    edit_lines(path, lambda lines: set_cell(lines, 3, 2, "万人"))
+    raises(InputError, lambda: load(path, "CG_Ybasic"), "'万人'", "Y0601b (employees)", "'人'")
+
+
+@case("units_percent_field", "PT_LCRDSPENDING RDPersonRatio with units '没有单位' (a share, not percent)",
+      "InputError: the unit of RDPersonRatio must be %", "io.load_table", "error")
+def _(tmp, caplog):
+    path = _with_units(tmp, "PT_LCRDSPENDING", "没有单位", ["RDPersonRatio"])
+    raises(InputError, lambda: load(path, "PT_LCRDSPENDING"), "'没有单位'", "RDPersonRatio", "'%'")
+
+
+@case("units_declared", "EN_EquityNatureAll-style one-row header for FS_Comscfd (no units row) with "
+      "csmar.FS_Comscfd.units: {cash_paid_employees: 千元}", "decision: the declared unit applied (x 1000)",
+      "io.load_table", "decision")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Comscfd", header_rows=1)
+    out = io.load_table(path, {**spec("FS_Comscfd"), "units": {"cash_paid_employees": "千元"}}, "FS_Comscfd")
+    assert np.array_equal(out["cash_paid_employees"].to_numpy(),
+                          whole("FS_Comscfd")["cash_paid_employees"].to_numpy() * 1e3)
+
+
+@case("units_declared_contradiction", "units row says 元 while config declares 万元 for total_assets",
+      "InputError: the file's units row and config disagree; remove one", "io.load_table", "error")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Combas")
+    raises(InputError, lambda: io.load_table(path, {**spec("FS_Combas"), "units": {"total_assets": "万元"}},
+                                             "FS_Combas"), "units row says '元'", "config declares '万元'")
+
+
+@case("coded_written_differently", "EquityNatureID written 1.0, 1、2, 1，2, 1;2, １ and ' 2 / 3 '", "decision: each "
+      "mapped to the canonical codes (1, 1,2, ..., 2,3); SOE share identical to the clean file",
+      "io.apply_codes via io.load_table", "decision")
+def _(tmp, caplog):
+    from intelcap import attributes
+
+    df = world()["EN_EquityNatureAll"]
+    spelled = {"1": "1.0", "1,2": "1、2", "2,3": " 2 / 3 "}
+    messy = df.assign(EquityNatureID=[spelled.get(v, v) for v in df["EquityNatureID"]])
+    ones = np.flatnonzero(messy["EquityNatureID"].eq("1.0").to_numpy())
+    messy.iloc[ones[:3], 2] = ["1，2", "1;2", "１"]
+    out = load(write(tmp, "EN_EquityNatureAll", messy), "EN_EquityNatureAll")
+    ref = whole("EN_EquityNatureAll")
+    assert out["equity_nature"].tolist()[:0] == [] and set(out["equity_nature"]) <= {"1", "2", "3", "4", "1,2", "2,3"}
+    keys = ref[["Stkcd", "year"]]
+    assert attributes.soe(keys, out, []).tolist() == attributes.soe(keys, ref, []).tolist()
+    assert attributes.soe(keys, out, []).mean() > 0.3
+
+
+@case("coded_unmapped", "EquityNatureID values 5 and 国企 (not declared)", "InputError listing the values ['5', "
+      "'国企'], field EquityNatureID, file lines; add them to csmar.EN_EquityNatureAll.codes", "io.apply_codes",
+      "error")
+def _(tmp, caplog):
+    df = world()["EN_EquityNatureAll"]
+    df.iloc[[3, 10], 2] = ["5", "国企"]
+    path = write(tmp, "EN_EquityNatureAll", df)   # one header row: data row i is file line i + 2
+    raises(InputError, lambda: load(path, "EN_EquityNatureAll"), "['5', '国企']", "EquityNatureID",
+           "rows (first 2): [5, 12]", "csmar.EN_EquityNatureAll.codes.equity_nature.map")
+
+
+@case("typrep_unmapped", "FS_Combas Typrep 'X' in one row", "InputError: coded field Typrep value ['X'] not "
+      "declared, with its file line", "io.apply_codes", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"]
+    df.iloc[20, 2] = "X"
+    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "['X']", "Typrep",
+           "rows (first 1): [24]")
+
+
+@case("state_type_spreadsheet", "PT_LCRDSPENDING StateTypeCode written 1.0 (a spreadsheet's float)", "decision: "
+      "read as code 1 (consolidated); Humcap identical to the clean file", "io.apply_codes + attributes.humcap",
+      "decision")
+def _(tmp, caplog):
+    from intelcap import attributes
+
+    df = world()["PT_LCRDSPENDING"].astype({"StateTypeCode": object})
+    df["StateTypeCode"] = "1.0"
+    out = load(write(tmp, "PT_LCRDSPENDING", df), "PT_LCRDSPENDING")
+    ref = whole("PT_LCRDSPENDING")
+    assert out["state_type"].eq("1").all()
+    keys = ref[["Stkcd", "year"]]
+    assert attributes.humcap(keys, out, []).equals(attributes.humcap(keys, ref, []))
+
+
+@case("duality_unmapped", "CG_Ybasic Y1001b (chair = CEO, 1/2) holds 0", "InputError: value ['0'] of Y1001b not "
+      "declared", "io.apply_codes", "error")
+def _(tmp, caplog):
+    df = world()["CG_Ybasic"].astype({"Y1001b": object})
+    df.iloc[7, 4] = "0"
+    raises(InputError, lambda: load(write(tmp, "CG_Ybasic", df), "CG_Ybasic"), "['0']", "Y1001b (duality)")
+
+
+@case("exchange_suffix_ids", "Stkcd written 000002.SZ, 600519.SH and SZ000001", "decision: reduced to the 6-digit "
+      "code, counted in a note and logged; same frame", "io.normalize_ids", "decision")
+def _(tmp, caplog):
+    df = world()["FS_Comscfd"]
+    code = df["Stkcd"].astype(str)
+    df["Stkcd"] = np.where(code.str.startswith("6"), code + ".SH", np.where(code.str.startswith("0"),
+                                                                               "SZ" + code, code + ".SZ"))
+    notes: list[dict] = []
+    out = io.load_table(write(tmp, "FS_Comscfd", df), spec("FS_Comscfd"), "FS_Comscfd", notes)
+    pd.testing.assert_frame_equal(out, whole("FS_Comscfd"), check_exact=True)
+    assert note_rows(notes, "exchange suffix") == len(df)
+
+
+@case("fullwidth_ids", "Symbol written in full-width digits (０００００２)", "decision: folded to ASCII digits; same "
+      "frame (not a later 'industry missing')", "io.normalize_ids", "decision")
+def _(tmp, caplog):
+    df = world()["STK_LISTEDCOINFOANL"]
+    df["Symbol"] = df["Symbol"].map(lambda s: unicodedata.normalize("NFKC", s).translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}))
+    out = load(write(tmp, "STK_LISTEDCOINFOANL", df), "STK_LISTEDCOINFOANL")
+    pd.testing.assert_frame_equal(out, whole("STK_LISTEDCOINFOANL"), check_exact=True)
+
+
+@case("bad_code_first_row", "one-row-header EN_EquityNatureAll whose first data row has Symbol 'ABC'",
+      "InputError at file line 2 (the row is not taken for a header row and dropped)", "io.read_csmar_table",
+      "error")
+def _(tmp, caplog):
+    df = world()["EN_EquityNatureAll"].astype({"Symbol": object})
+    df.iloc[0, 0] = "ABC"
+    raises(InputError, lambda: load(write(tmp, "EN_EquityNatureAll", df), "EN_EquityNatureAll"), "not 1-6 digits",
+           "rows (first 1): [2]")
+
+
+@case("bad_code_line_number", "FS_Combas (three header rows) with Stkcd 'x1' in data row 31", "InputError rows "
+      "[34]: file line counting the three header rows", "io.normalize_ids", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"].astype({"Stkcd": object})
+    df.iloc[30, 0] = "x1"
+    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "rows (first 1): [34]")
+
+
+@case("infinite_money", "FS_Combas total assets 'inf' in one row, '1e999' in another", "InputError: 2 non-finite "
+      "values in A001000000, file lines", "io.load_table", "error")
+def _(tmp, caplog):
+    df = world()["FS_Combas"].astype({"A001000000": object})
+    ok = np.flatnonzero((df["Typrep"].eq("A") & df["Accper"].str.endswith("12-31")).to_numpy())
+    df.iloc[ok[[2, 9]], 3] = ["inf", "1e999"]
+    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "2 non-finite",
+           "A001000000 (total_assets)", f"rows (first 2): {(ok[[2, 9]] + 4).tolist()}")
+
+
+@case("ifr_total_rows", "ifr_robots.csv with a TOTAL row per country-year (and 'Total' in some)", "decision: "
+      "aggregate rows dropped, their number in the notes and a warning; robots equal the clean file",
+      "io.read_ifr", "decision")
+def _(tmp, caplog):
+    w = world()
+    r = w["ifr_robots"]
+    tot = r.groupby(["country", "year"], as_index=False)[["installations", "operational_stock"]].sum()
+    tot["industry"] = np.where(np.arange(len(tot)) % 2, "TOTAL", "Total")
+    robots_, emp = _write_ifr(tmp, pd.concat([r, tot[r.columns]], ignore_index=True), w["employment_base"])
+    notes: list[dict] = []
+    got, _ = io.read_ifr(robots_, emp, CONFIG["ifr"], notes)
+    pd.testing.assert_frame_equal(got, _ifr_clean(tmp)[0])
+    assert note_rows(notes, "aggregate") == len(tot)
+
+
+def _write_ifr(tmp: Path, robots_: pd.DataFrame, emp: pd.DataFrame) -> tuple[Path, Path]:
+    (tmp / "ifr").mkdir(parents=True, exist_ok=True)
+    robots_.to_csv(tmp / "ifr/ifr_robots.csv", index=False)
+    emp.to_csv(tmp / "ifr/employment_base.csv", index=False)
+    return tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"
+
+
+def _ifr_clean(tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    w = world()
+    return io.read_ifr(*_write_ifr(tmp / "clean", w["ifr_robots"], w["employment_base"]))
+
+
+@case("ifr_lowercase_code", "ifr_robots.csv industry 'd' (for D, unspecified manufacturing)", "decision: read as "
+      "the declared code D (logged), not as a new industry", "io.read_ifr", "decision")
+def _(tmp, caplog):
+    w = world()
+    r = w["ifr_robots"].assign(industry=lambda x: x["industry"].replace({"D": "d"}))
+    got, _ = io.read_ifr(*_write_ifr(tmp, r, w["employment_base"]), CONFIG["ifr"])
+    pd.testing.assert_frame_equal(got, _ifr_clean(tmp)[0])
+    logged(caplog, "read as the declared code")
+
+
+@case("ifr_unknown_code", "ifr_robots.csv industry 'C' (manufacturing subtotal) in 2 rows", "InputError: codes "
+      "neither industries nor aggregates ['C'], file lines; declare in ifr.industry_codes/aggregate_codes",
+      "io.read_ifr", "error")
+def _(tmp, caplog):
+    w = world()
+    r = w["ifr_robots"].copy()
+    r.iloc[[4, 9], 1] = "C"
+    raises(InputError, lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])), "['C']",
+           "rows (first 2): [6, 11]", "ifr.aggregate_codes")
+
+
+@case("ifr_empty_or_garbled", "employment_base.csv of 0 bytes; ifr_robots.csv of random binary bytes",
+      "InputError 'file is empty' / 'cannot decode' (no pandas traceback)", "io.read_ifr", "error")
+def _(tmp, caplog):
+    w = world()
+    robots_, emp = _write_ifr(tmp, w["ifr_robots"], w["employment_base"])
+    emp.write_bytes(b"")
+    raises(InputError, lambda: io.read_ifr(robots_, emp), "file is empty", "employment_base.csv")
+    robots_.write_bytes(bytes(range(256)) * 8)
+    raises(InputError, lambda: io.read_ifr(robots_, emp), "ifr_robots.csv")
+
+
+@case("ifr_infinite", "ifr_robots.csv operational_stock 'inf'", "InputError: non-finite values, column, file line",
+      "io.read_ifr", "error")
+def _(tmp, caplog):
+    w = world()
+    r = w["ifr_robots"].astype({"operational_stock": object})
+    r.iloc[6, 4] = "inf"
+    raises(InputError, lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])), "non-finite",
+           "column: operational_stock", "rows (first 1): [8]")
+
+
+@case("crosswalk_gbk", "config/crosswalk_csrc_ifr.csv re-saved by Excel as GBK", "decision: decoded (GB18030), "
+      "identical to the UTF-8 file", "io.read_csv_config", "decision")
+def _(tmp, caplog):
+    path = tmp / "crosswalk.csv"
+    path.write_bytes((ROOT / "config/crosswalk_csrc_ifr.csv").read_text(encoding="utf-8").encode("gbk"))
+    pd.testing.assert_frame_equal(io.read_csv_config(path, ["csrc", "ifr"]), CROSSWALK)
+
+
+@case("huge_single_line", "an 8 MB FS_Combas.csv without line breaks", "InputError whose message stays short "
+      "(cells clipped), never the file echoed", "io.load_table", "error")
+def _(tmp, caplog):
+    path = csmar_dir(tmp) / "FS_Combas.csv"
+    path.write_bytes(b"x" * (8 << 20))
+    msg = raises(InputError, lambda: load(path, "FS_Combas"), "lacks field(s)")
+    assert len(msg) < 3000
+
+
+@case("gb18030_no_temp_copy", "a GB18030 table read while the system temp folder is watched", "decision: decoded "
+      "through a stream; no copy of the licensed file is written outside the results tree", "io.load_table",
+      "decision")
+def _(tmp, caplog):
+    path = write(tmp, "FS_Comins")   # GB18030 in the synthetic layout
+    made: list[str] = []
+
+    def refuse(*a, **kw):
+        made.append(str(a or kw))
+        raise AssertionError("the reader asked for a temporary file")
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(tempfile, "tempdir", str(tmp / "systemp"))
+        for fn in ("NamedTemporaryFile", "TemporaryFile", "mkstemp", "mkdtemp", "SpooledTemporaryFile"):
+            m.setattr(tempfile, fn, refuse)
+        out = load(path, "FS_Comins")
+    assert len(out) > 0 and made == [] and not (tmp / "systemp").exists()
+    logged(caplog, "decoded as GB18030")
 
 
 # =========================================================================== sample: panel.build_panel

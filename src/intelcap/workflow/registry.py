@@ -55,17 +55,17 @@ _RAW = ("raw_dir", "synthetic_dir")
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
-    "synthesize": Rule("workflow.steps.data:synthesize", ("synth",), ("synth", "seed", "csmar", "ifr"),
+    "synthesize": Rule("workflow.steps.data:synthesize", ("synth", "io"), ("synth", "seed", "csmar", "ifr"),
                        shape=("synthetic_dir", "paths.crosswalk")),
     "synthesize_reports": Rule("workflow.steps.data:synthesize_reports",
-                               ("synth", "reports_synth", "fonts", "text", "text_inventory"), ("synth", "seed"),
+                               ("synth", "reports_synth", "fonts", "text", "text_inventory", "io"), ("synth", "seed"),
                                shape=("synthetic_dir", "paths.crosswalk")),
     "read_table": Rule("workflow.steps.data:read_table", ("io",), ("csmar.{table}",), shape=_RAW),
-    "read_ifr": Rule("workflow.steps.data:read_ifr", ("io",), (), shape=(*_RAW, "ifr")),
+    "read_ifr": Rule("workflow.steps.data:read_ifr", ("io",), ("ifr",), shape=_RAW),
     # ---- panel (rules/panel.smk)
-    "build_panel": Rule("workflow.steps.panel:build_panel", ("panel",), ("sample",),
+    "build_panel": Rule("workflow.steps.panel:build_panel", ("panel", "io"), ("sample",),
                         shape=(*_RAW, "csmar", "paths.crosswalk", "paths.regions")),
-    "firm_attributes": Rule("workflow.steps.panel:firm_attributes", ("attributes",), (),
+    "firm_attributes": Rule("workflow.steps.panel:firm_attributes", ("attributes", "io"), (),
                             shape=("paths.factor_intensity",)),
     "winsorize": Rule("workflow.steps.panel:winsorize", ("panel",), ("winsor",)),
     "analysis_panel": Rule("workflow.steps.panel:analysis_panel", ("panel",), ()),

@@ -19,7 +19,8 @@ def as_json(obj) -> str:
 
 
 def read_csv_config(path: str):
-    """A shipped or user-edited mapping file (crosswalk, regions, factor intensity): every cell as text."""
-    import pandas as pd
+    """A shipped or user-edited mapping file (crosswalk, regions, factor intensity): every cell as text, UTF-8
+    or GB18030 (intelcap.io.read_csv_config)."""
+    from intelcap import io
 
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return io.read_csv_config(path)

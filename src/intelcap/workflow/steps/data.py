@@ -7,7 +7,7 @@ from pathlib import Path
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps import read_csv_config
+from intelcap.workflow.steps import paths, read_csv_config
 
 log = logging.getLogger("intelcap")
 
@@ -32,14 +32,26 @@ def read_table(job: Job) -> None:
     from intelcap import io
 
     table = job.wildcards["table"]
-    df = io.load_table(job.input["table"], job.config["csmar"][table], table)
+    notes: list[dict] = []
+    df = io.load_table(paths(job.input["table"]), job.config["csmar"][table], table, notes)
     log.info("%s: %d rows after keeping consolidated year-end statements", table, len(df))
     atomic.write_parquet(df, job.output["parquet"])
+    atomic.write_csv(reader_notes(notes, table), job.output["notes"])
 
 
 def read_ifr(job: Job) -> None:
     from intelcap import io
 
-    robots, emp = io.read_ifr(job.input["robots"], job.input["employment"])
+    notes: list[dict] = []
+    robots, emp = io.read_ifr(job.input["robots"], job.input["employment"], job.config["ifr"], notes)
     atomic.write_parquet(robots, job.output["robots"])
     atomic.write_parquet(emp, job.output["employment"])
+    atomic.write_csv(reader_notes(notes, "IFR"), job.output["notes"])
+
+
+def reader_notes(notes: list[dict], table: str) -> pd.DataFrame:
+    """A reader's decisions (parts combined, duplicates dropped, units converted, ids repaired, aggregates
+    dropped) in the sample-notes layout; counts are rows of the raw file."""
+    rows = [{"item": f"{n.get('table') or table}: {n['item']}", "firm_years": int(n["rows"]),
+             "decision": f"{n['decision']} (raw-file rows)"} for n in notes]
+    return pd.DataFrame(rows, columns=["item", "firm_years", "decision"])

@@ -8,7 +8,7 @@ import pandas as pd
 
 from intelcap import atomic
 from intelcap.workflow.runner import Job
-from intelcap.workflow.steps import read_csv_config
+from intelcap.workflow.steps import paths, read_csv_config
 
 
 def build_panel(job: Job) -> None:
@@ -55,7 +55,9 @@ def analysis_panel(job: Job) -> None:
     from intelcap.panel import Attrition
 
     df = pd.read_parquet(job.input["panel"])
-    notes = pd.concat([pd.read_csv(f, keep_default_na=False) for f in job.input["notes"]], ignore_index=True)
+    notes = pd.concat([pd.read_csv(f, keep_default_na=False) for f in [*paths(job.input["reader_notes"]),
+                                                                        *paths(job.input["notes"])]],
+                      ignore_index=True)
     att = Attrition(rows=pd.read_csv(job.input["attrition"]).to_dict("records"), notes=notes.to_dict("records"))
     cu = pd.read_parquet(job.input["cu"])[["Stkcd", "year", "CU", "lnCU"]]
     rob = pd.read_parquet(job.input["robots"])[["Stkcd", "year", "lnINT", "lnINTUS", "L_lnINT",
