@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from intelcap import atomic
 from intelcap.workflow.runner import Job
 from intelcap.workflow.steps import paths, read_csv_config
