@@ -16,7 +16,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join([_SRC, *filter(None, [os.environ.get(
 for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
     del sys.modules[_name]   # an installed intelcap imported before this line must not be used
 
-from intelcap.config import check_config
+from intelcap.workflow.config import check_config
 from intelcap.errors import InputError
 
 configfile: "config/config.yaml"

@@ -1,4 +1,4 @@
-"""Benchmark intelcap.dea: screened + verified DEA (dea_scores) against the one-LP-per-DMU loop.
+"""Benchmark intelcap.measures.dea: screened + verified DEA (dea_scores) against the one-LP-per-DMU loop.
 
     python benchmarks/bench_dea.py [--sizes 1000,20000,300000] [--reps 3] [--loop-sample 500]
 
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from intelcap.atomic import write_csv, write_text
-from intelcap.dea import dea_loop, dea_scores
+from intelcap.measures.dea import dea_loop, dea_scores
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = {

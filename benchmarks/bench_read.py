@@ -64,7 +64,7 @@ def _config_csv(name: str) -> pd.DataFrame:
 def generate(work: Path, firms: int) -> Path:
     raw = work / f"raw_{firms}"
     if not (raw / "truth.json").exists():
-        from intelcap import synth
+        from intelcap.synthetic import dgp as synth
 
         cfg = load_config()
         cfg["synth"].update(n_firms=firms, reports=False)
@@ -85,7 +85,8 @@ def code_maps(codes: list[str], copies: int, seed: int = 1) -> list[dict[str, st
 
 def prepare(work: Path, raw: Path, copies: int) -> Path:
     """work/k<copies>/: EMP_Structure.csv and the firm_attributes inputs (panel + 4 tables as parquet)."""
-    from intelcap import io, panel
+    from intelcap.ingest import panel
+    from intelcap.ingest import readers as io
 
     cfg = load_config()
     base = work / f"{raw.name}_k1"
@@ -139,7 +140,7 @@ def worker(step: str, impl: str, src: str, out: str) -> dict:
     src_p, out_p = Path(src), Path(out)
     if step.startswith("read:"):
         table = step.split(":", 1)[1]
-        from intelcap import io
+        from intelcap.ingest import readers as io
 
         if impl == "new":
             fn = io.load_table
@@ -153,7 +154,7 @@ def worker(step: str, impl: str, src: str, out: str) -> dict:
         df.to_parquet(out_p)
         rows = len(df)
     else:
-        from intelcap import attributes
+        from intelcap.measures import attributes
 
         if impl == "old":
             from test_attributes import _reference_export_demand, _reference_soe

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from intelcap.inference import AbsorbedDesign, placebo_coefficients
+from intelcap.econometrics.inference import AbsorbedDesign, placebo_coefficients
 
 warnings.filterwarnings("ignore")
 OUT = Path(__file__).resolve().parent / "results"

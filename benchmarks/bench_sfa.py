@@ -1,4 +1,4 @@
-"""Benchmark: `intelcap.cu.estimate_cu(method="sfa_bc92")` (Battese-Coelli 1992 frontier) at 1M firm-years.
+"""Benchmark: `intelcap.measures.cu.estimate_cu(method="sfa_bc92")` (Battese-Coelli 1992 frontier) at 1M firm-years.
 
     nice -n 10 python benchmarks/bench_sfa.py                 # 1M rows (125k firms x 8 years), 3 runs each
     nice -n 10 python benchmarks/bench_sfa.py --rows 200000 --reps 5
@@ -102,7 +102,7 @@ def _faults() -> int:
 
 def worker(rows: int, what: str) -> None:
     warnings.filterwarnings("ignore")
-    from intelcap.cu import design_matrix, estimate_cu
+    from intelcap.measures.cu import design_matrix, estimate_cu
 
     df, truth = make_panel(rows)
     l0 = load()
@@ -184,7 +184,7 @@ def main() -> None:
              f"Command: `nice -n 10 python benchmarks/bench_sfa.py --rows {args.rows} --reps {args.reps}`. "
              "Synthetic Cobb-Douglas BC92 panel (125k firms x 8 years at 1M rows, 13 industries: 22 frontier "
              "coefficients). Each run a fresh process, import and data generation untimed, timed from the "
-             "DataFrame: `bc92` = `intelcap.cu.estimate_cu(panel, \"sfa_bc92\")`; `anchor` = sort + dense "
+             "DataFrame: `bc92` = `intelcap.measures.cu.estimate_cu(panel, \"sfa_bc92\")`; `anchor` = sort + dense "
              "`design_matrix` + a plain cross-sectional half-normal MLE (L-BFGS-B, analytic gradient) on the "
              "same 22 columns. Runs interleaved (anchor, bc92, anchor, ...); `median_warm_s` = a second "
              "`estimate_cu` call in the same process; faults = minor page faults in the timed call. Load "

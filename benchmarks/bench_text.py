@@ -6,7 +6,7 @@ without them those rows are skipped). Writes benchmarks/results/text.csv and tex
 Counting: MB = megabytes of the report text in UTF-8 (what a .txt report weighs on disk), counted per report as
 the workflow calls it. Throughput is reported both per CPU second of this process (``time.process_time``: the
 per-core figure, robust to other jobs on a shared machine) and per wall-clock second. Medians over runs.
-- fast: ``intelcap.text.count_keywords`` (table NFKC + numpy prefilter + pyahocorasick ``iter_long``).
+- fast: ``intelcap.measures.text.count_keywords`` (table NFKC + numpy prefilter + pyahocorasick ``iter_long``).
 - naive: ``unicodedata.normalize("NFKC")`` + whitespace split/join + 55 x ``str.count`` (substring semantics).
 - jieba: the same normalization, then ``jieba.Tokenizer.lcut(HMM=False)`` with the 55 keywords as forced user
   words (freq 1e8), tokens counted. Slow, so it runs on a prefix of the corpus.
@@ -15,7 +15,7 @@ semantics differ (not checked): jieba has no negation rule; on overlapping keywo
 segmentation with the highest probability, leftmost-longest picks 大数据; naive str.count double counts nested
 keywords (工业机器人 also as 机器人).
 
-PDF: pages per CPU second of text extraction, pypdfium2 (``intelcap.text.extract_report``) vs pdfplumber
+PDF: pages per CPU second of text extraction, pypdfium2 (``intelcap.measures.text.extract_report``) vs pdfplumber
 (``page.extract_text()``), on the same synthetic multi-page PDFs; the keyword counts of both texts must agree.
 """
 
@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intelcap import reports_synth as rs
 from intelcap.atomic import write_csv, write_text
-from intelcap.text import count_keywords, extract_report, load_keywords
+from intelcap.measures.text import count_keywords, extract_report, load_keywords
+from intelcap.synthetic import reports as rs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

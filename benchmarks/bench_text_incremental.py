@@ -40,12 +40,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intelcap import reports_synth as rs
-from intelcap import text_inventory as inv
 from intelcap.atomic import write_csv, write_text
-from intelcap.text import (
+from intelcap.measures import text_inventory as inv
+from intelcap.measures.text import (
     LOG_COLUMNS,
     ReportUnreadable,
+    _normalize_units,
     count_extracted,
     count_extracted_files,
     extract_report,
@@ -55,8 +55,8 @@ from intelcap.text import (
     read_extracted,
     text_index,
     write_extracted,
-    _normalize_units,
 )
+from intelcap.synthetic import reports as rs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _NAME = re.compile(r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$", re.IGNORECASE)
@@ -291,7 +291,7 @@ def main() -> int:
         add("d_inventory", "shard_fingerprints_wall", d_wall, "s",
             f"{args.inventory_files} files, {args.shards} shards; runs " + " ".join(f"{w * 1000:.0f}" for w in d_all) + " ms")
         add("d_inventory", "shard_fingerprints_cpu", d_cpu, "s")
-        code = "import time; t = time.perf_counter(); import intelcap.text_inventory; print(time.perf_counter() - t)"
+        code = "import time; t = time.perf_counter(); import intelcap.measures.text_inventory; print(time.perf_counter() - t)"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
         imp = [float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                     check=True).stdout) for _ in range(args.count_runs)]

@@ -5,9 +5,9 @@
 
 Methods (same synthetic balanced panel, rows/8 firms x 8 years, project column names):
 
-* `intelcap_table`   - `intelcap.estimate.regression_table` with one ModelSpec (the workflow's path:
+* `intelcap_table`   - `intelcap.econometrics.estimate.regression_table` with one ModelSpec (the workflow's path:
                        listwise deletion, pyfixest feols with fixef_tol 1e-12, tidy rows + reghdfe _cons);
-* `intelcap_absorbed` - `intelcap.inference.AbsorbedDesign` (singletons, FE dof) + `ols_crv1`;
+* `intelcap_absorbed` - `intelcap.econometrics.inference.AbsorbedDesign` (singletons, FE dof) + `ols_crv1`;
 * `pyfixest`          - bare `pf.feols(..., vcov={"CRV1": "Stkcd"})` (default fixef_tol 1e-8);
 * `linearmodels`      - `PanelOLS(entity_effects=True, time_effects=True).fit(cov_type="clustered",
                        cluster_entity=True)`.
@@ -77,14 +77,14 @@ def fit_once(method: str, df: pd.DataFrame) -> tuple[float, float]:
         f = pf.feols(fml, df, vcov={"CRV1": "Stkcd"})
         return float(f.coef()["lnINT"]), float(f.se()["lnINT"])
     if method == "intelcap_table":
-        from intelcap.estimate import ModelSpec, regression_table
+        from intelcap.econometrics.estimate import ModelSpec, regression_table
 
         spec = ModelSpec(name="(1)", depvar="lnCU", regressors=["lnINT"], controls=True, fe=["Stkcd", "year"])
         res = regression_table(df, [spec], CONTROLS, "Stkcd")
         r = res[res.term == "lnINT"].iloc[0]
         return float(r.estimate), float(r.std_error)
     if method == "intelcap_absorbed":
-        from intelcap.inference import AbsorbedDesign, ols_crv1
+        from intelcap.econometrics.inference import AbsorbedDesign, ols_crv1
 
         d = AbsorbedDesign(df[["Stkcd", "year"]])
         yd = d.demean(df["lnCU"].to_numpy())

@@ -35,11 +35,11 @@ def csmar_file(table):
 
 
 def csmar_files(table):
-    """Every file of a user's table (all formats, numbered parts; intelcap.io.table_files), or the synthetic
+    """Every file of a user's table (all formats, numbered parts; intelcap.ingest.readers.table_files), or the synthetic
     file. A table with no file fails here, before any job, with the files that are there instead."""
     if SYNTHETIC:
         return [csmar_file(table)]
-    from intelcap import io
+    from intelcap.ingest import readers as io
 
     return [str(p) for p in io.table_files(f"{RAW}/csmar", config["csmar"][table], table)]
 
@@ -82,7 +82,7 @@ def sources(*names):
 # ---- annual reports: each shard holds every file of its firm-years (stable hash of Stkcd and year)
 @lru_cache(maxsize=1)
 def report_inventory():
-    from intelcap import text_inventory
+    from intelcap.measures import text_inventory
 
     return text_inventory.shard_inventory(REPORTS, N_SHARDS)
 
@@ -92,7 +92,7 @@ def report_fingerprint(shard):
     reruns its shard only. Synthetic reports are an output of this workflow (tracked by Snakemake)."""
     if SYNTHETIC:
         return ""
-    from intelcap import text_inventory
+    from intelcap.measures import text_inventory
 
     return text_inventory.fingerprint(report_inventory()[shard])
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import attributes
-from intelcap.attributes import OVERSEAS, _note
 from intelcap.errors import InputError
+from intelcap.measures import attributes
+from intelcap.measures.attributes import OVERSEAS, _note
 
 
 def _reference_soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) -> pd.Series:
@@ -111,7 +111,9 @@ def test_firm_attributes_end_to_end_matches_reference(monkeypatch, tmp_path):
 
     import yaml
 
-    from intelcap import io, panel, synth
+    from intelcap.ingest import panel
+    from intelcap.ingest import readers as io
+    from intelcap.synthetic import dgp as synth
 
     root = Path(__file__).resolve().parents[1]
     config = yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))

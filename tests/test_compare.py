@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import compare
+from intelcap.outputs import compare
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from intelcap.config import check_config
+from intelcap.workflow.config import check_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = sorted((ROOT / "src" / "intelcap").glob("*.py"))
@@ -56,7 +56,7 @@ def test_formula_names_are_validated_before_any_fit():
     import pandas as pd
     import pytest
 
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
     from intelcap.errors import InputError
 
     d = pd.DataFrame({"Stkcd": ["000001"], "year": [2011], "lnCU": [0.0], "lnINT": [0.0]})

@@ -1,4 +1,4 @@
-"""Tests for intelcap.cu: frontier likelihoods, gradients, parameter recovery, predictors, panel interface."""
+"""Tests for intelcap.measures.cu: frontier likelihoods, gradients, parameter recovery, predictors, panel interface."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from intelcap import cu
 from intelcap.errors import EstimationError, InputError
+from intelcap.measures import cu
 
 BETA = np.array([1.0, 0.35, 0.55])
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap.dea import DEAResult, dea_loop, dea_scores, efficiency_panel
 from intelcap.errors import InputError
+from intelcap.measures.dea import DEAResult, dea_loop, dea_scores, efficiency_panel
 
 # ---------------------------------------------------------------------------------------------
 # hand-solvable examples

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import estimate
+from intelcap.econometrics import estimate
 from intelcap.errors import EstimationError, InputError
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import figures as F
 from intelcap.errors import InputError
+from intelcap.outputs import figures as F
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLATIONS = ROOT / "config" / "ifr_global_installations.csv"
@@ -129,7 +129,7 @@ RENDERERS: dict[str, Callable[[dict[str, Path], str], dict[str, Path]]] = {
 
 def _font_available() -> bool:
     try:
-        from intelcap.fonts import cjk_font_path
+        from intelcap.outputs.fonts import cjk_font_path
 
         cjk_font_path()
     except (ImportError, FileNotFoundError):
@@ -208,7 +208,7 @@ def test_two_renders_byte_identical(name: str, renders: dict) -> None:
         assert a[fmt] == b[fmt], f"{name}.{fmt} differs between two renders"
 
 
-@pytest.mark.skipif(not _font_available(), reason="bundled CJK font (intelcap.fonts) not available yet")
+@pytest.mark.skipif(not _font_available(), reason="bundled CJK font (intelcap.outputs.fonts) not available yet")
 @pytest.mark.parametrize("name", list(RENDERERS))
 def test_cjk_renders_without_missing_glyphs(name: str, renders: dict) -> None:
     (a, _), messages = renders[name]  # rendered with lang="zh" when the font exists
@@ -275,12 +275,12 @@ def test_rulegraph_cycle_and_garbage_raise() -> None:
 
 
 def test_zh_without_font_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import intelcap.fonts
+    import intelcap.outputs.fonts
 
     def missing() -> str:
         raise FileNotFoundError("no font")
 
-    monkeypatch.setattr(intelcap.fonts, "use_cjk_in_matplotlib", missing)
+    monkeypatch.setattr(intelcap.outputs.fonts, "use_cjk_in_matplotlib", missing)
     with pytest.raises(InputError, match="CJK font"):
         F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="zh")
     F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="en")  # English falls back

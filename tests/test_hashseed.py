@@ -44,7 +44,8 @@ def _panel(seed: int = 5, firms: int = 240, years: int = 9) -> pd.DataFrame:
 
 def _tables(out: Path) -> None:
     """The computations of steps.regression_table / iv_table / heterogeneity_table, written with write_csv."""
-    from intelcap import atomic, estimate
+    from intelcap import atomic
+    from intelcap.econometrics import estimate
 
     df = _panel()
     two_way = [estimate.ModelSpec(name="(1)", depvar="y", regressors=["x"], controls=False, fe=["Stkcd", "year"]),
@@ -92,7 +93,7 @@ def test_tables_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
 
 def test_within_fit_r2_equals_dummy_regression() -> None:
     # FE models are fitted on data demeaned by us; R² and within R² must still be those of the dummy regression
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     df = _panel(firms=60)
     spec = estimate.ModelSpec(name="(1)", depvar="y", regressors=["x"], fe=["Stkcd", "year"])
@@ -107,7 +108,7 @@ def test_within_fit_r2_equals_dummy_regression() -> None:
 
 
 def test_infinite_regressor_is_a_named_error() -> None:
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
     from intelcap.errors import EstimationError
 
     df = _panel(firms=60)

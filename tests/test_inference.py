@@ -1,4 +1,4 @@
-"""Tests for intelcap.inference: each check compares against an independent computation."""
+"""Tests for intelcap.econometrics.inference: each check compares against an independent computation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from intelcap.errors import EstimationError
-from intelcap.inference import (
+from intelcap.econometrics.inference import (
     AbsorbedDesign,
     FastRefit,
     akm_se,
@@ -24,6 +23,7 @@ from intelcap.inference import (
     residualize,
     wild_cluster_bootstrap,
 )
+from intelcap.errors import EstimationError
 
 pf = pytest.importorskip("pyfixest")
 warnings.filterwarnings("ignore", category=UserWarning, module="pyfixest")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from intelcap import io
 from intelcap.errors import InputError
-from intelcap.synth import write_csmar
+from intelcap.ingest import readers as io
+from intelcap.synthetic.dgp import write_csmar
 
 SPEC = {"id": "Stkcd", "date": "Accper",
         "fields": {"Typrep": "Typrep", "total_assets": "A001000000", "fixed_assets": "A001212000",

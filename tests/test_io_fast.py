@@ -2,7 +2,7 @@
 against the reference implementation it replaced: same frame (values, dtypes, order, attrs), same logged
 decisions, same error messages, for every container/encoding/header variant and for randomised messy files.
 
-`_reference_*` below are the pre-optimisation functions of `intelcap.io`, kept verbatim as the oracle.
+`_reference_*` below are the pre-optimisation functions of `intelcap.ingest.readers`, kept verbatim as the oracle.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import io, synth
 from intelcap.errors import InputError
+from intelcap.ingest import readers as io
+from intelcap.synthetic import dgp as synth
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -158,7 +159,7 @@ def _outcome(fn, caplog) -> tuple:
     except Exception as exc:  # compare whatever the reference raises, InputError or not
         res = ("error", f"{type(exc).__name__}: {exc}")
     logs = [r.getMessage() for r in caplog.records
-            if r.name == "intelcap.io" and not any(m in r.getMessage() for m in _NEW_LOGS)]
+            if r.name == "intelcap.ingest.readers" and not any(m in r.getMessage() for m in _NEW_LOGS)]
     return res + (logs,)
 
 
@@ -180,7 +181,7 @@ def _same(path: Path, spec: dict, table: str, caplog, monkeypatch=None) -> tuple
     """Frames: identical to the verbatim reference. Errors: the reference fails too, with the same exception
     type, and the message is exactly the one the pandas-only path gives (the messages themselves changed on
     purpose since the reference: file lines instead of firm-years, issue 12)."""
-    caplog.set_level(logging.INFO, logger="intelcap.io")
+    caplog.set_level(logging.INFO, logger="intelcap.ingest.readers")
     ref = _outcome(lambda: _reference_load_table(path, spec, table), caplog)
     new = _outcome(lambda: io.load_table(path, spec, table), caplog)
     assert new[0] == ref[0], (new[1], ref[1])
@@ -361,7 +362,7 @@ def test_hand_made_edge_files_match_reference(tmp_path, caplog, case):
 
 
 def test_fast_reader_falls_back_only_when_it_must(tmp_path, caplog, world):
-    caplog.set_level(logging.INFO, logger="intelcap.io")
+    caplog.set_level(logging.INFO, logger="intelcap.ingest.readers")
     path = tmp_path / "FS_Combas.csv"
     synth.write_csmar(world["FS_Combas"], path, encoding="gb18030")
     path.write_bytes(path.read_bytes() + b'000002,"2019-12-31')     # pandas refuses: quote open at EOF
@@ -452,7 +453,7 @@ def test_number_parsing_matches_pandas():
 
 
 def test_normalize_ids_matches_reference(caplog):
-    caplog.set_level(logging.INFO, logger="intelcap.io")
+    caplog.set_level(logging.INFO, logger="intelcap.ingest.readers")
     good = pd.Series(["2", "000002", " 600519", "519.0", np.nan, "2"], dtype="str", name="Symbol",
                      index=[5, 6, 7, 8, 9, 10]).iloc[[0, 1, 2, 3, 5]]
     pd.testing.assert_series_equal(io.normalize_ids(good, "f", "Symbol"),

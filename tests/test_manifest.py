@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from intelcap import manifest
+from intelcap.workflow import manifest
 
 
 def _raw(tmp):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import panel
 from intelcap.errors import InputError
+from intelcap.ingest import panel
 
 
 def test_stata_percentile_rule_on_hand_computed_vector():

@@ -32,8 +32,8 @@ from rebuild import (
     snakemake,
 )
 
-from intelcap.scratch import copy_workflow
 from intelcap.workflow import registry
+from intelcap.workflow.scratch import copy_workflow
 
 pytestmark = pytest.mark.e2e
 
@@ -215,9 +215,9 @@ def test_editing_glue_or_a_step_module_reruns_its_rules(done):
         ("src/intelcap/workflow/steps/tables.py", {"table1", "regression_table", "table4", "table6", "table7"},
          {"synthesize", "read_table", "render_table"}),
         ("src/intelcap/workflow/runner.py", {"synthesize", "read_table", "render_table", "mc_shard"}, set()),
-        ("src/intelcap/reports_synth.py", {"synthesize_reports", "text_extract"}, {"synthesize", "read_table"}),
-        ("src/intelcap/panel.py", {"build_panel", "table1", "regression_table"}, {"synthesize", "read_table"}),
-        ("src/intelcap/fonts.py", {"figure1", "figure2", "coefplot"}, {"build_panel"}),
+        ("src/intelcap/synthetic/reports.py", {"synthesize_reports", "text_extract"}, {"synthesize", "read_table"}),
+        ("src/intelcap/ingest/panel.py", {"build_panel", "table1", "regression_table"}, {"synthesize", "read_table"}),
+        ("src/intelcap/outputs/fonts.py", {"figure1", "figure2", "coefplot"}, {"build_panel"}),
     ]:
         path = done / module
         old = _edit(path)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from intelcap.scratch import copy_workflow
+from intelcap.workflow.scratch import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = (ROOT / "tests" / "small_config.yaml").read_text(encoding="utf-8")

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import estimate, robots
+from intelcap.econometrics import estimate
 from intelcap.errors import InputError
+from intelcap.measures import robots
 
 INDUSTRIES = ["24", "26-27", "29"]
 YEARS = list(range(2011, 2017))

@@ -1,4 +1,4 @@
-"""Tests for intelcap.robustness (the "beyond the paper" stage): each check compares the table glue with an
+"""Tests for intelcap.econometrics.robustness (the "beyond the paper" stage): each check compares the table glue with an
 independent computation (brute-force bootstrap, hand AKM, direct pyfixest fits, a simulated BC95 panel)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from intelcap import robustness as R
-from intelcap.estimate import ModelSpec
-from intelcap.inference import ols_crv1
+from intelcap.econometrics import robustness as R
+from intelcap.econometrics.estimate import ModelSpec
+from intelcap.econometrics.inference import ols_crv1
 
 pf = pytest.importorskip("pyfixest")
 warnings.filterwarnings("ignore", category=UserWarning, module="pyfixest")
@@ -121,7 +121,7 @@ def test_akm_row_equals_hand_computation_tiny() -> None:
 
 
 def test_akm_iv_reduces_to_akm_ols_when_instrument_is_regressor() -> None:
-    from intelcap.inference import akm_se
+    from intelcap.econometrics.inference import akm_se
 
     rng = np.random.default_rng(0)
     n, shocks = 200, np.repeat(np.arange(20), 10)

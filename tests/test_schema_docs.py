@@ -135,9 +135,11 @@ def test_every_default_is_a_valid_value_of_its_key():
 
 
 def test_defaults_equal_what_the_code_does_without_the_key():
-    from intelcap import robots, robustness, synth
-    from intelcap.estimate import ModelSpec
-    from intelcap.tables import TableStyle
+    from intelcap.econometrics import robustness
+    from intelcap.econometrics.estimate import ModelSpec
+    from intelcap.measures import robots
+    from intelcap.outputs.tables import TableStyle
+    from intelcap.synthetic import dgp as synth
 
     props = load_schema()["properties"]
     model = load_schema()["definitions"]["model"]["properties"]

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import owned_dir, synth
+from intelcap import owned_dir
 from intelcap.errors import InputError
+from intelcap.synthetic import dgp as synth
 
 ROOT = Path(__file__).resolve().parents[1]
 CROSSWALK = pd.read_csv(ROOT / "config" / "crosswalk_csrc_ifr.csv", dtype=str, keep_default_na=False)

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import reports_synth as rs
 from intelcap.errors import InputError
-from intelcap.text import (
+from intelcap.measures.text import (
     ReportUnreadable,
     count_keywords,
     count_reports,
@@ -28,6 +27,7 @@ from intelcap.text import (
     shard_reports,
     text_index,
 )
+from intelcap.synthetic import reports as rs
 
 KEYWORDS_YAML = Path(__file__).resolve().parents[1] / "config" / "keywords.yaml"
 
@@ -179,7 +179,7 @@ def test_automaton_equals_independent_scanner(spec):
             ref = _reference_count(text, spec, substring)
             assert count_keywords(text, spec, mode=mode) == ref, (trial, mode, text)
     # The prefilter+windows path equals one full iter_long scan (long text, many windows).
-    from intelcap.text import _normalize_units
+    from intelcap.measures.text import _normalize_units
 
     long_text = "".join(rng.choices(pieces, k=20000))
     u, astral = _normalize_units(long_text)
@@ -380,7 +380,7 @@ def test_jieba_equivalence(spec):
 
 
 def test_bundled_font_files():
-    from intelcap import fonts
+    from intelcap.outputs import fonts
 
     path = fonts.cjk_font_path()
     assert path.stat().st_size < 1.5e6
@@ -410,7 +410,7 @@ def _draw(label: str) -> list[str]:
 def test_matplotlib_renders_chinese_with_bundled_font():
     import matplotlib as mpl
 
-    from intelcap import fonts
+    from intelcap.outputs import fonts
 
     with mpl.rc_context():
         mpl.rcParams["font.family"] = "sans-serif"

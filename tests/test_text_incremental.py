@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intelcap import reports_synth as rs
-from intelcap import text_inventory as inv
 from intelcap.errors import InputError
-from intelcap.text import (
+from intelcap.measures import text_inventory as inv
+from intelcap.measures.text import (
     ReportUnreadable,
     count_extracted,
     count_extracted_files,
@@ -32,6 +31,7 @@ from intelcap.text import (
     text_index,
     write_extracted,
 )
+from intelcap.synthetic import reports as rs
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +65,14 @@ def test_shard_of_is_a_fixed_hash():
         with pytest.raises(ValueError, match="text.shards"):
             inv.shard_of("000001", 2015, bad)
     # another process with another str-hash seed gives the same shards (hash() would not)
-    code = "from intelcap.text_inventory import shard_of; print(shard_of('000001', 2015, 8), shard_of('300750', 2019, 16))"
+    code = "from intelcap.measures.text_inventory import shard_of; print(shard_of('000001', 2015, 8), shard_of('300750', 2019, 16))"
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["4", "5"]
 
 
 def test_inventory_is_stdlib_only():
-    code = ("import sys, intelcap.text_inventory; "
+    code = ("import sys, intelcap.measures.text_inventory; "
             "print(sorted(m for m in ('pandas', 'numpy', 'ahocorasick', 'yaml', 'pyarrow') if m in sys.modules))")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from intelcap.scratch import copy_workflow
+from intelcap.workflow.scratch import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from intelcap.errors import InputError
 
 MARKER = ".intelcap-synthetic"
-MARKER_TEXT = ("This folder was created by intelcap's synthetic-data generator (intelcap.synth), which overwrites\n"
+MARKER_TEXT = ("This folder was created by intelcap's synthetic-data generator (intelcap.synthetic.dgp), which overwrites\n"
                "and deletes files in it on every run. Keep no other files here.\n")
 
 

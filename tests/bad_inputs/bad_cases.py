@@ -1,4 +1,4 @@
-"""The bad-input corpus: each case builds a small bad input in code (from `intelcap.synth` or small frames), runs
+"""The bad-input corpus: each case builds a small bad input in code (from `intelcap.synthetic.dgp` or small frames), runs
 the module function where the behaviour lives, and checks the outcome:
 
 * ``error``: an `InputError`/`EstimationError` whose message names the file / column / rows and what to do;
@@ -22,8 +22,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import cu, dea, estimate, io, panel, robots, synth, text
+from intelcap.econometrics import estimate
 from intelcap.errors import EstimationError, InputError
+from intelcap.ingest import panel
+from intelcap.ingest import readers as io
+from intelcap.measures import cu, dea, robots, text
+from intelcap.synthetic import dgp as synth
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -566,7 +570,7 @@ def _(tmp, caplog):
       "mapped to the canonical codes (1, 1,2, ..., 2,3); SOE share identical to the clean file",
       "io.apply_codes via io.load_table", "decision")
 def _(tmp, caplog):
-    from intelcap import attributes
+    from intelcap.measures import attributes
 
     df = world()["EN_EquityNatureAll"]
     spelled = {"1": "1.0", "1,2": "1、2", "2,3": " 2 / 3 "}
@@ -605,7 +609,7 @@ def _(tmp, caplog):
       "read as code 1 (consolidated); Humcap identical to the clean file", "io.apply_codes + attributes.humcap",
       "decision")
 def _(tmp, caplog):
-    from intelcap import attributes
+    from intelcap.measures import attributes
 
     df = world()["PT_LCRDSPENDING"].astype({"StateTypeCode": object})
     df["StateTypeCode"] = "1.0"
@@ -947,7 +951,7 @@ def _(tmp, caplog):
 
 
 def _report_dir(tmp: Path) -> Path:
-    from intelcap import reports_synth
+    from intelcap.synthetic import reports as reports_synth
 
     rdir = tmp / "reports"
     rdir.mkdir()
@@ -1068,10 +1072,10 @@ def _(tmp, caplog):
 
 # ============================================================================================ config
 @case("config_typo", "config key 'winsor.cut' (for cuts) and top-level 'seeed'", "InputError from "
-      "intelcap.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
+      "intelcap.workflow.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
       "config.check_config", "error")
 def _(tmp, caplog):
-    from intelcap.config import check_config
+    from intelcap.workflow.config import check_config
 
     c = copy.deepcopy(CONFIG)
     c["winsor"]["cut"] = c["winsor"].pop("cuts")
@@ -1083,7 +1087,7 @@ def _(tmp, caplog):
 @case("config_typo_in_model", "model spec key 'regresors' in tables.table2", "InputError: did you mean "
       "'tables.table2[0].regressors'?", "config.check_config", "error")
 def _(tmp, caplog):
-    from intelcap.config import check_config
+    from intelcap.workflow.config import check_config
 
     c = copy.deepcopy(CONFIG)
     c["tables"]["table2"][0]["regresors"] = c["tables"]["table2"][0].pop("regressors")

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from intelcap import synth
-from intelcap.scratch import copy_workflow
+from intelcap.synthetic import dgp as synth
+from intelcap.workflow.scratch import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 

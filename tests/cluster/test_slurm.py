@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from intelcap.scratch import copy_workflow
+from intelcap.workflow.scratch import copy_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "cluster" / "slurm_local.sh"

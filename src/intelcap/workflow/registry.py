@@ -50,62 +50,62 @@ class Rule:
         return self.step.split(":")[0]
 
 
-_ROB = ("robustness", "inference", "estimate")
+_ROB = ("econometrics.robustness", "econometrics.inference", "econometrics.estimate")
 _RAW = ("raw_dir", "synthetic_dir")
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
-    "synthesize": Rule("workflow.steps.data:synthesize", ("synth", "io"), ("synth", "seed", "csmar", "ifr"),
+    "synthesize": Rule("workflow.steps.data:synthesize", ("synthetic.dgp", "ingest.readers"), ("synth", "seed", "csmar", "ifr"),
                        shape=("synthetic_dir", "paths.crosswalk")),
     "synthesize_reports": Rule("workflow.steps.data:synthesize_reports",
-                               ("synth", "reports_synth", "fonts", "text", "text_inventory", "io"), ("synth", "seed"),
+                               ("synthetic.dgp", "synthetic.reports", "outputs.fonts", "measures.text", "measures.text_inventory", "ingest.readers"), ("synth", "seed"),
                                shape=("synthetic_dir", "paths.crosswalk")),
-    "read_table": Rule("workflow.steps.data:read_table", ("io",), ("csmar.{table}",), shape=_RAW),
-    "read_ifr": Rule("workflow.steps.data:read_ifr", ("io",), ("ifr",), shape=_RAW),
+    "read_table": Rule("workflow.steps.data:read_table", ("ingest.readers",), ("csmar.{table}",), shape=_RAW),
+    "read_ifr": Rule("workflow.steps.data:read_ifr", ("ingest.readers",), ("ifr",), shape=_RAW),
     # ---- panel (rules/panel.smk)
-    "build_panel": Rule("workflow.steps.panel:build_panel", ("panel", "io"), ("sample",),
+    "build_panel": Rule("workflow.steps.panel:build_panel", ("ingest.panel", "ingest.readers"), ("sample",),
                         shape=(*_RAW, "csmar", "paths.crosswalk", "paths.regions")),
-    "firm_attributes": Rule("workflow.steps.panel:firm_attributes", ("attributes", "io"), (),
+    "firm_attributes": Rule("workflow.steps.panel:firm_attributes", ("measures.attributes", "ingest.readers"), (),
                             shape=("paths.factor_intensity",)),
-    "winsorize": Rule("workflow.steps.panel:winsorize", ("panel",), ("winsor",)),
-    "analysis_panel": Rule("workflow.steps.panel:analysis_panel", ("panel",), ()),
+    "winsorize": Rule("workflow.steps.panel:winsorize", ("ingest.panel",), ("winsor",)),
+    "analysis_panel": Rule("workflow.steps.panel:analysis_panel", ("ingest.panel",), ()),
     # ---- measures (rules/measures.smk)
-    "capacity_utilization": Rule("workflow.steps.measures:capacity_utilization", ("cu",), ("cu",)),
-    "robot_exposure": Rule("workflow.steps.measures:robot_exposure", ("robots",), ("robots",)),
-    "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("dea",), ("dea",)),
-    "text_extract": Rule("workflow.steps.measures:text_extract", ("text", "text_inventory"), (),
+    "capacity_utilization": Rule("workflow.steps.measures:capacity_utilization", ("measures.cu",), ("cu",)),
+    "robot_exposure": Rule("workflow.steps.measures:robot_exposure", ("measures.robots",), ("robots",)),
+    "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("measures.dea",), ("dea",)),
+    "text_extract": Rule("workflow.steps.measures:text_extract", ("measures.text", "measures.text_inventory"), (),
                          shape=(*_RAW, "text.shards")),
-    "text_count": Rule("workflow.steps.measures:text_count", ("text", "text_inventory"), (),
+    "text_count": Rule("workflow.steps.measures:text_count", ("measures.text", "measures.text_inventory"), (),
                        shape=("text.shards", "paths.keywords")),
-    "text_index": Rule("workflow.steps.measures:text_index", ("text", "text_inventory"), (), shape=("text.shards",)),
+    "text_index": Rule("workflow.steps.measures:text_index", ("measures.text", "measures.text_inventory"), (), shape=("text.shards",)),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
-    "table1": Rule("workflow.steps.tables:table1", ("estimate", "panel"), ()),
-    "regression_table": Rule("workflow.steps.tables:regression_table", ("estimate", "inference", "panel"),
+    "table1": Rule("workflow.steps.tables:table1", ("econometrics.estimate", "ingest.panel"), ()),
+    "regression_table": Rule("workflow.steps.tables:regression_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
                              ("tables.{table}", "controls", "cluster")),
-    "table4": Rule("workflow.steps.tables:iv_table", ("estimate", "inference", "panel"),
+    "table4": Rule("workflow.steps.tables:iv_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
                    ("tables.table4", "controls", "cluster", "heterogeneity.ar_level")),
-    "table6": Rule("workflow.steps.tables:heterogeneity_table", ("estimate", "inference", "panel"),
+    "table6": Rule("workflow.steps.tables:heterogeneity_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
                    ("tables.table6", "controls", "cluster", "heterogeneity.pairs",
                     "heterogeneity.permutation_reps", "seed")),
-    "table7": Rule("workflow.steps.tables:keyword_table", ("text", "text_inventory"), (), shape=("paths.keywords",)),
-    "render_table": Rule("workflow.steps.render:render_table", ("tables",), ("output",),
+    "table7": Rule("workflow.steps.tables:keyword_table", ("measures.text", "measures.text_inventory"), (), shape=("paths.keywords",)),
+    "render_table": Rule("workflow.steps.render:render_table", ("outputs.tables",), ("output",),
                          shape=("paths.labels",)),
-    "render_frame": Rule("workflow.steps.render:render_frame", ("tables",), ("output",),
+    "render_frame": Rule("workflow.steps.render:render_frame", ("outputs.tables",), ("output",),
                          shape=("paths.labels",)),
-    "coefplot": Rule("workflow.steps.render:coefplot", ("figures", "fonts"), ("output.lang",),
+    "coefplot": Rule("workflow.steps.render:coefplot", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                      shape=("paths.labels",)),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule("workflow.steps.render:figure1", ("figures", "fonts"), ("output.lang",)),
-    "figure2": Rule("workflow.steps.render:figure2", ("figures", "fonts"), ("output.lang",),
+    "figure1": Rule("workflow.steps.render:figure1", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
+    "figure2": Rule("workflow.steps.render:figure2", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                     shape=("paths.ifr_global",)),
-    "paper_vs_replication": Rule("workflow.steps.figures:paper_vs_replication", ("compare",), (),
+    "paper_vs_replication": Rule("workflow.steps.figures:paper_vs_replication", ("outputs.compare",), (),
                                  shape=(*_RAW, "paths.paper_results")),
     # ---- robustness (rules/robustness.smk): never depends on presentation settings
     "inference_table": Rule("workflow.steps.robustness:inference_table", _ROB,
                             ("robustness.inference", "tables.<robustness.inference.baseline.table>",
                              "tables.<robustness.inference.iv.table>", "controls", "cluster", "seed")),
-    "mc_shard": Rule("workflow.steps.robustness:mc_shard", (*_ROB, "synth", "io", "panel", "robots", "cu"),
+    "mc_shard": Rule("workflow.steps.robustness:mc_shard", (*_ROB, "synthetic.dgp", "ingest.readers", "ingest.panel", "measures.robots", "measures.cu"),
                      ("seed", "robustness.monte_carlo.shard_size", "robustness.monte_carlo.scenarios.{scenario}",
                       "robustness.monte_carlo.bootstrap_reps", "robustness.monte_carlo.level", "synth", "cu",
                       "winsor", "robots", "sample", "csmar", "controls", "cluster"),
@@ -120,9 +120,9 @@ RULES: dict[str, Rule] = {
                           shape=("robustness.placebo.reps", "robustness.placebo.modes")),
     "placebo": Rule("workflow.steps.robustness:placebo", _ROB, ("robustness.placebo.reps",),
                     shape=("robustness.placebo.shard_size", "robustness.placebo.modes")),
-    "cu_variant": Rule("workflow.steps.robustness:cu_variant", ("cu",), ("cu.predictor", "cu.on_wrong_skew"),
+    "cu_variant": Rule("workflow.steps.robustness:cu_variant", ("measures.cu",), ("cu.predictor", "cu.on_wrong_skew"),
                        shape=("robustness.spec_curve.cu",)),
-    "spec_curve_shard": Rule("workflow.steps.robustness:spec_curve_shard", (*_ROB, "panel"),
+    "spec_curve_shard": Rule("workflow.steps.robustness:spec_curve_shard", (*_ROB, "ingest.panel"),
                              ("robustness.spec_curve.winsor.{winsor}", "robustness.spec_curve.controls",
                               "robustness.spec_curve.fe", "robustness.spec_curve.samples",
                               "robustness.spec_curve.level", "winsor.vars", "winsor.by_year", "controls",
@@ -130,16 +130,16 @@ RULES: dict[str, Rule] = {
                              shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor")),
     "spec_curve": Rule("workflow.steps.robustness:spec_curve", (), (),
                        shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor")),
-    "one_step_sfa": Rule("workflow.steps.robustness:one_step_sfa", (*_ROB, "cu"),
+    "one_step_sfa": Rule("workflow.steps.robustness:one_step_sfa", (*_ROB, "measures.cu"),
                          ("robustness.one_step", "robustness.inference.baseline", "controls")),
-    "coverage_figure": Rule("workflow.steps.render:coverage_figure", ("figures", "fonts"),
+    "coverage_figure": Rule("workflow.steps.render:coverage_figure", ("outputs.figures", "outputs.fonts"),
                             ("output.lang", "robustness.monte_carlo.level", "robustness.monte_carlo.figure_estimator",
                              "robustness.monte_carlo.figure_target")),
-    "placebo_figure": Rule("workflow.steps.render:placebo_figure", ("figures", "fonts"), ("output.lang",),
+    "placebo_figure": Rule("workflow.steps.render:placebo_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                            shape=("robustness.placebo.modes",)),
-    "spec_curve_figure": Rule("workflow.steps.render:spec_curve_figure", ("figures", "fonts"), ("output.lang",)),
+    "spec_curve_figure": Rule("workflow.steps.render:spec_curve_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
     # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
-    "provenance": Rule("workflow.steps.provenance:provenance", ("manifest",), ("",),
+    "provenance": Rule("workflow.steps.provenance:provenance", ("workflow.manifest",), ("",),
                        shape=(*_RAW, "csmar", "ifr", "paths")),
 }
 
@@ -152,7 +152,9 @@ def module_file(module: str, package: Path = PACKAGE) -> Path:
 def modules_of(rule: str) -> list[str]:
     """Every intelcap module a rule's job runs: glue, its step module, its method modules (sorted)."""
     r = RULES[rule]
-    return sorted({*GLUE, r.step_module, *r.modules})
+    modules = {*GLUE, r.step_module, *r.modules}
+    packages = {f"{m.rsplit('.', 1)[0]}.__init__" for m in modules if "." in m and not m.endswith("__init__")}
+    return sorted(modules | packages)
 
 
 def code_files(rule: str, root: str | os.PathLike = "") -> list[str]:

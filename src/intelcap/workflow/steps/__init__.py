@@ -20,7 +20,7 @@ def as_json(obj) -> str:
 
 def read_csv_config(path: str):
     """A shipped or user-edited mapping file (crosswalk, regions, factor intensity): every cell as text, UTF-8
-    or GB18030 (intelcap.io.read_csv_config)."""
-    from intelcap import io
+    or GB18030 (intelcap.ingest.readers.read_csv_config)."""
+    from intelcap.ingest import readers as io
 
     return io.read_csv_config(path)

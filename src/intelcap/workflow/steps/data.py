@@ -15,7 +15,7 @@ log = logging.getLogger("intelcap")
 
 
 def synthesize(job: Job) -> None:
-    from intelcap import synth
+    from intelcap.synthetic import dgp as synth
 
     out_dir = Path(job.params["out_dir"])
     truth = synth.write_vendor_files(job.config, out_dir, read_csv_config(job.input["crosswalk"]))
@@ -24,14 +24,14 @@ def synthesize(job: Job) -> None:
 
 
 def synthesize_reports(job: Job) -> None:
-    from intelcap import synth
+    from intelcap.synthetic import dgp as synth
 
     folder = synth.write_report_corpus(job.config, job.params["out_dir"], read_csv_config(job.input["crosswalk"]))
     log.info("synthetic annual reports written to %s", folder)
 
 
 def read_table(job: Job) -> None:
-    from intelcap import io
+    from intelcap.ingest import readers as io
 
     table = job.wildcards["table"]
     notes: list[dict] = []
@@ -42,7 +42,7 @@ def read_table(job: Job) -> None:
 
 
 def read_ifr(job: Job) -> None:
-    from intelcap import io
+    from intelcap.ingest import readers as io
 
     notes: list[dict] = []
     robots, emp = io.read_ifr(job.input["robots"], job.input["employment"], job.config["ifr"], notes)

@@ -30,7 +30,7 @@ def rulegraph(job: Job) -> None:
 def paper_vs_replication(job: Job) -> None:
     import yaml
 
-    from intelcap import compare
+    from intelcap.outputs import compare
 
     paper = yaml.safe_load(Path(job.input["paper"]).read_text(encoding="utf-8"))
     ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}

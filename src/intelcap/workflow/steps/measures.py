@@ -15,7 +15,7 @@ log = logging.getLogger("intelcap")
 
 
 def capacity_utilization(job: Job) -> None:
-    from intelcap import cu
+    from intelcap.measures import cu
 
     df = pd.read_parquet(job.input["panel"])
     c = job.config["cu"]
@@ -29,7 +29,7 @@ def capacity_utilization(job: Job) -> None:
 
 
 def robot_exposure(job: Job) -> None:
-    from intelcap import robots
+    from intelcap.measures import robots
 
     df = pd.read_parquet(job.input["panel"])
     exp, info = robots.robot_exposure(df, pd.read_parquet(job.input["ifr"]), pd.read_parquet(job.input["employment"]),
@@ -39,7 +39,7 @@ def robot_exposure(job: Job) -> None:
 
 
 def dea_efficiency(job: Job) -> None:
-    from intelcap import dea
+    from intelcap.measures import dea
 
     df = pd.read_parquet(job.input["panel"])
     c = job.config["dea"]
@@ -52,7 +52,7 @@ def dea_efficiency(job: Job) -> None:
 def text_extract(job: Job) -> None:
     """The text of one shard's reports (every file of a firm-year lands in one shard), cached as a file
     target: counting reads it, so a dictionary change never re-extracts a PDF."""
-    from intelcap import text, text_inventory
+    from intelcap.measures import text, text_inventory
 
     shard = int(job.wildcards["shard"])
     files = text_inventory.shard_inventory(job.params["reports"], int(job.params["n_shards"]))[shard]
@@ -63,7 +63,7 @@ def text_extract(job: Job) -> None:
 
 
 def text_count(job: Job) -> None:
-    from intelcap import text
+    from intelcap.measures import text
 
     spec = text.load_keywords(job.input["keywords"])
     counts, rlog = text.count_extracted(text.read_extracted(job.input["text"]), spec)
@@ -72,7 +72,7 @@ def text_count(job: Job) -> None:
 
 
 def text_index(job: Job) -> None:
-    from intelcap import text
+    from intelcap.measures import text
 
     counts = pd.concat([pd.read_parquet(p) for p in paths(job.input["counts"])], ignore_index=True)
     rlog = pd.concat([pd.read_csv(p, dtype={"Stkcd": str}, keep_default_na=False) for p in paths(job.input["logs"])],

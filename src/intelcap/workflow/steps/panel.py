@@ -12,7 +12,7 @@ from intelcap.workflow.steps import paths, read_csv_config
 
 
 def build_panel(job: Job) -> None:
-    from intelcap import panel
+    from intelcap.ingest import panel
 
     tables = {}
     for name, path in zip(job.params["tables"], job.input["tables"], strict=True):
@@ -27,7 +27,7 @@ def build_panel(job: Job) -> None:
 
 
 def winsorize(job: Job) -> None:
-    from intelcap import panel
+    from intelcap.ingest import panel
 
     df = pd.read_parquet(job.input["panel"])
     df = df.merge(pd.read_parquet(job.input["attributes"]), on=["Stkcd", "year"], how="left", validate="1:1")
@@ -38,7 +38,7 @@ def winsorize(job: Job) -> None:
 
 
 def firm_attributes(job: Job) -> None:
-    from intelcap import attributes
+    from intelcap.measures import attributes
 
     df = pd.read_parquet(job.input["panel"], columns=["Stkcd", "year", "industry"])   # all it needs (RSS at 4M)
     tables = {"EN_EquityNatureAll": pd.read_parquet(job.input["equity"]),
@@ -52,7 +52,7 @@ def firm_attributes(job: Job) -> None:
 
 
 def analysis_panel(job: Job) -> None:
-    from intelcap.panel import Attrition
+    from intelcap.ingest.panel import Attrition
 
     df = pd.read_parquet(job.input["panel"])
     notes = pd.concat([pd.read_csv(f, keep_default_na=False) for f in [*paths(job.input["reader_notes"]),

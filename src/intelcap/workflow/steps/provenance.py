@@ -6,6 +6,6 @@ from intelcap.workflow.runner import Job
 
 
 def provenance(job: Job) -> None:
-    from intelcap import manifest
+    from intelcap.workflow import manifest
 
     manifest.step(job)

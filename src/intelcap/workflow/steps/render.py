@@ -14,7 +14,7 @@ from intelcap.workflow.steps import paths
 
 def table_style(job: Job, title: str, **kw):
     """The display style from config `output` (language, SE or t, digits) and the labels file."""
-    from intelcap.tables import TableStyle
+    from intelcap.outputs.tables import TableStyle
 
     out = job.config["output"]
     return TableStyle(lang=out["lang"], paren=out["paren"], digits=int(out["digits"]), title=title,
@@ -51,7 +51,7 @@ def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 def render_table(job: Job) -> None:
     """md/tex/docx of one paper table (or the robustness inference table) from its CSV."""
-    from intelcap import tables
+    from intelcap.outputs import tables
 
     name = job.wildcards["name"]
     df = read_result(job.input["csv"])
@@ -100,7 +100,7 @@ _FRAMES = {
 
 def render_frame(job: Job) -> None:
     """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
-    from intelcap import tables
+    from intelcap.outputs import tables
 
     name = job.wildcards["name"]
     title, columns = _FRAMES[name]
@@ -116,14 +116,14 @@ def render_frame(job: Job) -> None:
 
 def coefplot(job: Job) -> None:
     """Table 6's coefficient plot, drawn from its CSV so that the figure shows exactly the published numbers."""
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     figures.figure_coefplot(read_result(job.input["csv"]), _figure_paths(job), lang=job.config["output"]["lang"],
                             labels_path=job.input["labels"])
 
 
 def coverage_figure(job: Job) -> None:
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     mc = job.config["robustness"]["monte_carlo"]
     summary = read_result(job.input["csv"])
@@ -135,7 +135,7 @@ def coverage_figure(job: Job) -> None:
 
 
 def placebo_figure(job: Job) -> None:
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     mode = job.wildcards["mode"]
     draws = read_result(job.input["draws"])
@@ -146,7 +146,7 @@ def placebo_figure(job: Job) -> None:
 
 
 def spec_curve_figure(job: Job) -> None:
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     specs = read_result(job.input["csv"])
     ok = specs[specs["status"] == "ok"].drop(columns=["status", "fixed_effects"])
@@ -155,14 +155,14 @@ def spec_curve_figure(job: Job) -> None:
 
 
 def figure1(job: Job) -> None:
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     dot = Path(job.input["dot"]).read_text(encoding="utf-8")
     figures.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
 
 
 def figure2(job: Job) -> None:
-    from intelcap import figures
+    from intelcap.outputs import figures
 
     figures.figure_installations(job.input["installations"], _figure_paths(job), lang=job.config["output"]["lang"],
                                  vintage=job.params["vintage"])

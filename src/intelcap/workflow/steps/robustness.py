@@ -21,8 +21,8 @@ def _rob(job: Job) -> dict:
 
 def _model(config: dict, ref: dict):
     """The ModelSpec named by {table: tableN, model: "(k)"} in config `tables`."""
+    from intelcap.econometrics.estimate import ModelSpec
     from intelcap.errors import InputError
-    from intelcap.estimate import ModelSpec
 
     models = config["tables"][ref["table"]]
     hit = [m for m in models if m["name"] == ref["model"]]
@@ -33,7 +33,7 @@ def _model(config: dict, ref: dict):
 
 
 def inference_table(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     cfg = _rob(job)["inference"]
     df = pd.read_parquet(job.input["panel"])
@@ -49,7 +49,7 @@ def inference_table(job: Job) -> None:
 
 
 def mc_shard(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     mc = _rob(job)["monte_carlo"]
     scenario = job.wildcards["scenario"]
@@ -64,14 +64,14 @@ def mc_shard(job: Job) -> None:
 
 
 def mc_coverage(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     draws = pd.concat([pd.read_parquet(p) for p in paths(job.input["shards"])], ignore_index=True)
     atomic.write_csv(robustness.coverage_summary(draws, int(_rob(job)["monte_carlo"]["reps"])), job.output["csv"])
 
 
 def _baseline_data(job: Job):
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     cfg = _rob(job)["inference"]
     df = pd.read_parquet(job.input["panel"])
@@ -80,7 +80,7 @@ def _baseline_data(job: Job):
 
 
 def placebo_shard(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     md = _baseline_data(job)
     mode, shard = job.wildcards["mode"], int(job.wildcards["shard"])
@@ -91,7 +91,7 @@ def placebo_shard(job: Job) -> None:
 
 
 def placebo(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     K = int(_rob(job)["placebo"]["reps"])
     draws = pd.concat([pd.read_parquet(p) for p in paths(job.input["draws"])], ignore_index=True)
@@ -101,7 +101,7 @@ def placebo(job: Job) -> None:
 
 
 def cu_variant(job: Job) -> None:
-    from intelcap import cu
+    from intelcap.measures import cu
 
     df = pd.read_parquet(job.input["panel"])
     c = job.config["cu"]
@@ -113,7 +113,7 @@ def cu_variant(job: Job) -> None:
 
 
 def spec_curve_shard(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     sc = _rob(job)["spec_curve"]
     cu_name, winsor_name = job.wildcards["cu"], job.wildcards["winsor"]
@@ -134,7 +134,7 @@ def spec_curve(job: Job) -> None:
 
 
 def one_step_sfa(job: Job) -> None:
-    from intelcap import robustness
+    from intelcap.econometrics import robustness
 
     cfg = _rob(job)["one_step"]
     df = pd.read_parquet(job.input["panel"])

@@ -17,7 +17,7 @@ TABLE1_VARS = ["lnCU", "lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee"
 
 def load_analysis_panel(job: Job) -> pd.DataFrame:
     """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs."""
-    from intelcap import panel
+    from intelcap.ingest import panel
 
     df = pd.read_parquet(job.input["panel"])
     for path in paths(job.input.get("measures", [])):
@@ -28,7 +28,7 @@ def load_analysis_panel(job: Job) -> pd.DataFrame:
 
 
 def table1(job: Job) -> None:
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     df = load_analysis_panel(job)
     variables = [v for v in TABLE1_VARS + list(job.params["mechanisms"]) if v in df.columns]
@@ -37,7 +37,7 @@ def table1(job: Job) -> None:
 
 def _configured_table(job: Job):
     """Fit the models of table `params.table` (config `tables:`) on the analysis panel: panel, specs, rows."""
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     df = load_analysis_panel(job)
     specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][job.params["table"]]]
@@ -52,7 +52,7 @@ def regression_table(job: Job) -> None:
 
 def iv_table(job: Job) -> None:
     """Table 4: first stage and 2SLS, with first-stage F, effective F and the Anderson-Rubin set."""
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     df, specs, res = _configured_table(job)
     controls, cluster = job.config["controls"], job.config["cluster"]
@@ -64,7 +64,7 @@ def iv_table(job: Job) -> None:
 
 def heterogeneity_table(job: Job) -> None:
     """Table 6 and its group-difference tests (interacted model, permutation)."""
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     df, specs, res = _configured_table(job)
     atomic.write_csv(res, job.output["csv"])
@@ -77,7 +77,7 @@ def heterogeneity_table(job: Job) -> None:
 
 def keyword_table(job: Job) -> None:
     """Table 7: the keyword dictionary of config/keywords.yaml, one row per keyword."""
-    from intelcap import text
+    from intelcap.measures import text
 
     spec = text.load_keywords(job.input["keywords"])
     long = pd.DataFrame([(c, i + 1, k) for c, ks in spec.categories.items() for i, k in enumerate(ks)],

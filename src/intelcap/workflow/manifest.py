@@ -22,7 +22,7 @@ from pathlib import Path
 
 from intelcap import atomic
 
-log = logging.getLogger("intelcap.manifest")
+log = logging.getLogger("intelcap.workflow.manifest")
 
 PACKAGES = ("intelcap", "pandas", "numpy", "scipy", "pyfixest", "snakemake", "pyarrow")
 CHUNK = 1 << 20

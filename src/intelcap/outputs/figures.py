@@ -36,6 +36,7 @@ from scipy import stats
 
 from intelcap.atomic import atomic_path
 from intelcap.errors import InputError
+from intelcap.resources import shipped
 
 __all__ = [
     "DPI",
@@ -86,8 +87,8 @@ _BASE_RC: dict[str, Any] = {
     "legend.fontsize": 8,
 }
 
-_DEFAULT_LABELS = Path(__file__).resolve().parents[2] / "config" / "labels.yaml"
-_DEFAULT_INSTALLATIONS = Path(__file__).resolve().parents[2] / "config" / "ifr_global_installations.csv"
+_DEFAULT_LABELS = shipped("labels.yaml")
+_DEFAULT_INSTALLATIONS = shipped("ifr_global_installations.csv")
 
 BAR_COLOR = "#3b6ea5"
 POINT_COLOR = "#1f3b5a"
@@ -170,7 +171,7 @@ def _use_cjk_font(lang: Lang) -> None:
     """Make the bundled CJK font the default. Chinese figures must not silently fall back to tofu boxes, so a
     missing font is an error for lang='zh'; English figures can do with matplotlib's DejaVu Sans."""
     try:
-        from intelcap.fonts import use_cjk_in_matplotlib
+        from intelcap.outputs.fonts import use_cjk_in_matplotlib
 
         name = use_cjk_in_matplotlib()
         # Glyph fallback in matplotlib works across the *families* of font.family, not across the
@@ -180,7 +181,7 @@ def _use_cjk_font(lang: Lang) -> None:
     except (ImportError, FileNotFoundError) as exc:
         if lang == "zh":
             raise InputError(
-                "Chinese figures need the bundled CJK font (intelcap.fonts)",
+                "Chinese figures need the bundled CJK font (intelcap.outputs.fonts)",
                 hint=f"{exc}. Or render with lang='en'.",
             ) from exc
 
@@ -216,7 +217,7 @@ def _save(fig: Figure, out_paths: OutPaths) -> dict[str, Path]:
 
 
 def _fmt_num(x: float, digits: int = 3) -> str:
-    # Hyphen-minus, not U+2212: the bundled font has no MINUS SIGN (see intelcap.fonts).
+    # Hyphen-minus, not U+2212: the bundled font has no MINUS SIGN (see intelcap.outputs.fonts).
     s = f"{x:.{digits}f}"
     return "0." + "0" * digits if s == "-0." + "0" * digits else s
 

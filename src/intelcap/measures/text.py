@@ -39,12 +39,13 @@ import pandas as pd
 import yaml
 
 from intelcap.errors import InputError
-from intelcap.text_inventory import DEFAULT_PATTERN, ReportFile, report_file
+from intelcap.measures.text_inventory import DEFAULT_PATTERN, ReportFile, report_file
+from intelcap.resources import shipped
 
 MODES = ("longest", "substring")
 SECTIONS = ("full", "mdna")
 # The paper's Table 7 shipped with the package: the synthetic reports plant it; users count with paths.keywords
-DEFAULT_KEYWORDS_PATH = Path(__file__).resolve().parent / "data" / "paper_keywords.yaml"
+DEFAULT_KEYWORDS_PATH = shipped("paper_keywords.yaml")
 REPORT_NAME = re.compile(r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$", re.IGNORECASE)
 COUNT_COLUMNS = ["Stkcd", "year", "category", "keyword", "count"]
 LOG_COLUMNS = ["file", "Stkcd", "year", "status", "reason", "n_chars", "n_pages"]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from intelcap.errors import InputError
 
-log = logging.getLogger("intelcap.panel")
+log = logging.getLogger("intelcap.ingest.panel")
 
 MANUFACTURING = r"^C(1[3-9]|[23]\d|4[0-3])$"
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from intelcap import inference
+from intelcap.econometrics import inference
+from intelcap.econometrics.estimate import fe_frame
 from intelcap.errors import EstimationError, InputError, IntelcapError
-from intelcap.estimate import fe_frame
 
 METHOD_LABELS = {
     "firm_crv1": "CRV1, clustered by firm (paper)",
@@ -65,7 +65,7 @@ class ModelData:
 def model_data(df: pd.DataFrame, spec, controls: list[str], industry_col: str = "ifr",
                cluster: str = "Stkcd") -> ModelData:
     """Listwise-complete sample of an `estimate.ModelSpec` (OLS: x = first regressor; IV: x = endog)."""
-    from intelcap.estimate import SAMPLES
+    from intelcap.econometrics.estimate import SAMPLES
 
     if not spec.fe:
         raise InputError(f"model {spec.name}: the robustness inference needs fixed effects", column="tables")
@@ -315,7 +315,7 @@ PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTED
 
 def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFrame:
     """What `io.load_table` returns for a vendor table, from the generator's in-memory frame (no files)."""
-    from intelcap import io
+    from intelcap.ingest import readers as io
 
     id_col, date_col, fields = spec["id"], spec.get("date"), spec["fields"]
     num = set(io.NUMERIC_FIELDS.get(table, []))
@@ -341,7 +341,9 @@ def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFr
 def simulate_analysis_panel(params, config: dict, crosswalk: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
     """One synthetic world in memory, through the workflow's own panel, robot and CU code: the analysis
     panel (lnCU = two-step SFA predictor, lnINT, controls) plus the truth (lnCU_true = -u, ame_lnINT)."""
-    from intelcap import cu, panel, robots, synth
+    from intelcap.ingest import panel
+    from intelcap.measures import cu, robots
+    from intelcap.synthetic import dgp as synth
 
     tables = synth.generate(params, crosswalk)
     loaded = {t: loaded_from_vendor(tables[t], config["csmar"][t], t) for t in [*PANEL_TABLES, "EMP_Structure"]}
@@ -370,8 +372,8 @@ MC_COLUMNS = ["scenario", "rep", "seed", "estimator", "method", "estimate", "std
 def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: dict, crosswalk: pd.DataFrame,
                    regions: pd.DataFrame, B: int, level: float = 0.95, spec=None) -> pd.DataFrame:
     """One Monte Carlo replication: generate, build the panel, estimate two-step and oracle, all methods."""
-    from intelcap import synth
-    from intelcap.estimate import ModelSpec
+    from intelcap.econometrics.estimate import ModelSpec
+    from intelcap.synthetic import dgp as synth
 
     base = dict(config["synth"])
     base.update(overrides)
@@ -482,7 +484,7 @@ def placebo_shard(md: ModelData, mode: str, shard: int, size: int, seed: int,
 def placebo_summary(draws: pd.DataFrame, K: int) -> pd.DataFrame:
     """Per mode: actual coefficient, K, mean and SD of the placebo coefficients, empirical two-sided p
     ((1 + #|b_r| >= |b|) / (1 + K)) and the raw share."""
-    from intelcap.figures import placebo_pvalue
+    from intelcap.outputs.figures import placebo_pvalue
 
     rows = []
     for mode, g in draws.groupby("mode", sort=False):
@@ -505,7 +507,7 @@ def spec_panel(clean: pd.DataFrame, attributes: pd.DataFrame, robots_df: pd.Data
     """The analysis panel of one (CU measure, winsorization) variant, built exactly as rules winsorize +
     analysis_panel do: clean panel + attributes, re-winsorized with `cuts` (None/empty = none), then lnINT and
     the CU variant merged and rows without either dropped."""
-    from intelcap import panel
+    from intelcap.ingest import panel
 
     df = clean.merge(attributes, on=["Stkcd", "year"], how="left", validate="1:1")
     if cuts:
@@ -535,7 +537,7 @@ def spec_curve_shard(df: pd.DataFrame, cu_name: str, winsor_name: str, spec_cfg:
     """Every controls x FE x sample specification on one (CU, winsorization) panel, firm-clustered CRV1 under
     reghdfe conventions (estimate.fit + tidy_model). A regressor absorbed by the FE (lnINT under
     industry x year FE: it varies only at IFR industry x year) is reported with status 'collinear' and NaN."""
-    from intelcap import estimate
+    from intelcap.econometrics import estimate
 
     rows = []
     for ctrl in spec_cfg["controls"]:
@@ -595,7 +597,7 @@ def one_step_sfa(df: pd.DataFrame, z_vars: list[str], form: str = "cobb_douglas"
     beta, whose dependent variable is ln CU) and on ln E[CU] = ln E[exp(-u)] (semi-elasticity of mean CU).
     SEs by the delta method with the inverse numerical Hessian of the log-likelihood.
     """
-    from intelcap import cu
+    from intelcap.measures import cu
 
     need = ["Y", "K", "L", "year", "industry", *z_vars]
     d = df.dropna(subset=need).sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True)

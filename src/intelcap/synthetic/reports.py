@@ -86,7 +86,7 @@ _COMPANY_PREFIX = ("华", "东", "南", "北", "泰", "恒", "鑫", "瑞", "嘉"
 
 @functools.lru_cache(maxsize=1)
 def _default_keywords() -> tuple[str, ...]:
-    from intelcap.text import load_keywords
+    from intelcap.measures.text import load_keywords
 
     return tuple(load_keywords().keywords)
 
@@ -293,7 +293,7 @@ def _pdf_font_bytes() -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from intelcap.fonts import cjk_font_path
+    from intelcap.outputs.fonts import cjk_font_path
 
     font = TTFont(cjk_font_path(), recalcTimestamp=False)   # else head.modified = now: PDFs differ per second
     opts = subset.Options()

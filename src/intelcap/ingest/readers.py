@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 
 from intelcap.errors import InputError, clip
 
-log = logging.getLogger("intelcap.io")
+log = logging.getLogger("intelcap.ingest.readers")
 
 ID_PATTERN = re.compile(r"^[0-9]{1,6}$")
 ENCODINGS = ("utf-8-sig", "gb18030")

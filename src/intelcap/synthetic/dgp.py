@@ -568,9 +568,9 @@ def write_report_corpus(config: dict, out_dir: str | Path, crosswalk: pd.DataFra
 
 
 def _write_reports(fy: pd.DataFrame, report_dir: Path, p: SynthParams) -> pd.DataFrame | None:
-    """Annual reports with planted keyword counts (txt and some PDFs), via intelcap.reports_synth."""
+    """Annual reports with planted keyword counts (txt and some PDFs), via intelcap.synthetic.reports."""
     try:
-        from intelcap import reports_synth
+        from intelcap.synthetic import reports as reports_synth
     except ImportError:  # the text module is optional for the core path
         return None
     rng = np.random.default_rng(p.seed + 7)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from intelcap.errors import InputError
-from intelcap.io import code_tokens
+from intelcap.ingest.readers import code_tokens
 
 # Region-revenue rows that are overseas: the vendor's free text (docs/methods.md#ed) or a foreign place name.
 OVERSEAS = re.compile(

@@ -16,8 +16,9 @@ from typing import Any
 import yaml
 
 from intelcap.errors import InputError
+from intelcap.resources import shipped
 
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+DEFAULT_SCHEMA = shipped("config.schema.yaml")
 
 
 def load_schema(path: str | Path | None = None) -> dict:

@@ -21,7 +21,7 @@ from scipy import stats
 
 from intelcap.errors import EstimationError, InputError
 
-log = logging.getLogger("intelcap.estimate")
+log = logging.getLogger("intelcap.econometrics.estimate")
 
 RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
                   "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage", "column_title",
@@ -133,7 +133,7 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], 
 
 def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
     """The model's fixed effects absorbed (singletons dropped, reghdfe's rule), in the order of `spec.fe`."""
-    from intelcap.inference import AbsorbedDesign
+    from intelcap.econometrics.inference import AbsorbedDesign
 
     try:
         design = AbsorbedDesign(fe_frame(d, spec.fe), tol=tol)
@@ -150,7 +150,7 @@ def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
 def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str], design=None) -> None:
     """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate).
     `design`: the model's absorbed FE when the caller has built them already."""
-    from intelcap.inference import AbsorbedDesign
+    from intelcap.econometrics.inference import AbsorbedDesign
 
     if spec.fe and design is None:
         design = _absorbed_design(d, spec)
@@ -195,7 +195,7 @@ def within_formula(spec: ModelSpec, controls: list[str]) -> str:
 def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
     """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
 
-    With fixed effects, the FE are absorbed here (intelcap.inference.AbsorbedDesign, in the order of `spec.fe`)
+    With fixed effects, the FE are absorbed here (intelcap.econometrics.inference.AbsorbedDesign, in the order of `spec.fe`)
     and pyfixest fits the demeaned variables without FE; the frame returned is then the raw estimation sample
     after reghdfe's singleton rule. pyfixest 0.60 would collect the FE terms of a formula in a `set`
     (estimation/formula/utils.py, `_encode_fixed_effects`), so its demeaning order, and the last digits of
@@ -267,7 +267,7 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
 
 def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
     """K of reghdfe's small-sample factor: slopes + FE levels not nested in the cluster (+ intercept)."""
-    from intelcap.inference import AbsorbedDesign
+    from intelcap.econometrics.inference import AbsorbedDesign
 
     k = len(fit_obj._coefnames)
     if not spec.fe:
@@ -391,7 +391,7 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], clus
                   level: float = 0.95) -> list[dict]:
     """Rows for the IV footer: first-stage cluster-robust F (= Kleibergen-Paap rk Wald F with one
     instrument), Olea-Pflueger effective F, and the weak-IV-robust Anderson-Rubin confidence set."""
-    from intelcap import inference
+    from intelcap.econometrics import inference
 
     d = estimation_sample(data, spec, controls, cluster)
     design = _absorbed_design(d, spec) if spec.fe else inference.AbsorbedDesign(None)
@@ -416,7 +416,7 @@ def group_differences(data: pd.DataFrame, pairs: list[list[str]], depvar: str, r
     (firm-clustered) and bdiff-style permutation p-values (firm-level labels when constant within firm)."""
     import zlib
 
-    from intelcap import inference
+    from intelcap.econometrics import inference
 
     rows = []
     for a, b in pairs:

@@ -1,0 +1,2 @@
+"""Estimation with Stata reghdfe/ivreghdfe conventions (`estimate`), inference beyond the defaults
+(`inference`) and the robustness stage (`robustness`)."""

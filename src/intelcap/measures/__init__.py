@@ -1,0 +1,2 @@
+"""The paper's measures: capacity utilization (`cu`), robot exposure and its instrument (`robots`), DEA
+efficiency (`dea`), firm attributes (`attributes`) and the text index (`text`, `text_inventory`)."""

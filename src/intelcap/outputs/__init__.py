@@ -1,0 +1,2 @@
+"""What a reader sees: tables in md/tex/docx (`tables`), figures (`figures`, `fonts`) and the comparison with the
+paper (`compare`)."""
