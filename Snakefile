@@ -1,6 +1,5 @@
 # intelcap: industrial intelligence (robot exposure) and firm capacity utilization.
 # One DAG from vendor-format raw data to every table and figure of the paper. See README.md.
-import os
 import sys
 from pathlib import Path
 
@@ -8,11 +7,9 @@ from snakemake.utils import min_version, validate
 
 min_version("9.19")
 
-# The workflow runs its own code: this checkout's src/ comes first for the DAG (registry, config checks) and
-# for every job (they inherit PYTHONPATH), whatever other clone or copy of intelcap is installed.
-_SRC = str(Path(workflow.basedir, "src").resolve())
-sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join([_SRC, *filter(None, [os.environ.get("PYTHONPATH")])])
+# The workflow runs its own code: this checkout's src/ comes first for the DAG (registry, config checks), and
+# scripts/run_step.py does the same in every job, whatever other clone or copy of intelcap is installed.
+sys.path.insert(0, str(Path(workflow.basedir, "src").resolve()))
 for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
     del sys.modules[_name]   # an installed intelcap imported before this line must not be used
 

@@ -53,8 +53,8 @@ def parquet_of(table):
 
 
 def code(rule):
-    """The package modules a rule runs (registry), as inputs: editing any of them reruns the rule's jobs.
-    Paths are those of this workflow's own checkout (the jobs import it: Snakefile, PYTHONPATH)."""
+    """Package modules run by the step (registry) as code inputs; editing any of them reruns the jobs.
+    Paths are those of this workflow's own checkout, which every job imports (scripts/run_step.py)."""
     base = os.path.relpath(workflow.basedir, os.getcwd())
     return registry.code_files(rule, root=base)
 

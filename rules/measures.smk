@@ -88,7 +88,7 @@ rule text_extract:
     output:
         text="results/text/extracted/shard_{shard}.parquet",
     params:
-        reports=REPORTS,
+        reports=lambda wildcards: REPORTS,
         n_shards=N_SHARDS,
         config=declared("text_extract"),
         sources=shard_fingerprint,

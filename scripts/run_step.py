@@ -1,4 +1,13 @@
-"""Snakemake adapter for every rule: runs the step that intelcap.workflow.registry names for the rule."""
-from intelcap.workflow import runner
+"""Snakemake adapter for every rule: runs the step that intelcap.workflow.registry names for the rule.
+
+The package is imported from this workflow's own checkout (`<workflow>/src`), never from another clone or an
+installed copy: the code Snakemake tracks as the rule's inputs is the code that runs.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent / "src"))  # noqa: F821 - injected
+
+from intelcap.workflow import runner  # noqa: E402
 
 runner.run(snakemake)  # noqa: F821 - injected by Snakemake

@@ -130,8 +130,8 @@ def check_own_code(scriptdir: str) -> None:
     actual = Path(intelcap.__file__).resolve().parent
     if actual != expected:
         raise IntelcapError(f"this job imported intelcap from {actual}, not from the workflow's own checkout "
-                            f"{expected}; the Snakefile puts <workflow>/src first on PYTHONPATH: do not "
-                            "override PYTHONPATH for jobs")
+                            f"{expected}; scripts/run_step.py puts <workflow>/src first on sys.path: run the "
+                            "rules through it")
 
 
 def run(smk, step: Callable[[Job], None] | None = None) -> None:
