@@ -18,3 +18,10 @@ def root() -> Path:
 @pytest.fixture()
 def config() -> dict:
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test not marked `e2e` (runs the workflow) is a `unit` test: `pytest -m unit` is the fast loop."""
+    for item in items:
+        if item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.unit)
