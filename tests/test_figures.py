@@ -120,7 +120,7 @@ RENDERERS: dict[str, Callable[[dict[str, Path], str], dict[str, Path]]] = {
     "rulegraph": lambda out, lang: F.figure_rulegraph(RULEGRAPH_DOT, out, lang=lang),
     "coefplot": lambda out, lang: F.figure_coefplot(_long_df(), out, lang=lang, pooled=0.034),
     "placebo": lambda out, lang: F.figure_placebo(
-        np.random.default_rng(3).normal(0, 0.01, 200), 0.034, out, lang=lang
+        np.random.default_rng(3).normal(0, 0.01, 200), 0.034, out, lang=lang, p_value=0.01
     ),
     "spec_curve": lambda out, lang: F.figure_spec_curve(_spec_df(), out, lang=lang),
     "coverage": lambda out, lang: F.figure_coverage(_coverage_df(), out, lang=lang),
@@ -220,7 +220,7 @@ def test_cjk_renders_without_missing_glyphs(name: str, renders: dict) -> None:
 
 def test_rc_params_not_leaked(tmp_path: Path) -> None:
     before = mpl.rcParams["svg.hashsalt"], list(mpl.rcParams["font.family"])
-    F.figure_placebo([0.0, 0.01, -0.01], 0.02, {"png": tmp_path / "p.png"}, lang=LANG)
+    F.figure_placebo([0.0, 0.01, -0.01], 0.02, {"png": tmp_path / "p.png"}, lang=LANG, p_value=0.5)
     assert (mpl.rcParams["svg.hashsalt"], list(mpl.rcParams["font.family"])) == before
 
 
@@ -282,8 +282,8 @@ def test_zh_without_font_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     monkeypatch.setattr(intelcap.outputs.fonts, "use_cjk_in_matplotlib", missing)
     with pytest.raises(InputError, match="CJK font"):
-        F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="zh")
-    F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="en")  # English falls back
+        F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="zh", p_value=0.5)
+    F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="en", p_value=0.5)  # English falls back
 
 
 # --- numbers --------------------------------------------------------------------------------------------------
@@ -309,9 +309,11 @@ def test_coef_intervals_use_t_with_clusters_minus_one() -> None:
 
 
 def test_placebo_pvalue_counts_actual_draw() -> None:
-    assert F.placebo_pvalue([-3, -1, 0, 1, 2], 2.0) == pytest.approx(3 / 6)  # |-3| and |2| are as extreme
-    assert F.placebo_pvalue([-3, -1, 0, 1, 2], 2.0, two_sided=False) == pytest.approx(2 / 6)
-    assert F.placebo_pvalue([0.0, 0.1], 5.0) == pytest.approx(1 / 3)
+    from intelcap.econometrics.inference import placebo_pvalue
+
+    assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0) == pytest.approx(3 / 6)  # |-3| and |2| are as extreme
+    assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0, two_sided=False) == pytest.approx(2 / 6)
+    assert placebo_pvalue([0.0, 0.1], 5.0) == pytest.approx(1 / 3)
 
 
 def test_sample_labels_from_labels_yaml() -> None:

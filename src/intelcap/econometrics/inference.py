@@ -1417,3 +1417,17 @@ def placebo_coefficients(
         c, np.concatenate(ses), float(observed), float(np.mean(np.abs(c) >= abs(observed))),
         np.column_stack(kept) if kept else None,
     )
+
+
+def placebo_pvalue(coefs: Sequence[float] | np.ndarray, actual: float, two_sided: bool = True) -> float:
+    """Empirical p-value (1 + #{draws at least as extreme}) / (1 + #draws).
+
+    The +1 counts the actual assignment as one of the permutations (Phipson & Smyth 2010), so p is never 0
+    with a finite number of draws.
+    """
+    b = np.asarray(coefs, dtype=float)
+    b = b[np.isfinite(b)]
+    if b.size == 0:
+        raise EstimationError("no finite placebo coefficients")
+    extreme = np.abs(b) >= abs(actual) if two_sided else (b >= actual if actual >= 0 else b <= actual)
+    return float((1 + int(extreme.sum())) / (1 + b.size))

@@ -484,7 +484,7 @@ def placebo_shard(md: ModelData, mode: str, shard: int, size: int, seed: int,
 def placebo_summary(draws: pd.DataFrame, K: int) -> pd.DataFrame:
     """Per mode: actual coefficient, K, mean and SD of the placebo coefficients, empirical two-sided p
     ((1 + #|b_r| >= |b|) / (1 + K)) and the raw share."""
-    from intelcap.outputs.figures import placebo_pvalue
+    from intelcap.econometrics.inference import placebo_pvalue
 
     rows = []
     for mode, g in draws.groupby("mode", sort=False):

@@ -53,7 +53,6 @@ __all__ = [
     "layout_rulegraph",
     "longest_path_layers",
     "parse_rulegraph",
-    "placebo_pvalue",
     "read_installations",
 ]
 
@@ -832,36 +831,24 @@ def figure_coefplot(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def placebo_pvalue(coefs: Sequence[float] | np.ndarray, actual: float, two_sided: bool = True) -> float:
-    """Empirical p-value (1 + #{draws at least as extreme}) / (1 + #draws).
-
-    The +1 counts the actual assignment as one of the permutations (Phipson & Smyth 2010), so p is never 0
-    with a finite number of draws.
-    """
-    b = np.asarray(coefs, dtype=float)
-    b = b[np.isfinite(b)]
-    if b.size == 0:
-        raise InputError("no finite placebo coefficients")
-    extreme = np.abs(b) >= abs(actual) if two_sided else (b >= actual if actual >= 0 else b <= actual)
-    return float((1 + int(extreme.sum())) / (1 + b.size))
-
-
 def figure_placebo(
     coefs: Sequence[float] | np.ndarray,
     actual: float,
     out_paths: OutPaths,
     lang: Lang = "zh",
     term: str = "lnINT",
-    p_value: float | None = None,
+    *,
+    p_value: float,
     bins: int = 40,
     title: str | None = None,
 ) -> dict[str, Path]:
     """Histogram of placebo coefficients with the actual estimate marked; the legend carries the empirical
-    p-value (``p_value`` if given, e.g. the one the robustness step computed, else :func:`placebo_pvalue`)."""
+    p-value the estimation computed (`intelcap.econometrics.inference.placebo_pvalue`): figures draw numbers,
+    they do not compute them."""
     lang = _check_lang(lang)
     b = np.asarray(coefs, dtype=float)
     b = b[np.isfinite(b)]
-    p = placebo_pvalue(b, actual) if p_value is None else float(p_value)
+    p = float(p_value)
     with _style(lang):
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_axes((0.11, 0.13, 0.85, 0.74))
