@@ -264,6 +264,12 @@ def raw(done, tmp_path_factory) -> Path:
     cfg["raw_dir"] = str(work / "downloads")
     for sub in ("csmar", "ifr", "reports"):
         shutil.copytree(done / "data/synthetic" / sub, work / "downloads" / sub)
+    # a firm-year delivered twice, as a PDF and as a text file (another report's text): counted once, from the .txt
+    reports = work / "downloads/reports"
+    pdf = sorted(reports.glob("*.pdf"))[0]
+    donor = next(t for t in sorted(reports.glob("*.txt")) if not (reports / f"{pdf.stem}.txt").exists())
+    shutil.copy2(donor, reports / f"{pdf.stem}.txt")
+    (work / "twice.txt").write_text(f"{pdf.stem} {donor.stem}", encoding="utf-8")
     (work / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
                                              encoding="utf-8")
     snakemake(work, "all")
@@ -306,14 +312,21 @@ def test_adding_or_editing_one_report_reruns_one_shard(raw):
 
 
 def test_txt_and_pdf_of_one_firm_year_are_one_shard_and_counted_once(raw):
-    """After the run: every firm-year has one counted report, whatever files it had."""
+    """A firm-year delivered as .txt and .pdf: one shard, the .txt counted, the .pdf logged as its duplicate;
+    its counts are exactly those of the text file's own firm-year donor (same text)."""
     import pandas as pd
 
+    stem, donor = (raw / "twice.txt").read_text(encoding="utf-8").split()
+    stkcd, year = stem.split("_")
     log = pd.read_csv(raw / "results/measures/text_log.csv", dtype={"Stkcd": str}, keep_default_na=False)
+    rows = log[(log["Stkcd"] == stkcd) & (log["year"].astype(str) == year)].set_index("file")["status"]
+    assert rows.to_dict() == {f"{stem}.pdf": "duplicate", f"{stem}.txt": "ok"}, rows
     ok = log[log["status"] == "ok"]
     assert not ok.duplicated(["Stkcd", "year"]).any()
     index = pd.read_parquet(raw / "results/measures/text_index.parquet")
     assert not index.duplicated(["Stkcd", "year"]).any()
+    n = index.set_index(index["Stkcd"].astype(str) + "_" + index["year"].astype(str))["n_keywords"]
+    assert n[stem] == n[donor] > 0, (n[stem], n[donor])
 
 
 def test_a_second_clone_runs_its_own_code(done, tmp_path):
