@@ -154,7 +154,7 @@ def _header_reason(header: list[str], body: list[list[str]]) -> str | None:
     cn_id = [c for c in cn if c in CN_ID]
     if not any(any(ch.isdigit() for c in row for ch in c) for row in body):
         return None
-    if (ids and (dates or codes or len(named) >= 2)) or len(codes) >= 2:
+    if (ids and (dates or codes or len(named) >= 2)) or len(set(codes)) >= 2:   # distinct: prose repeats one
         shown = ids + dates + codes + named
         return f"CSMAR field codes in a header row ({', '.join(shown[:6])})"
     if (cn_id and len(cn) >= 2) or len(set(cn) - CN_GENERIC) >= 3:

@@ -438,12 +438,15 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     raw = Path(config["raw_dir"] or config["synthetic_dir"])
     raw_keys = ["raw_dir", "synthetic_dir"]
     for table_name, spec in config["csmar"].items():
-        path = str(raw / "csmar" / spec["file"])
+        name = spec["file"][0] if isinstance(spec["file"], list) else spec["file"]
+        path = str(raw / "csmar" / name)
         hits = file_jobs(path, jobs)
         check_declared(path, raw_keys, hits, jobs, config)
-        rows.append((f"CSMAR table `{table_name}` (`raw_dir/csmar/{spec['file']}`)",
+        rows.append((f"CSMAR table `{table_name}` (`raw_dir/csmar/{name}`)",
                      describe(hits, jobs, order), describe(closure(hits, children), jobs, order)))
     for key, rel in config["ifr"].items():
+        if not key.endswith("_file"):
+            continue                   # code lists, not files
         path = str(raw / rel)
         hits = file_jobs(path, jobs)
         check_declared(path, raw_keys, hits, jobs, config)
