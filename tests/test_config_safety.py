@@ -10,7 +10,7 @@ import yaml
 from intelcap.workflow.config import check_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = sorted((ROOT / "src" / "intelcap").glob("*.py"))
+SRC = sorted((ROOT / "src" / "intelcap").rglob("*.py"))   # with the workflow package (runner, registry, steps)
 CODE = SRC + sorted((ROOT / "scripts").glob("*.py")) + sorted((ROOT / "tools").glob("*.py"))
 
 

@@ -43,7 +43,7 @@ def _panel(seed: int = 5, firms: int = 240, years: int = 9) -> pd.DataFrame:
 
 
 def _tables(out: Path) -> None:
-    """The computations of steps.regression_table / iv_table / heterogeneity_table, written with write_csv."""
+    """The computations of workflow.steps.tables (regression_table, iv_table, heterogeneity_table)."""
     from intelcap import atomic
     from intelcap.econometrics import estimate
 

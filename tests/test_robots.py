@@ -43,8 +43,9 @@ def _firms(rng, n=120):
     return panel, es
 
 
+# the whole `robots` block as a job sees it, schema defaults included (validate() fills them in the workflow)
 CFG = {"base_year": 2011, "measure": "operational_stock", "cn_employment_base_year": 2010,
-       "us_employment_base_year": 1990, "per_workers": 1000, "allocate_unspecified": True}
+       "us_employment_base_year": 1990, "per_workers": 1000, "allocate_unspecified": True, "weights": "base"}
 
 
 def test_unspecified_robots_allocated_pro_rata():

@@ -37,6 +37,18 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
             if m.group(1) != "total"}
 
 
+def planned_job_ids(proc: subprocess.CompletedProcess) -> set[str]:
+    """Every job of a dry run as `rule[wildcards]` (`render_table[name=table2]`), or `rule` for a job without
+    wildcards: one rule (regression_table, render_table) serves several tables, so rule counts alone cannot
+    tell which table reruns."""
+    ids = set()
+    for out in (proc.stdout, proc.stderr):
+        for m in re.finditer(r"^(?:local)?rule (\w+):\n((?:    .*\n)*)", out, re.M):
+            wc = re.search(r"^    wildcards: (.*)$", m.group(2), re.M)
+            ids.add(f"{m.group(1)}[{wc.group(1)}]" if wc else m.group(1))
+    return ids
+
+
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wf")
@@ -82,7 +94,7 @@ def test_changing_winsor_cuts_reruns_only_downstream(workflow):
                         "  vars: [Size, ROA, Lev, Mfee, Humcap, lnwage]\n")
     proc = snakemake(workflow, "-n", "--configfile", "config/config.yaml", str(override))
     jobs = planned_jobs(proc)
-    assert "winsorize" in jobs and "table2" in jobs
+    assert {"winsorize", "regression_table[table=table2]"} <= planned_job_ids(proc), jobs
     for upstream in ("synthesize", "read_table", "read_ifr", "build_panel", "capacity_utilization",
                      "robot_exposure"):
         assert upstream not in jobs, jobs
@@ -104,45 +116,70 @@ def _overlay(workflow: Path, name: str, text: str) -> list[str]:
 
 
 def test_keyword_change_reruns_text_and_table8_only(workflow):
+    import yaml
+
     kw = workflow / "config" / "keywords.yaml"
     original = kw.read_text(encoding="utf-8")
     try:
         kw.write_text(original.replace("    - 传感器\n", ""), encoding="utf-8")
-        jobs = planned_jobs(snakemake(workflow, "-n"))
+        proc = snakemake(workflow, "-n")
     finally:
         kw.write_text(original, encoding="utf-8")
-    assert {"text_shard", "text_index", "table8", "table7"} <= set(jobs), jobs
-    assert not set(jobs) & {"synthesize", "read_table", "build_panel", "analysis_panel", "table2", "table5",
-                            "capacity_utilization", "dea_efficiency"}, jobs
+    jobs, ids = planned_jobs(proc), planned_job_ids(proc)
+    shards = yaml.safe_load((workflow / "config/config.yaml").read_text(encoding="utf-8"))["text"]["shards"]
+    # the counts of every shard from the cached text (never a re-extraction), the index, Table 8's estimation
+    # and Table 7 (the dictionary), their renderings, the comparison with the paper and the manifest (it
+    # hashes config/keywords.yaml): exactly the jobs the DAG plans
+    assert ids == {*(f"text_count[shard={i}]" for i in range(shards)), "text_index",
+                   "regression_table[table=table8]", "render_table[name=table8]", "table7",
+                   "render_table[name=table7]", "paper_vs_replication",
+                   "render_frame[name=paper_vs_replication]", "provenance", "all"}, ids
+    assert not set(jobs) & {"text_extract", "synthesize", "synthesize_reports", "read_table", "build_panel",
+                            "analysis_panel", "capacity_utilization", "dea_efficiency"}, jobs
 
 
 def test_dea_orientation_change_reruns_dea_and_its_tables_only(workflow):
     args = _overlay(workflow, "dea.yaml", "dea:\n  rts: crs\n  orientation: output\n  super_efficiency: true\n"
                                           "  frontier: year\n")
-    jobs = planned_jobs(snakemake(workflow, "-n", *args))
-    assert {"dea_efficiency", "table1", "table5"} <= set(jobs), jobs
-    assert set(jobs) <= {"dea_efficiency", "table1", "table5", "paper_vs_replication", "all"}, jobs
+    ids = planned_job_ids(snakemake(workflow, "-n", *args))
+    assert {"dea_efficiency", "table1", "regression_table[table=table5]"} <= ids, ids
+    # Tables 1 and 5 with their renderings, the comparison with the paper, and the manifest (it hashes the
+    # whole resolved configuration)
+    assert ids <= {"dea_efficiency", "table1", "regression_table[table=table5]",
+                   "render_table[name=table1]", "render_table[name=table5]", "paper_vs_replication",
+                   "render_frame[name=paper_vs_replication]", "provenance", "all"}, ids
 
 
 @pytest.mark.parametrize("table", ["table2", "table3", "table4", "table5", "table6", "table8"])
-def test_one_tables_spec_change_reruns_two_jobs(workflow, table):
-    """Issue 7: a table's spec change reruns that table and the paper comparison, nothing else (Table 6's
-    coefficient plot is drawn by the table6 job itself)."""
+def test_one_tables_spec_change_reruns_its_estimation_and_renderings(workflow, table):
+    """Issue 7: a table's spec change reruns that table (its estimation job and its render_table job) and
+    the paper comparison (and its Markdown), nothing else; for Table 6 also its coefficient plot and the
+    Markdown of its group differences (both drawn from its outputs)."""
     import yaml
 
     cfg = yaml.safe_load((workflow / "config" / "config.yaml").read_text(encoding="utf-8"))
     cfg["tables"][table][0]["name"] += "*"
     args = _overlay(workflow, f"{table}.yaml", yaml.safe_dump({"tables": cfg["tables"]}, allow_unicode=True))
-    jobs = planned_jobs(snakemake(workflow, "-n", *args))
-    assert set(jobs) - {"all"} == {table, "paper_vs_replication"}, jobs
+    ids = planned_job_ids(snakemake(workflow, "-n", *args))
+    # exactly the jobs the DAG plans; the manifest (provenance) hashes the whole resolved configuration, so
+    # any config change rewrites it
+    estimation = table if table in ("table4", "table6") else f"regression_table[table={table}]"
+    expected = {estimation, f"render_table[name={table}]", "paper_vs_replication",
+                "render_frame[name=paper_vs_replication]", "provenance"}
+    if table == "table6":
+        expected |= {"coefplot", "render_frame[name=table6_differences]"}
+    assert ids - {"all"} == expected, ids
 
 
 def test_one_target_builds_only_what_it_needs(workflow, tmp_path):
     # a fresh copy: asking for Table 4's Word file plans no DEA, text or other tables
     fresh = copy_workflow(workflow, tmp_path / "fresh")
-    jobs = planned_jobs(snakemake(fresh, "-n", "results/tables/table4.docx"))
-    assert "table4" in jobs and "capacity_utilization" in jobs
-    assert not set(jobs) & {"dea_efficiency", "text_shard", "table2", "table6", "figure1"}, jobs
+    proc = snakemake(fresh, "-n", "results/tables/table4.docx")
+    jobs, ids = planned_jobs(proc), planned_job_ids(proc)
+    assert {"table4", "render_table[name=table4]", "capacity_utilization"} <= ids, ids
+    assert jobs["render_table"] == 1, jobs
+    assert not set(jobs) & {"dea_efficiency", "text_extract", "text_count", "text_index", "regression_table",
+                            "table6", "coefplot", "figure1"}, jobs
 
 
 def test_docx_holds_the_csv_numbers(workflow):

@@ -157,7 +157,7 @@ def run(smk, step: Callable[[Job], None] | None = None) -> None:
             step = step_function(smk.rule)
         with _thread_limit(job.threads):
             step(job)
-        # read by tests/test_registry.py: the modules this job ran must be the registry's for its rule
+        # read by tests/test_rebuild_contract.py: the modules this job ran must be the registry's for its rule
         logging.getLogger("intelcap").info("rule %s ran intelcap modules: %s", smk.rule, " ".join(intelcap_modules()))
     except (IntelcapError, UndeclaredConfigError) as exc:
         # a user-facing error: its message names file, column and rows; a stack trace would only bury it

@@ -24,7 +24,13 @@ def rulegraph(job: Job) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or "digraph" not in proc.stdout:
         raise RuntimeError(f"snakemake --rulegraph failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    atomic.write_text(job.output["dot"], proc.stdout[proc.stdout.index("digraph"):])
+    # Snakemake prints the edges in hash order (they differ with PYTHONHASHSEED): sorted, the file is the same
+    # whatever the environment
+    lines = proc.stdout[proc.stdout.index("digraph"):].splitlines()
+    edges = sorted(line for line in lines if "->" in line)
+    body = [line for line in lines if "->" not in line]
+    closing = body.index("}") if "}" in body else len(body)
+    atomic.write_text(job.output["dot"], "\n".join(body[:closing] + edges + body[closing:]) + "\n")
 
 
 def paper_vs_replication(job: Job) -> None:
