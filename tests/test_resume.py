@@ -33,6 +33,8 @@ import pytest
 
 from intelcap.workflow.scratch import copy_workflow
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = (ROOT / "tests" / "small_config.yaml").read_text(encoding="utf-8")
 KILL_WHEN = "results/data/panel_clean.parquet"

@@ -17,6 +17,8 @@ import pytest
 
 from intelcap.workflow.scratch import copy_workflow
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -16,6 +16,8 @@ import yaml
 from intelcap.synthetic import dgp as synth
 from intelcap.workflow.scratch import copy_workflow
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
