@@ -43,7 +43,7 @@ rule regression_table:
         measures=lambda wc: TABLE_MEASURES.get(wc.table, []),
         code=code("regression_table"),
     output:
-        csv=result_csv("{table}"),
+        csv=result_csv("{table}", caption="regression_table"),
     params:
         table=lambda wc: wc.table,
         config=declared("regression_table"),

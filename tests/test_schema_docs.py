@@ -7,8 +7,9 @@ import copy
 import dataclasses
 import inspect
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import yaml
