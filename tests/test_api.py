@@ -222,3 +222,19 @@ def test_import_intelcap_loads_no_heavy_dependency():
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["before []", "after True True"]
+
+
+def test_docs_api_example_runs_and_gives_the_numbers_it_states():
+    """docs/api.md's example is executed as written; the numbers its text quotes are checked against it."""
+    doc = (SRC.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    ns: dict = {}
+    exec(compile(code, "docs/api.md", "exec"), ns)  # noqa: S102 - the repository's own documentation
+    res = ns["res"].set_index(["model", "term"])
+    quoted = {("(1)", "rd"): ("0.3045", "0.0189"), ("(2)", "rd"): ("0.3159", "0.0306")}
+    for key, (b, se) in quoted.items():
+        assert f"`rd` is {b}" in doc or f"{b} (SE {se})" in doc
+        assert (f"{res.loc[key, 'estimate']:.4f}", f"{res.loc[key, 'std_error']:.4f}") == (b, se), key
+    assert set(ns["res"]["vcov"]) == {"CRV1:gvkey"} and set(ns["res"]["n_clusters"]) == {200}
+    ar = next(r for r in ns["stats"] if r["term"] == "stat:ar_ci")["text"]
+    assert ar.startswith("[0.256, 0.376]") and "[0.256, 0.376]" in doc

@@ -33,7 +33,7 @@ def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module 'intelcap' has no attribute {name!r}")
     value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value   # later lookups skip __getattr__
+    globals()[name] = value  # later lookups skip __getattr__
     return value
 
 
