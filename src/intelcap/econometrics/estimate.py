@@ -4,6 +4,10 @@ result format every table writer reads (one row per model x term).
 Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
 All formula strings are built here, from validated variable names only.
+
+Any panel works: the fixed effects are the columns a `ModelSpec.fe` names, the clusters the column `cluster`
+names, and `group_differences` takes its firm and year columns as `id=` and `time=`; no column name of the
+paper's data is assumed except by the named subsamples of `SAMPLES` (`"all"` needs none). API: docs/api.md.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import difflib
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +26,27 @@ from scipy import stats
 from intelcap.errors import EstimationError, InputError
 
 log = logging.getLogger("intelcap.econometrics.estimate")
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "SAMPLES",
+    "FIT_TOL",
+    "ModelSpec",
+    "validate_spec",
+    "formula",
+    "within_formula",
+    "estimation_sample",
+    "fit",
+    "tidy_model",
+    "reghdfe_constant",
+    "reghdfe_k",
+    "regression_table",
+    "stat_row",
+    "descriptive_table",
+    "fe_frame",
+    "iv_statistics",
+    "group_differences",
+]
 
 RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
                   "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage", "column_title",
@@ -109,13 +134,15 @@ def formula(spec: ModelSpec, controls: list[str]) -> str:
     return f
 
 
-def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str) -> pd.DataFrame:
-    """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps)."""
+def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str) -> pd.DataFrame:
+    """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps):
+    the model's variables, its FE columns and the cluster column, in that order."""
+    _check_cluster(spec, cluster, data.columns)
     d = data[SAMPLES[spec.sample](data).to_numpy()]
-    cols = list(dict.fromkeys(spec.variables(controls) + spec.fe_vars() + [cluster]))
+    cols = list(dict.fromkeys(spec.variables(list(controls)) + spec.fe_vars() + [cluster]))
     n_sample = len(d)
     all_missing = [c for c in cols if n_sample and d[c].isna().all()]
-    d = d[cols + [c for c in ("Stkcd", "year") if c not in cols]].dropna(subset=cols)
+    d = d[cols].dropna(subset=cols)
     if d.empty:
         if n_sample == 0:
             why = f"no firm-year belongs to the sample {spec.sample!r}"
@@ -129,6 +156,14 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: list[str], 
             todo = "check which variables are missing (results/tables/sample_notes.csv)"
         raise EstimationError(f"model {spec.name}: the estimation sample is empty: {why}. What to do: {todo}")
     return d
+
+
+def _check_cluster(spec: ModelSpec, cluster: str, columns) -> None:
+    if not isinstance(cluster, str) or cluster not in columns:
+        close = difflib.get_close_matches(str(cluster), [str(c) for c in columns], n=1, cutoff=0.6)
+        raise InputError(f"model {spec.name}: cluster variable {cluster!r} is not a column of the panel",
+                         column="cluster", hint=(f"did you mean {close[0]!r}? " if close else "")
+                         + "pass cluster=<the panel's firm identifier column>, e.g. cluster=\"gvkey\"")
 
 
 def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
@@ -192,7 +227,7 @@ def within_formula(spec: ModelSpec, controls: list[str]) -> str:
     return f
 
 
-def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
+def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str):
     """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
 
     With fixed effects, the FE are absorbed here (intelcap.econometrics.inference.AbsorbedDesign, in the order of `spec.fe`)
@@ -203,6 +238,7 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
     """
     import pyfixest as pf  # heavy import kept out of module import time
 
+    controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
     names = list(dict.fromkeys(spec.variables(controls)))
     infinite = [v for v in names if not np.isfinite(d[v].to_numpy(float)).all()]
@@ -217,7 +253,7 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str):
     if design is not None:
         if cluster in names:
             raise InputError(f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
-                             column="cluster", hint="cluster by an identifier (e.g. Stkcd), not a regressor")
+                             column="cluster", hint="cluster by an identifier (the firm id), not a regressor")
         d = d[design.keep]
         frame = pd.DataFrame(design.demean(d[names].to_numpy(float)), columns=names, index=d.index)
         frame[cluster] = d[cluster].to_numpy()
@@ -336,9 +372,15 @@ def _r2(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> tuple[float, float]:
     return 1 - ssu / float(np.sum((y - y.mean()) ** 2)), 1 - ssu / float(np.sum(y_within ** 2))
 
 
-def regression_table(data: pd.DataFrame, specs: list[ModelSpec], controls: list[str],
-                     cluster: str) -> pd.DataFrame:
-    """Fit every model of a table and stack the long rows (model order as given)."""
+def regression_table(data: pd.DataFrame, specs: Sequence[ModelSpec], controls: Sequence[str] = (),
+                     cluster: str = "Stkcd") -> pd.DataFrame:
+    """Fit every model of a table and stack the long rows (`RESULT_COLUMNS`; model order as given).
+
+    `controls`: the control variables of every spec with `controls=True`; `cluster`: the column of the CRV1
+    clusters (the firm identifier). Fixed effects are the columns each spec's `fe` names, so any panel works:
+    `regression_table(df, [ModelSpec("(1)", "y", ["x"], fe=["gvkey", "fyear"])], cluster="gvkey")`.
+    """
+    controls = list(controls)
     out = []
     for spec in specs:
         validate_spec(spec, controls, list(data.columns))
@@ -356,7 +398,7 @@ def stat_row(model: str, depvar: str, name: str, value: float, **extra) -> dict:
     return row
 
 
-def descriptive_table(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+def descriptive_table(data: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     """Table 1: n, mean, sd (n-1), min, max per variable, as Stata's `summarize`."""
     rows = []
     for v in variables:
@@ -387,12 +429,13 @@ def _format_ar(intervals: list[tuple[float, float]], digits: int = 3) -> str:
     return " ∪ ".join(f"[{f(a)}, {f(b)}]" for a, b in intervals)
 
 
-def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], cluster: str,
+def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str] = (), cluster: str = "Stkcd",
                   level: float = 0.95) -> list[dict]:
     """Rows for the IV footer: first-stage cluster-robust F (= Kleibergen-Paap rk Wald F with one
     instrument), Olea-Pflueger effective F, and the weak-IV-robust Anderson-Rubin confidence set."""
     from intelcap.econometrics import inference
 
+    controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
     design = _absorbed_design(d, spec) if spec.fe else inference.AbsorbedDesign(None)
     _check_identified(d, spec, controls, design)
@@ -410,20 +453,29 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: list[str], clus
             stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage)]
 
 
-def group_differences(data: pd.DataFrame, pairs: list[list[str]], depvar: str, regressor: str,
-                      controls: list[str], cluster: str, reps: int, seed: int) -> pd.DataFrame:
+def group_differences(data: pd.DataFrame, pairs: Sequence[Sequence[str]], depvar: str, regressor: str,
+                      controls: Sequence[str], cluster: str, reps: int, seed: int, *, id: str = "Stkcd",
+                      time: str = "year") -> pd.DataFrame:
     """Table 6's missing tests: for each pair of subsamples, δ = β_b − β_a from the fully interacted model
-    (firm-clustered) and bdiff-style permutation p-values (firm-level labels when constant within firm)."""
+    (firm-clustered) and bdiff-style permutation p-values (firm-level labels when constant within firm).
+
+    Each group's model has `id` (firm) and `time` (year) fixed effects; the pairs name `SAMPLES`."""
     import zlib
 
     from intelcap.econometrics import inference
 
+    controls = list(controls)
+    missing = [c for c in dict.fromkeys([id, time, cluster]) if c not in data.columns]
+    if missing:
+        raise InputError(f"group differences: column(s) {missing} are not in the panel", column=", ".join(missing),
+                         hint="pass the panel's firm and year columns as id=... and time=..., and its firm "
+                              "identifier as cluster")
     rows = []
     for a, b in pairs:
         ma, mb = SAMPLES[a](data).to_numpy(), SAMPLES[b](data).to_numpy()
         if (ma & mb).any():
             raise InputError(f"heterogeneity pair {a}/{b} overlaps", column="heterogeneity.pairs")
-        cols = list(dict.fromkeys([depvar, regressor, *controls, "Stkcd", "year", cluster]))
+        cols = list(dict.fromkeys([depvar, regressor, *controls, id, time, cluster]))
         d = data.loc[ma | mb, cols].assign(_g=mb[ma | mb].astype(int)).dropna()
         g = d.pop("_g").to_numpy()
         if g.sum() == 0 or g.sum() == len(g):
@@ -432,10 +484,10 @@ def group_differences(data: pd.DataFrame, pairs: list[list[str]], depvar: str, r
                                   f"data ({int(len(g))} in the other group). What to do: remove the pair from "
                                   "config heterogeneity.pairs, or check the data that define the subgroup")
         W = d[controls].to_numpy(float) if controls else None
-        args = (d[depvar].to_numpy(float), d[regressor].to_numpy(float), W, d["Stkcd"].to_numpy(),
-                d["year"].to_numpy(), g)
+        args = (d[depvar].to_numpy(float), d[regressor].to_numpy(float), W, d[id].to_numpy(),
+                d[time].to_numpy(), g)
         inter = inference.interacted_difference(*args, cluster=d[cluster].to_numpy())
-        firm_const = bool((pd.Series(g).groupby(d["Stkcd"].to_numpy()).nunique() == 1).all())
+        firm_const = bool((pd.Series(g).groupby(d[id].to_numpy()).nunique() == 1).all())
         level = "firm" if firm_const else "obs"
         pair_seed = seed + zlib.crc32(f"{a}/{b}".encode()) % 100_000
         perm = inference.permutation_difference(*args, K=reps, seed=pair_seed, level=level)

@@ -67,6 +67,7 @@ __all__ = [
     "permutation_difference",
     "PlaceboResult",
     "placebo_coefficients",
+    "placebo_pvalue",
 ]
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+__all__ = ["paths", "as_json", "read_csv_config",  # shared helpers; then the step modules
+           "data", "figures", "measures", "panel", "provenance", "render", "robustness", "tables"]
+
 
 def paths(value) -> list[str]:
     """A named input as a list (Snakemake gives one file as a str)."""
