@@ -177,7 +177,7 @@ def _use_cjk_font(lang: Lang) -> None:
         # font.sans-serif list that "sans-serif" resolves to (only its first hit is used). Listing DejaVu Sans
         # as a second family lets glyphs the subset lacks (space, β, −, ≈) fall back instead of going missing.
         mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
-    except (ImportError, FileNotFoundError) as exc:
+    except (ImportError, FileNotFoundError, InputError) as exc:   # InputError: shipped font missing
         if lang == "zh":
             raise InputError(
                 "Chinese figures need the bundled CJK font (intelcap.outputs.fonts)",

@@ -34,21 +34,12 @@ LABEL_CHARS = (
 )
 
 
-def _data_dir() -> Path:
-    from intelcap.resources import DATA
-
-    return DATA
-
-
 def cjk_font_path() -> Path:
-    """Path of the bundled CJK TrueType font (raises FileNotFoundError with a remedy if it is missing)."""
-    path = _data_dir() / FONT_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"bundled CJK font missing: {path}. Rebuild it with "
-            "`python -c 'import intelcap.outputs.fonts as f; f.build_font_subset()'` (needs apt package fonts-noto-cjk)."
-        )
-    return path
+    """Path of the bundled CJK TrueType font (an InputError with the remedy if the package lacks it; rebuild
+    with tools/build_font_subset.py, which needs the apt package fonts-noto-cjk)."""
+    from intelcap.resources import shipped
+
+    return shipped(FONT_FILE)
 
 
 def font_chars() -> set[str]:
