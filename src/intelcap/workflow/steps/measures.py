@@ -93,5 +93,7 @@ def text_index(job: Job) -> None:
     atomic.write_parquet(counts, job.output["counts"])
     atomic.write_parquet(index, job.output["index"])
     atomic.write_csv(rlog, job.output["log"])
-    # names and reasons only: shareable, and what a user must fix or accept
-    atomic.write_csv(rlog[rlog["status"] != "ok"][["file", "status", "reason"]], job.output["unreadable"])
+    # names and reasons only: shareable, and what a user must fix or accept (hidden files, e.g. Snakemake's own
+    # .snakemake_timestamp in the synthetic folder, are neither: they stay in text_log.csv only)
+    keep = ~rlog["status"].isin(["ok", "skipped"])
+    atomic.write_csv(rlog[keep][["file", "status", "reason"]], job.output["unreadable"])
