@@ -681,7 +681,7 @@ def resolve_versions(
     file used. Only candidates compete (``ReportFile.candidate``: a matched name on a non-empty regular file);
     folders, dangling links and 0-byte files are logged ``unreadable`` by the extraction, as are unmatched names.
 
-    Rule (docs/data_contract.md#annual-reports), deterministic and independent of listing order:
+    Rule (docs/data_contract.md, "Annual reports"), deterministic and independent of listing order:
 
     1. Only a full Chinese report counts: summaries (摘要), English versions and cancelled ones (已取消) never
        do (a summary is a fraction of the text, English text has no Chinese keyword: either would give a
