@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-
 from bad_cases import ROOT, case, raises
+
 from intelcap.measures import text
 from intelcap.measures import text_inventory as inv
 

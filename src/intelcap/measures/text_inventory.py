@@ -119,7 +119,8 @@ def _compile(pattern: str | re.Pattern[str] | None) -> re.Pattern[str]:
     missing = {"Stkcd", "year"} - set(rx.groupindex)
     if missing:
         raise ValueError(f"report name pattern {rx.pattern!r} lacks the named group(s) {sorted(missing)}; "
-                         "it needs (?P<Stkcd>...) and (?P<year>...) (config key text.name_pattern)")
+                         "it needs (?P<Stkcd>...) and (?P<year>...); set text.name_pattern to one of "
+                         f"{sorted(PATTERNS)} or such a regex")
     return rx
 
 
@@ -137,7 +138,7 @@ def _report_file(path: str, relpath: str, rx: re.Pattern[str], entry: str | None
         st = os.stat(path)
         size, mtime = st.st_size, st.st_mtime_ns
         if entry is None:
-            entry = "link_dir" if os.path.isdir(path) else "file"
+            entry = ("link_dir" if os.path.islink(path) else "dir") if os.path.isdir(path) else "file"
     except FileNotFoundError:  # dangling symlink (or removed since it was listed)
         size, mtime = -1, os.lstat(path).st_mtime_ns if os.path.lexists(path) else 0
         entry = entry or "dangling"
