@@ -84,7 +84,10 @@ def sources(*names):
 def report_inventory():
     from intelcap.measures import text_inventory
 
-    return text_inventory.shard_inventory(REPORTS, N_SHARDS)
+    try:  # the step lists with the same pattern (steps/measures.py:text_extract)
+        return text_inventory.shard_inventory(REPORTS, N_SHARDS, config["text"]["name_pattern"])
+    except ValueError as err:
+        sys.exit(f"intelcap config error:\n  {err}")
 
 
 def report_fingerprint(shard):

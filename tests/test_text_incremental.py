@@ -83,16 +83,19 @@ def test_list_reports_recursive_sorted_with_keys(tmp_path):
     _txt(tmp_path / "b" / "600000_2010.TXT", "公司")
     _txt(tmp_path / "000001_2015.txt", "公司")
     _txt(tmp_path / "a" / "notes.md", "x")
-    _txt(tmp_path / ".000002_2015.txt.tmp", "half-written")  # an atomic writer's temporary: skipped
-    _txt(tmp_path / ".hidden" / "000003_2015.txt", "x")
-    files = inv.list_reports(tmp_path)
+    _txt(tmp_path / ".000002_2015.txt.tmp", "half-written")  # an atomic writer's temporary: listed, not parsed
+    _txt(tmp_path / ".hidden" / "000003_2015.txt", "x")  # a hidden folder: one entry, not walked
+    listed = inv.list_reports(tmp_path)
+    assert [(f.relpath, f.entry, f.Stkcd) for f in listed if f.entry == "hidden"] == [
+        (".000002_2015.txt.tmp", "hidden", None), (".hidden", "hidden", None)]
+    files = inv.list_reports(tmp_path, include_hidden=False)
     assert [f.relpath for f in files] == ["000001_2015.txt", "a/notes.md", "b/600000_2010.TXT"]
+    assert [f.relpath for f in listed if f.entry != "hidden"] == [f.relpath for f in files]
+    assert inv.fingerprint(listed) == inv.fingerprint(files)  # temporaries never rerun a shard
     assert [(f.Stkcd, f.year, f.ext) for f in files] == [("000001", 2015, "txt"), (None, None, "md"),
                                                          ("600000", 2010, "txt")]
     assert files[0].size == len("公司".encode()) and files[0].path == str(tmp_path / "000001_2015.txt")
-    hidden = inv.list_reports(tmp_path, include_hidden=True)
-    assert len(hidden) == 5
-    custom = inv.list_reports(tmp_path, pattern=r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.txt$")
+    custom = inv.list_reports(tmp_path, pattern=r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.txt$", include_hidden=False)
     assert [f.Stkcd for f in custom] == ["000001", None, "600000"]
     with pytest.raises(ValueError, match="Stkcd"):
         inv.list_reports(tmp_path, pattern=r"^(?P<code>\d{6})_(?P<year>\d{4})")
@@ -165,9 +168,9 @@ def test_resolve_versions_prefers_txt_then_shallowest(tmp_path):
     assert {k: f.relpath for k, f in used.items()} == {("000001", 2015): "000001_2015.txt",
                                                        ("000002", 2011): "000002_2011.pdf"}
     assert superseded == {
-        "000001_2015.pdf": "firm-year also in 000001_2015.txt; that file is used",
-        "sub/000001_2015.txt": "firm-year also in 000001_2015.txt; that file is used",
-        "a/000002_2011.pdf": "firm-year also in 000002_2011.pdf; that file is used",
+        "000001_2015.pdf": ("duplicate", "firm-year also in 000001_2015.txt; that file is used"),
+        "sub/000001_2015.txt": ("duplicate", "firm-year also in 000001_2015.txt; that file is used"),
+        "a/000002_2011.pdf": ("duplicate", "firm-year also in 000002_2011.pdf; that file is used"),
     }
     assert resolve_versions(reversed(files)) == (used, superseded)
 

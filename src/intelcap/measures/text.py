@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 
 from intelcap.errors import InputError
-from intelcap.measures.text_inventory import DEFAULT_PATTERN, ReportFile, report_file
+from intelcap.measures.text_inventory import DEFAULT_PATTERN, ReportFile, report_file, resolve_pattern
 from intelcap.resources import shipped
 
 MODES = ("longest", "substring")
@@ -438,6 +438,70 @@ def _decode_txt(path: Path, data: bytes) -> tuple[str, str]:
     raise ReportUnreadable(path, "not decodable as UTF-8 or GB18030 (unknown encoding or binary file)")
 
 
+# Default of text.min_chars_per_page: a report page holds ~500-1500 characters, a cover or a chart page fewer;
+# a scanned report whose only text is a running header ("XX股份有限公司2015年年度报告全文", page numbers) has ~20-40.
+MIN_CHARS_PER_PAGE = 100
+# A text with at least this share of its non-space characters in tags, entities, <script> and <style> blocks
+# is a web page (a saved error or login page), not a report: its IM would be 0, and the contract says missing.
+MARKUP_SHARE = 0.5
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[!?/]?[A-Za-z][^<>]{0,2000}>|<!--.*?-->|&(?:#\d+|#x[0-9a-f]+|\w+);",
+                     re.IGNORECASE | re.DOTALL)
+_MARKUP_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<\?xml|<head|<body|<!--|<meta|<div|<title)", re.IGNORECASE)
+
+
+def _nonspace(text: str) -> int:
+    """Non-whitespace characters (str.split's whitespace, as normalize deletes it)."""
+    return sum(map(len, text.split()))
+
+
+def _check_markup(path: Path, text: str) -> None:
+    """Raise ReportUnreadable if ``text`` is mostly HTML/XML markup."""
+    if "<" not in text:
+        return
+    spans = [m.group(0) for m in _MARKUP.finditer(text)]
+    if len(spans) < 2:
+        return
+    markup, total = sum(_nonspace(t) for t in spans), _nonspace(text)
+    if total and markup >= MARKUP_SHARE * total:
+        raise ReportUnreadable(path, f"mostly HTML/XML markup, not report text ({markup / total:.0%} of its "
+                                     f"{total} characters are tags): probably a saved web, login or error page; "
+                                     "download the report again")
+
+
+def _sniff(path: Path, head: bytes, ext: str) -> None:
+    """What the first bytes show, before any decoder runs: empty, markup, or (for .pdf) not a PDF at all."""
+    if not head:
+        raise ReportUnreadable(path, "empty file (0 bytes): an aborted download? download the report again")
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    if _MARKUP_START.match(body):
+        first = body.lstrip()[:40].decode("utf-8", "replace")
+        raise ReportUnreadable(path, f"HTML/XML markup, not a report (starts with {first!r}): probably a saved "
+                                     "web, login or error page; download the report again")
+    if ext == "pdf" and b"%PDF" not in head[:1024]:
+        first = body.lstrip()[:40].decode("utf-8", "replace")
+        raise ReportUnreadable(path, f"not a PDF: no %PDF header (starts with {first!r}); download the report "
+                                     "again or give it its real extension")
+
+
+def _body_chars(parts: list[str]) -> tuple[int, int]:
+    """(non-space characters of the pages without running lines, number of running lines removed).
+
+    A line is running when it recurs, digits ignored (page numbers), on at least half of the pages (3 pages or
+    more): a scanned report keeps the publisher's text header and footer, and those must not make it pass."""
+    n = len(parts)
+    pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in parts]
+    if n < 3:
+        return sum(_nonspace(ln) for pg in pages for ln in pg), 0
+    key = re.compile(r"\d+")
+    seen: dict[str, int] = {}
+    for pg in pages:
+        for k in {key.sub("#", ln) for ln in pg}:
+            seen[k] = seen.get(k, 0) + 1
+    running = {k for k, c in seen.items() if c * 2 >= n}
+    body = sum(_nonspace(ln) for pg in pages for ln in pg if key.sub("#", ln) not in running)
+    return body, len(running)
+
+
 def _extract_pdf(path: Path, min_chars_per_page: int) -> ReportText:
     import pypdfium2 as pdfium
 
@@ -468,31 +532,47 @@ def _extract_pdf(path: Path, min_chars_per_page: int) -> ReportText:
     finally:
         pdf.close()
     text = "\n".join(parts)
-    n_text = sum(1 for ch in text if not ch.isspace())
-    if n_text < min_chars_per_page * n_pages:
+    n_text = _nonspace(text)
+    if n_text == 0:
+        raise ReportUnreadable(path, f"no text layer (0 characters on {n_pages} pages): a scanned PDF needs OCR "
+                                     "first")
+    body, n_running = _body_chars(parts)
+    if body < min_chars_per_page * n_pages:
+        dropped = (f", not counting {n_running} running header/footer line(s) repeated on most pages"
+                   if n_running else "")
         raise ReportUnreadable(
-            path, f"no text layer ({n_text} characters on {n_pages} pages; scanned PDF needs OCR first)"
+            path, f"too little text per page: {body / n_pages:.0f} characters per page on average over {n_pages} "
+                  f"pages{dropped}, below text.min_chars_per_page = {min_chars_per_page}: a scanned PDF (no text "
+                  "layer beyond a header) needs OCR first; lower text.min_chars_per_page if the report is genuine"
         )
+    _check_markup(path, text)
     return ReportText(text=text, n_pages=n_pages, encoding="pdf")
 
 
-def extract_report(path: str | os.PathLike, min_chars_per_page: int = 10) -> ReportText:
-    """Text of one report plus page count and detected encoding; raises :class:`ReportUnreadable`."""
+def extract_report(path: str | os.PathLike, min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> ReportText:
+    """Text of one report plus page count and detected encoding; raises :class:`ReportUnreadable` for an
+    empty file, markup (a saved web page), a .pdf that is no PDF, an encrypted or corrupt PDF, a PDF with
+    fewer than ``min_chars_per_page`` characters per page on average (running header lines not counted), and
+    a .txt that is not UTF-8/GB18030 text or is mostly markup."""
     path = Path(path)
     ext = path.suffix.lower()
-    if ext == ".pdf":
-        return _extract_pdf(path, min_chars_per_page)
-    if ext != ".txt":
+    if ext not in (".pdf", ".txt"):
         raise ReportUnreadable(path, f"unsupported file type {path.suffix!r} (need .txt or .pdf)")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            head = fh.read(1024) if ext == ".pdf" else fh.read()
     except OSError as e:
         raise ReportUnreadable(path, f"cannot read file: {e}") from e
+    _sniff(path, head, ext[1:])
+    if ext == ".pdf":
+        return _extract_pdf(path, min_chars_per_page)
+    data = head
     if not data.strip():
-        raise ReportUnreadable(path, "empty file")
+        raise ReportUnreadable(path, "empty file (only whitespace bytes)")
     text, enc = _decode_txt(path, data)
     if not text.strip():
         raise ReportUnreadable(path, "no text (only whitespace)")
+    _check_markup(path, text)
     return ReportText(text=text, n_pages=None, encoding=enc)
 
 
@@ -551,13 +631,15 @@ _EXTRACTED_DTYPES = {"Stkcd": "string", "year": "Int64", "file": "string", "ext"
 # Bump when extraction output changes (decoding, PDF text, normalization, MD&A detection, cache columns), so a
 # rule can take it as a param instead of the whole text.py as input: an edit of the counting code then does
 # not re-extract every PDF.
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 EXTENSION_PREFERENCE = ("txt", "pdf")
 BAD_NAME_REASON = "file name is not <Stkcd 6 digits>_<year>.txt|pdf"
+_REVISION_ORDER = ("revised", "original")
 
 
 def _as_report_files(files: Iterable[str | os.PathLike | ReportFile], root: str | os.PathLike | None,
-                     pattern: str | re.Pattern[str]) -> list[ReportFile]:
+                     pattern: str | re.Pattern[str] | None) -> list[ReportFile]:
+    pattern = resolve_pattern(pattern)
     out = []
     for f in files:
         if isinstance(f, ReportFile):
@@ -571,55 +653,124 @@ def _as_report_files(files: Iterable[str | os.PathLike | ReportFile], root: str 
 
 def _version_rank(f: ReportFile) -> tuple:
     ext = EXTENSION_PREFERENCE.index(f.ext) if f.ext in EXTENSION_PREFERENCE else len(EXTENSION_PREFERENCE)
-    return (ext, f.relpath.count("/"), f.relpath, f.path)
+    rev = _REVISION_ORDER.index(f.revision) if f.revision in _REVISION_ORDER else len(_REVISION_ORDER)
+    return (rev, ext, f.relpath.count("/"), f.relpath, f.path)
 
 
-def resolve_versions(files: Iterable[ReportFile]) -> tuple[dict[tuple[str, int], ReportFile], dict[str, str]]:
+def _countable(f: ReportFile) -> bool:
+    return f.kind == "full" and f.lang == "zh" and f.revision != "cancelled"
+
+
+def _version_label(f: ReportFile) -> str:
+    if f.revision == "cancelled":
+        return "a cancelled version (已取消)"
+    if f.kind == "summary":
+        return "a summary (摘要)" + (", English" if f.lang == "en" else "")
+    if f.lang == "en":
+        return "an English version"
+    return "a revised version" if f.revision == "revised" else "the original version"
+
+
+def resolve_versions(
+    files: Iterable[ReportFile],
+) -> tuple[dict[tuple[str, int], ReportFile], dict[str, tuple[str, str]]]:
     """The one place where several files of one firm-year are resolved to the one that is counted.
 
-    Returns ``(used, superseded)``: ``used[(Stkcd, year)]`` is the file counted for that firm-year;
-    ``superseded[relpath]`` is, for every other file of a firm-year, the log reason (status ``duplicate``)
-    naming the file that superseded it. Files with unmatched names (``Stkcd is None``) are in neither.
+    Returns ``(used, losers)``: ``used[(Stkcd, year)]`` is the file counted for that firm-year;
+    ``losers[relpath]`` is ``(status, reason)`` for every other version of a firm-year, the reason naming the
+    file used. Only candidates compete (``ReportFile.candidate``: a matched name on a non-empty regular file);
+    folders, dangling links and 0-byte files are logged ``unreadable`` by the extraction, as are unmatched names.
 
-    Rule, deterministic and independent of listing order: ``.txt`` before ``.pdf``, then the file nearest the
-    folder root (fewest "/"), then the smallest relpath (then path). Why .txt first: a .txt next to a PDF is
-    the text a data vendor or the user already extracted and checked, free of the PDF text layer's artefacts
-    (keywords split across lines and pages, running headers, hyphenated page breaks); it is also what the
-    workflow always did, so counts do not move. An unreadable preferred file is NOT replaced by the other
-    version: the firm-year is logged and its IM is missing, so a broken .txt is noticed and fixed at source.
-    Summary (摘要), English or revised (更正后) versions, once their names are matched, get their rank here.
+    Rule (docs/data_contract.md, "Annual reports"), deterministic and independent of listing order:
+
+    1. Only a full Chinese report counts: summaries (摘要), English versions and cancelled ones (已取消) never
+       do (a summary is a fraction of the text, English text has no Chinese keyword: either would give a
+       number that is not the firm's IM). They are ``superseded`` by the file used, or ``excluded`` when the
+       firm-year has no full Chinese report (its IM is then missing).
+    2. Among full Chinese reports, a revised version (更正后/修订版/更新后/...) before the original: the original
+       is ``superseded``. It was replaced because it was wrong.
+    3. Then ``.txt`` before ``.pdf``, then the file nearest the folder root (fewest "/"), then the smallest
+       relpath (then path): the others are ``duplicate`` (the same version). Why .txt first: a .txt next to a
+       PDF is the text a data vendor or the user already extracted and checked, free of the PDF text layer's
+       artefacts (keywords split across lines and pages, running headers); it is also what the workflow always
+       did, so counts do not move.
+
+    An unreadable chosen file is NOT replaced by another version: the firm-year is logged and its IM is
+    missing, so a broken file is noticed and fixed at source.
     """
     groups: dict[tuple[str, int], list[ReportFile]] = {}
     for f in files:
-        if f.key is not None:
-            groups.setdefault(f.key, []).append(f)
+        if f.candidate:
+            groups.setdefault(f.key, []).append(f)  # type: ignore[arg-type]
     used: dict[tuple[str, int], ReportFile] = {}
-    superseded: dict[str, str] = {}
+    losers: dict[str, tuple[str, str]] = {}
     for key, fs in groups.items():
-        fs = sorted(fs, key=_version_rank)
-        used[key] = fs[0]
-        for other in fs[1:]:
-            superseded[other.relpath] = f"firm-year also in {fs[0].relpath}; that file is used"
-    return used, superseded
+        ok = sorted((f for f in fs if _countable(f)), key=_version_rank)
+        win = ok[0] if ok else None
+        if win is not None:
+            used[key] = win
+        for f in sorted(fs, key=_version_rank):
+            if f is win:
+                continue
+            if win is None:
+                losers[f.relpath] = ("excluded", f"{_version_label(f)} is never counted and the firm-year has no "
+                                                 "full Chinese report, so its IM is missing; add the full report")
+            elif not _countable(f):
+                losers[f.relpath] = ("superseded", f"{_version_label(f)} is never counted; the full Chinese "
+                                                   f"report {win.relpath} is used")
+            elif f.revision != win.revision:
+                losers[f.relpath] = ("superseded", f"superseded by the revised version {win.relpath} (a revised "
+                                                   "full report wins over the original); that file is used")
+            else:
+                losers[f.relpath] = ("duplicate", f"firm-year also in {win.relpath}; that file is used")
+    return used, losers
 
 
-def _extract_row(f: ReportFile, duplicate_reason: str | None) -> tuple:
+def _empty_row(head: tuple, status: str, reason: str) -> tuple:
+    return (*head, status, reason, None, 0, "", b"", False, None, None, False)
+
+
+def _not_a_file(f: ReportFile) -> str | None:
+    """The unreadable reason for an entry that is not a non-empty regular file (decided from the listing)."""
+    if f.entry == "dangling" or f.size < 0:
+        try:
+            target = os.readlink(f.path)
+        except OSError:
+            target = "?"
+        return f"dangling symlink (target {target!r} does not exist)"
+    if f.entry == "link_dir":
+        return "a folder (symlink to a folder, not followed); link the files instead"
+    if f.entry == "dir":
+        return "a folder named like a report, not a report; its files are listed (and logged) by their own names"
+    if f.size == 0:
+        return "empty file (0 bytes): an aborted download? download the report again"
+    return None
+
+
+def _extract_row(f: ReportFile, loser: tuple[str, str] | None, used: ReportFile | None = None,
+                 min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> tuple:
     """One extraction-cache row (EXTRACTED_COLUMNS order) for one file."""
     head = (f.Stkcd, f.year, f.relpath, f.ext)
+    if f.entry == "hidden":
+        return _empty_row(head, "skipped", f.problem or "hidden file (name starts with '.'), not read")
+    bad = _not_a_file(f)
+    if bad is not None:
+        if used is not None:
+            bad += f"; {used.relpath} is used for the firm-year"
+        return _empty_row(head, "unreadable", bad)
     if f.key is None:
-        return (*head, "bad_name", BAD_NAME_REASON, None, 0, "", b"", False, None, None, False)
-    if duplicate_reason is not None:
-        return (*head, "duplicate", duplicate_reason, None, 0, "", b"", False, None, None, False)
+        if f.ext not in EXTENSION_PREFERENCE:
+            return _empty_row(head, "unsupported", f"file type {('.' + f.ext) if f.ext else '(none)'!r} is not "
+                                                   "read: reports are .txt or .pdf")
+        return _empty_row(head, "bad_name", f.problem or BAD_NAME_REASON)
+    if loser is not None:
+        return _empty_row(head, *loser)
     try:
-        if f.size < 0:
-            raise ReportUnreadable(f.path, f"dangling symlink (target {os.readlink(f.path)!r} does not exist)")
-        if os.path.isdir(f.path):
-            raise ReportUnreadable(f.path, "a folder (symlink to a folder, not followed); link the files instead")
-        rep = extract_report(f.path)
+        rep = extract_report(f.path, min_chars_per_page)
     except ReportUnreadable as e:
-        return (*head, "unreadable", e.reason, None, 0, "", b"", False, None, None, False)
+        return _empty_row(head, "unreadable", e.reason)
     except OSError as e:
-        return (*head, "unreadable", f"cannot read file: {e}", None, 0, "", b"", False, None, None, False)
+        return _empty_row(head, "unreadable", f"cannot read file: {e}")
     text = rep.text
     bounds = _mdna_bounds(text)
     if bounds is None:
@@ -645,25 +796,29 @@ def _extracted_frame(rows: list[tuple]) -> pd.DataFrame:
     return df.astype(_EXTRACTED_DTYPES)
 
 
-def _extract_rows(files: list[ReportFile]) -> Iterator[tuple]:
-    _, superseded = resolve_versions(files)
+def _extract_rows(files: list[ReportFile], min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> Iterator[tuple]:
+    used, losers = resolve_versions(files)
     for f in files:
-        yield _extract_row(f, superseded.get(f.relpath))
+        yield _extract_row(f, losers.get(f.relpath), used.get(f.key) if f.key is not None else None,
+                           min_chars_per_page)
 
 
 def extract_shard(
     files: Iterable[str | os.PathLike | ReportFile], root: str | os.PathLike | None = None,
-    pattern: str | re.Pattern[str] = DEFAULT_PATTERN,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN, min_chars_per_page: int = MIN_CHARS_PER_PAGE,
 ) -> pd.DataFrame:
     """Extract the text of every file of a shard: one row per file, sorted by ``file`` (EXTRACTED_COLUMNS).
 
     ``files``: :class:`ReportFile` s (from ``text_inventory.shard_inventory``) or paths; for paths, ``file`` is
     the path relative to ``root`` (default: the file name). Status: ``ok`` (``text`` holds the report text,
     ``n_chars`` its length, ``n_pages`` the PDF page count); ``unreadable`` (``reason`` says why; dangling
-    symlinks included); ``duplicate`` (another file of the firm-year is used, see :func:`resolve_versions`;
-    not extracted); ``bad_name`` (name does not match the pattern; not extracted). Never raises for a bad file.
+    symlinks, folders, 0-byte files, markup, too little text per page included); ``duplicate``,
+    ``superseded``, ``excluded`` (another version of the firm-year is used, or none counts: see
+    :func:`resolve_versions`; not extracted); ``bad_name`` (a .txt/.pdf whose name does not match the pattern,
+    or whose qualifier is unknown); ``unsupported`` (another file type); ``skipped`` (hidden files). Every
+    file has exactly one row. Never raises for a bad file.
     """
-    return _extracted_frame(list(_extract_rows(_as_report_files(files, root, pattern))))
+    return _extracted_frame(list(_extract_rows(_as_report_files(files, root, pattern), min_chars_per_page)))
 
 
 def write_extracted(extracted: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -796,7 +951,8 @@ def count_extracted_files(
 
 
 def count_reports(
-    paths: Iterable[str | os.PathLike], spec: KeywordSpec, section: str | None = None
+    paths: Iterable[str | os.PathLike], spec: KeywordSpec, section: str | None = None,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN, min_chars_per_page: int = MIN_CHARS_PER_PAGE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Count keywords in ``<Stkcd>_<year>.txt|pdf`` reports (extraction and counting in one pass, one report's
     text in memory at a time; the same code as :func:`extract_shard` + :func:`count_extracted`).
@@ -804,13 +960,15 @@ def count_reports(
     Returns ``counts`` (Stkcd, year, category, keyword, count; every keyword of every readable report, zeros
     included, so a readable report without hits is distinguishable from a missing one) and ``log`` (file,
     Stkcd, year, status, reason, n_chars, n_pages). Status: ``ok``; ``bad_name`` (not <6 digits>_<year>);
-    ``duplicate`` (several files for one firm-year: :func:`resolve_versions` picks one, .txt over .pdf);
-    ``unreadable`` (reason says why); ``no_mdna`` (section="mdna" and no MD&A heading). Only ``ok`` reports
-    have count rows. ``file`` is the file name.
+    ``duplicate``/``superseded``/``excluded`` (several files for one firm-year: :func:`resolve_versions`
+    picks one); ``unreadable`` (reason says why); ``unsupported``, ``skipped`` (see :func:`extract_shard`);
+    ``no_mdna`` (section="mdna" and no MD&A heading). Only ``ok`` reports have count rows. ``file`` is the
+    file name.
     """
-    files = _as_report_files(paths, None, DEFAULT_PATTERN)
+    files = _as_report_files(paths, None, pattern)
     pick = [EXTRACTED_COLUMNS.index(c) for c in _COUNT_INPUT]
-    return _count_frames((tuple(r[i] for i in pick) for r in _extract_rows(files)), spec, section)
+    return _count_frames((tuple(r[i] for i in pick) for r in _extract_rows(files, min_chars_per_page)), spec,
+                         section)
 
 
 def shard_reports(report_dir: str | os.PathLike, n_shards: int) -> list[list[Path]]:

@@ -55,8 +55,17 @@ def text_extract(job: Job) -> None:
     from intelcap.measures import text, text_inventory
 
     shard = int(job.wildcards["shard"])
-    files = text_inventory.shard_inventory(job.params["reports"], int(job.params["n_shards"]))[shard]
-    extracted = text.extract_shard(files, job.params["reports"])
+    c = job.config["text"]
+    # the same pattern as the DAG-time inventory (rules/common.smk), so the job sees the files it was given
+    try:
+        files = text_inventory.shard_inventory(job.params["reports"], int(job.params["n_shards"]),
+                                               c["name_pattern"])[shard]
+    except ValueError as e:  # a bad text.name_pattern (the message names the key)
+        from intelcap.errors import InputError
+
+        raise InputError(str(e), hint="fix text.name_pattern in the config") from e
+    extracted = text.extract_shard(files, job.params["reports"], c["name_pattern"],
+                                   min_chars_per_page=int(c["min_chars_per_page"]))
     log.info("shard %d: %d files, status %s", shard, len(extracted),
              extracted["status"].value_counts().to_dict())
     text.write_extracted(extracted, job.output["text"])
@@ -84,5 +93,7 @@ def text_index(job: Job) -> None:
     atomic.write_parquet(counts, job.output["counts"])
     atomic.write_parquet(index, job.output["index"])
     atomic.write_csv(rlog, job.output["log"])
-    # names and reasons only: shareable, and what a user must fix or accept
-    atomic.write_csv(rlog[rlog["status"] != "ok"][["file", "status", "reason"]], job.output["unreadable"])
+    # names and reasons only: shareable, and what a user must fix or accept (hidden files, e.g. Snakemake's own
+    # .snakemake_timestamp in the synthetic folder, are neither: they stay in text_log.csv only)
+    keep = ~rlog["status"].isin(["ok", "skipped"])
+    atomic.write_csv(rlog[keep][["file", "status", "reason"]], job.output["unreadable"])
