@@ -1127,3 +1127,6 @@ def _(tmp, caplog):
 def _(tmp, caplog):
     d = regression_data().assign(Size=1.0)
     raises(InputError, lambda: panel.winsorize(d, ["Sizee"], (1, 99)), "'Sizee'", "did you mean 'Size'?")
+
+
+import cases_config  # noqa: E402,F401  (registers its @case functions into CASES)
