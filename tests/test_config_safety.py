@@ -109,7 +109,9 @@ def test_misspelled_table_key_gets_did_you_mean(config):
 def test_empty_model_list_names_the_key(config):
     config["tables"]["table2"] = []
     err = _check(config)
-    assert "'tables.table2' has 0 item(s) but needs at least 1" in str(err) and err.column == "tables.table2"
+    assert "'tables.table2' has 0 item(s) but needs at least 1" in str(err)
+    # the robustness baseline (Table 2 col 4) is gone with it, and says so
+    assert err.column == "tables.table2, robustness.inference.baseline.model"
 
 
 def test_schema_itself_rejects_unknown_and_empty_tables(config):
@@ -142,3 +144,12 @@ def test_sample_outside_synthetic_years_only_matters_on_synthetic_data(config):
     assert "set synth.last_year to 2019 or lower sample.last_year" in str(_check(config))
     config["raw_dir"] = "/data/csmar_downloads"   # the user's own data: synth is not used
     check_values(config, ROOT / "schemas/config.schema.yaml")
+
+
+def test_reference_to_a_missing_table_or_model_names_the_key(config):
+    config["robustness"]["inference"]["baseline"]["table"] = "table7"
+    config["robustness"]["inference"]["iv"]["model"] = "(9)"
+    msg = str(_check(config))
+    assert "robustness.inference.baseline.table names 'table7', which is not under tables (known: table2, " in msg
+    assert "robustness.inference.iv.model names '(9)', which is not a model of tables.table4 (models: (1), (2))" \
+        in msg

@@ -181,3 +181,13 @@ def _(tmp, caplog):
                     "without variation, so it has no estimate"]
     assert np.isfinite(res.loc[res["term"] == "lnINT", "estimate"]).all()
     logged(caplog, "Listed has no variation left")
+
+
+@case("config_model_ref_missing", "robustness.inference.baseline.table: table7 (no such regression table)",
+      "InputError naming robustness.inference.baseline.table and the tables that exist", "config.check_values",
+      "error")
+def _(tmp, caplog):
+    c = copy.deepcopy(CONFIG)
+    c["robustness"]["inference"]["baseline"]["table"] = "table7"
+    _config_error(c, "robustness.inference.baseline.table names 'table7', which is not under tables",
+                  "column: robustness.inference.baseline.table")

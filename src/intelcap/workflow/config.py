@@ -7,7 +7,8 @@ closest ("config key 'winsor.cut' is unknown: did you mean 'winsor.cuts'?"). It 
 `properties`, `additionalProperties`, `$ref` and `items`; types, enums and ranges stay with `validate()`.
 `check_values` then names the key of what `validate()` would report without one, or not at all: an empty
 model list (`tables.table2: []`, any list under its `minItems`) and impossible year ranges (first after last;
-on synthetic data, a sample outside the generated years), so a config choice is never blamed on a data file.
+on synthetic data, a sample outside the generated years), so a config choice is never blamed on a data file,
+and references to a model of `tables` that is not there (`robustness.inference.baseline`).
 """
 
 from __future__ import annotations
@@ -149,10 +150,36 @@ def year_problems(config: dict) -> list[str]:
     return problems
 
 
+# Config keys that name a model of `tables` ({table, model}); the schema only checks their shape.
+MODEL_REFS = ("robustness.inference.baseline", "robustness.inference.iv")
+
+
+def model_ref_problems(config: dict) -> list[str]:
+    """References to a table or model that `tables` does not have, by the key that holds them."""
+    tables = config.get("tables") if isinstance(config.get("tables"), dict) else {}
+    problems = []
+    for key in MODEL_REFS:
+        node: Any = config
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or "table" not in node:
+            continue
+        table, model = node.get("table"), node.get("model")
+        if table not in tables:
+            problems.append(f"{key}.table names {table!r}, which is not under tables (known: "
+                            f"{', '.join(sorted(tables))})")
+            continue
+        names = [m.get("name") for m in tables[table] or [] if isinstance(m, dict)]
+        if model is not None and model not in names:
+            problems.append(f"{key}.model names {model!r}, which is not a model of tables.{table} (models: "
+                            f"{', '.join(map(str, names))})")
+    return problems
+
+
 def check_values(config: dict, schema: dict | str | Path | None = None,
                  source: str = "config/config.yaml") -> None:
-    """Raise `InputError` listing every empty list that must not be empty (`tables.table2: []`) and every
-    impossible year range, each by its config key. Run after `check_config`, before Snakemake's `validate()`,
+    """Raise `InputError` listing every empty list that must not be empty (`tables.table2: []`), every
+    impossible year range and every reference to a missing table or model, each by its config key. Run after `check_config`, before Snakemake's `validate()`,
     whose messages for these cases do not say which key to change."""
     if not isinstance(schema, dict):
         schema = load_schema(schema)
@@ -161,9 +188,9 @@ def check_values(config: dict, schema: dict | str | Path | None = None,
         ": give the table at least one model, e.g. {name: \"(1)\", depvar: lnCU, regressors: [lnINT]}"
         if path.startswith("tables.") else "") for path, n, m in short]
     keys = [path for path, _, _ in short]
-    years = year_problems(config)
-    keys += [p.split(" ", 1)[0] for p in years]
-    problems += years
+    more = year_problems(config) + model_ref_problems(config)
+    keys += [p.split(" ", 1)[0] for p in more]
+    problems += more
     if problems:
         raise InputError(f"{len(problems)} configuration value(s) cannot work: " + "; ".join(problems),
                          file=source, column=", ".join(dict.fromkeys(keys)),
