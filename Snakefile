@@ -21,9 +21,13 @@ configfile: "config/config.yaml"
 
 # A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
 # change, before the schema's longer message.
+_schema = Path(workflow.basedir, "schemas/config.schema.yaml")
+_sources = ", ".join(
+    ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
+)
 try:
-    check_config(config, Path(workflow.basedir, "schemas/config.schema.yaml"))
-    check_values(config, Path(workflow.basedir, "schemas/config.schema.yaml"))
+    check_config(config, _schema, source=_sources)
+    check_values(config, _schema, source=_sources)
 except InputError as err:
     sys.exit(f"intelcap config error:\n  {err}")
 
