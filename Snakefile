@@ -13,15 +13,21 @@ sys.path.insert(0, str(Path(workflow.basedir, "src").resolve()))
 for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
     del sys.modules[_name]   # an installed intelcap imported before this line must not be used
 
-from intelcap.workflow.config import check_config
+from intelcap.workflow.config import check_config, check_values
 from intelcap.errors import InputError
 
 configfile: "config/config.yaml"
 
 
-# A typo in a config key gets a "did you mean" before the schema's longer message.
+# A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
+# change, before the schema's longer message.
+_schema = Path(workflow.basedir, "schemas/config.schema.yaml")
+_sources = ", ".join(
+    ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
+)
 try:
-    check_config(config, Path(workflow.basedir, "schemas/config.schema.yaml"))
+    check_config(config, _schema, source=_sources)
+    check_values(config, _schema, source=_sources)
 except InputError as err:
     sys.exit(f"intelcap config error:\n  {err}")
 

@@ -7,11 +7,21 @@ Writers avoid embedded timestamps so that the same inputs give byte-identical fi
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+
+from intelcap.errors import InputError
+
+# Write failures that are the user's to fix (disk full, folder not writable). pyarrow raises OSError without
+# an errno, so its message is matched too.
+_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+_MESSAGES = {"no space left": errno.ENOSPC, "disk quota exceeded": errno.ENOSPC,
+             "read-only file system": errno.EROFS, "permission denied": errno.EACCES}
 
 
 def temp_path(target: str | os.PathLike) -> Path:
@@ -25,19 +35,61 @@ def temp_path(target: str | os.PathLike) -> Path:
     return target.with_name(f".{target.name}.tmp")
 
 
+def _write_errno(exc: OSError) -> int | None:
+    code = exc.errno
+    if code is None:
+        text = str(exc).lower()
+        code = next((c for m, c in _MESSAGES.items() if m in text), None)
+    return code if code in _NO_SPACE + _NOT_WRITABLE else None
+
+
+def write_failure(exc: OSError, target: str | os.PathLike) -> InputError | None:
+    """The user-facing error for a write of `target` that failed because the disk is full or the folder is
+    not writable (read-only filesystem, permissions); None for any other OSError, or one about another file
+    (an input the writer was reading), which stays the caller's to report."""
+    target = Path(target)
+    code = _write_errno(exc)
+    if code is None:
+        return None
+    if exc.filename is not None:
+        about = Path(os.fsdecode(exc.filename))
+        if about not in (target, temp_path(target)) and about not in target.parents:
+            return None
+    what = os.strerror(code if code in _NOT_WRITABLE else errno.ENOSPC)
+    if code in _NO_SPACE:
+        msg = f"cannot write {target}: the disk holding {target.parent} is full ({what})"
+        hint = (f"free space on the disk of {target.parent} (results/data and results/text hold the largest "
+                "files) or point the run at a bigger disk, then rerun: no partial file was left")
+    else:
+        msg = f"cannot write {target}: {target.parent} is not writable ({what})"
+        hint = (f"make {target.parent} writable (fix the permissions of results/ and its folders, or remount a "
+                "read-only filesystem read-write), or run the workflow from a writable copy; "
+                "no partial file was left")
+    return InputError(msg, file=str(target), hint=hint)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto the target on success."""
+    """Yield a temporary path in the target's folder; rename it onto the target on success.
+
+    A full disk or a folder that is not writable becomes an `InputError` naming the target and the action;
+    the temporary is removed whatever happened, so a failed write leaves no partial output.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = temp_path(target)
-    tmp_path.unlink(missing_ok=True)   # a stale temporary of a killed writer
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path.unlink(missing_ok=True)   # a stale temporary of a killed writer
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        failure = write_failure(exc, target)
+        if failure is None:
+            raise
+        raise failure from exc
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with contextlib.suppress(OSError):   # on a read-only folder there is nothing to remove
+            tmp_path.unlink(missing_ok=True)
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:

@@ -227,6 +227,32 @@ def within_formula(spec: ModelSpec, controls: list[str]) -> str:
     return f
 
 
+# Why a constant variable is constant, where the workflow knows (shown with the table's note).
+_CONSTANT_HINTS = {"lnCU": "CU = 1 for every firm-year, i.e. sigma_u = 0, as after cu.on_wrong_skew: zero; "
+                           "see degenerate in results/measures/cu_fit.json"}
+
+
+def degenerate_variables(raw: pd.DataFrame, within: pd.DataFrame, spec: ModelSpec, names: list[str]) -> list[str]:
+    """One message per model variable without variation in the estimation sample (`raw`), or after the fixed
+    effects are absorbed (`within`: the demeaned columns; `raw` itself without FE). A constant dependent
+    variable makes every coefficient 0.000 (0.000): the table must say so, not look like a precise zero."""
+    out = []
+    for v in names:
+        x, w = raw[v].to_numpy(float), within[v].to_numpy(float)
+        scale = max(1.0, float(np.max(np.abs(x)))) if len(x) else 1.0
+        if len(x) and float(np.ptp(x)) <= 1e-12 * scale:
+            why = f"{v} is constant ({float(x[0]):.6g}) in the estimation sample of model {spec.name}"
+        elif spec.fe and len(w) and float(np.std(w)) <= 1e-10 * scale:
+            why = f"{v} has no variation left after the fixed effects {'+'.join(spec.fe)} in model {spec.name}"
+        else:
+            continue
+        role = ("the dependent variable, so every estimate of the model is 0 or undefined" if v == spec.depvar
+                else "a regressor without variation, so it has no estimate")
+        hint = f" ({_CONSTANT_HINTS[v]})" if v in _CONSTANT_HINTS else ""
+        out.append(f"{why}{hint}: {role}")
+    return out
+
+
 def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str):
     """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
 
@@ -258,16 +284,23 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: s
         frame = pd.DataFrame(design.demean(d[names].to_numpy(float)), columns=names, index=d.index)
         frame[cluster] = d[cluster].to_numpy()
         fml = within_formula(spec, controls)
+    degenerate = degenerate_variables(d, frame, spec, names)
+    for msg in degenerate:
+        log.warning("%s (reported in the table notes as stat:degenerate)", msg)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
+        if degenerate:   # 0/0 t-values and R² of a constant variable: already reported above
+            warnings.filterwarnings("ignore", message=".*invalid value encountered.*", category=RuntimeWarning)
         try:
-            return pf.feols(fml, data=frame, vcov={"CRV1": cluster}, fixef_rm="singleton",
-                            drop_intercept=design is not None), d
+            fitted = pf.feols(fml, data=frame, vcov={"CRV1": cluster}, fixef_rm="singleton",
+                              drop_intercept=design is not None)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException)
             raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: "
                                   f"{type(exc).__name__}: {exc}") from exc
+    fitted._intelcap_degenerate = degenerate   # read by tidy_model, which writes the table's rows
+    return fitted, d
 
 
 def _kept_rows(n: int, dropped) -> np.ndarray:
@@ -325,14 +358,15 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     N = int(fit_obj._N)
     scale = np.sqrt((N - int(fit_obj._df_k)) / (N - reghdfe_k(fit_obj, data, spec)))
     se_all = t["Std. Error"].to_numpy() * scale
-    tv = t["Estimate"].to_numpy() / se_all
+    with np.errstate(divide="ignore", invalid="ignore"):   # SE 0 of a degenerate model: t is NaN, flagged
+        tv = t["Estimate"].to_numpy() / se_all
     rows = pd.DataFrame({"term": [n if n != "Intercept" else "_cons" for n in t.index],
                          "estimate": t["Estimate"].to_numpy(), "std_error": se_all,
                          "t_value": tv, "p_value": 2 * stats.t.sf(np.abs(tv), G - 1)})
     if spec.fe and not fit_obj._is_iv:
         cons, se = reghdfe_constant(fit_obj, data)
         se *= scale
-        tval = cons / se
+        tval = cons / se if se > 0 else float("nan")
         p = 2 * stats.t.sf(abs(tval), G - 1)
         rows = pd.concat([rows, pd.DataFrame([{"term": "_cons", "estimate": cons, "std_error": se,
                                                "t_value": tval, "p_value": p}])], ignore_index=True)
@@ -358,6 +392,11 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
         note = pd.DataFrame([stat_row(spec.name, spec.depvar, "collinear_dropped", float(len(dropped)),
                                       stage=stage, text=", ".join(dropped))])
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
+    degenerate = getattr(fit_obj, "_intelcap_degenerate", None) or []
+    if degenerate:
+        note = pd.DataFrame([stat_row(spec.name, spec.depvar, "degenerate", float(len(degenerate)),
+                                      stage=stage, text="; ".join(degenerate))])
+        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     return rows[RESULT_COLUMNS]
 
 
@@ -369,7 +408,9 @@ def _r2(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> tuple[float, float]:
     ssu = float(np.sum(np.asarray(fit_obj._u_hat) ** 2))
     y = data.iloc[_kept_rows(len(data), fit_obj._na_index)][spec.depvar].to_numpy(float)
     y_within = np.asarray(fit_obj._Y).ravel()
-    return 1 - ssu / float(np.sum((y - y.mean()) ** 2)), 1 - ssu / float(np.sum(y_within ** 2))
+    tss, tss_within = float(np.sum((y - y.mean()) ** 2)), float(np.sum(y_within ** 2))
+    # a constant depvar (flagged as stat:degenerate) has no R²
+    return (1 - ssu / tss if tss > 0 else float("nan")), (1 - ssu / tss_within if tss_within > 0 else float("nan"))
 
 
 def regression_table(data: pd.DataFrame, specs: Sequence[ModelSpec], controls: Sequence[str] = (),

@@ -26,6 +26,7 @@ serves both analytic gradients; ``_kernel_hessian`` adds the second partials beh
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ import pandas as pd
 from scipy import optimize, special
 
 from intelcap.errors import EstimationError, InputError
+
+log = logging.getLogger("intelcap")
 
 __all__ = [
     "SFAResult",
@@ -915,7 +918,8 @@ def _fit_bc92_sorted(
         )
         if on_wrong_skew == "error":
             raise EstimationError(
-                msg + "; pass on_wrong_skew='zero' to accept CU = 1, or change the specification"
+                msg + "; to accept CU = 1 set cu.on_wrong_skew: zero in config/config.yaml (argument "
+                "on_wrong_skew='zero' here), or change the frontier (cu.method)"
             )
         warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=3)
         sv = math.sqrt(float(np.mean(e_ols**2)))
@@ -1249,6 +1253,27 @@ def _plain(x: float | int | bool) -> float | int | bool | None:
     return x if math.isfinite(x) else None
 
 
+# sigma_u below this share of sigma_v leaves no inefficiency to predict: CU is 1 up to rounding.
+_SIGMA_U_ZERO = 1e-6
+
+
+def _degenerate(cu: np.ndarray, diag: dict) -> str | None:
+    """Why the CU estimates carry no information (None if they do): every regression on a constant lnCU
+    prints 0.000 (0.000), so the tables must say so rather than look like a precise zero effect."""
+    if diag.get("wrong_skew"):
+        return ("sigma_u = 0: the frontier residuals are skewed the wrong way and cu.on_wrong_skew: zero was "
+                "applied, so CU = 1 and lnCU = 0 for every firm-year; every regression on lnCU is degenerate "
+                "(set cu.on_wrong_skew: error to stop here, or change cu.method)")
+    su, sv = diag.get("sigma_u"), diag.get("sigma_v")
+    if su is not None and sv and su <= _SIGMA_U_ZERO * sv:
+        return (f"sigma_u = {su:.3g} is about 0 (sigma_v = {sv:.3g}): the frontier finds no inefficiency, so CU "
+                "is about 1 for every firm-year and regressions on lnCU are degenerate (change cu.method)")
+    if len(cu) and float(np.ptp(cu)) <= 1e-12 * max(1.0, float(np.max(np.abs(cu)))):
+        return (f"CU = {float(cu[0]):.6g} for every firm-year ({diag['method']}): regressions on lnCU are "
+                "degenerate (change cu.method)")
+    return None
+
+
 def estimate_cu(
     panel: pd.DataFrame,
     method: str,
@@ -1265,7 +1290,9 @@ def estimate_cu(
     (default; see ``fit_sfa_bc92``) or ``cu_panel`` for the SFA methods.
 
     Returns (frame with Stkcd, year, CU, lnCU sorted by Stkcd, year; diagnostics dict of plain Python
-    numbers, non-finite values as None, so ``json.dumps(diag, allow_nan=False)`` works).
+    numbers, non-finite values as None, so ``json.dumps(diag, allow_nan=False)`` works). ``diag["degenerate"]``
+    says why CU carries no information (sigma_u = 0, e.g. after ``on_wrong_skew="zero"``; CU constant), logged
+    as a warning; None otherwise.
     """
     if method not in METHODS:
         raise InputError(f"unknown CU method {method!r}", hint=f"choose one of {list(METHODS)}")
@@ -1349,6 +1376,9 @@ def estimate_cu(
             n_eval=int(r.n_eval),
         )
     diag.update(mean_CU=_plain(float(np.mean(cu))), mean_lnCU=_plain(float(np.mean(ln_cu))))
+    diag["degenerate"] = _degenerate(cu, diag)
+    if diag["degenerate"]:
+        log.warning("capacity utilization is degenerate: %s", diag["degenerate"])
     out = pd.DataFrame(
         {"Stkcd": df["Stkcd"].to_numpy(), "year": df["year"].to_numpy(), "CU": cu, "lnCU": ln_cu}
     )

@@ -394,7 +394,7 @@ def _stat_keys(models: list[_Model], style: TableStyle) -> list[str]:
     extra: list[str] = []
     for m in models:
         for k in m.stats:
-            if k not in extra:
+            if k not in extra and k not in NOTE_STATS:
                 extra.append(k)
     return ["controls", "fe", "nobs", "r2_within", "n_clusters", *extra]
 
@@ -464,12 +464,30 @@ def fmt_pct(level: float) -> str:
     return format(Decimal(repr(level)) * 100, "f").rstrip("0").rstrip(".")
 
 
-def _notes(style: TableStyle, auto: list[str]) -> list[str]:
+# Model-level stat rows printed as notes under the table, not as footer rows: their text is a sentence, and
+# a warning must show whatever notes the style chose. The prefix is labels.yaml's notes.<name> if present.
+NOTE_STATS = {"stat:degenerate": {"zh": "警告（退化估计）：", "en": "Warning (degenerate estimate): "}}
+
+
+def _stat_notes(models: list[_Model], style: TableStyle) -> list[str]:
+    out = []
+    for key, prefix in NOTE_STATS.items():
+        head = label("notes", key.split(":", 1)[1], style, default=prefix.get(style.lang, prefix["en"]))
+        for m in models:
+            row = m.stats.get(key)
+            text = None if row is None else row.get("text")
+            if text is not None and not _is_missing(text) and str(text):
+                out.append(f"{head}{text}")
+    return out
+
+
+def _notes(style: TableStyle, auto: list[str], models: list[_Model] | None = None) -> list[str]:
+    warn = _stat_notes(models, style) if models else []
     if style.notes is None:
-        return auto
+        return auto + warn
     if isinstance(style.notes, str):
-        return [style.notes] if style.notes else []
-    return [str(n) for n in style.notes]
+        return ([style.notes] if style.notes else []) + warn
+    return [str(n) for n in style.notes] + warn
 
 
 def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
@@ -539,7 +557,7 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
         + _vcov_note(models, style)
         + label("notes", "end", style)
     ]
-    return _Grid(header, body, rule_before, _title(style), _notes(style, auto))
+    return _Grid(header, body, rule_before, _title(style), _notes(style, auto, models))
 
 
 # ----------------------------------------------------------------------------------------------
