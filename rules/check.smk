@@ -2,41 +2,31 @@
 # problem reported at once in results/check/data_report.{md,csv}; the target fails only on blocking problems.
 
 
-def check_table_files():
-    """Every file of every configured table that exists. A missing table is left out here (not an error before
-    any job, as for read_table): the check itself reports it, with every other problem."""
-    from intelcap.errors import InputError
+import importlib
 
-    files = []
-    for table in CSMAR_TABLES:
-        try:
-            files += csmar_files(table)
-        except InputError:
-            pass
-    return files
-
-
-def check_config_files():
-    """Config files Snakemake loaded (configfile:, --configfile, a profile's configfile) and the shipped
-    profiles: each is flagged when it sets __use_yte__ (evaluated as code)."""
-    shipped = sorted(str(p) for p in Path(workflow.basedir, "profiles").glob("*/*.yaml"))
-    return list(dict.fromkeys([*map(str, workflow.configfiles), *(os.path.relpath(p) for p in shipped)]))
+# Config files Snakemake loaded (configfile:, --configfile, a profile's configfile) and the shipped profiles:
+# each is flagged when it sets __use_yte__ (evaluated as code).
+CHECK_CONFIG_FILES = list(dict.fromkeys([*map(str, workflow.configfiles), *sorted(
+    os.path.relpath(p) for p in Path(workflow.basedir, "profiles").glob("*/*.yaml"))]))
 
 
 rule check_data:
     """Reads every configured raw input once; writes every problem found (severity, file, field, rows, fix)."""
     input:
-        tables=check_table_files() if not SYNTHETIC else [csmar_file(t) for t in CSMAR_TABLES],
+        # user data: the files of every table that has any; a missing table is reported by the check itself
+        # (with every other problem), not refused before any job as for read_table
+        tables=lambda wildcards: [csmar_file(t) for t in CSMAR_TABLES] if SYNTHETIC else importlib.import_module(
+            "intelcap.ingest.check").present_table_files(f"{RAW}/csmar", config["csmar"]),
         ifr=[f for f in (ifr_file("robots_file"), ifr_file("employment_file")) if SYNTHETIC or Path(f).exists()],
         reports=[REPORTS] if TEXT_ENABLED else [],
-        config_files=check_config_files(),
+        config_files=CHECK_CONFIG_FILES,
         code=code("check_data"),
     output:
         md="results/check/data_report.md",
         csv="results/check/data_report.csv",
     params:
-        raw_dir=RAW,
-        reports=REPORTS,
+        raw_dir=lambda wildcards: RAW,
+        reports=lambda wildcards: REPORTS,
         config=declared("check_data"),
         sources=sources("tables", "ifr", "config_files"),
         report_files=lambda wc: "" if SYNTHETIC or not TEXT_ENABLED else registry.canonical(

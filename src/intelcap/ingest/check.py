@@ -181,6 +181,18 @@ def check_inputs(raw_dir: str | os.PathLike, config: dict, reports_dir: str | os
 
 
 # ------------------------------------------------------------------ CSMAR tables
+def present_table_files(folder: str | os.PathLike, csmar: dict) -> list[str]:
+    """Every file of every configured table that has any (`readers.table_files`); a table without files is
+    left out, not an error: the check reports it with every other problem (rules/check.smk's input)."""
+    out: list[str] = []
+    for table, spec in csmar.items():
+        try:
+            out += [str(p) for p in io.table_files(folder, spec, table)]
+        except InputError:
+            continue
+    return list(dict.fromkeys(out))
+
+
 def encoding_of(path: str | os.PathLike) -> str:
     """The encoding of a text file as the reader will decode it, from its first MB (xlsx: 'xlsx')."""
     p = Path(path)
@@ -259,8 +271,7 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
                 accepted.add(field_name)
                 continue
             drop = _fields_to_leave_out(err, spec, names, table)
-            after = f" after reading without {left_out}" if left_out else ""
-            if after and "duplicate keys" in str(err) and any(n in io.DEFAULT_CODES for n in left_out):
+            if left_out and "duplicate keys" in str(err) and any(n in io.DEFAULT_CODES for n in left_out):
                 # without a filter field (Typrep), rows it would drop stay: their repeats are not the user's
                 report.problems.append(_problem_of(err, table, f"may follow from reading without {left_out}",
                                                    severity="warning"))
