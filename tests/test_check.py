@@ -215,3 +215,16 @@ def test_snakemake_check_on_user_data_exits_non_zero_after_writing_the_report(sy
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)   # fixed: the check reruns, exit 0
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "0 blocking" in proc.stderr
+
+
+def test_units_are_reported_and_a_unit_outside_the_list_is_blocking(synthetic, tmp_path):
+    raw = _copy(synthetic, tmp_path)
+    _edit(raw / "csmar/FS_Combas.csv", "utf-8", lambda ls: [*ls[:2], ls[2].replace("元", "万元"), *ls[3:]])
+    _edit(raw / "csmar/FS_Comscfd.txt", "utf-8", lambda ls: [*ls[:2], ls[2].replace("元", "美元"), *ls[3:]])
+    report = _run(raw)
+    units = {t.table: t.units for t in report.tables}
+    assert units["FS_Combas"].startswith("units row: A001000000 万元, A001212000 万元, A002000000 万元; ")
+    assert "total_assets given in 万元: converted to 元" in units["FS_Combas"]
+    (bad,) = report.blocking
+    assert (bad.table, bad.field, bad.rows) == ("FS_Comscfd", "C001020000", "3") and "'美元'" in bad.message
+    assert "csmar.FS_Comscfd.units.cash_paid_employees" in bad.fix

@@ -302,7 +302,7 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
     for n in notes:
         report.problems.append(Problem("info", table, f"{n['item']} ({n['rows']:,} raw-file rows): {n['decision']}",
                                        file=summary.files[0]))
-    summary.units = _units(df, table, spec, notes)
+    summary.units = _units(df, table, spec, notes, files, summary.encodings)
     years = _years(df)
     if years is None:
         return
@@ -365,15 +365,40 @@ def _problem_of(err: InputError, table: str, then: str = "", severity: str = "bl
                    fix=fix or f"see docs/data_contract.md; table settings: csmar.{table}")
 
 
-def _units(df: pd.DataFrame, table: str, spec: dict, notes: list[dict]) -> str:
-    kinds = io.UNIT_KINDS.get(table, {})
-    fields = [n for n in kinds if n in spec["fields"]]
+def _units(df: pd.DataFrame, table: str, spec: dict, notes: list[dict], files: list[Path],
+           encodings: list[str]) -> str:
+    """The units as found: each numeric field's label in the units row (text files; from the first part), or
+    where the unit came from, and every conversion the reader made."""
+    fields = [n for n in io.UNIT_KINDS.get(table, {}) if n in spec["fields"]]
     if not fields:
         return ""
     converted = [n["item"] for n in notes if "converted to 元" in n["item"]]
-    row = "units row read" if df.attrs.get("header_rows", 1) >= 3 else (
-        f"no units row: csmar.{table}.units" if spec.get("units") else "no units row: taken in 元 / plain counts")
+    if df.attrs.get("header_rows", 1) >= 3:
+        labels = _units_row(files[0], encodings[0], [spec["fields"][n] for n in fields])
+        found = ", ".join(f"{c} {u or '(none)'}" for c, u in labels.items()) if labels else ""
+        row = f"units row: {found}" if found else "units row read"
+    else:
+        row = f"no units row: csmar.{table}.units" if spec.get("units") else "no units row: taken in 元 / counts"
     return row + ("; " + "; ".join(converted) if converted else "")
+
+
+def _units_row(path: Path, encoding: str, codes: list[str]) -> dict[str, str]:
+    """Line 3 of a CSMAR text export for the given field codes ({} for xlsx, or when it cannot be parsed)."""
+    if path.suffix.lower() == ".xlsx":
+        return {}
+    import csv
+
+    enc = "gb18030" if encoding == "GB18030" else "utf-8-sig"
+    try:
+        with open(path, encoding=enc, newline="") as fh:
+            head = [next(fh) for _ in range(3)]
+    except (OSError, UnicodeDecodeError, StopIteration):
+        return {}
+    rows = list(csv.reader(head, delimiter="\t" if path.suffix.lower() == ".txt" else ","))
+    if len(rows) < 3:
+        return {}
+    at = {c.strip(): i for i, c in enumerate(rows[0])}
+    return {c: rows[2][at[c]].strip() for c in codes if c in at and at[c] < len(rows[2])}
 
 
 def _years(df: pd.DataFrame) -> set[int] | None:
