@@ -67,12 +67,28 @@ def main() -> None:
             wall, text = snakemake(work, "--cores", str(args.cores), "check")
             assert "rule check_data" in text, "check_data did not run"
             tsv = pd.read_csv(work / "benchmarks/out/check_data.tsv", sep="\t")
-            rows.append({"phase": "check", "rep": rep, "wall_s": wall, "job_s": float(tsv["s"].iloc[-1]),
-                         "job_max_rss_mb": float(tsv["max_rss"].iloc[-1]), "load": l0})
+            rows.append(
+                {
+                    "phase": "check",
+                    "rep": rep,
+                    "wall_s": wall,
+                    "job_s": float(tsv["s"].iloc[-1]),
+                    "job_max_rss_mb": float(tsv["max_rss"].iloc[-1]),
+                    "load": l0,
+                }
+            )
             l0 = load()
             wall, _ = snakemake(work, "-n")
-            rows.append({"phase": "dry_run", "rep": rep, "wall_s": wall, "job_s": None, "job_max_rss_mb": None,
-                         "load": l0})
+            rows.append(
+                {
+                    "phase": "dry_run",
+                    "rep": rep,
+                    "wall_s": wall,
+                    "job_s": None,
+                    "job_max_rss_mb": None,
+                    "load": l0,
+                }
+            )
             print(rows[-2], rows[-1], sep="\n")
         summary = open(work / "results/check/data_report.md", encoding="utf-8").read().splitlines()[2]
     df = pd.DataFrame(rows)
@@ -83,7 +99,7 @@ def main() -> None:
     md = [
         "# Data check benchmark",
         "",
-        f"`python benchmarks/bench_check.py --reps {args.reps} --cores {args.cores}`: the default synthetic data "
+        f"`python benchmarks/bench_check.py --reps {args.reps} --cores {args.cores}`: default synthetic data "
         "(1,330 firms, 2009-2019, ~11,500 annual reports), scratch copy of the workflow; median of "
         f"{args.reps}, the two phases alternating. Load average during the runs: "
         f"{', '.join(sorted(set(df['load'])))}.",

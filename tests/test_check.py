@@ -47,15 +47,20 @@ def _copy(synthetic: Path, tmp_path: Path) -> Path:
 
 
 def _run(raw: Path, config: dict | None = None, config_files=()) -> check.CheckReport:
-    return check.check_inputs(raw, config or _config(), raw / "reports", list_reports=text_inventory.list_reports,
-                              config_files=config_files)
+    return check.check_inputs(
+        raw,
+        config or _config(),
+        raw / "reports",
+        list_reports=text_inventory.list_reports,
+        config_files=config_files,
+    )
 
 
 def _edit(path: Path, encoding: str, edit) -> None:
     """Apply `edit(lines) -> lines` to a text file in its own encoding (BOM kept)."""
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
-    text = raw[3 if bom else 0:].decode(encoding)
+    text = raw[3 if bom else 0 :].decode(encoding)
     lines = edit(text.split("\n"))
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + "\n".join(lines).encode(encoding))
 
@@ -75,8 +80,11 @@ def _bad_folder(synthetic: Path, tmp_path: Path) -> Path:
         return [*body, ",".join(cells), ""]
 
     _edit(csmar / "FS_Comins.csv", "gb18030", restate)
-    _edit(csmar / "EN_EquityNatureAll.csv", "utf-8",
-          lambda ls: [*ls[:4], ",".join([*ls[4].split(",")[:2], "9"]), *ls[5:]])   # file line 5
+    _edit(
+        csmar / "EN_EquityNatureAll.csv",
+        "utf-8",
+        lambda ls: [*ls[:4], ",".join([*ls[4].split(",")[:2], "9"]), *ls[5:]],
+    )  # file line 5
     (csmar / "QUA_Qualification.csv").unlink()
     (raw / "reports" / "000002-2015.txt").write_text("年度报告", encoding="utf-8")
     return raw
@@ -88,15 +96,19 @@ def _by(report: check.CheckReport, table: str, severity: str = "blocking") -> li
 
 def test_every_problem_of_a_folder_is_reported_at_once(synthetic, tmp_path):
     report = _run(_bad_folder(synthetic, tmp_path))
-    assert sorted(p.table for p in report.blocking) == ["EN_EquityNatureAll", "FS_Combas", "FS_Comins",
-                                                        "QUA_Qualification"]
+    assert sorted(p.table for p in report.blocking) == [
+        "EN_EquityNatureAll",
+        "FS_Combas",
+        "FS_Comins",
+        "QUA_Qualification",
+    ]
     (field,) = _by(report, "FS_Combas")
     assert field.field == "A001000000" and "lacks field" in field.message
     assert "did you mean A001000000X" in field.fix and "csmar.FS_Combas" in field.fix
     (dup,) = _by(report, "FS_Comins")
     assert "duplicate keys" in dup.message
     n_lines = len((tmp_path / "raw/csmar/FS_Comins.csv").read_bytes().rstrip(b"\n").split(b"\n"))
-    assert dup.rows == f"4, {n_lines}"      # the first data line and the appended restatement
+    assert dup.rows == f"4, {n_lines}"  # the first data line and the appended restatement
     (code,) = _by(report, "EN_EquityNatureAll")
     assert code.field == "EquityNatureID" and code.rows == "5" and "['9']" in code.message
     assert "csmar.EN_EquityNatureAll.codes.equity_nature.map" in code.fix
@@ -133,14 +145,20 @@ def test_clean_synthetic_data_has_no_blocking_problem(synthetic):
     report = _run(synthetic)
     assert report.blocking == []
     assert [t.status for t in report.tables] == ["ok"] * len(report.tables)
-    assert [t.table for t in report.tables] == [*_config()["csmar"], "ifr_robots", "employment_base", "reports"]
+    assert [t.table for t in report.tables] == [
+        *_config()["csmar"],
+        "ifr_robots",
+        "employment_base",
+        "reports",
+    ]
     # no table misses a sample year, and the report counts are those written
     assert not [p for p in report.problems if p.severity == "warning"]
     per_year = [p.message for p in report.problems if p.table == "reports" and p.message[:4].isdigit()]
     assert per_year == [f"{y}: 1 file(s) (txt 1)" for y in range(2011, 2020)]
     rows = {t.table: t.rows for t in report.tables}
-    assert rows["FS_Combas"] == len(io.load_table(synthetic / "csmar/FS_Combas.csv",
-                                                  _config()["csmar"]["FS_Combas"], "FS_Combas"))
+    assert rows["FS_Combas"] == len(
+        io.load_table(synthetic / "csmar/FS_Combas.csv", _config()["csmar"]["FS_Combas"], "FS_Combas")
+    )
 
 
 def test_years_not_covered_are_a_warning_naming_the_years(synthetic):
@@ -169,29 +187,46 @@ def test_yte_config_files_are_flagged(tmp_path, synthetic):
 
 def _job(tmp_path: Path, raw: Path) -> Job:
     cfg = _config()
-    return Job(input={"config_files": [str(ROOT / "config/config.yaml")]},
-               output={"md": str(tmp_path / "out/data_report.md"), "csv": str(tmp_path / "out/data_report.csv")},
-               params={"raw_dir": str(raw), "reports": str(raw / "reports")},
-               config={"csmar": cfg["csmar"], "ifr": cfg["ifr"], "sample": cfg["sample"]}, rule="check_data")
+    return Job(
+        input={"config_files": [str(ROOT / "config/config.yaml")]},
+        output={"md": str(tmp_path / "out/data_report.md"), "csv": str(tmp_path / "out/data_report.csv")},
+        params={"raw_dir": str(raw), "reports": str(raw / "reports")},
+        config={"csmar": cfg["csmar"], "ifr": cfg["ifr"], "sample": cfg["sample"]},
+        rule="check_data",
+    )
 
 
 def test_steps_write_the_report_and_fail_only_on_blocking_problems(synthetic, tmp_path, capfd):
     bad = _bad_folder(synthetic, tmp_path)
     job = _job(tmp_path, bad)
-    steps.check_data(job)                           # finds problems, never fails on them
+    steps.check_data(job)  # finds problems, never fails on them
     df = pd.read_csv(job.output["csv"], dtype=str, keep_default_na=False)
     assert list(df.columns) == list(check.COLUMNS)
     assert (df["severity"] == "blocking").sum() == 4 and df["severity"].iloc[:4].eq("blocking").all()
     md = Path(job.output["md"]).read_text(encoding="utf-8")
     assert "4 blocking" in md and "| QUA_Qualification | missing |" in md
     with pytest.raises(InputError, match="4 blocking problem"):
-        steps.check(Job(input={"md": job.output["md"], "csv": job.output["csv"]}, output={}, params={},
-                        config={}, rule="check"))
+        steps.check(
+            Job(
+                input={"md": job.output["md"], "csv": job.output["csv"]},
+                output={},
+                params={},
+                config={},
+                rule="check",
+            )
+        )
     assert "[blocking] FS_Combas" in capfd.readouterr().err
     clean = _job(tmp_path / "clean", synthetic)
     steps.check_data(clean)
-    steps.check(Job(input={"md": clean.output["md"], "csv": clean.output["csv"]}, output={}, params={},
-                    config={}, rule="check"))       # no blocking problem: no error
+    steps.check(
+        Job(
+            input={"md": clean.output["md"], "csv": clean.output["csv"]},
+            output={},
+            params={},
+            config={},
+            rule="check",
+        )
+    )  # no blocking problem: no error
     assert "0 blocking" in capfd.readouterr().err
 
 
@@ -201,18 +236,36 @@ def test_snakemake_check_on_user_data_exits_non_zero_after_writing_the_report(sy
 
     bad = _bad_folder(synthetic, tmp_path)
     work = copy_workflow(ROOT, tmp_path / "wf")
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(work), "--snakefile",
-           str(work / "Snakefile"), "check", "--config", f"raw_dir={bad}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "1",
+        "--directory",
+        str(work),
+        "--snakefile",
+        str(work / "Snakefile"),
+        "check",
+        "--config",
+        f"raw_dir={bad}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
     assert proc.returncode != 0
     assert "4 blocking" in proc.stderr and "[blocking] QUA_Qualification" in proc.stderr
     df = pd.read_csv(work / "results/check/data_report.csv", dtype=str, keep_default_na=False)
-    assert sorted(df.loc[df["severity"] == "blocking", "table"]) == ["EN_EquityNatureAll", "FS_Combas",
-                                                                      "FS_Comins", "QUA_Qualification"]
-    (bad / "csmar/QUA_Qualification.csv").write_bytes((synthetic / "csmar/QUA_Qualification.csv").read_bytes())
+    assert sorted(df.loc[df["severity"] == "blocking", "table"]) == [
+        "EN_EquityNatureAll",
+        "FS_Combas",
+        "FS_Comins",
+        "QUA_Qualification",
+    ]
+    (bad / "csmar/QUA_Qualification.csv").write_bytes(
+        (synthetic / "csmar/QUA_Qualification.csv").read_bytes()
+    )
     for name in ("FS_Combas.csv", "FS_Comins.csv", "EN_EquityNatureAll.csv"):
         (bad / "csmar" / name).write_bytes((synthetic / "csmar" / name).read_bytes())
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)   # fixed: the check reruns, exit 0
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)  # fixed: the check reruns, exit 0
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "0 blocking" in proc.stderr
 

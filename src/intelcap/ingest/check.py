@@ -38,15 +38,17 @@ log = logging.getLogger("intelcap.ingest.check")
 
 SEVERITIES = ("blocking", "warning", "info")
 COLUMNS = ("severity", "table", "file", "field", "rows", "message", "fix")
-MAX_PASSES = 6          # reads of one table with problems (one per field left out), at most
-_ENCODING_PROBE = 1 << 20  # bytes read to name a text file's encoding (the reader itself decodes the whole file)
+MAX_PASSES = 6  # reads of one table with problems (one per field left out), at most
+_ENCODING_PROBE = (
+    1 << 20
+)  # bytes read to name a text file's encoding (the reader itself decodes the whole file)
 _YTE = re.compile(r"^[ \t]*__use_yte__[ \t]*:[ \t]*(?:true|yes|on)\b", re.IGNORECASE | re.MULTILINE)
 REPORT_NAME = "<Stkcd>_<year>.txt|pdf"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One row of the data report. `rows` are file line numbers where known; `fix` the config key or action."""
+    """A data-report row: `rows` are file line numbers where known, `fix` the config key or action."""
 
     severity: str
     table: str
@@ -97,7 +99,9 @@ class CheckReport:
     def summary(self) -> str:
         """The console summary: counts, then every blocking problem and warning (info is in the report)."""
         c = self.counts()
-        lines = [f"intelcap data check: {c['blocking']} blocking, {c['warning']} warning(s), {c['info']} info"]
+        lines = [
+            f"intelcap data check: {c['blocking']} blocking, {c['warning']} warning(s), {c['info']} info"
+        ]
         for p in self.sorted_problems():
             if p.severity == "info":
                 continue
@@ -111,19 +115,50 @@ class CheckReport:
 
     def to_markdown(self) -> str:
         c = self.counts()
-        verdict = ("**Blocking problems: the workflow would stop on them.** Fix them first."
-                   if c["blocking"] else "No blocking problem: the workflow can run on these inputs.")
-        out = ["# Data check", "", f"{c['blocking']} blocking, {c['warning']} warning(s), {c['info']} info. "
-               f"{verdict}", "", "## Inputs", "",
-               "| input | status | files | encoding | units | rows | years |", "|---|---|---|---|---|---:|---|"]
+        verdict = (
+            "**Blocking problems: the workflow would stop on them.** Fix them first."
+            if c["blocking"]
+            else "No blocking problem: the workflow can run on these inputs."
+        )
+        out = [
+            "# Data check",
+            "",
+            f"{c['blocking']} blocking, {c['warning']} warning(s), {c['info']} info. {verdict}",
+            "",
+            "## Inputs",
+            "",
+            "| input | status | files | encoding | units | rows | years |",
+            "|---|---|---|---|---|---:|---|",
+        ]
         for t in self.tables:
-            files = ", ".join(Path(f).name for f in t.files[:5]) + (f" (+{len(t.files) - 5})" if len(t.files) > 5 else "")
+            files = ", ".join(Path(f).name for f in t.files[:5]) + (
+                f" (+{len(t.files) - 5})" if len(t.files) > 5 else ""
+            )
             years = f"{t.years[0]}–{t.years[1]}" if t.years else ""
             rows = f"{t.rows:,}" if t.rows is not None else ""
-            out.append("| " + " | ".join(_md(x) for x in (t.table, t.status, files, ", ".join(dict.fromkeys(
-                t.encodings)), t.units, rows, years)) + " |")
-        out += ["", "## Problems and findings", "", "| " + " | ".join(COLUMNS) + " |",
-                "|" + "---|" * len(COLUMNS)]
+            out.append(
+                "| "
+                + " | ".join(
+                    _md(x)
+                    for x in (
+                        t.table,
+                        t.status,
+                        files,
+                        ", ".join(dict.fromkeys(t.encodings)),
+                        t.units,
+                        rows,
+                        years,
+                    )
+                )
+                + " |"
+            )
+        out += [
+            "",
+            "## Problems and findings",
+            "",
+            "| " + " | ".join(COLUMNS) + " |",
+            "|" + "---|" * len(COLUMNS),
+        ]
         for p in self.sorted_problems():
             out.append("| " + " | ".join(_md(getattr(p, c)) for c in COLUMNS) + " |")
         return "\n".join(out) + "\n"
@@ -142,28 +177,45 @@ def _rows(rows: Iterable | None) -> str:
     return ", ".join(str(r) for r in rows) if rows else ""
 
 
-def check_inputs(raw_dir: str | os.PathLike, config: dict, reports_dir: str | os.PathLike | None = None, *,
-                 list_reports: Callable[[str], Iterable] | None = None,
-                 config_files: Iterable[str | os.PathLike] = ()) -> CheckReport:
+def check_inputs(
+    raw_dir: str | os.PathLike,
+    config: dict,
+    reports_dir: str | os.PathLike | None = None,
+    *,
+    list_reports: Callable[[str], Iterable] | None = None,
+    config_files: Iterable[str | os.PathLike] = (),
+) -> CheckReport:
     """Check every configured raw input under `raw_dir` (`csmar/`, the IFR files) and the report folder.
 
     `config` needs `csmar`, `ifr` and `sample.first_year`/`last_year`. `list_reports(folder)` lists the report
-    folder (records with `relpath`, `Stkcd`, `year`, `ext`, `size`: `intelcap.measures.text_inventory`); without
+    folder (records with `relpath`, `Stkcd`, `year`, `ext`, `size`: intelcap.measures.text_inventory); without
     it, or without `reports_dir`, reports are not checked. `config_files` are flagged when Snakemake would
     evaluate them as code (`__use_yte__: true`)."""
     report = CheckReport()
     raw = Path(raw_dir)
     span = (int(config["sample"]["first_year"]), int(config["sample"]["last_year"]))
     if span[0] > span[1]:
-        report.problems.append(Problem("blocking", "config", f"sample.first_year {span[0]} is after "
-                                       f"sample.last_year {span[1]}", fix="set sample.first_year <= sample.last_year"))
+        report.problems.append(
+            Problem(
+                "blocking",
+                "config",
+                f"sample.first_year {span[0]} is after sample.last_year {span[1]}",
+                fix="set sample.first_year <= sample.last_year",
+            )
+        )
     csmar = raw / "csmar"
     if not csmar.is_dir():
         there = sorted(os.listdir(raw))[:10] if raw.is_dir() else []
-        report.problems.append(Problem(
-            "blocking", "csmar", f"folder {csmar} not found" + (f"; {raw} holds {there}" if raw.is_dir()
-                                                               else f"; {raw} does not exist"),
-            file=str(csmar), fix="set raw_dir to the folder that holds csmar/ and ifr/ (docs/data_contract.md)"))
+        report.problems.append(
+            Problem(
+                "blocking",
+                "csmar",
+                f"folder {csmar} not found"
+                + (f"; {raw} holds {there}" if raw.is_dir() else f"; {raw} does not exist"),
+                file=str(csmar),
+                fix="set raw_dir to the folder that holds csmar/ and ifr/ (docs/data_contract.md)",
+            )
+        )
     for table, spec in config["csmar"].items():
         _check_table(report, csmar, table, spec, span)
     _check_ifr(report, raw, config.get("ifr") or {}, span)
@@ -172,11 +224,20 @@ def check_inputs(raw_dir: str | os.PathLike, config: dict, reports_dir: str | os
     report.problems += flag_code_configs(config_files)
     for t in report.tables:  # the inputs table of the markdown, also as rows of the CSV
         if t.status in ("ok", "problems"):
-            what = [f"{t.rows:,} rows" if t.rows is not None else "",
-                    f"years {t.years[0]}–{t.years[1]}" if t.years else "",
-                    f"encoding {', '.join(dict.fromkeys(t.encodings))}" if t.encodings else "", t.units]
-            report.problems.append(Problem("info", t.table, "read: " + "; ".join(w for w in what if w),
-                                           file=t.files[0] if t.files else ""))
+            what = [
+                f"{t.rows:,} rows" if t.rows is not None else "",
+                f"years {t.years[0]}–{t.years[1]}" if t.years else "",
+                f"encoding {', '.join(dict.fromkeys(t.encodings))}" if t.encodings else "",
+                t.units,
+            ]
+            report.problems.append(
+                Problem(
+                    "info",
+                    t.table,
+                    "read: " + "; ".join(w for w in what if w),
+                    file=t.files[0] if t.files else "",
+                )
+            )
     return report
 
 
@@ -227,12 +288,22 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
         msg = _message(err)
         if present:
             stems = {Path(s).name for s in io.table_stems(spec["file"])}
-            close = difflib.get_close_matches(next(iter(stems)).lower(), [Path(n).stem.lower() for n in present],
-                                              n=3, cutoff=0.5)
-            msg += f"; files there: {[clip(n, 40) for n in present[:15]]}" + (f"; did you mean {close}?"
-                                                                               if close and "similar" not in msg else "")
-        report.problems.append(Problem("blocking", table, msg, file=err.file or "", field="",
-                                       fix=err.hint or f"set csmar.{table}.file in config/config.yaml"))
+            close = difflib.get_close_matches(
+                next(iter(stems)).lower(), [Path(n).stem.lower() for n in present], n=3, cutoff=0.5
+            )
+            msg += f"; files there: {[clip(n, 40) for n in present[:15]]}" + (
+                f"; did you mean {close}?" if close and "similar" not in msg else ""
+            )
+        report.problems.append(
+            Problem(
+                "blocking",
+                table,
+                msg,
+                file=err.file or "",
+                field="",
+                fix=err.hint or f"set csmar.{table}.file in config/config.yaml",
+            )
+        )
         return
     if not files:
         summary.status = "missing"
@@ -241,11 +312,24 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
     summary.encodings = [encoding_of(f) for f in files]
     for f, enc in zip(files, summary.encodings, strict=True):
         if enc.startswith(("UTF-16", "unreadable")):
-            report.problems.append(Problem("blocking", table, f"encoding {enc}", file=str(f),
-                                           fix="save the table as UTF-8 CSV or xlsx"))
+            report.problems.append(
+                Problem(
+                    "blocking",
+                    table,
+                    f"encoding {enc}",
+                    file=str(f),
+                    fix="save the table as UTF-8 CSV or xlsx",
+                )
+            )
     if len(files) > 1:
-        report.problems.append(Problem("info", table, f"{len(files)} files read as one table: "
-                                       f"{[f.name for f in files]}", file=str(files[0])))
+        report.problems.append(
+            Problem(
+                "info",
+                table,
+                f"{len(files)} files read as one table: {[f.name for f in files]}",
+                file=str(files[0]),
+            )
+        )
     spec = copy.deepcopy(dict(spec))
     names = {code: name for name, code in spec["fields"].items()}
     left_out: list[str] = []
@@ -273,11 +357,17 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
             drop = _fields_to_leave_out(err, spec, names, table)
             if left_out and "duplicate keys" in str(err) and any(n in io.DEFAULT_CODES for n in left_out):
                 # without a filter field (Typrep), rows it would drop stay: their repeats are not the user's
-                report.problems.append(_problem_of(err, table, f"may follow from reading without {left_out}",
-                                                   severity="warning"))
+                report.problems.append(
+                    _problem_of(err, table, f"may follow from reading without {left_out}", severity="warning")
+                )
                 break
-            report.problems.append(_problem_of(err, table, f"read again without {drop} to find the table's "
-                                                           "other problems" if drop else ""))
+            report.problems.append(
+                _problem_of(
+                    err,
+                    table,
+                    f"read again without {drop} to find the table's other problems" if drop else "",
+                )
+            )
             if not drop:
                 break
             for name in drop:
@@ -286,37 +376,68 @@ def _check_table(report: CheckReport, folder: Path, table: str, spec: dict, span
                 (spec.get("units") or {}).pop(name, None)
             left_out += drop
         except Exception as exc:  # noqa: BLE001 - one table's reader bug must not hide the other tables
-            report.problems.append(Problem("blocking", table, f"the reader failed unexpectedly ({type(exc).__name__}:"
-                                           f" {clip(exc, 300)})", file=summary.files[0],
-                                           fix="report this as a bug of intelcap with the file's header rows"))
+            report.problems.append(
+                Problem(
+                    "blocking",
+                    table,
+                    f"the reader failed unexpectedly ({type(exc).__name__}: {clip(exc, 300)})",
+                    file=summary.files[0],
+                    fix="report this as a bug of intelcap with the file's header rows",
+                )
+            )
             df = None
             break
     left_out += sorted(accepted)
     if df is None:
         summary.status = "unreadable"
-        report.problems.append(Problem("info", table, "rows, years and units not checked: the table could not "
-                                       "be read to the end", file=summary.files[0]))
+        report.problems.append(
+            Problem(
+                "info",
+                table,
+                "rows, years and units not checked: the table could not be read to the end",
+                file=summary.files[0],
+            )
+        )
         return
     summary.status = "problems" if left_out else "ok"
     summary.rows = len(df)
     for n in notes:
-        report.problems.append(Problem("info", table, f"{n['item']} ({n['rows']:,} raw-file rows): {n['decision']}",
-                                       file=summary.files[0]))
+        report.problems.append(
+            Problem(
+                "info",
+                table,
+                f"{n['item']} ({n['rows']:,} raw-file rows): {n['decision']}",
+                file=summary.files[0],
+            )
+        )
     summary.units = _units(df, table, spec, notes, files, summary.encodings)
     years = _years(df)
     if years is None:
         return
     summary.years = (min(years), max(years)) if years else None
     if not years:
-        report.problems.append(Problem("warning", table, "no rows left after keeping year-end statements",
-                                       file=summary.files[0], fix="download annual (12-31) statements"))
+        report.problems.append(
+            Problem(
+                "warning",
+                table,
+                "no rows left after keeping year-end statements",
+                file=summary.files[0],
+                fix="download annual (12-31) statements",
+            )
+        )
         return
     lacking = [y for y in range(span[0], span[1] + 1) if y not in years]
     if lacking:
-        report.problems.append(Problem(
-            "warning", table, f"covers {min(years)}–{max(years)}; no rows for sample year(s) {_spans(lacking)} "
-                              f"(sample.first_year..last_year = {span[0]}–{span[1]})", file=summary.files[0],
-            fix=f"download those years of {table}, or set sample.first_year / sample.last_year"))
+        report.problems.append(
+            Problem(
+                "warning",
+                table,
+                f"covers {min(years)}–{max(years)}; no rows for sample year(s) {_spans(lacking)} "
+                f"(sample.first_year..last_year = {span[0]}–{span[1]})",
+                file=summary.files[0],
+                fix=f"download those years of {table}, or set sample.first_year / sample.last_year",
+            )
+        )
 
 
 def _field_of(err: InputError, spec: dict, names: dict[str, str]) -> str | None:
@@ -361,12 +482,20 @@ def _problem_of(err: InputError, table: str, then: str = "", severity: str = "bl
     fix = err.hint or ""
     if "duplicate keys" in msg and "csmar." not in fix:
         fix += f" (keys: csmar.{table}.id and its date field)"
-    return Problem(severity, table, msg, file=err.file or "", field=err.column or "", rows=_rows(err.rows),
-                   fix=fix or f"see docs/data_contract.md; table settings: csmar.{table}")
+    return Problem(
+        severity,
+        table,
+        msg,
+        file=err.file or "",
+        field=err.column or "",
+        rows=_rows(err.rows),
+        fix=fix or f"see docs/data_contract.md; table settings: csmar.{table}",
+    )
 
 
-def _units(df: pd.DataFrame, table: str, spec: dict, notes: list[dict], files: list[Path],
-           encodings: list[str]) -> str:
+def _units(
+    df: pd.DataFrame, table: str, spec: dict, notes: list[dict], files: list[Path], encodings: list[str]
+) -> str:
     """The units as found: each numeric field's label in the units row (text files; from the first part), or
     where the unit came from, and every conversion the reader made."""
     fields = [n for n in io.UNIT_KINDS.get(table, {}) if n in spec["fields"]]
@@ -378,7 +507,11 @@ def _units(df: pd.DataFrame, table: str, spec: dict, notes: list[dict], files: l
         found = ", ".join(f"{c} {u or '(none)'}" for c, u in labels.items()) if labels else ""
         row = f"units row: {found}" if found else "units row read"
     else:
-        row = f"no units row: csmar.{table}.units" if spec.get("units") else "no units row: taken in 元 / counts"
+        row = (
+            f"no units row: csmar.{table}.units"
+            if spec.get("units")
+            else "no units row: taken in 元 / counts"
+        )
     return row + ("; " + "; ".join(converted) if converted else "")
 
 
@@ -425,20 +558,35 @@ def _check_ifr(report: CheckReport, raw: Path, spec: dict, span: tuple[int, int]
     industries = [str(c) for c in spec.get("industry_codes", io.IFR_INDUSTRY_CODES)]
     aggregates = [str(c) for c in spec.get("aggregate_codes", io.IFR_AGGREGATE_CODES)]
     for name, key, columns, numeric in (
-            ("ifr_robots", "robots_file", ["country", "industry", "year", "installations", "operational_stock"],
-             ["year", "installations", "operational_stock"]),
-            ("employment_base", "employment_file", ["country", "industry", "year", "employment"],
-             ["year", "employment"])):
+        (
+            "ifr_robots",
+            "robots_file",
+            ["country", "industry", "year", "installations", "operational_stock"],
+            ["year", "installations", "operational_stock"],
+        ),
+        (
+            "employment_base",
+            "employment_file",
+            ["country", "industry", "year", "employment"],
+            ["year", "employment"],
+        ),
+    ):
         path = raw / str(spec.get(key, f"ifr/{name}.csv"))
         summary = TableSummary(name, files=[str(path)])
         report.tables.append(summary)
         if not path.exists():
             there = sorted(os.listdir(path.parent))[:15] if path.parent.is_dir() else []
             close = difflib.get_close_matches(path.name, there, n=3, cutoff=0.5)
-            report.problems.append(Problem(
-                "blocking", name, f"file not found; {path.parent} holds {there}" + (f"; did you mean {close}?"
-                                                                                   if close else ""),
-                file=str(path), fix=f"put the file there or set ifr.{key} in config/config.yaml"))
+            report.problems.append(
+                Problem(
+                    "blocking",
+                    name,
+                    f"file not found; {path.parent} holds {there}"
+                    + (f"; did you mean {close}?" if close else ""),
+                    file=str(path),
+                    fix=f"put the file there or set ifr.{key} in config/config.yaml",
+                )
+            )
             summary.status = "missing"
             continue
         summary.encodings = [encoding_of(path)]
@@ -450,13 +598,23 @@ def _check_ifr(report: CheckReport, raw: Path, spec: dict, span: tuple[int, int]
         except InputError as err:
             summary.status = "unreadable"
             fix = err.hint or f"see docs/data_contract.md (raw_dir/ifr/); file name: ifr.{key}"
-            report.problems.append(Problem("blocking", name, _message(err), file=err.file or str(path),
-                                           field=err.column or "", rows=_rows(err.rows), fix=fix))
+            report.problems.append(
+                Problem(
+                    "blocking",
+                    name,
+                    _message(err),
+                    file=err.file or str(path),
+                    field=err.column or "",
+                    rows=_rows(err.rows),
+                    fix=fix,
+                )
+            )
             continue
         summary.rows = len(df)
         for n in notes:
-            report.problems.append(Problem("info", name, f"{n['item']} ({n['rows']:,} rows): {n['decision']}",
-                                           file=str(path)))
+            report.problems.append(
+                Problem("info", name, f"{n['item']} ({n['rows']:,} rows): {n['decision']}", file=str(path))
+            )
         years = sorted(set(df["year"].tolist()))
         summary.years = (years[0], years[-1]) if years else None
         if name == "ifr_robots":
@@ -464,22 +622,37 @@ def _check_ifr(report: CheckReport, raw: Path, spec: dict, span: tuple[int, int]
                 have = set(df.loc[df["country"] == country, "year"].tolist())
                 lacking = [y for y in range(span[0], span[1] + 1) if y not in have]
                 if lacking:
-                    report.problems.append(Problem(
-                        "warning", name, f"no {country} rows for sample year(s) {_spans(lacking)}", file=str(path),
-                        field="year", fix="add those years to the IFR extract, or set sample.first_year / "
-                                          "sample.last_year"))
+                    report.problems.append(
+                        Problem(
+                            "warning",
+                            name,
+                            f"no {country} rows for sample year(s) {_spans(lacking)}",
+                            file=str(path),
+                            field="year",
+                            fix="add those years to the IFR extract, or set sample.first_year / "
+                            "sample.last_year",
+                        )
+                    )
 
 
 # ------------------------------------------------------------------ annual reports
-def _check_reports(report: CheckReport, folder: Path, list_reports: Callable[[str], Iterable],
-                   span: tuple[int, int]) -> None:
+def _check_reports(
+    report: CheckReport, folder: Path, list_reports: Callable[[str], Iterable], span: tuple[int, int]
+) -> None:
     summary = TableSummary("reports", files=[str(folder)])
     report.tables.append(summary)
     if not folder.is_dir():
         summary.status = "missing"
-        report.problems.append(Problem("warning", "reports", f"no annual-report folder {folder}: the text index "
-                                       "and Table 8 are left out (everything else builds)", file=str(folder),
-                                       fix=f"put the reports there as {REPORT_NAME} to get Table 8"))
+        report.problems.append(
+            Problem(
+                "warning",
+                "reports",
+                f"no annual-report folder {folder}: the text index "
+                "and Table 8 are left out (everything else builds)",
+                file=str(folder),
+                fix=f"put the reports there as {REPORT_NAME} to get Table 8",
+            )
+        )
         return
     files = list(list_reports(str(folder)))
     summary.rows = len(files)
@@ -492,37 +665,78 @@ def _check_reports(report: CheckReport, folder: Path, list_reports: Callable[[st
     summary.encodings = sorted({f.ext for f in matched if f.ext})
     for y in years:
         exts = ", ".join(f"{e} {n:,}" for e, n in sorted(by_year[y].items()))
-        report.problems.append(Problem("info", "reports", f"{y}: {sum(by_year[y].values()):,} file(s) ({exts})",
-                                       file=str(folder)))
+        report.problems.append(
+            Problem(
+                "info", "reports", f"{y}: {sum(by_year[y].values()):,} file(s) ({exts})", file=str(folder)
+            )
+        )
     if not matched:
-        report.problems.append(Problem("warning", "reports", f"none of the {len(files)} file(s) is named "
-                                       f"{REPORT_NAME}: no text index", file=str(folder),
-                                       fix=f"rename the reports to {REPORT_NAME}"))
+        report.problems.append(
+            Problem(
+                "warning",
+                "reports",
+                f"none of the {len(files)} file(s) is named {REPORT_NAME}: no text index",
+                file=str(folder),
+                fix=f"rename the reports to {REPORT_NAME}",
+            )
+        )
     lacking = [y for y in range(span[0], span[1] + 1) if y not in by_year]
     if matched and lacking:
-        report.problems.append(Problem("warning", "reports", f"no report for sample year(s) {_spans(lacking)}",
-                                       file=str(folder), fix="add those years' reports (the text index is missing "
-                                                             "for them, never zero)"))
+        report.problems.append(
+            Problem(
+                "warning",
+                "reports",
+                f"no report for sample year(s) {_spans(lacking)}",
+                file=str(folder),
+                fix="add those years' reports (the text index is missing for them, never zero)",
+            )
+        )
     bad = [f for f in files if f.key is None]
     for f in bad[:20]:
-        report.problems.append(Problem("warning", "reports", f"name does not match {REPORT_NAME}: not read",
-                                       file=str(f.path), fix=f"rename it to {REPORT_NAME} (e.g. 000001_2015.txt), "
-                                                             "or move it out of the folder"))
+        report.problems.append(
+            Problem(
+                "warning",
+                "reports",
+                f"name does not match {REPORT_NAME}: not read",
+                file=str(f.path),
+                fix=f"rename it to {REPORT_NAME} (e.g. 000001_2015.txt), or move it out of the folder",
+            )
+        )
     if len(bad) > 20:
-        report.problems.append(Problem("warning", "reports", f"{len(bad) - 20} more file name(s) not matching "
-                                       f"{REPORT_NAME}", file=str(folder), fix=f"rename them to {REPORT_NAME}"))
+        report.problems.append(
+            Problem(
+                "warning",
+                "reports",
+                f"{len(bad) - 20} more file name(s) not matching {REPORT_NAME}",
+                file=str(folder),
+                fix=f"rename them to {REPORT_NAME}",
+            )
+        )
     for f in files:
         if f.key is not None and f.size <= 0:
             what = "dangling symlink" if f.size < 0 else "empty file"
-            report.problems.append(Problem("warning", "reports", f"{what}: the firm-year's index will be missing",
-                                           file=str(f.path), fix="replace it with the report"))
+            report.problems.append(
+                Problem(
+                    "warning",
+                    "reports",
+                    f"{what}: the firm-year's index will be missing",
+                    file=str(f.path),
+                    fix="replace it with the report",
+                )
+            )
     several = Counter(f.key for f in matched)
     multi = sorted(k for k, n in several.items() if n > 1)
     if multi:
         ex = [f"{s}_{y}" for s, y in multi[:5]]
-        report.problems.append(Problem("info", "reports", f"{len(multi):,} firm-year(s) with several files (e.g. "
-                                       f"{ex}): one is used per firm-year, as docs/data_contract.md says",
-                                       file=str(folder)))
+        report.problems.append(
+            Problem(
+                "info",
+                "reports",
+                f"{len(multi):,} firm-year(s) with several files (e.g. "
+                f"{ex}): one is used per firm-year, as docs/data_contract.md says",
+                file=str(folder),
+            )
+        )
 
 
 # ------------------------------------------------------------------ config files
@@ -538,8 +752,16 @@ def flag_code_configs(paths: Iterable[str | os.PathLike]) -> list[Problem]:
         m = _YTE.search(text)
         if m:
             line = text[: m.start()].count("\n") + 1
-            out.append(Problem("warning", "config", "sets __use_yte__: true, so Snakemake evaluates it as code: "
-                               "as trusted as the Snakefile", file=p, field="__use_yte__", rows=str(line),
-                               fix="use only config files you would run as a script; remove __use_yte__ unless "
-                                   "you need templating"))
+            out.append(
+                Problem(
+                    "warning",
+                    "config",
+                    "sets __use_yte__: true, so Snakemake evaluates it as code: as trusted as the Snakefile",
+                    file=p,
+                    field="__use_yte__",
+                    rows=str(line),
+                    fix="use only config files you would run as a script; remove __use_yte__ unless "
+                    "you need templating",
+                )
+            )
     return out

@@ -21,9 +21,13 @@ def check_data(job: Job) -> None:
     from intelcap.measures import text_inventory
 
     reports = job.params["reports"]
-    report = check.check_inputs(job.params["raw_dir"], job.config, reports_dir=reports,
-                                list_reports=text_inventory.list_reports,
-                                config_files=paths(job.input["config_files"]))
+    report = check.check_inputs(
+        job.params["raw_dir"],
+        job.config,
+        reports_dir=reports,
+        list_reports=text_inventory.list_reports,
+        config_files=paths(job.input["config_files"]),
+    )
     atomic.write_text(job.output["md"], report.to_markdown())
     atomic.write_csv(report.to_frame(), job.output["csv"])
     log.info("%s", report.summary())
@@ -36,8 +40,10 @@ def check(job: Job) -> None:
     with open(job.input["csv"], encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     n = {s: sum(r["severity"] == s for r in rows) for s in ("blocking", "warning", "info")}
-    lines = [f"intelcap data check: {n['blocking']} blocking, {n['warning']} warning(s), {n['info']} info "
-             f"(report: {job.input['md']})"]
+    lines = [
+        f"intelcap data check: {n['blocking']} blocking, {n['warning']} warning(s), {n['info']} info "
+        f"(report: {job.input['md']})"
+    ]
     for r in rows:
         if r["severity"] == "info":
             continue
@@ -53,5 +59,8 @@ def check(job: Job) -> None:
         sys.__stderr__.write(text)
         sys.__stderr__.flush()
     if n["blocking"]:
-        raise InputError(f"{n['blocking']} blocking problem(s) in the raw inputs", file=str(Path(job.input["md"])),
-                         hint="fix each as its `fix` column says, then run `snakemake --cores all check` again")
+        raise InputError(
+            f"{n['blocking']} blocking problem(s) in the raw inputs",
+            file=str(Path(job.input["md"])),
+            hint="fix each as its `fix` column says, then run `snakemake --cores all check` again",
+        )
