@@ -127,14 +127,14 @@ class CheckReport:
             "",
             "## Inputs",
             "",
-            "| input | status | files | encoding | units | rows | years |",
+            "| input | status | files | encoding (reports: extensions) | units | rows (reports: files) | years |",
             "|---|---|---|---|---|---:|---|",
         ]
         for t in self.tables:
             files = ", ".join(Path(f).name for f in t.files[:5]) + (
                 f" (+{len(t.files) - 5})" if len(t.files) > 5 else ""
             )
-            years = f"{t.years[0]}–{t.years[1]}" if t.years else ""
+            years = _span(t.years)
             rows = f"{t.rows:,}" if t.rows is not None else ""
             out.append(
                 "| "
@@ -166,6 +166,12 @@ class CheckReport:
 
 def _md(value: object) -> str:
     return clip(str(value), 400).replace("|", "\\|").replace("\n", " ")
+
+
+def _span(years: tuple[int, int] | None) -> str:
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
 
 
 def _message(err: InputError) -> str:
@@ -225,9 +231,11 @@ def check_inputs(
     for t in report.tables:  # the inputs table of the markdown, also as rows of the CSV
         if t.status in ("ok", "problems"):
             what = [
-                f"{t.rows:,} rows" if t.rows is not None else "",
-                f"years {t.years[0]}–{t.years[1]}" if t.years else "",
-                f"encoding {', '.join(dict.fromkeys(t.encodings))}" if t.encodings else "",
+                f"{t.rows:,} {'files' if t.table == 'reports' else 'rows'}" if t.rows is not None else "",
+                f"years {_span(t.years)}" if t.years else "",
+                f"{'extensions' if t.table == 'reports' else 'encoding'} {', '.join(dict.fromkeys(t.encodings))}"
+                if t.encodings
+                else "",
                 t.units,
             ]
             report.problems.append(
