@@ -280,7 +280,7 @@ def encoding_of(path: str | os.PathLike) -> str:
         head = head[: head.rfind(b"\n") + 1] or head
     try:
         head.decode("utf-8")
-        return "UTF-8" if not head.isascii() else "ASCII (UTF-8)"
+        return "UTF-8" if not head.isascii() else "ASCII (first MB)"
     except UnicodeDecodeError:
         return "GB18030"
 
