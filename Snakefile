@@ -47,6 +47,7 @@ include: "rules/tables.smk"
 include: "rules/figures.smk"
 include: "rules/robustness.smk"
 include: "rules/provenance.smk"
+include: "rules/check.smk"
 
 
 rule all:

@@ -138,6 +138,10 @@ RULES: dict[str, Rule] = {
     "placebo_figure": Rule("workflow.steps.render:placebo_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                            shape=("robustness.placebo.modes",)),
     "spec_curve_figure": Rule("workflow.steps.render:spec_curve_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
+    # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
+    "check_data": Rule("workflow.steps.check:check_data", ("ingest.check", "ingest.readers", "measures.text_inventory"),
+                       ("csmar", "ifr", "sample.first_year", "sample.last_year"), shape=(*_RAW, "text.shards")),
+    "check": Rule("workflow.steps.check:check", ()),
     # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
     "provenance": Rule("workflow.steps.provenance:provenance", ("workflow.manifest",), ("",),
                        shape=(*_RAW, "csmar", "ifr", "paths")),
