@@ -351,3 +351,17 @@ def test_a_second_clone_runs_its_own_code(done, tmp_path):
                           cwd=clone, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (clone / "clone_code_ran").read_text() == "yes"
+
+
+def test_user_data_without_reports_leaves_table8_out_up_front(raw, tmp_path):
+    """No reports/ folder in raw_dir: the text index and Table 8 are left out of the DAG with a message, and
+    everything else is planned (issue 12: a run on real data without reports must finish)."""
+    downloads = tmp_path / "no_reports"
+    for sub in ("csmar", "ifr"):
+        shutil.copytree(raw / "downloads" / sub, downloads / sub)
+    args = _overlay(raw, "no_reports", {"raw_dir": str(downloads)})
+    proc = snakemake(raw, "all", "-n", *args)
+    assert "no annual reports, so no text index and no Table 8" in proc.stderr + proc.stdout
+    jobs = planned(raw, *args, targets=("all",))
+    assert not {r for r in jobs if r.startswith("text_")}, jobs
+    assert jobs.get("regression_table") == 3 and {"table4", "table6", "render_table", "provenance"} <= set(jobs)
