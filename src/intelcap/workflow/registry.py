@@ -96,7 +96,7 @@ RULES: dict[str, Rule] = {
                      shape=("paths.labels",)),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule("workflow.steps.render:figure1", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
+    "figure1": Rule("workflow.steps.render:figure1", ("outputs.rulegraph", "outputs.figures", "outputs.fonts"), ("output.lang",)),
     "figure2": Rule("workflow.steps.render:figure2", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                     shape=("paths.ifr_global",)),
     "paper_vs_replication": Rule("workflow.steps.figures:paper_vs_replication", ("outputs.compare",), (),
