@@ -15,6 +15,7 @@ import pytest
 from intelcap.errors import InputError
 from intelcap.outputs import figures as F
 from intelcap.outputs import rulegraph as RG
+from intelcap.outputs.labels import load_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLATIONS = ROOT / "config" / "ifr_global_installations.csv"
@@ -318,10 +319,20 @@ def test_placebo_pvalue_counts_actual_draw() -> None:
 
 
 def test_sample_labels_from_labels_yaml() -> None:
-    labels = F._load_labels(ROOT / "config" / "labels.yaml")
+    labels = load_labels(ROOT / "config" / "labels.yaml")
     assert F._lookup(labels, "samples", "non_soe", "zh") == "非国有企业"
     assert F._lookup(labels, "samples", "non-SOE", "en") == "Non-SOE"
     assert F._lookup(labels, "samples", "nope", "zh") is None
+
+
+def test_missing_labels_file_names_file_and_config_key(tmp_path: Path) -> None:
+    missing = tmp_path / "nolabels.yaml"
+    with pytest.raises(InputError, match=r"(?s)labels file not found.*nolabels\.yaml.*paths\.labels"):
+        F.figure_coefplot(_long_df(), {"png": tmp_path / "c.png"}, lang="en", labels_path=missing)
+    assert not (tmp_path / "c.png").exists()
+    (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"(?s)mapping of sections.*list\.yaml.*paths\.labels"):
+        load_labels(tmp_path / "list.yaml")
 
 
 # --- report captions -------------------------------------------------------------------------------------------

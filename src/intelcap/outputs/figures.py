@@ -74,7 +74,6 @@ _BASE_RC: dict[str, Any] = {
     "legend.fontsize": 8,
 }
 
-_DEFAULT_LABELS = shipped("labels.yaml")
 _DEFAULT_INSTALLATIONS = shipped("ifr_global_installations.csv")
 
 BAR_COLOR = "#3b6ea5"
@@ -211,16 +210,6 @@ def _fmt_num(x: float, digits: int = 3) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Labels
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _load_labels(path: str | os.PathLike | None) -> dict[str, Any]:
-    import yaml
-
-    resolved = Path(path) if path is not None else Path(os.environ.get("INTELCAP_LABELS", _DEFAULT_LABELS))
-    if not resolved.is_file():
-        return {}
-    data = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
-    return data if isinstance(data, dict) else {}
 
 
 def _lookup(labels: Mapping[str, Any], section: str, key: str, lang: Lang) -> str | None:
@@ -392,7 +381,9 @@ def figure_coefplot(
     to bottom in table order, a dashed line at 0 and a solid line at the pooled estimate if given."""
     lang = _check_lang(lang)
     ci = coef_intervals(long_df, term=term, level=level)
-    labels = _load_labels(labels_path)
+    from intelcap.outputs.labels import load_labels  # coefplot only: the other figures have no labels
+
+    labels = load_labels(labels_path)
     names = [_model_label(r, labels, lang) for _, r in ci.iterrows()]
     n = len(ci)
     y = np.arange(n)[::-1]

@@ -29,8 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -38,11 +36,10 @@ import yaml
 
 from intelcap.atomic import write_bytes, write_text
 from intelcap.errors import InputError
-from intelcap.resources import shipped
+from intelcap.outputs.labels import load_labels
 
 __all__ = [
     "TableStyle",
-    "load_labels",
     "label",
     "fmt_number",
     "fmt_count",
@@ -79,7 +76,6 @@ _STAT_DIGITS_DEFAULT = {"stat:first_stage_F": 2, "stat:effective_F": 2}
 _DOCX_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
-_DEFAULT_LABELS = shipped("labels.yaml")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,39 +126,6 @@ class TableStyle:
             raise InputError(f"TableStyle.paren must be 'se' or 't', got {self.paren!r}")
         if self.digits < 0 or self.r2_digits < 0:
             raise InputError("TableStyle digits must be >= 0")
-
-
-def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Read labels.yaml (default: the repository's config/labels.yaml, or $INTELCAP_LABELS)."""
-    resolved = _labels_file(path)
-    return _load_labels_cached(str(resolved), resolved.stat().st_mtime_ns)
-
-
-def _labels_file(path: str | os.PathLike | None) -> Path:
-    candidates = [Path(path)] if path is not None else []
-    if path is None:
-        if os.environ.get("INTELCAP_LABELS"):
-            candidates.append(Path(os.environ["INTELCAP_LABELS"]))
-        # The repo copy first (editable install); cwd covers a Snakemake run from the workflow root.
-        candidates += [_DEFAULT_LABELS, Path.cwd() / "config" / "labels.yaml"]
-    for cand in candidates:
-        if cand.is_file():
-            return cand
-    raise InputError(
-        "labels file not found",
-        file=str(candidates[0]) if candidates else None,
-        hint="pass TableStyle(labels_path=...) or set INTELCAP_LABELS",
-    )
-
-
-@lru_cache(maxsize=8)
-def _load_labels_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
-    # mtime is part of the cache key so an edited labels.yaml is re-read within one process.
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise InputError("labels file must be a mapping of sections", file=path)
-    return data
 
 
 def label(section: str, key: str, style: TableStyle, default: str | None = None) -> str:
