@@ -32,7 +32,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
 from intelcap.atomic import write_bytes, write_text
 from intelcap.errors import InputError
@@ -54,7 +53,6 @@ __all__ = [
     "keywords_markdown",
     "keywords_latex",
     "keywords_docx",
-    "load_keywords",
     "frame_markdown",
     "frame_latex",
     "frame_docx",
@@ -524,17 +522,8 @@ def _descriptive_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
     return _Grid(header, body, set(), _title(style), _notes(style, []))
 
 
-def load_keywords(path: str | os.PathLike) -> dict[str, list[str]]:
-    """The ``categories`` mapping of config/keywords.yaml, order kept."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    cats = data.get("categories") if isinstance(data, dict) else None
-    if not isinstance(cats, dict):
-        raise InputError("keywords file has no 'categories' mapping", file=str(path))
-    return {str(k): [str(w) for w in (v or [])] for k, v in cats.items()}
-
-
 def _keywords_grid(categories: Mapping[str, Sequence[str]], style: TableStyle) -> _Grid:
+    # categories come already loaded and validated (intelcap.measures.text.load_keywords, or Table 7's CSV)
     sep = "、" if style.lang == "zh" else ", "
     header = [[_Cell(label("columns", "category", style)), _Cell(label("columns", "keywords", style))]]
     body = [
