@@ -311,7 +311,7 @@ def test_coef_intervals_use_t_with_clusters_minus_one() -> None:
 
 
 def test_placebo_pvalue_counts_actual_draw() -> None:
-    from intelcap.econometrics.inference import placebo_pvalue
+    from intelcap.econometrics.placebo import placebo_pvalue
 
     assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0) == pytest.approx(3 / 6)  # |-3| and |2| are as extreme
     assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0, two_sided=False) == pytest.approx(2 / 6)

@@ -447,7 +447,7 @@ def figure_placebo(
     title: str | None = None,
 ) -> dict[str, Path]:
     """Histogram of placebo coefficients with the actual estimate marked; the legend carries the empirical
-    p-value the estimation computed (`intelcap.econometrics.inference.placebo_pvalue`): figures draw numbers,
+    p-value the estimation computed (`intelcap.econometrics.placebo.placebo_pvalue`): figures draw numbers,
     they do not compute them."""
     lang = _check_lang(lang)
     b = np.asarray(coefs, dtype=float)
