@@ -4,7 +4,7 @@ random across firms or industries, refitted with `FastRefit`, and its empirical 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,6 +82,149 @@ def _finite(a: np.ndarray) -> np.ndarray:
     return a
 
 
+@dataclass(frozen=True)
+class _Reassignment:
+    """One way of drawing placebo x: each draw is a permutation (`new_perm()`, consumes the RNG) and a row-wise
+    gather (`values(perm, rows)`, rows = index arrays of the estimation sample in any row order), so that the
+    fast path can build draws directly in its own row order with the same random stream. A draw of x is
+    `base + values(perm, rows)`."""
+
+    base: np.ndarray
+    new_perm: Callable[[], np.ndarray]
+    values: Callable[[np.ndarray, dict], np.ndarray]
+    rows: dict
+
+
+def _industry_reassignment(xk: np.ndarray, firm: np.ndarray, ind: np.ndarray, yr: np.ndarray, T: int,
+                           reassign: str, rng: np.random.Generator) -> _Reassignment:
+    """x = a_i + g_{j(i),t}: a reassigned path is another unit's robot series, defined in every year the series
+    exists (a_i is absorbed by the firm FE), so unbalanced panels need no strata."""
+    n_firm = int(firm.max()) + 1
+    gser = _industry_series(xk, firm, ind, yr, T)
+    base = xk - gser[ind, yr]
+    gflat = gser.ravel()
+    rows = {"firm": firm, "yr": yr, "ind": ind}
+    if reassign == "firm":
+        ind_of_firm = np.zeros(n_firm, dtype=np.int64)
+        ind_of_firm[firm] = ind
+
+        def new_perm() -> np.ndarray:
+            return ind_of_firm[rng.permutation(n_firm)]
+
+        def values(perm: np.ndarray, rows: dict) -> np.ndarray:
+            return gflat[perm[rows["firm"]] * T + rows["yr"]]
+
+        return _Reassignment(base, new_perm, values, rows)
+    J = gser.shape[0]
+
+    def new_perm_ind() -> np.ndarray:
+        return rng.permutation(J)
+
+    def values_ind(perm: np.ndarray, rows: dict) -> np.ndarray:
+        return gflat[perm[rows["ind"]] * T + rows["yr"]]
+
+    return _Reassignment(base, new_perm_ind, values_ind, rows)
+
+
+def _path_reassignment(xk: np.ndarray, firm: np.ndarray, yr: np.ndarray, T: int,
+                       rng: np.random.Generator) -> _Reassignment:
+    """Generic x: permute whole paths among firms observed in exactly the same years."""
+    n_firm = int(firm.max()) + 1
+    wide = np.full((n_firm, T), np.nan)
+    wide[firm, yr] = xk
+    wflat = wide.ravel()
+    pattern = _factorize(["".join("1" if v else "0" for v in row) for row in ~np.isnan(wide)])[0]
+    strata = [np.flatnonzero(pattern == s) for s in range(pattern.max() + 1)]
+    if max(len(s) for s in strata) < 2:
+        raise EstimationError("no two firms share the same years: pass industry_ids to reassign paths")
+
+    def new_perm() -> np.ndarray:
+        perm = np.arange(n_firm)
+        for s in strata:
+            perm[s] = rng.permutation(s)
+        return perm
+
+    def values(perm: np.ndarray, rows: dict) -> np.ndarray:
+        return wflat[perm[rows["firm"]] * T + rows["yr"]]
+
+    return _Reassignment(np.zeros_like(xk), new_perm, values, {"firm": firm, "yr": yr, "ind": None})
+
+
+@dataclass
+class _Draws:
+    """Placebo coefficients and SEs by block, and the first `keep_draws` raw x_r."""
+
+    coefs: list[np.ndarray] = field(default_factory=list)
+    ses: list[np.ndarray] = field(default_factory=list)
+    kept: list[np.ndarray] = field(default_factory=list)
+
+
+def _placebo_iterative(d: AbsorbedDesign, y: ArrayLike, x: ArrayLike, W: ArrayLike | None, cluster: ArrayLike,
+                       r: _Reassignment, K: int, chunk: int | None, keep_draws: int) -> tuple[float, _Draws]:
+    """Any design: each block of draws is re-demeaned by alternating projections and refitted with FastRefit."""
+    out = _Draws()
+    cl, G, k_fe, (yd, xd, Wd) = _prep(d, cluster, y, x, W)
+    Wd = _as_2d(Wd, yd.shape[0])
+    fr = FastRefit(Wd if Wd.shape[1] else None, cl, k_fe)
+    observed = fr.fit_many_x(yd, xd).coef[0]
+    step = chunk or fr.chunk
+    for k0 in range(0, K, step):
+        Xr = np.column_stack([_finite(r.base + r.values(r.new_perm(), r.rows)) for _ in range(min(step, K - k0))])
+        if k0 < keep_draws:
+            out.kept.append(Xr[:, : keep_draws - k0].copy())
+        res = fr.fit_many_x(yd, d.transform(Xr), overwrite=True)
+        out.coefs.append(res.coef)
+        out.ses.append(res.se)
+    return float(observed), out
+
+
+def _sorted_demeaned(d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.ndarray,
+                     W: ArrayLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """y, x and W on rows sorted by the large FE, demeaned exactly (`_TwoWayExact`)."""
+    o = tw.order
+    ys = tw.demean_sorted(np.asarray(d.subset(np.asarray(y, dtype=float)), dtype=float)[o][:, None])[:, 0]
+    xs = tw.demean_sorted(xk[o][:, None])[:, 0]
+    Ws = None
+    if W is not None:
+        Wa = _as_2d(d.subset(np.asarray(W.to_numpy() if isinstance(W, pd.DataFrame) else W, dtype=float)))
+        if Wa.shape[1]:
+            Ws = tw.demean_sorted(np.ascontiguousarray(Wa[o]))
+    if not (np.isfinite(ys).all() and np.isfinite(xs).all() and (Ws is None or np.isfinite(Ws).all())):
+        raise EstimationError("non-finite values in a regression variable; drop or impute them first")
+    return ys, xs, Ws
+
+
+def _placebo_two_way(d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.ndarray, W: ArrayLike | None,
+                     cluster: ArrayLike, r: _Reassignment, K: int, chunk: int | None,
+                     keep_draws: int) -> tuple[float, _Draws]:
+    """Fast path (same draws in the same order): rows sorted by the large FE, everything demeaned exactly in one
+    pass (_TwoWayExact), draws built directly in sorted order as rows of a (draws x N) block, controls
+    partialled out with single-threaded BLAS, cluster sums as contiguous segment sums when the clusters are
+    sorted too (firm clusters)."""
+    out = _Draws()
+    cl, G, k_fe, _ = _prep(d, cluster)
+    o = tw.order
+    ys, xs, Ws = _sorted_demeaned(d, tw, y, xk, W)
+    frs = FastRefit(Ws, cl[o], k_fe)
+    yp = frs.partial(ys[:, None])[:, 0]
+    observed = frs.fit_many_x(ys, xs).coef[0]
+    rows_s = {k: (None if v is None else v[o]) for k, v in r.rows.items()}
+    step = chunk or frs.chunk
+    for k0 in range(0, K, step):
+        m = min(step, K - k0)
+        Xt = np.empty((m, ys.shape[0]))
+        for j in range(m):
+            perm = r.new_perm()
+            if k0 + j < keep_draws:
+                out.kept.append(_finite(r.base + r.values(perm, r.rows))[:, None])
+            Xt[j] = r.values(perm, rows_s)  # the firm constant a_i is absorbed exactly: not added
+        tw.demean_rows(Xt)
+        b, se = frs.fit_rows(yp, Xt)
+        out.coefs.append(b)
+        out.ses.append(se)
+    return float(observed), out
+
+
 def placebo_coefficients(
     y: ArrayLike,
     x: ArrayLike,
@@ -121,110 +264,23 @@ def placebo_coefficients(
     firm = _factorize(d.subset(np.asarray(firm_ids)))[0]
     yr = _factorize(d.subset(np.asarray(year_ids)))[0]
     xk = np.asarray(d.subset(np.asarray(x, dtype=float)), dtype=float)
-    n_firm, T = int(firm.max()) + 1, int(yr.max()) + 1
-    # Each reassignment is a permutation (`new_perm`, consumes the RNG) and a row-wise gather
-    # (`values(perm, rows)`, rows = index arrays of the estimation sample in any row order), so that
-    # the fast path can build draws directly in its own row order with the same random stream.
+    T = int(yr.max()) + 1
     if industry_ids is not None:
-        # x = a_i + g_{j(i),t}: a reassigned path is another unit's robot series, defined in every
-        # year the series exists (a_i is absorbed by the firm FE), so unbalanced panels need no strata
         ind = _factorize(d.subset(np.asarray(industry_ids)))[0]
-        gser = _industry_series(xk, firm, ind, yr, T)
-        base = xk - gser[ind, yr]
-        gflat = gser.ravel()
-        if reassign == "firm":
-            ind_of_firm = np.zeros(n_firm, dtype=np.int64)
-            ind_of_firm[firm] = ind
-
-            def new_perm() -> np.ndarray:
-                return ind_of_firm[rng.permutation(n_firm)]
-
-            def values(perm: np.ndarray, rows: dict) -> np.ndarray:
-                return gflat[perm[rows["firm"]] * T + rows["yr"]]
-        else:
-            J = gser.shape[0]
-
-            def new_perm() -> np.ndarray:
-                return rng.permutation(J)
-
-            def values(perm: np.ndarray, rows: dict) -> np.ndarray:
-                return gflat[perm[rows["ind"]] * T + rows["yr"]]
+        r = _industry_reassignment(xk, firm, ind, yr, T, reassign, rng)
     elif reassign == "firm":
-        # generic x: permute whole paths among firms observed in exactly the same years
-        ind = None
-        base = np.zeros_like(xk)
-        wide = np.full((n_firm, T), np.nan)
-        wide[firm, yr] = xk
-        wflat = wide.ravel()
-        pattern = _factorize(["".join("1" if v else "0" for v in row) for row in ~np.isnan(wide)])[0]
-        strata = [np.flatnonzero(pattern == s) for s in range(pattern.max() + 1)]
-        if max(len(s) for s in strata) < 2:
-            raise EstimationError("no two firms share the same years: pass industry_ids to reassign paths")
-
-        def new_perm() -> np.ndarray:
-            perm = np.arange(n_firm)
-            for s in strata:
-                perm[s] = rng.permutation(s)
-            return perm
-
-        def values(perm: np.ndarray, rows: dict) -> np.ndarray:
-            return wflat[perm[rows["firm"]] * T + rows["yr"]]
+        r = _path_reassignment(xk, firm, yr, T, rng)
     else:
         raise EstimationError("industry reassignment needs industry_ids")
-
-    rows = {"firm": firm, "yr": yr, "ind": ind}
-    coefs, ses, kept = [], [], []
     tw = _TwoWayExact.from_design(d) if fast else None
     if tw is None:
-        cl, G, k_fe, (yd, xd, Wd) = _prep(d, cluster, y, x, W)
-        Wd = _as_2d(Wd, yd.shape[0])
-        fr = FastRefit(Wd if Wd.shape[1] else None, cl, k_fe)
-        observed = fr.fit_many_x(yd, xd).coef[0]
-        step = chunk or fr.chunk
-        for k0 in range(0, K, step):
-            Xr = np.column_stack([_finite(base + values(new_perm(), rows)) for _ in range(min(step, K - k0))])
-            if k0 < keep_draws:
-                kept.append(Xr[:, : keep_draws - k0].copy())
-            res = fr.fit_many_x(yd, d.transform(Xr), overwrite=True)
-            coefs.append(res.coef)
-            ses.append(res.se)
+        observed, draws = _placebo_iterative(d, y, x, W, cluster, r, K, chunk, keep_draws)
     else:
-        # Fast path (same draws in the same order): rows sorted by the large FE, everything demeaned
-        # exactly in one pass (_TwoWayExact), draws built directly in sorted order as rows of a
-        # (draws x N) block, controls partialled out with single-threaded BLAS, cluster sums as
-        # contiguous segment sums when the clusters are sorted too (firm clusters).
-        cl, G, k_fe, _ = _prep(d, cluster)
-        o = tw.order
-        ys = tw.demean_sorted(np.asarray(d.subset(np.asarray(y, dtype=float)), dtype=float)[o][:, None])[:, 0]
-        xs = tw.demean_sorted(xk[o][:, None])[:, 0]
-        Ws = None
-        if W is not None:
-            Wa = _as_2d(d.subset(np.asarray(W.to_numpy() if isinstance(W, pd.DataFrame) else W, dtype=float)))
-            if Wa.shape[1]:
-                Ws = tw.demean_sorted(np.ascontiguousarray(Wa[o]))
-        if not (np.isfinite(ys).all() and np.isfinite(xs).all() and (Ws is None or np.isfinite(Ws).all())):
-            raise EstimationError("non-finite values in a regression variable; drop or impute them first")
-        frs = FastRefit(Ws, cl[o], k_fe)
-        yp = frs.partial(ys[:, None])[:, 0]
-        observed = frs.fit_many_x(ys, xs).coef[0]
-        rows_s = {k: (None if v is None else v[o]) for k, v in rows.items()}
-        step = chunk or frs.chunk
-        for k0 in range(0, K, step):
-            m = min(step, K - k0)
-            Xt = np.empty((m, ys.shape[0]))
-            for j in range(m):
-                perm = new_perm()
-                if k0 + j < keep_draws:
-                    kept.append(_finite(base + values(perm, rows))[:, None])
-                Xt[j] = values(perm, rows_s)  # the firm constant a_i is absorbed exactly: not added
-            tw.demean_rows(Xt)
-            b, se = frs.fit_rows(yp, Xt)
-            coefs.append(b)
-            ses.append(se)
-    c = np.concatenate(coefs)
+        observed, draws = _placebo_two_way(d, tw, y, xk, W, cluster, r, K, chunk, keep_draws)
+    c = np.concatenate(draws.coefs)
     return PlaceboResult(
-        c, np.concatenate(ses), float(observed), float(np.mean(np.abs(c) >= abs(observed))),
-        np.column_stack(kept) if kept else None,
+        c, np.concatenate(draws.ses), observed, float(np.mean(np.abs(c) >= abs(observed))),
+        np.column_stack(draws.kept) if draws.kept else None,
     )
 
 
