@@ -892,10 +892,9 @@ def fit_sfa_bc92(
         return _fit_bc92_sorted(P, mu, names, on_wrong_skew, compute_se, maxiter)
 
 
-def _fit_bc92_sorted(
-    P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
-) -> SFAResult:
-    n, k = P.n, P.k
+def _ols_start(P: _Panel) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """OLS on the panel design, the moment-based start of sigma_u and sigma_v and the residual skewness."""
+    n = P.n
     xtx = P.gram()
     try:
         chol = np.linalg.cholesky(xtx / n)
@@ -907,39 +906,49 @@ def _fit_bc92_sorted(
     e_ols = P.y - P.xb(beta_ols)
     su0, sv0, m3 = _moment_start(e_ols)
     skew = m3 / float(np.mean((e_ols - e_ols.mean()) ** 2)) ** 1.5
+    return beta_ols, e_ols, su0, sv0, skew
 
-    if not np.isfinite(su0):
-        msg = (
-            f"OLS residuals are positively skewed (skewness = {skew:.4f}): the data show no one-sided "
-            "inefficiency, so the ML estimate of sigma_u is 0 and CU is 1 for every firm"
-        )
-        if on_wrong_skew == "error":
-            raise EstimationError(
-                msg + "; pass on_wrong_skew='zero' to accept CU = 1, or change the specification"
-            )
-        warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=3)
-        sv = math.sqrt(float(np.mean(e_ols**2)))
-        ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
-        return SFAResult(
-            beta=beta_ols,
-            sigma_u=0.0,
-            sigma_v=sv,
-            eta=0.0,
-            mu=0.0,
-            loglik=ll,
-            converged=True,
-            n_iter=0,
-            cu_period=np.ones(n),
-            cu_panel=np.ones(n),
-            residuals=_unsort(e_ols, P.order),
-            n_obs=n,
-            n_firms=P.n_firms,
-            names=names,
-            wrong_skew=True,
-            ols_skewness=skew,
-            message=msg,
-        )
 
+def _wrong_skew_result(
+    P: _Panel, beta_ols: np.ndarray, e_ols: np.ndarray, skew: float, names: list[str], on_wrong_skew: str
+) -> SFAResult:
+    """Positive OLS skew: raise (``on_wrong_skew="error"``) or return the OLS fit with sigma_u = 0, CU = 1."""
+    n = P.n
+    msg = (
+        f"OLS residuals are positively skewed (skewness = {skew:.4f}): the data show no one-sided "
+        "inefficiency, so the ML estimate of sigma_u is 0 and CU is 1 for every firm"
+    )
+    if on_wrong_skew == "error":
+        raise EstimationError(
+            msg + "; pass on_wrong_skew='zero' to accept CU = 1, or change the specification"
+        )
+    # stacklevel 4: the warning points at the caller of fit_sfa_bc92
+    warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=4)
+    sv = math.sqrt(float(np.mean(e_ols**2)))
+    ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
+    return SFAResult(
+        beta=beta_ols,
+        sigma_u=0.0,
+        sigma_v=sv,
+        eta=0.0,
+        mu=0.0,
+        loglik=ll,
+        converged=True,
+        n_iter=0,
+        cu_period=np.ones(n),
+        cu_panel=np.ones(n),
+        residuals=_unsort(e_ols, P.order),
+        n_obs=n,
+        n_firms=P.n_firms,
+        names=names,
+        wrong_skew=True,
+        ols_skewness=skew,
+        message=msg,
+    )
+
+
+def _bc92_start(P: _Panel, beta_ols: np.ndarray, su0: float, sv0: float, mu: bool) -> np.ndarray:
+    """theta0 = [beta, ln sigma_u, ln sigma_v, eta = 0, (mu = 0)], the intercept shifted up by E[u]."""
     beta0 = beta_ols.copy()
     c = _intercept_direction(P.X)
     if c is not None:
@@ -947,7 +956,18 @@ def _fit_bc92_sorted(
     theta0 = np.r_[beta0, math.log(su0), math.log(sv0), 0.0]
     if mu:
         theta0 = np.r_[theta0, 0.0]
+    return theta0
 
+
+def _fit_bc92_sorted(
+    P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
+) -> SFAResult:
+    n, k = P.n, P.k
+    beta_ols, e_ols, su0, sv0, skew = _ols_start(P)
+    if not np.isfinite(su0):
+        return _wrong_skew_result(P, beta_ols, e_ols, skew, names, on_wrong_skew)
+
+    theta0 = _bc92_start(P, beta_ols, su0, sv0, mu)
     res = _newton(lambda th, order: _bc92_eval(th, P, mu, order), theta0, maxiter)
     theta = res.x
     beta = theta[:k]
