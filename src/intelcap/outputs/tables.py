@@ -433,13 +433,9 @@ def _notes(style: TableStyle, auto: list[str]) -> list[str]:
     return [str(n) for n in style.notes]
 
 
-def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
-    models = _models(df)
-    terms = _terms(models, style)
-    fe_sets = _fe_sets(models)
-    fe_rows = _fe_rows(fe_sets, style)
+def _regression_header(df: pd.DataFrame, models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
+    """Column groups, model names, column titles, IV stages and dependent variables, top to bottom."""
     blank = _Cell("")
-
     header: list[list[_Cell]] = []
     if style.column_groups:
         total = sum(n for _, n in style.column_groups)
@@ -457,7 +453,12 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
         if any(stages):
             header.append([blank] + [_Cell(label("stages", s, style) if s else "") for s in stages])
     header.append([blank] + [_Cell(label("variables", _info_text(m, "depvar"), style)) for m in models])
+    return header
 
+
+def _coefficient_rows(models: list[_Model], terms: list[str], style: TableStyle) -> list[list[_Cell]]:
+    """Per term: the estimate with its stars, then its SE or t in parentheses."""
+    blank = _Cell("")
     body: list[list[_Cell]] = []
     paren_col = "std_error" if style.paren == "se" else "t_value"
     for term in terms:
@@ -474,9 +475,15 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
             p = fmt_number(r.get(paren_col), digits)
             paren_row.append(_Cell(f"({p})" if p else ""))
         body += [coef_row, paren_row]
+    return body
 
-    rule_before: set[int] = set()
-    first_stat = len(body)
+
+def _statistic_rows(models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
+    """Controls, fixed-effect indicators, N, within R², clusters and model-level ``stat:`` rows; rows no model
+    fills are left out."""
+    fe_sets = _fe_sets(models)
+    fe_rows = _fe_rows(fe_sets, style)
+    body: list[list[_Cell]] = []
     for key in _stat_keys(models, style):
         if key == "fe":
             yes, no = _yes_no(style)
@@ -490,8 +497,17 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
         if not any(cells):  # e.g. within R² of pooled OLS only, or a stat no model reports
             continue
         body.append([_Cell(label("rows", key, style))] + [_Cell(c) for c in cells])
-    if len(body) > first_stat and first_stat > 0:
-        rule_before.add(first_stat)
+    return body
+
+
+def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
+    models = _models(df)
+    terms = _terms(models, style)
+    header = _regression_header(df, models, style)
+    body = _coefficient_rows(models, terms, style)
+    stat_rows = _statistic_rows(models, style)
+    rule_before: set[int] = {len(body)} if stat_rows and body else set()
+    body += stat_rows
 
     auto = [
         label("notes", "prefix", style)
