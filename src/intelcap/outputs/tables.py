@@ -632,6 +632,29 @@ def _tex_cell(c: _Cell) -> str:
     return text
 
 
+def _tex_caption(title: str) -> list[str]:
+    m = _TITLE_RE.match(title)
+    if m:
+        # Keep the paper's number (表 2 / Table A1) whatever the document's table counter says.
+        return [r"\renewcommand{\thetable}{" + latex_escape(m.group(1)) + "}",
+                r"\caption{" + latex_escape(m.group(2)) + "}"]
+    return [r"\caption{" + latex_escape(title) + "}"]
+
+
+def _tex_header_row(r: list[_Cell]) -> list[str]:
+    """One header row: first cell as is, the others centred over their span, spans > 1 underlined."""
+    cells, col, rules = [], 0, []
+    for i, c in enumerate(r):
+        if i == 0:
+            cells.append(_tex_cell(c))
+        else:
+            cells.append(r"\multicolumn{" + str(c.span) + "}{c}{" + _tex_cell(c) + "}")
+            if c.span > 1 and c.text:
+                rules.append(r"\cmidrule(lr){" + f"{col + 1}-{col + c.span}" + "}")
+        col += c.span
+    return [" & ".join(cells) + r" \\"] + ([" ".join(rules)] if rules else [])
+
+
 def _grid_latex(g: _Grid, stats_rule: bool = True) -> str:
     n = g.ncols
     out = [
@@ -641,29 +664,12 @@ def _grid_latex(g: _Grid, stats_rule: bool = True) -> str:
         r"\centering",
     ]
     if g.title:
-        m = _TITLE_RE.match(g.title)
-        if m:
-            # Keep the paper's number (表 2 / Table A1) whatever the document's table counter says.
-            out.append(r"\renewcommand{\thetable}{" + latex_escape(m.group(1)) + "}")
-            out.append(r"\caption{" + latex_escape(m.group(2)) + "}")
-        else:
-            out.append(r"\caption{" + latex_escape(g.title) + "}")
+        out += _tex_caption(g.title)
     spec = {"l": "l", "c": "c", "L": r">{\raggedright\arraybackslash}p{0.7\linewidth}"}
     out.append(r"\begin{tabular}{" + "".join(spec[g.col_align(i)] for i in range(n)) + "}")
     out.append(r"\toprule")
     for r in g.header:
-        cells, col, rules = [], 0, []
-        for i, c in enumerate(r):
-            if i == 0:
-                cells.append(_tex_cell(c))
-            else:
-                cells.append(r"\multicolumn{" + str(c.span) + "}{c}{" + _tex_cell(c) + "}")
-                if c.span > 1 and c.text:
-                    rules.append(r"\cmidrule(lr){" + f"{col + 1}-{col + c.span}" + "}")
-            col += c.span
-        out.append(" & ".join(cells) + r" \\")
-        if rules:
-            out.append(" ".join(rules))
+        out += _tex_header_row(r)
     out.append(r"\midrule")
     for i, r in enumerate(g.body):
         if stats_rule and i in g.rule_before:
@@ -769,12 +775,12 @@ def _deterministic_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
+def _docx_document(g: _Grid) -> Any:
+    """A Word document with fixed core properties (deterministic bytes), landscape for wide tables, and the
+    title paragraph."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
 
     doc = Document()
     _set_fonts(doc.styles["Normal"], 10.5)  # 五号
@@ -787,8 +793,7 @@ def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
     cp.created = _DOCX_EPOCH
     cp.modified = _DOCX_EPOCH
 
-    n = g.ncols
-    if n > 8:  # Table 6 has 11 columns: landscape keeps it readable
+    if g.ncols > 8:  # Table 6 has 11 columns: landscape keeps it readable
         sec = doc.sections[0]
         sec.orientation = WD_ORIENT.LANDSCAPE
         sec.page_width, sec.page_height = sec.page_height, sec.page_width
@@ -798,10 +803,14 @@ def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_fonts(p.add_run(g.title), 10.5)
         p.runs[0].bold = True
+    return doc
 
-    rows = g.header + g.body
-    table = doc.add_table(rows=len(rows), cols=n)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+
+def _docx_fill(table: Any, g: _Grid, rows: list[list[_Cell]]) -> None:
+    """Cell texts, merged spans and alignment: header cells centred after the first, body by column."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    n = g.ncols
     for ri, row in enumerate(rows):
         col = 0
         # one row's cells fetched once: table.cell(r, c) rebuilds the whole grid per call (quadratic)
@@ -817,6 +826,8 @@ def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
         for empty in range(col, n):  # short rows (should not happen) still get a paragraph format
             _write_cell(row_cells[empty], "", WD_ALIGN_PARAGRAPH.CENTER, 10.5)
 
+
+def _docx_rules(table: Any, g: _Grid, n_rows: int, stats_rule: bool) -> None:
     nh = len(g.header)
 
     def rule(ri: int, edge: str, size: int) -> None:
@@ -829,7 +840,19 @@ def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
     if stats_rule:
         for i in sorted(g.rule_before):
             rule(nh + i, "top", 4)
-    rule(len(rows) - 1, "bottom", 12)
+    rule(n_rows - 1, "bottom", 12)
+
+
+def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Pt
+
+    doc = _docx_document(g)
+    rows = g.header + g.body
+    table = doc.add_table(rows=len(rows), cols=g.ncols)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _docx_fill(table, g, rows)
+    _docx_rules(table, g, len(rows), stats_rule)
 
     for note in g.notes:
         p = doc.add_paragraph()
