@@ -510,6 +510,76 @@ _NON_CHOICE = {
 }
 
 
+def _spec_intervals(df: pd.DataFrame, term: str, level: float) -> pd.DataFrame:
+    """Rows of ``term`` with ci_low/ci_high (computed from std_error with t_{G−1} when not given)."""
+    d = df.copy()
+    if "term" in d.columns:
+        d = d[d["term"] == term]
+    if d.empty or "estimate" not in d.columns:
+        raise InputError("specification results need rows with an 'estimate' column")
+    if not {"ci_low", "ci_high"} <= set(d.columns):
+        if "std_error" not in d.columns:
+            raise InputError("need ci_low/ci_high or std_error to draw intervals")
+        g = (
+            pd.to_numeric(d["n_clusters"], errors="coerce")
+            if "n_clusters" in d.columns
+            else pd.Series(np.nan, index=d.index)
+        )
+        crit = np.array([_t_crit(v - 1, level) for v in g])
+        d["ci_low"] = d["estimate"] - crit * d["std_error"]
+        d["ci_high"] = d["estimate"] + crit * d["std_error"]
+    return d
+
+
+def _spec_choices(d: pd.DataFrame) -> list[str]:
+    """Default choice columns: every non-numeric column outside the results schema that varies."""
+    return [
+        c
+        for c in d.columns
+        if c not in _NON_CHOICE and not pd.api.types.is_float_dtype(d[c]) and d[c].nunique(dropna=False) > 1
+    ]
+
+
+def _draw_spec_estimates(ax: Any, d: pd.DataFrame, x: np.ndarray, lang: Lang) -> None:
+    sig = (d["ci_low"] > 0) | (d["ci_high"] < 0)
+    ax.axhline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8)
+    for mask, color, key in ((sig, POINT_COLOR, "spec_sig"), (~sig, MUTED_COLOR, "spec_nonsig")):
+        if mask.any():
+            ax.errorbar(
+                x[mask],
+                d.loc[mask, "estimate"],
+                yerr=[
+                    d.loc[mask, "estimate"] - d.loc[mask, "ci_low"],
+                    d.loc[mask, "ci_high"] - d.loc[mask, "estimate"],
+                ],
+                fmt="o",
+                markersize=3,
+                color=color,
+                ecolor=color,
+                elinewidth=0.8,
+                label=_t(key, lang),
+            )
+    ax.set_ylabel(_t("spec_ylabel", lang))
+    ax.legend(loc="upper left")
+    ax.tick_params(axis="x", labelbottom=False)
+
+
+def _draw_spec_matrix(axm: Any, d: pd.DataFrame, x: np.ndarray, rows: list[tuple[str, str]], lang: Lang) -> None:
+    for r, (c, v) in enumerate(rows):
+        on = (d[c].astype(str) == v).to_numpy()
+        yy = len(rows) - 1 - r
+        axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
+        axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
+    axm.set_yticks(
+        [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
+    )
+    axm.set_ylim(-0.6, len(rows) - 0.4)
+    axm.set_xlim(-0.8, len(d) - 0.2)
+    axm.set_xlabel(_t("spec_xlabel", lang))
+    axm.spines["left"].set_visible(False)
+    axm.tick_params(axis="y", length=0)
+
+
 def figure_spec_curve(
     df: pd.DataFrame,
     out_paths: OutPaths,
@@ -528,41 +598,15 @@ def figure_spec_curve(
     column not in the results schema.
     """
     lang = _check_lang(lang)
-    d = df.copy()
-    if "term" in d.columns:
-        d = d[d["term"] == term]
-    if d.empty or "estimate" not in d.columns:
-        raise InputError("specification results need rows with an 'estimate' column")
-    if not {"ci_low", "ci_high"} <= set(d.columns):
-        if "std_error" not in d.columns:
-            raise InputError("need ci_low/ci_high or std_error to draw intervals")
-        g = (
-            pd.to_numeric(d["n_clusters"], errors="coerce")
-            if "n_clusters" in d.columns
-            else pd.Series(np.nan, index=d.index)
-        )
-        crit = np.array([_t_crit(v - 1, level) for v in g])
-        d["ci_low"] = d["estimate"] - crit * d["std_error"]
-        d["ci_high"] = d["estimate"] + crit * d["std_error"]
-    if choices is None:
-        choices = [
-            c
-            for c in d.columns
-            if c not in _NON_CHOICE
-            and not pd.api.types.is_float_dtype(d[c])
-            and d[c].nunique(dropna=False) > 1
-        ]
-    choices = list(choices)
+    d = _spec_intervals(df, term, level)
+    choices = list(_spec_choices(d) if choices is None else choices)
     # Stable sort (mergesort) with the original order as tie-break: identical estimates keep input order.
     d = d.reset_index(drop=True)
     d = d.iloc[np.argsort(d["estimate"].to_numpy(), kind="mergesort")].reset_index(drop=True)
-    rows: list[tuple[str, str]] = []  # (choice column, option) from top to bottom of the dot matrix
-    for c in choices:
-        for v in sorted(d[c].astype(str).unique()):
-            rows.append((c, v))
+    # (choice column, option) from top to bottom of the dot matrix
+    rows = [(c, v) for c in choices for v in sorted(d[c].astype(str).unique())]
     n = len(d)
     x = np.arange(n)
-    sig = (d["ci_low"] > 0) | (d["ci_high"] < 0)
     with _style(lang):
         h_top, h_bot = 2.6, max(0.22 * len(rows), 0.6)
         height = round(h_top + h_bot + 1.1, 2)
@@ -571,39 +615,8 @@ def figure_spec_curve(
         left, w = 2.2 / width, 1 - 2.4 / width
         ax = fig.add_axes((left, (h_bot + 0.75) / height, w, h_top / height))
         axm = fig.add_axes((left, 0.45 / height, w, h_bot / height), sharex=ax)
-        ax.axhline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8)
-        for mask, color, key in ((sig, POINT_COLOR, "spec_sig"), (~sig, MUTED_COLOR, "spec_nonsig")):
-            if mask.any():
-                ax.errorbar(
-                    x[mask],
-                    d.loc[mask, "estimate"],
-                    yerr=[
-                        d.loc[mask, "estimate"] - d.loc[mask, "ci_low"],
-                        d.loc[mask, "ci_high"] - d.loc[mask, "estimate"],
-                    ],
-                    fmt="o",
-                    markersize=3,
-                    color=color,
-                    ecolor=color,
-                    elinewidth=0.8,
-                    label=_t(key, lang),
-                )
-        ax.set_ylabel(_t("spec_ylabel", lang))
-        ax.legend(loc="upper left")
-        ax.tick_params(axis="x", labelbottom=False)
-        for r, (c, v) in enumerate(rows):
-            on = (d[c].astype(str) == v).to_numpy()
-            yy = len(rows) - 1 - r
-            axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
-            axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
-        axm.set_yticks(
-            [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
-        )
-        axm.set_ylim(-0.6, len(rows) - 0.4)
-        axm.set_xlim(-0.8, n - 0.2)
-        axm.set_xlabel(_t("spec_xlabel", lang))
-        axm.spines["left"].set_visible(False)
-        axm.tick_params(axis="y", length=0)
+        _draw_spec_estimates(ax, d, x, lang)
+        _draw_spec_matrix(axm, d, x, rows, lang)
         if title is None:
             title = _t("spec_title", lang, term=term)
         if title:
