@@ -672,7 +672,6 @@ def dea_loop(
     X = _as_matrix(X, "X")
     n = X.shape[0]
     Y = _as_matrix(Y, "Y", n)
-    m, s = X.shape[1], Y.shape[1]
     scores = np.full(n, np.nan)
     n_peers = np.full(n, -1, dtype=np.int64)
     status = np.full(n, OPTIMAL, dtype=object)
@@ -687,17 +686,31 @@ def dea_loop(
         return result
 
     if backend == "highs":
-        worker = _LPWorker(_highs_core(), X, Y, rts, orientation)
-        worker.add(np.arange(n))
-        for o in evaluate:
-            st, v, _pi, _dmus, lam, _tight = worker.solve(int(o), super_efficiency)
-            stats["lp_solves"] += 1
-            status[o] = st
-            if st == OPTIMAL:
-                scores[o] = _score_from_value(v, orientation)
-                n_peers[o] = int((lam > _PEER_TOL).sum())
-        return result
+        _loop_highs(X, Y, evaluate, result)
+    else:
+        _loop_linprog(X, Y, evaluate, result)
+    return result
 
+
+def _loop_highs(X: np.ndarray, Y: np.ndarray, evaluate: np.ndarray, result: DEAResult) -> None:
+    """One HiGHS model with all n columns, modified and hot-started from DMU to DMU; fills `result`."""
+    rts, orientation, super_efficiency = result.rts, result.orientation, result.super_efficiency
+    worker = _LPWorker(_highs_core(), X, Y, rts, orientation)
+    worker.add(np.arange(X.shape[0]))
+    for o in evaluate:
+        st, v, _pi, _dmus, lam, _tight = worker.solve(int(o), super_efficiency)
+        result.stats["lp_solves"] += 1
+        result.status[o] = st
+        if st == OPTIMAL:
+            result.scores[o] = _score_from_value(v, orientation)
+            result.n_peers[o] = int((lam > _PEER_TOL).sum())
+
+
+def _loop_linprog(X: np.ndarray, Y: np.ndarray, evaluate: np.ndarray, result: DEAResult) -> None:
+    """A fresh ``scipy.optimize.linprog`` call per DMU (the textbook reference); fills `result`."""
+    rts, orientation, super_efficiency = result.rts, result.orientation, result.super_efficiency
+    scores, n_peers, status, stats = result.scores, result.n_peers, result.status, result.stats
+    n, m, s = X.shape[0], X.shape[1], Y.shape[1]
     inp = orientation == "input"
     # variables [score, λ_1..λ_n]; inequalities written as A_ub z <= b_ub
     A = np.zeros((m + s, n + 1))
@@ -734,7 +747,6 @@ def dea_loop(
         status[o] = OPTIMAL
         scores[o] = _score_from_value(res.x[0], orientation)
         n_peers[o] = int((res.x[1:] > _PEER_TOL).sum())
-    return result
 
 
 # --------------------------------------------------------------------------------------------
