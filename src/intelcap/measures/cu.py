@@ -678,6 +678,40 @@ class _NewtonResult:
     message: str
 
 
+def _newton_direction(g: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Solve (-H + lam D) d = g on the diagonally scaled system, lam = 0 or raised (1e-6, x10) until Cholesky
+    succeeds (Levenberg-Marquardt where -H is not positive definite)."""
+    a = -h
+    dg = np.sqrt(np.maximum(np.abs(np.diag(a)), 1e-300))
+    a_s = a / dg[:, None] / dg[None, :]
+    lam = 0.0
+    while True:
+        try:
+            c = np.linalg.cholesky(a_s + lam * np.eye(len(g)))
+            break
+        except np.linalg.LinAlgError:
+            lam = 1e-6 if lam == 0.0 else lam * 10.0
+            if lam > 1e12:
+                raise EstimationError("BC92 Newton step: the Hessian could not be regularized") from None
+    return np.linalg.solve(c.T, np.linalg.solve(c, g / dg)) / dg
+
+
+def _line_search(fun, x: np.ndarray, step: np.ndarray, ll: float, gain: float, noise: float):
+    """Step halving from t = 1 (at most 60 halvings) until ln L does not fall by the Armijo rule, or the predicted
+    gain is below rounding. Returns (accepted, t, x_t, ln L, gradient, Hessian, evaluations); gradient and
+    Hessian are None when the accepted point was evaluated without derivatives (t < 1)."""
+    t = 1.0
+    evals = 0
+    for _ in range(60):
+        xt = x + t * step
+        llt, gt, ht = fun(xt, 2 if t == 1.0 else 0)
+        evals += 1
+        if math.isfinite(llt) and (llt >= ll + 1e-4 * t * gain or t * gain <= noise):
+            return True, t, xt, llt, gt, ht, evals
+        t *= 0.5
+    return False, t, xt, llt, gt, ht, evals
+
+
 def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonResult:
     """Newton-Raphson with step halving on an analytic Hessian (what Stata's ``ml`` does for ``frontier``).
 
@@ -697,30 +731,11 @@ def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonRes
         if _relgrad(g, x, ll) <= tol:
             msg, nit = "relative gradient below tolerance", nit - 1
             break
-        a = -h
-        dg = np.sqrt(np.maximum(np.abs(np.diag(a)), 1e-300))
-        a_s = a / dg[:, None] / dg[None, :]
-        lam = 0.0
-        while True:
-            try:
-                c = np.linalg.cholesky(a_s + lam * np.eye(len(x)))
-                break
-            except np.linalg.LinAlgError:
-                lam = 1e-6 if lam == 0.0 else lam * 10.0
-                if lam > 1e12:
-                    raise EstimationError("BC92 Newton step: the Hessian could not be regularized") from None
-        step = np.linalg.solve(c.T, np.linalg.solve(c, g / dg)) / dg
+        step = _newton_direction(g, h)
         gain = float(g @ step)
         noise = 1e-12 * max(abs(ll), 1.0)
-        t, accepted = 1.0, False
-        for _ in range(60):
-            xt = x + t * step
-            llt, gt, ht = fun(xt, 2 if t == 1.0 else 0)
-            nfev += 1
-            if math.isfinite(llt) and (llt >= ll + 1e-4 * t * gain or t * gain <= noise):
-                accepted = True
-                break
-            t *= 0.5
+        accepted, t, xt, llt, gt, ht, evals = _line_search(fun, x, step, ll, gain, noise)
+        nfev += evals
         if not accepted:
             msg = "line search failed: no ascent along the Newton direction"
             break
