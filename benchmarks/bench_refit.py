@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from intelcap.econometrics.inference import AbsorbedDesign, placebo_coefficients
+from intelcap.econometrics.absorb import AbsorbedDesign
+from intelcap.econometrics.placebo import placebo_coefficients
 
 warnings.filterwarnings("ignore")
 OUT = Path(__file__).resolve().parent / "results"
@@ -123,7 +124,7 @@ def main() -> None:
         f"Three reps re-fitted with pyfixest agree to {max(max_dcoef, max_dse):.1e} (relative). "
         f"Load average (1/5/15 min) {load_start} at the start, {load_fast} after the placebo loop "
         "(shared 2-core machine: the ratio is measured within one process, back to back).", "",
-        "Method (inference.placebo_coefficients fast path): rows sorted by firm; each block of draws built "
+        "Method (placebo.placebo_coefficients fast path): rows sorted by firm; each block of draws built "
         "directly in that order, demeaned exactly in one pass (firm means by segment sums, then the T x T year "
         "projection of FWL: M_firm+year = M_firm - P_{M_firm D_year}), controls partialled out with "
         "single-threaded BLAS (threadpoolctl), firm-cluster score sums as contiguous segment sums.",

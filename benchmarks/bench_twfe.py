@@ -7,7 +7,7 @@ Methods (same synthetic balanced panel, rows/8 firms x 8 years, project column n
 
 * `intelcap_table`   - `intelcap.econometrics.estimate.regression_table` with one ModelSpec (the workflow's path:
                        listwise deletion, pyfixest feols with fixef_tol 1e-12, tidy rows + reghdfe _cons);
-* `intelcap_absorbed` - `intelcap.econometrics.inference.AbsorbedDesign` (singletons, FE dof) + `ols_crv1`;
+* `intelcap_absorbed` - `intelcap.econometrics.absorb.AbsorbedDesign` (singletons, FE dof) + `ols_crv1`;
 * `pyfixest`          - bare `pf.feols(..., vcov={"CRV1": "Stkcd"})` (default fixef_tol 1e-8);
 * `linearmodels`      - `PanelOLS(entity_effects=True, time_effects=True).fit(cov_type="clustered",
                        cluster_entity=True)`.
@@ -84,7 +84,8 @@ def fit_once(method: str, df: pd.DataFrame) -> tuple[float, float]:
         r = res[res.term == "lnINT"].iloc[0]
         return float(r.estimate), float(r.std_error)
     if method == "intelcap_absorbed":
-        from intelcap.econometrics.inference import AbsorbedDesign, ols_crv1
+        from intelcap.econometrics.absorb import AbsorbedDesign
+        from intelcap.econometrics.crv1 import ols_crv1
 
         d = AbsorbedDesign(df[["Stkcd", "year"]])
         yd = d.demean(df["lnCU"].to_numpy())

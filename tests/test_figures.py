@@ -14,6 +14,8 @@ import pytest
 
 from intelcap.errors import InputError
 from intelcap.outputs import figures as F
+from intelcap.outputs import rulegraph as RG
+from intelcap.outputs.labels import load_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLATIONS = ROOT / "config" / "ifr_global_installations.csv"
@@ -117,7 +119,7 @@ def _coverage_df() -> pd.DataFrame:
 
 RENDERERS: dict[str, Callable[[dict[str, Path], str], dict[str, Path]]] = {
     "installations": lambda out, lang: F.figure_installations(INSTALLATIONS, out, lang=lang),
-    "rulegraph": lambda out, lang: F.figure_rulegraph(RULEGRAPH_DOT, out, lang=lang),
+    "rulegraph": lambda out, lang: RG.figure_rulegraph(RULEGRAPH_DOT, out, lang=lang),
     "coefplot": lambda out, lang: F.figure_coefplot(_long_df(), out, lang=lang, pooled=0.034),
     "placebo": lambda out, lang: F.figure_placebo(
         np.random.default_rng(3).normal(0, 0.01, 200), 0.034, out, lang=lang, p_value=0.01
@@ -228,7 +230,7 @@ def test_rc_params_not_leaked(tmp_path: Path) -> None:
 
 
 def test_parse_rulegraph_nodes_and_edges() -> None:
-    g = F.parse_rulegraph("Building DAG of jobs...\n" + RULEGRAPH_DOT)  # stray log lines before the graph
+    g = RG.parse_rulegraph("Building DAG of jobs...\n" + RULEGRAPH_DOT)  # stray log lines before the graph
     assert len(g.nodes) == 11
     assert g.nodes["0"] == "all" and g.nodes["6"] == "capacity_utilization"
     assert "graph" not in g.nodes and "node" not in g.nodes and "edge" not in g.nodes
@@ -238,8 +240,8 @@ def test_parse_rulegraph_nodes_and_edges() -> None:
 
 
 def test_layering_edges_go_down() -> None:
-    g = F.parse_rulegraph(RULEGRAPH_DOT)
-    layer = F.longest_path_layers(g)
+    g = RG.parse_rulegraph(RULEGRAPH_DOT)
+    layer = RG.longest_path_layers(g)
     for a, b in g.edges:
         assert layer[a] < layer[b], (g.nodes[a], g.nodes[b])
     by_name = {g.nodes[n]: k for n, k in layer.items()}
@@ -250,8 +252,8 @@ def test_layering_edges_go_down() -> None:
 
 
 def test_layout_dummies_and_no_overlap() -> None:
-    g = F.parse_rulegraph(RULEGRAPH_DOT)
-    lay = F.layout_rulegraph(g)
+    g = RG.parse_rulegraph(RULEGRAPH_DOT)
+    lay = RG.layout_rulegraph(g)
     for (a, b), chain in lay.paths.items():
         # a long edge gets one dummy per intermediate layer, so consecutive hops span exactly one layer
         assert chain[0] == a and chain[-1] == b
@@ -259,16 +261,16 @@ def test_layout_dummies_and_no_overlap() -> None:
     for layer in lay.layers:
         for u, v in zip(layer, layer[1:], strict=False):
             assert lay.x[v] - lay.x[u] >= (lay.widths[u] + lay.widths[v]) / 2 - 1e-9  # boxes never overlap
-    assert F.layout_rulegraph(g) == lay  # deterministic
+    assert RG.layout_rulegraph(g) == lay  # deterministic
 
 
 def test_rulegraph_cycle_and_garbage_raise() -> None:
     with pytest.raises(InputError, match="cycle"):
-        F.longest_path_layers(
-            F.parse_rulegraph('digraph g {\n0[label = "a"];\n1[label = "b"];\n0 -> 1\n1 -> 0\n}')
+        RG.longest_path_layers(
+            RG.parse_rulegraph('digraph g {\n0[label = "a"];\n1[label = "b"];\n0 -> 1\n1 -> 0\n}')
         )
     with pytest.raises(InputError):
-        F.parse_rulegraph("Nothing to be done.")
+        RG.parse_rulegraph("Nothing to be done.")
 
 
 # --- CJK ------------------------------------------------------------------------------------------------------
@@ -309,7 +311,7 @@ def test_coef_intervals_use_t_with_clusters_minus_one() -> None:
 
 
 def test_placebo_pvalue_counts_actual_draw() -> None:
-    from intelcap.econometrics.inference import placebo_pvalue
+    from intelcap.econometrics.placebo import placebo_pvalue
 
     assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0) == pytest.approx(3 / 6)  # |-3| and |2| are as extreme
     assert placebo_pvalue([-3, -1, 0, 1, 2], 2.0, two_sided=False) == pytest.approx(2 / 6)
@@ -317,10 +319,20 @@ def test_placebo_pvalue_counts_actual_draw() -> None:
 
 
 def test_sample_labels_from_labels_yaml() -> None:
-    labels = F._load_labels(ROOT / "config" / "labels.yaml")
+    labels = load_labels(ROOT / "config" / "labels.yaml")
     assert F._lookup(labels, "samples", "non_soe", "zh") == "非国有企业"
     assert F._lookup(labels, "samples", "non-SOE", "en") == "Non-SOE"
     assert F._lookup(labels, "samples", "nope", "zh") is None
+
+
+def test_missing_labels_file_names_file_and_config_key(tmp_path: Path) -> None:
+    missing = tmp_path / "nolabels.yaml"
+    with pytest.raises(InputError, match=r"(?s)labels file not found.*nolabels\.yaml.*paths\.labels"):
+        F.figure_coefplot(_long_df(), {"png": tmp_path / "c.png"}, lang="en", labels_path=missing)
+    assert not (tmp_path / "c.png").exists()
+    (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"(?s)mapping of sections.*list\.yaml.*paths\.labels"):
+        load_labels(tmp_path / "list.yaml")
 
 
 # --- report captions -------------------------------------------------------------------------------------------

@@ -9,20 +9,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from intelcap.econometrics.absorb import AbsorbedDesign
+from intelcap.econometrics.crv1 import ols_crv1
+from intelcap.econometrics.fastrefit import FastRefit
 from intelcap.econometrics.inference import (
-    AbsorbedDesign,
-    FastRefit,
     akm_se,
     ar_confidence_set,
     interacted_difference,
     iv_2sls,
-    ols_crv1,
     permutation_difference,
-    placebo_coefficients,
     quadratic_set,
     residualize,
-    wild_cluster_bootstrap,
 )
+from intelcap.econometrics.placebo import placebo_coefficients
+from intelcap.econometrics.wild import wild_cluster_bootstrap
 from intelcap.errors import EstimationError
 
 pf = pytest.importorskip("pyfixest")

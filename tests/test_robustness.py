@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 from intelcap.econometrics import robustness as R
+from intelcap.econometrics.crv1 import ols_crv1
 from intelcap.econometrics.estimate import ModelSpec
-from intelcap.econometrics.inference import ols_crv1
 
 pf = pytest.importorskip("pyfixest")
 warnings.filterwarnings("ignore", category=UserWarning, module="pyfixest")

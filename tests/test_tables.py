@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from intelcap.errors import InputError
+from intelcap.outputs import latex as L
 from intelcap.outputs import tables as T
 from intelcap.outputs.tables import TableStyle
 
@@ -216,7 +217,7 @@ def test_docx_matches_markdown_and_is_deterministic(reg: pd.DataFrame) -> None:
 
 
 def test_latex_escaping_and_booktabs(reg: pd.DataFrame) -> None:
-    assert T.latex_escape("a_b 5% x^2 & #1 \\ {}") == (
+    assert L.latex_escape("a_b 5% x^2 & #1 \\ {}") == (
         r"a\_b 5\% x\textasciicircum{}2 \& \#1 \textbackslash{} \{\}"
     )
     tex = T.regression_latex(reg, TableStyle(title="table2"))
@@ -235,9 +236,9 @@ def test_latex_escaping_and_booktabs(reg: pd.DataFrame) -> None:
     ):
         assert needle in tex, needle
     assert tex.count(r"\midrule") == 2  # under the header and before the statistics (esttab)
-    doc = T.latex_document(tex, "zh")
+    doc = L.latex_document(tex, "zh")
     assert doc.startswith(r"\documentclass[UTF8,zihao=5]{ctexart}") and doc.endswith("\\end{document}\n")
-    en = T.latex_document(T.regression_latex(reg, TableStyle(lang="en")), "en")
+    en = L.latex_document(T.regression_latex(reg, TableStyle(lang="en")), "en")
     assert r"\documentclass[10pt]{article}" in en and "ctex" not in en
 
 
@@ -246,7 +247,7 @@ def test_latex_zh_compiles(reg: pd.DataFrame, tmp_path) -> None:
     body = T.regression_latex(reg, TableStyle(title="table2")) + T.keywords_latex(
         {"宏观政策": ["中国制造2025", "互联网+"]}, TableStyle(title="table7")
     )
-    (tmp_path / "t.tex").write_text(T.latex_document(body, "zh"), encoding="utf-8")
+    (tmp_path / "t.tex").write_text(L.latex_document(body, "zh"), encoding="utf-8")
     res = subprocess.run(
         ["xelatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
         cwd=tmp_path,
@@ -298,7 +299,7 @@ def test_keywords_exact() -> None:
         "| Macro policy | 中国制造2025, 工业4.0, 互联网+ |\n"
         "| Paradigm features | 自动化, 数字化 |\n"
     )
-    en_doc = T.latex_document(T.keywords_latex(cats, TableStyle(lang="en")), "en")
+    en_doc = L.latex_document(T.keywords_latex(cats, TableStyle(lang="en")), "en")
     assert r"\usepackage[UTF8,scheme=plain]{ctex}" in en_doc  # CJK keywords in an English document
     assert r"\begin{tabular}{l>{\raggedright\arraybackslash}p{0.7\linewidth}}" in en_doc  # long lists wrap
 

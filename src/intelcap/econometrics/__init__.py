@@ -1,4 +1,5 @@
 """Estimation with Stata reghdfe/ivreghdfe conventions (`estimate`), inference beyond the defaults
-(`inference`) and the robustness stage (`robustness`)."""
+(`inference`, on the machinery of `absorb`, `crv1` and `fastrefit`; `wild` and `placebo` for the few-cluster
+bootstrap and the placebo reassignment) and the robustness stage (`robustness`)."""
 
-__all__ = ["estimate", "inference", "robustness"]
+__all__ = ["absorb", "crv1", "estimate", "fastrefit", "inference", "placebo", "robustness", "wild"]

@@ -168,7 +168,7 @@ def _check_cluster(spec: ModelSpec, cluster: str, columns) -> None:
 
 def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
     """The model's fixed effects absorbed (singletons dropped, reghdfe's rule), in the order of `spec.fe`."""
-    from intelcap.econometrics.inference import AbsorbedDesign
+    from intelcap.econometrics.absorb import AbsorbedDesign
 
     try:
         design = AbsorbedDesign(fe_frame(d, spec.fe), tol=tol)
@@ -185,7 +185,7 @@ def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
 def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str], design=None) -> None:
     """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate).
     `design`: the model's absorbed FE when the caller has built them already."""
-    from intelcap.econometrics.inference import AbsorbedDesign
+    from intelcap.econometrics.absorb import AbsorbedDesign
 
     if spec.fe and design is None:
         design = _absorbed_design(d, spec)
@@ -256,7 +256,7 @@ def degenerate_variables(raw: pd.DataFrame, within: pd.DataFrame, spec: ModelSpe
 def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str):
     """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
 
-    With fixed effects, the FE are absorbed here (intelcap.econometrics.inference.AbsorbedDesign, in the order of `spec.fe`)
+    With fixed effects, the FE are absorbed here (intelcap.econometrics.absorb.AbsorbedDesign, in the order of `spec.fe`)
     and pyfixest fits the demeaned variables without FE; the frame returned is then the raw estimation sample
     after reghdfe's singleton rule. pyfixest 0.60 would collect the FE terms of a formula in a `set`
     (estimation/formula/utils.py, `_encode_fixed_effects`), so its demeaning order, and the last digits of
@@ -336,7 +336,7 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
 
 def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
     """K of reghdfe's small-sample factor: slopes + FE levels not nested in the cluster (+ intercept)."""
-    from intelcap.econometrics.inference import AbsorbedDesign
+    from intelcap.econometrics.absorb import AbsorbedDesign
 
     k = len(fit_obj._coefnames)
     if not spec.fe:
@@ -475,10 +475,11 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str] =
     """Rows for the IV footer: first-stage cluster-robust F (= Kleibergen-Paap rk Wald F with one
     instrument), Olea-Pflueger effective F, and the weak-IV-robust Anderson-Rubin confidence set."""
     from intelcap.econometrics import inference
+    from intelcap.econometrics.absorb import AbsorbedDesign
 
     controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
-    design = _absorbed_design(d, spec) if spec.fe else inference.AbsorbedDesign(None)
+    design = _absorbed_design(d, spec) if spec.fe else AbsorbedDesign(None)
     _check_identified(d, spec, controls, design)
     W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
     W = W if W.shape[1] else None

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from intelcap.econometrics import inference
+from intelcap.econometrics import absorb, crv1, inference, placebo, wild
 from intelcap.econometrics.estimate import fe_frame
 from intelcap.errors import EstimationError, InputError, IntelcapError
 
@@ -49,7 +49,7 @@ class ModelData:
     y: np.ndarray
     x: np.ndarray
     W: np.ndarray | None
-    design: inference.AbsorbedDesign
+    design: absorb.AbsorbedDesign
     firm: np.ndarray
     industry: np.ndarray
     year: np.ndarray
@@ -82,7 +82,7 @@ def model_data(df: pd.DataFrame, spec, controls: list[str], industry_col: str = 
     d = d[need].dropna().reset_index(drop=True)
     if d.empty:
         raise EstimationError(f"model {spec.name}: empty sample after listwise deletion")
-    design = inference.AbsorbedDesign(fe_frame(d, spec.fe))
+    design = absorb.AbsorbedDesign(fe_frame(d, spec.fe))
     W = d[rest].to_numpy(float) if rest else None
     return ModelData(frame=d, y=d[spec.depvar].to_numpy(float), x=d[x_name].to_numpy(float), W=W, design=design,
                      firm=d[cluster].to_numpy(), industry=d[industry_col].astype(str).to_numpy(),
@@ -140,14 +140,14 @@ def ols_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95,
         if name not in methods:
             continue
         cls = d.subset(cl)
-        r = inference.ols_crv1(yd, Xd, cls, d.dof_fe(cls))
+        r = crv1.ols_crv1(yd, Xd, cls, d.dof_fe(cls))
         b, se, G = float(r.beta[0]), float(r.se[0]), r.n_clusters
         rows.append(_row(name, b, se, float(r.pvalue[0]), _t_ci(b, se, G - 1, level), G, label,
                          f"t({G - 1})", n))
     if "wild_bootstrap_industry" in methods:
         G = len(np.unique(d.subset(md.industry)))
         kind = boot_kind(G, B)
-        wb = inference.wild_cluster_bootstrap(md.y, md.x, md.W, d, md.industry, h0=0.0, B=B, weights=kind,
+        wb = wild.wild_cluster_bootstrap(md.y, md.x, md.W, d, md.industry, h0=0.0, B=B, weights=kind,
                                               seed=seed, ci=True, level=level)
         rows.append(_row("wild_bootstrap_industry", wb.coef, float("nan"), wb.p_value, wb.ci, G, "IFR industry",
                          "bootstrap-t (WCR)", n, n_boot=wb.n_boot, boot_weights=kind,
@@ -217,7 +217,7 @@ def wild_bootstrap_ar(md: ModelData, B: int, seed: int | None, level: float = 0.
     alpha = 1 - level
 
     def p(b0: float) -> tuple[float, int, bool]:
-        r = inference.wild_cluster_bootstrap(md.y - b0 * md.x, md.z, md.W, d, md.industry, h0=0.0, B=B,
+        r = wild.wild_cluster_bootstrap(md.y - b0 * md.x, md.z, md.W, d, md.industry, h0=0.0, B=B,
                                              weights=kind, seed=seed)
         return r.p_value, r.n_boot, r.enumerated
 
@@ -471,11 +471,11 @@ def shard_seed(seed: int, mode: str, shard: int) -> int:
 
 def placebo_shard(md: ModelData, mode: str, shard: int, size: int, seed: int,
                   keep_draws: int = 0) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """`size` placebo coefficients with lnINT reassigned across firms or industries (inference.placebo_coefficients,
+    """`size` placebo coefficients with lnINT reassigned across firms or industries (placebo.placebo_coefficients,
     FWL refits, firm-clustered SE). Output depends only on (data, mode, shard, size, seed)."""
     s = shard_seed(seed, mode, shard)
-    r = inference.placebo_coefficients(md.y, md.x, md.W, md.design, md.firm, mode, size, s, md.firm,
-                                       md.industry, year_ids=md.year, keep_draws=keep_draws)
+    r = placebo.placebo_coefficients(md.y, md.x, md.W, md.design, md.firm, mode, size, s, md.firm,
+                                     md.industry, year_ids=md.year, keep_draws=keep_draws)
     out = pd.DataFrame({"mode": mode, "shard": shard, "draw": shard * size + np.arange(size), "coef": r.coefs,
                         "se": r.ses, "actual": r.coef_observed, "shard_seed": str(s)})
     return out, r.x_draws
@@ -484,8 +484,6 @@ def placebo_shard(md: ModelData, mode: str, shard: int, size: int, seed: int,
 def placebo_summary(draws: pd.DataFrame, K: int) -> pd.DataFrame:
     """Per mode: actual coefficient, K, mean and SD of the placebo coefficients, empirical two-sided p
     ((1 + #|b_r| >= |b|) / (1 + K)) and the raw share."""
-    from intelcap.econometrics.inference import placebo_pvalue
-
     rows = []
     for mode, g in draws.groupby("mode", sort=False):
         g = g[g["draw"] < K]
@@ -494,7 +492,7 @@ def placebo_summary(draws: pd.DataFrame, K: int) -> pd.DataFrame:
         b, actual = g["coef"].to_numpy(), float(g["actual"].iloc[0])
         rows.append({"mode": mode, "actual": actual, "K": int(K), "placebo_mean": float(b.mean()),
                      "placebo_sd": float(b.std(ddof=1)), "placebo_p2.5": float(np.quantile(b, 0.025)),
-                     "placebo_p97.5": float(np.quantile(b, 0.975)), "p_empirical": placebo_pvalue(b, actual),
+                     "placebo_p97.5": float(np.quantile(b, 0.975)), "p_empirical": placebo.placebo_pvalue(b, actual),
                      "share_abs_ge_actual": float(np.mean(np.abs(b) >= abs(actual)))})
     return pd.DataFrame(rows)
 

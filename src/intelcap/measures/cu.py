@@ -681,6 +681,40 @@ class _NewtonResult:
     message: str
 
 
+def _newton_direction(g: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Solve (-H + lam D) d = g on the diagonally scaled system, lam = 0 or raised (1e-6, x10) until Cholesky
+    succeeds (Levenberg-Marquardt where -H is not positive definite)."""
+    a = -h
+    dg = np.sqrt(np.maximum(np.abs(np.diag(a)), 1e-300))
+    a_s = a / dg[:, None] / dg[None, :]
+    lam = 0.0
+    while True:
+        try:
+            c = np.linalg.cholesky(a_s + lam * np.eye(len(g)))
+            break
+        except np.linalg.LinAlgError:
+            lam = 1e-6 if lam == 0.0 else lam * 10.0
+            if lam > 1e12:
+                raise EstimationError("BC92 Newton step: the Hessian could not be regularized") from None
+    return np.linalg.solve(c.T, np.linalg.solve(c, g / dg)) / dg
+
+
+def _line_search(fun, x: np.ndarray, step: np.ndarray, ll: float, gain: float, noise: float):
+    """Step halving from t = 1 (at most 60 halvings) until ln L does not fall by the Armijo rule, or the predicted
+    gain is below rounding. Returns (accepted, t, x_t, ln L, gradient, Hessian, evaluations); gradient and
+    Hessian are None when the accepted point was evaluated without derivatives (t < 1)."""
+    t = 1.0
+    evals = 0
+    for _ in range(60):
+        xt = x + t * step
+        llt, gt, ht = fun(xt, 2 if t == 1.0 else 0)
+        evals += 1
+        if math.isfinite(llt) and (llt >= ll + 1e-4 * t * gain or t * gain <= noise):
+            return True, t, xt, llt, gt, ht, evals
+        t *= 0.5
+    return False, t, xt, llt, gt, ht, evals
+
+
 def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonResult:
     """Newton-Raphson with step halving on an analytic Hessian (what Stata's ``ml`` does for ``frontier``).
 
@@ -700,30 +734,11 @@ def _newton(fun, x0: np.ndarray, maxiter: int, tol: float = 1e-11) -> _NewtonRes
         if _relgrad(g, x, ll) <= tol:
             msg, nit = "relative gradient below tolerance", nit - 1
             break
-        a = -h
-        dg = np.sqrt(np.maximum(np.abs(np.diag(a)), 1e-300))
-        a_s = a / dg[:, None] / dg[None, :]
-        lam = 0.0
-        while True:
-            try:
-                c = np.linalg.cholesky(a_s + lam * np.eye(len(x)))
-                break
-            except np.linalg.LinAlgError:
-                lam = 1e-6 if lam == 0.0 else lam * 10.0
-                if lam > 1e12:
-                    raise EstimationError("BC92 Newton step: the Hessian could not be regularized") from None
-        step = np.linalg.solve(c.T, np.linalg.solve(c, g / dg)) / dg
+        step = _newton_direction(g, h)
         gain = float(g @ step)
         noise = 1e-12 * max(abs(ll), 1.0)
-        t, accepted = 1.0, False
-        for _ in range(60):
-            xt = x + t * step
-            llt, gt, ht = fun(xt, 2 if t == 1.0 else 0)
-            nfev += 1
-            if math.isfinite(llt) and (llt >= ll + 1e-4 * t * gain or t * gain <= noise):
-                accepted = True
-                break
-            t *= 0.5
+        accepted, t, xt, llt, gt, ht, evals = _line_search(fun, x, step, ll, gain, noise)
+        nfev += evals
         if not accepted:
             msg = "line search failed: no ascent along the Newton direction"
             break
@@ -895,10 +910,9 @@ def fit_sfa_bc92(
         return _fit_bc92_sorted(P, mu, names, on_wrong_skew, compute_se, maxiter)
 
 
-def _fit_bc92_sorted(
-    P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
-) -> SFAResult:
-    n, k = P.n, P.k
+def _ols_start(P: _Panel) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """OLS on the panel design, the moment-based start of sigma_u and sigma_v and the residual skewness."""
+    n = P.n
     xtx = P.gram()
     try:
         chol = np.linalg.cholesky(xtx / n)
@@ -910,40 +924,50 @@ def _fit_bc92_sorted(
     e_ols = P.y - P.xb(beta_ols)
     su0, sv0, m3 = _moment_start(e_ols)
     skew = m3 / float(np.mean((e_ols - e_ols.mean()) ** 2)) ** 1.5
+    return beta_ols, e_ols, su0, sv0, skew
 
-    if not np.isfinite(su0):
-        msg = (
-            f"OLS residuals are positively skewed (skewness = {skew:.4f}): the data show no one-sided "
-            "inefficiency, so the ML estimate of sigma_u is 0 and CU is 1 for every firm"
-        )
-        if on_wrong_skew == "error":
-            raise EstimationError(
-                msg + "; to accept CU = 1 set cu.on_wrong_skew: zero in config/config.yaml (argument "
-                "on_wrong_skew='zero' here), or change the frontier (cu.method)"
-            )
-        warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=3)
-        sv = math.sqrt(float(np.mean(e_ols**2)))
-        ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
-        return SFAResult(
-            beta=beta_ols,
-            sigma_u=0.0,
-            sigma_v=sv,
-            eta=0.0,
-            mu=0.0,
-            loglik=ll,
-            converged=True,
-            n_iter=0,
-            cu_period=np.ones(n),
-            cu_panel=np.ones(n),
-            residuals=_unsort(e_ols, P.order),
-            n_obs=n,
-            n_firms=P.n_firms,
-            names=names,
-            wrong_skew=True,
-            ols_skewness=skew,
-            message=msg,
-        )
 
+def _wrong_skew_result(
+    P: _Panel, beta_ols: np.ndarray, e_ols: np.ndarray, skew: float, names: list[str], on_wrong_skew: str
+) -> SFAResult:
+    """Positive OLS skew: raise (``on_wrong_skew="error"``) or return the OLS fit with sigma_u = 0, CU = 1."""
+    n = P.n
+    msg = (
+        f"OLS residuals are positively skewed (skewness = {skew:.4f}): the data show no one-sided "
+        "inefficiency, so the ML estimate of sigma_u is 0 and CU is 1 for every firm"
+    )
+    if on_wrong_skew == "error":
+        raise EstimationError(
+            msg + "; to accept CU = 1 set cu.on_wrong_skew: zero in config/config.yaml, or change the frontier "
+            "(cu.method)"
+        )
+    # stacklevel 4: the warning points at the caller of fit_sfa_bc92
+    warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=4)
+    sv = math.sqrt(float(np.mean(e_ols**2)))
+    ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
+    return SFAResult(
+        beta=beta_ols,
+        sigma_u=0.0,
+        sigma_v=sv,
+        eta=0.0,
+        mu=0.0,
+        loglik=ll,
+        converged=True,
+        n_iter=0,
+        cu_period=np.ones(n),
+        cu_panel=np.ones(n),
+        residuals=_unsort(e_ols, P.order),
+        n_obs=n,
+        n_firms=P.n_firms,
+        names=names,
+        wrong_skew=True,
+        ols_skewness=skew,
+        message=msg,
+    )
+
+
+def _bc92_start(P: _Panel, beta_ols: np.ndarray, su0: float, sv0: float, mu: bool) -> np.ndarray:
+    """theta0 = [beta, ln sigma_u, ln sigma_v, eta = 0, (mu = 0)], the intercept shifted up by E[u]."""
     beta0 = beta_ols.copy()
     c = _intercept_direction(P.X)
     if c is not None:
@@ -951,7 +975,18 @@ def _fit_bc92_sorted(
     theta0 = np.r_[beta0, math.log(su0), math.log(sv0), 0.0]
     if mu:
         theta0 = np.r_[theta0, 0.0]
+    return theta0
 
+
+def _fit_bc92_sorted(
+    P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
+) -> SFAResult:
+    n, k = P.n, P.k
+    beta_ols, e_ols, su0, sv0, skew = _ols_start(P)
+    if not np.isfinite(su0):
+        return _wrong_skew_result(P, beta_ols, e_ols, skew, names, on_wrong_skew)
+
+    theta0 = _bc92_start(P, beta_ols, su0, sv0, mu)
     res = _newton(lambda th, order: _bc92_eval(th, P, mu, order), theta0, maxiter)
     theta = res.x
     beta = theta[:k]

@@ -453,6 +453,137 @@ class _RayCache:
 # public solvers
 
 
+def _verification_set(Z: np.ndarray, super_efficiency: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Step 1 (screening): the non-dominated DMUs C and the verification set V (with super-efficiency, V
+    adds the second Pareto layer so that it stays sufficient after the evaluated DMU removes itself)."""
+    C = _pareto_min(Z)
+    if not super_efficiency:
+        return C, C
+    rest = np.setdiff1d(np.arange(Z.shape[0]), C)
+    return C, np.union1d(C, rest[_pareto_min(Z[rest])])
+
+
+def _seed_columns(Z: np.ndarray, C: np.ndarray, initial_reference, n: int) -> np.ndarray:
+    """The starting column pool: the caller's, or the extreme points of C along each coordinate."""
+    if initial_reference is None:
+        ZC = Z[C]
+        return np.unique(np.r_[C[ZC.argmin(0)], C[np.argsort(ZC.sum(1))[:1]]])
+    seeds = np.unique(np.asarray(initial_reference, dtype=np.intp))
+    if seeds.size and (seeds.min() < 0 or seeds.max() >= n):
+        raise InputError("initial_reference holds indices outside 0..n-1")
+    return seeds
+
+
+class _ColumnGeneration:
+    """State of one `dea_scores` run: the results filled in so far, the column pool (`worker`), the ray
+    cache, and the verification set V. Each round takes a batch of DMUs through the three steps of the
+    module docstring: certify from cached rays, solve against the pool, verify the duals against V."""
+
+    def __init__(self, Xs: np.ndarray, Ys: np.ndarray, rts: str, orientation: str, super_efficiency: bool,
+                 V: np.ndarray, seeds: np.ndarray, stats: dict) -> None:
+        n = Xs.shape[0]
+        self.Xs, self.Ys, self.rts, self.orientation = Xs, Ys, rts, orientation
+        self.se = super_efficiency
+        self.V, self.XV, self.YV = V, Xs[V], Ys[V]
+        self.m, self.s, self.vrs = Xs.shape[1], Ys.shape[1], rts == "vrs"
+        self.scores = np.full(n, np.nan)
+        self.n_peers = np.full(n, -1, dtype=np.int64)
+        self.status = np.full(n, OPTIMAL, dtype=object)
+        self.ref_size = np.zeros(n, dtype=np.int64)
+        self.stats = stats
+        self.core = _highs_core()
+        self.worker = _LPWorker(self.core, Xs, Ys, rts, orientation)
+        self.worker.add(seeds)
+        self.cache = _RayCache(Xs, Ys, rts, orientation, super_efficiency)
+        self.full_worker: _LPWorker | None = None
+
+    def _accept(self, o: int, v: float, lam: np.ndarray, ref_size: int) -> None:
+        self.scores[o] = _score_from_value(v, self.orientation)
+        self.n_peers[o] = int((lam > _PEER_TOL).sum())
+        self.ref_size[o] = ref_size
+
+    def certify(self, batch: np.ndarray) -> np.ndarray:
+        """Step 3 (basis re-use): score what the cached rays certify; return the DMUs still to solve."""
+        ok, val, peers = self.cache.certify(batch)
+        done = batch[ok]
+        self.scores[done] = _score_from_value(val[ok], self.orientation)
+        self.n_peers[done] = peers[ok]
+        self.ref_size[done] = len(self.worker.cols)
+        self.stats["ray_certified"] += int(ok.sum())
+        return batch[~ok]
+
+    def _solve_full(self, o: int) -> None:
+        """Infeasible against the pool is not proof: confirm against V (sufficient, see top)."""
+        if self.full_worker is None:
+            self.full_worker = _LPWorker(self.core, self.Xs, self.Ys, self.rts, self.orientation)
+            self.full_worker.add(self.V)
+        self.stats["fallback_full"] += 1
+        st, v, pi, dmus, lam, tight = self.full_worker.solve(o, self.se)
+        ref_size = len(self.V) - int(o in self.full_worker.pos)
+        if st == INFEASIBLE:
+            self.status[o] = INFEASIBLE
+            self.ref_size[o] = ref_size
+            return
+        # V holds everything needed, so this solution is exact; share its columns
+        self.worker.add(dmus)
+        self._accept(o, v, lam, ref_size)
+
+    def solve(self, todo: np.ndarray, retry: list[int]) -> tuple[list[int], list, list, list[int]]:
+        """Step 2a: solve each DMU against the pool; returns the solved DMUs with their duals, solutions and
+        pool size at solve time (the pool may grow within a batch). DMUs to re-solve go to `retry`."""
+        solved, pis, infos = [], [], []
+        solve_len: list[int] = []
+        for o in todo:
+            o = int(o)
+            st, v, pi, dmus, lam, tight = self.worker.solve(o, self.se)
+            self.stats["lp_solves"] += 1
+            if st == INFEASIBLE:
+                if not self.se and o not in self.worker.pos:
+                    # Standard VRS always has λ_o = 1; the pool just lacked a column covering o.
+                    self.worker.add(np.array([o]))
+                    retry.append(o)
+                    continue
+                self._solve_full(o)
+                continue
+            solved.append(o)
+            pis.append(pi)
+            infos.append((v, dmus, lam, tight))
+            solve_len.append(len(self.worker.cols))
+        return solved, pis, infos, solve_len
+
+    def verify(self, solved: list[int], pis: list, infos: list, solve_len: list[int], retry: list[int]) -> None:
+        """Step 2b (pricing): check every solved DMU's duals against V in one matrix product. A violated
+        reduced cost adds the most violated columns to the pool and queues the DMU again; otherwise the
+        score is final and its basis joins the ray cache."""
+        V = self.V
+        P = _clip_duals(np.vstack(pis), self.m, self.s)
+        g, scale = _reduced_gain(P, self.XV, self.YV, self.vrs)
+        viol = g > _RC_TOL * np.maximum(scale, 1e-300)
+        in_lp = self.worker.pos_arr[V][None, :] <= np.asarray(solve_len)[:, None]
+        own = np.asarray(solved)[:, None] == V[None, :]
+        # columns that were in the LP are HiGHS's business (checked at its tolerance); the own
+        # column is exempt under super-efficiency
+        viol_out = viol & ~in_lp
+        if self.se:
+            viol_out &= ~own
+        add_cols: set[int] = set()
+        for i, o in enumerate(solved):
+            row = np.flatnonzero(viol_out[i])
+            v, dmus, lam, tight = infos[i]
+            if len(row):
+                # the most violated few: typically the frontier DMUs the LP is missing
+                top = row[np.argsort(-g[i, row] / np.maximum(scale[i, row], 1e-300))[:4]]
+                add_cols.update(int(j) for j in V[top])
+                retry.append(o)
+                continue
+            self._accept(o, v, lam, len(self.worker.cols) - int(self.se and o in self.worker.pos))
+            # a ray is reusable for others only if it is also feasible for o's own column
+            if not self.se or not (viol[i] & own[i]).any():
+                self.cache.add(P[i], dmus, tight)
+        if add_cols:
+            self.worker.add(np.array(sorted(add_cols)))
+
+
 def dea_scores(
     X: np.ndarray | Sequence,
     Y: np.ndarray | Sequence,
@@ -481,42 +612,18 @@ def dea_scores(
     X = _as_matrix(X, "X")
     n = X.shape[0]
     Y = _as_matrix(Y, "Y", n)
-    scores = np.full(n, np.nan)
-    n_peers = np.full(n, -1, dtype=np.int64)
-    status = np.full(n, OPTIMAL, dtype=object)
-    ref_size = np.zeros(n, dtype=np.int64)
     stats = {"n": n, "lp_solves": 0, "ray_certified": 0, "cg_rounds": 0, "fallback_full": 0}
-    if n == 0:
-        return DEAResult(scores, n_peers, status, ref_size, rts, orientation, super_efficiency, stats)
-    if super_efficiency and n == 1:
-        status[:] = NO_REFERENCE
-        return DEAResult(scores, n_peers, status, ref_size, rts, orientation, super_efficiency, stats)
+    if n == 0 or (super_efficiency and n == 1):
+        status = np.full(n, NO_REFERENCE if n else OPTIMAL, dtype=object)
+        return DEAResult(np.full(n, np.nan), np.full(n, -1, dtype=np.int64), status, np.zeros(n, dtype=np.int64),
+                         rts, orientation, super_efficiency, stats)
 
     Xs, Ys = _scaled(X, Y)
-    m, s = X.shape[1], Y.shape[1]
-    vrs = rts == "vrs"
     Z = _dominance_space(Xs, Ys, rts)
-    C = _pareto_min(Z)
-    if super_efficiency:
-        rest = np.setdiff1d(np.arange(n), C)
-        V = np.union1d(C, rest[_pareto_min(Z[rest])])
-    else:
-        V = C
-    XV, YV = Xs[V], Ys[V]
+    C, V = _verification_set(Z, super_efficiency)
     stats.update(n_nondominated=len(C), n_verify=len(V))
-
-    core = _highs_core()
-    worker = _LPWorker(core, Xs, Ys, rts, orientation)
-    if initial_reference is None:
-        ZC = Z[C]
-        seeds = np.unique(np.r_[C[ZC.argmin(0)], C[np.argsort(ZC.sum(1))[:1]]])
-    else:
-        seeds = np.unique(np.asarray(initial_reference, dtype=np.intp))
-        if seeds.size and (seeds.min() < 0 or seeds.max() >= n):
-            raise InputError("initial_reference holds indices outside 0..n-1")
-    worker.add(seeds)
-    cache = _RayCache(Xs, Ys, rts, orientation, super_efficiency)
-    full_worker: _LPWorker | None = None
+    cg = _ColumnGeneration(Xs, Ys, rts, orientation, super_efficiency, V,
+                           _seed_columns(Z, C, initial_reference, n), stats)
 
     # Non-dominated DMUs first: their LPs pull the frontier into the pool (and the cache) early,
     # after which the dominated majority are mostly certified without an LP.
@@ -531,83 +638,13 @@ def dea_scores(
         retry = []
         bsz = min(batch_size, bsz * 2)
         stats["cg_rounds"] += 1
+        todo = cg.certify(batch) if use_ray_cache and len(cg.cache) else batch
+        solved, pis, infos, solve_len = cg.solve(todo, retry)
+        if solved:
+            cg.verify(solved, pis, infos, solve_len, retry)
 
-        todo = batch
-        if use_ray_cache and len(cache):
-            ok, val, peers = cache.certify(batch)
-            done = batch[ok]
-            scores[done] = _score_from_value(val[ok], orientation)
-            n_peers[done] = peers[ok]
-            ref_size[done] = len(worker.cols)
-            stats["ray_certified"] += int(ok.sum())
-            todo = batch[~ok]
-
-        solved, pis, infos = [], [], []
-        solve_len: list[int] = []  # pool size at each solve (the pool may grow within a batch)
-        for o in todo:
-            o = int(o)
-            st, v, pi, dmus, lam, tight = worker.solve(o, super_efficiency)
-            stats["lp_solves"] += 1
-            if st == INFEASIBLE:
-                if not super_efficiency and o not in worker.pos:
-                    # Standard VRS always has λ_o = 1; the pool just lacked a column covering o.
-                    worker.add(np.array([o]))
-                    retry.append(o)
-                    continue
-                # Infeasible against the pool is not proof: confirm against V (sufficient, see top).
-                if full_worker is None:
-                    full_worker = _LPWorker(core, Xs, Ys, rts, orientation)
-                    full_worker.add(V)
-                stats["fallback_full"] += 1
-                st, v, pi, dmus, lam, tight = full_worker.solve(o, super_efficiency)
-                if st == INFEASIBLE:
-                    status[o] = INFEASIBLE
-                    ref_size[o] = len(V) - int(o in full_worker.pos)
-                    continue
-                # V holds everything needed, so this solution is exact; share its columns
-                worker.add(dmus)
-                scores[o] = _score_from_value(v, orientation)
-                n_peers[o] = int((lam > _PEER_TOL).sum())
-                ref_size[o] = len(V) - int(o in full_worker.pos)
-                continue
-            solved.append(o)
-            pis.append(pi)
-            infos.append((v, dmus, lam, tight))
-            solve_len.append(len(worker.cols))
-
-        if not solved:
-            continue
-        P = _clip_duals(np.vstack(pis), m, s)
-        g, scale = _reduced_gain(P, XV, YV, vrs)
-        viol = g > _RC_TOL * np.maximum(scale, 1e-300)
-        in_lp = worker.pos_arr[V][None, :] <= np.asarray(solve_len)[:, None]
-        own = np.asarray(solved)[:, None] == V[None, :]
-        # columns that were in the LP are HiGHS's business (checked at its tolerance); the own
-        # column is exempt under super-efficiency
-        viol_out = viol & ~in_lp
-        if super_efficiency:
-            viol_out &= ~own
-        add_cols: set[int] = set()
-        for i, o in enumerate(solved):
-            row = np.flatnonzero(viol_out[i])
-            v, dmus, lam, tight = infos[i]
-            if len(row):
-                # the most violated few: typically the frontier DMUs the LP is missing
-                top = row[np.argsort(-g[i, row] / np.maximum(scale[i, row], 1e-300))[:4]]
-                add_cols.update(int(j) for j in V[top])
-                retry.append(o)
-                continue
-            scores[o] = _score_from_value(v, orientation)
-            n_peers[o] = int((lam > _PEER_TOL).sum())
-            ref_size[o] = len(worker.cols) - int(super_efficiency and o in worker.pos)
-            # a ray is reusable for others only if it is also feasible for o's own column
-            if not super_efficiency or not (viol[i] & own[i]).any():
-                cache.add(P[i], dmus, tight)
-        if add_cols:
-            worker.add(np.array(sorted(add_cols)))
-
-    stats.update(pool_size=len(worker.cols), n_rays=len(cache))
-    return DEAResult(scores, n_peers, status, ref_size, rts, orientation, super_efficiency, stats)
+    stats.update(pool_size=len(cg.worker.cols), n_rays=len(cg.cache))
+    return DEAResult(cg.scores, cg.n_peers, cg.status, cg.ref_size, rts, orientation, super_efficiency, stats)
 
 
 def dea_loop(
@@ -635,7 +672,6 @@ def dea_loop(
     X = _as_matrix(X, "X")
     n = X.shape[0]
     Y = _as_matrix(Y, "Y", n)
-    m, s = X.shape[1], Y.shape[1]
     scores = np.full(n, np.nan)
     n_peers = np.full(n, -1, dtype=np.int64)
     status = np.full(n, OPTIMAL, dtype=object)
@@ -650,17 +686,31 @@ def dea_loop(
         return result
 
     if backend == "highs":
-        worker = _LPWorker(_highs_core(), X, Y, rts, orientation)
-        worker.add(np.arange(n))
-        for o in evaluate:
-            st, v, _pi, _dmus, lam, _tight = worker.solve(int(o), super_efficiency)
-            stats["lp_solves"] += 1
-            status[o] = st
-            if st == OPTIMAL:
-                scores[o] = _score_from_value(v, orientation)
-                n_peers[o] = int((lam > _PEER_TOL).sum())
-        return result
+        _loop_highs(X, Y, evaluate, result)
+    else:
+        _loop_linprog(X, Y, evaluate, result)
+    return result
 
+
+def _loop_highs(X: np.ndarray, Y: np.ndarray, evaluate: np.ndarray, result: DEAResult) -> None:
+    """One HiGHS model with all n columns, modified and hot-started from DMU to DMU; fills `result`."""
+    rts, orientation, super_efficiency = result.rts, result.orientation, result.super_efficiency
+    worker = _LPWorker(_highs_core(), X, Y, rts, orientation)
+    worker.add(np.arange(X.shape[0]))
+    for o in evaluate:
+        st, v, _pi, _dmus, lam, _tight = worker.solve(int(o), super_efficiency)
+        result.stats["lp_solves"] += 1
+        result.status[o] = st
+        if st == OPTIMAL:
+            result.scores[o] = _score_from_value(v, orientation)
+            result.n_peers[o] = int((lam > _PEER_TOL).sum())
+
+
+def _loop_linprog(X: np.ndarray, Y: np.ndarray, evaluate: np.ndarray, result: DEAResult) -> None:
+    """A fresh ``scipy.optimize.linprog`` call per DMU (the textbook reference); fills `result`."""
+    rts, orientation, super_efficiency = result.rts, result.orientation, result.super_efficiency
+    scores, n_peers, status, stats = result.scores, result.n_peers, result.status, result.stats
+    n, m, s = X.shape[0], X.shape[1], Y.shape[1]
     inp = orientation == "input"
     # variables [score, λ_1..λ_n]; inequalities written as A_ub z <= b_ub
     A = np.zeros((m + s, n + 1))
@@ -697,7 +747,6 @@ def dea_loop(
         status[o] = OPTIMAL
         scores[o] = _score_from_value(res.x[0], orientation)
         n_peers[o] = int((res.x[1:] > _PEER_TOL).sum())
-    return result
 
 
 # --------------------------------------------------------------------------------------------

@@ -143,16 +143,22 @@ def _validated(raw: dict, where: str) -> KeywordSpec:
 
 
 def load_keywords(path: str | os.PathLike | None = None) -> KeywordSpec:
-    """Read and validate a keyword YAML (default: the repository's config/keywords.yaml)."""
+    """Read and validate a keyword YAML (default: the repository's config/keywords.yaml).
+
+    The one loader of keyword dictionaries: the text measure, Table 7 and the synthetic reports all use it,
+    so a dictionary that one of them accepts is accepted by all."""
     path = Path(path) if path is not None else DEFAULT_KEYWORDS_PATH
     if not path.is_file():
-        raise InputError("keyword dictionary not found", file=str(path), hint="pass the path to keywords.yaml")
+        raise InputError("keyword dictionary not found", file=str(path),
+                         hint="set config key `paths.keywords` to a keywords YAML (config/keywords.yaml)")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise InputError(f"keyword file is not valid YAML: {e}", file=str(path)) from e
+        raise InputError(f"keyword file is not valid YAML: {e}", file=str(path),
+                         hint="fix the file, or point config key `paths.keywords` at another one") from e
     if not isinstance(raw, dict):
-        raise InputError("keyword file must be a YAML mapping", file=str(path))
+        raise InputError("keyword file must be a YAML mapping", file=str(path),
+                         hint="categories: {宏观政策: [中国制造2025, ...], ...}; config key `paths.keywords`")
     return _validated(raw, str(path))
 
 

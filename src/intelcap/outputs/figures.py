@@ -1,8 +1,7 @@
 """Figures of the paper and of the replication report, in Chinese (zh) or English (en).
 
-- Figure 1: the workflow's own rule graph (the paper's Figure 1 is a hand-drawn "技术路线图"; a replication
-  package shows the DAG that actually produced the numbers instead). Drawn from ``snakemake --rulegraph`` DOT
-  text with matplotlib, so no graphviz binaries are needed.
+- Figure 1: the workflow's own rule graph, in :mod:`intelcap.outputs.rulegraph` (parsing and layout are a
+  responsibility of their own); it draws with the style and saving helpers of this module.
 - Figure 2: global annual industrial-robot installations 2011-2021 (IFR World Robotics 2022).
 - Coefficient plot for Table 6, placebo histogram, specification curve and Monte Carlo coverage chart.
 
@@ -19,19 +18,14 @@ import contextlib
 import math
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from scipy import stats
 
 from intelcap.atomic import atomic_path
@@ -41,18 +35,12 @@ from intelcap.resources import shipped
 __all__ = [
     "DPI",
     "FORMATS",
-    "RuleGraph",
-    "RuleGraphLayout",
     "coef_intervals",
     "figure_coefplot",
     "figure_coverage",
     "figure_installations",
     "figure_placebo",
-    "figure_rulegraph",
     "figure_spec_curve",
-    "layout_rulegraph",
-    "longest_path_layers",
-    "parse_rulegraph",
     "read_installations",
 ]
 
@@ -86,7 +74,6 @@ _BASE_RC: dict[str, Any] = {
     "legend.fontsize": 8,
 }
 
-_DEFAULT_LABELS = shipped("labels.yaml")
 _DEFAULT_INSTALLATIONS = shipped("ifr_global_installations.csv")
 
 BAR_COLOR = "#3b6ea5"
@@ -110,7 +97,6 @@ _TEXT: dict[str, dict[str, str]] = {
     },
     "fig2_ylabel": {"zh": "安装量（千台）", "en": "Installations (thousand units)"},
     "fig2_xlabel": {"zh": "年份", "en": "Year"},
-    "fig1_title": {"zh": "图 1  工作流（规则依赖图）", "en": "Figure 1. Workflow rule graph"},
     "coef_title": {
         "zh": "表 6  异质性：{term} 系数及 95% 置信区间",
         "en": "Table 6 heterogeneity: {term} coefficients with 95% CIs",
@@ -226,16 +212,6 @@ def _fmt_num(x: float, digits: int = 3) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _load_labels(path: str | os.PathLike | None) -> dict[str, Any]:
-    import yaml
-
-    resolved = Path(path) if path is not None else Path(os.environ.get("INTELCAP_LABELS", _DEFAULT_LABELS))
-    if not resolved.is_file():
-        return {}
-    data = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
-    return data if isinstance(data, dict) else {}
-
-
 def _lookup(labels: Mapping[str, Any], section: str, key: str, lang: Lang) -> str | None:
     """labels.yaml entry, matching keys loosely (non_soe == non-SOE) because sample names come from config
     and from other modules with different spelling habits."""
@@ -344,380 +320,6 @@ def figure_installations(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Figure 1: rule graph from `snakemake --rulegraph` DOT text
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RuleGraph:
-    """A parsed rule graph. Edges run producer -> consumer, as Snakemake writes them (``9 -> 0`` means rule 9
-    feeds rule 0, usually ``all``)."""
-
-    nodes: dict[str, str]  # DOT node id -> rule name (the node's label)
-    edges: tuple[tuple[str, str], ...]  # (from id, to id), in DOT order, duplicates removed
-    colors: dict[str, str] = field(default_factory=dict)  # DOT node id -> DOT color string ("h s v")
-
-    def label_edges(self) -> set[tuple[str, str]]:
-        """Edges as (rule name, rule name) pairs."""
-        return {(self.nodes[a], self.nodes[b]) for a, b in self.edges}
-
-
-_ATTR = re.compile(r'(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\]\s]+)')
-_NODE = re.compile(r"^\s*(\"[^\"]+\"|\w+)\s*\[(.*)\]\s*;?\s*$")
-_EDGE = re.compile(r"^\s*(\"[^\"]+\"|\w+)\s*->\s*(\"[^\"]+\"|\w+)\s*(\[.*\])?\s*;?\s*$")
-_RESERVED = {"graph", "node", "edge"}
-
-
-def _unquote(s: str) -> str:
-    s = s.strip()
-    if len(s) >= 2 and s[0] == s[-1] == '"':
-        return s[1:-1].replace('\\"', '"')
-    return s
-
-
-def parse_rulegraph(dot_text: str) -> RuleGraph:
-    """Parse the DOT text ``snakemake --rulegraph`` prints (one statement per line).
-
-    Only what that output uses is supported: node statements ``0[label = "all", color = "..."]`` and edge
-    statements ``0 -> 1``. Anything before ``digraph`` (log lines captured by accident) is ignored.
-    """
-    start = dot_text.find("digraph")
-    if start < 0:
-        raise InputError(
-            "not a DOT digraph (no 'digraph' keyword)", hint="pass `snakemake --rulegraph` output"
-        )
-    body = dot_text[start:]
-    open_ = body.find("{")
-    close = body.rfind("}")
-    if open_ < 0 or close < open_:
-        raise InputError("malformed DOT text: no { ... } body")
-    nodes: dict[str, str] = {}
-    colors: dict[str, str] = {}
-    edges: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for line in body[open_ + 1 : close].splitlines():
-        if not line.strip() or line.strip().startswith(("//", "#")):
-            continue
-        m = _EDGE.match(line)
-        if m:
-            a, b = _unquote(m.group(1)), _unquote(m.group(2))
-            for n in (a, b):
-                nodes.setdefault(n, n)  # an edge may name a node never declared: label it by its id
-            if (a, b) not in seen:
-                seen.add((a, b))
-                edges.append((a, b))
-            continue
-        m = _NODE.match(line)
-        if m and _unquote(m.group(1)) not in _RESERVED:
-            node = _unquote(m.group(1))
-            attrs = {k: _unquote(v) for k, v in _ATTR.findall(m.group(2))}
-            nodes[node] = attrs.get("label", node)
-            if "color" in attrs:
-                colors[node] = attrs["color"]
-    if not nodes:
-        raise InputError("DOT text has no nodes", hint="is the workflow empty, or is this `--dag` output?")
-    return RuleGraph(nodes=nodes, edges=tuple(edges), colors=colors)
-
-
-def _node_key(node: str) -> tuple[int, int, str]:
-    # Snakemake numbers nodes 0, 1, ...: order numerically when possible so that layouts are stable.
-    return (0, int(node), "") if node.isdigit() else (1, 0, node)
-
-
-def longest_path_layers(graph: RuleGraph) -> dict[str, int]:
-    """Layer of each node = length of the longest path reaching it from a source (sources are layer 0).
-
-    Every edge then goes from a lower to a strictly higher layer. Raises InputError on a cycle (a rule graph
-    is a DAG; a cycle means the DOT text is not what we think it is).
-    """
-    preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    succs: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    for a, b in graph.edges:
-        preds[b].append(a)
-        succs[a].append(b)
-    indeg = {n: len(p) for n, p in preds.items()}
-    ready = sorted((n for n, d in indeg.items() if d == 0), key=_node_key)
-    layer: dict[str, int] = {}
-    order: list[str] = []
-    while ready:  # Kahn's topological sort; layers follow in topological order
-        n = ready.pop(0)
-        order.append(n)
-        layer[n] = max((layer[p] + 1 for p in preds[n]), default=0)
-        for s in sorted(succs[n], key=_node_key):
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                ready.append(s)
-        ready.sort(key=_node_key)
-    if len(order) != len(graph.nodes):
-        cyclic = sorted(graph.nodes[n] for n in graph.nodes if n not in layer)
-        raise InputError("rule graph has a cycle", rows=cyclic)
-    return layer
-
-
-@dataclass(frozen=True)
-class RuleGraphLayout:
-    """A layered drawing: ``layers[i]`` lists node ids left to right (ids starting with "~" are dummy points
-    that route an edge spanning several layers); ``x`` is each node's centre in inches; ``paths`` maps each
-    graph edge to the ids it passes through."""
-
-    layers: tuple[tuple[str, ...], ...]
-    layer_of: dict[str, int]
-    x: dict[str, float]
-    widths: dict[str, float]
-    paths: dict[tuple[str, str], tuple[str, ...]]
-    crossings: int
-
-
-_CHAR_W = 0.075  # inches per character of an 8-pt rule name (sans-serif average, with margin)
-_BOX_PAD = 0.22
-_BOX_H = 0.30
-_H_GAP = 0.18
-_DUMMY_W = 0.12
-_LAYER_GAP = 0.72
-
-
-def _crossings(upper: Sequence[str], lower: Sequence[str], down: Mapping[str, Sequence[str]]) -> int:
-    pos = {n: i for i, n in enumerate(lower)}
-    segs = [(i, pos[t]) for i, n in enumerate(upper) for t in down.get(n, ()) if t in pos]
-    count = 0
-    for k, (a1, b1) in enumerate(segs):
-        for a2, b2 in segs[k + 1 :]:
-            if (a1 - a2) * (b1 - b2) < 0:
-                count += 1
-    return count
-
-
-def layout_rulegraph(graph: RuleGraph, sweeps: int = 12) -> RuleGraphLayout:
-    """Sugiyama-style layout: longest-path layering, dummy nodes on long edges, barycentric ordering within
-    layers (alternating down/up sweeps, keeping the order with fewest crossings), then x-coordinates pulled
-    towards the mean of each node's neighbours while keeping boxes apart. Fully deterministic: every sort has
-    a total tie-break."""
-    layer_of = dict(longest_path_layers(graph))
-    n_layers = max(layer_of.values()) + 1
-    down: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    up: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    paths: dict[tuple[str, str], tuple[str, ...]] = {}
-    for a, b in graph.edges:
-        chain = [a]
-        for k in range(layer_of[a] + 1, layer_of[b]):
-            d = f"~{a}>{b}:{k}"
-            layer_of[d] = k
-            down[d], up[d] = [], []
-            chain.append(d)
-        chain.append(b)
-        for u, v in zip(chain, chain[1:], strict=False):
-            down[u].append(v)
-            up[v].append(u)
-        paths[(a, b)] = tuple(chain)
-
-    def tie(n: str) -> tuple[int, int, int, str]:
-        # real nodes by their DOT id, dummies after them by name
-        return (1, 0, 0, n) if n.startswith("~") else (0, *_node_key(n))
-
-    layers: list[list[str]] = [[] for _ in range(n_layers)]
-    for n in sorted(layer_of, key=tie):
-        layers[layer_of[n]].append(n)
-
-    def total_crossings(ls: list[list[str]]) -> int:
-        return sum(_crossings(ls[i], ls[i + 1], down) for i in range(len(ls) - 1))
-
-    def reorder(ls: list[list[str]], i: int, ref: int, nbrs: Mapping[str, Sequence[str]]) -> None:
-        pos = {n: k for k, n in enumerate(ls[ref])}
-        cur = {n: k for k, n in enumerate(ls[i])}
-
-        def bary(n: str) -> float:
-            ps = [pos[m] for m in nbrs[n] if m in pos]
-            return sum(ps) / len(ps) if ps else float(cur[n])  # no neighbour: keep its place
-
-        ls[i] = sorted(ls[i], key=lambda n: (bary(n), cur[n]))
-
-    best = [list(layer) for layer in layers]
-    best_c = total_crossings(best)
-    for s in range(sweeps):
-        if s % 2 == 0:
-            for i in range(1, n_layers):
-                reorder(layers, i, i - 1, up)
-        else:
-            for i in range(n_layers - 2, -1, -1):
-                reorder(layers, i, i + 1, down)
-        c = total_crossings(layers)
-        if c < best_c:
-            best, best_c = [list(layer) for layer in layers], c
-    layers = best
-
-    widths = {
-        n: _DUMMY_W if n.startswith("~") else _CHAR_W * len(graph.nodes[n]) + _BOX_PAD for n in layer_of
-    }
-    x: dict[str, float] = {}
-    for layer in layers:  # initial: packed and centred on 0
-        total = sum(widths[n] for n in layer) + _H_GAP * (len(layer) - 1)
-        left = -total / 2
-        for n in layer:
-            x[n] = left + widths[n] / 2
-            left += widths[n] + _H_GAP
-
-    def place(layer: list[str], desired: list[float]) -> None:
-        # Closest order-preserving, non-overlapping placement (approx.): pack from the left and from the right
-        # against the desired positions, then average. Both satisfy the gaps, so their mean does too.
-        k = len(layer)
-        sep = [(widths[layer[j]] + widths[layer[j + 1]]) / 2 + _H_GAP for j in range(k - 1)]
-        fwd = list(desired)
-        for j in range(1, k):
-            fwd[j] = max(desired[j], fwd[j - 1] + sep[j - 1])
-        bwd = list(desired)
-        for j in range(k - 2, -1, -1):
-            bwd[j] = min(desired[j], bwd[j + 1] - sep[j])
-        for j, n in enumerate(layer):
-            x[n] = (fwd[j] + bwd[j]) / 2
-
-    for it in range(8):
-        order = range(1, n_layers) if it % 2 == 0 else range(n_layers - 2, -1, -1)
-        nbrs = up if it % 2 == 0 else down
-        for i in order:
-            desired = []
-            for n in layers[i]:
-                ps = [x[m] for m in nbrs[n]]
-                desired.append(sum(ps) / len(ps) if ps else x[n])
-            place(layers[i], desired)
-    xmin = min(x[n] - widths[n] / 2 for n in x)
-    x = {n: round(v - xmin, 6) for n, v in x.items()}  # rounding: identical floats across platforms
-    return RuleGraphLayout(
-        layers=tuple(tuple(layer) for layer in layers),
-        layer_of=layer_of,
-        x=x,
-        widths=widths,
-        paths=paths,
-        crossings=best_c,
-    )
-
-
-def _dot_color(spec: str | None) -> tuple[float, float, float]:
-    """Snakemake colours nodes with HSV triples ("0.61 0.6 0.85"); reuse them for the box outlines."""
-    if spec:
-        parts = spec.replace(",", " ").split()
-        if len(parts) == 3:
-            try:
-                h, s, v = (min(max(float(p), 0.0), 1.0) for p in parts)
-                r, g, b = hsv_to_rgb((h, s, v))
-                return (float(r), float(g), float(b))
-            except ValueError:
-                pass
-    return (0.35, 0.45, 0.6)
-
-
-def _render_rulegraph_mpl(graph: RuleGraph, lang: Lang, title: str) -> Figure:
-    lay = layout_rulegraph(graph)
-    n_layers = len(lay.layers)
-    top_pad = 0.55 if title else 0.2
-    width = max(max(lay.x[n] + lay.widths[n] / 2 for n in lay.x) + 0.4, 3.0)
-    height = (n_layers - 1) * _LAYER_GAP + _BOX_H + top_pad + 0.25
-    fig = Figure(figsize=(round(width, 2), round(height, 2)))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-0.2, round(width, 2) - 0.2)
-    ax.set_ylim(0, round(height, 2))
-    ax.set_axis_off()
-
-    def y_of(n: str) -> float:
-        # layer 0 (raw-data rules) at the top, `all` at the bottom: reads in the direction data flow
-        return height - top_pad - _BOX_H / 2 - lay.layer_of[n] * _LAYER_GAP
-
-    # Ports: the edges leaving (entering) a box are spread along its bottom (top) edge in the left-to-right
-    # order of the node at the other end, so arrowheads do not pile up on one point and do not cross.
-    Hop = tuple[float, tuple[tuple[int, int, str], tuple[int, int, str]], tuple[str, str]]
-
-    def ports(hops_of: dict[str, list[Hop]]) -> dict[tuple[str, str], float]:
-        out: dict[tuple[str, str], float] = {}
-        for n, hops in hops_of.items():
-            hops.sort()  # by the other end's x, then by edge: a total order
-            k = len(hops)
-            span = 0.0 if n.startswith("~") or k == 1 else min(lay.widths[n] * 0.6, 0.12 * (k - 1))
-            for j, (_, _, e) in enumerate(hops):
-                out[e] = lay.x[n] + (span * (j / (k - 1) - 0.5) if k > 1 else 0.0)
-        return out
-
-    leaving: dict[str, list[Hop]] = {}
-    entering: dict[str, list[Hop]] = {}
-    for e, chain in lay.paths.items():
-        key = (_node_key(e[0]), _node_key(e[1]))
-        leaving.setdefault(chain[0], []).append((lay.x[chain[1]], key, e))
-        entering.setdefault(chain[-1], []).append((lay.x[chain[-2]], key, e))
-    out_port, in_port = ports(leaving), ports(entering)
-
-    for (a, b), chain in sorted(lay.paths.items(), key=lambda kv: (_node_key(kv[0][0]), _node_key(kv[0][1]))):
-        pts = [(out_port[(a, b)], y_of(a) - _BOX_H / 2)]
-        for d in chain[1:-1]:
-            # A dummy runs vertically through its layer's band of boxes, so the line never cuts a box corner.
-            pts += [(lay.x[d], y_of(d) + _BOX_H / 2), (lay.x[d], y_of(d) - _BOX_H / 2)]
-        pts.append((in_port[(a, b)], y_of(b) + _BOX_H / 2))
-        if len(pts) > 2:
-            xs, ys = zip(*pts[:-1], strict=True)
-            ax.plot(xs, ys, color="#8c8c8c", linewidth=1.0, solid_capstyle="round", zorder=1)
-        ax.add_patch(
-            FancyArrowPatch(
-                pts[-2],
-                pts[-1],
-                arrowstyle="-|>",
-                mutation_scale=9,
-                color="#8c8c8c",
-                linewidth=1.0,
-                shrinkA=0,
-                shrinkB=0,
-                zorder=1,
-            )
-        )
-    for n, name in graph.nodes.items():
-        w, cx, cy = lay.widths[n], lay.x[n], y_of(n)
-        ax.add_patch(
-            FancyBboxPatch(
-                (cx - w / 2, cy - _BOX_H / 2),
-                w,
-                _BOX_H,
-                boxstyle="round,pad=0,rounding_size=0.06",
-                facecolor="white",
-                edgecolor=_dot_color(graph.colors.get(n)),
-                linewidth=1.6,
-                zorder=2,
-            )
-        )
-        ax.text(cx, cy, name, ha="center", va="center", fontsize=8, zorder=3)
-    if title:
-        ax.text(width / 2 - 0.2, height - 0.28, title, ha="center", va="center", fontsize=10)
-    return fig
-
-
-def figure_rulegraph(
-    dot_text: str,
-    out_paths: OutPaths,
-    lang: Lang = "zh",
-    title: str | None = None,
-    engine: Literal["matplotlib", "graphviz"] = "matplotlib",
-) -> dict[str, Path]:
-    """Figure 1: the workflow's rule graph, drawn from ``snakemake --rulegraph`` DOT text.
-
-    ``engine="matplotlib"`` (default, tested, byte-deterministic) needs no graphviz. ``engine="graphviz"``
-    pipes the DOT text through ``dot -T<fmt>`` (must be on PATH); that output has no title and its bytes
-    depend on the graphviz version.
-    """
-    lang = _check_lang(lang)
-    graph = parse_rulegraph(dot_text)
-    if engine == "graphviz":
-        exe = shutil.which("dot")
-        if exe is None:
-            raise InputError("graphviz `dot` not found on PATH", hint="use engine='matplotlib'")
-        paths = _check_out_paths(out_paths)
-        for fmt in sorted(paths):
-            res = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=True)
-            with atomic_path(paths[fmt]) as tmp:
-                tmp.write_bytes(res.stdout)
-        return paths
-    if engine != "matplotlib":
-        raise InputError(f"unknown rule-graph engine {engine!r}", hint="use 'matplotlib' or 'graphviz'")
-    with _style(lang):
-        fig = _render_rulegraph_mpl(graph, lang, _t("fig1_title", lang) if title is None else title)
-        return _save(fig, out_paths)
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Coefficient plot (Table 6)
 # ---------------------------------------------------------------------------------------------------------
 
@@ -779,7 +381,9 @@ def figure_coefplot(
     to bottom in table order, a dashed line at 0 and a solid line at the pooled estimate if given."""
     lang = _check_lang(lang)
     ci = coef_intervals(long_df, term=term, level=level)
-    labels = _load_labels(labels_path)
+    from intelcap.outputs.labels import load_labels  # coefplot only: the other figures have no labels
+
+    labels = load_labels(labels_path)
     names = [_model_label(r, labels, lang) for _, r in ci.iterrows()]
     n = len(ci)
     y = np.arange(n)[::-1]
@@ -843,7 +447,7 @@ def figure_placebo(
     title: str | None = None,
 ) -> dict[str, Path]:
     """Histogram of placebo coefficients with the actual estimate marked; the legend carries the empirical
-    p-value the estimation computed (`intelcap.econometrics.inference.placebo_pvalue`): figures draw numbers,
+    p-value the estimation computed (`intelcap.econometrics.placebo.placebo_pvalue`): figures draw numbers,
     they do not compute them."""
     lang = _check_lang(lang)
     b = np.asarray(coefs, dtype=float)
@@ -906,6 +510,76 @@ _NON_CHOICE = {
 }
 
 
+def _spec_intervals(df: pd.DataFrame, term: str, level: float) -> pd.DataFrame:
+    """Rows of ``term`` with ci_low/ci_high (computed from std_error with t_{G−1} when not given)."""
+    d = df.copy()
+    if "term" in d.columns:
+        d = d[d["term"] == term]
+    if d.empty or "estimate" not in d.columns:
+        raise InputError("specification results need rows with an 'estimate' column")
+    if not {"ci_low", "ci_high"} <= set(d.columns):
+        if "std_error" not in d.columns:
+            raise InputError("need ci_low/ci_high or std_error to draw intervals")
+        g = (
+            pd.to_numeric(d["n_clusters"], errors="coerce")
+            if "n_clusters" in d.columns
+            else pd.Series(np.nan, index=d.index)
+        )
+        crit = np.array([_t_crit(v - 1, level) for v in g])
+        d["ci_low"] = d["estimate"] - crit * d["std_error"]
+        d["ci_high"] = d["estimate"] + crit * d["std_error"]
+    return d
+
+
+def _spec_choices(d: pd.DataFrame) -> list[str]:
+    """Default choice columns: every non-numeric column outside the results schema that varies."""
+    return [
+        c
+        for c in d.columns
+        if c not in _NON_CHOICE and not pd.api.types.is_float_dtype(d[c]) and d[c].nunique(dropna=False) > 1
+    ]
+
+
+def _draw_spec_estimates(ax: Any, d: pd.DataFrame, x: np.ndarray, lang: Lang) -> None:
+    sig = (d["ci_low"] > 0) | (d["ci_high"] < 0)
+    ax.axhline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8)
+    for mask, color, key in ((sig, POINT_COLOR, "spec_sig"), (~sig, MUTED_COLOR, "spec_nonsig")):
+        if mask.any():
+            ax.errorbar(
+                x[mask],
+                d.loc[mask, "estimate"],
+                yerr=[
+                    d.loc[mask, "estimate"] - d.loc[mask, "ci_low"],
+                    d.loc[mask, "ci_high"] - d.loc[mask, "estimate"],
+                ],
+                fmt="o",
+                markersize=3,
+                color=color,
+                ecolor=color,
+                elinewidth=0.8,
+                label=_t(key, lang),
+            )
+    ax.set_ylabel(_t("spec_ylabel", lang))
+    ax.legend(loc="upper left")
+    ax.tick_params(axis="x", labelbottom=False)
+
+
+def _draw_spec_matrix(axm: Any, d: pd.DataFrame, x: np.ndarray, rows: list[tuple[str, str]], lang: Lang) -> None:
+    for r, (c, v) in enumerate(rows):
+        on = (d[c].astype(str) == v).to_numpy()
+        yy = len(rows) - 1 - r
+        axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
+        axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
+    axm.set_yticks(
+        [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
+    )
+    axm.set_ylim(-0.6, len(rows) - 0.4)
+    axm.set_xlim(-0.8, len(d) - 0.2)
+    axm.set_xlabel(_t("spec_xlabel", lang))
+    axm.spines["left"].set_visible(False)
+    axm.tick_params(axis="y", length=0)
+
+
 def figure_spec_curve(
     df: pd.DataFrame,
     out_paths: OutPaths,
@@ -924,41 +598,15 @@ def figure_spec_curve(
     column not in the results schema.
     """
     lang = _check_lang(lang)
-    d = df.copy()
-    if "term" in d.columns:
-        d = d[d["term"] == term]
-    if d.empty or "estimate" not in d.columns:
-        raise InputError("specification results need rows with an 'estimate' column")
-    if not {"ci_low", "ci_high"} <= set(d.columns):
-        if "std_error" not in d.columns:
-            raise InputError("need ci_low/ci_high or std_error to draw intervals")
-        g = (
-            pd.to_numeric(d["n_clusters"], errors="coerce")
-            if "n_clusters" in d.columns
-            else pd.Series(np.nan, index=d.index)
-        )
-        crit = np.array([_t_crit(v - 1, level) for v in g])
-        d["ci_low"] = d["estimate"] - crit * d["std_error"]
-        d["ci_high"] = d["estimate"] + crit * d["std_error"]
-    if choices is None:
-        choices = [
-            c
-            for c in d.columns
-            if c not in _NON_CHOICE
-            and not pd.api.types.is_float_dtype(d[c])
-            and d[c].nunique(dropna=False) > 1
-        ]
-    choices = list(choices)
+    d = _spec_intervals(df, term, level)
+    choices = list(_spec_choices(d) if choices is None else choices)
     # Stable sort (mergesort) with the original order as tie-break: identical estimates keep input order.
     d = d.reset_index(drop=True)
     d = d.iloc[np.argsort(d["estimate"].to_numpy(), kind="mergesort")].reset_index(drop=True)
-    rows: list[tuple[str, str]] = []  # (choice column, option) from top to bottom of the dot matrix
-    for c in choices:
-        for v in sorted(d[c].astype(str).unique()):
-            rows.append((c, v))
+    # (choice column, option) from top to bottom of the dot matrix
+    rows = [(c, v) for c in choices for v in sorted(d[c].astype(str).unique())]
     n = len(d)
     x = np.arange(n)
-    sig = (d["ci_low"] > 0) | (d["ci_high"] < 0)
     with _style(lang):
         h_top, h_bot = 2.6, max(0.22 * len(rows), 0.6)
         height = round(h_top + h_bot + 1.1, 2)
@@ -967,39 +615,8 @@ def figure_spec_curve(
         left, w = 2.2 / width, 1 - 2.4 / width
         ax = fig.add_axes((left, (h_bot + 0.75) / height, w, h_top / height))
         axm = fig.add_axes((left, 0.45 / height, w, h_bot / height), sharex=ax)
-        ax.axhline(0, color=MUTED_COLOR, linestyle="--", linewidth=0.8)
-        for mask, color, key in ((sig, POINT_COLOR, "spec_sig"), (~sig, MUTED_COLOR, "spec_nonsig")):
-            if mask.any():
-                ax.errorbar(
-                    x[mask],
-                    d.loc[mask, "estimate"],
-                    yerr=[
-                        d.loc[mask, "estimate"] - d.loc[mask, "ci_low"],
-                        d.loc[mask, "ci_high"] - d.loc[mask, "estimate"],
-                    ],
-                    fmt="o",
-                    markersize=3,
-                    color=color,
-                    ecolor=color,
-                    elinewidth=0.8,
-                    label=_t(key, lang),
-                )
-        ax.set_ylabel(_t("spec_ylabel", lang))
-        ax.legend(loc="upper left")
-        ax.tick_params(axis="x", labelbottom=False)
-        for r, (c, v) in enumerate(rows):
-            on = (d[c].astype(str) == v).to_numpy()
-            yy = len(rows) - 1 - r
-            axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
-            axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
-        axm.set_yticks(
-            [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
-        )
-        axm.set_ylim(-0.6, len(rows) - 0.4)
-        axm.set_xlim(-0.8, n - 0.2)
-        axm.set_xlabel(_t("spec_xlabel", lang))
-        axm.spines["left"].set_visible(False)
-        axm.tick_params(axis="y", length=0)
+        _draw_spec_estimates(ax, d, x, lang)
+        _draw_spec_matrix(axm, d, x, rows, lang)
         if title is None:
             title = _t("spec_title", lang, term=term)
         if title:

@@ -1,7 +1,9 @@
 """Publication tables in the layout Stata users know from esttab/outreg2: Markdown, LaTeX and Word.
 
-Every renderer first builds one format-neutral grid of cell texts (``_Grid``); Markdown, LaTeX and
-docx only differ in how they print that grid, so a number can never read differently across formats.
+Every renderer first builds one format-neutral grid of cell texts (``_Grid``, `outputs.grid`); Markdown
+(`outputs.grid`), LaTeX (`outputs.latex`) and docx (`outputs.word`) only differ in how they print that grid, so
+a number can never read differently across formats. This module holds the display style, label lookup, number
+formatting and the grid builders of each table kind.
 
 Input contract (produced by the estimation code): a long frame with one row per model x term and
 columns ``model, depvar, term, estimate, std_error, t_value, p_value, nobs, n_clusters, r2_within,
@@ -20,29 +22,25 @@ properties and fixed zip timestamps).
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
 from intelcap.atomic import write_bytes, write_text
 from intelcap.errors import InputError
-from intelcap.resources import shipped
+from intelcap.outputs.grid import _Cell, _Grid, _grid_markdown
+from intelcap.outputs.labels import load_labels
+from intelcap.outputs.latex import _grid_latex, latex_document
+from intelcap.outputs.word import _grid_docx
 
 __all__ = [
     "TableStyle",
-    "load_labels",
     "label",
     "fmt_number",
     "fmt_count",
@@ -57,12 +55,9 @@ __all__ = [
     "keywords_markdown",
     "keywords_latex",
     "keywords_docx",
-    "load_keywords",
     "frame_markdown",
     "frame_latex",
     "frame_docx",
-    "latex_document",
-    "latex_escape",
     "write_table",
 ]
 
@@ -76,10 +71,7 @@ REQUIRED_COLUMNS = (
 # FE rows appear in this order unless TableStyle.fe_rows says otherwise; others follow by appearance.
 _FE_ORDER = ("Stkcd", "year", "province^year", "industry^year")
 _STAT_DIGITS_DEFAULT = {"stat:first_stage_F": 2, "stat:effective_F": 2}
-_DOCX_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
-_DEFAULT_LABELS = shipped("labels.yaml")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,39 +122,6 @@ class TableStyle:
             raise InputError(f"TableStyle.paren must be 'se' or 't', got {self.paren!r}")
         if self.digits < 0 or self.r2_digits < 0:
             raise InputError("TableStyle digits must be >= 0")
-
-
-def load_labels(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Read labels.yaml (default: the repository's config/labels.yaml, or $INTELCAP_LABELS)."""
-    resolved = _labels_file(path)
-    return _load_labels_cached(str(resolved), resolved.stat().st_mtime_ns)
-
-
-def _labels_file(path: str | os.PathLike | None) -> Path:
-    candidates = [Path(path)] if path is not None else []
-    if path is None:
-        if os.environ.get("INTELCAP_LABELS"):
-            candidates.append(Path(os.environ["INTELCAP_LABELS"]))
-        # The repo copy first (editable install); cwd covers a Snakemake run from the workflow root.
-        candidates += [_DEFAULT_LABELS, Path.cwd() / "config" / "labels.yaml"]
-    for cand in candidates:
-        if cand.is_file():
-            return cand
-    raise InputError(
-        "labels file not found",
-        file=str(candidates[0]) if candidates else None,
-        hint="pass TableStyle(labels_path=...) or set INTELCAP_LABELS",
-    )
-
-
-@lru_cache(maxsize=8)
-def _load_labels_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
-    # mtime is part of the cache key so an edited labels.yaml is re-read within one process.
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise InputError("labels file must be a mapping of sections", file=path)
-    return data
 
 
 def label(section: str, key: str, style: TableStyle, default: str | None = None) -> str:
@@ -251,52 +210,6 @@ def stars_for(p: Any, stars: Sequence[tuple[float, str]] = TableStyle.stars) -> 
         if pf < level:
             best = symbol
     return best
-
-
-# ----------------------------------------------------------------------------------------------
-# The format-neutral grid
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Cell:
-    text: str
-    stars: str = ""
-    span: int = 1
-
-    @property
-    def plain(self) -> str:
-        return self.text + self.stars
-
-
-@dataclass
-class _Grid:
-    header: list[list[_Cell]]
-    body: list[list[_Cell]]
-    # Indices of body rows that start a new block (a rule is drawn above them when stats_rule).
-    rule_before: set[int] = field(default_factory=set)
-    title: str | None = None
-    notes: list[str] = field(default_factory=list)
-    # Per-column alignment of body cells: l(eft), c(enter), L = left, wrapping paragraph (long text).
-    # Missing entries default to esttab's: label column left, the rest centred.
-    align: str = ""
-
-    @property
-    def ncols(self) -> int:
-        rows = self.header + self.body
-        return max(sum(c.span for c in r) for r in rows) if rows else 0
-
-    def col_align(self, i: int) -> str:
-        return self.align[i] if i < len(self.align) else ("l" if i == 0 else "c")
-
-
-def _expand(row: list[_Cell]) -> list[str]:
-    """Row as one string per grid column (a spanning cell in its first column, blanks after)."""
-    out: list[str] = []
-    for c in row:
-        out.append(c.plain)
-        out.extend([""] * (c.span - 1))
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -490,13 +403,9 @@ def _notes(style: TableStyle, auto: list[str], models: list[_Model] | None = Non
     return [str(n) for n in style.notes] + warn
 
 
-def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
-    models = _models(df)
-    terms = _terms(models, style)
-    fe_sets = _fe_sets(models)
-    fe_rows = _fe_rows(fe_sets, style)
+def _regression_header(df: pd.DataFrame, models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
+    """Column groups, model names, column titles, IV stages and dependent variables, top to bottom."""
     blank = _Cell("")
-
     header: list[list[_Cell]] = []
     if style.column_groups:
         total = sum(n for _, n in style.column_groups)
@@ -514,7 +423,12 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
         if any(stages):
             header.append([blank] + [_Cell(label("stages", s, style) if s else "") for s in stages])
     header.append([blank] + [_Cell(label("variables", _info_text(m, "depvar"), style)) for m in models])
+    return header
 
+
+def _coefficient_rows(models: list[_Model], terms: list[str], style: TableStyle) -> list[list[_Cell]]:
+    """Per term: the estimate with its stars, then its SE or t in parentheses."""
+    blank = _Cell("")
     body: list[list[_Cell]] = []
     paren_col = "std_error" if style.paren == "se" else "t_value"
     for term in terms:
@@ -531,9 +445,15 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
             p = fmt_number(r.get(paren_col), digits)
             paren_row.append(_Cell(f"({p})" if p else ""))
         body += [coef_row, paren_row]
+    return body
 
-    rule_before: set[int] = set()
-    first_stat = len(body)
+
+def _statistic_rows(models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
+    """Controls, fixed-effect indicators, N, within R², clusters and model-level ``stat:`` rows; rows no model
+    fills are left out."""
+    fe_sets = _fe_sets(models)
+    fe_rows = _fe_rows(fe_sets, style)
+    body: list[list[_Cell]] = []
     for key in _stat_keys(models, style):
         if key == "fe":
             yes, no = _yes_no(style)
@@ -547,8 +467,17 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
         if not any(cells):  # e.g. within R² of pooled OLS only, or a stat no model reports
             continue
         body.append([_Cell(label("rows", key, style))] + [_Cell(c) for c in cells])
-    if len(body) > first_stat and first_stat > 0:
-        rule_before.add(first_stat)
+    return body
+
+
+def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
+    models = _models(df)
+    terms = _terms(models, style)
+    header = _regression_header(df, models, style)
+    body = _coefficient_rows(models, terms, style)
+    stat_rows = _statistic_rows(models, style)
+    rule_before: set[int] = {len(body)} if stat_rows and body else set()
+    body += stat_rows
 
     auto = [
         label("notes", "prefix", style)
@@ -579,17 +508,8 @@ def _descriptive_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
     return _Grid(header, body, set(), _title(style), _notes(style, []))
 
 
-def load_keywords(path: str | os.PathLike) -> dict[str, list[str]]:
-    """The ``categories`` mapping of config/keywords.yaml, order kept."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    cats = data.get("categories") if isinstance(data, dict) else None
-    if not isinstance(cats, dict):
-        raise InputError("keywords file has no 'categories' mapping", file=str(path))
-    return {str(k): [str(w) for w in (v or [])] for k, v in cats.items()}
-
-
 def _keywords_grid(categories: Mapping[str, Sequence[str]], style: TableStyle) -> _Grid:
+    # categories come already loaded and validated (intelcap.measures.text.load_keywords, or Table 7's CSV)
     sep = "、" if style.lang == "zh" else ", "
     header = [[_Cell(label("columns", "category", style)), _Cell(label("columns", "keywords", style))]]
     body = [
@@ -616,280 +536,6 @@ def _frame_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
     header = [[_Cell(style.labels.get(str(c), str(c))) for c in df.columns]]
     body = [[_Cell(_frame_cell(v, style)) for v in row] for row in df.itertuples(index=False, name=None)]
     return _Grid(header, body, set(), _title(style), _notes(style, []))
-
-
-# ----------------------------------------------------------------------------------------------
-# Markdown
-# ----------------------------------------------------------------------------------------------
-
-
-def _md_cell(s: str) -> str:
-    # Stars stay unescaped (readable raw text; a trailing run cannot open emphasis in CommonMark).
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def _grid_markdown(g: _Grid) -> str:
-    n = g.ncols
-    rows = [_expand(r) for r in g.header + g.body]
-    lines: list[str] = []
-    if g.title:
-        lines += [g.title, ""]
-    lines.append("| " + " | ".join(_md_cell(c) for c in rows[0]) + " |")
-    lines.append("|" + "|".join(":---:" if g.col_align(i) == "c" else ":---" for i in range(n)) + "|")
-    for r in rows[1:]:
-        lines.append("| " + " | ".join(_md_cell(c) for c in r) + " |")
-    if g.notes:
-        lines.append("")
-        lines += g.notes
-    return "\n".join(lines) + "\n"
-
-
-# ----------------------------------------------------------------------------------------------
-# LaTeX
-# ----------------------------------------------------------------------------------------------
-
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    # Characters the default fonts may lack: spell them with LaTeX commands.
-    "²": r"\textsuperscript{2}",
-    "×": r"\texttimes{}",
-    "–": "--",
-    "—": "---",
-}
-_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX_SPECIALS))
-_CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-_TITLE_RE = re.compile(r"^(?:表\s*|Table\s+)([A-Z]?\d+)[\s\u3000.:：]*(.*)$")
-
-
-def latex_escape(s: str) -> str:
-    """Escape LaTeX specials in one pass (so the backslash of \\& is not escaped again)."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group(0)], s)
-
-
-def _tex_cell(c: _Cell) -> str:
-    text = latex_escape(c.text)
-    if c.stars:
-        text += r"\sym{" + c.stars + "}"
-    return text
-
-
-def _grid_latex(g: _Grid, stats_rule: bool = True) -> str:
-    n = g.ncols
-    out = [
-        "% Generated by intelcap.outputs.tables; \\sym gives esttab-style superscript stars.",
-        r"\providecommand{\sym}[1]{\ensuremath{^{#1}}}",
-        r"\begin{table}[htbp]",
-        r"\centering",
-    ]
-    if g.title:
-        m = _TITLE_RE.match(g.title)
-        if m:
-            # Keep the paper's number (表 2 / Table A1) whatever the document's table counter says.
-            out.append(r"\renewcommand{\thetable}{" + latex_escape(m.group(1)) + "}")
-            out.append(r"\caption{" + latex_escape(m.group(2)) + "}")
-        else:
-            out.append(r"\caption{" + latex_escape(g.title) + "}")
-    spec = {"l": "l", "c": "c", "L": r">{\raggedright\arraybackslash}p{0.7\linewidth}"}
-    out.append(r"\begin{tabular}{" + "".join(spec[g.col_align(i)] for i in range(n)) + "}")
-    out.append(r"\toprule")
-    for r in g.header:
-        cells, col, rules = [], 0, []
-        for i, c in enumerate(r):
-            if i == 0:
-                cells.append(_tex_cell(c))
-            else:
-                cells.append(r"\multicolumn{" + str(c.span) + "}{c}{" + _tex_cell(c) + "}")
-                if c.span > 1 and c.text:
-                    rules.append(r"\cmidrule(lr){" + f"{col + 1}-{col + c.span}" + "}")
-            col += c.span
-        out.append(" & ".join(cells) + r" \\")
-        if rules:
-            out.append(" ".join(rules))
-    out.append(r"\midrule")
-    for i, r in enumerate(g.body):
-        if stats_rule and i in g.rule_before:
-            out.append(r"\midrule")
-        out.append(" & ".join(_tex_cell(c) for c in r) + r" \\")
-    out.append(r"\bottomrule")
-    out.append(r"\end{tabular}")
-    if g.notes:
-        out.append(r"\par\smallskip")
-        out.append(
-            r"\parbox{\linewidth}{\footnotesize " + r"\\ ".join(latex_escape(x) for x in g.notes) + "}"
-        )
-    out.append(r"\end{table}")
-    return "\n".join(out) + "\n"
-
-
-def latex_document(body: str, lang: Lang = "zh") -> str:
-    """A standalone compilable document around table bodies: ctexart + xelatex for zh, article for en.
-
-    An English document that still contains CJK text (column titles, keywords) loads ctex too, so it
-    must also be compiled with xelatex.
-    """
-    wide = max((line.count("&") for line in body.splitlines()), default=0) > 7
-    if lang == "zh":
-        head = [r"\documentclass[UTF8,zihao=5]{ctexart}"]
-    else:
-        head = [r"\documentclass[10pt]{article}"]
-        if _CJK_RE.search(body):
-            head.append(r"\usepackage[UTF8,scheme=plain]{ctex}")
-    geometry = "a4paper,margin=2cm" + (",landscape" if wide else "")
-    head += [
-        r"\usepackage{booktabs}",
-        r"\usepackage{array}",
-        r"\usepackage[" + geometry + "]{geometry}",
-        r"\usepackage{textcomp}",
-        r"\providecommand{\sym}[1]{\ensuremath{^{#1}}}",
-        r"\begin{document}",
-    ]
-    return "\n".join(head) + "\n" + body.rstrip("\n") + "\n" + r"\end{document}" + "\n"
-
-
-# ----------------------------------------------------------------------------------------------
-# Word
-# ----------------------------------------------------------------------------------------------
-
-
-def _set_fonts(rpr_parent: Any, size_pt: float) -> None:
-    """Times New Roman for Latin text, SimSun (宋体) for CJK: Word picks w:eastAsia for Chinese."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    font = rpr_parent.font
-    font.name = "Times New Roman"
-    font.size = Pt(size_pt)
-    rpr = rpr_parent.element.get_or_add_rPr()
-    rfonts = rpr.get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-        rfonts.set(qn(attr), "Times New Roman")
-    rfonts.set(qn("w:eastAsia"), "SimSun")
-
-
-def _cell_border(cell: Any, edge: str, size: int) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = tc_pr.find(qn("w:tcBorders"))
-    if borders is None:
-        borders = OxmlElement("w:tcBorders")
-        tc_pr.append(borders)
-    el = borders.find(qn(f"w:{edge}"))
-    if el is None:
-        el = OxmlElement(f"w:{edge}")
-        borders.append(el)
-    el.set(qn("w:val"), "single")
-    el.set(qn("w:sz"), str(size))  # eighths of a point
-    el.set(qn("w:space"), "0")
-    el.set(qn("w:color"), "000000")
-
-
-def _write_cell(cell: Any, text: str, align: Any, size_pt: float) -> None:
-    from docx.shared import Pt
-
-    para = cell.paragraphs[0]
-    para.alignment = align
-    para.paragraph_format.space_before = Pt(0)
-    para.paragraph_format.space_after = Pt(0)
-    run = para.add_run(text)
-    _set_fonts(run, size_pt)
-
-
-def _deterministic_zip(data: bytes) -> bytes:
-    """Rewrite the package with fixed entry timestamps and attributes (python-docx stamps 'now')."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as dst:
-        for info in src.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 3
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, src.read(info.filename))
-    return buf.getvalue()
-
-
-def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
-    doc = Document()
-    _set_fonts(doc.styles["Normal"], 10.5)  # 五号
-    cp = doc.core_properties
-    cp.author = "intelcap"
-    cp.last_modified_by = "intelcap"
-    cp.comments = ""
-    cp.title = g.title or ""
-    cp.revision = 1
-    cp.created = _DOCX_EPOCH
-    cp.modified = _DOCX_EPOCH
-
-    n = g.ncols
-    if n > 8:  # Table 6 has 11 columns: landscape keeps it readable
-        sec = doc.sections[0]
-        sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = sec.page_height, sec.page_width
-
-    if g.title:
-        p = doc.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _set_fonts(p.add_run(g.title), 10.5)
-        p.runs[0].bold = True
-
-    rows = g.header + g.body
-    table = doc.add_table(rows=len(rows), cols=n)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for ri, row in enumerate(rows):
-        col = 0
-        # one row's cells fetched once: table.cell(r, c) rebuilds the whole grid per call (quadratic)
-        row_cells = table.rows[ri].cells
-        for ci, c in enumerate(row):
-            cell = row_cells[col]
-            if c.span > 1:
-                cell = cell.merge(row_cells[col + c.span - 1])
-            left = ci == 0 if ri < len(g.header) else g.col_align(col) in "lL"
-            align = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
-            _write_cell(cell, c.plain, align, 10.5)
-            col += c.span
-        for empty in range(col, n):  # short rows (should not happen) still get a paragraph format
-            _write_cell(row_cells[empty], "", WD_ALIGN_PARAGRAPH.CENTER, 10.5)
-
-    nh = len(g.header)
-
-    def rule(ri: int, edge: str, size: int) -> None:
-        for cell in table.rows[ri].cells:
-            _cell_border(cell, edge, size)
-
-    # Three-line table: heavy top and bottom rules, a light rule under the header.
-    rule(0, "top", 12)
-    rule(nh - 1, "bottom", 6)
-    if stats_rule:
-        for i in sorted(g.rule_before):
-            rule(nh + i, "top", 4)
-    rule(len(rows) - 1, "bottom", 12)
-
-    for note in g.notes:
-        p = doc.add_paragraph()
-        p.paragraph_format.space_before = Pt(3)
-        p.paragraph_format.space_after = Pt(0)
-        _set_fonts(p.add_run(note), 9)
-
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _deterministic_zip(buf.getvalue())
 
 
 # ----------------------------------------------------------------------------------------------

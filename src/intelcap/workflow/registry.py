@@ -50,7 +50,9 @@ class Rule:
         return self.step.split(":")[0]
 
 
-_ROB = ("econometrics.robustness", "econometrics.inference", "econometrics.estimate")
+# the robustness module runs the whole inference stack (absorb -> crv1 -> fastrefit -> inference, wild, placebo)
+_INF = ("econometrics.inference", "econometrics.absorb", "econometrics.crv1", "econometrics.fastrefit")
+_ROB = ("econometrics.robustness", *_INF, "econometrics.wild", "econometrics.placebo", "econometrics.estimate")
 _RAW = ("raw_dir", "synthetic_dir")
 
 RULES: dict[str, Rule] = {
@@ -80,23 +82,23 @@ RULES: dict[str, Rule] = {
     "text_index": Rule("workflow.steps.measures:text_index", ("measures.text", "measures.text_inventory"), (), shape=("text.shards",)),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
     "table1": Rule("workflow.steps.tables:table1", ("econometrics.estimate", "ingest.panel"), ()),
-    "regression_table": Rule("workflow.steps.tables:regression_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
+    "regression_table": Rule("workflow.steps.tables:regression_table", ("econometrics.estimate", "econometrics.absorb", "ingest.panel"),
                              ("tables.{table}", "controls", "cluster")),
-    "table4": Rule("workflow.steps.tables:iv_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
+    "table4": Rule("workflow.steps.tables:iv_table", ("econometrics.estimate", *_INF, "ingest.panel"),
                    ("tables.table4", "controls", "cluster", "heterogeneity.ar_level")),
-    "table6": Rule("workflow.steps.tables:heterogeneity_table", ("econometrics.estimate", "econometrics.inference", "ingest.panel"),
+    "table6": Rule("workflow.steps.tables:heterogeneity_table", ("econometrics.estimate", *_INF, "ingest.panel"),
                    ("tables.table6", "controls", "cluster", "heterogeneity.pairs",
                     "heterogeneity.permutation_reps", "seed")),
     "table7": Rule("workflow.steps.tables:keyword_table", ("measures.text", "measures.text_inventory"), (), shape=("paths.keywords",)),
-    "render_table": Rule("workflow.steps.render:render_table", ("outputs.tables",), ("output",),
+    "render_table": Rule("workflow.steps.render:render_table", ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"), ("output",),
                          shape=("paths.labels",)),
-    "render_frame": Rule("workflow.steps.render:render_frame", ("outputs.tables",), ("output",),
+    "render_frame": Rule("workflow.steps.render:render_frame", ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"), ("output",),
                          shape=("paths.labels",)),
-    "coefplot": Rule("workflow.steps.render:coefplot", ("outputs.figures", "outputs.fonts"), ("output.lang",),
+    "coefplot": Rule("workflow.steps.render:coefplot", ("outputs.figures", "outputs.labels", "outputs.fonts"), ("output.lang",),
                      shape=("paths.labels",)),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule("workflow.steps.render:figure1", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
+    "figure1": Rule("workflow.steps.render:figure1", ("outputs.rulegraph", "outputs.figures", "outputs.fonts"), ("output.lang",)),
     "figure2": Rule("workflow.steps.render:figure2", ("outputs.figures", "outputs.fonts"), ("output.lang",),
                     shape=("paths.ifr_global",)),
     "paper_vs_replication": Rule("workflow.steps.figures:paper_vs_replication", ("outputs.compare",), (),

@@ -155,10 +155,10 @@ def spec_curve_figure(job: Job) -> None:
 
 
 def figure1(job: Job) -> None:
-    from intelcap.outputs import figures
+    from intelcap.outputs import rulegraph
 
     dot = Path(job.input["dot"]).read_text(encoding="utf-8")
-    figures.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
+    rulegraph.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
 
 
 def figure2(job: Job) -> None:
