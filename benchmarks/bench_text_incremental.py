@@ -40,12 +40,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intelcap.atomic import write_csv, write_text
+from intelcap.synthetic import reports as rs
 from intelcap.measures import text_inventory as inv
+from intelcap.atomic import write_csv, write_text
 from intelcap.measures.text import (
     LOG_COLUMNS,
     ReportUnreadable,
-    _normalize_units,
     count_extracted,
     count_extracted_files,
     extract_report,
@@ -55,8 +55,8 @@ from intelcap.measures.text import (
     read_extracted,
     text_index,
     write_extracted,
+    _normalize_units,
 )
-from intelcap.synthetic import reports as rs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _NAME = re.compile(r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$", re.IGNORECASE)

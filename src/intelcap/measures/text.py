@@ -336,7 +336,9 @@ class _Matcher:
         n = u.size - self.k + 1
         if n <= 0:
             return np.empty(0, dtype=np.int64)
-        c = np.flatnonzero(self.first[0][u[:n]])
+        # np.take, not self.first[0][u[:n]]: the same gather, ~4x faster (fancy indexing converts the uint16
+        # index array to intp first), and this one pass over the whole text is most of the counting time.
+        c = np.flatnonzero(np.take(self.first[0], u[:n]))
         for j in range(1, self.k):
             c = c[self.first[j][u[c + j]]]
         if c.size:
