@@ -213,7 +213,7 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
         f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
         "`priority:` on the critical path starts it first.",
         f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
-        "subsample regressions come from per-firm cross-product matrices (inference._SubsampleFWL), no demeaning per draw.",
+        "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
         "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
         "* Spec change: a table's spec change reruns that table and `paper_vs_replication` (which compares every "
         "table with the paper); Table 6's coefficient plot is drawn by the table6 job itself.",
