@@ -53,6 +53,7 @@ from intelcap.scratch import copy_workflow
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results"
 CASES = ("small", "big_csmar", "many_reports", "both")
+N_CODES = 10**6   # 6-digit Stkcd codes
 
 
 def load() -> str:
@@ -125,7 +126,7 @@ def inflate_csmar(src: Path, dst: Path, mb: int) -> int:
     index = {s: i for i, s in enumerate(firms)}
     parts = [(index[r.split(",", 1)[0]], r.split(",", 1)[1]) for r in rows]
     used = set(firms)
-    free = (f"{c:06d}" for c in range(10**6) if f"{c:06d}" not in used)
+    free = (f"{c:06d}" for c in range(N_CODES) if f"{c:06d}" not in used)
     target = mb * 2**20
     size, n_rows, shift = len(raw), len(rows), 0
     with dst.open("wb") as fh:
@@ -136,7 +137,7 @@ def inflate_csmar(src: Path, dst: Path, mb: int) -> int:
                 code = next(free, None)
                 if code is None:   # every 6-digit code is used once: a new round of years
                     shift += 20
-                    free = (f"{c:06d}" for c in range(10**6) if f"{c:06d}" not in used)
+                    free = (f"{c:06d}" for c in range(N_CODES) if f"{c:06d}" not in used)
                     code = next(free)
                 codes.append(code)
             shifted = parts if not shift else [(i, f"{int(rest[:4]) + shift}{rest[4:]}") for i, rest in parts]
@@ -221,9 +222,10 @@ def subprocess_runs(parent: Path, raw: dict[str, Path], reps: int) -> list[dict]
     return measure(commands, dry, reps, parent, jobs)
 
 
-def measure(commands: dict, cwd: Path, reps: int, parent: Path, jobs: dict | None = None) -> list[dict]:
+def measure(commands: dict, cwd: Path, reps: int, parent: Path, jobs: dict | None = None, rep0: int = 0
+            ) -> list[dict]:
     rows = []
-    for k in range(reps):
+    for k in range(rep0, rep0 + reps):
         for name, (cmd, env) in commands.items():
             r = timed(cmd, cwd, env)
             out = r.pop("output")
@@ -248,8 +250,7 @@ def noop_runs(parent: Path, gen: Path, raw: dict[str, Path], reps: int) -> list[
     rows = []
     for k in range(reps):
         for name, cmd, wd in (("noop_synthetic_reduced", syn_cmd, gen), ("noop_raw_small", raw_cmd, raw_wf)):
-            rows += measure({name: (cmd, None)}, wd, 1, parent)
-            rows[-1]["rep"] = k
+            rows += measure({name: (cmd, None)}, wd, 1, parent, rep0=k)
     return rows
 
 
