@@ -11,10 +11,13 @@ min_version("9.19")
 # scripts/run_step.py does the same in every job, whatever other clone or copy of intelcap is installed.
 sys.path.insert(0, str(Path(workflow.basedir, "src").resolve()))
 for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
-    del sys.modules[_name]   # an installed intelcap imported before this line must not be used
+    del sys.modules[
+        _name
+    ]  # an installed intelcap imported before this line must not be used
 
 from intelcap.workflow.config import check_config, check_values
 from intelcap.errors import InputError
+
 
 configfile: "config/config.yaml"
 
@@ -51,7 +54,7 @@ include: "rules/check.smk"
 
 
 rule all:
+    default_target: True
     """The paper: every table (CSV + md/tex/docx), figure, the comparison with the paper, the manifest."""
     input:
         all_targets(),
-    default_target: True

@@ -149,7 +149,10 @@ def _fmt_md(df: pd.DataFrame, meta: dict) -> str:
         )
     fast = df[df.method == "dea_scores"]
     lines += ["", "Work done by `dea_scores` (last run):", ""]
-    lines += ["| n | config | non-dominated | final pool | LP solves | certified by cached basis | VRS-infeasible |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "| n | config | non-dominated | final pool | LP solves | certified by cached basis | VRS-infeasible |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in fast.itertuples(index=False):
         lines.append(
             f"| {r.n} | {r.config} | {int(r.n_nondominated)} | {int(r.pool_size)} | {int(r.lp_solves)} | "
@@ -162,8 +165,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000,20000,300000")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--loop-full-n", type=int, default=1000, help="largest n at which the loop solves every DMU")
-    ap.add_argument("--loop-max-n", type=int, default=20000, help="largest n at which the loop is timed at all")
+    ap.add_argument(
+        "--loop-full-n", type=int, default=1000, help="largest n at which the loop solves every DMU"
+    )
+    ap.add_argument(
+        "--loop-max-n", type=int, default=20000, help="largest n at which the loop is timed at all"
+    )
     ap.add_argument("--loop-sample", type=int, default=500)
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
@@ -176,9 +183,20 @@ def main() -> None:
 
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):
-        cmd = [sys.executable, __file__, "--worker", str(n), "--reps", str(args.reps),
-               "--loop-full-n", str(args.loop_full_n), "--loop-max-n", str(args.loop_max_n),
-               "--loop-sample", str(args.loop_sample)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            str(n),
+            "--reps",
+            str(args.reps),
+            "--loop-full-n",
+            str(args.loop_full_n),
+            "--loop-max-n",
+            str(args.loop_max_n),
+            "--loop-sample",
+            str(args.loop_sample),
+        ]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         got = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
         for r in got:
@@ -200,8 +218,14 @@ def main() -> None:
         highs = "highspy " + __import__("importlib.metadata").metadata.version("highspy")
     except ImportError:
         highs = "scipy-vendored HiGHS"
-    meta = dict(cpus=os.cpu_count(), machine=platform.machine(), python=platform.python_version(),
-                highs=highs, reps=args.reps, loop_sample=args.loop_sample)
+    meta = dict(
+        cpus=os.cpu_count(),
+        machine=platform.machine(),
+        python=platform.python_version(),
+        highs=highs,
+        reps=args.reps,
+        loop_sample=args.loop_sample,
+    )
     out = Path(args.out)
     write_csv(df, out / "dea.csv")
     write_text(out / "dea.md", _fmt_md(df, meta))

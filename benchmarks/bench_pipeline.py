@@ -108,10 +108,17 @@ def rule_table(workdir: Path, rules: dict[str, str]) -> pd.DataFrame:
         d = pd.read_csv(f, sep="\t")
         rel = f.relative_to(workdir / "benchmarks" / "out").with_suffix("")
         rule = rules.get(f.relative_to(workdir).as_posix(), rel.parts[0] if len(rel.parts) > 1 else rel.name)
-        rows.append({"rule": rule, "job": str(rel), "s": float(d["s"].iloc[-1]),
-                     "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
-                     "cpu_time_s": pd.to_numeric(d.get("cpu_time"), errors="coerce").iloc[-1]
-                     if "cpu_time" in d else None})
+        rows.append(
+            {
+                "rule": rule,
+                "job": str(rel),
+                "s": float(d["s"].iloc[-1]),
+                "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
+                "cpu_time_s": pd.to_numeric(d.get("cpu_time"), errors="coerce").iloc[-1]
+                if "cpu_time" in d
+                else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -121,12 +128,17 @@ def main() -> None:
     ap.add_argument("--cold", type=int, default=1, help="cold runs (each from an empty scratch copy)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions of no-op and spec-change runs")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy")
-    ap.add_argument("--workdir", type=Path, default=None, help="parent of the scratch copies (default: $TMPDIR)")
+    ap.add_argument(
+        "--workdir", type=Path, default=None, help="parent of the scratch copies (default: $TMPDIR)"
+    )
     ap.add_argument("--from-csv", action="store_true", help="only re-render pipeline.md from the CSV files")
     args = ap.parse_args()
     if args.from_csv:
-        write_md(pd.read_csv(OUT / "pipeline.csv", dtype={"load_before": str}),
-                 pd.read_csv(OUT / "pipeline_rules.csv"), args)
+        write_md(
+            pd.read_csv(OUT / "pipeline.csv", dtype={"load_before": str}),
+            pd.read_csv(OUT / "pipeline_rules.csv"),
+            args,
+        )
         return
 
     results = []
@@ -139,7 +151,9 @@ def main() -> None:
             r = run(wd, args.cores, [])
             rules = r.pop("benchmark_rules")
             results.append({"phase": "cold", "rep": c, **r})
-            print(f"cold {c}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True)
+            print(
+                f"cold {c}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True
+            )
             if c == 0:
                 rules_df = rule_table(wd, rules)
         wd = parent / "cold0"
@@ -147,7 +161,9 @@ def main() -> None:
             r = run(wd, args.cores, [])
             r.pop("benchmark_rules")
             results.append({"phase": "noop", "rep": k, **r})
-            print(f"noop {k}: {r['wall_s']:.2f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True)
+            print(
+                f"noop {k}: {r['wall_s']:.2f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True
+            )
         # spec change: Table 2 column (1) fe [] <-> [year], alternating so that each run is a change
         alt = copy.deepcopy(base_cfg["tables"]["table2"])
         alt[0]["fe"] = ["year"]
@@ -156,13 +172,17 @@ def main() -> None:
             spec = alt if k % 2 == 0 else base_cfg["tables"]["table2"]
             # only tables.table2 (Snakemake merges config dicts recursively); keep key order, or every
             # table's params would look changed to the params rerun trigger
-            overlay.write_text(yaml.safe_dump({"tables": {"table2": spec}}, allow_unicode=True,
-                                              sort_keys=False))
+            overlay.write_text(
+                yaml.safe_dump({"tables": {"table2": spec}}, allow_unicode=True, sort_keys=False)
+            )
             r = run(wd, args.cores, ["--configfile", "config/config.yaml", overlay.name])
             r.pop("benchmark_rules")
             results.append({"phase": "spec_change_table2", "rep": k, **r})
-            print(f"spec {k}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs ({r['rules_run']}), "
-                  f"load {r['load_before']}", flush=True)
+            print(
+                f"spec {k}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs ({r['rules_run']}), "
+                f"load {r['load_before']}",
+                flush=True,
+            )
     finally:
         if args.keep:
             print(f"scratch copy kept: {parent}")
@@ -178,24 +198,37 @@ def main() -> None:
 
 def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace) -> None:
     df = df.assign(rules_run=df["rules_run"].fillna(""))
-    if "jobs_estimation" not in df:   # a CSV written before rendering became its own jobs
+    if "jobs_estimation" not in df:  # a CSV written before rendering became its own jobs
         df["jobs_estimation"] = df["jobs_excl_all"]
-    summ = (df.groupby("phase", sort=False)
-              .agg(n=("wall_s", "size"), median_wall_s=("wall_s", "median"), min_wall_s=("wall_s", "min"),
-                   median_cpu_s=("cpu_s", "median"),
-                   max_wall_s=("wall_s", "max"), jobs_total=("jobs_total", "max"),
-                   jobs_excl_all=("jobs_excl_all", "max"), rules_run=("rules_run", "first"),
-                   jobs_estimation=("jobs_estimation", "max"),
-                   loads=("load_before", lambda s: "; ".join(s)))
-              .reset_index())
-    targets = {"cold": ("wall <= 60 s", 60.0), "noop": ("wall <= 3 s", 3.0),
-               "spec_change_table2": ("<= 2 jobs rerun besides renderings and manifest", None)}
+    summ = (
+        df.groupby("phase", sort=False)
+        .agg(
+            n=("wall_s", "size"),
+            median_wall_s=("wall_s", "median"),
+            min_wall_s=("wall_s", "min"),
+            median_cpu_s=("cpu_s", "median"),
+            max_wall_s=("wall_s", "max"),
+            jobs_total=("jobs_total", "max"),
+            jobs_excl_all=("jobs_excl_all", "max"),
+            rules_run=("rules_run", "first"),
+            jobs_estimation=("jobs_estimation", "max"),
+            loads=("load_before", lambda s: "; ".join(s)),
+        )
+        .reset_index()
+    )
+    targets = {
+        "cold": ("wall <= 60 s", 60.0),
+        "noop": ("wall <= 3 s", 3.0),
+        "spec_change_table2": ("<= 2 jobs rerun besides renderings and manifest", None),
+    }
     lines = [
-        "# Pipeline benchmark (`benchmarks/bench_pipeline.py`)", "",
+        "# Pipeline benchmark (`benchmarks/bench_pipeline.py`)",
+        "",
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
         f"--reps {args.reps}` (scratch copy of the repo; Snakemake {_snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
-        "is shown next to each phase.", "",
+        "is shown next to each phase.",
+        "",
         "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | jobs (total / excl. `all` / excl. renderings, manifest) | rules run | target | met | load avg before each run |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -203,21 +236,33 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         tgt, lim = targets[s.phase]
         met = (s.median_wall_s <= lim) if lim is not None else (s.jobs_estimation <= 2)
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
-        lines.append(f"| {s.phase} | {s.n} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f}-{s.max_wall_s:.2f} | "
-                     f"{s.median_cpu_s:.1f} | "
-                     f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
-                     f"{s.loads} |")
-    agg = (rules_df.groupby("rule").agg(jobs=("s", "size"), sum_s=("s", "sum"), max_s=("s", "max"),
-                                        max_rss_mb=("max_rss_mb", "max"))
-           .sort_values("sum_s", ascending=False).reset_index())
+        lines.append(
+            f"| {s.phase} | {s.n} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f}-{s.max_wall_s:.2f} | "
+            f"{s.median_cpu_s:.1f} | "
+            f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
+            f"{s.loads} |"
+        )
+    agg = (
+        rules_df.groupby("rule")
+        .agg(jobs=("s", "size"), sum_s=("s", "sum"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
+        .sort_values("sum_s", ascending=False)
+        .reset_index()
+    )
     total = agg.sum_s.sum()
-    lines += ["", f"Per-rule time and peak memory of the cold run (Snakemake `benchmark:` TSVs; sum over jobs "
-              f"{total:.0f} s of job wall time, i.e. >= {total / args.cores:.0f} s on {args.cores} cores "
-              "even with perfect packing):", "",
-              "| rule | jobs | sum s | max s per job | max_rss MB | share of job time |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Per-rule time and peak memory of the cold run (Snakemake `benchmark:` TSVs; sum over jobs "
+        f"{total:.0f} s of job wall time, i.e. >= {total / args.cores:.0f} s on {args.cores} cores "
+        "even with perfect packing):",
+        "",
+        "| rule | jobs | sum s | max s per job | max_rss MB | share of job time |",
+        "|---|---|---|---|---|---|",
+    ]
     for _, a in agg.iterrows():
-        lines.append(f"| {a.rule} | {a.jobs} | {a.sum_s:.1f} | {a.max_s:.1f} | {a.max_rss_mb:.0f} | "
-                     f"{100 * a.sum_s / total:.0f}% |")
+        lines.append(
+            f"| {a.rule} | {a.jobs} | {a.sum_s:.1f} | {a.max_s:.1f} | {a.max_rss_mb:.0f} | "
+            f"{100 * a.sum_s / total:.0f}% |"
+        )
     lines += ["", notes(summ, agg, args.cores)]
     (OUT / "pipeline.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -227,23 +272,29 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
     """How to read the table; every number here is computed from this run."""
     cold = summ[summ.phase == "cold"].iloc[0]
     crit = agg.set_index("rule")["max_s"]
-    return "\n".join([
-        "## Reading the numbers", "",
-        f"* Cold: {cold.median_cpu_s:.0f} s of CPU on {cores} cores in {cold.median_wall_s:.0f} s of wall time "
-        f"(ideal packing: {cold.median_cpu_s / cores:.0f} s). About a third of the job time is interpreter start and "
-        "imports (pandas, pyfixest, matplotlib) repeated in each job: the price of one file target per step.",
-        f"* The annual reports are written by their own job (`synthesize_reports`, {crit.get('synthesize_reports', 0):.1f} s) "
-        f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
-        "`priority:` on the critical path starts it first.",
-        f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
-        "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
-        "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
-        "* Spec change: a table's spec change reruns that table's estimation (`regression_table` for Tables 2, 3, 5 "
-        "and 8) and `paper_vs_replication` (which compares every table with the paper), plus the renderings of "
-        "the two CSVs that changed (`render_table`: md/tex/docx; `render_frame`: md) and the manifest "
-        "(`provenance`: it records the config's hash, so any config change reruns it).",
-        "* Load average is shown per run: on a shared machine wall times grow, CPU times do not.",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "## Reading the numbers",
+                "",
+                f"* Cold: {cold.median_cpu_s:.0f} s of CPU on {cores} cores in {cold.median_wall_s:.0f} s of wall time "
+                f"(ideal packing: {cold.median_cpu_s / cores:.0f} s). About a third of the job time is interpreter start and "
+                "imports (pandas, pyfixest, matplotlib) repeated in each job: the price of one file target per step.",
+                f"* The annual reports are written by their own job (`synthesize_reports`, {crit.get('synthesize_reports', 0):.1f} s) "
+                f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
+                "`priority:` on the critical path starts it first.",
+                f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
+                "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
+                "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
+                "* Spec change: a table's spec change reruns that table's estimation (`regression_table` for Tables 2, 3, 5 "
+                "and 8) and `paper_vs_replication` (which compares every table with the paper), plus the renderings of "
+                "the two CSVs that changed (`render_table`: md/tex/docx; `render_frame`: md) and the manifest "
+                "(`provenance`: it records the config's hash, so any config change reruns it).",
+                "* Load average is shown per run: on a shared machine wall times grow, CPU times do not.",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _snakemake_version() -> str:

@@ -77,10 +77,13 @@ def generate(work: Path, firms: int) -> Path:
 def code_maps(codes: list[str], copies: int, seed: int = 1) -> list[dict[str, str]]:
     """Copy 0 keeps the codes; copies 1.. get distinct unused six-digit codes (leading digit as synth's)."""
     used = set(codes)
-    pool = np.array([c for c in (f"{i:06d}" for i in range(1_000_000)) if c not in used and c[0] in "01345678"])
+    pool = np.array(
+        [c for c in (f"{i:06d}" for i in range(1_000_000)) if c not in used and c[0] in "01345678"]
+    )
     pick = np.random.default_rng(seed).choice(pool, (copies - 1) * len(codes), replace=False)
     return [dict(zip(codes, codes, strict=True))] + [
-        dict(zip(codes, pick[(k - 1) * len(codes):k * len(codes)], strict=True)) for k in range(1, copies)]
+        dict(zip(codes, pick[(k - 1) * len(codes) : k * len(codes)], strict=True)) for k in range(1, copies)
+    ]
 
 
 def prepare(work: Path, raw: Path, copies: int) -> Path:
@@ -97,8 +100,12 @@ def prepare(work: Path, raw: Path, copies: int) -> Path:
             df = io.load_table(raw / "csmar" / cfg["csmar"][name]["file"], cfg["csmar"][name], name)
             df.attrs["file"] = name
             tables[name] = df
-        pnl, _ = panel.build_panel({t: tables[t] for t in PANEL_TABLES}, cfg, _config_csv("crosswalk_csrc_ifr.csv"),
-                                   _config_csv("regions.csv"))
+        pnl, _ = panel.build_panel(
+            {t: tables[t] for t in PANEL_TABLES},
+            cfg,
+            _config_csv("crosswalk_csrc_ifr.csv"),
+            _config_csv("regions.csv"),
+        )
         for name in ATTR_TABLES:
             tables[name].to_parquet(base / f"{name}.parquet")
         pnl.to_parquet(base / "panel_clean.parquet")
@@ -114,7 +121,9 @@ def prepare(work: Path, raw: Path, copies: int) -> Path:
     frames = {n: pd.read_parquet(base / f"{n}.parquet") for n in ["panel_clean", *ATTR_TABLES]}
     lines = emp.read_bytes().split(b"\n")
     head, body = lines[:3], [line for line in lines[3:] if line]
-    codes = sorted(set(pd.concat([f["Stkcd"] for f in frames.values()])) | {line[:6].decode() for line in body})
+    codes = sorted(
+        set(pd.concat([f["Stkcd"] for f in frames.values()])) | {line[:6].decode() for line in body}
+    )
     maps = code_maps(codes, copies)
     with open(out / "EMP_Structure.csv", "wb") as fh:
         fh.write(b"\n".join(head) + b"\n")
@@ -190,31 +199,48 @@ def run(step: str, impl: str, src: Path, work: Path, reps: int) -> dict:
     res = []
     for r in range(reps):
         out = work / f"out_{step.replace(':', '_')}_{impl}.parquet"
-        p = subprocess.run([sys.executable, __file__, "--worker", step, impl, str(src), str(out)],
-                           capture_output=True, text=True, check=True)
+        p = subprocess.run(
+            [sys.executable, __file__, "--worker", step, impl, str(src), str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         res.append(json.loads(p.stdout.strip().splitlines()[-1]))
-        print(f"  {step} {impl} rep {r + 1}: {res[-1]['wall']:.1f} s wall, {res[-1]['peak_rss_mb']:.0f} MB",
-              flush=True)
-    return dict(rows=res[0]["rows"], wall_s=statistics.median(x["wall"] for x in res),
-                cpu_s=statistics.median(x["cpu"] for x in res), peak_rss_mb=max(x["peak_rss_mb"] for x in res),
-                sha=res[0]["sha"], runs=reps)
+        print(
+            f"  {step} {impl} rep {r + 1}: {res[-1]['wall']:.1f} s wall, {res[-1]['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    return dict(
+        rows=res[0]["rows"],
+        wall_s=statistics.median(x["wall"] for x in res),
+        cpu_s=statistics.median(x["cpu"] for x in res),
+        peak_rss_mb=max(x["peak_rss_mb"] for x in res),
+        sha=res[0]["sha"],
+        runs=reps,
+    )
 
 
 # --------------------------------------------------------------------------------------------- main
 def _fmt_md(df: pd.DataFrame, meta: dict) -> str:
-    lines = ["# CSMAR reader and firm attributes at scale (`benchmarks/bench_read.py`)", "",
-             f"Machine: {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, pandas {meta['pandas']}, "
-             f"pyarrow {meta['pyarrow']}; load average at start {meta['load']}. Data: `synth.write_all` at "
-             f"{meta['firms']:,} firms (large profile, no reports), replicated k times under distinct stock codes "
-             "(k = 5 is the 500k-firm scale run). Wall/CPU: medians of the runs; peak RSS: max over runs, each run "
-             "its own process (VmHWM; includes Python + pandas + pyarrow, ~110 MB, and for firm_attributes the "
-             "loaded panel and tables). old = the implementation before this change (kept as the test oracle); "
-             "identical = same sha256 of the output parquet (+ notes).", "",
-             "| step | k | rows | impl | runs | wall (s) | CPU (s) | peak RSS (MB) | speedup (wall) | identical |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# CSMAR reader and firm attributes at scale (`benchmarks/bench_read.py`)",
+        "",
+        f"Machine: {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, pandas {meta['pandas']}, "
+        f"pyarrow {meta['pyarrow']}; load average at start {meta['load']}. Data: `synth.write_all` at "
+        f"{meta['firms']:,} firms (large profile, no reports), replicated k times under distinct stock codes "
+        "(k = 5 is the 500k-firm scale run). Wall/CPU: medians of the runs; peak RSS: max over runs, each run "
+        "its own process (VmHWM; includes Python + pandas + pyarrow, ~110 MB, and for firm_attributes the "
+        "loaded panel and tables). old = the implementation before this change (kept as the test oracle); "
+        "identical = same sha256 of the output parquet (+ notes).",
+        "",
+        "| step | k | rows | impl | runs | wall (s) | CPU (s) | peak RSS (MB) | speedup (wall) | identical |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in df.iterrows():
-        lines.append(f"| {r['step']} | {r['copies']} | {r['rows']:,} | {r['impl']} | {r['runs']} | {r['wall_s']:.1f} | "
-                     f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r['speedup']} | {r['identical']} |")
+        lines.append(
+            f"| {r['step']} | {r['copies']} | {r['rows']:,} | {r['impl']} | {r['runs']} | {r['wall_s']:.1f} | "
+            f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r['speedup']} | {r['identical']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -238,9 +264,15 @@ def main() -> None:
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    meta = dict(cpus=os.cpu_count(), machine=platform.machine(), python=platform.python_version(),
-                pandas=pd.__version__, pyarrow=pyarrow.__version__, firms=args.firms,
-                load=[round(x, 2) for x in os.getloadavg()])
+    meta = dict(
+        cpus=os.cpu_count(),
+        machine=platform.machine(),
+        python=platform.python_version(),
+        pandas=pd.__version__,
+        pyarrow=pyarrow.__version__,
+        firms=args.firms,
+        load=[round(x, 2) for x in os.getloadavg()],
+    )
     raw = generate(work, args.firms)
     cfg = load_config()
     rows = []
@@ -248,14 +280,19 @@ def main() -> None:
         data = prepare(work, raw, k)
         steps = [("read:EMP_Structure", data / "EMP_Structure.csv"), ("firm_attributes", data)]
         if k == 1 and args.all_tables:
-            steps += [(f"read:{t}", raw / "csmar" / cfg["csmar"][t]["file"]) for t in cfg["csmar"]
-                      if t != "EMP_Structure"]
+            steps += [
+                (f"read:{t}", raw / "csmar" / cfg["csmar"][t]["file"])
+                for t in cfg["csmar"]
+                if t != "EMP_Structure"
+            ]
         for step, src in steps:
-            res = {impl: run(step, impl, src, work, args.reps if impl == "new" else args.old_reps)
-                   for impl in (["new", "old"] if k <= args.old_max_copies else ["new"])}
+            res = {
+                impl: run(step, impl, src, work, args.reps if impl == "new" else args.old_reps)
+                for impl in (["new", "old"] if k <= args.old_max_copies else ["new"])
+            }
             for impl, r in res.items():
-                speed = (f"{res['old']['wall_s'] / r['wall_s']:.0f}x" if impl == "new" and "old" in res else "")
-                same = (str(res["old"]["sha"] == r["sha"]) if impl == "new" and "old" in res else "")
+                speed = f"{res['old']['wall_s'] / r['wall_s']:.0f}x" if impl == "new" and "old" in res else ""
+                same = str(res["old"]["sha"] == r["sha"]) if impl == "new" and "old" in res else ""
                 rows.append(dict(step=step, copies=k, impl=impl, speedup=speed, identical=same, **r))
     df = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)

@@ -41,8 +41,17 @@ def child_pids(pid: int) -> list[int]:
 
 
 def run(wd: Path, job_limit_min: float) -> dict:
-    cmd = ["snakemake", "--cores", "2", "--configfile", "config/config.yaml", "profiles/large/config.yaml",
-           "--directory", str(wd), "-k"]
+    cmd = [
+        "snakemake",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/config.yaml",
+        "profiles/large/config.yaml",
+        "--directory",
+        str(wd),
+        "-k",
+    ]
     log = (wd / "scale_run.log").open("w")
     l0, t0 = load(), time.time()
     p = subprocess.Popen(cmd, cwd=wd, stdout=log, stderr=subprocess.STDOUT)
@@ -53,10 +62,20 @@ def run(wd: Path, job_limit_min: float) -> dict:
         for c in child_pids(p.pid):
             seen.setdefault(c, time.time())
             if time.time() - seen[c] > job_limit_min * 60:
-                cmdline = Path(f"/proc/{c}/cmdline").read_text().replace("\0", " ") if Path(f"/proc/{c}").exists() else "?"
+                cmdline = (
+                    Path(f"/proc/{c}/cmdline").read_text().replace("\0", " ")
+                    if Path(f"/proc/{c}").exists()
+                    else "?"
+                )
                 killed.append({"pid": c, "cmd": cmdline[-200:], "after_s": time.time() - seen[c]})
                 subprocess.run(["kill", str(c)])
-    return {"wall_s": time.time() - t0, "rc": p.returncode, "load_start": l0, "load_end": load(), "killed": killed}
+    return {
+        "wall_s": time.time() - t0,
+        "rc": p.returncode,
+        "load_start": l0,
+        "load_end": load(),
+        "killed": killed,
+    }
 
 
 def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
@@ -64,9 +83,17 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
     for f in sorted((wd / "benchmarks" / "out").rglob("*.tsv")):
         d = pd.read_csv(f, sep="\t")
         rel = f.relative_to(wd / "benchmarks" / "out").with_suffix("")
-        rows.append({"rule": rel.parts[0] if len(rel.parts) > 1 else rel.name, "job": str(rel),
-                     "s": float(d["s"].iloc[-1]), "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
-                     "cpu_time_s": pd.to_numeric(d["cpu_time"], errors="coerce").iloc[-1] if "cpu_time" in d else None})
+        rows.append(
+            {
+                "rule": rel.parts[0] if len(rel.parts) > 1 else rel.name,
+                "job": str(rel),
+                "s": float(d["s"].iloc[-1]),
+                "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
+                "cpu_time_s": pd.to_numeric(d["cpu_time"], errors="coerce").iloc[-1]
+                if "cpu_time" in d
+                else None,
+            }
+        )
     df = pd.DataFrame(rows)
     # every Snakemake log of the scratch copy: a run resumed in several invocations still shows each job's status
     logs = [wd / "scale_run.log", *sorted((wd / ".snakemake" / "log").glob("*.snakemake.log"))]
@@ -80,13 +107,27 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
     df.to_csv(OUT / "scale_4m.csv", index=False)
     print(df.to_string())
     print("failed rules:", failed, meta or "")
-    agg = (df.groupby("rule").agg(jobs=("s", "size"), sum_s=("s", "sum"), max_s=("s", "max"),
-                                  max_rss_mb=("max_rss_mb", "max"), cpu_s=("cpu_time_s", "sum"))
-           .sort_values("sum_s", ascending=False).reset_index())
-    lines = ["| rule | jobs | sum s | max s per job | CPU s | max_rss MB | <= 24 GB |", "|---|---|---|---|---|---|---|"]
+    agg = (
+        df.groupby("rule")
+        .agg(
+            jobs=("s", "size"),
+            sum_s=("s", "sum"),
+            max_s=("s", "max"),
+            max_rss_mb=("max_rss_mb", "max"),
+            cpu_s=("cpu_time_s", "sum"),
+        )
+        .sort_values("sum_s", ascending=False)
+        .reset_index()
+    )
+    lines = [
+        "| rule | jobs | sum s | max s per job | CPU s | max_rss MB | <= 24 GB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, a in agg.iterrows():
-        lines.append(f"| {a.rule} | {a.jobs} | {a.sum_s:.0f} | {a.max_s:.0f} | {a.cpu_s:.0f} | {a.max_rss_mb:,.0f} | "
-                     f"{'yes' if a.max_rss_mb <= mem_limit_gb * 1024 else 'NO'} |")
+        lines.append(
+            f"| {a.rule} | {a.jobs} | {a.sum_s:.0f} | {a.max_s:.0f} | {a.cpu_s:.0f} | {a.max_rss_mb:,.0f} | "
+            f"{'yes' if a.max_rss_mb <= mem_limit_gb * 1024 else 'NO'} |"
+        )
     (OUT / "scale_4m_rules.md").write_text("\n".join(lines) + "\n")
 
 
@@ -94,7 +135,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--collect", type=Path, default=None)
     ap.add_argument("--workdir", type=Path, default=None)
-    ap.add_argument("--job-limit", type=float, default=20.0, help="minutes per job before the watchdog stops it")
+    ap.add_argument(
+        "--job-limit", type=float, default=20.0, help="minutes per job before the watchdog stops it"
+    )
     ap.add_argument("--mem-limit-gb", type=float, default=24.0)
     args = ap.parse_args()
     if args.collect:

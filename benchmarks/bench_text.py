@@ -106,14 +106,30 @@ def main() -> int:
     rows: list[dict] = []
 
     def add(task: str, method: str, metric: str, value: float, unit: str, note: str = "") -> None:
-        rows.append({"task": task, "method": method, "metric": metric, "value": round(value, 3), "unit": unit,
-                     "runs": args.runs, "note": note})
+        rows.append(
+            {
+                "task": task,
+                "method": method,
+                "metric": metric,
+                "value": round(value, 3),
+                "unit": unit,
+                "runs": args.runs,
+                "note": note,
+            }
+        )
         print(f"{task:9s} {method:22s} {metric:24s} {value:12.3f} {unit} {note}", flush=True)
 
     # ------------------------------------------------------------------------------------------ counting
     texts, _ = make_corpus(40, args.mb, traps=True, seed=1)
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    add("count", "corpus", "size", mb, "MB", f"{len(texts)} reports, median {int(np.median([len(t) for t in texts]))} chars")
+    add(
+        "count",
+        "corpus",
+        "size",
+        mb,
+        "MB",
+        f"{len(texts)} reports, median {int(np.median([len(t) for t in texts]))} chars",
+    )
     count_keywords("预热", spec)  # build the NFKC tables outside the timing
     cpu, wall = timed(lambda: [count_keywords(t, spec) for t in texts], args.runs)
     add("count", "fast (intelcap)", "throughput_cpu", mb / cpu, "MB/s")
@@ -130,7 +146,9 @@ def main() -> int:
     clean, planted = make_corpus(12, args.jieba_mb, traps=False, seed=2)
     clean_mb = sum(len(t.encode("utf-8")) for t in clean) / 1e6
     fast_clean = [count_keywords(t, spec) for t in clean]
-    same_planted = all({k: v for k, v in c.items() if v} == p for c, p in zip(fast_clean, planted, strict=True))
+    same_planted = all(
+        {k: v for k, v in c.items() if v} == p for c, p in zip(fast_clean, planted, strict=True)
+    )
     add("count", "fast (intelcap)", "equals_planted", float(same_planted), "bool", f"{len(clean)} reports")
     try:
         jc = jieba_counter(keywords)
@@ -142,7 +160,14 @@ def main() -> int:
         add("count", "jieba (user dict)", "throughput_cpu", clean_mb / cpu, "MB/s", f"on {clean_mb:.1f} MB")
         add("count", "jieba (user dict)", "throughput_wall", clean_mb / wall, "MB/s", f"on {clean_mb:.1f} MB")
         same = all(jc(t) == c for t, c in zip(clean, fast_clean, strict=True))
-        add("count", "fast vs jieba", "identical_counts", float(same), "bool", "reports without negation traps")
+        add(
+            "count",
+            "fast vs jieba",
+            "identical_counts",
+            float(same),
+            "bool",
+            "reports without negation traps",
+        )
 
     # ----------------------------------------------------------------------------------------------- PDF
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,7 +201,9 @@ def main() -> int:
             add("pdf", "pdfplumber", "pages_per_s_cpu", pages / cpu, "pages/s")
             add("pdf", "pdfplumber", "pages_per_s_wall", pages / wall, "pages/s")
             add("pdf", "pypdfium2 / pdfplumber", "speedup_cpu", fast_pps / (pages / cpu), "x")
-            same = all(count_keywords(extract_report(p).text, spec) == count_keywords(plumber(p), spec) for p in pdfs)
+            same = all(
+                count_keywords(extract_report(p).text, spec) == count_keywords(plumber(p), spec) for p in pdfs
+            )
             add("pdf", "pypdfium2 vs pdfplumber", "identical_counts", float(same), "bool")
 
     df = pd.DataFrame(rows)
@@ -193,7 +220,10 @@ def main() -> int:
         "",
         "| task | method | metric | value | unit | note |",
         "|---|---|---|---:|---|---|",
-        *[f"| {r.task} | {r.method} | {r.metric} | {r.value:,.3f} | {r.unit} | {r.note} |" for r in df.itertuples()],
+        *[
+            f"| {r.task} | {r.method} | {r.metric} | {r.value:,.3f} | {r.unit} | {r.note} |"
+            for r in df.itertuples()
+        ],
         "",
         "Semantics: `fast` = leftmost-longest, non-overlapping, negation rule; `naive` = overlapping substring "
         "counts (nested keywords double-counted, no negation); jieba = forced user-dictionary segmentation "

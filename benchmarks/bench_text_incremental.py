@@ -40,12 +40,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intelcap.synthetic import reports as rs
-from intelcap.measures import text_inventory as inv
 from intelcap.atomic import write_csv, write_text
+from intelcap.measures import text_inventory as inv
 from intelcap.measures.text import (
     LOG_COLUMNS,
     ReportUnreadable,
+    _normalize_units,
     count_extracted,
     count_extracted_files,
     extract_report,
@@ -55,8 +55,8 @@ from intelcap.measures.text import (
     read_extracted,
     text_index,
     write_extracted,
-    _normalize_units,
 )
+from intelcap.synthetic import reports as rs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _NAME = re.compile(r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$", re.IGNORECASE)
@@ -75,17 +75,31 @@ def legacy_count_reports(paths, spec, section=None):
     chosen = {}
     for p in paths:
         key = parse(p.name)
-        if key is not None and (key not in chosen or (p.suffix.lower() == ".txt" and chosen[key].suffix.lower() != ".txt")):
+        if key is not None and (
+            key not in chosen or (p.suffix.lower() == ".txt" and chosen[key].suffix.lower() != ".txt")
+        ):
             chosen[key] = p
     log_rows, count_rows, keys = [], [], []
     for p in paths:
         key = parse(p.name)
         if key is None:
-            log_rows.append((p.name, None, None, "bad_name", "file name is not <Stkcd 6 digits>_<year>.txt|pdf", 0, None))
+            log_rows.append(
+                (p.name, None, None, "bad_name", "file name is not <Stkcd 6 digits>_<year>.txt|pdf", 0, None)
+            )
             continue
         stk, year = key
         if chosen[key] != p:
-            log_rows.append((p.name, stk, year, "duplicate", f"firm-year also in {chosen[key].name}; that file is used", 0, None))
+            log_rows.append(
+                (
+                    p.name,
+                    stk,
+                    year,
+                    "duplicate",
+                    f"firm-year also in {chosen[key].name}; that file is used",
+                    0,
+                    None,
+                )
+            )
             continue
         try:
             rep = extract_report(p)
@@ -96,26 +110,46 @@ def legacy_count_reports(paths, spec, section=None):
         if section == "mdna":
             sec = mdna_section(text)
             if sec is None:
-                log_rows.append((p.name, stk, year, "no_mdna", "no MD&A heading found", len(rep.text), rep.n_pages))
+                log_rows.append(
+                    (p.name, stk, year, "no_mdna", "no MD&A heading found", len(rep.text), rep.n_pages)
+                )
                 continue
             text = sec
-        count_rows.append(spec._matcher.count_units(*_normalize_units(text), substring=(spec.mode == "substring")))
+        count_rows.append(
+            spec._matcher.count_units(*_normalize_units(text), substring=(spec.mode == "substring"))
+        )
         keys.append(key)
         log_rows.append((p.name, stk, year, "ok", "", len(rep.text), rep.n_pages))
     kw = list(spec.keywords)
     n_k = len(kw)
-    counts = pd.DataFrame({
-        "Stkcd": pd.array([k[0] for k in keys for _ in range(n_k)], dtype="string"),
-        "year": np.repeat(np.array([k[1] for k in keys], dtype=np.int64), n_k),
-        "category": pd.array([spec.category_of[k] for k in kw] * len(keys), dtype="string"),
-        "keyword": pd.array(kw * len(keys), dtype="string"),
-        "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
-    })
-    order = np.lexsort((np.tile(np.arange(n_k), len(keys)), counts["year"].to_numpy(), counts["Stkcd"].to_numpy(dtype=object)))
+    counts = pd.DataFrame(
+        {
+            "Stkcd": pd.array([k[0] for k in keys for _ in range(n_k)], dtype="string"),
+            "year": np.repeat(np.array([k[1] for k in keys], dtype=np.int64), n_k),
+            "category": pd.array([spec.category_of[k] for k in kw] * len(keys), dtype="string"),
+            "keyword": pd.array(kw * len(keys), dtype="string"),
+            "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
+        }
+    )
+    order = np.lexsort(
+        (
+            np.tile(np.arange(n_k), len(keys)),
+            counts["year"].to_numpy(),
+            counts["Stkcd"].to_numpy(dtype=object),
+        )
+    )
     counts = counts.iloc[order].reset_index(drop=True)
     log = pd.DataFrame(log_rows, columns=LOG_COLUMNS).astype(
-        {"file": "string", "Stkcd": "string", "year": "Int64", "status": "string", "reason": "string",
-         "n_chars": "int64", "n_pages": "Int64"})
+        {
+            "file": "string",
+            "Stkcd": "string",
+            "year": "Int64",
+            "status": "string",
+            "reason": "string",
+            "n_chars": "int64",
+            "n_pages": "Int64",
+        }
+    )
     return counts, log.sort_values("file", kind="stable").reset_index(drop=True)
 
 
@@ -174,7 +208,9 @@ def main() -> int:
     rows: list[dict] = []
 
     def add(task: str, metric: str, value: float, unit: str, note: str = "") -> None:
-        rows.append({"task": task, "metric": metric, "value": round(float(value), 4), "unit": unit, "note": note})
+        rows.append(
+            {"task": task, "metric": metric, "value": round(float(value), 4), "unit": unit, "note": note}
+        )
         print(f"{task:14s} {metric:34s} {value:14.4f} {unit:8s} {note}", flush=True)
 
     spec = load_keywords()
@@ -193,18 +229,35 @@ def main() -> int:
         info = make_corpus(reports, args.reports, args.pdf_share, args.seed)
         files = sorted(reports.iterdir())
         mb = sum(p.stat().st_size for p in files) / 1e6
-        add("corpus", "reports", len(files), "files",
-            f"{len(info['pages'])} PDFs, written in {time.perf_counter() - t0:.0f} s")
-        add("corpus", "chars_median", statistics.median(info["chars"]), "chars",
-            f"min {min(info['chars'])}, max {max(info['chars'])}")
+        add(
+            "corpus",
+            "reports",
+            len(files),
+            "files",
+            f"{len(info['pages'])} PDFs, written in {time.perf_counter() - t0:.0f} s",
+        )
+        add(
+            "corpus",
+            "chars_median",
+            statistics.median(info["chars"]),
+            "chars",
+            f"min {min(info['chars'])}, max {max(info['chars'])}",
+        )
         if info["pages"]:
-            add("corpus", "pdf_pages_median", statistics.median(info["pages"]), "pages",
-                f"min {min(info['pages'])}, max {max(info['pages'])}, total {sum(info['pages'])}")
+            add(
+                "corpus",
+                "pdf_pages_median",
+                statistics.median(info["pages"]),
+                "pages",
+                f"min {min(info['pages'])}, max {max(info['pages'])}, total {sum(info['pages'])}",
+            )
         add("corpus", "size_on_disk", mb, "MB")
         add("corpus", "peak_rss", rss_mb(), "MB")
 
         # (a) today: a keyword change reruns every shard = extraction + counting of every report
-        a_wall, a_cpu, a_all, (a_counts, a_log) = timed(lambda: legacy_count_reports(files, changed), args.runs)
+        a_wall, a_cpu, a_all, (a_counts, a_log) = timed(
+            lambda: legacy_count_reports(files, changed), args.runs
+        )
         add("a_today", "wall_median", a_wall, "s", "runs " + " ".join(f"{w:.1f}" for w in a_all))
         add("a_today", "cpu_median", a_cpu, "s")
         add("a_today", "peak_rss", rss_mb(), "MB")
@@ -230,8 +283,9 @@ def main() -> int:
             for p in paths:
                 read_extracted(p)
 
-        b_wall, b_cpu, b_all, (b_counts, b_log) = timed(lambda: count_extracted_files(paths, changed),
-                                                         args.count_runs)
+        b_wall, b_cpu, b_all, (b_counts, b_log) = timed(
+            lambda: count_extracted_files(paths, changed), args.count_runs
+        )
         r_wall, _, _, _ = timed(read_only, args.count_runs)
         add("b_cached", "wall_median", b_wall, "s", "runs " + " ".join(f"{w:.2f}" for w in b_all))
         add("b_cached", "cpu_median", b_cpu, "s")
@@ -245,15 +299,22 @@ def main() -> int:
         base = pd.concat([count_extracted(read_extracted(p), spec)[0] for p in paths], ignore_index=True)
         got = base.groupby(["Stkcd", "year"])["count"].sum()
         planted = pd.Series(info["planted"]).rename_axis(["Stkcd", "year"])
-        add("check", "counts_equal_planted", float(got.sort_index().to_dict() == planted.sort_index().to_dict()),
-            "bool", f"{len(idx)} firm-years, original dictionary")
+        add(
+            "check",
+            "counts_equal_planted",
+            float(got.sort_index().to_dict() == planted.sort_index().to_dict()),
+            "bool",
+            f"{len(idx)} firm-years, original dictionary",
+        )
 
         # (c) PDF extraction speed
         pdfs = [p for p in files if p.suffix == ".pdf"][:20]
         if pdfs:
             n_pages = sum(extract_report(p).n_pages for p in pdfs)
             c_wall, c_cpu, _, _ = timed(lambda: [extract_report(p) for p in pdfs], args.runs)
-            add("c_pdf", "pages_per_s_wall", n_pages / c_wall, "pages/s", f"{len(pdfs)} PDFs, {n_pages} pages")
+            add(
+                "c_pdf", "pages_per_s_wall", n_pages / c_wall, "pages/s", f"{len(pdfs)} PDFs, {n_pages} pages"
+            )
             add("c_pdf", "pages_per_s_cpu", n_pages / c_cpu, "pages/s")
 
         # incremental: add one report, then edit one; exactly one shard's fingerprint changes
@@ -264,8 +325,13 @@ def main() -> int:
         new.write_text(text, encoding="utf-8")
         after = inv.shard_fingerprints(reports, args.shards)
         changed_shards = [i for i in range(args.shards) if after[i] != before[i]]
-        add("incremental", "shards_changed_add", len(changed_shards), "shards",
-            f"shard {changed_shards} (shard_of = {inv.shard_of('999999', 2020, args.shards)})")
+        add(
+            "incremental",
+            "shards_changed_add",
+            len(changed_shards),
+            "shards",
+            f"shard {changed_shards} (shard_of = {inv.shard_of('999999', 2020, args.shards)})",
+        )
         edit = files[len(files) // 2]
         edit.write_bytes(edit.read_bytes() + "公司。\n".encode())
         after2 = inv.shard_fingerprints(reports, args.shards)
@@ -278,23 +344,43 @@ def main() -> int:
             return count_extracted(ex, changed)
 
         i_wall, _, _, _ = timed(rerun_one, args.runs)
-        add("incremental", "one_shard_rerun_wall", i_wall, "s",
-            f"{len(one)} reports of {len(files) + 1}: extract + count")
+        add(
+            "incremental",
+            "one_shard_rerun_wall",
+            i_wall,
+            "s",
+            f"{len(one)} reports of {len(files) + 1}: extract + count",
+        )
         shutil.rmtree(reports)
 
         # (d) DAG-time cost of the inventory on a large folder of small files
         big = tmp / "inventory"
         big.mkdir()
         for i in range(args.inventory_files):
-            (big / f"{i // 10:06d}_{2011 + i % 10}.{'pdf' if i % 5 == 0 else 'txt'}").write_bytes(b"x" * (i % 97))
+            (big / f"{i // 10:06d}_{2011 + i % 10}.{'pdf' if i % 5 == 0 else 'txt'}").write_bytes(
+                b"x" * (i % 97)
+            )
         d_wall, d_cpu, d_all, fps = timed(lambda: inv.shard_fingerprints(big, args.shards), args.count_runs)
-        add("d_inventory", "shard_fingerprints_wall", d_wall, "s",
-            f"{args.inventory_files} files, {args.shards} shards; runs " + " ".join(f"{w * 1000:.0f}" for w in d_all) + " ms")
+        add(
+            "d_inventory",
+            "shard_fingerprints_wall",
+            d_wall,
+            "s",
+            f"{args.inventory_files} files, {args.shards} shards; runs "
+            + " ".join(f"{w * 1000:.0f}" for w in d_all)
+            + " ms",
+        )
         add("d_inventory", "shard_fingerprints_cpu", d_cpu, "s")
         code = "import time; t = time.perf_counter(); import intelcap.measures.text_inventory; print(time.perf_counter() - t)"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        imp = [float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                    check=True).stdout) for _ in range(args.count_runs)]
+        imp = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(args.count_runs)
+        ]
         add("d_inventory", "import_text_inventory", statistics.median(imp) * 1000, "ms", "fresh interpreter")
         add("all", "peak_rss", rss_mb(), "MB")
     finally:

@@ -115,8 +115,18 @@ def worker(method: str, rows: int, reps: int) -> None:
         t0 = time.perf_counter()
         coef, se = fit_once(method, df)
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"times": times, "loads": loads, "coef": coef, "se": se, "rss_after_data_mb": base_rss,
-                      "peak_rss_mb": rss_mb()}))
+    print(
+        json.dumps(
+            {
+                "times": times,
+                "loads": loads,
+                "coef": coef,
+                "se": se,
+                "rss_after_data_mb": base_rss,
+                "peak_rss_mb": rss_mb(),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -126,11 +136,15 @@ def main() -> None:
     ap.add_argument("--methods", type=str, default=",".join(METHODS))
     ap.add_argument("--worker", type=str, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per (rows, method) subprocess")
-    ap.add_argument("--merge", type=str, default="", help="CSV file(s) of earlier runs to merge (other row counts)")
+    ap.add_argument(
+        "--merge", type=str, default="", help="CSV file(s) of earlier runs to merge (other row counts)"
+    )
     ap.add_argument("--render", type=str, default="", help="only render twfe.md from these CSV files")
     args = ap.parse_args()
     if args.render:
-        df = pd.concat([pd.read_csv(f) for f in args.render.split(",")], ignore_index=True).sort_values("rows", kind="stable")
+        df = pd.concat([pd.read_csv(f) for f in args.render.split(",")], ignore_index=True).sort_values(
+            "rows", kind="stable"
+        )
         df.to_csv(OUT / "twfe.csv", index=False)
         render(df, args)
         return
@@ -150,21 +164,40 @@ def main() -> None:
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
                 out = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else None
-                err = "" if out else p.stderr.strip().splitlines()[-1][:200] if p.stderr.strip() else f"rc {p.returncode}"
+                err = (
+                    ""
+                    if out
+                    else p.stderr.strip().splitlines()[-1][:200]
+                    if p.stderr.strip()
+                    else f"rc {p.returncode}"
+                )
             except subprocess.TimeoutExpired:
                 out, err = None, f"timeout after {args.timeout:.0f} s"
-            rec = {"rows": rows, "firms": rows // 8, "years": 8, "method": m, "reps": args.reps, "load_start": l0}
+            rec = {
+                "rows": rows,
+                "firms": rows // 8,
+                "years": 8,
+                "method": m,
+                "reps": args.reps,
+                "load_start": l0,
+            }
             if out:
                 if m == "pyfixest":
                     ref = out
-                rec.update({
-                    "median_s": float(np.median(out["times"])), "min_s": min(out["times"]),
-                    "max_s": max(out["times"]), "times_s": " ".join(f"{t:.2f}" for t in out["times"]),
-                    "peak_rss_mb": round(out["peak_rss_mb"]), "rss_after_data_mb": round(out["rss_after_data_mb"]),
-                    "fit_rss_increment_mb": round(out["peak_rss_mb"] - out["rss_after_data_mb"]),
-                    "coef": out["coef"], "se": out["se"],
-                    "loads": " | ".join(out["loads"]),
-                })
+                rec.update(
+                    {
+                        "median_s": float(np.median(out["times"])),
+                        "min_s": min(out["times"]),
+                        "max_s": max(out["times"]),
+                        "times_s": " ".join(f"{t:.2f}" for t in out["times"]),
+                        "peak_rss_mb": round(out["peak_rss_mb"]),
+                        "rss_after_data_mb": round(out["rss_after_data_mb"]),
+                        "fit_rss_increment_mb": round(out["peak_rss_mb"] - out["rss_after_data_mb"]),
+                        "coef": out["coef"],
+                        "se": out["se"],
+                        "loads": " | ".join(out["loads"]),
+                    }
+                )
             else:
                 rec["error"] = err
             records.append(rec)
@@ -178,7 +211,9 @@ def main() -> None:
     df = pd.DataFrame(records)
     if args.merge:  # keep earlier results of other row counts (e.g. 1M and 4M run separately)
         old = pd.concat([pd.read_csv(f) for f in args.merge.split(",")], ignore_index=True)
-        df = pd.concat([old[~old["rows"].isin(df["rows"])], df], ignore_index=True).sort_values("rows", kind="stable")
+        df = pd.concat([old[~old["rows"].isin(df["rows"])], df], ignore_index=True).sort_values(
+            "rows", kind="stable"
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     df.to_csv(OUT / "twfe.csv", index=False)
     render(df, args)
@@ -186,30 +221,38 @@ def main() -> None:
 
 def render(df: pd.DataFrame, args: argparse.Namespace) -> None:
     lines = [
-        "# TWFE benchmark (`benchmarks/bench_twfe.py`)", "",
+        "# TWFE benchmark (`benchmarks/bench_twfe.py`)",
+        "",
         f"Command: `python benchmarks/bench_twfe.py --rows {','.join(str(r) for r in sorted(set(df['rows'])))} "
         f"--reps {args.reps}` (1M and 4M may be run separately and merged with `--merge`). "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}. Model: `lnCU ~ lnINT + 8 controls | Stkcd + "
         "year`, CRV1 clustered by firm; balanced synthetic panel (rows/8 firms x 8 years, string firm codes). "
         "Each method runs in its own process: data generation untimed, median of the timed fits; peak RSS = "
         "the process's maximum resident set (data included), increment = peak minus RSS after building the data.",
-        "", "| rows | method | median s | min-max s | x pyfixest | peak RSS MB | fit increment MB | coef | "
+        "",
+        "| rows | method | median s | min-max s | x pyfixest | peak RSS MB | fit increment MB | coef | "
         "rel. diff coef vs pyfixest | SE / pyfixest SE | load avg at each fit |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in df.iterrows():
         if pd.isna(r.get("median_s")):
-            lines.append(f"| {r.rows:,} | {r.method} | failed: {r.get('error')} | | | | | | | | {r.load_start} |")
+            lines.append(
+                f"| {r.rows:,} | {r.method} | failed: {r.get('error')} | | | | | | | | {r.load_start} |"
+            )
             continue
         lines.append(
             f"| {r.rows:,} | {r.method} | {r.median_s:.2f} | {r.min_s:.2f}-{r.max_s:.2f} | "
             f"{r.get('ratio_to_pyfixest', float('nan')):.2f} | {r.peak_rss_mb:,} | {r.fit_rss_increment_mb:,} | "
             f"{r.coef:.6f} | {r.get('coef_rel_diff_vs_pyfixest', float('nan')):.1e} | "
-            f"{r.get('se_ratio_vs_pyfixest', float('nan')):.6f} | {r.loads} |")
-    lines += ["", "SE ratios: intelcap and pyfixest use reghdfe's CRV1 factor G/(G-1)(N-1)/(N-K) with K = slopes + "
-              "T (firm FE nested in the firm cluster); linearmodels' `clustered` counts the absorbed entity effects in "
-              "its residual degrees of freedom (not nested-adjusted), so with 8 years its SE is sqrt(8/7) = 1.069x "
-              "larger: a convention difference, not an error (coefficients agree)."]
+            f"{r.get('se_ratio_vs_pyfixest', float('nan')):.6f} | {r.loads} |"
+        )
+    lines += [
+        "",
+        "SE ratios: intelcap and pyfixest use reghdfe's CRV1 factor G/(G-1)(N-1)/(N-K) with K = slopes + "
+        "T (firm FE nested in the firm cluster); linearmodels' `clustered` counts the absorbed entity effects in "
+        "its residual degrees of freedom (not nested-adjusted), so with 8 years its SE is sqrt(8/7) = 1.069x "
+        "larger: a convention difference, not an error (coefficients agree).",
+    ]
     (OUT / "twfe.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -36,12 +36,15 @@ def csmar_file(table):
 
 def csmar_files(table):
     """Every file of a user's table (all formats, numbered parts; intelcap.ingest.readers.table_files), or the synthetic
-    file. A table with no file fails here, before any job, with the files that are there instead."""
+    file. A table with no file fails here, before any job, with the files that are there instead.
+    """
     if SYNTHETIC:
         return [csmar_file(table)]
     from intelcap.ingest import readers as io
 
-    return [str(p) for p in io.table_files(f"{RAW}/csmar", config["csmar"][table], table)]
+    return [
+        str(p) for p in io.table_files(f"{RAW}/csmar", config["csmar"][table], table)
+    ]
 
 
 def ifr_file(key):
@@ -54,24 +57,33 @@ def parquet_of(table):
 
 def code(rule):
     """Package modules run by the step (registry) as code inputs; editing any of them reruns the jobs.
-    Paths are those of this workflow's own checkout, which every job imports (scripts/run_step.py)."""
+    Paths are those of this workflow's own checkout, which every job imports (scripts/run_step.py).
+    """
     base = os.path.relpath(workflow.basedir, os.getcwd())
     return registry.code_files(rule, root=base)
 
 
 def declared(rule):
     """params.config of a rule: exactly the config keys its step reads, as sorted JSON (reordering YAML keys
-    reruns nothing; changing a declared value reruns the rule). The job sees nothing else."""
-    return lambda wildcards: canonical(registry.declared_config(rule, config, dict(wildcards.items())))
+    reruns nothing; changing a declared value reruns the rule). The job sees nothing else.
+    """
+    return lambda wildcards: canonical(
+        registry.declared_config(rule, config, dict(wildcards.items()))
+    )
 
 
 def sources(*names):
     """A fingerprint (size, mtime in ns) of the named inputs that the user provides (raw files, mapping files):
     a file replaced by different content reruns its reader even when the copy is older (`cp -p`, unzip).
-    Synthetic raw files are outputs of this workflow, tracked by Snakemake itself, and are left out."""
+    Synthetic raw files are outputs of this workflow, tracked by Snakemake itself, and are left out.
+    """
 
     def fingerprint(wildcards, input):
-        files = [f for n in names for f in ([input[n]] if isinstance(input[n], str) else input[n])]
+        files = [
+            f
+            for n in names
+            for f in ([input[n]] if isinstance(input[n], str) else input[n])
+        ]
         if SYNTHETIC:
             files = [f for f in files if not Path(f).is_relative_to(RAW)]
         return registry.fingerprint(files) if files else ""
@@ -85,14 +97,17 @@ def report_inventory():
     from intelcap.measures import text_inventory
 
     try:  # the step lists with the same pattern (steps/measures.py:text_extract)
-        return text_inventory.shard_inventory(REPORTS, N_SHARDS, config["text"]["name_pattern"])
+        return text_inventory.shard_inventory(
+            REPORTS, N_SHARDS, config["text"]["name_pattern"]
+        )
     except ValueError as err:
         sys.exit(f"intelcap config error:\n  {err}")
 
 
 def report_fingerprint(shard):
     """The files of one report shard, fingerprinted at DAG time: adding, removing or replacing a report
-    reruns its shard only. Synthetic reports are an output of this workflow (tracked by Snakemake)."""
+    reruns its shard only. Synthetic reports are an output of this workflow (tracked by Snakemake).
+    """
     if SYNTHETIC:
         return ""
     from intelcap.measures import text_inventory
@@ -107,10 +122,18 @@ def shard_fingerprint(wildcards):
 # Without annual reports (synth.reports: false, or no reports/ folder in raw_dir) there is no text index:
 # Table 8 is left out up front instead of failing on an empty corpus.
 TEXT_ENABLED = config["synth"]["reports"] if SYNTHETIC else Path(REPORTS).is_dir()
-PAPER_TABLES = ["table1", "table2", "table3", "table4", "table5", "table6", "table7"] + (
+PAPER_TABLES = [
+    "table1",
+    "table2",
+    "table3",
+    "table4",
+    "table5",
+    "table6",
+    "table7",
+] + (["table8"] if TEXT_ENABLED else [])
+REGRESSION_TABLES = ["table2", "table3", "table5"] + (
     ["table8"] if TEXT_ENABLED else []
 )
-REGRESSION_TABLES = ["table2", "table3", "table5"] + (["table8"] if TEXT_ENABLED else [])
 
 
 def _say_up_front():
@@ -119,25 +142,39 @@ def _say_up_front():
 
     if not TEXT_ENABLED:
         why = "synth.reports is false" if SYNTHETIC else f"{REPORTS} does not exist"
-        sys.stderr.write(f"intelcap: {why} -> no annual reports, so no text index and no Table 8 "
-                         "(left out of the DAG; everything else builds).\n")
+        sys.stderr.write(
+            f"intelcap: {why} -> no annual reports, so no text index and no Table 8 "
+            "(left out of the DAG; everything else builds).\n"
+        )
     elif SYNTHETIC and config["synth"]["n_firms"] > 100_000:
-        n = config["synth"]["n_firms"] * (config["synth"]["last_year"] - config["sample"]["first_year"] + 1)
+        n = config["synth"]["n_firms"] * (
+            config["synth"]["last_year"] - config["sample"]["first_year"] + 1
+        )
         # measured on the default panel: ~5.4 kB and ~1 ms of one core per synthetic report
-        sys.stderr.write(f"intelcap: synth.reports with {config['synth']['n_firms']:,} firms writes ~{n:,} annual "
-                         f"reports (~{n * 5.4e3 / 1e9:,.0f} GB, ~{n / 1e3 / 60:,.0f} min in one job) before Table 8 "
-                         "can run; set synth.reports: false to leave Table 8 out (profiles/large does).\n")
+        sys.stderr.write(
+            f"intelcap: synth.reports with {config['synth']['n_firms']:,} firms writes ~{n:,} annual "
+            f"reports (~{n * 5.4e3 / 1e9:,.0f} GB, ~{n / 1e3 / 60:,.0f} min in one job) before Table 8 "
+            "can run; set synth.reports: false to leave Table 8 out (profiles/large does).\n"
+        )
 
 
 _say_up_front()
 
 TABLE_FORMATS = ("csv", "md", "tex", "docx")
-FRAME_TABLES = ["sample_attrition", "table6_differences", "paper_vs_replication", "coverage", "placebo",
-                "one_step_sfa"]
+FRAME_TABLES = [
+    "sample_attrition",
+    "table6_differences",
+    "paper_vs_replication",
+    "coverage",
+    "placebo",
+    "one_step_sfa",
+]
 
 
 def all_targets():
-    tables = [f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in TABLE_FORMATS]
+    tables = [
+        f"results/tables/{t}.{fmt}" for t in PAPER_TABLES for fmt in TABLE_FORMATS
+    ]
     return tables + [
         "results/tables/sample_attrition.csv",
         "results/tables/sample_attrition.md",
@@ -154,7 +191,11 @@ def all_targets():
 
 def result_csv(name, caption=None, category="Tables"):
     """A table's full-precision CSV, in the HTML report with its caption."""
-    return report(f"results/tables/{name}.csv", caption=f"../report/{caption or name}.rst", category=category)
+    return report(
+        f"results/tables/{name}.csv",
+        caption=f"../report/{caption or name}.rst",
+        category=category,
+    )
 
 
 # ---- robustness stage (rules/robustness.smk)
@@ -170,16 +211,28 @@ def rob_n_shards(total, size):
 
 def mc_shard_files():
     n = rob_n_shards(ROB_MC["reps"], ROB_MC["shard_size"])
-    return [f"results/robustness/mc/{s}/shard_{i}.parquet" for s in ROB_MC["scenarios"] for i in range(n)]
+    return [
+        f"results/robustness/mc/{s}/shard_{i}.parquet"
+        for s in ROB_MC["scenarios"]
+        for i in range(n)
+    ]
 
 
 def placebo_shard_files():
     n = rob_n_shards(ROB_PLACEBO["reps"], ROB_PLACEBO["shard_size"])
-    return [f"results/robustness/placebo/{m}_{i}.parquet" for m in ROB_PLACEBO["modes"] for i in range(n)]
+    return [
+        f"results/robustness/placebo/{m}_{i}.parquet"
+        for m in ROB_PLACEBO["modes"]
+        for i in range(n)
+    ]
 
 
 def spec_shard_files():
-    return [f"results/robustness/spec_curve/{c}_{w}.parquet" for c in ROB_SPEC["cu"] for w in ROB_SPEC["winsor"]]
+    return [
+        f"results/robustness/spec_curve/{c}_{w}.parquet"
+        for c in ROB_SPEC["cu"]
+        for w in ROB_SPEC["winsor"]
+    ]
 
 
 def robustness_targets():
@@ -188,8 +241,16 @@ def robustness_targets():
         [f"results/tables/inference.{f}" for f in TABLE_FORMATS]
         + ["results/tables/coverage.csv", "results/tables/coverage.md"]
         + [f"results/figures/coverage.{f}" for f in ("png", "pdf")]
-        + ["results/robustness/placebo.csv", "results/tables/placebo.csv", "results/tables/placebo.md"]
-        + [f"results/figures/placebo_{m}.{f}" for m in ROB_PLACEBO["modes"] for f in ("png", "pdf")]
+        + [
+            "results/robustness/placebo.csv",
+            "results/tables/placebo.csv",
+            "results/tables/placebo.md",
+        ]
+        + [
+            f"results/figures/placebo_{m}.{f}"
+            for m in ROB_PLACEBO["modes"]
+            for f in ("png", "pdf")
+        ]
         + ["results/robustness/spec_curve.csv"]
         + [f"results/figures/spec_curve.{f}" for f in ("png", "pdf")]
         + ["results/tables/one_step_sfa.csv", "results/tables/one_step_sfa.md"]

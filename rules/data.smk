@@ -12,20 +12,20 @@ if SYNTHETIC:
             robots=ifr_file("robots_file"),
             employment=ifr_file("employment_file"),
             truth=f"{RAW}/truth.json",
-        params:
-            out_dir=lambda wildcards, output: str(Path(output.truth).parent),
-            config=declared("synthesize"),
         log:
             "logs/synthesize.log",
         benchmark:
             "benchmarks/out/synthesize.tsv"
         priority: 100
+        conda:
+            ENV
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            ENV
+        params:
+            out_dir=lambda wildcards, output: str(Path(output.truth).parent),
+            config=declared("synthesize"),
         script:
             "../scripts/run_step.py"
 
@@ -40,20 +40,20 @@ if SYNTHETIC and TEXT_ENABLED:
         output:
             reports=directory(REPORTS),
             planted=f"{RAW}/truth_keyword_counts.csv",
-        params:
-            out_dir=lambda wildcards, output: str(Path(output.planted).parent),
-            config=declared("synthesize_reports"),
         log:
             "logs/synthesize_reports.log",
         benchmark:
             "benchmarks/out/synthesize_reports.tsv"
         priority: 90
+        conda:
+            ENV
         threads: 1
         resources:
             mem_mb=1000,
             runtime=10,
-        conda:
-            ENV
+        params:
+            out_dir=lambda wildcards, output: str(Path(output.planted).parent),
+            config=declared("synthesize_reports"),
         script:
             "../scripts/run_step.py"
 
@@ -66,22 +66,22 @@ rule read_table:
     output:
         parquet="results/data/csmar/{table}.parquet",
         notes="results/data/csmar/{table}.notes.csv",
-    wildcard_constraints:
-        table="|".join(CSMAR_TABLES),
-    params:
-        config=declared("read_table"),
-        sources=sources("table"),
     log:
         "logs/read_table/{table}.log",
     benchmark:
         "benchmarks/out/read_table/{table}.tsv"
+    wildcard_constraints:
+        table="|".join(CSMAR_TABLES),
     priority: 80
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        config=declared("read_table"),
+        sources=sources("table"),
     script:
         "../scripts/run_step.py"
 
@@ -96,19 +96,19 @@ rule read_ifr:
         robots="results/data/ifr_robots.parquet",
         employment="results/data/employment_base.parquet",
         notes="results/data/ifr_notes.csv",
-    params:
-        config=declared("read_ifr"),
-        sources=sources("robots", "employment"),
     log:
         "logs/read_ifr.log",
     benchmark:
         "benchmarks/out/read_ifr.tsv"
     priority: 80
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("read_ifr"),
+        sources=sources("robots", "employment"),
     script:
         "../scripts/run_step.py"

@@ -9,18 +9,18 @@ rule rulegraph:
         code=code("rulegraph"),
     output:
         dot="results/figures/rulegraph.dot",
-    params:
-        config=declared("rulegraph"),
     log:
         "logs/rulegraph.log",
     benchmark:
         "benchmarks/out/rulegraph.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("rulegraph"),
     script:
         "../scripts/run_step.py"
 
@@ -31,20 +31,24 @@ rule figure1:
         dot="results/figures/rulegraph.dot",
         code=code("figure1"),
     output:
-        png=report("results/figures/figure1.png", caption="../report/figure1.rst", category="Figures"),
+        png=report(
+            "results/figures/figure1.png",
+            caption="../report/figure1.rst",
+            category="Figures",
+        ),
         pdf="results/figures/figure1.pdf",
-    params:
-        config=declared("figure1"),
     log:
         "logs/figure1.log",
     benchmark:
         "benchmarks/out/figure1.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("figure1"),
     script:
         "../scripts/run_step.py"
 
@@ -55,22 +59,26 @@ rule figure2:
         installations=config["paths"]["ifr_global"],
         code=code("figure2"),
     output:
-        png=report("results/figures/figure2.png", caption="../report/figure2.rst", category="Figures"),
+        png=report(
+            "results/figures/figure2.png",
+            caption="../report/figure2.rst",
+            category="Figures",
+        ),
         pdf="results/figures/figure2.pdf",
-    params:
-        vintage="WR2022",
-        config=declared("figure2"),
-        sources=sources("installations"),
     log:
         "logs/figure2.log",
     benchmark:
         "benchmarks/out/figure2.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        vintage="WR2022",
+        config=declared("figure2"),
+        sources=sources("installations"),
     script:
         "../scripts/run_step.py"
 
@@ -78,25 +86,28 @@ rule figure2:
 rule paper_vs_replication:
     """Each coefficient the paper reports next to the replication's (and the DGP's truth on synthetic data)."""
     input:
-        tables=expand("results/tables/{t}.csv", t=[t for t in PAPER_TABLES if t not in ("table1", "table7")]),
+        tables=expand(
+            "results/tables/{t}.csv",
+            t=[t for t in PAPER_TABLES if t not in ("table1", "table7")],
+        ),
         paper=config["paths"]["paper_results"],
         truth=[f"{RAW}/truth.json"] if SYNTHETIC else [],
         code=code("paper_vs_replication"),
     output:
         csv=result_csv("paper_vs_replication", category="Comparison"),
         implied="results/tables/implied_lncu_means.csv",
-    params:
-        config=declared("paper_vs_replication"),
-        sources=sources("paper"),
     log:
         "logs/paper_vs_replication.log",
     benchmark:
         "benchmarks/out/paper_vs_replication.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("paper_vs_replication"),
+        sources=sources("paper"),
     script:
         "../scripts/run_step.py"

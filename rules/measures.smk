@@ -9,19 +9,19 @@ rule capacity_utilization:
     output:
         cu="results/measures/cu.parquet",
         fit="results/measures/cu_fit.json",
-    params:
-        config=declared("capacity_utilization"),
     log:
         "logs/capacity_utilization.log",
     benchmark:
         "benchmarks/out/capacity_utilization.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
-    conda:
-        ENV
+    params:
+        config=declared("capacity_utilization"),
     script:
         "../scripts/run_step.py"
 
@@ -37,19 +37,19 @@ rule robot_exposure:
     output:
         robots="results/measures/robots.parquet",
         info="results/measures/robots_info.json",
-    params:
-        config=declared("robot_exposure"),
     log:
         "logs/robot_exposure.log",
     benchmark:
         "benchmarks/out/robot_exposure.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("robot_exposure"),
     script:
         "../scripts/run_step.py"
 
@@ -61,25 +61,26 @@ rule dea_efficiency:
         code=code("dea_efficiency"),
     output:
         dea="results/measures/dea.parquet",
-    params:
-        config=declared("dea_efficiency"),
     log:
         "logs/dea_efficiency.log",
     benchmark:
         "benchmarks/out/dea_efficiency.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        config=declared("dea_efficiency"),
     script:
         "../scripts/run_step.py"
 
 
 rule text_extract:
     """The text of one shard of annual reports, cached: keyword counting reads it, so a dictionary change
-    never re-extracts a PDF. A shard holds every file of its firm-years (stable hash of Stkcd and year)."""
+    never re-extracts a PDF. A shard holds every file of its firm-years (stable hash of Stkcd and year).
+    """
     input:
         # synthetic reports are an output of this workflow; a user's folder is tracked per shard by
         # params.sources (a directory input would rerun every shard whenever one file is added)
@@ -87,24 +88,24 @@ rule text_extract:
         code=code("text_extract"),
     output:
         text="results/text/extracted/shard_{shard}.parquet",
+    log:
+        "logs/text_extract/{shard}.log",
+    benchmark:
+        "benchmarks/out/text_extract/{shard}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
+    priority: 50
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         reports=lambda wildcards: REPORTS,
         n_shards=N_SHARDS,
         config=declared("text_extract"),
         sources=shard_fingerprint,
-    wildcard_constraints:
-        shard=r"\d+",
-    log:
-        "logs/text_extract/{shard}.log",
-    benchmark:
-        "benchmarks/out/text_extract/{shard}.tsv"
-    priority: 50
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    conda:
-        ENV
     script:
         "../scripts/run_step.py"
 
@@ -118,22 +119,22 @@ rule text_count:
     output:
         counts="results/text/counts/shard_{shard}.parquet",
         log="results/text/counts/log_{shard}.csv",
-    params:
-        config=declared("text_count"),
-        sources=sources("keywords"),
-    wildcard_constraints:
-        shard=r"\d+",
     log:
         "logs/text_count/{shard}.log",
     benchmark:
         "benchmarks/out/text_count/{shard}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
     priority: 50
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        config=declared("text_count"),
+        sources=sources("keywords"),
     script:
         "../scripts/run_step.py"
 
@@ -141,7 +142,9 @@ rule text_count:
 rule text_index:
     """The text index IM per firm-year and the log of every report file (unreadable ones listed)."""
     input:
-        counts=expand("results/text/counts/shard_{shard}.parquet", shard=range(N_SHARDS)),
+        counts=expand(
+            "results/text/counts/shard_{shard}.parquet", shard=range(N_SHARDS)
+        ),
         logs=expand("results/text/counts/log_{shard}.csv", shard=range(N_SHARDS)),
         code=code("text_index"),
     output:
@@ -149,17 +152,17 @@ rule text_index:
         index="results/measures/text_index.parquet",
         log="results/measures/text_log.csv",
         unreadable="results/tables/text_unreadable.csv",
-    params:
-        config=declared("text_index"),
     log:
         "logs/text_index.log",
     benchmark:
         "benchmarks/out/text_index.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        config=declared("text_index"),
     script:
         "../scripts/run_step.py"

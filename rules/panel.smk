@@ -1,7 +1,13 @@
 # Sample construction, firm attributes, controls and winsorization (docs/methods.md#sample, #attributes,
 # #winsorization).
 
-PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
+PANEL_TABLES = [
+    "FS_Combas",
+    "FS_Comins",
+    "FS_Comscfd",
+    "CG_Ybasic",
+    "STK_LISTEDCOINFOANL",
+]
 
 
 rule build_panel:
@@ -16,22 +22,22 @@ rule build_panel:
         panel="results/data/panel_clean.parquet",
         attrition="results/data/attrition_panel.csv",
         notes="results/data/attrition_notes_panel.csv",
-    params:
-        tables=PANEL_TABLES,
-        raw_files={t: csmar_file(t) for t in PANEL_TABLES},
-        config=declared("build_panel"),
-        sources=sources("crosswalk", "regions"),
     log:
         "logs/build_panel.log",
     benchmark:
         "benchmarks/out/build_panel.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        tables=PANEL_TABLES,
+        raw_files={t: csmar_file(t) for t in PANEL_TABLES},
+        config=declared("build_panel"),
+        sources=sources("crosswalk", "regions"),
     script:
         "../scripts/run_step.py"
 
@@ -49,20 +55,20 @@ rule firm_attributes:
     output:
         attributes="results/measures/firm_attributes.parquet",
         notes="results/measures/firm_attributes_notes.csv",
-    params:
-        config=declared("firm_attributes"),
-        sources=sources("intensity"),
     log:
         "logs/firm_attributes.log",
     benchmark:
         "benchmarks/out/firm_attributes.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("firm_attributes"),
+        sources=sources("intensity"),
     script:
         "../scripts/run_step.py"
 
@@ -76,19 +82,19 @@ rule winsorize:
     output:
         panel="results/data/panel_winsorized.parquet",
         cutoffs="results/tables/winsor_cutoffs.csv",
-    params:
-        config=declared("winsorize"),
     log:
         "logs/winsorize.log",
     benchmark:
         "benchmarks/out/winsorize.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("winsorize"),
     script:
         "../scripts/run_step.py"
 
@@ -98,8 +104,12 @@ rule analysis_panel:
     input:
         panel="results/data/panel_winsorized.parquet",
         attrition="results/data/attrition_panel.csv",
-        notes=["results/data/attrition_notes_panel.csv", "results/measures/firm_attributes_notes.csv"],
-        reader_notes=[f"results/data/csmar/{t}.notes.csv" for t in CSMAR_TABLES] + ["results/data/ifr_notes.csv"],
+        notes=[
+            "results/data/attrition_notes_panel.csv",
+            "results/measures/firm_attributes_notes.csv",
+        ],
+        reader_notes=[f"results/data/csmar/{t}.notes.csv" for t in CSMAR_TABLES]
+        + ["results/data/ifr_notes.csv"],
         cu="results/measures/cu.parquet",
         robots="results/measures/robots.parquet",
         code=code("analysis_panel"),
@@ -107,18 +117,18 @@ rule analysis_panel:
         panel="results/data/analysis_panel.parquet",
         attrition=result_csv("sample_attrition"),
         notes="results/tables/sample_notes.csv",
-    params:
-        config=declared("analysis_panel"),
     log:
         "logs/analysis_panel.log",
     benchmark:
         "benchmarks/out/analysis_panel.tsv"
     priority: 70
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("analysis_panel"),
     script:
         "../scripts/run_step.py"

@@ -6,26 +6,36 @@
 rule provenance:
     """results/manifest.json: what every result was computed from."""
     input:
-        raw=[csmar_file(t) for t in CSMAR_TABLES] + [ifr_file("robots_file"), ifr_file("employment_file")],
+        raw=[csmar_file(t) for t in CSMAR_TABLES]
+        + [ifr_file("robots_file"), ifr_file("employment_file")],
         reports=[REPORTS] if TEXT_ENABLED else [],
-        config_files=["config/config.yaml", "schemas/config.schema.yaml", *config["paths"].values()],
+        config_files=[
+            "config/config.yaml",
+            "schemas/config.schema.yaml",
+            *config["paths"].values(),
+        ],
         code=code("provenance"),
     output:
         manifest="results/manifest.json",
-    params:
-        config=declared("provenance"),
-        sources=sources("raw", "config_files"),
-        reports=lambda wc: "" if SYNTHETIC or not TEXT_ENABLED else registry.canonical(
-            [report_fingerprint(shard) for shard in range(N_SHARDS)]),
     log:
         "logs/provenance.log",
     benchmark:
         "benchmarks/out/provenance.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
-    conda:
-        ENV
+    params:
+        config=declared("provenance"),
+        sources=sources("raw", "config_files"),
+        reports=lambda wc: (
+            ""
+            if SYNTHETIC or not TEXT_ENABLED
+            else registry.canonical(
+                [report_fingerprint(shard) for shard in range(N_SHARDS)]
+            )
+        ),
     script:
         "../scripts/run_step.py"

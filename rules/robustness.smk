@@ -18,18 +18,18 @@ rule inference_table:
         code=code("inference_table"),
     output:
         csv=result_csv("inference", category="Robustness"),
-    params:
-        config=declared("inference_table"),
     log:
         "logs/robustness/inference_table.log",
     benchmark:
         "benchmarks/out/robustness/inference_table.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        ENV
+    params:
+        config=declared("inference_table"),
     script:
         "../scripts/run_step.py"
 
@@ -42,22 +42,22 @@ rule mc_shard:
         code=code("mc_shard"),
     output:
         shard="results/robustness/mc/{scenario}/shard_{shard}.parquet",
-    params:
-        # everything a shard's draws depend on, and nothing else (not `reps`): raising reps adds shards only
-        config=declared("mc_shard"),
-    wildcard_constraints:
-        scenario="|".join(ROB_MC["scenarios"]),
-        shard=r"\d+",
     log:
         "logs/robustness/mc/{scenario}_{shard}.log",
     benchmark:
         "benchmarks/out/robustness/mc/{scenario}_{shard}.tsv"
+    wildcard_constraints:
+        scenario="|".join(ROB_MC["scenarios"]),
+        shard=r"\d+",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        # everything a shard's draws depend on, and nothing else (not `reps`): raising reps adds shards only
+        config=declared("mc_shard"),
     script:
         "../scripts/run_step.py"
 
@@ -69,18 +69,18 @@ rule mc_coverage:
         code=code("mc_coverage"),
     output:
         csv="results/tables/coverage.csv",
-    params:
-        config=declared("mc_coverage"),
     log:
         "logs/robustness/mc_coverage.log",
     benchmark:
         "benchmarks/out/robustness/mc_coverage.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("mc_coverage"),
     script:
         "../scripts/run_step.py"
 
@@ -91,20 +91,24 @@ rule coverage_figure:
         csv="results/tables/coverage.csv",
         code=code("coverage_figure"),
     output:
-        png=report("results/figures/coverage.png", caption="../report/coverage.rst", category="Robustness"),
+        png=report(
+            "results/figures/coverage.png",
+            caption="../report/coverage.rst",
+            category="Robustness",
+        ),
         pdf="results/figures/coverage.pdf",
-    params:
-        config=declared("coverage_figure"),
     log:
         "logs/robustness/coverage_figure.log",
     benchmark:
         "benchmarks/out/robustness/coverage_figure.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("coverage_figure"),
     script:
         "../scripts/run_step.py"
 
@@ -116,22 +120,22 @@ rule placebo_shard:
         code=code("placebo_shard"),
     output:
         draws="results/robustness/placebo/{mode}_{shard}.parquet",
-    params:
-        # not `reps`: a shard depends on (data, mode, shard, shard_size, seed, model) only
-        config=declared("placebo_shard"),
-    wildcard_constraints:
-        mode="firm|industry",
-        shard=r"\d+",
     log:
         "logs/robustness/placebo/{mode}_{shard}.log",
     benchmark:
         "benchmarks/out/robustness/placebo/{mode}_{shard}.tsv"
+    wildcard_constraints:
+        mode="firm|industry",
+        shard=r"\d+",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        # not `reps`: a shard depends on (data, mode, shard, shard_size, seed, model) only
+        config=declared("placebo_shard"),
     script:
         "../scripts/run_step.py"
 
@@ -144,18 +148,18 @@ rule placebo:
     output:
         draws="results/robustness/placebo.csv",
         csv="results/tables/placebo.csv",
-    params:
-        config=declared("placebo"),
     log:
         "logs/robustness/placebo.log",
     benchmark:
         "benchmarks/out/robustness/placebo.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("placebo"),
     script:
         "../scripts/run_step.py"
 
@@ -167,22 +171,26 @@ rule placebo_figure:
         summary="results/tables/placebo.csv",
         code=code("placebo_figure"),
     output:
-        png=report("results/figures/placebo_{mode}.png", caption="../report/placebo.rst", category="Robustness"),
+        png=report(
+            "results/figures/placebo_{mode}.png",
+            caption="../report/placebo.rst",
+            category="Robustness",
+        ),
         pdf="results/figures/placebo_{mode}.pdf",
-    params:
-        config=declared("placebo_figure"),
-    wildcard_constraints:
-        mode="firm|industry",
     log:
         "logs/robustness/placebo_figure_{mode}.log",
     benchmark:
         "benchmarks/out/robustness/placebo_figure_{mode}.tsv"
+    wildcard_constraints:
+        mode="firm|industry",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("placebo_figure"),
     script:
         "../scripts/run_step.py"
 
@@ -194,20 +202,20 @@ rule cu_variant:
         code=code("cu_variant"),
     output:
         cu="results/robustness/cu/{method}.parquet",
-    params:
-        config=declared("cu_variant"),
-    wildcard_constraints:
-        method="sfa_bc92|sfa_translog|cols|fa_turnover",
     log:
         "logs/robustness/cu/{method}.log",
     benchmark:
         "benchmarks/out/robustness/cu/{method}.tsv"
+    wildcard_constraints:
+        method="sfa_bc92|sfa_translog|cols|fa_turnover",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
-    conda:
-        ENV
+    params:
+        config=declared("cu_variant"),
     script:
         "../scripts/run_step.py"
 
@@ -222,21 +230,21 @@ rule spec_curve_shard:
         code=code("spec_curve_shard"),
     output:
         specs="results/robustness/spec_curve/{cu}_{winsor}.parquet",
-    params:
-        config=declared("spec_curve_shard"),
-    wildcard_constraints:
-        cu="|".join(ROB_SPEC["cu"]),
-        winsor="|".join(ROB_SPEC["winsor"]),
     log:
         "logs/robustness/spec_curve/{cu}_{winsor}.log",
     benchmark:
         "benchmarks/out/robustness/spec_curve/{cu}_{winsor}.tsv"
+    wildcard_constraints:
+        cu="|".join(ROB_SPEC["cu"]),
+        winsor="|".join(ROB_SPEC["winsor"]),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        config=declared("spec_curve_shard"),
     script:
         "../scripts/run_step.py"
 
@@ -248,18 +256,18 @@ rule spec_curve:
         code=code("spec_curve"),
     output:
         csv="results/robustness/spec_curve.csv",
-    params:
-        config=declared("spec_curve"),
     log:
         "logs/robustness/spec_curve.log",
     benchmark:
         "benchmarks/out/robustness/spec_curve.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("spec_curve"),
     script:
         "../scripts/run_step.py"
 
@@ -270,20 +278,24 @@ rule spec_curve_figure:
         csv="results/robustness/spec_curve.csv",
         code=code("spec_curve_figure"),
     output:
-        png=report("results/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Robustness"),
+        png=report(
+            "results/figures/spec_curve.png",
+            caption="../report/spec_curve.rst",
+            category="Robustness",
+        ),
         pdf="results/figures/spec_curve.pdf",
-    params:
-        config=declared("spec_curve_figure"),
     log:
         "logs/robustness/spec_curve_figure.log",
     benchmark:
         "benchmarks/out/robustness/spec_curve_figure.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("spec_curve_figure"),
     script:
         "../scripts/run_step.py"
 
@@ -297,17 +309,17 @@ rule one_step_sfa:
     output:
         csv="results/tables/one_step_sfa.csv",
         fit="results/robustness/one_step_fit.json",
-    params:
-        config=declared("one_step_sfa"),
     log:
         "logs/robustness/one_step_sfa.log",
     benchmark:
         "benchmarks/out/robustness/one_step_sfa.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        ENV
+    params:
+        config=declared("one_step_sfa"),
     script:
         "../scripts/run_step.py"

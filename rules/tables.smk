@@ -18,19 +18,19 @@ rule table1:
         code=code("table1"),
     output:
         csv=result_csv("table1"),
-    params:
-        mechanisms=["Efficiency", "Humcap", "ED"],
-        config=declared("table1"),
     log:
         "logs/table1.log",
     benchmark:
         "benchmarks/out/table1.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        mechanisms=["Efficiency", "Humcap", "ED"],
+        config=declared("table1"),
     script:
         "../scripts/run_step.py"
 
@@ -44,21 +44,21 @@ rule regression_table:
         code=code("regression_table"),
     output:
         csv=result_csv("{table}", caption="regression_table"),
-    params:
-        table=lambda wc: wc.table,
-        config=declared("regression_table"),
-    wildcard_constraints:
-        table="|".join(REGRESSION_TABLES),
     log:
         "logs/{table}.log",
     benchmark:
         "benchmarks/out/{table}.tsv"
+    wildcard_constraints:
+        table="|".join(REGRESSION_TABLES),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        table=lambda wc: wc.table,
+        config=declared("regression_table"),
     script:
         "../scripts/run_step.py"
 
@@ -70,19 +70,19 @@ rule table4:
         code=code("table4"),
     output:
         csv=result_csv("table4"),
-    params:
-        table="table4",
-        config=declared("table4"),
     log:
         "logs/table4.log",
     benchmark:
         "benchmarks/out/table4.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        table="table4",
+        config=declared("table4"),
     script:
         "../scripts/run_step.py"
 
@@ -96,20 +96,20 @@ rule table6:
     output:
         csv=result_csv("table6"),
         diff_csv="results/tables/table6_differences.csv",
-    params:
-        table="table6",
-        config=declared("table6"),
     log:
         "logs/table6.log",
     benchmark:
         "benchmarks/out/table6.tsv"
     priority: 60
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        table="table6",
+        config=declared("table6"),
     script:
         "../scripts/run_step.py"
 
@@ -121,19 +121,19 @@ rule table7:
         code=code("table7"),
     output:
         csv=result_csv("table7"),
-    params:
-        config=declared("table7"),
-        sources=sources("keywords"),
     log:
         "logs/table7.log",
     benchmark:
         "benchmarks/out/table7.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("table7"),
+        sources=sources("keywords"),
     script:
         "../scripts/run_step.py"
 
@@ -148,21 +148,21 @@ rule render_table:
         md="results/tables/{name}.md",
         tex="results/tables/{name}.tex",
         docx="results/tables/{name}.docx",
-    params:
-        config=declared("render_table"),
-        sources=sources("labels"),
-    wildcard_constraints:
-        name="|".join([*PAPER_TABLES, "inference"]),
     log:
         "logs/render/{name}.log",
     benchmark:
         "benchmarks/out/render/{name}.tsv"
+    wildcard_constraints:
+        name="|".join([*PAPER_TABLES, "inference"]),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("render_table"),
+        sources=sources("labels"),
     script:
         "../scripts/run_step.py"
 
@@ -171,26 +171,30 @@ rule render_frame:
     """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
     input:
         csv="results/tables/{name}.csv",
-        implied=lambda wc: ["results/tables/implied_lncu_means.csv"] if wc.name == "paper_vs_replication" else [],
+        implied=lambda wc: (
+            ["results/tables/implied_lncu_means.csv"]
+            if wc.name == "paper_vs_replication"
+            else []
+        ),
         labels=config["paths"]["labels"],
         code=code("render_frame"),
     output:
         md="results/tables/{name}.md",
-    params:
-        config=declared("render_frame"),
-        sources=sources("labels"),
-    wildcard_constraints:
-        name="|".join(FRAME_TABLES),
     log:
         "logs/render/{name}.log",
     benchmark:
         "benchmarks/out/render/{name}.tsv"
+    wildcard_constraints:
+        name="|".join(FRAME_TABLES),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("render_frame"),
+        sources=sources("labels"),
     script:
         "../scripts/run_step.py"
 
@@ -202,20 +206,24 @@ rule coefplot:
         labels=config["paths"]["labels"],
         code=code("coefplot"),
     output:
-        png=report("results/figures/coefplot_table6.png", caption="../report/coefplot.rst", category="Figures"),
+        png=report(
+            "results/figures/coefplot_table6.png",
+            caption="../report/coefplot.rst",
+            category="Figures",
+        ),
         pdf="results/figures/coefplot_table6.pdf",
-    params:
-        config=declared("coefplot"),
-        sources=sources("labels"),
     log:
         "logs/coefplot.log",
     benchmark:
         "benchmarks/out/coefplot.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=declared("coefplot"),
+        sources=sources("labels"),
     script:
         "../scripts/run_step.py"

@@ -3,6 +3,7 @@
 The package is imported from this workflow's own checkout (`<workflow>/src`), never from another clone or an
 installed copy: the code Snakemake tracks as the rule's inputs is the code that runs.
 """
+
 import sys
 from pathlib import Path
 

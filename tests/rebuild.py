@@ -29,8 +29,11 @@ SMALL_ROBUSTNESS = {
         "monte_carlo": {"reps": 2, "shard_size": 1, "bootstrap_reps": 99},
         "placebo": {"reps": 20, "shard_size": 10},
         "inference": {"bootstrap_reps": 99},
-        "spec_curve": {"cu": ["sfa_bc92", "cols"], "winsor": {"none": [], "p1_99": [1, 99]},
-                       "fe": {"firm_year": ["Stkcd", "year"], "industry_year": ["Stkcd", "year", "industry^year"]}},
+        "spec_curve": {
+            "cu": ["sfa_bc92", "cols"],
+            "winsor": {"none": [], "p1_99": [1, 99]},
+            "fe": {"firm_year": ["Stkcd", "year"], "industry_year": ["Stkcd", "year", "industry^year"]},
+        },
     },
 }
 
@@ -39,7 +42,9 @@ def merge(base: dict, over: dict) -> dict:
     """Snakemake's overlay rule: dicts merge key by key, everything else is replaced."""
     out = copy.deepcopy(base)
     for k, v in over.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        out[k] = (
+            merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        )
     return out
 
 
@@ -53,11 +58,23 @@ def small_config() -> dict:
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(workdir), "--snakefile",
-           str(workdir / "Snakefile"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--snakefile",
+        str(workdir / "Snakefile"),
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
     return proc
 
 
@@ -78,8 +95,8 @@ _EDGE = re.compile(r"^\s*(\d+) -> (\d+)", re.M)
 @dataclass
 class JobDag:
     nodes: dict[int, JobNode]
-    children: dict[int, set[int]]      # dependency -> jobs that use its outputs
-    parents: dict[int, set[int]]       # job -> its dependencies
+    children: dict[int, set[int]]  # dependency -> jobs that use its outputs
+    parents: dict[int, set[int]]  # job -> its dependencies
 
     @classmethod
     def parse(cls, dot: str) -> JobDag:
@@ -105,7 +122,9 @@ class JobDag:
         return seen
 
     def running(self) -> Counter:
-        return Counter(n.label() for n in self.nodes.values() if n.runs and n.rule not in ("all", "robustness"))
+        return Counter(
+            n.label() for n in self.nodes.values() if n.runs and n.rule not in ("all", "robustness")
+        )
 
     def identity(self, i: int) -> str:
         """A job's label with its dependencies' labels: unique even where a job's wildcards are all inherited
@@ -118,7 +137,7 @@ class JobDag:
 
 
 def job_dag(workdir: Path, *args: str, targets: tuple[str, ...] = ("all", "robustness")) -> JobDag:
-    proc = snakemake(workdir, *targets, "--dag", "--nolock", *args)   # targets first: --configfile takes many
+    proc = snakemake(workdir, *targets, "--dag", "--nolock", *args)  # targets first: --configfile takes many
     return JobDag.parse(proc.stdout)
 
 
@@ -167,9 +186,14 @@ def leaves(schema: dict, config: dict) -> list[Leaf]:
 
 def _number(node: dict, value: float | None, integer: bool) -> float | int:
     """A valid number other than `value` (or than the schema default when the key is absent)."""
+
     def valid(x: float) -> bool:
-        return (x >= node.get("minimum", -1e300) and x > node.get("exclusiveMinimum", -1e300)
-                and x <= node.get("maximum", 1e300) and x < node.get("exclusiveMaximum", 1e300))
+        return (
+            x >= node.get("minimum", -1e300)
+            and x > node.get("exclusiveMinimum", -1e300)
+            and x <= node.get("maximum", 1e300)
+            and x < node.get("exclusiveMaximum", 1e300)
+        )
 
     base = value if value is not None else node.get("default", node.get("minimum", 1))
     steps = (base + 1, base - 1) if integer else (base * 0.9, base * 1.05, base + 0.5)
@@ -202,7 +226,7 @@ def another_value(leaf: Leaf, schema: dict, special: dict) -> tuple[bool, Any]:
     if "array" in types:
         items = _item_schema(node, schema)
         v = list(v or [])
-        if items.get("type") == "object":                 # model specifications: rename the first column
+        if items.get("type") == "object":  # model specifications: rename the first column
             return True, [{**v[0], "name": v[0]["name"] + "*"}, *v[1:]]
         candidates = [v[:-1]] if len(v) > node.get("minItems", 0) else []
         if v and isinstance(v[0], (int, float)):
@@ -228,7 +252,9 @@ def set_key(config: dict, key: str, value: Any) -> dict:
 
 # ------------------------------------------------------------------------------------------------ expectations
 def _related(declared: str, key: str) -> bool:
-    return declared == "" or declared == key or key.startswith(declared + ".") or declared.startswith(key + ".")
+    return (
+        declared == "" or declared == key or key.startswith(declared + ".") or declared.startswith(key + ".")
+    )
 
 
 def declaring_jobs(dag: JobDag, key: str, config: dict, field: str = "config") -> set[int]:
@@ -243,7 +269,7 @@ def declaring_jobs(dag: JobDag, key: str, config: dict, field: str = "config") -
             declared = registry._REF.sub(lambda m: str(registry.lookup(config, m.group(1))), declared)
             try:
                 declared = declared.format(**wc)
-            except KeyError:           # a wildcard dropped from the label (inherited): the rule declares it
+            except KeyError:  # a wildcard dropped from the label (inherited): the rule declares it
                 declared = declared.split(".{")[0]
             if _related(declared, key):
                 found.add(i)

@@ -40,13 +40,40 @@ def _panel(seed: int = 11, firms: int = 150, years: int = 8) -> pd.DataFrame:
         for t in range(first, first + n):
             z, w = rng.normal() + 0.1 * t, rng.normal(size=2)
             x = 0.7 * z + 0.4 * a + 0.3 * w[0] + rng.normal()
-            rows.append({"Stkcd": f"{600000 + f:06d}", "year": 2011 + t, "province": f"P{prov}", "SOE": soe,
-                         "Region": "East" if prov < 2 else "West", "x": x, "z": z, "w1": w[0], "w2": w[1],
-                         "y": 0.05 * x - 0.2 * w[1] + a + 0.02 * t + (0.03 if soe else 0.0) * x
-                         + rng.normal() * (1 + abs(w[1]))})
+            rows.append(
+                {
+                    "Stkcd": f"{600000 + f:06d}",
+                    "year": 2011 + t,
+                    "province": f"P{prov}",
+                    "SOE": soe,
+                    "Region": "East" if prov < 2 else "West",
+                    "x": x,
+                    "z": z,
+                    "w1": w[0],
+                    "w2": w[1],
+                    "y": 0.05 * x
+                    - 0.2 * w[1]
+                    + a
+                    + 0.02 * t
+                    + (0.03 if soe else 0.0) * x
+                    + rng.normal() * (1 + abs(w[1])),
+                }
+            )
     # one singleton firm: dropped by reghdfe's rule under either naming
-    rows.append({"Stkcd": "999999", "year": 2012, "province": "P0", "SOE": 0, "Region": "East", "x": 1.0,
-                 "z": 0.5, "w1": 0.0, "w2": 0.0, "y": 3.0})
+    rows.append(
+        {
+            "Stkcd": "999999",
+            "year": 2012,
+            "province": "P0",
+            "SOE": 0,
+            "Region": "East",
+            "x": 1.0,
+            "z": 0.5,
+            "w1": 0.0,
+            "w2": 0.0,
+            "y": 3.0,
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -63,16 +90,22 @@ def _gvkey_panel(df: pd.DataFrame, recode: bool) -> pd.DataFrame:
 
 def _spec(fe: list[str], names: dict[str, str], **kw) -> estimate.ModelSpec:
     fe = ["^".join(names.get(v, v) for v in term.split("^")) for term in fe]
-    return estimate.ModelSpec(name=kw.pop("name", "(1)"), depvar=kw.pop("depvar", "y"),
-                              regressors=kw.pop("regressors", ["x"]), fe=fe, **kw)
+    return estimate.ModelSpec(
+        name=kw.pop("name", "(1)"),
+        depvar=kw.pop("depvar", "y"),
+        regressors=kw.pop("regressors", ["x"]),
+        fe=fe,
+        **kw,
+    )
 
 
 def _assert_same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert list(a["term"]) == list(b["term"])
     assert len(a) > 0
     for col in NUMERIC:
-        np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-12, atol=1e-12,
-                                   err_msg=col)
+        np.testing.assert_allclose(
+            b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-12, atol=1e-12, err_msg=col
+        )
 
 
 OLS_FES = [["Stkcd", "year"], ["Stkcd", "year", "province^year"], ["Stkcd"], []]
@@ -100,11 +133,14 @@ def test_the_issue_example_runs_without_controls():
     """`regression_table(df, [ModelSpec(..., fe=["gvkey", "fyear"])], cluster="gvkey")` (issue 15): a KeyError
     on 'Stkcd' before; now the same numbers as the CSMAR names."""
     df = _panel()
-    got = estimate.regression_table(_gvkey_panel(df, recode=True),
-                                    [estimate.ModelSpec("(1)", "y", ["x", "w1"], fe=["gvkey", "fyear"])],
-                                    cluster="gvkey")
-    ref = estimate.regression_table(df, [estimate.ModelSpec("(1)", "y", ["x", "w1"], fe=["Stkcd", "year"])],
-                                    [], "Stkcd")
+    got = estimate.regression_table(
+        _gvkey_panel(df, recode=True),
+        [estimate.ModelSpec("(1)", "y", ["x", "w1"], fe=["gvkey", "fyear"])],
+        cluster="gvkey",
+    )
+    ref = estimate.regression_table(
+        df, [estimate.ModelSpec("(1)", "y", ["x", "w1"], fe=["Stkcd", "year"])], [], "Stkcd"
+    )
     _assert_same_rows(ref, got)
 
 
@@ -114,21 +150,30 @@ def test_iv_path_on_a_gvkey_fyear_panel(recode):
     gv = _gvkey_panel(df, recode)
 
     def iv(names):
-        return [_spec(["Stkcd", "year"], names, name="(1)", depvar="x", regressors=["z"], stage="first"),
-                _spec(["Stkcd", "year"], names, name="(2)", regressors=[], endog="x", instrument="z",
-                      stage="second")]
+        return [
+            _spec(["Stkcd", "year"], names, name="(1)", depvar="x", regressors=["z"], stage="first"),
+            _spec(
+                ["Stkcd", "year"], names, name="(2)", regressors=[], endog="x", instrument="z", stage="second"
+            ),
+        ]
 
     ref = estimate.regression_table(df, iv({}), CONTROLS, "Stkcd")
     got = estimate.regression_table(gv, iv(RENAME), CONTROLS, cluster="gvkey")
     _assert_same_rows(ref, got)
     ref_stats = estimate.iv_statistics(df, iv({})[1], CONTROLS, "Stkcd")
     got_stats = estimate.iv_statistics(gv, iv(RENAME)[1], CONTROLS, cluster="gvkey")
-    assert [r["term"] for r in got_stats] == ["stat:first_stage_F", "stat:effective_F", "stat:ar_ci",
-                                              "stat:ar_p_at_zero"]
+    assert [r["term"] for r in got_stats] == [
+        "stat:first_stage_F",
+        "stat:effective_F",
+        "stat:ar_ci",
+        "stat:ar_p_at_zero",
+    ]
     for r, g in zip(ref_stats, got_stats, strict=True):
-        np.testing.assert_allclose(g["estimate"], r["estimate"], rtol=1e-12, equal_nan=True, err_msg=r["term"])
+        np.testing.assert_allclose(
+            g["estimate"], r["estimate"], rtol=1e-12, equal_nan=True, err_msg=r["term"]
+        )
         assert g["text"] == r["text"]
-    assert got_stats[0]["estimate"] > 10    # a strong instrument: the comparison is not of two NaNs
+    assert got_stats[0]["estimate"] > 10  # a strong instrument: the comparison is not of two NaNs
 
 
 def test_descriptive_table_on_a_gvkey_fyear_panel():
@@ -146,31 +191,46 @@ def test_group_differences_on_a_gvkey_fyear_panel(recode):
     df = _panel()
     pairs = [["non_soe", "soe"], ["east", "west"]]
     ref = estimate.group_differences(df, pairs, "y", "x", CONTROLS, "Stkcd", reps=19, seed=3)
-    got = estimate.group_differences(_gvkey_panel(df, recode), pairs, "y", "x", CONTROLS, "gvkey", reps=19,
-                                     seed=3, id="gvkey", time="fyear")
+    got = estimate.group_differences(
+        _gvkey_panel(df, recode),
+        pairs,
+        "y",
+        "x",
+        CONTROLS,
+        "gvkey",
+        reps=19,
+        seed=3,
+        id="gvkey",
+        time="fyear",
+    )
     assert list(got.columns) == list(ref.columns) and len(got) == 2
-    pd.testing.assert_frame_equal(got[["group_a", "group_b", "permutation_level", "reps", "seed", "nobs"]],
-                                  ref[["group_a", "group_b", "permutation_level", "reps", "seed", "nobs"]])
+    pd.testing.assert_frame_equal(
+        got[["group_a", "group_b", "permutation_level", "reps", "seed", "nobs"]],
+        ref[["group_a", "group_b", "permutation_level", "reps", "seed", "nobs"]],
+    )
     for col in ["beta_a", "beta_b", "delta", "se_delta", "p_interacted"]:
-        np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-12, atol=1e-12,
-                                   err_msg=col)
+        np.testing.assert_allclose(
+            got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-12, atol=1e-12, err_msg=col
+        )
     if not recode:
         # the permutation draws give labels to firms in the sorted order of their ids, which the recoding
         # reverses: same seed, other draws, other (equally valid) p-values; under a plain rename they match
         for col in ["p_permutation_one_sided", "p_permutation_two_sided"]:
             np.testing.assert_array_equal(got[col].to_numpy(float), ref[col].to_numpy(float))
-    assert got["permutation_level"].tolist() == ["firm", "firm"]   # SOE, Region constant within firm
+    assert got["permutation_level"].tolist() == ["firm", "firm"]  # SOE, Region constant within firm
 
 
 def test_missing_cluster_or_id_column_is_a_clear_error():
     gv = _gvkey_panel(_panel(), recode=False)
     spec = _spec(["Stkcd", "year"], RENAME)
     with pytest.raises(InputError, match=r"cluster variable 'Stkcd' is not a column(.|\n)*cluster=") as exc:
-        estimate.regression_table(gv, [spec], CONTROLS)       # the default cluster is the CSMAR name
+        estimate.regression_table(gv, [spec], CONTROLS)  # the default cluster is the CSMAR name
     assert exc.value.column == "cluster"
     with pytest.raises(InputError, match=r"cluster variable 'gvky'(.|\n)*did you mean 'gvkey'"):
         estimate.regression_table(gv, [spec], CONTROLS, cluster="gvky")
-    with pytest.raises(InputError, match=r"\['Stkcd', 'year'\] are not in the panel(.|\n)*id=\.\.\. and time="):
+    with pytest.raises(
+        InputError, match=r"\['Stkcd', 'year'\] are not in the panel(.|\n)*id=\.\.\. and time="
+    ):
         estimate.group_differences(gv, [["non_soe", "soe"]], "y", "x", CONTROLS, "gvkey", reps=9, seed=1)
 
 
@@ -187,7 +247,9 @@ def test_subpackage_all_names_its_modules(pkg):
     on_disk = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
     on_disk |= {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
     assert on_disk, folder
-    assert on_disk <= set(mod.__all__), f"modules missing from intelcap.{pkg}.__all__: {on_disk - set(mod.__all__)}"
+    assert on_disk <= set(mod.__all__), (
+        f"modules missing from intelcap.{pkg}.__all__: {on_disk - set(mod.__all__)}"
+    )
     for name in mod.__all__:
         assert name in on_disk or callable(getattr(mod, name)), name
 
@@ -195,8 +257,11 @@ def test_subpackage_all_names_its_modules(pkg):
 @pytest.mark.parametrize("module", [estimate, inference], ids=["estimate", "inference"])
 def test_module_all_lists_every_public_function_and_class(module):
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-    public = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)
-              and not n.name.startswith("_")}
+    public = {
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.ClassDef) and not n.name.startswith("_")
+    }
     assert public - set(module.__all__) == set()
     for name in module.__all__:
         assert hasattr(module, name), name
@@ -214,13 +279,17 @@ def test_top_level_names_resolve_to_their_modules():
 
 
 def test_import_intelcap_loads_no_heavy_dependency():
-    code = ("import sys, intelcap\n"
-            "heavy = sorted(m for m in ('pandas', 'numpy', 'pyfixest', 'scipy', 'snakemake') if m in sys.modules)\n"
-            "print('before', heavy)\n"
-            "intelcap.regression_table\n"
-            "print('after', 'pandas' in sys.modules, 'intelcap.econometrics.estimate' in sys.modules)\n")
+    code = (
+        "import sys, intelcap\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'pyfixest', 'scipy', 'snakemake') if m in sys.modules)\n"
+        "print('before', heavy)\n"
+        "intelcap.regression_table\n"
+        "print('after', 'pandas' in sys.modules, 'intelcap.econometrics.estimate' in sys.modules)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert out.splitlines() == ["before []", "after True True"]
 
 

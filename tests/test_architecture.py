@@ -33,13 +33,17 @@ def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "intelcap":
-            base = node.module[len("intelcap"):].lstrip(".")
+            base = node.module[len("intelcap") :].lstrip(".")
             for alias in node.names:
                 candidate = f"{base}.{alias.name}" if base else alias.name
-                found.add(candidate if (SRC / candidate.replace(".", "/")).with_suffix(".py").exists()
-                          or (SRC / candidate.replace(".", "/")).is_dir() else base)
+                found.add(
+                    candidate
+                    if (SRC / candidate.replace(".", "/")).with_suffix(".py").exists()
+                    or (SRC / candidate.replace(".", "/")).is_dir()
+                    else base
+                )
         elif isinstance(node, ast.Import):
-            found |= {a.name[len("intelcap."):] for a in node.names if a.name.startswith("intelcap.")}
+            found |= {a.name[len("intelcap.") :] for a in node.names if a.name.startswith("intelcap.")}
     return {m for m in found if m}
 
 
@@ -53,7 +57,11 @@ def test_every_import_respects_the_layer_rules():
         layer = _layer(module)
         for target in sorted(targets):
             tl = _layer(target)
-            if tl == layer or tl in ALLOWED[layer] or any(target.startswith(a) for a in ALLOWED[layer] if "." in a):
+            if (
+                tl == layer
+                or tl in ALLOWED[layer]
+                or any(target.startswith(a) for a in ALLOWED[layer] if "." in a)
+            ):
                 continue
             bad.append(f"{module} ({layer}) imports {target} ({tl})")
     assert not bad, "\n".join(bad)
@@ -68,7 +76,7 @@ def test_no_import_cycles_between_modules():
         state[node] = 1
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]) if nxt in stack else nxt)
+                cycles.append(" -> ".join(stack[stack.index(nxt) :] + [nxt]) if nxt in stack else nxt)
             elif state.get(nxt) is None:
                 visit(nxt, [*stack, nxt])
         state[node] = 2

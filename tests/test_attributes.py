@@ -14,15 +14,26 @@ from intelcap.measures.attributes import OVERSEAS, _note
 
 def _reference_soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) -> pd.Series:
     e = equity[["Stkcd", "year", "equity_nature"]].copy()
-    e["SOE"] = e["equity_nature"].fillna("").map(lambda s: int("1" in [c.strip() for c in str(s).split(",")])
-                                                 if str(s).strip() else np.nan)
+    e["SOE"] = (
+        e["equity_nature"]
+        .fillna("")
+        .map(lambda s: int("1" in [c.strip() for c in str(s).split(",")]) if str(s).strip() else np.nan)
+    )
     out = keys.merge(e[["Stkcd", "year", "SOE"]], on=["Stkcd", "year"], how="left")
     miss = out["SOE"].isna()
     out["SOE"] = out.groupby("Stkcd")["SOE"].transform(lambda s: s.ffill().bfill())
-    _note(notes, "ownership (EquityNatureID) missing in the year: nearest year of the firm used",
-          int((miss & out["SOE"].notna()).sum()), "kept")
-    _note(notes, "ownership missing in every year: SOE missing (dropped from ownership subsamples only)",
-          int(out["SOE"].isna().sum()), "kept; SOE NaN")
+    _note(
+        notes,
+        "ownership (EquityNatureID) missing in the year: nearest year of the firm used",
+        int((miss & out["SOE"].notna()).sum()),
+        "kept",
+    )
+    _note(
+        notes,
+        "ownership missing in every year: SOE missing (dropped from ownership subsamples only)",
+        int(out["SOE"].isna().sum()),
+        "kept; SOE NaN",
+    )
     return out["SOE"]
 
 
@@ -32,8 +43,13 @@ def _reference_export_demand(keys: pd.DataFrame, region: pd.DataFrame, notes: li
     neg = r["overseas"] & (r["revenue"] < 0)
     if neg.any():
         ex = r.loc[neg, ["Stkcd", "year"]].head(5).to_dict("records")
-        raise InputError("negative overseas revenue", column="Revenue", rows=ex,
-                         file=region.attrs.get("file"), hint="check the region-revenue rows")
+        raise InputError(
+            "negative overseas revenue",
+            column="Revenue",
+            rows=ex,
+            file=region.attrs.get("file"),
+            hint="check the region-revenue rows",
+        )
     os_rev = r[r["overseas"]].groupby(["Stkcd", "year"])["revenue"].sum().rename("overseas_revenue")
     out = keys.merge(os_rev.reset_index(), on=["Stkcd", "year"], how="left")
     miss = out["overseas_revenue"].isna()
@@ -42,13 +58,19 @@ def _reference_export_demand(keys: pd.DataFrame, region: pd.DataFrame, notes: li
 
 
 def _keys(firms: list[str], years: range) -> pd.DataFrame:
-    return pd.DataFrame({"Stkcd": pd.Series([f for f in firms for _ in years], dtype="str"),
-                         "year": np.tile(np.array(list(years), np.int64), len(firms))})
+    return pd.DataFrame(
+        {
+            "Stkcd": pd.Series([f for f in firms for _ in years], dtype="str"),
+            "year": np.tile(np.array(list(years), np.int64), len(firms)),
+        }
+    )
 
 
 def _equity(rng: np.random.Generator, keys: pd.DataFrame, share: float) -> pd.DataFrame:
     e = keys.sample(frac=share, random_state=int(rng.integers(1 << 30))).reset_index(drop=True)
-    e["equity_nature"] = pd.Series(rng.choice(["1", "2", "1,2", " 2 , 1", "3", "", "4,2"], len(e)), dtype="str")
+    e["equity_nature"] = pd.Series(
+        rng.choice(["1", "2", "1,2", " 2 , 1", "3", "", "4,2"], len(e)), dtype="str"
+    )
     return e
 
 
@@ -64,15 +86,24 @@ def test_soe_matches_reference(seed):
         got_notes, ref_notes = [], []
         got = attributes.soe(keys, eq, got_notes)
         ref = _reference_soe(keys, eq, ref_notes)
-        pd.testing.assert_series_equal(got, ref, check_exact=True)   # dtype too: int64 when nothing is missing
+        pd.testing.assert_series_equal(got, ref, check_exact=True)  # dtype too: int64 when nothing is missing
         assert got_notes == ref_notes
 
 
 def test_soe_edge_cases():
     keys = _keys(["000001", "000002"], range(2011, 2014))
-    empty = pd.DataFrame({"Stkcd": pd.Series([], dtype="str"), "year": pd.Series([], dtype=np.int64),
-                          "equity_nature": pd.Series([], dtype="str")})
-    for k, e in ((keys, empty), (keys.iloc[:0], empty), (keys.iloc[:0], _equity(np.random.default_rng(0), keys, 1))):
+    empty = pd.DataFrame(
+        {
+            "Stkcd": pd.Series([], dtype="str"),
+            "year": pd.Series([], dtype=np.int64),
+            "equity_nature": pd.Series([], dtype="str"),
+        }
+    )
+    for k, e in (
+        (keys, empty),
+        (keys.iloc[:0], empty),
+        (keys.iloc[:0], _equity(np.random.default_rng(0), keys, 1)),
+    ):
         pd.testing.assert_series_equal(attributes.soe(k, e, []), _reference_soe(k, e, []), check_exact=True)
 
 
@@ -82,19 +113,29 @@ def test_export_demand_matches_reference(seed):
     firms = [f"{i:06d}" for i in rng.choice(999999, 30, replace=False)]
     keys = _keys(firms, range(2011, 2020))
     n = 600
-    region = pd.DataFrame({
-        "Stkcd": pd.Series(rng.choice(firms, n), dtype="str"), "year": rng.integers(2010, 2021, n),
-        "region": pd.Series(rng.choice(["境内", "国外", "海外地区", "华东", "美国及加拿大", "出口", "", "其他"], n),
-                            dtype="str"),
-        "revenue": rng.lognormal(15, 2, n)})
+    region = pd.DataFrame(
+        {
+            "Stkcd": pd.Series(rng.choice(firms, n), dtype="str"),
+            "year": rng.integers(2010, 2021, n),
+            "region": pd.Series(
+                rng.choice(["境内", "国外", "海外地区", "华东", "美国及加拿大", "出口", "", "其他"], n),
+                dtype="str",
+            ),
+            "revenue": rng.lognormal(15, 2, n),
+        }
+    )
     region.loc[region.sample(frac=0.05, random_state=seed).index, "region"] = np.nan
     got_notes, ref_notes = [], []
-    pd.testing.assert_series_equal(attributes.export_demand(keys, region, got_notes),
-                                   _reference_export_demand(keys, region, ref_notes), check_exact=True)
+    pd.testing.assert_series_equal(
+        attributes.export_demand(keys, region, got_notes),
+        _reference_export_demand(keys, region, ref_notes),
+        check_exact=True,
+    )
     assert got_notes == ref_notes
     for k, r in ((keys, region.iloc[:0]), (keys.iloc[:0], region), (keys.iloc[:0], region.iloc[:0])):
-        pd.testing.assert_series_equal(attributes.export_demand(k, r, []), _reference_export_demand(k, r, []),
-                                       check_exact=True)
+        pd.testing.assert_series_equal(
+            attributes.export_demand(k, r, []), _reference_export_demand(k, r, []), check_exact=True
+        )
     bad = region.copy()
     bad.loc[bad["region"].eq("国外").to_numpy().nonzero()[0][:2], "revenue"] = -1.0
     bad.attrs["file"] = "FN_RegionRevenue.csv"
@@ -126,8 +167,12 @@ def test_firm_attributes_end_to_end_matches_reference(monkeypatch, tmp_path):
         path = tmp_path / spec["file"]
         synth.write_csmar(world[name], path, **synth.WRITE_OPTIONS.get(name, {}))
         tables[name] = io.load_table(path, spec, name)
-    pnl, _ = panel.build_panel({t: tables[t] for t in ("FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic",
-                                                      "STK_LISTEDCOINFOANL")}, config, crosswalk, regions)
+    pnl, _ = panel.build_panel(
+        {t: tables[t] for t in ("FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL")},
+        config,
+        crosswalk,
+        regions,
+    )
     got, got_notes = attributes.firm_attributes(pnl, tables, classes, "factor_intensity.csv")
     monkeypatch.setattr(attributes, "soe", _reference_soe)
     monkeypatch.setattr(attributes, "export_demand", _reference_export_demand)

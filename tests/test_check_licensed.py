@@ -34,8 +34,11 @@ _spec.loader.exec_module(guard)
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", *args], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -98,13 +101,25 @@ def disguises(tmp: Path, world: dict[str, pd.DataFrame]) -> dict[str, tuple[byte
     plain = csmar_file(tmp, combas, "FS_Combas.csv")
     ifr = world["ifr_robots"]
     panel = world["_truth"][["Stkcd", "year", "lnINT", "u", "lnCU_true"]].rename(columns={"Stkcd": "firm"})
-    chinese = combas.rename(columns={"Stkcd": "证券代码", "Accper": "会计期间", "Typrep": "报表类型",
-                                     "A001000000": "资产总计", "A001212000": "固定资产净额",
-                                     "A002000000": "负债合计"})
+    chinese = combas.rename(
+        columns={
+            "Stkcd": "证券代码",
+            "Accper": "会计期间",
+            "Typrep": "报表类型",
+            "A001000000": "资产总计",
+            "A001212000": "固定资产净额",
+            "A002000000": "负债合计",
+        }
+    )
     lower = combas.rename(columns=str.lower)
-    wide_ifr = ifr.pivot(index=["country", "industry"], columns="year", values="operational_stock").reset_index()
-    wide_firm = comins.assign(year=comins["Accper"].str[:4]).pivot_table(
-        index="Stkcd", columns="year", values="B001101000", aggfunc="first").reset_index()
+    wide_ifr = ifr.pivot(
+        index=["country", "industry"], columns="year", values="operational_stock"
+    ).reset_index()
+    wide_firm = (
+        comins.assign(year=comins["Accper"].str[:4])
+        .pivot_table(index="Stkcd", columns="year", values="B001101000", aggfunc="first")
+        .reset_index()
+    )
     wide_firm.columns = ["id"] + [f"y{c}" for c in wide_firm.columns[1:]]
     buf = io.BytesIO()
     combas.reset_index(drop=True).to_feather(buf)
@@ -113,10 +128,18 @@ def disguises(tmp: Path, world: dict[str, pd.DataFrame]) -> dict[str, tuple[byte
     panel.to_stata(buf, write_index=False, version=118)
     stata = buf.getvalue()
     xlsx = csmar_file(tmp, world["CG_Ybasic"], "CG_Ybasic.xlsx", ids_as_numbers=True)
-    sql = "".join(f"INSERT INTO fs VALUES ('{r.Stkcd}', '{r.Accper}', {r.A001000000:.2f});\n"
-                  for r in combas.itertuples())
-    html = "<table>" + "".join(f"<tr><td>{r.Stkcd}</td><td>{r.Accper}</td><td>{r.A001000000:.0f}</td></tr>"
-                               for r in combas.itertuples()) + "</table>"
+    sql = "".join(
+        f"INSERT INTO fs VALUES ('{r.Stkcd}', '{r.Accper}', {r.A001000000:.2f});\n"
+        for r in combas.itertuples()
+    )
+    html = (
+        "<table>"
+        + "".join(
+            f"<tr><td>{r.Stkcd}</td><td>{r.Accper}</td><td>{r.A001000000:.0f}</td></tr>"
+            for r in combas.itertuples()
+        )
+        + "</table>"
+    )
     numeric_ids = panel.rename(columns={"firm": "Stkcd"}).assign(Stkcd=lambda d: d["Stkcd"].astype(int))
     return {
         "data/FS_Combas.csv": (plain, "CSMAR field codes"),
@@ -142,8 +165,10 @@ def disguises(tmp: Path, world: dict[str, pd.DataFrame]) -> dict[str, tuple[byte
         "sheets/export.tmp": (xlsx, "xlsx"),
         "cache/frame.arrow": (feather, "Arrow/feather"),
         "cache/panel.bak": (stata, "Stata"),
-        "archive/nested.tar.bz2": (_tar_bz2({"a/b.zip": _zip({"c.csv.gz": gzip.compress(plain, mtime=0)})}),
-                                   "bzip2 -> tar member a/b.zip: zip member c.csv.gz: gzip -> CSMAR"),
+        "archive/nested.tar.bz2": (
+            _tar_bz2({"a/b.zip": _zip({"c.csv.gz": gzip.compress(plain, mtime=0)})}),
+            "bzip2 -> tar member a/b.zip: zip member c.csv.gz: gzip -> CSMAR",
+        ),
         "wide/revenue_by_year.csv": (wide_firm.to_csv(index=False).encode(), "wide"),
         "dump/fs.sql": (sql.encode(), "firm-year"),
         "web/table.html": (html.encode(), "firm-year"),
@@ -166,33 +191,66 @@ def test_every_disguise_is_flagged_with_path_and_reason(tmp_path, world):
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()[1:]
     assert len(lines) == len(cases)
-    for rel in cases:   # one line per file: its path, a colon, the reason
+    for rel in cases:  # one line per file: its path, a colon, the reason
         assert any(line.startswith(f"  {rel}: ") and len(line) > len(rel) + 20 for line in lines), rel
 
 
 def test_aggregated_outputs_pass(tmp_path):
     """The project's own results/tables kinds of output and tables of counts by year are no row-level data."""
     terms = ["lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
-    reg = pd.DataFrame([{"model": f"({m})", "depvar": "lnCU", "term": t, "estimate": 0.01 * k,
-                         "std_error": 0.002, "nobs": 435120, "n_clusters": 54390, "fixed_effects": "Stkcd+year",
-                         "vcov": "CRV1:Stkcd"} for m in range(1, 7) for k, t in enumerate(terms)])
-    cutoffs = pd.DataFrame([{"variable": v, "year": y, "p_low": -0.1, "p_high": 0.2, "n_below": 100, "n_above": 99}
-                            for v in ("Size", "ROA", "Lev") for y in range(2011, 2020)])
+    reg = pd.DataFrame(
+        [
+            {
+                "model": f"({m})",
+                "depvar": "lnCU",
+                "term": t,
+                "estimate": 0.01 * k,
+                "std_error": 0.002,
+                "nobs": 435120,
+                "n_clusters": 54390,
+                "fixed_effects": "Stkcd+year",
+                "vcov": "CRV1:Stkcd",
+            }
+            for m in range(1, 7)
+            for k, t in enumerate(terms)
+        ]
+    )
+    cutoffs = pd.DataFrame(
+        [
+            {"variable": v, "year": y, "p_low": -0.1, "p_high": 0.2, "n_below": 100, "n_above": 99}
+            for v in ("Size", "ROA", "Lev")
+            for y in range(2011, 2020)
+        ]
+    )
     files = {
         "tables/table2.csv": reg.to_csv(index=False).encode(),
         "tables/table2.parquet": _parquet(reg),
         "tables/table2.json": reg.to_json(orient="records").encode(),
         "tables/winsor_cutoffs.csv": cutoffs.to_csv(index=False).encode(),
-        "tables/table1.md": _markdown(pd.DataFrame({"variable": ["lnCU", "lnINT"], "n": [10035, 10035],
-                                                    "mean": [-0.17, -0.06]})),
+        "tables/table1.md": _markdown(
+            pd.DataFrame({"variable": ["lnCU", "lnINT"], "n": [10035, 10035], "mean": [-0.17, -0.06]})
+        ),
         "tables/text_unreadable.csv": b"file,status,reason\n002110_2016.pdf,unreadable,encrypted PDF\n"
-                                      b"600536_2015.txt,unreadable,empty file\n",
-        "tables/robots_by_industry.csv": ("industry,year,installations\n" + "".join(
-            f"{j},{y},{100 + y}\n" for j in ("10-12", "13-15") for y in range(2011, 2021))).encode(),
-        "manifest.json": json.dumps({f"data/synthetic/reports/{c:06d}_{y}.txt": {"sha256": "ab" * 32}
-                                     for c in range(1, 40) for y in range(2011, 2020)}, indent=2).encode(),
+        b"600536_2015.txt,unreadable,empty file\n",
+        "tables/robots_by_industry.csv": (
+            "industry,year,installations\n"
+            + "".join(f"{j},{y},{100 + y}\n" for j in ("10-12", "13-15") for y in range(2011, 2021))
+        ).encode(),
+        "manifest.json": json.dumps(
+            {
+                f"data/synthetic/reports/{c:06d}_{y}.txt": {"sha256": "ab" * 32}
+                for c in range(1, 40)
+                for y in range(2011, 2020)
+            },
+            indent=2,
+        ).encode(),
     }
-    for name in ("crosswalk_csrc_ifr.csv", "regions.csv", "factor_intensity.csv", "ifr_global_installations.csv"):
+    for name in (
+        "crosswalk_csrc_ifr.csv",
+        "regions.csv",
+        "factor_intensity.csv",
+        "ifr_global_installations.csv",
+    ):
         files[f"config/{name}"] = (ROOT / "config" / name).read_bytes()
     for rel, data in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -203,32 +261,43 @@ def test_aggregated_outputs_pass(tmp_path):
 def test_thresholds_on_hand_counted_tables():
     firms = ["000001", "000002", "600000", "300750"]
     rows = [["Stkcd", "year", "value"]] + [[f, str(y), "1.5"] for f in firms for y in range(2011, 2016)]
-    reason = guard.judge_table(rows)   # 4 firms x 5 years = 20 firm-years: the threshold
-    assert reason == "row-level firm-year data: 20 distinct (stock code, year) pairs in columns 'Stkcd' and " \
-                     "'year' (20 rows)"
-    assert guard.judge_table(rows[:-1]) is None   # 19 firm-years
-    ifr = [["country", "industry", "year", "installations"]] + [["CHN", j, str(y), "7"] for j in ("10-12", "29")
-                                                                 for y in range(2000, 2011)]
-    assert guard.judge_table(ifr).endswith(", 22 rows")   # more than --ifr-max-rows (20)
-    assert guard.judge_table(ifr[:21]) is None            # 20 rows
+    reason = guard.judge_table(rows)  # 4 firms x 5 years = 20 firm-years: the threshold
+    assert (
+        reason == "row-level firm-year data: 20 distinct (stock code, year) pairs in columns 'Stkcd' and "
+        "'year' (20 rows)"
+    )
+    assert guard.judge_table(rows[:-1]) is None  # 19 firm-years
+    ifr = [["country", "industry", "year", "installations"]] + [
+        ["CHN", j, str(y), "7"] for j in ("10-12", "29") for y in range(2000, 2011)
+    ]
+    assert guard.judge_table(ifr).endswith(", 22 rows")  # more than --ifr-max-rows (20)
+    assert guard.judge_table(ifr[:21]) is None  # 20 rows
     assert guard.judge_table(ifr, ifr_max_rows=25) is None
     # a one-row vendor extract is still a vendor extract; the header alone (a data dictionary) is not
     assert guard.judge_table([["stkcd", "accper", "a001000000"], ["000001", "2015-12-31", "1"]]).startswith(
-        "CSMAR field codes in a header row (stkcd, accper, a001000000) with 1 data row")
-    assert guard.judge_table([["field", "meaning"], ["Stkcd", "stock code"], ["A001000000", "total assets"]]) is None
+        "CSMAR field codes in a header row (stkcd, accper, a001000000) with 1 data row"
+    )
+    assert (
+        guard.judge_table([["field", "meaning"], ["Stkcd", "stock code"], ["A001000000", "total assets"]])
+        is None
+    )
 
 
 def test_unreadable_containers_fail_closed():
     assert "cannot be read" in guard.check_blob(b"PAR1 truncated")
     assert "cannot be decompressed" in guard.check_blob(b"\x1f\x8b\x08\x00garbage")
     assert "cannot be inspected" in guard.check_blob(b"\x89HDF\r\n\x1a\n" + bytes(100))
-    assert guard.check_blob(pickle.dumps({"a": [1, 2, 3]})) is None   # plain data: read without running code
-    assert "cannot be inspected without running it" in guard.check_blob(pickle.dumps(pd.DataFrame({"x": [1]})))
-    assert guard.check_blob(bytes(range(256)) * 4) is None   # unknown binary (fonts, images) is no table
+    assert guard.check_blob(pickle.dumps({"a": [1, 2, 3]})) is None  # plain data: read without running code
+    assert "cannot be inspected without running it" in guard.check_blob(
+        pickle.dumps(pd.DataFrame({"x": [1]}))
+    )
+    assert guard.check_blob(bytes(range(256)) * 4) is None  # unknown binary (fonts, images) is no table
     onion = b"x,y\n1,2\n"
     for _ in range(guard.MAX_DEPTH + 1):
         onion = gzip.compress(onion, mtime=0)
-    assert guard.check_blob(onion).endswith(f"archive nested deeper than {guard.MAX_DEPTH} levels: cannot be checked")
+    assert guard.check_blob(onion).endswith(
+        f"archive nested deeper than {guard.MAX_DEPTH} levels: cannot be checked"
+    )
 
 
 @needs_git
@@ -254,8 +323,8 @@ def test_index_is_checked_not_the_working_copy(repo, world, tmp_path):
     plain = csmar_file(tmp_path, world["FS_Combas"], "FS_Combas.csv")
     (repo / "notes.dat").write_bytes(gzip.compress(plain, mtime=0))
     git(repo, "add", "notes.dat")
-    (repo / "notes.dat").write_text("clean notes\n")   # the working copy hides what is staged
-    (repo / "untracked.csv").write_bytes(plain)          # not staged: not committed, not checked
+    (repo / "notes.dat").write_text("clean notes\n")  # the working copy hides what is staged
+    (repo / "untracked.csv").write_bytes(plain)  # not staged: not committed, not checked
     for extra in ((), ("--staged",)):
         proc = run("--repo", str(repo), *extra)
         assert proc.returncode == 1, proc.stderr
@@ -264,12 +333,20 @@ def test_index_is_checked_not_the_working_copy(repo, world, tmp_path):
     shutil.copy(repo / "tools" / "pre-commit", hook)
     hook.chmod(0o755)
     env = {**os.environ, "PYTHON": sys.executable}
-    commit = subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm",
-                             "x"], capture_output=True, text=True, env=env)
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert commit.returncode != 0 and "notes.dat" in commit.stderr, commit.stderr
-    git(repo, "add", "notes.dat")   # stage the clean version: now the commit goes through
-    commit = subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm",
-                             "x"], capture_output=True, text=True, env=env)
+    git(repo, "add", "notes.dat")  # stage the clean version: now the commit goes through
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert commit.returncode == 0, commit.stderr
 
 
@@ -280,7 +357,7 @@ def test_allowlist_is_read_from_the_index(repo):
     git(repo, "add", ".")
     assert run("--repo", str(repo)).returncode == 1
     (repo / "tools/licensed_allowlist.txt").write_text("tests/fixtures/*.csv  # synthetic, 1 row\n")
-    assert run("--repo", str(repo)).returncode == 1   # not staged yet
+    assert run("--repo", str(repo)).returncode == 1  # not staged yet
     git(repo, "add", "tools/licensed_allowlist.txt")
     assert run("--repo", str(repo)).returncode == 0
     assert run("--repo", str(repo), "--allowlist", str(repo / "nonexistent")).returncode == 1

@@ -25,7 +25,7 @@ def test_table2_constants_imply_negative_mean_lncu(paper):
 
 
 def test_transcription_matches_the_paper_text(root, paper):
-    text = (root.parent / "shared" / "seed" / "paper_zh.txt")
+    text = root.parent / "shared" / "seed" / "paper_zh.txt"
     if not text.exists():
         pytest.skip("paper text not available")
     raw = text.read_text(encoding="utf-8").replace(" ", "")
@@ -38,8 +38,11 @@ def test_transcription_matches_the_paper_text(root, paper):
 
 
 def test_rows_line_up_with_replication(paper):
-    ours = {"table2": pd.DataFrame({"model": ["(4)"], "term": ["lnINT"], "estimate": [0.03], "std_error": [0.01],
-                                    "nobs": [100]})}
+    ours = {
+        "table2": pd.DataFrame(
+            {"model": ["(4)"], "term": ["lnINT"], "estimate": [0.03], "std_error": [0.01], "nobs": [100]}
+        )
+    }
     truth = {"estimands": {"lnINT_on_lnCU_true": 0.034}}
     out = compare.paper_vs_replication(paper, ours, truth)
     row = out[(out.table == "table2") & (out.model == "(4)") & (out.term == "lnINT")].iloc[0]

@@ -10,7 +10,7 @@ import yaml
 from intelcap.workflow.config import check_config
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = sorted((ROOT / "src" / "intelcap").rglob("*.py"))   # with the workflow package (runner, registry, steps)
+SRC = sorted((ROOT / "src" / "intelcap").rglob("*.py"))  # with the workflow package (runner, registry, steps)
 CODE = SRC + sorted((ROOT / "scripts").glob("*.py")) + sorted((ROOT / "tools").glob("*.py"))
 
 
@@ -27,8 +27,11 @@ def _objects(node, path="$"):
 
 def test_schema_objects_forbid_unknown_keys():
     schema = yaml.safe_load((ROOT / "schemas/config.schema.yaml").read_text(encoding="utf-8"))
-    open_objects = [p for p, node in _objects(schema)
-                    if "properties" in node and node.get("additionalProperties", True) is not False]
+    open_objects = [
+        p
+        for p, node in _objects(schema)
+        if "properties" in node and node.get("additionalProperties", True) is not False
+    ]
     assert not open_objects, f"schema objects that accept unknown keys: {open_objects}"
 
 
@@ -39,16 +42,22 @@ def test_default_config_passes_the_friendly_check():
 
 def test_no_eval_or_exec_in_code():
     pattern = re.compile(r"(?<![\w.])(eval|exec)\s*\(")
-    hits = [f"{f.relative_to(ROOT)}:{i}" for f in CODE
-            for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
-            if pattern.search(line.split("#", 1)[0])]
+    hits = [
+        f"{f.relative_to(ROOT)}:{i}"
+        for f in CODE
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line.split("#", 1)[0])
+    ]
     assert not hits, hits
 
 
 def test_yaml_is_only_safe_loaded():
     pattern = re.compile(r"yaml\.(load|unsafe_load|full_load|load_all)\s*\(")
-    hits = [str(f.relative_to(ROOT)) for f in CODE + sorted((ROOT / "tests").rglob("*.py"))
-            if pattern.search(f.read_text(encoding="utf-8"))]
+    hits = [
+        str(f.relative_to(ROOT))
+        for f in CODE + sorted((ROOT / "tests").rglob("*.py"))
+        if pattern.search(f.read_text(encoding="utf-8"))
+    ]
     assert not hits, hits
 
 
@@ -70,8 +79,10 @@ def test_every_writer_goes_through_intelcap_atomic():
     """Write calls in the package must target an atomic temporary (`tmp`, or an ExcelWriter `xw` on it), an
     in-memory buffer (`buf`) or return a string (keyword-only to_csv);
     the runner's streaming job log is the one exception (a log must survive the crash it documents)."""
-    writes = re.compile(r"(\w+)\.(to_csv|to_parquet|to_excel|savefig|save|write_text|write_bytes)\(([^,)]*)|"
-                        r"open\(([^,]*),\s*[\"'](w|wb|a|ab)[\"']")
+    writes = re.compile(
+        r"(\w+)\.(to_csv|to_parquet|to_excel|savefig|save|write_text|write_bytes)\(([^,)]*)|"
+        r"open\(([^,]*),\s*[\"'](w|wb|a|ab)[\"']"
+    )
     bad = []
     for f in SRC:
         if f.name == "atomic.py":
@@ -79,8 +90,12 @@ def test_every_writer_goes_through_intelcap_atomic():
         for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             for m in writes.finditer(line):
                 obj, arg = m.group(1) or "", (m.group(3) or m.group(4) or "").strip()
-                ok = obj in ("atomic", "tmp") or arg in ("tmp", "buf", "xw", "") or "=" in arg \
+                ok = (
+                    obj in ("atomic", "tmp")
+                    or arg in ("tmp", "buf", "xw", "")
+                    or "=" in arg
                     or (f.name == "runner.py" and arg == "log_path")
+                )
                 if not ok:
                     bad.append(f"{f.name}:{i}: {line.strip()}")
     assert not bad, bad
@@ -101,7 +116,10 @@ def _check(c):
 def test_misspelled_table_key_gets_did_you_mean(config):
     config["tables"]["tabel2"] = config["tables"].pop("table2")
     err = _check(config)
-    assert "'tables.tabel2' is unknown: did you mean 'tables.table2'?" in str(err) and err.column == "tables.tabel2"
+    assert (
+        "'tables.tabel2' is unknown: did you mean 'tables.table2'?" in str(err)
+        and err.column == "tables.tabel2"
+    )
     config["tables"]["table9"] = config["tables"].pop("tabel2")
     assert "'tables.table9' is unknown: did you mean 'tables.table" in str(_check(config))
 
@@ -132,7 +150,7 @@ def test_impossible_year_ranges_name_their_keys(config):
     c = {**config, "synth": {**config["synth"], "first_year": 2015, "last_year": 2012}}
     msg = str(_check(c))
     assert "synth.first_year (2015) is after synth.last_year (2012)" in msg
-    assert "sample.first_year (2011) is before synth.first_year (2015)" in msg   # and the sample is outside
+    assert "sample.first_year (2011) is before synth.first_year (2015)" in msg  # and the sample is outside
     assert "sample.last_year (2019) is after synth.last_year (2012)" in msg
     assert msg.startswith("3 configuration value(s) cannot work")
 
@@ -142,7 +160,7 @@ def test_sample_outside_synthetic_years_only_matters_on_synthetic_data(config):
 
     config["synth"]["last_year"] = 2017
     assert "set synth.last_year to 2019 or lower sample.last_year" in str(_check(config))
-    config["raw_dir"] = "/data/csmar_downloads"   # the user's own data: synth is not used
+    config["raw_dir"] = "/data/csmar_downloads"  # the user's own data: synth is not used
     check_values(config, ROOT / "schemas/config.schema.yaml")
 
 
@@ -150,6 +168,11 @@ def test_reference_to_a_missing_table_or_model_names_the_key(config):
     config["robustness"]["inference"]["baseline"]["table"] = "table7"
     config["robustness"]["inference"]["iv"]["model"] = "(9)"
     msg = str(_check(config))
-    assert "robustness.inference.baseline.table names 'table7', which is not under tables (known: table2, " in msg
-    assert "robustness.inference.iv.model names '(9)', which is not a model of tables.table4 (models: (1), (2))" \
+    assert (
+        "robustness.inference.baseline.table names 'table7', which is not under tables (known: table2, "
         in msg
+    )
+    assert (
+        "robustness.inference.iv.model names '(9)', which is not a model of tables.table4 (models: (1), (2))"
+        in msg
+    )

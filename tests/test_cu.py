@@ -463,7 +463,9 @@ def panel_fit():
 
 
 def _theta_from_diag(diag):
-    return np.r_[list(diag["params"].values()), math.log(diag["sigma_u"]), math.log(diag["sigma_v"]), diag["eta"]]
+    return np.r_[
+        list(diag["params"].values()), math.log(diag["sigma_u"]), math.log(diag["sigma_v"]), diag["eta"]
+    ]
 
 
 def test_bc92_optimum_loglik_equals_plain_loop(panel_fit):
@@ -472,7 +474,9 @@ def test_bc92_optimum_loglik_equals_plain_loop(panel_fit):
     Xd, names = cu.design_matrix(df, "cobb_douglas")
     assert names == list(diag["params"])
     y = np.log(df["Y"].to_numpy())
-    ll_loop = bc92_loglik_loop(_theta_from_diag(diag), y, Xd, df["Stkcd"].to_numpy(), df["year"].to_numpy(), False)
+    ll_loop = bc92_loglik_loop(
+        _theta_from_diag(diag), y, Xd, df["Stkcd"].to_numpy(), df["year"].to_numpy(), False
+    )
     assert diag["loglik"] == pytest.approx(ll_loop, rel=1e-10)
 
 
@@ -482,15 +486,17 @@ def test_bc92_optimum_is_polished(panel_fit):
     Xd, _ = cu.design_matrix(df, "cobb_douglas")
     theta = _theta_from_diag(diag)
     # Gradient through the dense-design path (not the one the fit used), scale-free as documented.
-    ll, g = cu.bc92_loglik(theta, np.log(df["Y"].to_numpy()), Xd, df["Stkcd"].to_numpy(), df["year"].to_numpy(),
-                           grad=True)
+    ll, g = cu.bc92_loglik(
+        theta, np.log(df["Y"].to_numpy()), Xd, df["Stkcd"].to_numpy(), df["year"].to_numpy(), grad=True
+    )
     rel = np.max(np.abs(g) * np.maximum(np.abs(theta), 1.0)) / abs(ll)
     assert rel <= 1e-8
     assert diag["grad_norm_rel"] <= 1e-8 and diag["converged"]
     assert diag["se_method"] == "observed information (analytic Hessian)"
     # SEs are sqrt(diag((-H)^-1)) of the analytic Hessian; sigma_u / sigma_v by the delta method.
-    _, _, H = cu.bc92_loglik(theta, np.log(df["Y"].to_numpy()), Xd, df["Stkcd"].to_numpy(),
-                             df["year"].to_numpy(), hess=True)
+    _, _, H = cu.bc92_loglik(
+        theta, np.log(df["Y"].to_numpy()), Xd, df["Stkcd"].to_numpy(), df["year"].to_numpy(), hess=True
+    )
     se = np.sqrt(np.diag(np.linalg.inv(-H)))
     k = len(diag["params"])
     assert diag["se"]["lnK"] == pytest.approx(se[1], rel=1e-6)
@@ -501,12 +507,23 @@ def test_bc92_optimum_is_polished(panel_fit):
 # Estimates of estimate_cu(make_panel(), "sfa_bc92") from the previous code (L-BFGS-B on whitened
 # coordinates, dense dummies), recorded before the Newton rewrite; both optima agree to ~4e-8.
 PREVIOUS_BC92 = {
-    "const": 2.98655871814501, "lnK": 0.4031645407737178, "lnL": 0.5922937009796326,
-    "year_2012": 0.016080521613728915, "year_2013": 0.03859777862508615, "year_2014": 0.04891066568761895,
-    "year_2015": 0.08110423251285971, "year_2016": 0.1219664041814943, "year_2017": 0.16023861860323005,
-    "year_2018": 0.1512849197959144, "year_2019": 0.14962475716542367, "ind_C26": -0.01091736755962659,
-    "ind_C35": 0.005158905690437843, "ind_C39": -0.009577567504643137,
-    "sigma_u": 0.36228648711248407, "sigma_v": 0.1462764026045158, "eta": -0.004618626779970121,
+    "const": 2.98655871814501,
+    "lnK": 0.4031645407737178,
+    "lnL": 0.5922937009796326,
+    "year_2012": 0.016080521613728915,
+    "year_2013": 0.03859777862508615,
+    "year_2014": 0.04891066568761895,
+    "year_2015": 0.08110423251285971,
+    "year_2016": 0.1219664041814943,
+    "year_2017": 0.16023861860323005,
+    "year_2018": 0.1512849197959144,
+    "year_2019": 0.14962475716542367,
+    "ind_C26": -0.01091736755962659,
+    "ind_C35": 0.005158905690437843,
+    "ind_C39": -0.009577567504643137,
+    "sigma_u": 0.36228648711248407,
+    "sigma_v": 0.1462764026045158,
+    "eta": -0.004618626779970121,
 }
 
 

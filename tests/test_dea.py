@@ -200,8 +200,17 @@ def _panel(n_firms: int = 40, years: tuple[int, ...] = (2015, 2016, 2017)) -> pd
 def test_panel_per_year_matches_direct_scores() -> None:
     df = _panel()
     out = efficiency_panel(df)
-    assert list(out.columns) == ["Stkcd", "year", "Efficiency", "dea_peers", "dea_status", "dea_frontier_size"]
-    assert out[["Stkcd", "year"]].equals(out[["Stkcd", "year"]].sort_values(["Stkcd", "year"]).reset_index(drop=True))
+    assert list(out.columns) == [
+        "Stkcd",
+        "year",
+        "Efficiency",
+        "dea_peers",
+        "dea_status",
+        "dea_frontier_size",
+    ]
+    assert out[["Stkcd", "year"]].equals(
+        out[["Stkcd", "year"]].sort_values(["Stkcd", "year"]).reset_index(drop=True)
+    )
     for year, g in df.groupby("year"):
         g = g.sort_values("Stkcd")
         ref = dea_loop(g[["FAavg", "L", "TOC"]].to_numpy(), g[["Y"]].to_numpy(), backend="linprog")

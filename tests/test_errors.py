@@ -18,10 +18,12 @@ from intelcap.errors import InputError
 
 def _partial_then(code: int, message: str | None = None):
     """A write_text that leaves half a file on disk, then fails as the OS would."""
+
     def write_text(self: Path, text: str, encoding: str = "utf-8") -> int:
         with open(self, "w", encoding=encoding) as fh:
             fh.write(text[: len(text) // 2])
         raise OSError(code, message or os.strerror(code), str(self))
+
     return write_text
 
 
@@ -34,7 +36,7 @@ def test_disk_full_while_writing_names_target_and_action_and_leaves_nothing(tmp_
     assert f"cannot write {target}" in msg and "is full" in msg and "free space" in msg
     assert ei.value.file == str(target)
     assert isinstance(ei.value.__cause__, OSError) and ei.value.__cause__.errno == errno.ENOSPC
-    assert sorted(p.name for p in target.parent.iterdir()) == []   # neither target nor temporary
+    assert sorted(p.name for p in target.parent.iterdir()) == []  # neither target nor temporary
 
 
 def test_read_only_filesystem_at_rename_keeps_the_old_output(tmp_path, monkeypatch):
@@ -94,8 +96,13 @@ def test_other_os_errors_pass_through_unchanged(tmp_path, monkeypatch):
 
 def _frontier_panel(wrong_skew: bool, n_f: int = 60, n_t: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(7)
-    d = pd.DataFrame({"Stkcd": np.repeat([f"{600000 + i:06d}" for i in range(n_f)], n_t),
-                      "year": np.tile(np.arange(2011, 2011 + n_t), n_f), "industry": "C39"})
+    d = pd.DataFrame(
+        {
+            "Stkcd": np.repeat([f"{600000 + i:06d}" for i in range(n_f)], n_t),
+            "year": np.tile(np.arange(2011, 2011 + n_t), n_f),
+            "industry": "C39",
+        }
+    )
     lnK, lnL = rng.normal(18, 1, len(d)), rng.normal(7, 1, len(d))
     u = np.abs(rng.normal(0, 0.3, len(d)))
     lnY = 2 + 0.3 * lnK + 0.6 * lnL + rng.normal(0, 0.05, len(d)) + (u if wrong_skew else -u)
@@ -117,7 +124,10 @@ def test_sigma_u_zero_is_flagged_in_the_fit_and_the_log(caplog):
     with pytest.warns(RuntimeWarning, match="positively skewed"):
         out, diag = cu.estimate_cu(_frontier_panel(True), "sfa_bc92", on_wrong_skew="zero")
     assert diag["sigma_u"] == 0.0 and (out["lnCU"] == 0.0).all()
-    assert diag["degenerate"].startswith("sigma_u = 0") and "cu.on_wrong_skew: zero was applied" in diag["degenerate"]
+    assert (
+        diag["degenerate"].startswith("sigma_u = 0")
+        and "cu.on_wrong_skew: zero was applied" in diag["degenerate"]
+    )
     assert [r.levelname for r in caplog.records if "degenerate" in r.getMessage()] == ["WARNING"]
     _, fine = cu.estimate_cu(_frontier_panel(False), "sfa_bc92")
     assert fine["degenerate"] is None and fine["sigma_u"] > 0.1
@@ -128,7 +138,10 @@ def test_degenerate_rules_for_tiny_sigma_u_and_constant_cu():
 
     tiny = cu._degenerate(np.array([0.99, 1.0]), {"method": "sfa_bc92", "sigma_u": 2e-9, "sigma_v": 0.05})
     assert tiny.startswith("sigma_u = 2e-09 is about 0 (sigma_v = 0.05)")
-    assert cu._degenerate(np.array([0.99, 1.0]), {"method": "sfa_bc92", "sigma_u": 1e-6, "sigma_v": 0.05}) is None
+    assert (
+        cu._degenerate(np.array([0.99, 1.0]), {"method": "sfa_bc92", "sigma_u": 1e-6, "sigma_v": 0.05})
+        is None
+    )
     const = cu._degenerate(np.full(4, 0.8), {"method": "cols"})
     assert const.startswith("CU = 0.8 for every firm-year (cols)")
 
@@ -136,11 +149,15 @@ def test_degenerate_rules_for_tiny_sigma_u_and_constant_cu():
 def _regression_data(n_firms: int = 30, years: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     firm = np.repeat(np.arange(n_firms), years)
-    d = pd.DataFrame({"Stkcd": [f"{600000 + i:06d}" for i in firm],
-                      "year": np.tile(np.arange(2011, 2011 + years), n_firms)})
+    d = pd.DataFrame(
+        {
+            "Stkcd": [f"{600000 + i:06d}" for i in firm],
+            "year": np.tile(np.arange(2011, 2011 + years), n_firms),
+        }
+    )
     d["lnINT"] = rng.normal(size=len(d))
     d["lnCU"] = 0.05 * d["lnINT"] + rng.normal(0, 0.1, len(d))
-    d["Listed"] = (firm % 3).astype(float)   # constant within firm: no variation after firm FE
+    d["Listed"] = (firm % 3).astype(float)  # constant within firm: no variation after firm FE
     return d
 
 
@@ -149,13 +166,18 @@ def test_constant_depvar_gives_a_degenerate_row_a_warning_and_no_crash(caplog):
 
     caplog.set_level(logging.WARNING)
     d = _regression_data().assign(lnCU=0.0)
-    specs = [estimate.ModelSpec(name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False,
-                                fe=["Stkcd", "year"]),
-             estimate.ModelSpec(name="(2)", depvar="lnINT", regressors=["Listed"], controls=False)]
-    res = estimate.regression_table(d, specs, [], "Stkcd")   # used to raise ZeroDivisionError (R², t of _cons)
+    specs = [
+        estimate.ModelSpec(
+            name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
+        ),
+        estimate.ModelSpec(name="(2)", depvar="lnINT", regressors=["Listed"], controls=False),
+    ]
+    res = estimate.regression_table(d, specs, [], "Stkcd")  # used to raise ZeroDivisionError (R², t of _cons)
     flag = res[res["term"] == "stat:degenerate"]
     assert flag["model"].tolist() == ["(1)"] and flag["estimate"].tolist() == [1.0]
-    assert flag["text"].iloc[0].startswith("lnCU is constant (0) in the estimation sample of model (1) (CU = 1")
+    assert (
+        flag["text"].iloc[0].startswith("lnCU is constant (0) in the estimation sample of model (1) (CU = 1")
+    )
     assert "cu.on_wrong_skew: zero" in flag["text"].iloc[0]
     one = res[(res["model"] == "(1)") & (res["term"] == "lnINT")].iloc[0]
     assert one["estimate"] == 0.0 and np.isnan(one["r2"]) and np.isnan(one["r2_within"])
@@ -166,12 +188,15 @@ def test_regressor_without_variation_after_fixed_effects_is_flagged():
     from intelcap.econometrics import estimate
 
     d = _regression_data()
-    spec = estimate.ModelSpec(name="(3)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False,
-                              fe=["Stkcd", "year"])
+    spec = estimate.ModelSpec(
+        name="(3)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False, fe=["Stkcd", "year"]
+    )
     res = estimate.regression_table(d, [spec], [], "Stkcd")
     texts = res.loc[res["term"] == "stat:degenerate", "text"].tolist()
-    assert texts == ["Listed has no variation left after the fixed effects Stkcd+year in model (3): a regressor "
-                     "without variation, so it has no estimate"]
+    assert texts == [
+        "Listed has no variation left after the fixed effects Stkcd+year in model (3): a regressor "
+        "without variation, so it has no estimate"
+    ]
     assert "stat:collinear_dropped" in set(res["term"])
 
 
@@ -180,18 +205,34 @@ def test_degenerate_flag_is_printed_under_the_table_whatever_the_notes():
     from intelcap.outputs import tables
 
     d = _regression_data().assign(lnCU=0.0)
-    res = estimate.regression_table(d, [estimate.ModelSpec(name="(1)", depvar="lnCU", regressors=["lnINT"],
-                                                           controls=False, fe=["Stkcd", "year"])], [], "Stkcd")
+    res = estimate.regression_table(
+        d,
+        [
+            estimate.ModelSpec(
+                name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
+            )
+        ],
+        [],
+        "Stkcd",
+    )
     for style in (tables.TableStyle(lang="en"), tables.TableStyle(lang="en", notes=[])):
         md = tables.regression_markdown(res, style)
         last = md.rstrip("\n").splitlines()[-1]
         assert last.startswith("Warning (degenerate estimate): lnCU is constant (0)")
-        assert "| degenerate" not in md and "stat:degenerate" not in md   # a note, not a footer row
+        assert "| degenerate" not in md and "stat:degenerate" not in md  # a note, not a footer row
     tex = tables.regression_latex(res, tables.TableStyle(lang="en"))
     assert "Warning (degenerate estimate): lnCU is constant" in tex
     zh = tables.regression_markdown(res, tables.TableStyle(lang="zh"))
     assert "警告（退化估计）：lnCU is constant" in zh
-    clean = estimate.regression_table(_regression_data(), [estimate.ModelSpec(
-        name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"])], [], "Stkcd")
+    clean = estimate.regression_table(
+        _regression_data(),
+        [
+            estimate.ModelSpec(
+                name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
+            )
+        ],
+        [],
+        "Stkcd",
+    )
     assert "stat:degenerate" not in set(clean["term"])
     assert "Warning" not in tables.regression_markdown(clean, tables.TableStyle(lang="en"))

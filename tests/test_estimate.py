@@ -14,16 +14,27 @@ def _panel(seed: int = 3, firms: int = 60, years: int = 6) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for f in range(firms):
-        yrs = sorted(rng.choice(np.arange(2011, 2011 + years), size=rng.integers(2, years + 1), replace=False))
+        yrs = sorted(
+            rng.choice(np.arange(2011, 2011 + years), size=rng.integers(2, years + 1), replace=False)
+        )
         a = rng.normal()
         for y in yrs:
             x1, x2 = rng.normal(), rng.normal()
-            rows.append({"Stkcd": f"{f:06d}", "year": int(y), "x1": x1 + 0.3 * a, "x2": x2,
-                         "y": 0.5 * x1 - 0.2 * x2 + a + 0.1 * (y - 2011) + rng.normal() * (1 + abs(x1))})
+            rows.append(
+                {
+                    "Stkcd": f"{f:06d}",
+                    "year": int(y),
+                    "x1": x1 + 0.3 * a,
+                    "x2": x2,
+                    "y": 0.5 * x1 - 0.2 * x2 + a + 0.1 * (y - 2011) + rng.normal() * (1 + abs(x1)),
+                }
+            )
     df = pd.DataFrame(rows)
     # one singleton firm: reghdfe drops it, and so must we
-    return pd.concat([df, pd.DataFrame([{"Stkcd": "999999", "year": 2012, "x1": 3.0, "x2": 1.0, "y": 9.0}])],
-                     ignore_index=True)
+    return pd.concat(
+        [df, pd.DataFrame([{"Stkcd": "999999", "year": 2012, "x1": 3.0, "x2": 1.0, "y": 9.0}])],
+        ignore_index=True,
+    )
 
 
 def _hand_twfe(df: pd.DataFrame):
@@ -52,21 +63,29 @@ def _hand_twfe(df: pd.DataFrame):
 
 def test_twfe_crv1_equals_hand_sandwich():
     df = _panel()
-    spec = estimate.ModelSpec(name="(1)", depvar="y", regressors=["x1", "x2"], controls=False, fe=["Stkcd", "year"])
+    spec = estimate.ModelSpec(
+        name="(1)", depvar="y", regressors=["x1", "x2"], controls=False, fe=["Stkcd", "year"]
+    )
     res = estimate.regression_table(df, [spec], [], "Stkcd").set_index("term")
     b, se, N, G = _hand_twfe(df)
     np.testing.assert_allclose(res.loc[["x1", "x2"], "estimate"], b, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.loc[["x1", "x2"], "std_error"], se, rtol=1e-8)
-    assert res.loc["x1", "nobs"] == N == len(df) - 1      # the singleton firm is gone
+    assert res.loc["x1", "nobs"] == N == len(df) - 1  # the singleton firm is gone
     assert res.loc["x1", "n_clusters"] == G
 
 
 def test_reghdfe_constant_is_mean_identity():
     df = _panel()
-    spec = estimate.ModelSpec(name="(1)", depvar="y", regressors=["x1", "x2"], controls=False, fe=["Stkcd", "year"])
+    spec = estimate.ModelSpec(
+        name="(1)", depvar="y", regressors=["x1", "x2"], controls=False, fe=["Stkcd", "year"]
+    )
     res = estimate.regression_table(df, [spec], [], "Stkcd").set_index("term")
     d = df[df["Stkcd"] != "999999"]
-    expected = d["y"].mean() - res.loc["x1", "estimate"] * d["x1"].mean() - res.loc["x2", "estimate"] * d["x2"].mean()
+    expected = (
+        d["y"].mean()
+        - res.loc["x1", "estimate"] * d["x1"].mean()
+        - res.loc["x2", "estimate"] * d["x2"].mean()
+    )
     assert res.loc["_cons", "estimate"] == pytest.approx(expected, abs=1e-10)
     assert res.loc["_cons", "std_error"] > 0
 
@@ -93,8 +112,9 @@ def test_pooled_ols_crv1_equals_hand_sandwich():
 def test_formula_is_built_from_names_only():
     spec = estimate.ModelSpec(name="(1)", depvar="lnCU", regressors=["lnINT"], fe=["Stkcd", "province^year"])
     assert estimate.formula(spec, ["Size", "Lev"]) == "lnCU ~ lnINT + Size + Lev | Stkcd + province^year"
-    iv = estimate.ModelSpec(name="(2)", depvar="lnCU", regressors=[], fe=["Stkcd", "year"], endog="lnINT",
-                            instrument="lnINTUS")
+    iv = estimate.ModelSpec(
+        name="(2)", depvar="lnCU", regressors=[], fe=["Stkcd", "year"], endog="lnINT", instrument="lnINTUS"
+    )
     assert estimate.formula(iv, ["Size"]) == "lnCU ~ Size | Stkcd + year | lnINT ~ lnINTUS"
     bad = estimate.ModelSpec(name="(3)", depvar="lnCU", regressors=["lnINT; import os"], fe=[])
     with pytest.raises(InputError, match="not a variable name"):
@@ -109,8 +129,9 @@ def test_unknown_variable_suggests_the_right_name():
 
 def test_empty_subsample_is_a_clear_error():
     df = _panel().assign(SOE=0)
-    spec = estimate.ModelSpec(name="(1)", depvar="y", regressors=["x1"], fe=["Stkcd"], sample="soe",
-                              controls=False)
+    spec = estimate.ModelSpec(
+        name="(1)", depvar="y", regressors=["x1"], fe=["Stkcd"], sample="soe", controls=False
+    )
     with pytest.raises(EstimationError, match="empty"):
         estimate.regression_table(df, [spec], [], "Stkcd")
 
@@ -144,11 +165,21 @@ def test_iv_table_equals_hand_2sls_and_first_stage_f():
     w = rng.normal(size=f.size)
     y = 0.3 * x - 0.2 * w + a + e
     df = pd.DataFrame({"Stkcd": [f"{i:06d}" for i in f], "year": 2011 + t, "x": x, "z": z, "w": w, "y": y})
-    spec = estimate.ModelSpec(name="(2)", depvar="y", regressors=[], controls=True, fe=["Stkcd", "year"],
-                              endog="x", instrument="z", stage="second")
+    spec = estimate.ModelSpec(
+        name="(2)",
+        depvar="y",
+        regressors=[],
+        controls=True,
+        fe=["Stkcd", "year"],
+        endog="x",
+        instrument="z",
+        stage="second",
+    )
     res = estimate.regression_table(df, [spec], ["w"], "Stkcd").set_index("term")
     # hand 2SLS with explicit dummies
-    D = np.column_stack([pd.get_dummies(f, dtype=float).to_numpy(), pd.get_dummies(t, dtype=float).to_numpy()[:, 1:]])
+    D = np.column_stack(
+        [pd.get_dummies(f, dtype=float).to_numpy(), pd.get_dummies(t, dtype=float).to_numpy()[:, 1:]]
+    )
     X = np.column_stack([x, w, D])
     Z = np.column_stack([z, w, D])
     Xhat = Z @ np.linalg.lstsq(Z, X, rcond=None)[0]

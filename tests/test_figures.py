@@ -210,7 +210,9 @@ def test_two_renders_byte_identical(name: str, renders: dict) -> None:
         assert a[fmt] == b[fmt], f"{name}.{fmt} differs between two renders"
 
 
-@pytest.mark.skipif(not _font_available(), reason="bundled CJK font (intelcap.outputs.fonts) not available yet")
+@pytest.mark.skipif(
+    not _font_available(), reason="bundled CJK font (intelcap.outputs.fonts) not available yet"
+)
 @pytest.mark.parametrize("name", list(RENDERERS))
 def test_cjk_renders_without_missing_glyphs(name: str, renders: dict) -> None:
     (a, _), messages = renders[name]  # rendered with lang="zh" when the font exists
@@ -285,7 +287,9 @@ def test_zh_without_font_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(intelcap.outputs.fonts, "use_cjk_in_matplotlib", missing)
     with pytest.raises(InputError, match="CJK font"):
         F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="zh", p_value=0.5)
-    F.figure_placebo([0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="en", p_value=0.5)  # English falls back
+    F.figure_placebo(
+        [0.0, 0.01], 0.02, {"png": tmp_path / "p.png"}, lang="en", p_value=0.5
+    )  # English falls back
 
 
 # --- numbers --------------------------------------------------------------------------------------------------
@@ -337,7 +341,7 @@ def test_missing_labels_file_names_file_and_config_key(tmp_path: Path) -> None:
 
 # --- report captions -------------------------------------------------------------------------------------------
 
-CAPTIONS = sorted(p.stem for p in (ROOT / "report").glob("*.rst"))   # every caption the report can show
+CAPTIONS = sorted(p.stem for p in (ROOT / "report").glob("*.rst"))  # every caption the report can show
 
 
 @pytest.mark.parametrize("name", CAPTIONS)

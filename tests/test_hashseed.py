@@ -35,10 +35,25 @@ def _panel(seed: int = 5, firms: int = 240, years: int = 9) -> pd.DataFrame:
             z = rng.normal() + 0.1 * t
             w = rng.normal(size=3)
             x = 0.7 * z + 0.4 * a + 0.3 * w[0] + rng.normal()
-            rows.append({"Stkcd": f"{600000 + f:06d}", "year": 2011 + t, "province": f"P{prov}", "SOE": soe,
-                         "x": x, "z": z, "w1": w[0], "w2": w[1], "w3": w[2],
-                         "y": 0.05 * x - 0.2 * w[1] + a + 0.02 * t + (0.03 if soe else 0.0) * x
-                         + rng.normal() * (1 + abs(w[2]))})
+            rows.append(
+                {
+                    "Stkcd": f"{600000 + f:06d}",
+                    "year": 2011 + t,
+                    "province": f"P{prov}",
+                    "SOE": soe,
+                    "x": x,
+                    "z": z,
+                    "w1": w[0],
+                    "w2": w[1],
+                    "w3": w[2],
+                    "y": 0.05 * x
+                    - 0.2 * w[1]
+                    + a
+                    + 0.02 * t
+                    + (0.03 if soe else 0.0) * x
+                    + rng.normal() * (1 + abs(w[2])),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -48,21 +63,35 @@ def _tables(out: Path) -> None:
     from intelcap.econometrics import estimate
 
     df = _panel()
-    two_way = [estimate.ModelSpec(name="(1)", depvar="y", regressors=["x"], controls=False, fe=["Stkcd", "year"]),
-               estimate.ModelSpec(name="(2)", depvar="y", regressors=["x"], fe=["Stkcd", "year"]),
-               estimate.ModelSpec(name="(3)", depvar="y", regressors=["x"], fe=["Stkcd", "year", "province^year"]),
-               estimate.ModelSpec(name="(4)", depvar="y", regressors=["x"], fe=["Stkcd", "year"], sample="soe")]
+    two_way = [
+        estimate.ModelSpec(name="(1)", depvar="y", regressors=["x"], controls=False, fe=["Stkcd", "year"]),
+        estimate.ModelSpec(name="(2)", depvar="y", regressors=["x"], fe=["Stkcd", "year"]),
+        estimate.ModelSpec(name="(3)", depvar="y", regressors=["x"], fe=["Stkcd", "year", "province^year"]),
+        estimate.ModelSpec(name="(4)", depvar="y", regressors=["x"], fe=["Stkcd", "year"], sample="soe"),
+    ]
     atomic.write_csv(estimate.regression_table(df, two_way, CONTROLS, "Stkcd"), out / "regression.csv")
-    iv = [estimate.ModelSpec(name="(1)", depvar="x", regressors=["z"], fe=["Stkcd", "year"], stage="first"),
-          estimate.ModelSpec(name="(2)", depvar="y", regressors=[], fe=["Stkcd", "year"], endog="x",
-                             instrument="z", stage="second")]
+    iv = [
+        estimate.ModelSpec(name="(1)", depvar="x", regressors=["z"], fe=["Stkcd", "year"], stage="first"),
+        estimate.ModelSpec(
+            name="(2)",
+            depvar="y",
+            regressors=[],
+            fe=["Stkcd", "year"],
+            endog="x",
+            instrument="z",
+            stage="second",
+        ),
+    ]
     res = estimate.regression_table(df, iv, CONTROLS, "Stkcd")
     stats = [r for s in iv if s.endog for r in estimate.iv_statistics(df, s, CONTROLS, "Stkcd")]
-    atomic.write_csv(pd.concat([res, pd.DataFrame(stats, columns=estimate.RESULT_COLUMNS)], ignore_index=True),
-                     out / "iv.csv")
+    atomic.write_csv(
+        pd.concat([res, pd.DataFrame(stats, columns=estimate.RESULT_COLUMNS)], ignore_index=True),
+        out / "iv.csv",
+    )
     df["Region"] = np.where(df["province"].isin(["P0", "P1"]), "East", "West")
-    diff = estimate.group_differences(df, [["non_soe", "soe"], ["east", "west"]], "y", "x", CONTROLS, "Stkcd",
-                                      reps=49, seed=7)
+    diff = estimate.group_differences(
+        df, [["non_soe", "soe"], ["east", "west"]], "y", "x", CONTROLS, "Stkcd", reps=49, seed=7
+    )
     atomic.write_csv(diff, out / "differences.csv")
 
 
@@ -84,7 +113,9 @@ def test_tables_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     digests = {f"{i}:{s}": _run(s, tmp_path / f"run{i}") for i, s in enumerate(SEEDS)}
     reference = digests["0:None"]
     assert sorted(reference) == ["differences.csv", "iv.csv", "regression.csv"]
-    differing = {run: [name for name in reference if d[name] != reference[name]] for run, d in digests.items()}
+    differing = {
+        run: [name for name in reference if d[name] != reference[name]] for run, d in digests.items()
+    }
     assert not any(differing.values()), f"CSV bytes differ from the PYTHONHASHSEED-unset run: {differing}"
     # the runs compared real tables, not empty files
     table = pd.read_csv(tmp_path / "run0" / "regression.csv")
@@ -114,7 +145,9 @@ def test_infinite_regressor_is_a_named_error() -> None:
     df = _panel(firms=60)
     df.loc[[3, 8], "w2"] = -np.inf
     spec = estimate.ModelSpec(name="(2)", depvar="y", regressors=["x"], fe=["Stkcd", "year"])
-    with pytest.raises(EstimationError, match=r"model \(2\): variable\(s\) \['w2'\] are infinite in 2 firm-year"):
+    with pytest.raises(
+        EstimationError, match=r"model \(2\): variable\(s\) \['w2'\] are infinite in 2 firm-year"
+    ):
         estimate.regression_table(df, [spec], CONTROLS, "Stkcd")
 
 

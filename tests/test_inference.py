@@ -42,10 +42,25 @@ def panel(nf: int = 120, T: int = 6, n_ind: int = 6, drop: float = 0.0, seed: in
     lnint = a[firm] + g[ind, yr]
     w = rng.normal(size=(nf * T, 2)) + 0.3 * lnint[:, None]
     z = lnint + 0.5 * rng.normal(size=nf * T)
-    y = 0.4 * lnint + w @ [0.2, -0.1] + rng.normal(size=nf)[firm] + rng.normal(size=T)[yr] + rng.normal(size=nf * T)
+    y = (
+        0.4 * lnint
+        + w @ [0.2, -0.1]
+        + rng.normal(size=nf)[firm]
+        + rng.normal(size=T)[yr]
+        + rng.normal(size=nf * T)
+    )
     df = pd.DataFrame(
-        {"y": y, "x": lnint + 0.3 * rng.normal(size=nf * T), "lnint": lnint, "w1": w[:, 0], "w2": w[:, 1],
-         "z": z, "Stkcd": firm + 600000, "year": yr + 2011, "ind": ind}
+        {
+            "y": y,
+            "x": lnint + 0.3 * rng.normal(size=nf * T),
+            "lnint": lnint,
+            "w1": w[:, 0],
+            "w2": w[:, 1],
+            "z": z,
+            "Stkcd": firm + 600000,
+            "year": yr + 2011,
+            "ind": ind,
+        }
     )
     if drop:
         df = df[rng.random(len(df)) > drop].reset_index(drop=True)
@@ -135,8 +150,9 @@ def test_fastrefit_equals_full_pyfixest_refits() -> None:
         np.testing.assert_allclose(res.se[r], fit.se()["xr"], rtol=RTOL)
     ys = np.column_stack([df.y, df.y * 2 + df.w1])
     res_y = fr.fit_many_y(d.demean(ys), d.demean(df.x))
-    fit = pf.feols("yy ~ x + w1 + w2 | year + Stkcd", df.assign(yy=ys[:, 1]), vcov={"CRV1": "Stkcd"},
-                   demeaner=TIGHT)
+    fit = pf.feols(
+        "yy ~ x + w1 + w2 | year + Stkcd", df.assign(yy=ys[:, 1]), vcov={"CRV1": "Stkcd"}, demeaner=TIGHT
+    )
     np.testing.assert_allclose([res_y.coef[1], res_y.se[1]], [fit.coef()["x"], fit.se()["x"]], rtol=RTOL)
 
 
@@ -205,8 +221,14 @@ def test_ar_set_irrelevant_instrument_is_unbounded() -> None:
     grid = np.linspace(-50, 50, 4001)
     inside = ar.stat(grid) <= ar.crit
     in_set = np.array([ar.contains(g) for g in grid])
-    edge = np.array([min(abs(g - e) for iv in ar.intervals for e in iv if np.isfinite(e)) if ar.kind != "real_line"
-                     else 1.0 for g in grid])
+    edge = np.array(
+        [
+            min(abs(g - e) for iv in ar.intervals for e in iv if np.isfinite(e))
+            if ar.kind != "real_line"
+            else 1.0
+            for g in grid
+        ]
+    )
     assert (inside == in_set)[edge > 1e-6].all()
 
 
@@ -220,7 +242,9 @@ def test_quadratic_set_cases() -> None:
 # ---------------------------------------------------------------------------------------------
 # 4. wild cluster bootstrap
 # ---------------------------------------------------------------------------------------------
-def _brute_force_tstar(df: pd.DataFrame, keep: np.ndarray, cl_col: str, V: np.ndarray, h0: float) -> np.ndarray:
+def _brute_force_tstar(
+    df: pd.DataFrame, keep: np.ndarray, cl_col: str, V: np.ndarray, h0: float
+) -> np.ndarray:
     """Re-estimate the full dummy-variable regression for every weight vector."""
     sub = df[keep]
     D = np.column_stack([dummies(sub.Stkcd.to_numpy(), False), dummies(sub.year.to_numpy(), True)])
@@ -275,8 +299,12 @@ def test_wild_bootstrap_ci_inverts_the_test() -> None:
     assert lo < res.coef < hi
     for bound, sign in ((lo, -1), (hi, 1)):
         eps = 1e-6 * max(1.0, abs(bound))
-        p_in = wild_cluster_bootstrap(df.y, df.x, df[["w1", "w2"]], d, df.ind, h0=bound - sign * eps, B=999).p_value
-        p_out = wild_cluster_bootstrap(df.y, df.x, df[["w1", "w2"]], d, df.ind, h0=bound + sign * eps, B=999).p_value
+        p_in = wild_cluster_bootstrap(
+            df.y, df.x, df[["w1", "w2"]], d, df.ind, h0=bound - sign * eps, B=999
+        ).p_value
+        p_out = wild_cluster_bootstrap(
+            df.y, df.x, df[["w1", "w2"]], d, df.ind, h0=bound + sign * eps, B=999
+        ).p_value
         assert p_in > 0.05 >= p_out
 
 
@@ -286,8 +314,9 @@ def test_wild_bootstrap_matches_wildboottest_package() -> None:
     df = panel(nf=60, T=3, n_ind=8, seed=10)
     X = sm.add_constant(df[["x", "w1"]])
     model = sm.OLS(df.y, X)
-    pv = wbt.wildboottest(model, param="x", cluster=df.ind, B=9999, weights_type="rademacher", seed=1,
-                          show=False)
+    pv = wbt.wildboottest(
+        model, param="x", cluster=df.ind, B=9999, weights_type="rademacher", seed=1, show=False
+    )
     ours = wild_cluster_bootstrap(df.y, df.x, df[["w1"]], AbsorbedDesign(None), df.ind, B=9999)
     p_theirs = float(np.asarray(pv["p-value"]).ravel()[0])
     assert abs(ours.p_value - p_theirs) < 0.02
@@ -353,7 +382,9 @@ def test_interacted_difference_equals_separate_regressions() -> None:
     df = panel(nf=100, T=6, drop=0.1, seed=13)
     df["G"] = (df.Stkcd % 3 == 0).astype(int)
     res = interacted_difference(df.y, df.x, df[["w1", "w2"]], df.Stkcd, df.year, df.G)
-    b = [pf.feols("y ~ x + w1 + w2 | year + Stkcd", df[df.G == k], demeaner=TIGHT).coef()["x"] for k in (0, 1)]
+    b = [
+        pf.feols("y ~ x + w1 + w2 | year + Stkcd", df[df.G == k], demeaner=TIGHT).coef()["x"] for k in (0, 1)
+    ]
     np.testing.assert_allclose(res.delta, b[1] - b[0], rtol=1e-8)
     np.testing.assert_allclose([res.beta_g0, res.beta_g1], b, rtol=1e-8)
     assert res.se > 0 and 0 <= res.p <= 1
@@ -415,17 +446,30 @@ def test_permutation_draws_equal_full_pyfixest_refits(level: str) -> None:
 def test_placebo_refits_equal_full_pyfixest(how: str) -> None:
     df = panel(nf=80, T=5, n_ind=6, drop=0.1, seed=14)
     d = AbsorbedDesign(df[["Stkcd", "year"]])
-    res = placebo_coefficients(df.y, df.lnint, df[["w1", "w2"]], d, df.Stkcd, how, K=25, seed=2,
-                               firm_ids=df.Stkcd, industry_ids=df.ind, year_ids=df.year, chunk=7,
-                               keep_draws=3)
+    res = placebo_coefficients(
+        df.y,
+        df.lnint,
+        df[["w1", "w2"]],
+        d,
+        df.Stkcd,
+        how,
+        K=25,
+        seed=2,
+        firm_ids=df.Stkcd,
+        industry_ids=df.ind,
+        year_ids=df.year,
+        chunk=7,
+        keep_draws=3,
+    )
     assert res.coefs.shape == (25,) and np.isfinite(res.ses).all()
     sub = df[d.keep].reset_index(drop=True)
     for r in range(3):
         xr = res.x_draws[:, r]
         # the draw is an industry x year series plus a firm constant: differences within firm match
         # some industry's series
-        fit = pf.feols("y ~ xr + w1 + w2 | year + Stkcd", sub.assign(xr=xr), vcov={"CRV1": "Stkcd"},
-                       demeaner=TIGHT)
+        fit = pf.feols(
+            "y ~ xr + w1 + w2 | year + Stkcd", sub.assign(xr=xr), vcov={"CRV1": "Stkcd"}, demeaner=TIGHT
+        )
         np.testing.assert_allclose(res.coefs[r], fit.coef()["xr"], rtol=RTOL)
         np.testing.assert_allclose(res.ses[r], fit.se()["xr"], rtol=RTOL)
     assert abs(res.coefs.mean()) < abs(res.coef_observed)
@@ -435,5 +479,16 @@ def test_placebo_industry_requires_shift_share_structure() -> None:
     df = panel(nf=40, T=4, seed=15)
     d = AbsorbedDesign(df[["Stkcd", "year"]])
     with pytest.raises(EstimationError):
-        placebo_coefficients(df.y, df.x, None, d, df.Stkcd, "industry", K=3, seed=1, firm_ids=df.Stkcd,
-                             industry_ids=df.ind, year_ids=df.year)
+        placebo_coefficients(
+            df.y,
+            df.x,
+            None,
+            d,
+            df.Stkcd,
+            "industry",
+            K=3,
+            seed=1,
+            firm_ids=df.Stkcd,
+            industry_ids=df.ind,
+            year_ids=df.year,
+        )

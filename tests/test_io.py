@@ -9,20 +9,29 @@ from intelcap.errors import InputError
 from intelcap.ingest import readers as io
 from intelcap.synthetic.dgp import write_csmar
 
-SPEC = {"id": "Stkcd", "date": "Accper",
-        "fields": {"Typrep": "Typrep", "total_assets": "A001000000", "fixed_assets": "A001212000",
-                   "total_liabilities": "A002000000"}}
+SPEC = {
+    "id": "Stkcd",
+    "date": "Accper",
+    "fields": {
+        "Typrep": "Typrep",
+        "total_assets": "A001000000",
+        "fixed_assets": "A001212000",
+        "total_liabilities": "A002000000",
+    },
+}
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "Stkcd": ["000002", "000002", "600519", "300750", "300750"],
-        "Accper": ["2018-12-31", "2019-12-31", "2019-12-31", "2019-12-31", "2019-06-30"],
-        "Typrep": ["A", "A", "A", "A", "A"],
-        "A001000000": [1.5e9, 1.75e9, 2.25e10, 1.0e8, 9.0e7],
-        "A001212000": [3.0e8, 3.5e8, 1.5e9, 2.0e7, 2.0e7],
-        "A002000000": [6.0e8, 7.0e8, 5.0e9, 5.0e7, 4.0e7],
-    })
+    return pd.DataFrame(
+        {
+            "Stkcd": ["000002", "000002", "600519", "300750", "300750"],
+            "Accper": ["2018-12-31", "2019-12-31", "2019-12-31", "2019-12-31", "2019-06-30"],
+            "Typrep": ["A", "A", "A", "A", "A"],
+            "A001000000": [1.5e9, 1.75e9, 2.25e10, 1.0e8, 9.0e7],
+            "A001212000": [3.0e8, 3.5e8, 1.5e9, 2.0e7, 2.0e7],
+            "A002000000": [6.0e8, 7.0e8, 5.0e9, 5.0e7, 4.0e7],
+        }
+    )
 
 
 VARIANTS = {
@@ -71,7 +80,7 @@ def test_gb18030_text_decodes_and_is_not_mistaken_for_utf8(tmp_path):
 
 def test_duplicate_firm_year_is_an_error_naming_rows(tmp_path):
     df = _frame()
-    df.loc[1, "Accper"] = "2018-12-31"   # a restated 2018 statement appears twice
+    df.loc[1, "Accper"] = "2018-12-31"  # a restated 2018 statement appears twice
     path = tmp_path / "dup.csv"
     write_csmar(df, path)
     with pytest.raises(InputError) as err:
@@ -101,8 +110,13 @@ def test_missing_field_suggests_remapping(tmp_path):
 
 
 def test_parent_company_and_opening_rows_are_dropped(tmp_path):
-    df = pd.concat([_frame(), _frame().assign(Typrep="B"),
-                    _frame().assign(Accper=lambda d: d["Accper"].str[:4] + "-01-01")])
+    df = pd.concat(
+        [
+            _frame(),
+            _frame().assign(Typrep="B"),
+            _frame().assign(Accper=lambda d: d["Accper"].str[:4] + "-01-01"),
+        ]
+    )
     path = tmp_path / "t.csv"
     write_csmar(df, path)
     assert len(io.load_table(path, SPEC, "FS_Combas")) == 4
@@ -110,13 +124,24 @@ def test_parent_company_and_opening_rows_are_dropped(tmp_path):
 
 # ------------------------------------------------------------------------- parts, units, codes (issue 12)
 def test_table_files_finds_every_part_of_the_stem_in_part_order(tmp_path):
-    for name in ("FS_Combas2.csv", "FS_Combas.xlsx", "FS_Combas1.txt", "fs_combas (3).CSV", "FS_Combas.csv",
-                 "FS_Combas[DES][csv].txt", "FS_Combas_2019.csv", "FS_Comins.csv", "~$FS_Combas.xlsx"):
+    for name in (
+        "FS_Combas2.csv",
+        "FS_Combas.xlsx",
+        "FS_Combas1.txt",
+        "fs_combas (3).CSV",
+        "FS_Combas.csv",
+        "FS_Combas[DES][csv].txt",
+        "FS_Combas_2019.csv",
+        "FS_Comins.csv",
+        "~$FS_Combas.xlsx",
+    ):
         (tmp_path / name).write_text("x")
     got = [p.name for p in io.table_files(tmp_path, {"file": "FS_Combas.xlsx"})]
     assert got == ["FS_Combas.csv", "FS_Combas.xlsx", "FS_Combas1.txt", "FS_Combas2.csv", "fs_combas (3).CSV"]
     assert [p.name for p in io.table_files(tmp_path, ["FS_Comins", "FS_Combas2.csv"])] == [
-        "FS_Comins.csv", "FS_Combas2.csv"]   # FS_Combas2 is a stem of its own here: its parts would be FS_Combas21...
+        "FS_Comins.csv",
+        "FS_Combas2.csv",
+    ]  # FS_Combas2 is a stem of its own here: its parts would be FS_Combas21...
 
 
 def test_a_single_path_reads_the_other_parts_beside_it(tmp_path):
@@ -129,13 +154,21 @@ def test_a_single_path_reads_the_other_parts_beside_it(tmp_path):
     notes: list[dict] = []
     got = io.load_table(tmp_path / "t.csv", SPEC, "FS_Combas", notes)
     pd.testing.assert_frame_equal(got, io.load_table(ref, SPEC, "FS_Combas"), check_exact=True)
-    assert notes == [{"table": "FS_Combas", "item": "parts combined: t.csv (2 rows), t1.xlsx (3 rows)", "rows": 5,
-                      "decision": "read"}]
+    assert notes == [
+        {
+            "table": "FS_Combas",
+            "item": "parts combined: t.csv (2 rows), t1.xlsx (3 rows)",
+            "rows": 5,
+            "decision": "read",
+        }
+    ]
     # an explicit list reads exactly those files
     assert len(io.load_table([tmp_path / "t.csv"], SPEC, "FS_Combas")) == 2
 
 
-@pytest.mark.parametrize(("unit", "factor"), [("元", 1), ("千元", 1e3), ("万元", 1e4), ("百万元", 1e6), ("亿元", 1e8)])
+@pytest.mark.parametrize(
+    ("unit", "factor"), [("元", 1), ("千元", 1e3), ("万元", 1e4), ("百万元", 1e6), ("亿元", 1e8)]
+)
 def test_units_row_is_applied(tmp_path, unit, factor):
     path = tmp_path / "t.csv"
     write_csmar(_frame(), path, encoding="utf-8")
@@ -151,7 +184,9 @@ def test_unknown_unit_and_units_without_units_row(tmp_path):
     path = tmp_path / "t.csv"
     write_csmar(_frame(), path, encoding="utf-8")
     lines = path.read_text(encoding="utf-8").split("\n")
-    path.write_text("\n".join([lines[0], lines[1], lines[2].replace("元", "USD", 1)] + lines[3:]), encoding="utf-8")
+    path.write_text(
+        "\n".join([lines[0], lines[1], lines[2].replace("元", "USD", 1)] + lines[3:]), encoding="utf-8"
+    )
     with pytest.raises(InputError) as err:
         io.load_table(path, SPEC, "FS_Combas")
     assert err.value.column == "A001000000" and err.value.rows == [3] and err.value.file == str(path)
@@ -169,9 +204,21 @@ def test_a_units_row_alone_is_recognised(tmp_path):
     assert got.attrs["header_rows"] == 2 and got.loc[0, "total_assets"] == 1.5e13
 
 
-@pytest.mark.parametrize(("written", "canonical"), [("1", "1"), ("1.0", "1"), ("1、2", "1,2"), ("1，2", "1,2"),
-                                                    ("1;2", "1,2"), ("1；2", "1,2"), (" 2 / 1 ", "2,1"), ("１", "1"),
-                                                    ("1,1", "1"), ("", "")])
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("1", "1"),
+        ("1.0", "1"),
+        ("1、2", "1,2"),
+        ("1，2", "1,2"),
+        ("1;2", "1,2"),
+        ("1；2", "1,2"),
+        (" 2 / 1 ", "2,1"),
+        ("１", "1"),
+        ("1,1", "1"),
+        ("", ""),
+    ],
+)
 def test_multi_valued_codes_are_canonical(written, canonical):
     rule = io.DEFAULT_CODES["equity_nature"]
     lookup = {k.casefold(): v for k, v in rule["map"].items()}
@@ -184,12 +231,16 @@ def test_config_declares_the_default_codes():
 
     import yaml
 
-    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "config/config.yaml").read_text(encoding="utf-8")
+    )
     declared = {}
     for table in config["csmar"].values():
         for name, rule in (table.get("codes") or {}).items():
-            declared[name] = {"map": {str(k): str(v) for k, v in rule["map"].items()},
-                              **({"split": True} if rule.get("split") else {})}
+            declared[name] = {
+                "map": {str(k): str(v) for k, v in rule["map"].items()},
+                **({"split": True} if rule.get("split") else {}),
+            }
     assert declared == io.DEFAULT_CODES
     assert config["ifr"]["industry_codes"] == io.IFR_INDUSTRY_CODES
     assert config["ifr"]["aggregate_codes"] == io.IFR_AGGREGATE_CODES
@@ -212,7 +263,12 @@ def test_stock_code_spellings(tmp_path, code):
     df.loc[0, "Stkcd"] = code
     path = tmp_path / "t.csv"
     write_csmar(df, path)
-    assert io.load_table(path, SPEC, "FS_Combas")["Stkcd"].tolist() == ["000002", "000002", "300750", "600519"]
+    assert io.load_table(path, SPEC, "FS_Combas")["Stkcd"].tolist() == [
+        "000002",
+        "000002",
+        "300750",
+        "600519",
+    ]
 
 
 @pytest.mark.parametrize("code", ["0000002", "000002.SZ.SZ", "A000002", "00000２X", "000002.HK"])
@@ -250,17 +306,25 @@ def test_error_lines_name_the_part(tmp_path):
 def test_ifr_aggregates_dropped_and_codes_declared(tmp_path):
     robots = tmp_path / "r.csv"
     emp = tmp_path / "e.csv"
-    robots.write_text("country,industry,year,installations,operational_stock\n"
-                      "CHN,10-12,2015,5,50\nCHN,d,2015,1,10\nCHN,TOTAL,2015,6,60\nCHN,total,2016,6,60\n"
-                      "USA,99,2015,2,20\n", encoding="utf-8")
-    emp.write_text("country,industry,year,employment\nCHN,10-12,2010,1000\nCHN,All,2010,1000\n", encoding="utf-8")
+    robots.write_text(
+        "country,industry,year,installations,operational_stock\n"
+        "CHN,10-12,2015,5,50\nCHN,d,2015,1,10\nCHN,TOTAL,2015,6,60\nCHN,total,2016,6,60\n"
+        "USA,99,2015,2,20\n",
+        encoding="utf-8",
+    )
+    emp.write_text(
+        "country,industry,year,employment\nCHN,10-12,2010,1000\nCHN,All,2010,1000\n", encoding="utf-8"
+    )
     notes: list[dict] = []
     r, e = io.read_ifr(robots, emp, notes=notes)
     assert r["industry"].tolist() == ["10-12", "D", "99"] and r["operational_stock"].tolist() == [50, 10, 20]
     assert e["industry"].tolist() == ["10-12"]
     assert [n["rows"] for n in notes] == [2, 1]
-    robots.write_text("country,industry,year,installations,operational_stock\nCHN,10-12,2015,5,50\n"
-                      "CHN,Manufacturing,2015,6,60\n", encoding="utf-8")
+    robots.write_text(
+        "country,industry,year,installations,operational_stock\nCHN,10-12,2015,5,50\n"
+        "CHN,Manufacturing,2015,6,60\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as err:
         io.read_ifr(robots, emp)
     assert err.value.rows == [3] and "Manufacturing" in str(err.value)

@@ -23,10 +23,14 @@ def test_manifest_content_and_determinism(tmp_path, capfd):
     config = {"seed": 7, "cu": {"method": "sfa_bc92"}}
     out1, out2 = tmp_path / "m1.json", tmp_path / "m2.json"
     manifest.write_manifest(out1, raw, cfg, config, base=tmp_path, commit=None)
-    manifest.write_manifest(out2, raw, cfg, {"cu": {"method": "sfa_bc92"}, "seed": 7}, base=tmp_path, commit=None)
+    manifest.write_manifest(
+        out2, raw, cfg, {"cu": {"method": "sfa_bc92"}, "seed": 7}, base=tmp_path, commit=None
+    )
     assert out1.read_bytes() == out2.read_bytes()  # no timestamps; config hash independent of key order
     m = json.loads(out1.read_text())
-    assert sorted(m["raw_inputs"]) == ["raw/csmar/FS_Combas.csv"] + [f"raw/reports/00000{i}_2015.txt" for i in range(3)]
+    assert sorted(m["raw_inputs"]) == ["raw/csmar/FS_Combas.csv"] + [
+        f"raw/reports/00000{i}_2015.txt" for i in range(3)
+    ]
     assert m["raw_inputs"]["raw/csmar/FS_Combas.csv"]["sha256"] == manifest.sha256_file(raw[0])
     assert m["seeds"] == {"seed": 7} and m["git_commit"] is None
     assert set(manifest.PACKAGES) <= set(m["packages"]) and m["packages"]["pandas"]
@@ -43,7 +47,11 @@ def test_changed_file_warns_but_does_not_fail(tmp_path, capfd, caplog):
     # Snakemake deletes a job's output before running it: the hidden copy still holds the previous manifest
     target.unlink()
     diff = manifest.write_manifest(target, raw, cfg, {"seed": 1}, base=tmp_path)
-    assert diff == {"changed": ["raw/reports/000001_2015.txt"], "added": [], "removed": ["raw/reports/000002_2015.txt"]}
+    assert diff == {
+        "changed": ["raw/reports/000001_2015.txt"],
+        "added": [],
+        "removed": ["raw/reports/000002_2015.txt"],
+    }
     err = capfd.readouterr().err
     assert "raw/reports/000001_2015.txt" in err and "intelcap warning" in err
     assert "raw/reports/000001_2015.txt" in caplog.text

@@ -11,7 +11,7 @@ from intelcap.ingest import panel
 
 
 def test_stata_percentile_rule_on_hand_computed_vector():
-    x = np.arange(1.0, 11.0)          # n = 10
+    x = np.arange(1.0, 11.0)  # n = 10
     # P = n p / 100. p = 10: P = 1 integer -> mean of x(1), x(2) = 1.5; numpy's default gives 1.9
     assert panel.stata_percentile(x, 10) == 1.5
     assert np.percentile(x, 10) == pytest.approx(1.9)
@@ -26,7 +26,7 @@ def test_stata_percentile_rule_on_hand_computed_vector():
 
 def test_winsor2_cuts_1_99_on_200_values():
     rng = np.random.default_rng(0)
-    x = rng.permutation(np.arange(1.0, 201.0)) ** 2   # order statistics are k^2
+    x = rng.permutation(np.arange(1.0, 201.0)) ** 2  # order statistics are k^2
     df = pd.DataFrame({"year": 2011, "v": x})
     out, cut = panel.winsorize(df, ["v"], (1, 99))
     # P = 200 * 0.01 = 2 -> (x(2) + x(3)) / 2 = (4 + 9) / 2; P = 198 -> (198^2 + 199^2) / 2
@@ -60,7 +60,12 @@ def test_attrition_counts_firm_years_and_firms():
 
 
 def test_modal_industry_prefers_most_frequent_then_latest():
-    prof = pd.DataFrame({"Stkcd": ["1"] * 4 + ["2"] * 2, "year": [1, 2, 3, 4, 1, 2],
-                         "industry": ["C39", "C39", "C38", "", "C26", "C27"]})
+    prof = pd.DataFrame(
+        {
+            "Stkcd": ["1"] * 4 + ["2"] * 2,
+            "year": [1, 2, 3, 4, 1, 2],
+            "industry": ["C39", "C39", "C38", "", "C26", "C27"],
+        }
+    )
     m = panel.modal_industry(prof)
     assert m["1"] == "C39" and m["2"] == "C27"

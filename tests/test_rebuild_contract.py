@@ -45,8 +45,9 @@ SCHEMA = yaml.safe_load((ROOT / "schemas/config.schema.yaml").read_text(encoding
 def done(tmp_path_factory) -> Path:
     """A scratch workflow with everything built (all + robustness) on the small configuration."""
     work = copy_workflow(ROOT, tmp_path_factory.mktemp("contract"))
-    (work / "config/config.yaml").write_text(yaml.safe_dump(small_config(), allow_unicode=True, sort_keys=False),
-                                             encoding="utf-8")
+    (work / "config/config.yaml").write_text(
+        yaml.safe_dump(small_config(), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     snakemake(work, "all", "robustness", "check")
     return work
 
@@ -74,6 +75,7 @@ def test_completed_workflow_has_nothing_left_to_do(done):
 # ------------------------------------------------------------------------------------------------ schema-wide
 def _special_values(work: Path) -> dict:
     """Keys whose generic alternative would not be a valid configuration of this workspace."""
+
     def copy_config_file(leaf):
         src = work / leaf.value
         dst = src.with_name("alt_" + src.name)
@@ -92,10 +94,12 @@ def _special_values(work: Path) -> dict:
         r"synthetic_dir": lambda leaf: "data/synthetic_alt",
         r"paths\.\w+": copy_config_file,
         r"csmar\.\w+\.file": lambda leaf: "alt_" + leaf.value,
-        r"cluster|robustness\.inference\.industry": lambda leaf: "industry" if leaf.value != "industry" else "ifr",
+        r"cluster|robustness\.inference\.industry": lambda leaf: (
+            "industry" if leaf.value != "industry" else "ifr"
+        ),
         r"robustness\.inference\.\w+\.table": lambda leaf: "table3",
-        r"robustness\.inference\.\w+\.model": lambda leaf: "(1)",       # a model that table3 has
-        r"sample\.last_year": lambda leaf: leaf.value - 1,                # the synthetic panel ends in 2019
+        r"robustness\.inference\.\w+\.model": lambda leaf: "(1)",  # a model that table3 has
+        r"sample\.last_year": lambda leaf: leaf.value - 1,  # the synthetic panel ends in 2019
     }
 
 
@@ -113,9 +117,11 @@ def _check_key(work: Path, base_ids: set[str], leaf, value, config: dict) -> str
     if not upper:
         return f"{leaf.key}: no rule declares it (a key that changes nothing)"
     if not (lower <= actual <= upper):
-        return (f"{leaf.key} -> {value!r}: planned {sorted(actual.elements())}\n"
-                f"   missing (declared but not planned): {sorted((lower - actual).elements())}\n"
-                f"   extra (planned, not declared): {sorted((actual - upper).elements())}")
+        return (
+            f"{leaf.key} -> {value!r}: planned {sorted(actual.elements())}\n"
+            f"   missing (declared but not planned): {sorted((lower - actual).elements())}\n"
+            f"   extra (planned, not declared): {sorted((actual - upper).elements())}"
+        )
     return None
 
 
@@ -133,12 +139,13 @@ def test_every_schema_key_reruns_exactly_its_declaring_rules_and_downstream(done
             continue
         mutated = merge(config, set_key(config, leaf.key, value))
         errors = [e.message for e in validator.iter_errors(mutated)]
-        assert not errors, (leaf.key, value, errors)      # the generator itself must give valid values
-        check_values(mutated, SCHEMA)                      # ... that the workflow's own checks accept
+        assert not errors, (leaf.key, value, errors)  # the generator itself must give valid values
+        check_values(mutated, SCHEMA)  # ... that the workflow's own checks accept
         cases.append((leaf, value))
     # only keys whose schema allows a single value have no alternative
-    assert no_alternative == [leaf.key for leaf in leaves(SCHEMA, config)
-                              if len(leaf.schema.get("enum", [None, None])) == 1], no_alternative
+    assert no_alternative == [
+        leaf.key for leaf in leaves(SCHEMA, config) if len(leaf.schema.get("enum", [None, None])) == 1
+    ], no_alternative
     assert len(cases) > 100
     with ThreadPoolExecutor(max_workers=2) as pool:
         problems = [p for p in pool.map(lambda c: _check_key(done, base_ids, c[0], c[1], config), cases) if p]
@@ -183,17 +190,33 @@ def test_registry_names_only_rules_and_files_that_exist():
 def test_config_view_raises_on_undeclared_keys():
     from intelcap.workflow.runner import ConfigView, UndeclaredConfigError
 
-    full = {"cu": {"method": "cols", "predictor": "period"}, "heterogeneity": {"ar_level": 0.9, "pairs": []},
-            "seed": 1}
-    view = ConfigView.declared(registry.declared_config("table4", {**full, "tables": {"table4": []},
-                                                                   "controls": [], "cluster": "Stkcd"}), "table4")
+    full = {
+        "cu": {"method": "cols", "predictor": "period"},
+        "heterogeneity": {"ar_level": 0.9, "pairs": []},
+        "seed": 1,
+    }
+    view = ConfigView.declared(
+        registry.declared_config(
+            "table4", {**full, "tables": {"table4": []}, "controls": [], "cluster": "Stkcd"}
+        ),
+        "table4",
+    )
     assert view["heterogeneity"]["ar_level"] == 0.9
-    for read in (lambda: view["heterogeneity"]["pairs"], lambda: view["seed"], lambda: view.get("cu"),
-                 lambda: "seed" in view, lambda: view["heterogeneity"].get("pairs", [])):
+    for read in (
+        lambda: view["heterogeneity"]["pairs"],
+        lambda: view["seed"],
+        lambda: view.get("cu"),
+        lambda: "seed" in view,
+        lambda: view["heterogeneity"].get("pairs", []),
+    ):
         with pytest.raises(UndeclaredConfigError, match="registry.py"):
             read()
-    whole = ConfigView.declared(registry.declared_config("capacity_utilization", full), "capacity_utilization")
-    assert whole["cu"].get("absent", 5) == 5 and "absent" not in whole["cu"]   # a whole block: plain dict rules
+    whole = ConfigView.declared(
+        registry.declared_config("capacity_utilization", full), "capacity_utilization"
+    )
+    assert (
+        whole["cu"].get("absent", 5) == 5 and "absent" not in whole["cu"]
+    )  # a whole block: plain dict rules
 
 
 # ------------------------------------------------------------------------------------------------ issue 11 "Why"
@@ -216,11 +239,22 @@ def _edit(path: Path, append: str = "\n# edited\n") -> str:
 
 def test_editing_glue_or_a_step_module_reruns_its_rules(done):
     for module, must, must_not in [
-        ("src/intelcap/workflow/steps/tables.py", {"table1", "regression_table", "table4", "table6", "table7"},
-         {"synthesize", "read_table", "render_table"}),
+        (
+            "src/intelcap/workflow/steps/tables.py",
+            {"table1", "regression_table", "table4", "table6", "table7"},
+            {"synthesize", "read_table", "render_table"},
+        ),
         ("src/intelcap/workflow/runner.py", {"synthesize", "read_table", "render_table", "mc_shard"}, set()),
-        ("src/intelcap/synthetic/reports.py", {"synthesize_reports", "text_extract"}, {"synthesize", "read_table"}),
-        ("src/intelcap/ingest/panel.py", {"build_panel", "table1", "regression_table"}, {"synthesize", "read_table"}),
+        (
+            "src/intelcap/synthetic/reports.py",
+            {"synthesize_reports", "text_extract"},
+            {"synthesize", "read_table"},
+        ),
+        (
+            "src/intelcap/ingest/panel.py",
+            {"build_panel", "table1", "regression_table"},
+            {"synthesize", "read_table"},
+        ),
         ("src/intelcap/outputs/fonts.py", {"figure1", "figure2", "coefplot"}, {"build_panel"}),
     ]:
         path = done / module
@@ -233,8 +267,17 @@ def test_editing_glue_or_a_step_module_reruns_its_rules(done):
 
 
 def test_presentation_settings_rerun_renderings_only(done):
-    rendering = {"render_table", "render_frame", "coefplot", "figure1", "figure2", "coverage_figure",
-                 "placebo_figure", "spec_curve_figure", "provenance"}
+    rendering = {
+        "render_table",
+        "render_frame",
+        "coefplot",
+        "figure1",
+        "figure2",
+        "coverage_figure",
+        "placebo_figure",
+        "spec_curve_figure",
+        "provenance",
+    }
     for key, value in [("lang", "en"), ("paren", "t"), ("digits", 4)]:
         jobs = planned(done, *_overlay(done, f"output_{key}", {"output": {key: value}}))
         assert jobs and set(jobs) <= rendering, (key, jobs)
@@ -256,7 +299,9 @@ def test_keyword_change_recounts_without_reextracting(done):
     finally:
         kw.write_text(old, encoding="utf-8")
     assert {"text_count", "text_index", "regression_table", "table7"} <= set(jobs), jobs
-    assert jobs["regression_table"] == 1 and "text_extract" not in jobs and "synthesize_reports" not in jobs, jobs
+    assert (
+        jobs["regression_table"] == 1 and "text_extract" not in jobs and "synthesize_reports" not in jobs
+    ), jobs
 
 
 # ---- raw data: a user's folder, tracked by content
@@ -274,8 +319,9 @@ def raw(done, tmp_path_factory) -> Path:
     donor = next(t for t in sorted(reports.glob("*.txt")) if not (reports / f"{pdf.stem}.txt").exists())
     shutil.copy2(donor, reports / f"{pdf.stem}.txt")
     (work / "twice.txt").write_text(f"{pdf.stem} {donor.stem}", encoding="utf-8")
-    (work / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                             encoding="utf-8")
+    (work / "config/config.yaml").write_text(
+        yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     snakemake(work, "all")
     return work
 
@@ -287,7 +333,7 @@ def test_raw_file_replaced_by_older_copy_reruns_its_reader(raw):
     lines = text.splitlines(keepends=True)
     replacement.write_text("".join(lines[:-1]) + lines[-1].replace("1", "2", 1), encoding="utf-8")
     old = target.stat()
-    os.utime(replacement, ns=(old.st_atime_ns - 10**12, old.st_mtime_ns - 10**12))   # `cp -p` of an older file
+    os.utime(replacement, ns=(old.st_atime_ns - 10**12, old.st_mtime_ns - 10**12))  # `cp -p` of an older file
     shutil.copy2(replacement, target)
     assert target.stat().st_mtime_ns < old.st_mtime_ns
     jobs = planned(raw, targets=("all",))
@@ -340,15 +386,24 @@ def test_a_second_clone_runs_its_own_code(done, tmp_path):
     shutil.copytree(done / "results", clone / "results")
     shutil.copytree(done / "data", clone / "data")
     step = clone / "src/intelcap/workflow/steps/tables.py"
-    step.write_text(step.read_text(encoding="utf-8").replace(
-        '    atomic.write_csv(long, job.output["csv"])',
-        '    atomic.write_csv(long, job.output["csv"])\n    Path("clone_code_ran").write_text("yes")'), encoding="utf-8")
+    step.write_text(
+        step.read_text(encoding="utf-8").replace(
+            '    atomic.write_csv(long, job.output["csv"])',
+            '    atomic.write_csv(long, job.output["csv"])\n    Path("clone_code_ran").write_text("yes")',
+        ),
+        encoding="utf-8",
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "results/tables/table7.csv"],
-                          cwd=clone, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "results/tables/table7.csv"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (clone / "clone_code_ran").read_text() == "yes"
 
@@ -364,4 +419,6 @@ def test_user_data_without_reports_leaves_table8_out_up_front(raw, tmp_path):
     assert "no annual reports, so no text index and no Table 8" in proc.stderr + proc.stdout
     jobs = planned(raw, *args, targets=("all",))
     assert not {r for r in jobs if r.startswith("text_")}, jobs
-    assert jobs.get("regression_table") == 3 and {"table4", "table6", "render_table", "provenance"} <= set(jobs)
+    assert jobs.get("regression_table") == 3 and {"table4", "table6", "render_table", "provenance"} <= set(
+        jobs
+    )

@@ -20,7 +20,7 @@ DOC = ROOT / "docs" / "reruns.md"
 def _tool():
     spec = importlib.util.spec_from_file_location("make_reruns_doc", ROOT / "tools" / "make_reruns_doc.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up while the class is built
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
@@ -58,23 +58,44 @@ def rules(cell: str) -> set[str]:
 def test_committed_doc_is_current(generated):
     committed = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
     if committed != generated:
-        diff = "".join(list(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True),
-                                                 "docs/reruns.md (committed)", "regenerated", n=0))[:40])
-        pytest.fail("docs/reruns.md is out of date with the registry or the rules: run "
-                    f"`python tools/make_reruns_doc.py` and commit the result.\n{diff}")
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    committed.splitlines(True),
+                    generated.splitlines(True),
+                    "docs/reruns.md (committed)",
+                    "regenerated",
+                    n=0,
+                )
+            )[:40]
+        )
+        pytest.fail(
+            "docs/reruns.md is out of date with the registry or the rules: run "
+            f"`python tools/make_reruns_doc.py` and commit the result.\n{diff}"
+        )
 
 
 def test_job_graph_collapses_to_snakemakes_rule_graph():
     jobs = mk.snakemake_jobs(mk.ROOT)
-    graph = {(a, b) for a, b in mk.snakemake_rule_graph(mk.ROOT)
-             if a not in mk.TARGETS and b not in mk.TARGETS}
+    graph = {
+        (a, b) for a, b in mk.snakemake_rule_graph(mk.ROOT) if a not in mk.TARGETS and b not in mk.TARGETS
+    }
     assert mk.rule_edges(jobs) == graph
 
 
 def test_presentation_key_reruns_renderings_only(rows):
     direct, down = rows["`output.lang`"]
-    assert rules(direct) == {"coefplot", "coverage_figure", "figure1", "figure2", "placebo_figure",
-                             "provenance", "render_frame", "render_table", "spec_curve_figure"}
+    assert rules(direct) == {
+        "coefplot",
+        "coverage_figure",
+        "figure1",
+        "figure2",
+        "placebo_figure",
+        "provenance",
+        "render_frame",
+        "render_table",
+        "spec_curve_figure",
+    }
     assert down == "—"
     steps = {mk.registry.RULES[r].step_module for r in rules(direct) - {"provenance"}}
     assert steps == {"workflow.steps.render"}
@@ -97,7 +118,7 @@ def test_wildcard_keys_rerun_their_jobs_only(rows):
     assert names(direct) == ["mc_shard[scenario=strong_shocks]", "provenance"]
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
     mc = config["robustness"]["monte_carlo"]
-    assert direct.endswith(f"({math.ceil(mc['reps'] / mc['shard_size']) + 1} jobs)")   # shards + provenance
+    assert direct.endswith(f"({math.ceil(mc['reps'] / mc['shard_size']) + 1} jobs)")  # shards + provenance
 
 
 def test_shard_counts_are_shape_and_reports_rerun_one_shard(rows):
@@ -111,7 +132,7 @@ def test_shard_counts_are_shape_and_reports_rerun_one_shard(rows):
 def test_raw_files_rerun_their_reader_jobs(rows):
     direct, down = rows["CSMAR table `PT_LCRDSPENDING` (`raw_dir/csmar/PT_LCRDSPENDING.csv`)"]
     assert names(direct) == ["provenance", "read_table[PT_LCRDSPENDING]"]
-    assert "firm_attributes" in rules(down) and "build_panel" not in rules(down)   # not a panel table
+    assert "firm_attributes" in rules(down) and "build_panel" not in rules(down)  # not a panel table
     direct, down = rows["IFR file `ifr.robots_file` (`raw_dir/ifr/ifr_robots.csv`)"]
     assert names(direct) == ["provenance", "read_ifr"]
     assert "robot_exposure" in rules(down) and "capacity_utilization" not in rules(down)
@@ -140,8 +161,11 @@ def test_describe_compresses_wildcard_jobs():
 def test_presentation_settings_read_by_an_estimation_rule_fail():
     jobs = [mk.Job("render_table", (("name", "table2"),), (), ("a",)), mk.Job("table4", (), (), ("b",))]
     mk.check_presentation("config key output.lang", {0}, jobs)
-    with pytest.raises(SystemExit, match=r"changing config key output.lang reruns table4 "
-                                         r"\(workflow.steps.tables:iv_table\), not a rendering step"):
+    with pytest.raises(
+        SystemExit,
+        match=r"changing config key output.lang reruns table4 "
+        r"\(workflow.steps.tables:iv_table\), not a rendering step",
+    ):
         mk.check_presentation("config key output.lang", {0, 1}, jobs)
 
 
@@ -149,6 +173,9 @@ def test_a_file_read_by_a_rule_that_does_not_declare_it_fails_naming_the_fix():
     jobs = [mk.Job("winsorize", (), ("config/labels.yaml",), ("out",))]
     hits = mk.file_jobs("config/labels.yaml", jobs)
     assert hits == {0}
-    with pytest.raises(SystemExit, match=r"rule winsorize takes config/labels.yaml as input.*add "
-                                         r"`paths.labels` to its shape"):
+    with pytest.raises(
+        SystemExit,
+        match=r"rule winsorize takes config/labels.yaml as input.*add "
+        r"`paths.labels` to its shape",
+    ):
         mk.check_declared("config/labels.yaml", ["paths.labels"], hits, jobs, {})

@@ -53,8 +53,20 @@ def scratch(dest: Path) -> Path:
 
 
 def start(work: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/config.yaml", "small.yaml",
-           *extra, "--", "all", "results/manifest.json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/config.yaml",
+        "small.yaml",
+        *extra,
+        "--",
+        "all",
+        "results/manifest.json",
+    ]
     log = open(work / f"snakemake{len(list(work.glob('snakemake*.out')))}.out", "w")  # noqa: SIM115
     # own session = own process group: the kill below takes Snakemake and every job it started
     return subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -75,7 +87,9 @@ def files(work: Path) -> dict[str, bytes]:
                 out[f.relative_to(work).as_posix()] = f.read_bytes()
     # synthetic PDFs carry PDFium's CreationDate (reports_synth, not yet fixed): compare them by name only
     manifest = json.loads((work / "results/manifest.json").read_text())
-    manifest["raw_inputs"] = {k: (v if not k.endswith(".pdf") else "pdf") for k, v in manifest["raw_inputs"].items()}
+    manifest["raw_inputs"] = {
+        k: (v if not k.endswith(".pdf") else "pdf") for k, v in manifest["raw_inputs"].items()
+    }
     out["results/manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
     return out
 
@@ -102,14 +116,29 @@ def runs(tmp_path_factory) -> tuple[Path, Path, dict]:
             assert time.monotonic() - t0 < 300, "run B never produced " + KILL_WHEN
             time.sleep(0.2)
         time.sleep(1.0)  # let the next jobs start so that the kill interrupts running work
-        info["tables_before_kill"] = sorted(p.name for p in (b / "results/tables").glob("*")) \
-            if (b / "results/tables").exists() else []
+        info["tables_before_kill"] = (
+            sorted(p.name for p in (b / "results/tables").glob("*"))
+            if (b / "results/tables").exists()
+            else []
+        )
         info["running_at_kill"] = proc_b.poll() is None
         _kill(proc_b)  # SIGKILL to the whole process group: Snakemake and its running jobs
         info["killed_after_s"] = round(time.monotonic() - t0, 1)
         # what a user does after a crash: the lock of the dead run stays until --unlock
-        unlock = subprocess.run([sys.executable, "-m", "snakemake", "--unlock", "--configfile", "config/config.yaml",
-                                 "small.yaml"], cwd=b, capture_output=True, text=True)
+        unlock = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--unlock",
+                "--configfile",
+                "config/config.yaml",
+                "small.yaml",
+            ],
+            cwd=b,
+            capture_output=True,
+            text=True,
+        )
         assert unlock.returncode == 0, unlock.stderr[-2000:]
         proc_b2 = start(b, "--rerun-incomplete")
         started.append(proc_b2)

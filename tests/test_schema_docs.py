@@ -20,15 +20,17 @@ SCHEMA_PATH = ROOT / "schemas" / "config.schema.yaml"
 # Paths name schema nodes the way config keys are written: `a.b.c`; `*` = any key of a named map
 # (additionalProperties), `[]` = any list item, `definitions.X` = a definition.
 _SCENARIO = "robustness.monte_carlo.scenarios.*"
-_INHERITS = ("absent = the scenario keeps the synth value; a default would override synth for every "
-             "scenario, and Snakemake's default filler cannot enter a null scenario")
+_INHERITS = (
+    "absent = the scenario keeps the synth value; a default would override synth for every "
+    "scenario, and Snakemake's default filler cannot enter a null scenario"
+)
 
 # Optional keys without a default, each with the reason why its absence must stay distinguishable.
 NO_DEFAULT: dict[str, str] = {
     "definitions.model.endog": "absence marks an OLS model; a variable name cannot encode 'none'",
     "definitions.model.instrument": "absence marks an OLS model (endog and instrument come together)",
     "definitions.model.column_title": "absence = no title row; filling '' into every model would change the "
-                                      "declared config of every table rule and rerun all of them",
+    "declared config of every table rule and rerun all of them",
     "definitions.model.stage": "absence = not an IV stage; same reason as column_title",
     f"{_SCENARIO}.n_firms": _INHERITS,
     f"{_SCENARIO}.beta_lnINT": _INHERITS,
@@ -80,8 +82,11 @@ def keyed_nodes(schema: dict) -> Iterator[tuple[str, dict, bool]]:
 
 def undocumented(schema: dict) -> list[str]:
     """Paths of keys whose description is missing or blank."""
-    return [p for p, sub, _ in keyed_nodes(schema)
-            if not (isinstance(sub.get("description"), str) and sub["description"].strip())]
+    return [
+        p
+        for p, sub, _ in keyed_nodes(schema)
+        if not (isinstance(sub.get("description"), str) and sub["description"].strip())
+    ]
 
 
 def unexplained_enum_values(schema: dict) -> list[str]:
@@ -97,8 +102,11 @@ def unexplained_enum_values(schema: dict) -> list[str]:
 
 def missing_defaults(schema: dict, allowed: dict[str, str]) -> list[str]:
     """Paths of optional properties with neither a default nor an entry in `allowed`."""
-    return [p for p, sub, required in keyed_nodes(schema)
-            if not required and "default" not in sub and p not in allowed]
+    return [
+        p
+        for p, sub, required in keyed_nodes(schema)
+        if not required and "default" not in sub and p not in allowed
+    ]
 
 
 # ---- the real schema
@@ -153,7 +161,7 @@ def test_defaults_equal_what_the_code_does_without_the_key():
         assert sub["default"] == code_default(synth.SynthParams, key), f"synth.{key}"
     for key in ("controls", "fe", "extra", "sample"):
         assert model[key]["default"] == code_default(ModelSpec, key), f"model.{key}"
-    for key in ("column_title", "stage"):   # no schema default (NO_DEFAULT); the code's is "", a valid value
+    for key in ("column_title", "stage"):  # no schema default (NO_DEFAULT); the code's is "", a valid value
         assert code_default(ModelSpec, key) == "" and ("" in model[key].get("enum", [""]))
     for key in ("lang", "paren", "digits"):
         assert props["output"]["properties"][key]["default"] == code_default(TableStyle, key), f"output.{key}"
@@ -196,8 +204,15 @@ def test_snakemake_validate_fills_every_removed_default(config):
     stripped = copy.deepcopy(config)
     _strip_defaults(stripped, load_schema(), load_schema(), "", removed)
     # the default config sets keys at every level: top-level blocks, nested objects, list items, $ref targets
-    assert {"paths.crosswalk", "csmar.FS_Combas", "output.lang", "robots.weights", "synth.n_firms",
-            "tables.table2[0].controls", "robustness.one_step.form"} <= set(removed)
+    assert {
+        "paths.crosswalk",
+        "csmar.FS_Combas",
+        "output.lang",
+        "robots.weights",
+        "synth.n_firms",
+        "tables.table2[0].controls",
+        "robustness.one_step.form",
+    } <= set(removed)
     validate(stripped, str(SCHEMA_PATH))
     wrong = {p: _get(stripped, p) for p, d in removed.items() if _get(stripped, p) != d}
     assert wrong == {}
@@ -206,17 +221,23 @@ def test_snakemake_validate_fills_every_removed_default(config):
 # ---- the checks themselves find what they are meant to find
 
 _GAPPY = {
-    "definitions": {"thing": {"description": "a thing", "type": "object",
-                              "properties": {"x": {"type": "string"}}}},
+    "definitions": {
+        "thing": {"description": "a thing", "type": "object", "properties": {"x": {"type": "string"}}}
+    },
     "type": "object",
     "required": ["a", "c", "d", "m"],
     "properties": {
         "a": {"description": "documented, required", "type": "integer"},
         "b": {"description": "optional, defaulted", "type": "string", "enum": ["on", "off"], "default": "on"},
-        "c": {"type": "object",
-              "properties": {"deep": {"description": "optional, no default", "type": "number"}}},
-        "d": {"description": "a list", "type": "array",
-              "items": {"type": "object", "properties": {"e": {"type": "string", "default": ""}}}},
+        "c": {
+            "type": "object",
+            "properties": {"deep": {"description": "optional, no default", "type": "number"}},
+        },
+        "d": {
+            "description": "a list",
+            "type": "array",
+            "items": {"type": "object", "properties": {"e": {"type": "string", "default": ""}}},
+        },
         "m": {"description": "a map", "type": "object", "additionalProperties": {"type": "string"}},
     },
 }

@@ -51,7 +51,7 @@ def test_user_folder_is_refused_and_untouched(user_folder, config, writer):
     msg = str(err.value)
     assert str(user_folder) in msg and "synthetic_dir" in msg and owned_dir.MARKER in msg
     assert "csmar/FS_Combas.csv" in msg and "reports/000001_2015.txt" in msg
-    assert snapshot(user_folder) == before   # nothing written, overwritten, deleted or touched
+    assert snapshot(user_folder) == before  # nothing written, overwritten, deleted or touched
 
 
 def test_missing_folder_is_created_with_marker(tmp_path, config):
@@ -64,7 +64,7 @@ def test_missing_folder_is_created_with_marker(tmp_path, config):
 
 def test_empty_folder_and_snakemakes_empty_subfolders_are_claimed(tmp_path, config):
     out = tmp_path / "synthetic"
-    (out / "csmar").mkdir(parents=True)   # Snakemake creates the output folders before the job starts
+    (out / "csmar").mkdir(parents=True)  # Snakemake creates the output folders before the job starts
     (out / "ifr").mkdir()
     synth.write_vendor_files(config, out, CROSSWALK)
     assert (out / owned_dir.MARKER).is_file() and (out / "truth.json").is_file()
@@ -77,9 +77,9 @@ def test_marked_folder_is_regenerated(tmp_path, config):
     (out / "reports" / "stale_999999_2030.txt").write_text("from an older run\n")
     (out / "truth.json").write_text("{}\n")
     synth.write_all(config, out, CROSSWALK)
-    assert not (out / "reports" / "stale_999999_2030.txt").exists()   # the reports folder is replaced
+    assert not (out / "reports" / "stale_999999_2030.txt").exists()  # the reports folder is replaced
     again = snapshot(out)
-    assert {k: v[0] for k, v in again.items()} == {k: v[0] for k, v in first.items()}   # same bytes
+    assert {k: v[0] for k, v in again.items()} == {k: v[0] for k, v in first.items()}  # same bytes
 
 
 def test_parallel_jobs_may_both_claim_a_new_folder(tmp_path):
@@ -87,7 +87,7 @@ def test_parallel_jobs_may_both_claim_a_new_folder(tmp_path):
     assert owned_dir.claim_output_dir(out) == out
     (out / "csmar").mkdir()
     (out / "csmar" / ".FS_Combas.csv.tmp").write_text("half written by the other job")
-    assert owned_dir.claim_output_dir(out) == out   # marked: the second job writes too
+    assert owned_dir.claim_output_dir(out) == out  # marked: the second job writes too
     assert (out / owned_dir.MARKER).read_text(encoding="utf-8") == owned_dir.MARKER_TEXT
 
 

@@ -50,7 +50,12 @@ def test_keyword_file_matches_table7(spec):
     assert len(spec.keywords) == 55 == len(set(spec.keywords))
     assert spec.keywords[:3] == ("中国制造2025", "工业4.0", "互联网+")  # Table order kept, ASCII after NFKC
     assert spec.keywords[-1] == "充电桩"
-    assert (spec.negations, spec.neg_window, spec.mode, spec.section) == (("没", "无", "不"), 2, "longest", "full")
+    assert (spec.negations, spec.neg_window, spec.mode, spec.section) == (
+        ("没", "无", "不"),
+        2,
+        "longest",
+        "full",
+    )
 
 
 def test_keyword_validation(tmp_path):
@@ -130,10 +135,40 @@ def test_negation_window(spec):
 
 def test_normalize_equals_reference_nfkc():
     rng = random.Random(7)
-    tricky = [0x3000, 0xA0, 0x2028, 0x85, 0x1100, 0x1161, 0x11A8, 0xAC00, 0x3131, 0x314F, 0x301, 0x308,
-              0xE9, 0x212B, 0x3231, 0x2460, 0xBD, 0xFB01, 0x2F08, 0xF902, 0x1F600, 0x20000, 0x0CC6, 0x0CD5,
-              0xFF0C, 0xFF08, 0x2002, 0x200B, 0xFEFF]
-    pool = [chr(c) for c in [*range(0x20, 0x7F), *range(0xFF01, 0xFF5F), *tricky]] + list("人工智能大数据。，\n\n\r\t ")
+    tricky = [
+        0x3000,
+        0xA0,
+        0x2028,
+        0x85,
+        0x1100,
+        0x1161,
+        0x11A8,
+        0xAC00,
+        0x3131,
+        0x314F,
+        0x301,
+        0x308,
+        0xE9,
+        0x212B,
+        0x3231,
+        0x2460,
+        0xBD,
+        0xFB01,
+        0x2F08,
+        0xF902,
+        0x1F600,
+        0x20000,
+        0x0CC6,
+        0x0CD5,
+        0xFF0C,
+        0xFF08,
+        0x2002,
+        0x200B,
+        0xFEFF,
+    ]
+    pool = [chr(c) for c in [*range(0x20, 0x7F), *range(0xFF01, 0xFF5F), *tricky]] + list(
+        "人工智能大数据。，\n\n\r\t "
+    )
     for _ in range(5000):
         s = "".join(rng.choices(pool, k=rng.randint(0, 40)))
         assert normalize(s) == "".join(unicodedata.normalize("NFKC", s).split()), repr(s)
@@ -169,9 +204,32 @@ def _reference_count(text: str, spec, substring: bool = False) -> dict[str, int]
 
 def test_automaton_equals_independent_scanner(spec):
     rng = random.Random(2024)
-    pieces = list(spec.keywords) + ["工业４.０", "互联网＋", "３Ｄ打印", "人工\n智能", "数据", "互联", "智能",
-                                    "网络", "工业", "机器", "不", "没有", "无", "，", "\n", " ", "　", "公司",
-                                    "报告期内", "a", "1", "😀", "é", "ｅ\u0301"]
+    pieces = list(spec.keywords) + [
+        "工业４.０",
+        "互联网＋",
+        "３Ｄ打印",
+        "人工\n智能",
+        "数据",
+        "互联",
+        "智能",
+        "网络",
+        "工业",
+        "机器",
+        "不",
+        "没有",
+        "无",
+        "，",
+        "\n",
+        " ",
+        "　",
+        "公司",
+        "报告期内",
+        "a",
+        "1",
+        "😀",
+        "é",
+        "ｅ\u0301",
+    ]
     for trial in range(400):
         text = "".join(rng.choices(pieces, k=rng.randint(0, 60)))
         for substring in (False, True):
@@ -194,7 +252,9 @@ def test_automaton_equals_independent_scanner(spec):
 
 def test_filler_vocabulary_disjoint_from_keywords(spec):
     kw_chars = set("".join(spec.keywords))
-    filler = set("".join(rs.VOCAB) + "".join(rs.FRAMES) + "".join(f.replace("{k}", "") for f in rs.PLANT_FRAMES))
+    filler = set(
+        "".join(rs.VOCAB) + "".join(rs.FRAMES) + "".join(f.replace("{k}", "") for f in rs.PLANT_FRAMES)
+    )
     assert not filler & kw_chars
     assert not filler & set("没无不")
     rng = np.random.default_rng(0)
@@ -210,8 +270,20 @@ def report_set(tmp_path_factory, spec):
     rng = np.random.default_rng(11)
     planted_full, planted_mdna = [], []
     formats = [("txt", "utf-8"), ("txt", "utf-8-sig"), ("txt", "gb18030"), ("pdf", "utf-8")]
-    nested = ["工业机器人", "机器人", "移动互联网", "互联网", "能源互联网", "信息化管理", "信息化", "互联网+",
-              "工业4.0", "人工智能", "中国制造2025", "3D打印"]
+    nested = [
+        "工业机器人",
+        "机器人",
+        "移动互联网",
+        "互联网",
+        "能源互联网",
+        "信息化管理",
+        "信息化",
+        "互联网+",
+        "工业4.0",
+        "人工智能",
+        "中国制造2025",
+        "3D打印",
+    ]
     for i in range(16):
         planted = {k: int(rng.integers(1, 4)) for k in rng.choice(spec.keywords, size=6, replace=False)}
         planted.update({k: int(rng.integers(1, 3)) for k in rng.choice(nested, size=4, replace=False)})
@@ -224,7 +296,8 @@ def report_set(tmp_path_factory, spec):
     panel = rs.write_reports_for_panel(d, fy, rng, pdf_share=0.15)
     planted_full += list(panel[["Stkcd", "year", "keyword", "count"]].itertuples(index=False, name=None))
     planted_mdna += [
-        (s, y, k, c) for s, y, k, c in panel[["Stkcd", "year", "keyword", "count_mdna"]].itertuples(index=False)
+        (s, y, k, c)
+        for s, y, k, c in panel[["Stkcd", "year", "keyword", "count_mdna"]].itertuples(index=False)
         if c > 0
     ]
     (d / "notes.txt").write_text("not a report", encoding="utf-8")
@@ -239,7 +312,11 @@ def report_set(tmp_path_factory, spec):
 
 
 def _as_dict(df: pd.DataFrame) -> dict[tuple[str, int, str], int]:
-    return {(str(s), int(y), str(k)): int(c) for s, y, k, c in df[["Stkcd", "year", "keyword", "count"]].itertuples(index=False) if c}
+    return {
+        (str(s), int(y), str(k)): int(c)
+        for s, y, k, c in df[["Stkcd", "year", "keyword", "count"]].itertuples(index=False)
+        if c
+    }
 
 
 def test_report_set_has_all_formats(report_set):
@@ -297,8 +374,14 @@ def test_broken_pdfs_raise_specific_reasons(tmp_path):
     (tmp_path / "d.txt").write_bytes(b"")
     (tmp_path / "e.txt").write_bytes(bytes(range(256)) * 4)  # binary: neither UTF-8 nor GB18030 text
     (tmp_path / "f.txt").write_bytes("公司年报".encode("utf-16"))
-    expected = {"a.pdf": "corrupt PDF", "b.pdf": "encrypted", "c.pdf": "no text layer", "d.txt": "empty file",
-                "e.txt": "not decodable", "f.txt": "UTF-16"}
+    expected = {
+        "a.pdf": "corrupt PDF",
+        "b.pdf": "encrypted",
+        "c.pdf": "no text layer",
+        "d.txt": "empty file",
+        "e.txt": "not decodable",
+        "f.txt": "UTF-16",
+    }
     for name, reason in expected.items():
         with pytest.raises(ReportUnreadable, match=reason):
             read_report(tmp_path / name)
@@ -314,8 +397,10 @@ def test_encodings_round_trip(tmp_path, spec):
 
 
 def test_mdna_section_detection():
-    text = ("目录\n第四节 管理层讨论与分析 .......... 12\n第一节 重要提示\n详见第四节管理层讨论与分析。\n"
-            "第四节 管理层讨论与分析\n甲乙丙\n第五节 重要事项\n丁\n")
+    text = (
+        "目录\n第四节 管理层讨论与分析 .......... 12\n第一节 重要提示\n详见第四节管理层讨论与分析。\n"
+        "第四节 管理层讨论与分析\n甲乙丙\n第五节 重要事项\n丁\n"
+    )
     assert mdna_section(text) == "\n甲乙丙\n"
     old = "第四节 董事会报告\n一、管理层讨论与分析\n甲\n二、主要业务\n乙\n第五节 重要事项\n丙"
     assert mdna_section(old) == "\n一、管理层讨论与分析\n甲\n二、主要业务\n乙\n"  # longest section wins
@@ -338,8 +423,11 @@ def test_text_index_values(tmp_path, spec):
     (tmp_path / "000001_2015.pdf").write_bytes(b"%PDF-1.4 broken")  # duplicate firm-year: .txt is used
     counts, log = count_reports(sorted(tmp_path.iterdir()), spec)
     assert dict(zip(log["file"], log["status"], strict=True)) == {
-        "000001_2015.pdf": "duplicate", "000001_2015.txt": "ok", "000002_2015.txt": "ok",
-        "000003_2015.pdf": "unreadable"}
+        "000001_2015.pdf": "duplicate",
+        "000001_2015.txt": "ok",
+        "000002_2015.txt": "ok",
+        "000003_2015.pdf": "unreadable",
+    }
     idx = text_index(counts, log)
     assert idx["Stkcd"].tolist() == ["000001", "000002"]
     assert idx["n_keywords"].tolist() == [3, 0]

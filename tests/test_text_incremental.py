@@ -72,8 +72,10 @@ def test_shard_of_is_a_fixed_hash():
 
 
 def test_inventory_is_stdlib_only():
-    code = ("import sys, intelcap.measures.text_inventory; "
-            "print(sorted(m for m in ('pandas', 'numpy', 'ahocorasick', 'yaml', 'pyarrow') if m in sys.modules))")
+    code = (
+        "import sys, intelcap.measures.text_inventory; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'ahocorasick', 'yaml', 'pyarrow') if m in sys.modules))"
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -83,19 +85,28 @@ def test_list_reports_recursive_sorted_with_keys(tmp_path):
     _txt(tmp_path / "b" / "600000_2010.TXT", "公司")
     _txt(tmp_path / "000001_2015.txt", "公司")
     _txt(tmp_path / "a" / "notes.md", "x")
-    _txt(tmp_path / ".000002_2015.txt.tmp", "half-written")  # an atomic writer's temporary: listed, not parsed
+    _txt(
+        tmp_path / ".000002_2015.txt.tmp", "half-written"
+    )  # an atomic writer's temporary: listed, not parsed
     _txt(tmp_path / ".hidden" / "000003_2015.txt", "x")  # a hidden folder: one entry, not walked
     listed = inv.list_reports(tmp_path)
     assert [(f.relpath, f.entry, f.Stkcd) for f in listed if f.entry == "hidden"] == [
-        (".000002_2015.txt.tmp", "hidden", None), (".hidden", "hidden", None)]
+        (".000002_2015.txt.tmp", "hidden", None),
+        (".hidden", "hidden", None),
+    ]
     files = inv.list_reports(tmp_path, include_hidden=False)
     assert [f.relpath for f in files] == ["000001_2015.txt", "a/notes.md", "b/600000_2010.TXT"]
     assert [f.relpath for f in listed if f.entry != "hidden"] == [f.relpath for f in files]
     assert inv.fingerprint(listed) == inv.fingerprint(files)  # temporaries never rerun a shard
-    assert [(f.Stkcd, f.year, f.ext) for f in files] == [("000001", 2015, "txt"), (None, None, "md"),
-                                                         ("600000", 2010, "txt")]
+    assert [(f.Stkcd, f.year, f.ext) for f in files] == [
+        ("000001", 2015, "txt"),
+        (None, None, "md"),
+        ("600000", 2010, "txt"),
+    ]
     assert files[0].size == len("公司".encode()) and files[0].path == str(tmp_path / "000001_2015.txt")
-    custom = inv.list_reports(tmp_path, pattern=r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.txt$", include_hidden=False)
+    custom = inv.list_reports(
+        tmp_path, pattern=r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.txt$", include_hidden=False
+    )
     assert [f.Stkcd for f in custom] == ["000001", None, "600000"]
     with pytest.raises(ValueError, match="Stkcd"):
         inv.list_reports(tmp_path, pattern=r"^(?P<code>\d{6})_(?P<year>\d{4})")
@@ -159,14 +170,22 @@ def test_older_mtime_replacement_changes_the_fingerprint(tmp_path):
 
 
 def test_resolve_versions_prefers_txt_then_shallowest(tmp_path):
-    rels = ["sub/000001_2015.txt", "000001_2015.pdf", "000001_2015.txt", "a/000002_2011.pdf",
-            "000002_2011.pdf", "notes.txt"]
+    rels = [
+        "sub/000001_2015.txt",
+        "000001_2015.pdf",
+        "000001_2015.txt",
+        "a/000002_2011.pdf",
+        "000002_2011.pdf",
+        "notes.txt",
+    ]
     for r in rels:
         _txt(tmp_path / r, "公司")
     files = inv.list_reports(tmp_path)
     used, superseded = resolve_versions(files)
-    assert {k: f.relpath for k, f in used.items()} == {("000001", 2015): "000001_2015.txt",
-                                                       ("000002", 2011): "000002_2011.pdf"}
+    assert {k: f.relpath for k, f in used.items()} == {
+        ("000001", 2015): "000001_2015.txt",
+        ("000002", 2011): "000002_2011.pdf",
+    }
     assert superseded == {
         "000001_2015.pdf": ("duplicate", "firm-year also in 000001_2015.txt; that file is used"),
         "sub/000001_2015.txt": ("duplicate", "firm-year also in 000001_2015.txt; that file is used"),
@@ -211,8 +230,13 @@ def test_unmatched_names_and_dangling_symlinks_are_logged(tmp_path, spec):
     ex = pd.concat([extract_shard(s) for s in inv.shard_inventory(tmp_path, 3).values()], ignore_index=True)
     counts, log = count_extracted(ex, spec)
     st = dict(zip(log["file"], log["status"], strict=True))
-    assert st == {"000001_2015.txt": "ok", "000002_2015.pdf": "unreadable", "000003_2015.txt": "unreadable",
-                  "12345_2015.txt": "bad_name", "notes.txt": "bad_name"}
+    assert st == {
+        "000001_2015.txt": "ok",
+        "000002_2015.pdf": "unreadable",
+        "000003_2015.txt": "unreadable",
+        "12345_2015.txt": "bad_name",
+        "notes.txt": "bad_name",
+    }
     reason = dict(zip(log["file"], log["reason"], strict=True))
     assert "dangling symlink" in reason["000002_2015.pdf"] and "gone.pdf" in reason["000002_2015.pdf"]
     assert "folder" in reason["000003_2015.txt"]
@@ -243,7 +267,9 @@ def corpus(tmp_path_factory, spec):
     # astral characters and a combining mark right after the MD&A heading line and after its end
     (d / "100099_2015.txt").write_text(
         "目录\n第四节 管理层讨论与分析\n\u0301ｅ\u0301公司推进𠀀人工智能，不涉及大数据。\n"
-        "第五节 重要事项\n\u0308云计算😀工业机器人\n", encoding="utf-8")
+        "第五节 重要事项\n\u0308云计算😀工业机器人\n",
+        encoding="utf-8",
+    )
     (d / "100098_2015.txt").write_text("公司推进工业机器人，没有管理层讨论的标题。\n", encoding="utf-8")
     (d / "notes.txt").write_text("not a report", encoding="utf-8")
     return d
@@ -288,9 +314,14 @@ def _legacy(paths: list[Path], spec, section: str) -> tuple[dict, list[tuple]]:
 
 
 def _as_dicts(counts: pd.DataFrame, log: pd.DataFrame) -> tuple[dict, list[tuple]]:
-    c = {(s, int(y), k): int(n) for s, y, k, n in counts[["Stkcd", "year", "keyword", "count"]].itertuples(index=False)}
-    lg = [(f, None if s is pd.NA else s, None if y is pd.NA else int(y), st)
-          for f, s, y, st in log[["file", "Stkcd", "year", "status"]].itertuples(index=False)]
+    c = {
+        (s, int(y), k): int(n)
+        for s, y, k, n in counts[["Stkcd", "year", "keyword", "count"]].itertuples(index=False)
+    }
+    lg = [
+        (f, None if s is pd.NA else s, None if y is pd.NA else int(y), st)
+        for f, s, y, st in log[["file", "Stkcd", "year", "status"]].itertuples(index=False)
+    ]
     return c, sorted(lg)
 
 
@@ -299,7 +330,9 @@ def test_count_extracted_equals_counting_the_reports(corpus, spec, section, tmp_
     paths = sorted(corpus.iterdir())
     old = _legacy(paths, spec, section)
     statuses = {s for *_, s in old[1]}
-    assert statuses == ({"ok", "unreadable", "duplicate", "bad_name"} | ({"no_mdna"} if section == "mdna" else set()))
+    assert statuses == (
+        {"ok", "unreadable", "duplicate", "bad_name"} | ({"no_mdna"} if section == "mdna" else set())
+    )
     assert sum(old[0].values()) > 100
     direct = count_reports(paths, spec, section=section)
     assert _as_dicts(*direct) == old
@@ -329,11 +362,16 @@ def test_a_keyword_change_needs_no_reextraction(corpus, spec):
     pd.testing.assert_frame_equal(cached[0], direct[0])
     assert int(cached[0].loc[cached[0]["keyword"] == "增长", "count"].sum()) > 100
     sub = count_extracted(ex, spec.replace(mode="substring"))
-    pd.testing.assert_frame_equal(sub[0], count_reports(sorted(corpus.iterdir()), spec.replace(mode="substring"))[0])
+    pd.testing.assert_frame_equal(
+        sub[0], count_reports(sorted(corpus.iterdir()), spec.replace(mode="substring"))[0]
+    )
 
 
 def test_cached_norm_is_the_normalized_text(corpus):
-    ex = extract_shard(inv.list_reports(corpus), corpus, )
+    ex = extract_shard(
+        inv.list_reports(corpus),
+        corpus,
+    )
     ok = ex[ex["status"] == "ok"]
     assert len(ok) >= 25 and ok["mdna_start"].notna().sum() >= 25
     for row in ok.itertuples(index=False):

@@ -26,8 +26,10 @@ from intelcap.synthetic import reports as rs
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = "第四节 管理层讨论与分析\n公司推进工业机器人与大数据。\n第五节 重要事项\n"  # 2 hits
-HTML = ("<!DOCTYPE html>\n<html><head><title>404 Not Found</title><style>body{color:red}</style></head>\n"
-        "<body><h1>404 Not Found</h1><p>nginx</p></body></html>\n")
+HTML = (
+    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title><style>body{color:red}</style></head>\n"
+    "<body><h1>404 Not Found</h1><p>nginx</p></body></html>\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +43,18 @@ def _txt(path: Path, text: str = BODY) -> Path:
     return path
 
 
-def _run(folder: Path, spec, n_shards: int = 3, pattern: str = "default",
-         min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _run(
+    folder: Path,
+    spec,
+    n_shards: int = 3,
+    pattern: str = "default",
+    min_chars_per_page: int = MIN_CHARS_PER_PAGE,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """What the text rules do: DAG-time inventory, one extraction per shard, counting, the index."""
     shards = inv.shard_inventory(folder, n_shards, pattern)
-    ex = pd.concat([extract_shard(fs, folder, pattern, min_chars_per_page) for fs in shards.values()],
-                   ignore_index=True)
+    ex = pd.concat(
+        [extract_shard(fs, folder, pattern, min_chars_per_page) for fs in shards.values()], ignore_index=True
+    )
     counts, log = count_extracted(ex, spec)
     return counts, log.set_index("file"), text_index(counts, log)
 
@@ -105,10 +113,12 @@ def test_custom_pattern_with_version_groups(tmp_path):
     for name in ("000001-2015.txt", "000001-2015-summary.txt", "000001-2015-en.pdf", "000001_2015.txt"):
         _txt(tmp_path / name)
     got = {f.relpath: (f.key, f.kind, f.lang) for f in inv.list_reports(tmp_path, pattern)}
-    assert got == {"000001-2015.txt": (("000001", 2015), "full", "zh"),
-                   "000001-2015-summary.txt": (("000001", 2015), "summary", "zh"),
-                   "000001-2015-en.pdf": (("000001", 2015), "full", "en"),
-                   "000001_2015.txt": (None, "full", "zh")}
+    assert got == {
+        "000001-2015.txt": (("000001", 2015), "full", "zh"),
+        "000001-2015-summary.txt": (("000001", 2015), "summary", "zh"),
+        "000001-2015-en.pdf": (("000001", 2015), "full", "en"),
+        "000001_2015.txt": (None, "full", "zh"),
+    }
 
 
 def test_bad_patterns_name_the_config_key(tmp_path):
@@ -116,7 +126,10 @@ def test_bad_patterns_name_the_config_key(tmp_path):
         inv.list_reports(tmp_path, r"^(?P<Stkcd>\d{6}_(?P<year>\d{4})")
     with pytest.raises(ValueError, match=r"lacks the named group\(s\) \['year'\].*text\.name_pattern"):
         inv.list_reports(tmp_path, r"^(?P<Stkcd>\d{6})\.txt$")
-    assert inv.resolve_pattern("cninfo") is inv.CNINFO_PATTERN and inv.resolve_pattern(None) is inv.DEFAULT_PATTERN
+    assert (
+        inv.resolve_pattern("cninfo") is inv.CNINFO_PATTERN
+        and inv.resolve_pattern(None) is inv.DEFAULT_PATTERN
+    )
 
 
 # ------------------------------------------------------------------------------------------ versions
@@ -135,19 +148,31 @@ def test_one_rule_for_the_versions_of_a_firm_year(tmp_path, spec):
     winner = f"{stem}（更正后）.pdf"
     assert {k: f.relpath for k, f in used.items()} == {("000001", 2015): winner}
     assert losers == {
-        f"{stem}.txt": ("superseded", f"superseded by the revised version {winner} (a revised full report wins "
-                                      "over the original); that file is used"),
-        f"{stem}摘要.txt": ("superseded", f"a summary (摘要) is never counted; the full Chinese report {winner} is used"),
-        f"{stem}（英文版）.txt": ("superseded", f"an English version is never counted; the full Chinese report {winner} "
-                                           "is used"),
-        f"{stem}（已取消）.txt": ("superseded", f"a cancelled version (已取消) is never counted; the full Chinese report "
-                                           f"{winner} is used"),
+        f"{stem}.txt": (
+            "superseded",
+            f"superseded by the revised version {winner} (a revised full report wins "
+            "over the original); that file is used",
+        ),
+        f"{stem}摘要.txt": (
+            "superseded",
+            f"a summary (摘要) is never counted; the full Chinese report {winner} is used",
+        ),
+        f"{stem}（英文版）.txt": (
+            "superseded",
+            f"an English version is never counted; the full Chinese report {winner} is used",
+        ),
+        f"{stem}（已取消）.txt": (
+            "superseded",
+            f"a cancelled version (已取消) is never counted; the full Chinese report {winner} is used",
+        ),
         f"2015/{stem}（更正后）.pdf": ("duplicate", f"firm-year also in {winner}; that file is used"),
     }
     assert resolve_versions(list(reversed(files))) == (used, losers)  # independent of listing order
     _, log, idx = _run(tmp_path, spec, pattern="cninfo")
     assert log.loc[winner, "status"] == "ok" and log.loc[winner, "n_pages"] >= 1
-    assert idx["n_keywords"].tolist() == [1]  # the revised PDF's one hit, not the original's 3 or the summary's 5
+    assert idx["n_keywords"].tolist() == [
+        1
+    ]  # the revised PDF's one hit, not the original's 3 or the summary's 5
 
 
 def test_txt_beats_pdf_only_within_one_version(tmp_path, spec):
@@ -157,9 +182,11 @@ def test_txt_beats_pdf_only_within_one_version(tmp_path, spec):
     _txt(tmp_path / "000001_2015年年度报告（修订版）.pdf", "%PDF-1.4 not used")
     used, losers = resolve_versions(inv.list_reports(tmp_path, "cninfo"))
     assert used[("000001", 2015)].relpath == "000001_2015年年度报告（修订版）.txt"
-    assert {r: s for r, (s, _) in losers.items()} == {"000001_2015年年度报告.txt": "superseded",
-                                                       "000001_2015年年度报告.pdf": "superseded",
-                                                       "000001_2015年年度报告（修订版）.pdf": "duplicate"}
+    assert {r: s for r, (s, _) in losers.items()} == {
+        "000001_2015年年度报告.txt": "superseded",
+        "000001_2015年年度报告.pdf": "superseded",
+        "000001_2015年年度报告（修订版）.pdf": "duplicate",
+    }
 
 
 def test_summary_or_english_alone_is_never_counted(tmp_path, spec):
@@ -169,8 +196,11 @@ def test_summary_or_english_alone_is_never_counted(tmp_path, spec):
     _txt(tmp_path / "000004_世纪星源_2015年年度报告.txt", "工业机器人")
     _, log, idx = _run(tmp_path, spec, pattern="cninfo")
     assert log["status"].to_dict() == {
-        "000001_平安银行_2015年年度报告摘要.txt": "excluded", "000002_万科A_2015年年度报告（英文版）.txt": "excluded",
-        "000003_国农科技_2015年年度报告（已取消）.txt": "excluded", "000004_世纪星源_2015年年度报告.txt": "ok"}
+        "000001_平安银行_2015年年度报告摘要.txt": "excluded",
+        "000002_万科A_2015年年度报告（英文版）.txt": "excluded",
+        "000003_国农科技_2015年年度报告（已取消）.txt": "excluded",
+        "000004_世纪星源_2015年年度报告.txt": "ok",
+    }
     assert "IM is missing" in log.loc["000001_平安银行_2015年年度报告摘要.txt", "reason"]
     assert idx[["Stkcd", "n_keywords"]].values.tolist() == [["000004", 1]]  # no IM = 0 rows for the others
 
@@ -190,8 +220,11 @@ def test_scanned_pdf_with_a_running_header_is_unreadable(tmp_path, spec):
     _scan_with_header(tmp_path / "000002_2015.pdf", 2)  # too few pages to tell a header: the average decides
     rs.write_pdf(tmp_path / "000003_2015.pdf", _long_text())
     _, log, idx = _run(tmp_path, spec)
-    assert log["status"].to_dict() == {"000001_2015.pdf": "unreadable", "000002_2015.pdf": "unreadable",
-                                       "000003_2015.pdf": "ok"}
+    assert log["status"].to_dict() == {
+        "000001_2015.pdf": "unreadable",
+        "000002_2015.pdf": "unreadable",
+        "000003_2015.pdf": "ok",
+    }
     r1, r2 = log.loc["000001_2015.pdf", "reason"], log.loc["000002_2015.pdf", "reason"]
     assert "too little text per page: 0 characters per page on average over 6 pages" in r1
     assert "not counting 1 running header/footer line(s)" in r1 and "text.min_chars_per_page = 100" in r1
@@ -205,19 +238,29 @@ def test_scanned_pdf_with_a_running_header_is_unreadable(tmp_path, spec):
 def test_saved_web_pages_and_non_pdfs_are_unreadable(tmp_path, spec):
     _txt(tmp_path / "000001_2015.pdf", HTML)
     _txt(tmp_path / "000002_2015.txt", HTML)
-    _txt(tmp_path / "000003_2015.txt", "年度报告\n" + "<div class=\"x\"><span>工业机器人</span></div>\n" * 20)
+    _txt(tmp_path / "000003_2015.txt", "年度报告\n" + '<div class="x"><span>工业机器人</span></div>\n' * 20)
     _txt(tmp_path / "000004_2015.pdf", '{"code": 404, "msg": "文件不存在"}')
     (tmp_path / "000005_2015.pdf").write_bytes(b"")
-    _txt(tmp_path / "000006_2015.txt", "营业收入同比增长<10%，毛利率>20%，工业机器人。")  # a "<" in prose is text
+    _txt(
+        tmp_path / "000006_2015.txt", "营业收入同比增长<10%，毛利率>20%，工业机器人。"
+    )  # a "<" in prose is text
     _, log, idx = _run(tmp_path, spec)
     st, why = log["status"].to_dict(), log["reason"].to_dict()
-    assert st == {"000001_2015.pdf": "unreadable", "000002_2015.txt": "unreadable", "000003_2015.txt": "unreadable",
-                  "000004_2015.pdf": "unreadable", "000005_2015.pdf": "unreadable", "000006_2015.txt": "ok"}
+    assert st == {
+        "000001_2015.pdf": "unreadable",
+        "000002_2015.txt": "unreadable",
+        "000003_2015.txt": "unreadable",
+        "000004_2015.pdf": "unreadable",
+        "000005_2015.pdf": "unreadable",
+        "000006_2015.txt": "ok",
+    }
     assert why["000001_2015.pdf"].startswith("HTML/XML markup, not a report (starts with '<!DOCTYPE html>")
     assert why["000002_2015.txt"].startswith("HTML/XML markup")
     # per line 33 characters of tags (<divclass="x">, <span>, </span>, </div>) and 5 of text: 660 of 764
-    assert why["000003_2015.txt"].startswith("mostly HTML/XML markup, not report text (86% of its 764 characters")
-    assert why["000004_2015.pdf"].startswith("not a PDF: no %PDF header (starts with '{\"code\"")
+    assert why["000003_2015.txt"].startswith(
+        "mostly HTML/XML markup, not report text (86% of its 764 characters"
+    )
+    assert why["000004_2015.pdf"].startswith('not a PDF: no %PDF header (starts with \'{"code"')
     assert why["000005_2015.pdf"].startswith("empty file (0 bytes)")
     assert idx[["Stkcd", "n_keywords"]].values.tolist() == [["000006", 1]]
 
@@ -268,20 +311,36 @@ def test_every_file_under_a_messy_folder_has_one_log_row(tmp_path, spec):
     assert sorted(set(rows) - {"000004_2015.pdf"}) == every and len(rows) == len(set(rows)) == 14
     st = log["status"].to_dict()
     assert st == {
-        "2015/000001_2015.txt": "ok", "2016/000001_2016.pdf": "ok", "2016/sub/000002_2016.txt": "ok",
-        "000003_2015.pdf": "unreadable", "000004_2015.pdf": "unreadable", "000004_2015.pdf/inside.txt": "bad_name",
-        "000005_2015.txt": "unreadable", "2015/000005_2015.pdf": "ok", "000006_2015.docx": "unsupported",
-        "README.md": "unsupported", "annual.txt": "bad_name", ".DS_Store": "skipped", "._000007_2015.pdf": "skipped",
-        "000008_2015.txt": "unreadable"}
+        "2015/000001_2015.txt": "ok",
+        "2016/000001_2016.pdf": "ok",
+        "2016/sub/000002_2016.txt": "ok",
+        "000003_2015.pdf": "unreadable",
+        "000004_2015.pdf": "unreadable",
+        "000004_2015.pdf/inside.txt": "bad_name",
+        "000005_2015.txt": "unreadable",
+        "2015/000005_2015.pdf": "ok",
+        "000006_2015.docx": "unsupported",
+        "README.md": "unsupported",
+        "annual.txt": "bad_name",
+        ".DS_Store": "skipped",
+        "._000007_2015.pdf": "skipped",
+        "000008_2015.txt": "unreadable",
+    }
     why = log["reason"].to_dict()
     assert "dangling symlink" in why["000003_2015.pdf"] and "gone.pdf" in why["000003_2015.pdf"]
     assert why["000004_2015.pdf"].startswith("a folder named like a report")
-    assert why["000005_2015.txt"] == ("empty file (0 bytes): an aborted download? download the report again; "
-                                      "2015/000005_2015.pdf is used for the firm-year")
+    assert why["000005_2015.txt"] == (
+        "empty file (0 bytes): an aborted download? download the report again; "
+        "2015/000005_2015.pdf is used for the firm-year"
+    )
     assert "'.docx' is not read" in why["000006_2015.docx"] and "hidden" in why[".DS_Store"]
     assert "symlink to a folder" in why["000008_2015.txt"]
-    assert idx[["Stkcd", "year"]].values.tolist() == [["000001", 2015], ["000001", 2016], ["000002", 2016],
-                                                      ["000005", 2015]]
+    assert idx[["Stkcd", "year"]].values.tolist() == [
+        ["000001", 2015],
+        ["000001", 2016],
+        ["000002", 2016],
+        ["000005", 2015],
+    ]
 
 
 def test_job_and_dag_see_the_same_files_whatever_the_shards(tmp_path, spec):
@@ -305,5 +364,6 @@ def test_config_keys_are_declared_with_defaults():
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["text"]
     assert cfg["name_pattern"] == "default" and cfg["min_chars_per_page"] == MIN_CHARS_PER_PAGE == 100
     assert set(registry.RULES["text_extract"].config) == {"text.name_pattern", "text.min_chars_per_page"}
-    assert "text_inventory.shard_inventory(REPORTS, N_SHARDS, config[\"text\"][\"name_pattern\"])" in (
-        ROOT / "rules" / "common.smk").read_text(encoding="utf-8")
+    assert 'text_inventory.shard_inventory(REPORTS, N_SHARDS, config["text"]["name_pattern"])' in (
+        ROOT / "rules" / "common.smk"
+    ).read_text(encoding="utf-8")

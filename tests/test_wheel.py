@@ -39,9 +39,11 @@ from intelcap.workflow.scratch import copy_workflow
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-LINKED = {"labels.yaml": ROOT / "config" / "labels.yaml",
-          "ifr_global_installations.csv": ROOT / "config" / "ifr_global_installations.csv",
-          "config.schema.yaml": ROOT / "schemas" / "config.schema.yaml"}
+LINKED = {
+    "labels.yaml": ROOT / "config" / "labels.yaml",
+    "ifr_global_installations.csv": ROOT / "config" / "ifr_global_installations.csv",
+    "config.schema.yaml": ROOT / "schemas" / "config.schema.yaml",
+}
 # what the build reads: the packaging files, the package, and the targets of src/intelcap/data's symlinks
 BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "src", "config", "schemas")
 
@@ -82,7 +84,9 @@ def _clean_env(venv: Path) -> dict[str, str]:
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed in {cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed in {cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout
 
 
@@ -93,8 +97,15 @@ def _panel(seed: int = 4, firms: int = 40, years: int = 5) -> pd.DataFrame:
         a = rng.normal()
         for t in range(years):
             x, w = rng.normal() + 0.3 * a, rng.normal()
-            rows.append({"gvkey": f"{1000 + f:06d}", "fyear": 2001 + t, "x": x, "w": w,
-                         "y": 0.4 * x - 0.1 * w + a + 0.05 * t + rng.normal()})
+            rows.append(
+                {
+                    "gvkey": f"{1000 + f:06d}",
+                    "fyear": 2001 + t,
+                    "x": x,
+                    "w": w,
+                    "y": 0.4 * x - 0.1 * w + a + 0.05 * t + rng.normal(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -109,16 +120,29 @@ def venv(tmp_path_factory) -> tuple[Path, Path]:
     for name in BUILD_INPUTS:
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, tree / name, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            shutil.copytree(
+                src, tree / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+            )
         else:
             shutil.copy2(src, tree / name)
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp / "dist"), str(tree)], cwd=tmp)
     (wheel,) = (tmp / "dist").glob("intelcap-*.whl")
     env_dir = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], cwd=tmp)
-    _run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall",
-          str(wheel)], cwd=tmp, env=_clean_env(env_dir))
+    _run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        cwd=tmp,
+        env=_clean_env(env_dir),
+    )
     return wheel, env_dir
 
 
@@ -142,8 +166,11 @@ def test_installed_library_works_outside_the_repository(venv, tmp_path):
     outside.mkdir()
     panel = _panel()
     panel.to_csv(outside / "panel.csv", index=False)
-    out = _run([str(env_dir / "bin" / "python"), "-c", LIBRARY_CHECK, "panel.csv"], cwd=outside,
-               env=_clean_env(env_dir))
+    out = _run(
+        [str(env_dir / "bin" / "python"), "-c", LIBRARY_CHECK, "panel.csv"],
+        cwd=outside,
+        env=_clean_env(env_dir),
+    )
     got = json.loads(out)
     site = Path(got["site"])
     assert site.is_relative_to(env_dir.resolve()), got["site"]
@@ -153,16 +180,21 @@ def test_installed_library_works_outside_the_repository(venv, tmp_path):
         p = Path(path)
         assert p.resolve().parent == site / "intelcap" / "data" and not p.is_symlink(), (name, path)
     assert got["labels"] == yaml.safe_load(LINKED["labels.yaml"].read_text(encoding="utf-8"))
-    paper = yaml.safe_load((ROOT / "src" / "intelcap" / "data" / "paper_keywords.yaml").read_text(encoding="utf-8"))
+    paper = yaml.safe_load(
+        (ROOT / "src" / "intelcap" / "data" / "paper_keywords.yaml").read_text(encoding="utf-8")
+    )
     assert set(got["keywords"]) == set(paper["categories"]) and sum(map(len, got["keywords"].values())) > 10
     assert got["schema"] == yaml.safe_load(LINKED["config.schema.yaml"].read_text(encoding="utf-8"))
     assert Path(got["font"]).resolve().parent == site / "intelcap" / "data"
     font = ROOT / "src" / "intelcap" / "data" / "NotoSansSC-subset.ttf"
     assert got["font_sha256"] == hashlib.sha256(font.read_bytes()).hexdigest()
     # the installed copy's numbers are the checkout's
-    ref = estimate.regression_table(panel.astype({"gvkey": str}),
-                                    [estimate.ModelSpec("(1)", "y", ["x"], fe=["gvkey", "fyear"])], ["w"],
-                                    cluster="gvkey")
+    ref = estimate.regression_table(
+        panel.astype({"gvkey": str}),
+        [estimate.ModelSpec("(1)", "y", ["x"], fe=["gvkey", "fyear"])],
+        ["w"],
+        cluster="gvkey",
+    )
     assert got["table"]["term"] == list(ref["term"]) == ["x", "w", "_cons"]
     for col in ("estimate", "std_error"):
         np.testing.assert_allclose(got["table"][col], ref[col].to_numpy(float), rtol=1e-12, atol=1e-14)
@@ -173,8 +205,23 @@ def test_workflow_runs_under_the_installed_wheel(venv, tmp_path):
     _, env_dir = venv
     work = copy_workflow(ROOT, tmp_path / "workflow")
     shutil.copy2(ROOT / "tests" / "small_config.yaml", work / "small.yaml")
-    _run([str(env_dir / "bin" / "python"), "-m", "snakemake", "--cores", "2", "--configfile", "config/config.yaml",
-          "small.yaml", "--", "results/tables/table2.csv"], cwd=work, env=_clean_env(env_dir), timeout=900)
+    _run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "snakemake",
+            "--cores",
+            "2",
+            "--configfile",
+            "config/config.yaml",
+            "small.yaml",
+            "--",
+            "results/tables/table2.csv",
+        ],
+        cwd=work,
+        env=_clean_env(env_dir),
+        timeout=900,
+    )
     table = pd.read_csv(work / "results" / "tables" / "table2.csv")
     lnint = table[table["term"] == "lnINT"]
     assert len(lnint) == table["model"].nunique() >= 2

@@ -23,11 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(workdir), "--snakefile",
-           str(workdir / "Snakefile"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--snakefile",
+        str(workdir / "Snakefile"),
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
     return proc
 
 
@@ -35,8 +47,11 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
     """Job counts from the 'Job stats' block of a dry run."""
     out = proc.stdout + proc.stderr
     block = out.split("Job stats:")[-1] if "Job stats:" in out else ""
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.M)
-            if m.group(1) != "total"}
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.M)
+        if m.group(1) != "total"
+    }
 
 
 def planned_job_ids(proc: subprocess.CompletedProcess) -> set[str]:
@@ -92,20 +107,31 @@ def test_attrition_table_accounts_for_every_firm_year(workflow):
 
 def test_changing_winsor_cuts_reruns_only_downstream(workflow):
     override = workflow / "winsor_override.yaml"
-    override.write_text("winsor:\n  cuts: [5, 95]\n  by_year: false\n"
-                        "  vars: [Size, ROA, Lev, Mfee, Humcap, lnwage]\n")
+    override.write_text(
+        "winsor:\n  cuts: [5, 95]\n  by_year: false\n  vars: [Size, ROA, Lev, Mfee, Humcap, lnwage]\n"
+    )
     proc = snakemake(workflow, "-n", "--configfile", "config/config.yaml", str(override))
     jobs = planned_jobs(proc)
     assert {"winsorize", "regression_table[table=table2]"} <= planned_job_ids(proc), jobs
-    for upstream in ("synthesize", "read_table", "read_ifr", "build_panel", "capacity_utilization",
-                     "robot_exposure"):
+    for upstream in (
+        "synthesize",
+        "read_table",
+        "read_ifr",
+        "build_panel",
+        "capacity_utilization",
+        "robot_exposure",
+    ):
         assert upstream not in jobs, jobs
 
 
 def test_keys_in_every_row_level_file(workflow):
-    for f in ["results/data/panel_clean.parquet", "results/data/panel_winsorized.parquet",
-              "results/measures/cu.parquet", "results/measures/robots.parquet",
-              "results/data/analysis_panel.parquet"]:
+    for f in [
+        "results/data/panel_clean.parquet",
+        "results/data/panel_winsorized.parquet",
+        "results/measures/cu.parquet",
+        "results/measures/robots.parquet",
+        "results/data/analysis_panel.parquet",
+    ]:
         df = pd.read_parquet(workflow / f)
         assert df["Stkcd"].str.fullmatch(r"\d{6}").all() and df["year"].dtype.kind == "i", f
         assert not df.duplicated(["Stkcd", "year"]).any(), f
@@ -132,24 +158,51 @@ def test_keyword_change_reruns_text_and_table8_only(workflow):
     # the counts of every shard from the cached text (never a re-extraction), the index, Table 8's estimation
     # and Table 7 (the dictionary), their renderings, the comparison with the paper and the manifest (it
     # hashes config/keywords.yaml): exactly the jobs the DAG plans
-    assert ids == {*(f"text_count[shard={i}]" for i in range(shards)), "text_index",
-                   "regression_table[table=table8]", "render_table[name=table8]", "table7",
-                   "render_table[name=table7]", "paper_vs_replication",
-                   "render_frame[name=paper_vs_replication]", "provenance", "all"}, ids
-    assert not set(jobs) & {"text_extract", "synthesize", "synthesize_reports", "read_table", "build_panel",
-                            "analysis_panel", "capacity_utilization", "dea_efficiency"}, jobs
+    assert ids == {
+        *(f"text_count[shard={i}]" for i in range(shards)),
+        "text_index",
+        "regression_table[table=table8]",
+        "render_table[name=table8]",
+        "table7",
+        "render_table[name=table7]",
+        "paper_vs_replication",
+        "render_frame[name=paper_vs_replication]",
+        "provenance",
+        "all",
+    }, ids
+    assert not set(jobs) & {
+        "text_extract",
+        "synthesize",
+        "synthesize_reports",
+        "read_table",
+        "build_panel",
+        "analysis_panel",
+        "capacity_utilization",
+        "dea_efficiency",
+    }, jobs
 
 
 def test_dea_orientation_change_reruns_dea_and_its_tables_only(workflow):
-    args = _overlay(workflow, "dea.yaml", "dea:\n  rts: crs\n  orientation: output\n  super_efficiency: true\n"
-                                          "  frontier: year\n")
+    args = _overlay(
+        workflow,
+        "dea.yaml",
+        "dea:\n  rts: crs\n  orientation: output\n  super_efficiency: true\n  frontier: year\n",
+    )
     ids = planned_job_ids(snakemake(workflow, "-n", *args))
     assert {"dea_efficiency", "table1", "regression_table[table=table5]"} <= ids, ids
     # Tables 1 and 5 with their renderings, the comparison with the paper, and the manifest (it hashes the
     # whole resolved configuration)
-    assert ids <= {"dea_efficiency", "table1", "regression_table[table=table5]",
-                   "render_table[name=table1]", "render_table[name=table5]", "paper_vs_replication",
-                   "render_frame[name=paper_vs_replication]", "provenance", "all"}, ids
+    assert ids <= {
+        "dea_efficiency",
+        "table1",
+        "regression_table[table=table5]",
+        "render_table[name=table1]",
+        "render_table[name=table5]",
+        "paper_vs_replication",
+        "render_frame[name=paper_vs_replication]",
+        "provenance",
+        "all",
+    }, ids
 
 
 @pytest.mark.parametrize("table", ["table2", "table3", "table4", "table5", "table6", "table8"])
@@ -166,8 +219,13 @@ def test_one_tables_spec_change_reruns_its_estimation_and_renderings(workflow, t
     # exactly the jobs the DAG plans; the manifest (provenance) hashes the whole resolved configuration, so
     # any config change rewrites it
     estimation = table if table in ("table4", "table6") else f"regression_table[table={table}]"
-    expected = {estimation, f"render_table[name={table}]", "paper_vs_replication",
-                "render_frame[name=paper_vs_replication]", "provenance"}
+    expected = {
+        estimation,
+        f"render_table[name={table}]",
+        "paper_vs_replication",
+        "render_frame[name=paper_vs_replication]",
+        "provenance",
+    }
     if table == "table6":
         expected |= {"coefplot", "render_frame[name=table6_differences]"}
     assert ids - {"all"} == expected, ids
@@ -180,8 +238,16 @@ def test_one_target_builds_only_what_it_needs(workflow, tmp_path):
     jobs, ids = planned_jobs(proc), planned_job_ids(proc)
     assert {"table4", "render_table[name=table4]", "capacity_utilization"} <= ids, ids
     assert jobs["render_table"] == 1, jobs
-    assert not set(jobs) & {"dea_efficiency", "text_extract", "text_count", "text_index", "regression_table",
-                            "table6", "coefplot", "figure1"}, jobs
+    assert not set(jobs) & {
+        "dea_efficiency",
+        "text_extract",
+        "text_count",
+        "text_index",
+        "regression_table",
+        "table6",
+        "coefplot",
+        "figure1",
+    }, jobs
 
 
 def test_docx_holds_the_csv_numbers(workflow):

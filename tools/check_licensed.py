@@ -48,38 +48,135 @@ from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_ALLOWLIST = "tools/licensed_allowlist.txt"
-MAX_BLOB = 64 << 20         # larger blobs (raw or decompressed) are flagged: they cannot be checked in full
-MAX_TEXT = 16 << 20         # decoded text analysed in full up to this size
-MAX_DEPTH = 4               # archives and compressed streams inside each other
-MAX_MEMBERS = 2000          # members of one archive
-MAX_ROWS = 5000             # rows per table used to type its columns
-HEADER_ROWS = 5             # leading rows of a table tried as its header (CSMAR exports carry 3)
-FIRM_YEARS = 20             # distinct (stock code, year) pairs that make a table row-level
-FIRMS_ONLY = 50             # distinct stock codes (no year) with numeric columns that make a table firm-level
+MAX_BLOB = 64 << 20  # larger blobs (raw or decompressed) are flagged: they cannot be checked in full
+MAX_TEXT = 16 << 20  # decoded text analysed in full up to this size
+MAX_DEPTH = 4  # archives and compressed streams inside each other
+MAX_MEMBERS = 2000  # members of one archive
+MAX_ROWS = 5000  # rows per table used to type its columns
+HEADER_ROWS = 5  # leading rows of a table tried as its header (CSMAR exports carry 3)
+FIRM_YEARS = 20  # distinct (stock code, year) pairs that make a table row-level
+FIRMS_ONLY = 50  # distinct stock codes (no year) with numeric columns that make a table firm-level
 csv.field_size_limit(MAX_TEXT)
 
 # CSMAR field codes (compared in lower case) and the vendor's numeric field codes
 ID_FIELDS = {"stkcd", "symbol", "scode", "secucode", "stockcode", "stock_code", "firm_id"}
 DATE_FIELDS = {"accper", "enddate", "reptdt", "sgnyear", "declaredate", "trddt", "annodt", "year", "fyear"}
-CSMAR_FIELDS = {"typrep", "equitynatureid", "listingdate", "establishdate", "rdpersonratio", "employdetail",
-                "statetypecode", "protype", "indcd", "nnindcd", "industrycode", "shortname", "stknme",
-                "markettype", "province", "region", "revenue", "amount"} | ID_FIELDS | DATE_FIELDS
+CSMAR_FIELDS = (
+    {
+        "typrep",
+        "equitynatureid",
+        "listingdate",
+        "establishdate",
+        "rdpersonratio",
+        "employdetail",
+        "statetypecode",
+        "protype",
+        "indcd",
+        "nnindcd",
+        "industrycode",
+        "shortname",
+        "stknme",
+        "markettype",
+        "province",
+        "region",
+        "revenue",
+        "amount",
+    }
+    | ID_FIELDS
+    | DATE_FIELDS
+)
 VENDOR_CODE = re.compile(r"^(?:[abc]\d{9}|[abc]0\d{2,8}[a-z]?|y\d{4}[a-z])$", re.I)
 # CSMAR's Chinese header row (the only header of a "Chinese names" export)
 CN_ID = {"证券代码", "股票代码", "公司代码", "证券代码_stkcd"}
-CN_DATE = {"会计期间", "统计截止日期", "截止日期", "会计年度", "报告期", "认定年度", "年度", "年份", "交易日期"}
-CN_FIELDS = {"报表类型", "资产总计", "固定资产净额", "负债合计", "营业收入", "营业总成本", "营业成本", "管理费用",
-             "财务费用", "净利润", "支付给职工以及为职工支付的现金", "员工人数", "董事人数", "董事长与总经理兼任情况",
-             "股票简称", "行业代码", "所属省份", "成立日期", "上市日期", "股权性质编码", "报表类型编码",
-             "研发人员数量占比", "员工构成明细", "人数", "认定项目类型", "地区"} | CN_ID | CN_DATE
+CN_DATE = {
+    "会计期间",
+    "统计截止日期",
+    "截止日期",
+    "会计年度",
+    "报告期",
+    "认定年度",
+    "年度",
+    "年份",
+    "交易日期",
+}
+CN_FIELDS = (
+    {
+        "报表类型",
+        "资产总计",
+        "固定资产净额",
+        "负债合计",
+        "营业收入",
+        "营业总成本",
+        "营业成本",
+        "管理费用",
+        "财务费用",
+        "净利润",
+        "支付给职工以及为职工支付的现金",
+        "员工人数",
+        "董事人数",
+        "董事长与总经理兼任情况",
+        "股票简称",
+        "行业代码",
+        "所属省份",
+        "成立日期",
+        "上市日期",
+        "股权性质编码",
+        "报表类型编码",
+        "研发人员数量占比",
+        "员工构成明细",
+        "人数",
+        "认定项目类型",
+        "地区",
+    }
+    | CN_ID
+    | CN_DATE
+)
 CN_GENERIC = {"地区", "人数", "年度", "年份", "截止日期"}
 COUNTRY_NAMES = {"country", "iso", "iso3", "country_code", "countrycode", "国家", "国家代码"}
-INDUSTRY_NAMES = {"industry", "ifr", "ifr_industry", "industry_code", "ifr_code", "sector", "行业", "行业代码"}
-ISO3 = {"CHN", "USA", "DEU", "JPN", "KOR", "FRA", "ITA", "GBR", "ESP", "CAN", "MEX", "BRA", "IND", "TWN",
-        "THA", "SWE", "CZE", "POL", "NLD", "AUT", "CHE", "BEL", "RUS", "TUR", "SGP", "AUS", "VNM", "MYS", "IDN"}
+INDUSTRY_NAMES = {
+    "industry",
+    "ifr",
+    "ifr_industry",
+    "industry_code",
+    "ifr_code",
+    "sector",
+    "行业",
+    "行业代码",
+}
+ISO3 = {
+    "CHN",
+    "USA",
+    "DEU",
+    "JPN",
+    "KOR",
+    "FRA",
+    "ITA",
+    "GBR",
+    "ESP",
+    "CAN",
+    "MEX",
+    "BRA",
+    "IND",
+    "TWN",
+    "THA",
+    "SWE",
+    "CZE",
+    "POL",
+    "NLD",
+    "AUT",
+    "CHE",
+    "BEL",
+    "RUS",
+    "TUR",
+    "SGP",
+    "AUS",
+    "VNM",
+    "MYS",
+    "IDN",
+}
 
 STOCK = re.compile(r"^(?:(?:sz|sh|bj)\.?)?(\d{6})(?:\.(?:sz|sh|bj))?$", re.I)
-SHORT_INT = re.compile(r"^\d{1,6}$")          # a stock code whose leading zeros a spreadsheet removed
+SHORT_INT = re.compile(r"^\d{1,6}$")  # a stock code whose leading zeros a spreadsheet removed
 YEARISH = re.compile(r"^(?:19[89]\d|20[0-4]\d)(?:(?:[-/.]\d{1,2}){1,2}|\d{4}|年)?(?:[ T]\S*)?$")
 YEAR_LABEL = re.compile(r"^(?:y|yr|year|fy)?[_ ]?((?:19[89]|20[0-4])\d)(?:年)?$", re.I)
 IFR_CODE = re.compile(r"^(?:\d{2}(?:-\d{2})?|[a-z](?:-[a-z])?|99|all)$", re.I)
@@ -132,9 +229,11 @@ class _Column:
             self.is_id = True
         self.ids = [m.group(1) if (m := STOCK.match(v)) else v.zfill(6) for v in vals] if self.is_id else []
         self.is_country = bool(self.names & COUNTRY_NAMES) or (
-            len(vals) >= 3 and sum(v in ISO3 for v in vals) >= 0.9 * len(vals))
+            len(vals) >= 3 and sum(v in ISO3 for v in vals) >= 0.9 * len(vals)
+        )
         self.is_industry = bool(self.names & INDUSTRY_NAMES) or (
-            len(vals) >= 3 and _frac(vals, IFR_CODE) >= 0.9 and any("-" in v for v in vals))
+            len(vals) >= 3 and _frac(vals, IFR_CODE) >= 0.9 and any("-" in v for v in vals)
+        )
 
 
 def _is_data_row(row: list[str]) -> bool:
@@ -154,7 +253,7 @@ def _header_reason(header: list[str], body: list[list[str]]) -> str | None:
     cn_id = [c for c in cn if c in CN_ID]
     if not any(any(ch.isdigit() for c in row for ch in c) for row in body):
         return None
-    if (ids and (dates or codes or len(named) >= 2)) or len(set(codes)) >= 2:   # distinct: prose repeats one
+    if (ids and (dates or codes or len(named) >= 2)) or len(set(codes)) >= 2:  # distinct: prose repeats one
         shown = ids + dates + codes + named
         return f"CSMAR field codes in a header row ({', '.join(shown[:6])})"
     if (cn_id and len(cn) >= 2) or len(set(cn) - CN_GENERIC) >= 3:
@@ -162,14 +261,16 @@ def _header_reason(header: list[str], body: list[list[str]]) -> str | None:
     return None
 
 
-def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: int = 20) -> str | None:
+def judge_table(  # noqa: C901 - one early return per kind of row-level table
+    rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: int = 20
+) -> str | None:
     """Why a table (first row first) looks like licensed or row-level data, or None."""
-    rows = rows[:MAX_ROWS + HEADER_ROWS]
+    rows = rows[: MAX_ROWS + HEADER_ROWS]
     n_rows = len(rows) if n_rows is None else n_rows
     if len(rows) < 2:
         return None
     for h in range(min(HEADER_ROWS, len(rows) - 1)):
-        reason = _header_reason(rows[h], rows[h + 1:])
+        reason = _header_reason(rows[h], rows[h + 1 :])
         if reason:
             return f"{reason} with {n_rows - h - 1} data row(s)"
     width = max(len(r) for r in rows)
@@ -177,9 +278,14 @@ def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: 
         return None
     head = rows[:HEADER_ROWS]
     # the first row that looks like data ends the header (CSMAR: codes, Chinese names, units)
-    body_start = next((i for i, r in enumerate(rows[:HEADER_ROWS + 1]) if _is_data_row(r)), 1)
-    cols = [_Column([r[j] if j < len(r) else "" for r in rows[:body_start]],
-                    [r[j] for r in rows[body_start:] if j < len(r)]) for j in range(width)]
+    body_start = next((i for i, r in enumerate(rows[: HEADER_ROWS + 1]) if _is_data_row(r)), 1)
+    cols = [
+        _Column(
+            [r[j] if j < len(r) else "" for r in rows[:body_start]],
+            [r[j] for r in rows[body_start:] if j < len(r)],
+        )
+        for j in range(width)
+    ]
     for j, c in enumerate(cols):
         c.label = c.label or f"#{j + 1}"
     n_body = n_rows - body_start
@@ -192,19 +298,26 @@ def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: 
         for yc in years:
             if yc is ic:
                 continue
-            pairs = {(i, m.group(0)[:4]) for i, y in zip(ic.values, yc.values, strict=False)
-                     if (m := YEARISH.match(y))}
+            pairs = {
+                (i, m.group(0)[:4])
+                for i, y in zip(ic.values, yc.values, strict=False)
+                if (m := YEARISH.match(y))
+            }
             firms = {i for i, _ in pairs}
             if len(pairs) >= FIRM_YEARS and len(firms) >= 3:
                 least = "at least " if n_body > len(rows) - body_start else ""
-                return (f"row-level firm-year data: {least}{len(pairs)} distinct (stock code, year) pairs in columns "
-                        f"'{ic.label}' and '{yc.label}' ({n_body} rows)")
+                return (
+                    f"row-level firm-year data: {least}{len(pairs)} distinct (stock code, year) pairs in columns "
+                    f"'{ic.label}' and '{yc.label}' ({n_body} rows)"
+                )
     # wide firm panel: one row per firm, one column per year
     if ids and len(year_labels) >= 3:
         firms = set(ids[0].ids)
         if len(firms) >= 3 and len(firms) * len(year_labels) >= FIRM_YEARS:
-            return (f"row-level firm-year data (wide): {len(firms)} stock codes in column '{ids[0].label}' by "
-                    f"{len(year_labels)} year columns")
+            return (
+                f"row-level firm-year data (wide): {len(firms)} stock codes in column '{ids[0].label}' by "
+                f"{len(year_labels)} year columns"
+            )
     # wide firm panel transposed: one column per firm
     code_labels = [c for c in rows[0] if STOCK.match(c)]
     if len(code_labels) >= 5 and years:
@@ -216,13 +329,17 @@ def judge_table(rows: list[list[str]], n_rows: int | None = None, ifr_max_rows: 
     country = [c for c in cols if c.is_country]
     if industry and years and numbers and n_body > ifr_max_rows:
         key = ", ".join(f"'{c.label}'" for c in (country[:1] + industry[:1] + years[:1]))
-        return (f"IFR-style robot table (long): {key} with numeric column(s) "
-                f"{', '.join(repr(c.label) for c in numbers[:3])}, {n_body} rows")
+        return (
+            f"IFR-style robot table (long): {key} with numeric column(s) "
+            f"{', '.join(repr(c.label) for c in numbers[:3])}, {n_body} rows"
+        )
     if (industry or country) and len(year_labels) >= 4:
         cells = sum(1 for r in rows[body_start:] for j in year_labels if j < len(r) and NUMBER.match(r[j]))
         if cells > 2 * ifr_max_rows:
-            return (f"IFR-style robot table (wide): {len(year_labels)} year columns, {cells} numeric cells by "
-                    f"{'industry' if industry else 'country'}")
+            return (
+                f"IFR-style robot table (wide): {len(year_labels)} year columns, {cells} numeric cells by "
+                f"{'industry' if industry else 'country'}"
+            )
     ind_labels = [c for c in rows[0] if re.match(r"^\d{2}-\d{2}$", c)]
     if years and len(ind_labels) >= 4 and len(rows) - 1 > ifr_max_rows // 4:
         return f"IFR-style robot table (wide): {len(ind_labels)} IFR industry columns by year rows"
@@ -234,11 +351,11 @@ def line_pairs_reason(text: str) -> str | None:
     pairs: set[tuple[str, str]] = set()
     for line in text.splitlines():
         if "_" in line:
-            line = REPORT_NAME.sub(" ", line)   # names of public annual reports (manifests, logs) are no data
+            line = REPORT_NAME.sub(" ", line)  # names of public annual reports (manifests, logs) are no data
         m_id = LINE_ID.search(line)
         if not m_id:
             continue
-        rest = line[:m_id.start()] + " " + line[m_id.end():]
+        rest = line[: m_id.start()] + " " + line[m_id.end() :]
         m_year = LINE_YEAR.search(rest)
         if m_year:
             pairs.add((m_id.group(1), m_year.group(1)))
@@ -271,7 +388,9 @@ def decode(data: bytes) -> str | None:
         text = data.decode(enc, errors="replace")
         sample = text[:2000]
         # binary tables (fonts, images) can show the same NUL pattern; UTF-16 text is printable
-        return text if sum(ch.isprintable() or ch in "\r\n\t" for ch in sample) >= 0.95 * len(sample) else None
+        return (
+            text if sum(ch.isprintable() or ch in "\r\n\t" for ch in sample) >= 0.95 * len(sample) else None
+        )
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
@@ -301,7 +420,7 @@ def text_tables(text: str) -> Iterator[list[list[str]]]:
             continue
         reader = csv.reader(lines, delimiter=delim, skipinitialspace=True)
         cleaned = ([c.strip() for c in row] for row in _safe_rows(reader))
-        if delim == "|":   # Markdown: drop the outer pipes and the |---| rule
+        if delim == "|":  # Markdown: drop the outer pipes and the |---| rule
             cleaned = (r[1:-1] if len(r) > 2 and r[0] == "" and r[-1] == "" else r for r in cleaned)
             cleaned = (r for r in cleaned if not all(re.match(r"^:?-{2,}:?$", c) for c in r if c))
         yield from _runs(cleaned)
@@ -330,16 +449,19 @@ def json_tables(obj, depth: int = 0) -> Iterator[list[list[str]]]:
             keys: list[str] = []
             for x in obj[:MAX_ROWS]:
                 keys += [k for k in x if k not in keys][:200]
-            yield [keys] + [[_cell(x.get(k)) if isinstance(x, dict) else "" for k in keys] for x in obj[:MAX_ROWS]]
+            yield [keys] + [
+                [_cell(x.get(k)) if isinstance(x, dict) else "" for k in keys] for x in obj[:MAX_ROWS]
+            ]
         elif all(isinstance(x, list) for x in obj[:50]):
-            yield [[_cell(c) for c in x] for x in obj[:MAX_ROWS + 1]]
+            yield [[_cell(c) for c in x] for x in obj[: MAX_ROWS + 1]]
         for x in obj[:20]:
             if isinstance(x, dict | list):
                 yield from json_tables(x, depth + 1)
     elif isinstance(obj, dict) and obj:
         if isinstance(obj.get("columns"), list) and isinstance(obj.get("data"), list):
-            yield [[_cell(c) for c in obj["columns"]]] + [[_cell(c) for c in r] if isinstance(r, list) else []
-                                                         for r in obj["data"][:MAX_ROWS]]
+            yield [[_cell(c) for c in obj["columns"]]] + [
+                [_cell(c) for c in r] if isinstance(r, list) else [] for r in obj["data"][:MAX_ROWS]
+            ]
         values = list(obj.values())
         if all(isinstance(v, list) for v in values) and len(values) >= 2:
             n = min(len(v) for v in values)
@@ -347,10 +469,12 @@ def json_tables(obj, depth: int = 0) -> Iterator[list[list[str]]]:
         if all(isinstance(v, dict) for v in values) and len(values) >= 2:
             inner = list(dict.fromkeys(k for v in values[:MAX_ROWS] for k in v))[:MAX_ROWS]
             # orient="index": outer keys are rows; orient="columns": outer keys are columns
-            yield [["_key"] + inner] + [[str(k)] + [_cell(v.get(c)) for c in inner] for k, v in
-                                        list(obj.items())[:MAX_ROWS]]
-            yield [["_key"] + [str(k) for k in obj]] + [[str(c)] + [_cell(v.get(c)) for v in values]
-                                                        for c in inner]
+            yield [["_key"] + inner] + [
+                [str(k)] + [_cell(v.get(c)) for c in inner] for k, v in list(obj.items())[:MAX_ROWS]
+            ]
+            yield [["_key"] + [str(k) for k in obj]] + [
+                [str(c)] + [_cell(v.get(c)) for v in values] for c in inner
+            ]
         for v in values[:50]:
             if isinstance(v, dict | list):
                 yield from json_tables(v, depth + 1)
@@ -366,7 +490,7 @@ def text_reasons(text: str, ifr_max_rows: int) -> Iterator[str]:
         try:
             docs = [json.loads(stripped)]
         except ValueError:
-            try:   # JSON lines
+            try:  # JSON lines
                 docs = [[json.loads(line) for line in stripped.splitlines() if line.strip()]]
             except ValueError:
                 pass
@@ -420,16 +544,16 @@ def arrow_tables(data: bytes) -> Iterator[tuple[list[list[str]], int]]:
 def sqlite_tables(data: bytes) -> Iterator[tuple[list[list[str]], int]]:
     import sqlite3
 
-    con = sqlite3.connect(":memory:")   # deserialised in memory: no temporary file anywhere
+    con = sqlite3.connect(":memory:")  # deserialised in memory: no temporary file anywhere
     try:
         con.deserialize(data)
         names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")]
         for name in names[:50]:
             quoted = '"' + name.replace('"', '""') + '"'
-            cur = con.execute(f"SELECT * FROM {quoted} LIMIT {MAX_ROWS}")   # noqa: S608 - name from the file
+            cur = con.execute(f"SELECT * FROM {quoted} LIMIT {MAX_ROWS}")  # noqa: S608 - name from the file
             header = [d[0] for d in cur.description]
             rows = [[_cell(v) for v in r] for r in cur.fetchall()]
-            n = con.execute(f"SELECT COUNT(*) FROM {quoted}").fetchone()[0]   # noqa: S608
+            n = con.execute(f"SELECT COUNT(*) FROM {quoted}").fetchone()[0]  # noqa: S608
             yield [header] + rows, n + 1
     finally:
         con.close()
@@ -459,8 +583,10 @@ def docx_text_and_tables(xml: str) -> tuple[str, list[list[list[str]]]]:
             cells = re.findall(r"<w:tc>.*?</w:tc>", tr, flags=re.S)
             rows.append(["".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", c)) for c in cells])
         tables.append(rows)
-    text = "\n".join("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p))
-                     for p in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S))
+    text = "\n".join(
+        "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p))
+        for p in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S)
+    )
     return text, tables
 
 
@@ -484,15 +610,19 @@ def pickle_reasons(data: bytes, ifr_max_rows: int) -> Iterator[str]:
         pass
     header = _header_reason(strings, [["1"]])
     codes = {m.group(1) for s in strings if (m := STOCK.match(s))}
-    objects = sorted({g for g in globals_ if g.split(".")[0] in ("pandas", "numpy")},
-                     key=lambda g: (not g.startswith("pandas.core.frame"), not g.startswith("pandas"), g))
+    objects = sorted(
+        {g for g in globals_ if g.split(".")[0] in ("pandas", "numpy")},
+        key=lambda g: (not g.startswith("pandas.core.frame"), not g.startswith("pandas"), g),
+    )
     if header:
         yield f"pickle: {header}"
     elif len(codes) >= FIRM_YEARS:
         yield f"pickle: {len(codes)} distinct stock codes among its strings"
     elif objects:
-        yield (f"pickled {objects[0]} object: a pickle cannot be inspected without running it; keep row-level "
-               "data out of git and save aggregated tables as CSV")
+        yield (
+            f"pickled {objects[0]} object: a pickle cannot be inspected without running it; keep row-level "
+            "data out of git and save aggregated tables as CSV"
+        )
     elif globals_:
         yield f"pickle referencing {sorted(set(globals_))[0]}: cannot be inspected without running it"
     else:
@@ -509,9 +639,18 @@ def pickle_reasons(data: bytes, ifr_max_rows: int) -> Iterator[str]:
 
 
 OPAQUE = [  # recognised row-level containers the guard cannot read: flagged (fail closed)
-    (b"\x89HDF\r\n\x1a\n", "HDF5"), (b"$FL2", "SPSS .sav"), (b"$FL3", "SPSS .sav"), (b"RDX2\n", "R .RData"),
-    (b"RDX3\n", "R .RData"), (b"X\n\x00\x00\x00", "R .rds"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2 (.xls/.doc)"),
-    (b"\x93NUMPY", "NumPy .npy"), (b"ORC\x0a", "ORC"), (b"ORC\x0d", "ORC"), (b"Obj\x01", "Avro"), (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    (b"\x89HDF\r\n\x1a\n", "HDF5"),
+    (b"$FL2", "SPSS .sav"),
+    (b"$FL3", "SPSS .sav"),
+    (b"RDX2\n", "R .RData"),
+    (b"RDX3\n", "R .RData"),
+    (b"X\n\x00\x00\x00", "R .rds"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2 (.xls/.doc)"),
+    (b"\x93NUMPY", "NumPy .npy"),
+    (b"ORC\x0a", "ORC"),
+    (b"ORC\x0d", "ORC"),
+    (b"Obj\x01", "Avro"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
     (b"Rar!\x1a\x07", "RAR"),
 ]
 SAS_MAGIC = bytes.fromhex("000000000000000000000000c2ea8160b31411cfbd92080009c7318c181f1011")
@@ -527,7 +666,7 @@ def _decompress(data: bytes, kind: str) -> bytes:
     elif kind == "gzip":
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = d.decompress(data, MAX_BLOB + 1)
-        while d.unused_data.startswith(b"\x1f\x8b") and len(out) <= MAX_BLOB:   # concatenated members
+        while d.unused_data.startswith(b"\x1f\x8b") and len(out) <= MAX_BLOB:  # concatenated members
             rest = d.unused_data
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             out += d.decompress(rest, MAX_BLOB + 1 - len(out))
@@ -543,14 +682,16 @@ def _decompress(data: bytes, kind: str) -> bytes:
     return out
 
 
-def blob_reasons(data: bytes, ifr_max_rows: int = 20, depth: int = 0) -> Iterator[str]:
+def blob_reasons(  # noqa: C901 - one branch per file format sniffed
+    data: bytes, ifr_max_rows: int = 20, depth: int = 0
+) -> Iterator[str]:
     """Reasons (possibly prefixed with the member path inside an archive) why a blob looks licensed."""
     if len(data) > MAX_BLOB:
         yield f"{len(data) >> 20} MiB: too large to check (limit {MAX_BLOB >> 20} MiB); data files stay out of git"
         return
     compressed = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
     kind = next((k for magic, k in compressed.items() if data.startswith(magic)), None)
-    if kind == "bzip2" and data[4:10] != b"1AY&SY":   # "BZh" alone could open a text
+    if kind == "bzip2" and data[4:10] != b"1AY&SY":  # "BZh" alone could open a text
         kind = None
     if kind or data.startswith((b"PK\x03\x04", b"PK\x05\x06")) or data[257:262] == b"ustar":
         if depth >= MAX_DEPTH:
@@ -574,18 +715,28 @@ def blob_reasons(data: bytes, ifr_max_rows: int = 20, depth: int = 0) -> Iterato
                 for m in members:
                     fh = tf.extractfile(m)
                     inner = fh.read(MAX_BLOB + 1) if fh else b""
-                    yield from (f"tar member {m.name}: {r}" for r in blob_reasons(inner, ifr_max_rows, depth + 1))
+                    yield from (
+                        f"tar member {m.name}: {r}" for r in blob_reasons(inner, ifr_max_rows, depth + 1)
+                    )
         except tarfile.TarError as exc:
             yield f"tar archive that cannot be read ({exc})"
         return
-    readers = [(b"PAR1", "parquet", parquet_tables), (b"ARROW1", "Arrow/feather", arrow_tables),
-               (b"FEA1", "feather v1", arrow_tables), (b"\xff\xff\xff\xff", "Arrow stream", arrow_tables),
-               (b"SQLite format 3\x00", "SQLite", sqlite_tables)]
+    readers = [
+        (b"PAR1", "parquet", parquet_tables),
+        (b"ARROW1", "Arrow/feather", arrow_tables),
+        (b"FEA1", "feather v1", arrow_tables),
+        (b"\xff\xff\xff\xff", "Arrow stream", arrow_tables),
+        (b"SQLite format 3\x00", "SQLite", sqlite_tables),
+    ]
     for magic, name, reader in readers:
         if data.startswith(magic):
             yield from _tables_reasons(name, reader, data, ifr_max_rows)
             return
-    if data.startswith(b"<stata_dta>") or data[:1] in (b"\x71", b"\x72", b"\x73") and data[1:2] in (b"\x01", b"\x02"):
+    if (
+        data.startswith(b"<stata_dta>")
+        or data[:1] in (b"\x71", b"\x72", b"\x73")
+        and data[1:2] in (b"\x01", b"\x02")
+    ):
         yield from _tables_reasons("Stata", _stata_tables, data, ifr_max_rows)
         return
     for magic, name in OPAQUE:
@@ -633,7 +784,9 @@ def zip_reasons(data: bytes, ifr_max_rows: int, depth: int) -> Iterator[str]:
             yield from _tables_reasons("xlsx", xlsx_tables, data, ifr_max_rows)
             return
         if "word/document.xml" in names:
-            text, tables = docx_text_and_tables(zf.read("word/document.xml").decode("utf-8", errors="replace"))
+            text, tables = docx_text_and_tables(
+                zf.read("word/document.xml").decode("utf-8", errors="replace")
+            )
             for rows in tables:
                 reason = judge_table(rows, ifr_max_rows=ifr_max_rows)
                 if reason:
@@ -658,7 +811,9 @@ def zip_reasons(data: bytes, ifr_max_rows: int, depth: int) -> Iterator[str]:
             except (zipfile.BadZipFile, OSError, NotImplementedError, zlib.error) as exc:
                 yield f"zip member {info.filename}: cannot be read ({exc})"
                 continue
-            yield from (f"zip member {info.filename}: {r}" for r in blob_reasons(inner, ifr_max_rows, depth + 1))
+            yield from (
+                f"zip member {info.filename}: {r}" for r in blob_reasons(inner, ifr_max_rows, depth + 1)
+            )
 
 
 # ----------------------------------------------------------------- sources
@@ -676,8 +831,13 @@ def git_blobs(repo: Path, staged_only: bool = False) -> dict[str, list[str]]:
     blobs that differ from HEAD (added or modified in the commit being made).
     """
     head: dict[str, str] = {}
-    if staged_only and subprocess.run(["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"],
-                                      capture_output=True).returncode == 0:
+    if (
+        staged_only
+        and subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True
+        ).returncode
+        == 0
+    ):
         for rec in _git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD").split(b"\0"):
             if rec:
                 meta, path = rec.split(b"\t", 1)
@@ -689,7 +849,7 @@ def git_blobs(repo: Path, staged_only: bool = False) -> dict[str, list[str]]:
             mode, sha, _stage = meta.decode().split()
             rel = path.decode("utf-8", errors="surrogateescape")
             if mode in ("160000", "120000") or (staged_only and head.get(rel) == sha):
-                continue   # submodules and symlinks hold no data
+                continue  # submodules and symlinks hold no data
             blobs.setdefault(sha, []).append(rel)
     return blobs
 
@@ -703,7 +863,7 @@ def read_blobs(repo: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
     for sha in shas:
         nl = out.index(b"\n", pos)
         size = int(out[pos:nl].split()[2])
-        yield sha, out[nl + 1:nl + 1 + size]
+        yield sha, out[nl + 1 : nl + 1 + size]
         pos = nl + 1 + size + 1
 
 
@@ -727,11 +887,14 @@ def check_blob(data: bytes, ifr_max_rows: int = 20) -> str | None:
     return next(blob_reasons(data, ifr_max_rows), None)
 
 
-def check_repo(repo: Path, allow: list[str], ifr_max_rows: int = 20, staged_only: bool = False
-               ) -> list[tuple[str, str]]:
+def check_repo(
+    repo: Path, allow: list[str], ifr_max_rows: int = 20, staged_only: bool = False
+) -> list[tuple[str, str]]:
     blobs = git_blobs(repo, staged_only)
-    todo = {sha: [p for p in paths if not any(fnmatch.fnmatch(p, pat) for pat in allow)]
-            for sha, paths in blobs.items()}
+    todo = {
+        sha: [p for p in paths if not any(fnmatch.fnmatch(p, pat) for pat in allow)]
+        for sha, paths in blobs.items()
+    }
     todo = {sha: paths for sha, paths in todo.items() if paths}
     flagged = []
     for sha, data in read_blobs(repo, sorted(todo)):
@@ -765,8 +928,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--staged", action="store_true", help="only index blobs that differ from HEAD")
     ap.add_argument("--dir", default=None, help="check a plain folder instead of a git repository")
     ap.add_argument("--allow", action="append", default=[], help="glob of paths to skip (repeatable)")
-    ap.add_argument("--allowlist", default=None,
-                    help=f"allowlist file (default: {DEFAULT_ALLOWLIST} as staged in the index, or in --dir)")
+    ap.add_argument(
+        "--allowlist",
+        default=None,
+        help=f"allowlist file (default: {DEFAULT_ALLOWLIST} as staged in the index, or in --dir)",
+    )
     ap.add_argument("--ifr-max-rows", type=int, default=20)
     args = ap.parse_args(argv)
     if args.dir:
@@ -778,8 +944,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         repo = Path(args.repo).resolve()
         try:
-            listed = (Path(args.allowlist).read_text(encoding="utf-8") if Path(args.allowlist).is_file() else None) \
-                if args.allowlist else index_text(repo, DEFAULT_ALLOWLIST)
+            listed = (
+                (Path(args.allowlist).read_text(encoding="utf-8") if Path(args.allowlist).is_file() else None)
+                if args.allowlist
+                else index_text(repo, DEFAULT_ALLOWLIST)
+            )
             allow = args.allow + parse_allowlist(listed)
             flagged = check_repo(repo, allow, args.ifr_max_rows, args.staged)
         except (OSError, RuntimeError) as exc:
@@ -787,9 +956,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         where = "staged file(s)" if args.staged else "tracked or staged file(s)"
     if flagged:
-        print(f"check_licensed: {len(flagged)} {where} look like licensed vendor data or row-level firm-year "
-              "data; remove them from git (git rm --cached FILE) or, for a small synthetic test fixture, add "
-              f"a pattern to {DEFAULT_ALLOWLIST} (docs/licensed_data.md):", file=sys.stderr)
+        print(
+            f"check_licensed: {len(flagged)} {where} look like licensed vendor data or row-level firm-year "
+            "data; remove them from git (git rm --cached FILE) or, for a small synthetic test fixture, add "
+            f"a pattern to {DEFAULT_ALLOWLIST} (docs/licensed_data.md):",
+            file=sys.stderr,
+        )
         for rel, reason in flagged:
             print(f"  {rel}: {reason}", file=sys.stderr)
         return 1

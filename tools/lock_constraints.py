@@ -41,7 +41,10 @@ def closure(name: str, extras: tuple[str, ...] = ()) -> dict[str, str]:
 if __name__ == "__main__":
     versions = closure("intelcap", ("test",))
     out = Path(__file__).resolve().parents[1] / "constraints.txt"
-    out.write_text("# Exact versions CI installs (pip install -c constraints.txt -e \".[test]\"); regenerate with\n"
-                   "# python tools/lock_constraints.py after a deliberate upgrade.\n"
-                   + "".join(f"{k}=={v}\n" for k, v in sorted(versions.items())), encoding="utf-8")
+    out.write_text(
+        '# Exact versions CI installs (pip install -c constraints.txt -e ".[test]"); regenerate with\n'
+        "# python tools/lock_constraints.py after a deliberate upgrade.\n"
+        + "".join(f"{k}=={v}\n" for k, v in sorted(versions.items())),
+        encoding="utf-8",
+    )
     print(f"{len(versions)} pins -> {out}")

@@ -56,6 +56,7 @@ class Job:
 
 # ---- Snakemake's graph
 
+
 def _snakemake(root: Path, *args: str) -> str:
     path = [str(root / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
@@ -63,8 +64,9 @@ def _snakemake(root: Path, *args: str) -> str:
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-        raise SystemExit(f"make_reruns_doc: `{' '.join(cmd[1:])}` failed in {root} "
-                         f"(exit {proc.returncode}):\n{tail}")
+        raise SystemExit(
+            f"make_reruns_doc: `{' '.join(cmd[1:])}` failed in {root} (exit {proc.returncode}):\n{tail}"
+        )
     return proc.stdout + "\n" + proc.stderr
 
 
@@ -83,8 +85,14 @@ def parse_dry_run(text: str) -> list[Job]:
             continue
         if current is not None:
             wildcards = tuple(tuple(w.split("=", 1)) for w in current.get("wildcards", "").split(", ") if w)
-            jobs.append(Job(current["rule"], wildcards, tuple(_split(current.get("input", ""))),
-                            tuple(_split(current.get("output", "")))))
+            jobs.append(
+                Job(
+                    current["rule"],
+                    wildcards,
+                    tuple(_split(current.get("input", ""))),
+                    tuple(_split(current.get("output", ""))),
+                )
+            )
             current = None
         if m:
             current = {"rule": m.group(1)}
@@ -133,8 +141,9 @@ def job_children(jobs: list[Job]) -> dict[int, set[int]]:
 
 def rule_edges(jobs: list[Job]) -> set[tuple[str, str]]:
     children = job_children(jobs)
-    return {(jobs[i].rule, jobs[j].rule) for i, js in children.items() for j in js
-            if jobs[i].rule != jobs[j].rule}
+    return {
+        (jobs[i].rule, jobs[j].rule) for i, js in children.items() for j in js if jobs[i].rule != jobs[j].rule
+    }
 
 
 def closure(start: set[int], children: dict[int, set[int]]) -> set[int]:
@@ -148,6 +157,7 @@ def closure(start: set[int], children: dict[int, set[int]]) -> set[int]:
 
 
 # ---- config keys
+
 
 def _resolve(schema: dict, node: dict) -> dict:
     while isinstance(node, dict) and "$ref" in node:
@@ -194,7 +204,7 @@ def match(changed: str, declared: str) -> dict[str, str] | None:
     a = changed.split(".") if changed else []
     b = declared.split(".") if declared else []
     bound = {}
-    for x, y in zip(a, b, strict=False):      # a prefix either way
+    for x, y in zip(a, b, strict=False):  # a prefix either way
         w = _WILD.match(y)
         if w:
             bound[w.group(1)] = x
@@ -216,7 +226,7 @@ def jobs_for_key(key: str, jobs: list[Job], config: dict) -> dict[int, str]:
         if any(all(wc.get(k) == v for k, v in b.items()) for b in bindings):
             hit[i] = "config"
             continue
-        if any(b for b in bindings):       # the key addresses other wildcard values of this rule
+        if any(b for b in bindings):  # the key addresses other wildcard values of this rule
             continue
         if any(match(key, d) is not None for d in rule_keys(job.rule, config, "shape")):
             hit[i] = "shape"
@@ -234,6 +244,7 @@ def split_direct(hit: dict[int, str], children: dict[int, set[int]]) -> tuple[di
 
 # ---- files
 
+
 def file_jobs(path: str, jobs: list[Job]) -> set[int]:
     """Jobs taking `path` as input, or a folder holding it."""
     p = Path(path)
@@ -246,19 +257,27 @@ def check_declared(path: str, key_options: list[str], hits: set[int], jobs: list
         rule = jobs[i].rule
         declared = rule_keys(rule, config, "config") + rule_keys(rule, config, "shape")
         if not any(match(k, d) is not None for k in key_options for d in declared):
-            raise SystemExit(f"make_reruns_doc: rule {rule} takes {path} as input, but "
-                             f"registry.RULES['{rule}'] declares none of {key_options}: add "
-                             f"`{key_options[0]}` to its shape in src/intelcap/workflow/registry.py")
+            raise SystemExit(
+                f"make_reruns_doc: rule {rule} takes {path} as input, but "
+                f"registry.RULES['{rule}'] declares none of {key_options}: add "
+                f"`{key_options[0]}` to its shape in src/intelcap/workflow/registry.py"
+            )
 
 
 # ---- rendering
+
 
 def _natural(value: str):
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", value) if t]
 
 
-def describe(hits: set[int], jobs: list[Job], order: list[str], kinds: dict[int, str] | None = None,
-             each: dict[str, str] | None = None) -> str:
+def describe(
+    hits: set[int],
+    jobs: list[Job],
+    order: list[str],
+    kinds: dict[int, str] | None = None,
+    each: dict[str, str] | None = None,
+) -> str:
     """`rule` when all its jobs are hit, `rule[a, b]` / `rule[w=a, b]` when only those of some wildcard
     values are, `rule[w=..., v=...]` per job otherwise; ° when only shaped (not read) by the key. `each`
     replaces a rule's job list by a phrase ("the report's shard")."""
@@ -380,18 +399,22 @@ def check_presentation(what: str, hits: set[int], jobs: list[Job]) -> None:
     for rule in sorted({jobs[i].rule for i in hits}):
         r = registry.RULES[rule]
         if r.step_module != RENDER_STEPS and "" not in r.config:
-            raise SystemExit(f"make_reruns_doc: changing {what} reruns {rule} ({r.step}), not a rendering "
-                             "step: presentation settings must rerun renderings only (docs/reruns.md); "
-                             "move the read into a rendering rule or fix its entry in "
-                             "src/intelcap/workflow/registry.py")
+            raise SystemExit(
+                f"make_reruns_doc: changing {what} reruns {rule} ({r.step}), not a rendering "
+                "step: presentation settings must rerun renderings only (docs/reruns.md); "
+                "move the read into a rendering rule or fix its entry in "
+                "src/intelcap/workflow/registry.py"
+            )
 
 
 def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> str:
     order = sorted({j.rule for j in jobs})
     unknown = sorted({j.rule for j in jobs} - set(registry.RULES))
     if unknown:
-        raise SystemExit(f"make_reruns_doc: rules {unknown} are in the workflow but not in registry.RULES "
-                         "(src/intelcap/workflow/registry.py): add them")
+        raise SystemExit(
+            f"make_reruns_doc: rules {unknown} are in the workflow but not in registry.RULES "
+            "(src/intelcap/workflow/registry.py): add them"
+        )
     children = job_children(jobs)
     synthetic = Path(config["synthetic_dir"])
     writers = sorted({j.rule for j in jobs if any(synthetic in Path(o).parents for o in j.outputs)})
@@ -413,15 +436,23 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         if key.split(".")[0] == PRESENTATION:
             check_presentation(f"config key {key}", set(direct) | down, jobs)
         rows.append((f"`{key}`", describe(set(direct), jobs, order, direct), describe(down, jobs, order)))
-    table("Configuration keys (config/config.yaml)", "You change", rows,
-          "Keys from `schemas/config.schema.yaml` and `config/config.yaml`; a block's keys are listed when\n"
-          "they do not all rerun the same jobs.")
+    table(
+        "Configuration keys (config/config.yaml)",
+        "You change",
+        rows,
+        "Keys from `schemas/config.schema.yaml` and `config/config.yaml`; a block's keys are listed when\n"
+        "they do not all rerun the same jobs.",
+    )
 
     rows = []
     paths = config.get("paths", {})
     named = {str(Path(v)): k for k, v in paths.items()}
-    config_files = sorted({*named, *(str(p.relative_to(root)) for p in (root / "config").iterdir()
-                                     if p.suffix in (".yaml", ".csv"))})
+    config_files = sorted(
+        {
+            *named,
+            *(str(p.relative_to(root)) for p in (root / "config").iterdir() if p.suffix in (".yaml", ".csv")),
+        }
+    )
     for path in config_files:
         hits = file_jobs(path, jobs)
         if path in named:
@@ -442,16 +473,26 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         path = str(raw / "csmar" / name)
         hits = file_jobs(path, jobs)
         check_declared(path, raw_keys, hits, jobs, config)
-        rows.append((f"CSMAR table `{table_name}` (`raw_dir/csmar/{name}`)",
-                     describe(hits, jobs, order), describe(closure(hits, children), jobs, order)))
+        rows.append(
+            (
+                f"CSMAR table `{table_name}` (`raw_dir/csmar/{name}`)",
+                describe(hits, jobs, order),
+                describe(closure(hits, children), jobs, order),
+            )
+        )
     for key, rel in config["ifr"].items():
         if not key.endswith("_file"):
-            continue                   # code lists, not files
+            continue  # code lists, not files
         path = str(raw / rel)
         hits = file_jobs(path, jobs)
         check_declared(path, raw_keys, hits, jobs, config)
-        rows.append((f"IFR file `ifr.{key}` (`raw_dir/{rel}`)", describe(hits, jobs, order),
-                     describe(closure(hits, children), jobs, order)))
+        rows.append(
+            (
+                f"IFR file `ifr.{key}` (`raw_dir/{rel}`)",
+                describe(hits, jobs, order),
+                describe(closure(hits, children), jobs, order),
+            )
+        )
     report = str(raw / "reports" / "<one report>")
     hits = file_jobs(report, jobs)
     check_declared(report, raw_keys, hits, jobs, config)
@@ -462,14 +503,27 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     start = {i for i in hits if jobs[i].rule not in each} | set(shard_jobs[:1])
     down = closure(start, children)
     rep = set(jobs[shard_jobs[0]].wildcards) if shard_jobs else set()
-    partial = {jobs[i].rule for i in down if rep and rep <= set(jobs[i].wildcards)
-               and len({k for k in down if jobs[k].rule == jobs[i].rule})
-               < sum(j.rule == jobs[i].rule for j in jobs)}
-    rows.append(("one annual report in `raw_dir/reports/`", describe(hits, jobs, order, each=each),
-                 describe(down, jobs, order, each={r: "the report's shard" for r in partial})))
-    table("Raw data (your `raw_dir`)", "You replace", rows,
-          "Synthetic data (`raw_dir` empty) are outputs of the workflow: a changed generator or `synth.*`\n"
-          "key reruns them and their readers, as listed above.")
+    partial = {
+        jobs[i].rule
+        for i in down
+        if rep
+        and rep <= set(jobs[i].wildcards)
+        and len({k for k in down if jobs[k].rule == jobs[i].rule}) < sum(j.rule == jobs[i].rule for j in jobs)
+    }
+    rows.append(
+        (
+            "one annual report in `raw_dir/reports/`",
+            describe(hits, jobs, order, each=each),
+            describe(down, jobs, order, each={r: "the report's shard" for r in partial}),
+        )
+    )
+    table(
+        "Raw data (your `raw_dir`)",
+        "You replace",
+        rows,
+        "Synthetic data (`raw_dir` empty) are outputs of the workflow: a changed generator or `synth.*`\n"
+        "key reruns them and their readers, as listed above.",
+    )
 
     rows = []
     pkg = root / "src" / "intelcap"
@@ -477,8 +531,11 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
         module = ".".join(file.relative_to(pkg).with_suffix("").parts)
         rules = {r for r in registry.RULES if module in registry.modules_of(r)}
         hits = {i for i, j in enumerate(jobs) if j.rule in rules}
-        down = (describe(closure(hits, children), jobs, order) if hits
-                else "— (run by no job: DAG-time or tooling)")
+        down = (
+            describe(closure(hits, children), jobs, order)
+            if hits
+            else "— (run by no job: DAG-time or tooling)"
+        )
         rows.append((f"`{file.relative_to(root)}`", describe(hits, jobs, order), down))
     table("Package modules (src/intelcap)", "You edit", rows)
     return "\n".join(lines).rstrip("\n") + "\n"

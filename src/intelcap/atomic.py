@@ -20,8 +20,12 @@ from intelcap.errors import InputError
 # an errno, so its message is matched too.
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
-_MESSAGES = {"no space left": errno.ENOSPC, "disk quota exceeded": errno.ENOSPC,
-             "read-only file system": errno.EROFS, "permission denied": errno.EACCES}
+_MESSAGES = {
+    "no space left": errno.ENOSPC,
+    "disk quota exceeded": errno.ENOSPC,
+    "read-only file system": errno.EROFS,
+    "permission denied": errno.EACCES,
+}
 
 
 def temp_path(target: str | os.PathLike) -> Path:
@@ -58,13 +62,17 @@ def write_failure(exc: OSError, target: str | os.PathLike) -> InputError | None:
     what = os.strerror(code if code in _NOT_WRITABLE else errno.ENOSPC)
     if code in _NO_SPACE:
         msg = f"cannot write {target}: the disk holding {target.parent} is full ({what})"
-        hint = (f"free space on the disk of {target.parent} (results/data and results/text hold the largest "
-                "files) or point the run at a bigger disk, then rerun: no partial file was left")
+        hint = (
+            f"free space on the disk of {target.parent} (results/data and results/text hold the largest "
+            "files) or point the run at a bigger disk, then rerun: no partial file was left"
+        )
     else:
         msg = f"cannot write {target}: {target.parent} is not writable ({what})"
-        hint = (f"make {target.parent} writable (fix the permissions of results/ and its folders, or remount a "
-                "read-only filesystem read-write), or run the workflow from a writable copy; "
-                "no partial file was left")
+        hint = (
+            f"make {target.parent} writable (fix the permissions of results/ and its folders, or remount a "
+            "read-only filesystem read-write), or run the workflow from a writable copy; "
+            "no partial file was left"
+        )
     return InputError(msg, file=str(target), hint=hint)
 
 
@@ -79,7 +87,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = temp_path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp_path.unlink(missing_ok=True)   # a stale temporary of a killed writer
+        tmp_path.unlink(missing_ok=True)  # a stale temporary of a killed writer
         yield tmp_path
         os.replace(tmp_path, target)
     except OSError as exc:
@@ -88,7 +96,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             raise
         raise failure from exc
     finally:
-        with contextlib.suppress(OSError):   # on a read-only folder there is nothing to remove
+        with contextlib.suppress(OSError):  # on a read-only folder there is nothing to remove
             tmp_path.unlink(missing_ok=True)
 
 

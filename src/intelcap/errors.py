@@ -33,8 +33,9 @@ class InputError(IntelcapError):
     ) -> None:
         self.file = file
         self.column = column
-        self.rows = [clip(r, 200) if isinstance(r, str) else r for r in list(rows)[:10]] \
-            if rows is not None else None
+        self.rows = (
+            [clip(r, 200) if isinstance(r, str) else r for r in list(rows)[:10]] if rows is not None else None
+        )
         self.hint = hint
         parts = [clip(message, MAX_PART_CHARS)]
         if file is not None:

@@ -12,8 +12,10 @@ from pathlib import Path
 from intelcap.errors import InputError
 
 MARKER = ".intelcap-synthetic"
-MARKER_TEXT = ("This folder was created by intelcap's synthetic-data generator (intelcap.synthetic.dgp), which overwrites\n"
-               "and deletes files in it on every run. Keep no other files here.\n")
+MARKER_TEXT = (
+    "This folder was created by intelcap's synthetic-data generator (intelcap.synthetic.dgp), which overwrites\n"
+    "and deletes files in it on every run. Keep no other files here.\n"
+)
 
 
 def _holds_files(folder: Path) -> list[str]:
@@ -33,9 +35,11 @@ def check_output_dir(out_dir: str | os.PathLike) -> None:
     Touches nothing, so the workflow can call it before Snakemake deletes a rule's declared outputs.
     """
     out = Path(out_dir)
-    hint = ("set the config key `synthetic_dir` to a new or empty folder (default data/synthetic), or set "
-            "`raw_dir` if these are your vendor files; the generator never writes into, overwrites or deletes "
-            "files in a folder it did not create")
+    hint = (
+        "set the config key `synthetic_dir` to a new or empty folder (default data/synthetic), or set "
+        "`raw_dir` if these are your vendor files; the generator never writes into, overwrites or deletes "
+        "files in a folder it did not create"
+    )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise InputError(f"synthetic_dir {out} is not a plain folder", file=str(out), hint=hint)
     marker = out / MARKER
@@ -43,9 +47,12 @@ def check_output_dir(out_dir: str | os.PathLike) -> None:
         return
     files = _holds_files(out)
     if files:
-        raise InputError(f"synthetic_dir {out} already holds files ({', '.join(files)}) and was not created by "
-                         f"the synthetic-data generator (no {MARKER} marker file); refusing to write into it",
-                         file=str(out), hint=hint)
+        raise InputError(
+            f"synthetic_dir {out} already holds files ({', '.join(files)}) and was not created by "
+            f"the synthetic-data generator (no {MARKER} marker file); refusing to write into it",
+            file=str(out),
+            hint=hint,
+        )
 
 
 def claim_output_dir(out_dir: str | os.PathLike) -> Path:

@@ -19,6 +19,9 @@ def shipped(name: str) -> Path:
     if not path.is_file():
         from intelcap.errors import InputError
 
-        raise InputError(f"shipped file {name!r} is missing from the installed package", file=str(path),
-                         hint="reinstall intelcap (pip install .) or restore src/intelcap/data/ from git")
+        raise InputError(
+            f"shipped file {name!r} is missing from the installed package",
+            file=str(path),
+            hint="reinstall intelcap (pip install .) or restore src/intelcap/data/ from git",
+        )
     return path

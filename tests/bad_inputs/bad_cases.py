@@ -40,9 +40,9 @@ PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTED
 class Case:
     id: str
     bad_input: str
-    outcome: str          # what the user sees
-    level: str            # where the behaviour lives (module function)
-    kind: str             # "error" or "decision"
+    outcome: str  # what the user sees
+    level: str  # where the behaviour lives (module function)
+    kind: str  # "error" or "decision"
     run: Callable
 
 
@@ -53,6 +53,7 @@ def case(id: str, bad_input: str, outcome: str, level: str, kind: str):
     def deco(fn):
         CASES.append(Case(id, bad_input, outcome, level, kind, fn))
         return fn
+
     return deco
 
 
@@ -96,10 +97,16 @@ def parsed() -> dict[str, pd.DataFrame]:
     return out
 
 
-def build(tables: dict | None = None, crosswalk: pd.DataFrame | None = None, regions: pd.DataFrame | None = None):
+def build(
+    tables: dict | None = None, crosswalk: pd.DataFrame | None = None, regions: pd.DataFrame | None = None
+):
     t = tables or parsed()
-    return panel.build_panel({k: t[k] for k in PANEL_TABLES}, CONFIG,
-                             CROSSWALK if crosswalk is None else crosswalk, REGIONS if regions is None else regions)
+    return panel.build_panel(
+        {k: t[k] for k in PANEL_TABLES},
+        CONFIG,
+        CROSSWALK if crosswalk is None else crosswalk,
+        REGIONS if regions is None else regions,
+    )
 
 
 def raises(cls, fn, *must: str) -> str:
@@ -126,8 +133,12 @@ def a_firm_year(df: pd.DataFrame, i: int = 5) -> tuple[str, str]:
 def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     firm = np.repeat(np.arange(n_firms), years)
-    d = pd.DataFrame({"Stkcd": [f"{600000 + i:06d}" for i in firm], "year": np.tile(np.arange(2011, 2011 + years),
-                                                                                     n_firms)})
+    d = pd.DataFrame(
+        {
+            "Stkcd": [f"{600000 + i:06d}" for i in firm],
+            "year": np.tile(np.arange(2011, 2011 + years), n_firms),
+        }
+    )
     d["lnINT"] = rng.normal(size=len(d)) + 0.1 * firm
     d["Lev"] = rng.uniform(0.1, 0.9, len(d))
     d["lnCU"] = 0.03 * d["lnINT"] + 0.1 * d["Lev"] + rng.normal(0, 0.1, len(d))
@@ -137,48 +148,99 @@ def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.Data
 
 
 # ============================================================================ CSMAR reader: io.load_table
-@case("missing_table", "CSMAR table file absent from raw_dir/csmar/", "InputError: 'table file not found', file path, "
-      "hint to download it or change `file:` in config", "io.load_table", "error")
+@case(
+    "missing_table",
+    "CSMAR table file absent from raw_dir/csmar/",
+    "InputError: 'table file not found', file path, hint to download it or change `file:` in config",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
-    raises(InputError, lambda: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"), "table file not found",
-           "FS_Combas.csv", "csmar:")
+    raises(
+        InputError,
+        lambda: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"),
+        "table file not found",
+        "FS_Combas.csv",
+        "csmar:",
+    )
 
 
-@case("missing_field", "FS_Combas without field A001212000", "InputError naming the field, the file and the "
-      "available fields; remap in config", "io.load_table", "error")
+@case(
+    "missing_field",
+    "FS_Combas without field A001212000",
+    "InputError naming the field, the file and the available fields; remap in config",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "FS_Combas", world()["FS_Combas"].drop(columns="A001212000"))
-    raises(InputError, lambda: load(path, "FS_Combas"), "lacks field(s) ['A001212000']", str(path),
-           "available fields", "csmar.FS_Combas.fields")
+    raises(
+        InputError,
+        lambda: load(path, "FS_Combas"),
+        "lacks field(s) ['A001212000']",
+        str(path),
+        "available fields",
+        "csmar.FS_Combas.fields",
+    )
 
 
-@case("renamed_field", "CG_Ybasic field Y0601b renamed Y0601c by the vendor", "InputError: 'did you mean Y0601c?' "
-      "and where to remap it in config", "io.load_table", "error")
+@case(
+    "renamed_field",
+    "CG_Ybasic field Y0601b renamed Y0601c by the vendor",
+    "InputError: 'did you mean Y0601c?' and where to remap it in config",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "CG_Ybasic", world()["CG_Ybasic"].rename(columns={"Y0601b": "Y0601c"}))
     raises(InputError, lambda: load(path, "CG_Ybasic"), "Y0601b", "did you mean Y0601c?", "csmar.CG_Ybasic")
 
 
-@case("renamed_field_case", "STK_LISTEDCOINFOANL field PROVINCE exported as Province", "InputError: 'did you mean "
-      "Province?'", "io.load_table", "error")
+@case(
+    "renamed_field_case",
+    "STK_LISTEDCOINFOANL field PROVINCE exported as Province",
+    "InputError: 'did you mean Province?'",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
-    path = write(tmp, "STK_LISTEDCOINFOANL", world()["STK_LISTEDCOINFOANL"].rename(columns={"PROVINCE": "Province"}))
+    path = write(
+        tmp, "STK_LISTEDCOINFOANL", world()["STK_LISTEDCOINFOANL"].rename(columns={"PROVINCE": "Province"})
+    )
     raises(InputError, lambda: load(path, "STK_LISTEDCOINFOANL"), "PROVINCE", "did you mean Province?")
 
 
-@case("text_in_numeric", "FS_Combas total assets cell holds text ('n/a')", "InputError naming file, vendor field "
-      "A001000000, example Stkcd/year rows; fix or blank the cells", "io.load_table", "error")
+@case(
+    "text_in_numeric",
+    "FS_Combas total assets cell holds text ('n/a')",
+    "InputError naming file, vendor field A001000000, example Stkcd/year rows; fix or blank the cells",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"].astype({"A001000000": object})
     df.iloc[7, df.columns.get_loc("A001000000")] = "n/a"
     stk, date = a_firm_year(df, 7)
     path = write(tmp, "FS_Combas", df)
-    raises(InputError, lambda: load(path, "FS_Combas"), "non-numeric", "A001000000 (total_assets)", stk,
-           date[:4], str(path), "what to do")
+    raises(
+        InputError,
+        lambda: load(path, "FS_Combas"),
+        "non-numeric",
+        "A001000000 (total_assets)",
+        stk,
+        date[:4],
+        str(path),
+        "what to do",
+    )
 
 
-@case("duplicate_exact", "FS_Comins with one firm-year row exported twice (identical)", "decision: the copy is "
-      "dropped; count in attrs['exact_duplicates_dropped'] and a logged warning", "io.load_table", "decision")
+@case(
+    "duplicate_exact",
+    "FS_Comins with one firm-year row exported twice (identical)",
+    "decision: the copy is dropped; count in attrs['exact_duplicates_dropped'] and a logged warning",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Comins"]
     df = pd.concat([df, df.iloc[[10]]], ignore_index=True)
@@ -188,44 +250,77 @@ def _(tmp, caplog):
     logged(caplog, "dropped 1 row(s) identical")
 
 
-@case("duplicate_restated", "FS_Combas: same firm-year twice with different total assets (restatement)",
-      "InputError naming the duplicate Stkcd/year rows and the differing field; keep the latest restatement",
-      "io.load_table", "error")
+@case(
+    "duplicate_restated",
+    "FS_Combas: same firm-year twice with different total assets (restatement)",
+    "InputError naming the duplicate Stkcd/year rows and the differing field; keep the latest restatement",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"]
-    i = int(np.flatnonzero((df["Typrep"] == "A").to_numpy() & df["Accper"].str.endswith("12-31").to_numpy())[3])
+    i = int(
+        np.flatnonzero((df["Typrep"] == "A").to_numpy() & df["Accper"].str.endswith("12-31").to_numpy())[3]
+    )
     dup = df.iloc[[i]].copy()
     dup["A001000000"] = dup["A001000000"] * 1.1
     stk, date = a_firm_year(df, i)
     path = write(tmp, "FS_Combas", pd.concat([df, dup], ignore_index=True))
-    raises(InputError, lambda: load(path, "FS_Combas"), "duplicate keys", "values differ", "total_assets", stk,
-           "latest restatement")
+    raises(
+        InputError,
+        lambda: load(path, "FS_Combas"),
+        "duplicate keys",
+        "values differ",
+        "total_assets",
+        stk,
+        "latest restatement",
+    )
 
 
-@case("empty_file", "FS_Comscfd.txt of 0 bytes", "InputError 'file is empty' with the path; re-download",
-      "io.load_table", "error")
+@case(
+    "empty_file",
+    "FS_Comscfd.txt of 0 bytes",
+    "InputError 'file is empty' with the path; re-download",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = tmp / "FS_Comscfd.txt"
     path.write_bytes(b"")
     raises(InputError, lambda: load(path, "FS_Comscfd"), "file is empty", str(path), "re-download")
 
 
-@case("header_only", "FS_Combas with its three header rows and no data", "InputError 'has a header but no data "
-      "rows'", "io.load_table", "error")
+@case(
+    "header_only",
+    "FS_Combas with its three header rows and no data",
+    "InputError 'has a header but no data rows'",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "FS_Combas", world()["FS_Combas"].iloc[:0])
     raises(InputError, lambda: load(path, "FS_Combas"), "header but no data rows", str(path))
 
 
-@case("header_only_one_row", "EN_EquityNatureAll with only the field-code row", "InputError 'has a header but no "
-      "data rows'", "io.load_table", "error")
+@case(
+    "header_only_one_row",
+    "EN_EquityNatureAll with only the field-code row",
+    "InputError 'has a header but no data rows'",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "EN_EquityNatureAll", world()["EN_EquityNatureAll"].iloc[:0], header_rows=1)
     raises(InputError, lambda: load(path, "EN_EquityNatureAll"), "header but no data rows")
 
 
-@case("gb18030_undeclared", "STK_LISTEDCOINFOANL saved as GB18030, no BOM or declaration", "decision: detected and "
-      "decoded (Chinese names intact), encoding logged", "io.load_table", "decision")
+@case(
+    "gb18030_undeclared",
+    "STK_LISTEDCOINFOANL saved as GB18030, no BOM or declaration",
+    "decision: detected and decoded (Chinese names intact), encoding logged",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     ref = load(write(tmp / "u", "STK_LISTEDCOINFOANL", encoding="utf-8"), "STK_LISTEDCOINFOANL")
     out = load(write(tmp / "g", "STK_LISTEDCOINFOANL", encoding="gb18030"), "STK_LISTEDCOINFOANL")
@@ -234,8 +329,13 @@ def _(tmp, caplog):
     logged(caplog, "decoded as GB18030")
 
 
-@case("bom", "FS_Combas saved as UTF-8 with BOM", "decision: BOM stripped, first field read as Stkcd; same frame "
-      "as without BOM", "io.load_table", "decision")
+@case(
+    "bom",
+    "FS_Combas saved as UTF-8 with BOM",
+    "decision: BOM stripped, first field read as Stkcd; same frame as without BOM",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     ref = load(write(tmp / "u", "FS_Combas", encoding="utf-8"), "FS_Combas")
     path = write(tmp / "b", "FS_Combas", encoding="utf-8-sig")
@@ -243,29 +343,51 @@ def _(tmp, caplog):
     pd.testing.assert_frame_equal(load(path, "FS_Combas"), ref)
 
 
-@case("mixed_encodings", "STK_LISTEDCOINFOANL whose first half is UTF-8 and second half GB18030 (two downloads "
-      "concatenated)", "InputError 'file mixes encodings', line numbers of each kind; re-export in one encoding",
-      "io.decode_bytes via io.load_table", "error")
+@case(
+    "mixed_encodings",
+    "STK_LISTEDCOINFOANL whose first half is UTF-8 and second half GB18030 (two downloads concatenated)",
+    "InputError 'file mixes encodings', line numbers of each kind; re-export in one encoding",
+    "io.decode_bytes via io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["STK_LISTEDCOINFOANL"]
-    a, b = write(tmp / "a", "STK_LISTEDCOINFOANL", df.iloc[:200], encoding="utf-8"), \
-        write(tmp / "b", "STK_LISTEDCOINFOANL", df.iloc[200:], encoding="gb18030", header_rows=1)
+    a, b = (
+        write(tmp / "a", "STK_LISTEDCOINFOANL", df.iloc[:200], encoding="utf-8"),
+        write(tmp / "b", "STK_LISTEDCOINFOANL", df.iloc[200:], encoding="gb18030", header_rows=1),
+    )
     body = b.read_bytes().split(b"\n", 1)[1]
     path = tmp / "STK_LISTEDCOINFOANL.csv"
     path.write_bytes(a.read_bytes() + body)
-    raises(InputError, lambda: load(path, "STK_LISTEDCOINFOANL"), "mixes encodings", str(path), "rows (first",
-           "one encoding")
+    raises(
+        InputError,
+        lambda: load(path, "STK_LISTEDCOINFOANL"),
+        "mixes encodings",
+        str(path),
+        "rows (first",
+        "one encoding",
+    )
 
 
-@case("utf16", "FS_Combas saved as UTF-16 (Excel 'Unicode text')", "InputError 'cannot decode file as UTF-8 or "
-      "GB18030'; re-export as UTF-8 CSV or xlsx", "io.decode_bytes via io.load_table", "error")
+@case(
+    "utf16",
+    "FS_Combas saved as UTF-16 (Excel 'Unicode text')",
+    "InputError 'cannot decode file as UTF-8 or GB18030'; re-export as UTF-8 CSV or xlsx",
+    "io.decode_bytes via io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "FS_Combas", encoding="utf-16")
     raises(InputError, lambda: load(path, "FS_Combas"), "cannot decode", str(path), "UTF-8")
 
 
-@case("lost_leading_zeros", "CG_Ybasic with stock codes stored as numbers (000002 -> 2)", "decision: repaired to "
-      "6-digit strings; count logged", "io.normalize_ids via io.load_table", "decision")
+@case(
+    "lost_leading_zeros",
+    "CG_Ybasic with stock codes stored as numbers (000002 -> 2)",
+    "decision: repaired to 6-digit strings; count logged",
+    "io.normalize_ids via io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Comscfd"]
     path = write(tmp, "FS_Comscfd", df, ids_as_numbers=True)
@@ -277,8 +399,13 @@ def _(tmp, caplog):
     logged(caplog, "lost leading zeros", "zero-padded")
 
 
-@case("bad_stock_code", "FS_Combas row 30 with Stkcd 'ABC123'", "InputError naming the column and the file row",
-      "io.normalize_ids via io.load_table", "error")
+@case(
+    "bad_stock_code",
+    "FS_Combas row 30 with Stkcd 'ABC123'",
+    "InputError naming the column and the file row",
+    "io.normalize_ids via io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"].astype({"Stkcd": object})
     df.iloc[30, 0] = "ABC123"
@@ -286,8 +413,13 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "FS_Combas"), "not 1-6 digits", "column: Stkcd", "rows (first")
 
 
-@case("bad_date", "FS_Combas Accper written 2015/12/31", "InputError 'dates not in YYYY-MM-DD form', column Accper, "
-      "file rows", "io.read_csmar_table", "error")
+@case(
+    "bad_date",
+    "FS_Combas Accper written 2015/12/31",
+    "InputError 'dates not in YYYY-MM-DD form', column Accper, file rows",
+    "io.read_csmar_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"]
     df.iloc[4, 1] = df.iloc[4, 1].replace("-", "/")
@@ -295,8 +427,13 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "FS_Combas"), "YYYY-MM-DD", "column: Accper", "rows (first 1): [8]")
 
 
-@case("corrupt_xlsx", "CG_Ybasic.xlsx that is not a workbook (truncated download)", "InputError 'cannot read xlsx "
-      "workbook' with the path", "io.load_table", "error")
+@case(
+    "corrupt_xlsx",
+    "CG_Ybasic.xlsx that is not a workbook (truncated download)",
+    "InputError 'cannot read xlsx workbook' with the path",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = tmp / "CG_Ybasic.xlsx"
     path.write_bytes(b"PK\x03\x04 truncated")
@@ -337,9 +474,15 @@ def note_rows(notes: list[dict], text_: str) -> int:
     return sum(n["rows"] for n in notes if text_ in n["item"])
 
 
-@case("split_numbered_parts", "FS_Combas downloaded in three numbered parts (FS_Combas.csv, FS_Combas1.csv, "
-      "FS_Combas2.csv; one GB18030)", "decision: all parts read and combined, the frame equals the one-file read; "
-      "note 'parts combined' with each part's rows", "io.table_files + io.load_table", "decision")
+@case(
+    "split_numbered_parts",
+    "FS_Combas downloaded in three numbered parts (FS_Combas.csv, FS_Combas1.csv, "
+    "FS_Combas2.csv; one GB18030)",
+    "decision: all parts read and combined, the frame equals the one-file read; "
+    "note 'parts combined' with each part's rows",
+    "io.table_files + io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"]
     d = csmar_dir(tmp)
@@ -353,50 +496,71 @@ def _(tmp, caplog):
     logged(caplog, "3 parts combined", "FS_Combas1.csv", "FS_Combas2.csv")
 
 
-@case("split_parts_overlap", "FS_Comins parts overlapping by 40 rows (the same rows in both downloads)",
-      "decision: the repeated rows dropped, counted in the notes and attrs['exact_duplicates_dropped']",
-      "io.load_table", "decision")
+@case(
+    "split_parts_overlap",
+    "FS_Comins parts overlapping by 40 rows (the same rows in both downloads)",
+    "decision: the repeated rows dropped, counted in the notes and attrs['exact_duplicates_dropped']",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Comins"]
     d = csmar_dir(tmp)
     h = len(df) // 2
     synth.write_csmar(df.iloc[:h], d / "FS_Comins.csv", encoding="gb18030")
-    synth.write_csmar(df.iloc[h - 40:], d / "FS_Comins1.csv", encoding="gb18030")
+    synth.write_csmar(df.iloc[h - 40 :], d / "FS_Comins1.csv", encoding="gb18030")
     notes: list[dict] = []
     out = load_dir(tmp, "FS_Comins", notes)
     ref = whole("FS_Comins")
     pd.testing.assert_frame_equal(out, ref, check_exact=True)
-    overlap = df.iloc[h - 40:h]
+    overlap = df.iloc[h - 40 : h]
     kept = int((overlap["Typrep"].eq("A") & overlap["Accper"].str.endswith("12-31")).sum())
     assert kept > 0 and out.attrs["exact_duplicates_dropped"] == kept
     assert note_rows(notes, "identical in every field") == kept
 
 
-@case("split_keyless_overlap", "FN_RegionRevenue (several rows per firm-year, no key) in two parts that share "
-      "25 rows", "decision: rows of the second part that repeat the first part dropped and counted; repeats "
-      "inside one file are kept", "io.load_table", "decision")
+@case(
+    "split_keyless_overlap",
+    "FN_RegionRevenue (several rows per firm-year, no key) in two parts that share 25 rows",
+    "decision: rows of the second part that repeat the first part dropped and counted; repeats "
+    "inside one file are kept",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FN_RegionRevenue"]
     d = csmar_dir(tmp)
     h = len(df) // 2
     synth.write_csmar(df.iloc[:h], d / "FN_RegionRevenue.csv")
-    synth.write_csmar(df.iloc[h - 25:], d / "FN_RegionRevenue_1.csv")
+    synth.write_csmar(df.iloc[h - 25 :], d / "FN_RegionRevenue_1.csv")
     notes: list[dict] = []
     out = load_dir(tmp, "FN_RegionRevenue", notes)
     pd.testing.assert_frame_equal(out, whole("FN_RegionRevenue"), check_exact=True)
-    assert note_rows(notes, "earlier part") == int(df.iloc[h - 25:h]["Accper"].str.endswith("12-31").sum())
+    assert note_rows(notes, "earlier part") == int(df.iloc[h - 25 : h]["Accper"].str.endswith("12-31").sum())
 
 
-@case("other_extension", "config names CG_Ybasic.xlsx, the user saved CG_Ybasic.csv", "decision: the .csv is the "
-      "table (any accepted format of the stem); same frame", "io.table_files", "decision")
+@case(
+    "other_extension",
+    "config names CG_Ybasic.xlsx, the user saved CG_Ybasic.csv",
+    "decision: the .csv is the table (any accepted format of the stem); same frame",
+    "io.table_files",
+    "decision",
+)
 def _(tmp, caplog):
     synth.write_csmar(world()["CG_Ybasic"], csmar_dir(tmp) / "CG_Ybasic.csv", ids_as_numbers=True)
-    assert [p.name for p in io.table_files(tmp / "csmar", spec("CG_Ybasic"), "CG_Ybasic")] == ["CG_Ybasic.csv"]
+    assert [p.name for p in io.table_files(tmp / "csmar", spec("CG_Ybasic"), "CG_Ybasic")] == [
+        "CG_Ybasic.csv"
+    ]
     pd.testing.assert_frame_equal(load_dir(tmp, "CG_Ybasic"), whole("CG_Ybasic"), check_exact=True)
 
 
-@case("stem_without_extension", "csmar.FS_Comscfd.file given as the stem FS_Comscfd, or as a list of two stems",
-      "decision: FS_Comscfd.txt found; a list reads every stem's files", "io.table_files", "decision")
+@case(
+    "stem_without_extension",
+    "csmar.FS_Comscfd.file given as the stem FS_Comscfd, or as a list of two stems",
+    "decision: FS_Comscfd.txt found; a list reads every stem's files",
+    "io.table_files",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Comscfd"]
     d = csmar_dir(tmp)
@@ -407,8 +571,13 @@ def _(tmp, caplog):
     pd.testing.assert_frame_equal(out, whole("FS_Comscfd"), check_exact=True)
 
 
-@case("browser_copy", "the same download saved twice: FS_Combas.csv and 'FS_Combas (1).csv'", "decision: every "
-      "row of the copy dropped as identical, count = the table's rows", "io.load_table", "decision")
+@case(
+    "browser_copy",
+    "the same download saved twice: FS_Combas.csv and 'FS_Combas (1).csv'",
+    "decision: every row of the copy dropped as identical, count = the table's rows",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     d = csmar_dir(tmp)
     synth.write_csmar(world()["FS_Combas"], d / "FS_Combas.csv")
@@ -418,19 +587,34 @@ def _(tmp, caplog):
     pd.testing.assert_frame_equal(out, whole("FS_Combas"), check_exact=True)
 
 
-@case("zip_not_unpacked", "raw_dir/csmar holds FS_Combas.zip (the download, not unzipped)", "InputError naming "
-      "the zip: the reader does not open it; unzip", "io.table_files", "error")
+@case(
+    "zip_not_unpacked",
+    "raw_dir/csmar holds FS_Combas.zip (the download, not unzipped)",
+    "InputError naming the zip: the reader does not open it; unzip",
+    "io.table_files",
+    "error",
+)
 def _(tmp, caplog):
     (csmar_dir(tmp) / "FS_Combas.zip").write_bytes(b"PK\x03\x04")
     raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "FS_Combas.zip", "does not open", "unzip")
 
 
-@case("no_file_similar_name", "FS_Combas saved as FS_Combas_2019.csv (not a numbered part)", "InputError 'table "
-      "file not found', listing the similar name; set csmar.FS_Combas.file", "io.table_files", "error")
+@case(
+    "no_file_similar_name",
+    "FS_Combas saved as FS_Combas_2019.csv (not a numbered part)",
+    "InputError 'table file not found', listing the similar name; set csmar.FS_Combas.file",
+    "io.table_files",
+    "error",
+)
 def _(tmp, caplog):
     synth.write_csmar(world()["FS_Combas"], csmar_dir(tmp) / "FS_Combas_2019.csv")
-    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "table file not found", "fs_combas_2019.csv",
-           "csmar.FS_Combas.file")
+    raises(
+        InputError,
+        lambda: load_dir(tmp, "FS_Combas"),
+        "table file not found",
+        "fs_combas_2019.csv",
+        "csmar.FS_Combas.file",
+    )
 
 
 def _workbook(path: Path, sheets: dict[str, pd.DataFrame], header: bool = True) -> None:
@@ -439,28 +623,52 @@ def _workbook(path: Path, sheets: dict[str, pd.DataFrame], header: bool = True) 
             df.to_excel(xw, index=False, header=header or name == next(iter(sheets)), sheet_name=name)
 
 
-@case("xlsx_two_sheets", "CG_Ybasic.xlsx with the rows on two sheets (each with the header) and a sheet of field "
-      "descriptions", "decision: both data sheets read, the description sheet ignored (logged); same frame",
-      "io.load_table", "decision")
+@case(
+    "xlsx_two_sheets",
+    "CG_Ybasic.xlsx with the rows on two sheets (each with the header) and a sheet of field descriptions",
+    "decision: both data sheets read, the description sheet ignored (logged); same frame",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["CG_Ybasic"]
     h = len(df) // 2
-    _workbook(csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:h], "sheet2": df.iloc[h:],
-                                                  "说明": pd.DataFrame({"字段": ["Stkcd"], "含义": ["证券代码"]})})
+    _workbook(
+        csmar_dir(tmp) / "CG_Ybasic.xlsx",
+        {
+            "sheet1": df.iloc[:h],
+            "sheet2": df.iloc[h:],
+            "说明": pd.DataFrame({"字段": ["Stkcd"], "含义": ["证券代码"]}),
+        },
+    )
     pd.testing.assert_frame_equal(load_dir(tmp, "CG_Ybasic"), whole("CG_Ybasic"), check_exact=True)
     logged(caplog, "['说明'] do not carry field Stkcd")
 
 
-@case("xlsx_sheet_without_header", "CG_Ybasic.xlsx whose second sheet continues the data without a header row",
-      "InputError naming the sheet: it starts with data; copy the header there", "io.load_table", "error")
+@case(
+    "xlsx_sheet_without_header",
+    "CG_Ybasic.xlsx whose second sheet continues the data without a header row",
+    "InputError naming the sheet: it starts with data; copy the header there",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["CG_Ybasic"]
-    _workbook(csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:100], "sheet2": df.iloc[100:]}, header=False)
-    raises(InputError, lambda: load_dir(tmp, "CG_Ybasic"), "sheet 'sheet2' starts with data", "CG_Ybasic.xlsx")
+    _workbook(
+        csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:100], "sheet2": df.iloc[100:]}, header=False
+    )
+    raises(
+        InputError, lambda: load_dir(tmp, "CG_Ybasic"), "sheet 'sheet2' starts with data", "CG_Ybasic.xlsx"
+    )
 
 
-@case("unreadable_file", "FS_Combas.csv without read permission", "InputError 'cannot open the file (Permission "
-      "denied)' with the path; make it readable", "io.load_table", "error")
+@case(
+    "unreadable_file",
+    "FS_Combas.csv without read permission",
+    "InputError 'cannot open the file (Permission denied)' with the path; make it readable",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     import builtins
 
@@ -474,12 +682,22 @@ def _(tmp, caplog):
 
     with pytest.MonkeyPatch.context() as m:
         m.setattr(builtins, "open", deny)
-        raises(InputError, lambda: load(path, "FS_Combas"), "cannot open the file (Permission denied)", str(path),
-               "readable")
+        raises(
+            InputError,
+            lambda: load(path, "FS_Combas"),
+            "cannot open the file (Permission denied)",
+            str(path),
+            "readable",
+        )
 
 
-@case("folder_named_like_table", "a folder called FS_Combas.csv in raw_dir/csmar", "InputError 'expected a file, "
-      "found a folder'", "io.load_table", "error")
+@case(
+    "folder_named_like_table",
+    "a folder called FS_Combas.csv in raw_dir/csmar",
+    "InputError 'expected a file, found a folder'",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     (csmar_dir(tmp) / "FS_Combas.csv").mkdir()
     raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "expected a file, found a folder")
@@ -493,17 +711,23 @@ def _with_units(tmp: Path, table: str, unit: str, fields: list[str]) -> Path:
         header = lines[0].lstrip("\ufeff").split(",")
         for f in fields:
             set_cell(lines, 3, header.index(f), unit)
+
     edit_lines(path, edit, enc)
     return path
 
 
-@case("units_wan_yuan", "FS_Combas downloaded in 万元 (units row)", "decision: money fields multiplied by 10,000; "
-      "equal to the 元 download; note 'converted to 元'", "io.load_table", "decision")
+@case(
+    "units_wan_yuan",
+    "FS_Combas downloaded in 万元 (units row)",
+    "decision: money fields multiplied by 10,000; equal to the 元 download; note 'converted to 元'",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     money = ["A001000000", "A001212000", "A002000000"]
     df = world()["FS_Combas"]
     df[money] = df[money] / 1e4
-    same_numbers = load(write(tmp / "yuan", "FS_Combas", df), "FS_Combas")   # units row 元
+    same_numbers = load(write(tmp / "yuan", "FS_Combas", df), "FS_Combas")  # units row 元
     path = write(tmp, "FS_Combas", df)
     edit_lines(path, lambda lines: [set_cell(lines, 3, i, "万元") for i in (3, 4, 5)])
     notes: list[dict] = []
@@ -515,8 +739,13 @@ def _(tmp, caplog):
     assert note_rows(notes, "total_assets given in 万元") == len(out)
 
 
-@case("units_every_money_unit", "FN_RegionRevenue Revenue in 千元, 百万元 and 亿元", "decision: factors 1e3, 1e6, "
-      "1e8 applied exactly", "io.load_table", "decision")
+@case(
+    "units_every_money_unit",
+    "FN_RegionRevenue Revenue in 千元, 百万元 and 亿元",
+    "decision: factors 1e3, 1e6, 1e8 applied exactly",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     ref = whole("FN_RegionRevenue")["revenue"].to_numpy()
     for unit, factor in (("千元", 1e3), ("百万元", 1e6), ("亿元", 1e8)):
@@ -524,16 +753,33 @@ def _(tmp, caplog):
         assert np.array_equal(out["revenue"].to_numpy(), ref * factor)
 
 
-@case("units_unknown", "FS_Comins units row says 美元 for B001101000", "InputError naming the unit, field, file "
-      "line 3 and the accepted units", "io.load_table", "error")
+@case(
+    "units_unknown",
+    "FS_Comins units row says 美元 for B001101000",
+    "InputError naming the unit, field, file line 3 and the accepted units",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = _with_units(tmp, "FS_Comins", "美元", ["B001101000"])
-    raises(InputError, lambda: load(path, "FS_Comins"), "'美元'", "B001101000 (revenue)", "rows (first 1): [3]",
-           "'万元'", str(path))
+    raises(
+        InputError,
+        lambda: load(path, "FS_Comins"),
+        "'美元'",
+        "B001101000 (revenue)",
+        "rows (first 1): [3]",
+        "'万元'",
+        str(path),
+    )
 
 
-@case("units_count_field", "CG_Ybasic (csv) employees Y0601b in 万人", "InputError: unit of Y0601b is not one of "
-      "'人', '个', ...", "io.load_table", "error")
+@case(
+    "units_count_field",
+    "CG_Ybasic (csv) employees Y0601b in 万人",
+    "InputError: unit of Y0601b is not one of '人', '个', ...",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = csmar_dir(tmp) / "CG_Ybasic.csv"
     synth.write_csmar(world()["CG_Ybasic"], path)
@@ -541,34 +787,58 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "CG_Ybasic"), "'万人'", "Y0601b (employees)", "'人'")
 
 
-@case("units_percent_field", "PT_LCRDSPENDING RDPersonRatio with units '没有单位' (a share, not percent)",
-      "InputError: the unit of RDPersonRatio must be %", "io.load_table", "error")
+@case(
+    "units_percent_field",
+    "PT_LCRDSPENDING RDPersonRatio with units '没有单位' (a share, not percent)",
+    "InputError: the unit of RDPersonRatio must be %",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = _with_units(tmp, "PT_LCRDSPENDING", "没有单位", ["RDPersonRatio"])
     raises(InputError, lambda: load(path, "PT_LCRDSPENDING"), "'没有单位'", "RDPersonRatio", "'%'")
 
 
-@case("units_declared", "EN_EquityNatureAll-style one-row header for FS_Comscfd (no units row) with "
-      "csmar.FS_Comscfd.units: {cash_paid_employees: 千元}", "decision: the declared unit applied (x 1000)",
-      "io.load_table", "decision")
+@case(
+    "units_declared",
+    "EN_EquityNatureAll-style one-row header for FS_Comscfd (no units row) with "
+    "csmar.FS_Comscfd.units: {cash_paid_employees: 千元}",
+    "decision: the declared unit applied (x 1000)",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     path = write(tmp, "FS_Comscfd", header_rows=1)
     out = io.load_table(path, {**spec("FS_Comscfd"), "units": {"cash_paid_employees": "千元"}}, "FS_Comscfd")
-    assert np.array_equal(out["cash_paid_employees"].to_numpy(),
-                          whole("FS_Comscfd")["cash_paid_employees"].to_numpy() * 1e3)
+    assert np.array_equal(
+        out["cash_paid_employees"].to_numpy(), whole("FS_Comscfd")["cash_paid_employees"].to_numpy() * 1e3
+    )
 
 
-@case("units_declared_contradiction", "units row says 元 while config declares 万元 for total_assets",
-      "InputError: the file's units row and config disagree; remove one", "io.load_table", "error")
+@case(
+    "units_declared_contradiction",
+    "units row says 元 while config declares 万元 for total_assets",
+    "InputError: the file's units row and config disagree; remove one",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = write(tmp, "FS_Combas")
-    raises(InputError, lambda: io.load_table(path, {**spec("FS_Combas"), "units": {"total_assets": "万元"}},
-                                             "FS_Combas"), "units row says '元'", "config declares '万元'")
+    raises(
+        InputError,
+        lambda: io.load_table(path, {**spec("FS_Combas"), "units": {"total_assets": "万元"}}, "FS_Combas"),
+        "units row says '元'",
+        "config declares '万元'",
+    )
 
 
-@case("coded_written_differently", "EquityNatureID written 1.0, 1、2, 1，2, 1;2, １ and ' 2 / 3 '", "decision: each "
-      "mapped to the canonical codes (1, 1,2, ..., 2,3); SOE share identical to the clean file",
-      "io.apply_codes via io.load_table", "decision")
+@case(
+    "coded_written_differently",
+    "EquityNatureID written 1.0, 1、2, 1，2, 1;2, １ and ' 2 / 3 '",
+    "decision: each mapped to the canonical codes (1, 1,2, ..., 2,3); SOE share identical to the clean file",
+    "io.apply_codes via io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
     from intelcap.measures import attributes
 
@@ -579,35 +849,67 @@ def _(tmp, caplog):
     messy.iloc[ones[:3], 2] = ["1，2", "1;2", "１"]
     out = load(write(tmp, "EN_EquityNatureAll", messy), "EN_EquityNatureAll")
     ref = whole("EN_EquityNatureAll")
-    assert out["equity_nature"].tolist()[:0] == [] and set(out["equity_nature"]) <= {"1", "2", "3", "4", "1,2", "2,3"}
+    assert out["equity_nature"].tolist()[:0] == [] and set(out["equity_nature"]) <= {
+        "1",
+        "2",
+        "3",
+        "4",
+        "1,2",
+        "2,3",
+    }
     keys = ref[["Stkcd", "year"]]
     assert attributes.soe(keys, out, []).tolist() == attributes.soe(keys, ref, []).tolist()
     assert attributes.soe(keys, out, []).mean() > 0.3
 
 
-@case("coded_unmapped", "EquityNatureID values 5 and 国企 (not declared)", "InputError listing the values ['5', "
-      "'国企'], field EquityNatureID, file lines; add them to csmar.EN_EquityNatureAll.codes", "io.apply_codes",
-      "error")
+@case(
+    "coded_unmapped",
+    "EquityNatureID values 5 and 国企 (not declared)",
+    "InputError listing the values ['5', "
+    "'国企'], field EquityNatureID, file lines; add them to csmar.EN_EquityNatureAll.codes",
+    "io.apply_codes",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["EN_EquityNatureAll"]
     df.iloc[[3, 10], 2] = ["5", "国企"]
-    path = write(tmp, "EN_EquityNatureAll", df)   # one header row: data row i is file line i + 2
-    raises(InputError, lambda: load(path, "EN_EquityNatureAll"), "['5', '国企']", "EquityNatureID",
-           "rows (first 2): [5, 12]", "csmar.EN_EquityNatureAll.codes.equity_nature.map")
+    path = write(tmp, "EN_EquityNatureAll", df)  # one header row: data row i is file line i + 2
+    raises(
+        InputError,
+        lambda: load(path, "EN_EquityNatureAll"),
+        "['5', '国企']",
+        "EquityNatureID",
+        "rows (first 2): [5, 12]",
+        "csmar.EN_EquityNatureAll.codes.equity_nature.map",
+    )
 
 
-@case("typrep_unmapped", "FS_Combas Typrep 'X' in one row", "InputError: coded field Typrep value ['X'] not "
-      "declared, with its file line", "io.apply_codes", "error")
+@case(
+    "typrep_unmapped",
+    "FS_Combas Typrep 'X' in one row",
+    "InputError: coded field Typrep value ['X'] not declared, with its file line",
+    "io.apply_codes",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"]
     df.iloc[20, 2] = "X"
-    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "['X']", "Typrep",
-           "rows (first 1): [24]")
+    raises(
+        InputError,
+        lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"),
+        "['X']",
+        "Typrep",
+        "rows (first 1): [24]",
+    )
 
 
-@case("state_type_spreadsheet", "PT_LCRDSPENDING StateTypeCode written 1.0 (a spreadsheet's float)", "decision: "
-      "read as code 1 (consolidated); Humcap identical to the clean file", "io.apply_codes + attributes.humcap",
-      "decision")
+@case(
+    "state_type_spreadsheet",
+    "PT_LCRDSPENDING StateTypeCode written 1.0 (a spreadsheet's float)",
+    "decision: read as code 1 (consolidated); Humcap identical to the clean file",
+    "io.apply_codes + attributes.humcap",
+    "decision",
+)
 def _(tmp, caplog):
     from intelcap.measures import attributes
 
@@ -620,68 +922,112 @@ def _(tmp, caplog):
     assert attributes.humcap(keys, out, []).equals(attributes.humcap(keys, ref, []))
 
 
-@case("duality_unmapped", "CG_Ybasic Y1001b (chair = CEO, 1/2) holds 0", "InputError: value ['0'] of Y1001b not "
-      "declared", "io.apply_codes", "error")
+@case(
+    "duality_unmapped",
+    "CG_Ybasic Y1001b (chair = CEO, 1/2) holds 0",
+    "InputError: value ['0'] of Y1001b not declared",
+    "io.apply_codes",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["CG_Ybasic"].astype({"Y1001b": object})
     df.iloc[7, 4] = "0"
     raises(InputError, lambda: load(write(tmp, "CG_Ybasic", df), "CG_Ybasic"), "['0']", "Y1001b (duality)")
 
 
-@case("exchange_suffix_ids", "Stkcd written 000002.SZ, 600519.SH and SZ000001", "decision: reduced to the 6-digit "
-      "code, counted in a note and logged; same frame", "io.normalize_ids", "decision")
+@case(
+    "exchange_suffix_ids",
+    "Stkcd written 000002.SZ, 600519.SH and SZ000001",
+    "decision: reduced to the 6-digit code, counted in a note and logged; same frame",
+    "io.normalize_ids",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["FS_Comscfd"]
     code = df["Stkcd"].astype(str)
-    df["Stkcd"] = np.where(code.str.startswith("6"), code + ".SH", np.where(code.str.startswith("0"),
-                                                                               "SZ" + code, code + ".SZ"))
+    df["Stkcd"] = np.where(
+        code.str.startswith("6"), code + ".SH", np.where(code.str.startswith("0"), "SZ" + code, code + ".SZ")
+    )
     notes: list[dict] = []
     out = io.load_table(write(tmp, "FS_Comscfd", df), spec("FS_Comscfd"), "FS_Comscfd", notes)
     pd.testing.assert_frame_equal(out, whole("FS_Comscfd"), check_exact=True)
     assert note_rows(notes, "exchange suffix") == len(df)
 
 
-@case("fullwidth_ids", "Symbol written in full-width digits (０００００２)", "decision: folded to ASCII digits; same "
-      "frame (not a later 'industry missing')", "io.normalize_ids", "decision")
+@case(
+    "fullwidth_ids",
+    "Symbol written in full-width digits (０００００２)",
+    "decision: folded to ASCII digits; same frame (not a later 'industry missing')",
+    "io.normalize_ids",
+    "decision",
+)
 def _(tmp, caplog):
     df = world()["STK_LISTEDCOINFOANL"]
-    df["Symbol"] = df["Symbol"].map(lambda s: unicodedata.normalize("NFKC", s).translate(
-        {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}))
+    df["Symbol"] = df["Symbol"].map(
+        lambda s: unicodedata.normalize("NFKC", s).translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    )
     out = load(write(tmp, "STK_LISTEDCOINFOANL", df), "STK_LISTEDCOINFOANL")
     pd.testing.assert_frame_equal(out, whole("STK_LISTEDCOINFOANL"), check_exact=True)
 
 
-@case("bad_code_first_row", "one-row-header EN_EquityNatureAll whose first data row has Symbol 'ABC'",
-      "InputError at file line 2 (the row is not taken for a header row and dropped)", "io.read_csmar_table",
-      "error")
+@case(
+    "bad_code_first_row",
+    "one-row-header EN_EquityNatureAll whose first data row has Symbol 'ABC'",
+    "InputError at file line 2 (the row is not taken for a header row and dropped)",
+    "io.read_csmar_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["EN_EquityNatureAll"].astype({"Symbol": object})
     df.iloc[0, 0] = "ABC"
-    raises(InputError, lambda: load(write(tmp, "EN_EquityNatureAll", df), "EN_EquityNatureAll"), "not 1-6 digits",
-           "rows (first 1): [2]")
+    raises(
+        InputError,
+        lambda: load(write(tmp, "EN_EquityNatureAll", df), "EN_EquityNatureAll"),
+        "not 1-6 digits",
+        "rows (first 1): [2]",
+    )
 
 
-@case("bad_code_line_number", "FS_Combas (three header rows) with Stkcd 'x1' in data row 31", "InputError rows "
-      "[34]: file line counting the three header rows", "io.normalize_ids", "error")
+@case(
+    "bad_code_line_number",
+    "FS_Combas (three header rows) with Stkcd 'x1' in data row 31",
+    "InputError rows [34]: file line counting the three header rows",
+    "io.normalize_ids",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"].astype({"Stkcd": object})
     df.iloc[30, 0] = "x1"
     raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "rows (first 1): [34]")
 
 
-@case("infinite_money", "FS_Combas total assets 'inf' in one row, '1e999' in another", "InputError: 2 non-finite "
-      "values in A001000000, file lines", "io.load_table", "error")
+@case(
+    "infinite_money",
+    "FS_Combas total assets 'inf' in one row, '1e999' in another",
+    "InputError: 2 non-finite values in A001000000, file lines",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     df = world()["FS_Combas"].astype({"A001000000": object})
     ok = np.flatnonzero((df["Typrep"].eq("A") & df["Accper"].str.endswith("12-31")).to_numpy())
     df.iloc[ok[[2, 9]], 3] = ["inf", "1e999"]
-    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "2 non-finite",
-           "A001000000 (total_assets)", f"rows (first 2): {(ok[[2, 9]] + 4).tolist()}")
+    raises(
+        InputError,
+        lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"),
+        "2 non-finite",
+        "A001000000 (total_assets)",
+        f"rows (first 2): {(ok[[2, 9]] + 4).tolist()}",
+    )
 
 
-@case("ifr_total_rows", "ifr_robots.csv with a TOTAL row per country-year (and 'Total' in some)", "decision: "
-      "aggregate rows dropped, their number in the notes and a warning; robots equal the clean file",
-      "io.read_ifr", "decision")
+@case(
+    "ifr_total_rows",
+    "ifr_robots.csv with a TOTAL row per country-year (and 'Total' in some)",
+    "decision: aggregate rows dropped, their number in the notes and a warning; robots equal the clean file",
+    "io.read_ifr",
+    "decision",
+)
 def _(tmp, caplog):
     w = world()
     r = w["ifr_robots"]
@@ -706,8 +1052,13 @@ def _ifr_clean(tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return io.read_ifr(*_write_ifr(tmp / "clean", w["ifr_robots"], w["employment_base"]))
 
 
-@case("ifr_lowercase_code", "ifr_robots.csv industry 'd' (for D, unspecified manufacturing)", "decision: read as "
-      "the declared code D (logged), not as a new industry", "io.read_ifr", "decision")
+@case(
+    "ifr_lowercase_code",
+    "ifr_robots.csv industry 'd' (for D, unspecified manufacturing)",
+    "decision: read as the declared code D (logged), not as a new industry",
+    "io.read_ifr",
+    "decision",
+)
 def _(tmp, caplog):
     w = world()
     r = w["ifr_robots"].assign(industry=lambda x: x["industry"].replace({"D": "d"}))
@@ -716,19 +1067,34 @@ def _(tmp, caplog):
     logged(caplog, "read as the declared code")
 
 
-@case("ifr_unknown_code", "ifr_robots.csv industry 'C' (manufacturing subtotal) in 2 rows", "InputError: codes "
-      "neither industries nor aggregates ['C'], file lines; declare in ifr.industry_codes/aggregate_codes",
-      "io.read_ifr", "error")
+@case(
+    "ifr_unknown_code",
+    "ifr_robots.csv industry 'C' (manufacturing subtotal) in 2 rows",
+    "InputError: codes "
+    "neither industries nor aggregates ['C'], file lines; declare in ifr.industry_codes/aggregate_codes",
+    "io.read_ifr",
+    "error",
+)
 def _(tmp, caplog):
     w = world()
     r = w["ifr_robots"].copy()
     r.iloc[[4, 9], 1] = "C"
-    raises(InputError, lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])), "['C']",
-           "rows (first 2): [6, 11]", "ifr.aggregate_codes")
+    raises(
+        InputError,
+        lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])),
+        "['C']",
+        "rows (first 2): [6, 11]",
+        "ifr.aggregate_codes",
+    )
 
 
-@case("ifr_empty_or_garbled", "employment_base.csv of 0 bytes; ifr_robots.csv of random binary bytes",
-      "InputError 'file is empty' / 'cannot decode' (no pandas traceback)", "io.read_ifr", "error")
+@case(
+    "ifr_empty_or_garbled",
+    "employment_base.csv of 0 bytes; ifr_robots.csv of random binary bytes",
+    "InputError 'file is empty' / 'cannot decode' (no pandas traceback)",
+    "io.read_ifr",
+    "error",
+)
 def _(tmp, caplog):
     w = world()
     robots_, emp = _write_ifr(tmp, w["ifr_robots"], w["employment_base"])
@@ -738,26 +1104,46 @@ def _(tmp, caplog):
     raises(InputError, lambda: io.read_ifr(robots_, emp), "ifr_robots.csv")
 
 
-@case("ifr_infinite", "ifr_robots.csv operational_stock 'inf'", "InputError: non-finite values, column, file line",
-      "io.read_ifr", "error")
+@case(
+    "ifr_infinite",
+    "ifr_robots.csv operational_stock 'inf'",
+    "InputError: non-finite values, column, file line",
+    "io.read_ifr",
+    "error",
+)
 def _(tmp, caplog):
     w = world()
     r = w["ifr_robots"].astype({"operational_stock": object})
     r.iloc[6, 4] = "inf"
-    raises(InputError, lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])), "non-finite",
-           "column: operational_stock", "rows (first 1): [8]")
+    raises(
+        InputError,
+        lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])),
+        "non-finite",
+        "column: operational_stock",
+        "rows (first 1): [8]",
+    )
 
 
-@case("crosswalk_gbk", "config/crosswalk_csrc_ifr.csv re-saved by Excel as GBK", "decision: decoded (GB18030), "
-      "identical to the UTF-8 file", "io.read_csv_config", "decision")
+@case(
+    "crosswalk_gbk",
+    "config/crosswalk_csrc_ifr.csv re-saved by Excel as GBK",
+    "decision: decoded (GB18030), identical to the UTF-8 file",
+    "io.read_csv_config",
+    "decision",
+)
 def _(tmp, caplog):
     path = tmp / "crosswalk.csv"
     path.write_bytes((ROOT / "config/crosswalk_csrc_ifr.csv").read_text(encoding="utf-8").encode("gbk"))
     pd.testing.assert_frame_equal(io.read_csv_config(path, ["csrc", "ifr"]), CROSSWALK)
 
 
-@case("huge_single_line", "an 8 MB FS_Combas.csv without line breaks", "InputError whose message stays short "
-      "(cells clipped), never the file echoed", "io.load_table", "error")
+@case(
+    "huge_single_line",
+    "an 8 MB FS_Combas.csv without line breaks",
+    "InputError whose message stays short (cells clipped), never the file echoed",
+    "io.load_table",
+    "error",
+)
 def _(tmp, caplog):
     path = csmar_dir(tmp) / "FS_Combas.csv"
     path.write_bytes(b"x" * (8 << 20))
@@ -765,11 +1151,15 @@ def _(tmp, caplog):
     assert len(msg) < 3000
 
 
-@case("gb18030_no_temp_copy", "a GB18030 table read while the system temp folder is watched", "decision: decoded "
-      "through a stream; no copy of the licensed file is written outside the results tree", "io.load_table",
-      "decision")
+@case(
+    "gb18030_no_temp_copy",
+    "a GB18030 table read while the system temp folder is watched",
+    "decision: decoded through a stream; no copy of the licensed file is written outside the results tree",
+    "io.load_table",
+    "decision",
+)
 def _(tmp, caplog):
-    path = write(tmp, "FS_Comins")   # GB18030 in the synthetic layout
+    path = write(tmp, "FS_Comins")  # GB18030 in the synthetic layout
     made: list[str] = []
 
     def refuse(*a, **kw):
@@ -786,48 +1176,90 @@ def _(tmp, caplog):
 
 
 # =========================================================================== sample: panel.build_panel
-@case("nonpositive_before_log", "FS_Comins revenue 0 and FS_Combas fixed assets negative for some firm-years",
-      "decision: firm-years dropped at the 'missing or abnormal' step, counted in the attrition table and its note",
-      "panel.build_panel", "decision")
+@case(
+    "nonpositive_before_log",
+    "FS_Comins revenue 0 and FS_Combas fixed assets negative for some firm-years",
+    "decision: firm-years dropped at the 'missing or abnormal' step, counted in the attrition table and its note",
+    "panel.build_panel",
+    "decision",
+)
 def _(tmp, caplog):
     t = parsed()
     ref, ref_att = build(t)
     victims = ref[["Stkcd", "year"]].iloc[[0, 10, 20]]
     for name, col, val in (("FS_Comins", "revenue", 0.0), ("FS_Combas", "fixed_assets", -5.0)):
-        m = t[name].merge(victims.assign(_v=True), on=["Stkcd", "year"], how="left")["_v"].fillna(False).to_numpy()
+        m = (
+            t[name]
+            .merge(victims.assign(_v=True), on=["Stkcd", "year"], how="left")["_v"]
+            .fillna(False)
+            .to_numpy()
+        )
         t[name].loc[m, col] = val
     out, att = build(t)
     assert len(out) == len(ref) - 3 and (out[["Y", "K"]] > 0).all().all()
     notes = att.notes_frame()
     assert notes.loc[notes["item"].str.startswith("non-positive"), "firm_years"].sum() >= 3
     step = att.frame().set_index("description")["firm_years_removed"]
-    assert step["missing or abnormal financial data"] == \
-        ref_att.frame().set_index("description")["firm_years_removed"]["missing or abnormal financial data"] + 3
+    assert (
+        step["missing or abnormal financial data"]
+        == ref_att.frame().set_index("description")["firm_years_removed"][
+            "missing or abnormal financial data"
+        ]
+        + 3
+    )
 
 
-@case("cu_nonpositive", "capacity-utilization input with K = 0 for a firm-year (called directly)", "InputError: "
-      "'ln(K) is undefined', rows (Stkcd, year); drop them first", "cu.estimate_cu", "error")
+@case(
+    "cu_nonpositive",
+    "capacity-utilization input with K = 0 for a firm-year (called directly)",
+    "InputError: 'ln(K) is undefined', rows (Stkcd, year); drop them first",
+    "cu.estimate_cu",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data()
     d = d.assign(industry="C39", Y=np.exp(d["lnINT"] + 10), K=1e6, L=100.0)
     d.loc[3, "K"] = 0.0
-    raises(InputError, lambda: cu.estimate_cu(d, "sfa_bc92"), "non-positive K", "ln(K) is undefined",
-           d.loc[3, "Stkcd"], "what to do")
+    raises(
+        InputError,
+        lambda: cu.estimate_cu(d, "sfa_bc92"),
+        "non-positive K",
+        "ln(K) is undefined",
+        d.loc[3, "Stkcd"],
+        "what to do",
+    )
 
 
-@case("all_missing_variable", "CG_Ybasic field Y0601b (employees) empty in every row", "InputError: employees "
-      "missing for every firm-year, naming CG_Ybasic.xlsx and Y0601b; re-download or remap", "panel.build_panel",
-      "error")
+@case(
+    "all_missing_variable",
+    "CG_Ybasic field Y0601b (employees) empty in every row",
+    "InputError: employees "
+    "missing for every firm-year, naming CG_Ybasic.xlsx and Y0601b; re-download or remap",
+    "panel.build_panel",
+    "error",
+)
 def _(tmp, caplog):
     t = parsed()
     t["CG_Ybasic"]["employees"] = np.nan
     t["CG_Ybasic"].attrs["file"] = "raw/csmar/CG_Ybasic.xlsx"
-    raises(InputError, lambda: build(t), "employees (Y0601b) is missing for every", "CG_Ybasic.xlsx",
-           "column: Y0601b", "csmar.CG_Ybasic.fields")
+    raises(
+        InputError,
+        lambda: build(t),
+        "employees (Y0601b) is missing for every",
+        "CG_Ybasic.xlsx",
+        "column: Y0601b",
+        "csmar.CG_Ybasic.fields",
+    )
 
 
-@case("year_without_firms", "every CSMAR table lacks the year 2015", "decision: panel built without 2015; a note "
-      "'year 2015: no firm' in the sample notes and a logged warning", "panel.build_panel", "decision")
+@case(
+    "year_without_firms",
+    "every CSMAR table lacks the year 2015",
+    "decision: panel built without 2015; a note "
+    "'year 2015: no firm' in the sample notes and a logged warning",
+    "panel.build_panel",
+    "decision",
+)
 def _(tmp, caplog):
     t = parsed()
     for k in PANEL_TABLES:
@@ -838,9 +1270,14 @@ def _(tmp, caplog):
     logged(caplog, "no firm-year in 2015")
 
 
-@case("crosswalk_gap", "CSRC industry C39 missing from config/crosswalk_csrc_ifr.csv", "decision: its firm-years "
-      "dropped at 'industry not mapped'; a note lists C39 and the count; logged warning", "panel.build_panel",
-      "decision")
+@case(
+    "crosswalk_gap",
+    "CSRC industry C39 missing from config/crosswalk_csrc_ifr.csv",
+    "decision: its firm-years "
+    "dropped at 'industry not mapped'; a note lists C39 and the count; logged warning",
+    "panel.build_panel",
+    "decision",
+)
 def _(tmp, caplog):
     ref, ref_att = build()
     out, att = build(crosswalk=CROSSWALK[CROSSWALK["csrc"] != "C39"])
@@ -849,19 +1286,38 @@ def _(tmp, caplog):
     noted = att.notes_frame().set_index("item")["firm_years"]["CSRC codes not in the IFR crosswalk: C39"]
     step = "industry missing or not mapped to an IFR industry"
     removed = att.frame().set_index("description")["firm_years_removed"][step]
-    assert noted >= n39 and removed == ref_att.frame().set_index("description")["firm_years_removed"][step] + noted
+    assert (
+        noted >= n39
+        and removed == ref_att.frame().set_index("description")["firm_years_removed"][step] + noted
+    )
     logged(caplog, "['C39']", "not in the CSRC->IFR crosswalk")
 
 
-@case("province_unknown", "firm-profile province 广东省 missing from config/regions.csv", "InputError naming "
-      "PROVINCE, example rows, the file; add it to regions.csv", "panel.build_panel", "error")
+@case(
+    "province_unknown",
+    "firm-profile province 广东省 missing from config/regions.csv",
+    "InputError naming PROVINCE, example rows, the file; add it to regions.csv",
+    "panel.build_panel",
+    "error",
+)
 def _(tmp, caplog):
-    raises(InputError, lambda: build(regions=REGIONS[REGIONS["province"] != "广东"]), "provinces not in",
-           "column: PROVINCE", "广东", "regions.csv")
+    raises(
+        InputError,
+        lambda: build(regions=REGIONS[REGIONS["province"] != "广东"]),
+        "provinces not in",
+        "column: PROVINCE",
+        "广东",
+        "regions.csv",
+    )
 
 
-@case("lagged_assets_missing", "first statement year of a firm (no lagged balance sheet)", "decision: ROA/FAavg use "
-      "year-end values; count in sample_notes", "panel.build_panel", "decision")
+@case(
+    "lagged_assets_missing",
+    "first statement year of a firm (no lagged balance sheet)",
+    "decision: ROA/FAavg use year-end values; count in sample_notes",
+    "panel.build_panel",
+    "decision",
+)
 def _(tmp, caplog):
     _, att = build()
     notes = att.notes_frame().set_index("item")
@@ -869,30 +1325,55 @@ def _(tmp, caplog):
 
 
 # ======================================================================== measures: IFR, SFA, DEA, text
-@case("ifr_missing_year", "ifr_robots.csv without the year 2016", "InputError: 'CHN robot operational_stock "
-      "missing for N industry-years', rows like '10-12 2016', file ifr_robots.csv", "robots.robot_exposure", "error")
+@case(
+    "ifr_missing_year",
+    "ifr_robots.csv without the year 2016",
+    "InputError: 'CHN robot operational_stock "
+    "missing for N industry-years', rows like '10-12 2016', file ifr_robots.csv",
+    "robots.robot_exposure",
+    "error",
+)
 def _(tmp, caplog):
     w, t = world(), parsed()
     pnl, _ = build(t)
     ifr = w["ifr_robots"][w["ifr_robots"]["year"] != 2016]
-    raises(InputError, lambda: robots.robot_exposure(pnl, ifr, w["employment_base"], t["EMP_Structure"],
-                                                     CONFIG["robots"]),
-           "missing for", "2016", "ifr_robots.csv", "every panel year")
+    raises(
+        InputError,
+        lambda: robots.robot_exposure(pnl, ifr, w["employment_base"], t["EMP_Structure"], CONFIG["robots"]),
+        "missing for",
+        "2016",
+        "ifr_robots.csv",
+        "every panel year",
+    )
 
 
-@case("ifr_missing_column", "ifr_robots.csv without operational_stock", "InputError naming the file and column",
-      "io.read_ifr", "error")
+@case(
+    "ifr_missing_column",
+    "ifr_robots.csv without operational_stock",
+    "InputError naming the file and column",
+    "io.read_ifr",
+    "error",
+)
 def _(tmp, caplog):
     w = world()
     (tmp / "ifr").mkdir()
     w["ifr_robots"].drop(columns="operational_stock").to_csv(tmp / "ifr/ifr_robots.csv", index=False)
     w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
-    raises(InputError, lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
-           "missing column(s) ['operational_stock']", "ifr_robots.csv")
+    raises(
+        InputError,
+        lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
+        "missing column(s) ['operational_stock']",
+        "ifr_robots.csv",
+    )
 
 
-@case("ifr_text_in_numeric", "ifr_robots.csv installations cell 'n.a.'", "InputError naming file, column, row",
-      "io.read_ifr", "error")
+@case(
+    "ifr_text_in_numeric",
+    "ifr_robots.csv installations cell 'n.a.'",
+    "InputError naming file, column, row",
+    "io.read_ifr",
+    "error",
+)
 def _(tmp, caplog):
     w = world()
     (tmp / "ifr").mkdir()
@@ -900,50 +1381,88 @@ def _(tmp, caplog):
     r.iloc[3, r.columns.get_loc("installations")] = "n.a."
     r.to_csv(tmp / "ifr/ifr_robots.csv", index=False)
     w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
-    raises(InputError, lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
-           "non-numeric", "column: installations", "rows (first 1): [5]")
+    raises(
+        InputError,
+        lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
+        "non-numeric",
+        "column: installations",
+        "rows (first 1): [5]",
+    )
 
 
-@case("ifr_base_employment_missing", "employment_base.csv without the China 2010 rows", "InputError: base-year "
-      "employment missing for IFR industries; add rows or change robots.cn_employment_base_year",
-      "robots.robot_exposure", "error")
+@case(
+    "ifr_base_employment_missing",
+    "employment_base.csv without the China 2010 rows",
+    "InputError: base-year "
+    "employment missing for IFR industries; add rows or change robots.cn_employment_base_year",
+    "robots.robot_exposure",
+    "error",
+)
 def _(tmp, caplog):
     w, t = world(), parsed()
     pnl, _ = build(t)
     emp = w["employment_base"][w["employment_base"]["country"] != "CHN"]
-    raises(InputError, lambda: robots.robot_exposure(pnl, w["ifr_robots"], emp, t["EMP_Structure"],
-                                                     CONFIG["robots"]),
-           "base-year (2010) employment missing", "employment_base.csv", "_employment_base_year")
+    raises(
+        InputError,
+        lambda: robots.robot_exposure(pnl, w["ifr_robots"], emp, t["EMP_Structure"], CONFIG["robots"]),
+        "base-year (2010) employment missing",
+        "employment_base.csv",
+        "_employment_base_year",
+    )
 
 
 def _sfa_panel(skew: str) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     n_f, n_t = 80, 6
-    d = pd.DataFrame({"Stkcd": np.repeat([f"{i:06d}" for i in range(1, n_f + 1)], n_t),
-                      "year": np.tile(np.arange(2011, 2011 + n_t), n_f), "industry": "C39"})
+    d = pd.DataFrame(
+        {
+            "Stkcd": np.repeat([f"{i:06d}" for i in range(1, n_f + 1)], n_t),
+            "year": np.tile(np.arange(2011, 2011 + n_t), n_f),
+            "industry": "C39",
+        }
+    )
     lnK, lnL = rng.normal(18, 1, len(d)), rng.normal(7, 1, len(d))
     u = np.abs(rng.normal(0, 0.3, len(d)))
     lnY = 2 + 0.3 * lnK + 0.6 * lnL + rng.normal(0, 0.05, len(d)) + (u if skew == "wrong" else -u)
     return d.assign(Y=np.exp(lnY), K=np.exp(lnK), L=np.exp(lnL))
 
 
-@case("sfa_wrong_skew", "frontier residuals skewed the wrong way (no one-sided inefficiency)", "EstimationError "
-      "(cu.on_wrong_skew: error, the default) saying sigma_u = 0 and how to accept CU = 1", "cu.estimate_cu", "error")
+@case(
+    "sfa_wrong_skew",
+    "frontier residuals skewed the wrong way (no one-sided inefficiency)",
+    "EstimationError (cu.on_wrong_skew: error, the default) saying sigma_u = 0 and how to accept CU = 1",
+    "cu.estimate_cu",
+    "error",
+)
 def _(tmp, caplog):
-    raises(EstimationError, lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"), "positively skewed",
-           "on_wrong_skew")
+    raises(
+        EstimationError,
+        lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
+        "positively skewed",
+        "on_wrong_skew",
+    )
 
 
-@case("sfa_wrong_skew_zero", "same data with cu.on_wrong_skew: zero", "decision: CU = 1 for every firm-year, "
-      "diagnostics wrong_skew = true (cu_fit.json), RuntimeWarning", "cu.estimate_cu", "decision")
+@case(
+    "sfa_wrong_skew_zero",
+    "same data with cu.on_wrong_skew: zero",
+    "decision: CU = 1 for every firm-year, diagnostics wrong_skew = true (cu_fit.json), RuntimeWarning",
+    "cu.estimate_cu",
+    "decision",
+)
 def _(tmp, caplog):
     with pytest.warns(RuntimeWarning, match="positively skewed"):
         out, diag = cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92", on_wrong_skew="zero")
     assert diag["wrong_skew"] is True and np.allclose(out["CU"], 1.0)
 
 
-@case("dea_zero_input", "DEA input L = 0 for one firm-year", "InputError: DEA variable 'L' has 1 zero, negative or "
-      "missing values, rows (Stkcd, year)", "dea.efficiency_panel", "error")
+@case(
+    "dea_zero_input",
+    "DEA input L = 0 for one firm-year",
+    "InputError: DEA variable 'L' has 1 zero, negative or missing values, rows (Stkcd, year)",
+    "dea.efficiency_panel",
+    "error",
+)
 def _(tmp, caplog):
     d = _sfa_panel("right").assign(FAavg=lambda x: x["K"], TOC=lambda x: x["Y"] * 0.9)
     d.loc[7, "L"] = 0.0
@@ -955,7 +1474,9 @@ def _report_dir(tmp: Path) -> Path:
 
     rdir = tmp / "reports"
     rdir.mkdir()
-    (rdir / "000001_2015.txt").write_text("第四节 管理层讨论与分析\n公司推进工业机器人和智能制造。\n", encoding="utf-8")
+    (rdir / "000001_2015.txt").write_text(
+        "第四节 管理层讨论与分析\n公司推进工业机器人和智能制造。\n", encoding="utf-8"
+    )
     (rdir / "000002_2015.pdf").write_bytes(reports_synth._encrypted_pdf_bytes())
     (rdir / "000003_2015.pdf").write_bytes(b"%PDF-1.4\n%garbage, not a PDF body\n")
     (rdir / "000004_2015.txt").write_bytes("工业机器人".encode("utf-16"))
@@ -963,21 +1484,37 @@ def _report_dir(tmp: Path) -> Path:
     return rdir
 
 
-@case("unreadable_pdf", "an encrypted PDF and a corrupt PDF among the reports", "decision: status 'unreadable' "
-      "with the reason (encrypted / corrupt) in text_log.csv and text_unreadable.csv; IM missing, never 0",
-      "text.count_reports + text.text_index", "decision")
+@case(
+    "unreadable_pdf",
+    "an encrypted PDF and a corrupt PDF among the reports",
+    "decision: status 'unreadable' "
+    "with the reason (encrypted / corrupt) in text_log.csv and text_unreadable.csv; IM missing, never 0",
+    "text.count_reports + text.text_index",
+    "decision",
+)
 def _(tmp, caplog):
     files = sorted(_report_dir(tmp).iterdir())
     counts, log = text.count_reports(files, text.load_keywords(ROOT / "config" / "keywords.yaml"))
     st = log.set_index("file")
-    assert st.loc["000002_2015.pdf", "status"] == "unreadable" and "encrypted" in st.loc["000002_2015.pdf", "reason"]
-    assert st.loc["000003_2015.pdf", "status"] == "unreadable" and "corrupt" in st.loc["000003_2015.pdf", "reason"]
+    assert (
+        st.loc["000002_2015.pdf", "status"] == "unreadable"
+        and "encrypted" in st.loc["000002_2015.pdf", "reason"]
+    )
+    assert (
+        st.loc["000003_2015.pdf", "status"] == "unreadable"
+        and "corrupt" in st.loc["000003_2015.pdf", "reason"]
+    )
     index = text.text_index(counts, log)
     assert set(index["Stkcd"]) == {"000001"}  # unreadable firm-years get no IM row (missing, not zero)
 
 
-@case("report_bad_encoding_or_name", "a UTF-16 report and a file not named <Stkcd>_<year>", "decision: statuses "
-      "'unreadable' (UTF-16) and 'bad_name', counted in the text log", "text.count_reports", "decision")
+@case(
+    "report_bad_encoding_or_name",
+    "a UTF-16 report and a file not named <Stkcd>_<year>",
+    "decision: statuses 'unreadable' (UTF-16) and 'bad_name', counted in the text log",
+    "text.count_reports",
+    "decision",
+)
 def _(tmp, caplog):
     files = sorted(_report_dir(tmp).iterdir())
     _, log = text.count_reports(files, text.load_keywords(ROOT / "config" / "keywords.yaml"))
@@ -986,62 +1523,115 @@ def _(tmp, caplog):
     assert log["status"].value_counts()["unreadable"] == 3
 
 
-@case("report_not_in_panel", "an annual report for firm 000001 that is not in the analysis panel", "decision: its "
-      "row ignored, counted (attrs merge_notes: rows_outside_panel_ignored) and logged; panel firm-years "
-      "without a report stay NaN", "panel.merge_measure", "decision")
+@case(
+    "report_not_in_panel",
+    "an annual report for firm 000001 that is not in the analysis panel",
+    "decision: its "
+    "row ignored, counted (attrs merge_notes: rows_outside_panel_ignored) and logged; panel firm-years "
+    "without a report stay NaN",
+    "panel.merge_measure",
+    "decision",
+)
 def _(tmp, caplog):
     d = regression_data(n_firms=3, years=2)
     index = pd.DataFrame({"Stkcd": ["000001", d["Stkcd"].iloc[0]], "year": [2011, 2011], "IM": [1.0, 2.0]})
     out = panel.merge_measure(d, index, "text_index")
     assert len(out) == len(d) and out["IM"].notna().sum() == 1
-    assert out.attrs["merge_notes"]["text_index"] == {"rows_outside_panel_ignored": 1,
-                                                      "panel_rows_without_measure": len(d) - 1}
+    assert out.attrs["merge_notes"]["text_index"] == {
+        "rows_outside_panel_ignored": 1,
+        "panel_rows_without_measure": len(d) - 1,
+    }
     logged(caplog, "1 row(s) for firm-years not in the analysis panel ignored", "000001")
 
 
 # ============================================================================ estimation: estimate.*
 def _spec(**kw) -> estimate.ModelSpec:
-    base = {"name": "(1)", "depvar": "lnCU", "regressors": ["lnINT"], "controls": False, "fe": ["Stkcd", "year"]}
+    base = {
+        "name": "(1)",
+        "depvar": "lnCU",
+        "regressors": ["lnINT"],
+        "controls": False,
+        "fe": ["Stkcd", "year"],
+    }
     return estimate.ModelSpec.from_dict({**base, **kw})
 
 
-@case("empty_subgroup", "Table 6 column on the 'soe' sample when no firm is state-owned", "EstimationError: 'no "
-      "firm-year belongs to the sample soe'; drop the column or the pair", "estimate.regression_table", "error")
+@case(
+    "empty_subgroup",
+    "Table 6 column on the 'soe' sample when no firm is state-owned",
+    "EstimationError: 'no firm-year belongs to the sample soe'; drop the column or the pair",
+    "estimate.regression_table",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data().assign(SOE=0)
-    raises(EstimationError, lambda: estimate.regression_table(d, [_spec(sample="soe")], [], "Stkcd"),
-           "no firm-year belongs to the sample 'soe'", "What to do")
+    raises(
+        EstimationError,
+        lambda: estimate.regression_table(d, [_spec(sample="soe")], [], "Stkcd"),
+        "no firm-year belongs to the sample 'soe'",
+        "What to do",
+    )
 
 
-@case("empty_subgroup_pair", "group-difference test non_soe vs soe with no SOE", "EstimationError: group 'soe' has "
-      "no firm-year with complete data; remove the pair from heterogeneity.pairs", "estimate.group_differences",
-      "error")
+@case(
+    "empty_subgroup_pair",
+    "group-difference test non_soe vs soe with no SOE",
+    "EstimationError: group 'soe' has "
+    "no firm-year with complete data; remove the pair from heterogeneity.pairs",
+    "estimate.group_differences",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data().assign(SOE=0)
-    raises(EstimationError, lambda: estimate.group_differences(d, [["non_soe", "soe"]], "lnCU", "lnINT", [],
-                                                               "Stkcd", 20, 1),
-           "group 'soe' has no firm-year", "heterogeneity.pairs")
+    raises(
+        EstimationError,
+        lambda: estimate.group_differences(d, [["non_soe", "soe"]], "lnCU", "lnINT", [], "Stkcd", 20, 1),
+        "group 'soe' has no firm-year",
+        "heterogeneity.pairs",
+    )
 
 
-@case("all_missing_regressor", "lnINT missing in every firm-year (e.g. no employee-structure data)",
-      "EstimationError naming lnINT as missing in all firm-years", "estimate.estimation_sample", "error")
+@case(
+    "all_missing_regressor",
+    "lnINT missing in every firm-year (e.g. no employee-structure data)",
+    "EstimationError naming lnINT as missing in all firm-years",
+    "estimate.estimation_sample",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data().assign(lnINT=np.nan)
-    raises(EstimationError, lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
-           "['lnINT'] are missing in all 240 firm-years")
+    raises(
+        EstimationError,
+        lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
+        "['lnINT'] are missing in all 240 firm-years",
+    )
 
 
-@case("singletons_only", "each firm observed in one year only, model with firm FE", "EstimationError: all "
-      "observations are singletons (not a Rust panic from the demeaning library)", "estimate.fit", "error")
+@case(
+    "singletons_only",
+    "each firm observed in one year only, model with firm FE",
+    "EstimationError: all observations are singletons (not a Rust panic from the demeaning library)",
+    "estimate.fit",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data(n_firms=100, years=1)
     d["year"] = 2011 + np.arange(100) % 5
-    raises(EstimationError, lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"), "singletons",
-           "What to do")
+    raises(
+        EstimationError,
+        lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
+        "singletons",
+        "What to do",
+    )
 
 
-@case("collinear_control", "a control that is an exact multiple of another (Lev2 = 2 Lev)", "decision: Lev2 "
-      "dropped, reported as stat:collinear_dropped in the table CSV and logged", "estimate.tidy_model", "decision")
+@case(
+    "collinear_control",
+    "a control that is an exact multiple of another (Lev2 = 2 Lev)",
+    "decision: Lev2 dropped, reported as stat:collinear_dropped in the table CSV and logged",
+    "estimate.tidy_model",
+    "decision",
+)
 def _(tmp, caplog):
     d = regression_data().assign(Lev2=lambda x: 2 * x["Lev"])
     res = estimate.regression_table(d, [_spec(controls=True)], ["Lev", "Lev2"], "Stkcd")
@@ -1050,53 +1640,94 @@ def _(tmp, caplog):
     logged(caplog, "Lev2 collinear")
 
 
-@case("iv_zero_first_stage", "IV whose instrument is constant within firm (absorbed by the firm FE)",
-      "EstimationError: instrument has no variation after the fixed effects, first stage identically zero",
-      "estimate.fit / estimate.iv_statistics", "error")
+@case(
+    "iv_zero_first_stage",
+    "IV whose instrument is constant within firm (absorbed by the firm FE)",
+    "EstimationError: instrument has no variation after the fixed effects, first stage identically zero",
+    "estimate.fit / estimate.iv_statistics",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data()
     d["lnINTUS"] = d.groupby("Stkcd")["lnINT"].transform("mean")
     s = _spec(regressors=[], endog="lnINT", instrument="lnINTUS", stage="second")
-    raises(EstimationError, lambda: estimate.regression_table(d, [s], [], "Stkcd"), "'lnINTUS' has no variation",
-           "first stage is identically zero")
-    raises(EstimationError, lambda: estimate.iv_statistics(d, s, [], "Stkcd"), "first stage is identically zero")
+    raises(
+        EstimationError,
+        lambda: estimate.regression_table(d, [s], [], "Stkcd"),
+        "'lnINTUS' has no variation",
+        "first stage is identically zero",
+    )
+    raises(
+        EstimationError, lambda: estimate.iv_statistics(d, s, [], "Stkcd"), "first stage is identically zero"
+    )
 
 
-@case("iv_constant_instrument_no_fe", "IV without FE whose instrument is a constant", "EstimationError (pyfixest "
-      "would otherwise return a number)", "estimate.fit", "error")
+@case(
+    "iv_constant_instrument_no_fe",
+    "IV without FE whose instrument is a constant",
+    "EstimationError (pyfixest would otherwise return a number)",
+    "estimate.fit",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data().assign(lnINTUS=1.0)
     s = _spec(regressors=[], fe=[], endog="lnINT", instrument="lnINTUS", stage="second")
-    raises(EstimationError, lambda: estimate.regression_table(d, [s], [], "Stkcd"), "first stage is identically zero")
+    raises(
+        EstimationError,
+        lambda: estimate.regression_table(d, [s], [], "Stkcd"),
+        "first stage is identically zero",
+    )
 
 
 # ============================================================================================ config
-@case("config_typo", "config key 'winsor.cut' (for cuts) and top-level 'seeed'", "InputError from "
-      "intelcap.workflow.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
-      "config.check_config", "error")
+@case(
+    "config_typo",
+    "config key 'winsor.cut' (for cuts) and top-level 'seeed'",
+    "InputError from "
+    "intelcap.workflow.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
+    "config.check_config",
+    "error",
+)
 def _(tmp, caplog):
     from intelcap.workflow.config import check_config
 
     c = copy.deepcopy(CONFIG)
     c["winsor"]["cut"] = c["winsor"].pop("cuts")
     c["seeed"] = 1
-    raises(InputError, lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
-           "did you mean 'winsor.cuts'?", "did you mean 'seed'?")
+    raises(
+        InputError,
+        lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
+        "did you mean 'winsor.cuts'?",
+        "did you mean 'seed'?",
+    )
 
 
-@case("config_typo_in_model", "model spec key 'regresors' in tables.table2", "InputError: did you mean "
-      "'tables.table2[0].regressors'?", "config.check_config", "error")
+@case(
+    "config_typo_in_model",
+    "model spec key 'regresors' in tables.table2",
+    "InputError: did you mean 'tables.table2[0].regressors'?",
+    "config.check_config",
+    "error",
+)
 def _(tmp, caplog):
     from intelcap.workflow.config import check_config
 
     c = copy.deepcopy(CONFIG)
     c["tables"]["table2"][0]["regresors"] = c["tables"]["table2"][0].pop("regressors")
-    raises(InputError, lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
-           "did you mean 'tables.table2[0].regressors'?")
+    raises(
+        InputError,
+        lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
+        "did you mean 'tables.table2[0].regressors'?",
+    )
 
 
-@case("config_bad_enum", "cu.method: sfa (not one of the methods)", "jsonschema ValidationError from Snakemake's "
-      "validate() naming the allowed values", "snakemake.utils.validate", "error")
+@case(
+    "config_bad_enum",
+    "cu.method: sfa (not one of the methods)",
+    "jsonschema ValidationError from Snakemake's validate() naming the allowed values",
+    "snakemake.utils.validate",
+    "error",
+)
 def _(tmp, caplog):
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
@@ -1108,22 +1739,45 @@ def _(tmp, caplog):
     assert "'sfa' is not one of" in str(ei.value)
 
 
-@case("unknown_variable", "Table 2 model with depvar 'lnCu' (for lnCU)", "InputError: variable 'lnCu' is not in "
-      "the analysis panel, did you mean 'lnCU'?", "estimate.validate_spec", "error")
+@case(
+    "unknown_variable",
+    "Table 2 model with depvar 'lnCu' (for lnCU)",
+    "InputError: variable 'lnCu' is not in the analysis panel, did you mean 'lnCU'?",
+    "estimate.validate_spec",
+    "error",
+)
 def _(tmp, caplog):
-    raises(InputError, lambda: estimate.regression_table(regression_data(), [_spec(depvar="lnCu")], [], "Stkcd"),
-           "'lnCu' is not in the analysis panel", "did you mean 'lnCU'?")
+    raises(
+        InputError,
+        lambda: estimate.regression_table(regression_data(), [_spec(depvar="lnCu")], [], "Stkcd"),
+        "'lnCu' is not in the analysis panel",
+        "did you mean 'lnCU'?",
+    )
 
 
-@case("unknown_control", "controls list with 'Levv'", "InputError: did you mean 'Lev'?", "estimate.validate_spec",
-      "error")
+@case(
+    "unknown_control",
+    "controls list with 'Levv'",
+    "InputError: did you mean 'Lev'?",
+    "estimate.validate_spec",
+    "error",
+)
 def _(tmp, caplog):
-    raises(InputError, lambda: estimate.regression_table(regression_data(), [_spec(controls=True)], ["Levv"],
-                                                         "Stkcd"), "'Levv'", "did you mean 'Lev'?")
+    raises(
+        InputError,
+        lambda: estimate.regression_table(regression_data(), [_spec(controls=True)], ["Levv"], "Stkcd"),
+        "'Levv'",
+        "did you mean 'Lev'?",
+    )
 
 
-@case("unknown_winsor_var", "winsor.vars with 'Sizee'", "InputError: did you mean 'Size'?", "panel.winsorize",
-      "error")
+@case(
+    "unknown_winsor_var",
+    "winsor.vars with 'Sizee'",
+    "InputError: did you mean 'Size'?",
+    "panel.winsorize",
+    "error",
+)
 def _(tmp, caplog):
     d = regression_data().assign(Size=1.0)
     raises(InputError, lambda: panel.winsorize(d, ["Sizee"], (1, 99)), "'Sizee'", "did you mean 'Size'?")

@@ -28,53 +28,82 @@ def _config_error(c: dict, *must: str) -> str:
     def both() -> None:
         check_config(c, SCHEMA)
         check_values(c, SCHEMA)
+
     return raises(InputError, both, *must)
 
 
 # ============================================================================================ config
-@case("config_table_key_typo", "tables.tabel2 (for table2): used to be accepted and ignored", "InputError: "
-      "\"'tables.tabel2' is unknown: did you mean 'tables.table2'?\"", "config.check_config", "error")
+@case(
+    "config_table_key_typo",
+    "tables.tabel2 (for table2): used to be accepted and ignored",
+    "InputError: \"'tables.tabel2' is unknown: did you mean 'tables.table2'?\"",
+    "config.check_config",
+    "error",
+)
 def _(tmp, caplog):
     c = copy.deepcopy(CONFIG)
     c["tables"]["tabel2"] = c["tables"].pop("table2")
     _config_error(c, "'tables.tabel2' is unknown: did you mean 'tables.table2'?", "file: config/config.yaml")
 
 
-@case("config_empty_model_list", "tables.table2: [] (no model)", "InputError naming 'tables.table2' (needs at "
-      "least 1 model, with an example); the schema's minItems rejects it too", "config.check_values", "error")
+@case(
+    "config_empty_model_list",
+    "tables.table2: [] (no model)",
+    "InputError naming 'tables.table2' (needs at "
+    "least 1 model, with an example); the schema's minItems rejects it too",
+    "config.check_values",
+    "error",
+)
 def _(tmp, caplog):
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
     c = copy.deepcopy(CONFIG)
     c["tables"]["table2"] = []
-    _config_error(c, "'tables.table2' has 0 item(s) but needs at least 1", "column: tables.table2",
-                  "depvar: lnCU")
+    _config_error(
+        c, "'tables.table2' has 0 item(s) but needs at least 1", "column: tables.table2", "depvar: lnCU"
+    )
     with pytest.raises(WorkflowError, match="should be non-empty"):
         validate(c, str(SCHEMA))
 
 
-@case("config_sample_years_reversed", "sample.first_year 2019 > sample.last_year 2011 (used to be blamed on the "
-      "firm-profile file)", "InputError: 'sample.first_year (2019) is after sample.last_year (2011)', before any "
-      "data is read", "config.check_values", "error")
+@case(
+    "config_sample_years_reversed",
+    "sample.first_year 2019 > sample.last_year 2011 (used to be blamed on the firm-profile file)",
+    "InputError: 'sample.first_year (2019) is after sample.last_year (2011)', before any data is read",
+    "config.check_values",
+    "error",
+)
 def _(tmp, caplog):
     c = copy.deepcopy(CONFIG)
     c["sample"].update(first_year=2019, last_year=2011)
-    msg = _config_error(c, "sample.first_year (2019) is after sample.last_year (2011)", "column: sample.first_year")
+    msg = _config_error(
+        c, "sample.first_year (2019) is after sample.last_year (2011)", "column: sample.first_year"
+    )
     assert "STK_LISTEDCOINFOANL" not in msg
 
 
-@case("config_synth_years_reversed", "synth.first_year 2019 > synth.last_year 2009", "InputError naming "
-      "synth.first_year and synth.last_year", "config.check_values", "error")
+@case(
+    "config_synth_years_reversed",
+    "synth.first_year 2019 > synth.last_year 2009",
+    "InputError naming synth.first_year and synth.last_year",
+    "config.check_values",
+    "error",
+)
 def _(tmp, caplog):
     c = copy.deepcopy(CONFIG)
     c["synth"].update(first_year=2019, last_year=2009)
     _config_error(c, "synth.first_year (2019) is after synth.last_year (2009)")
 
 
-@case("config_sample_outside_synth", "synthetic data (raw_dir empty) with synth.last_year 2016 < "
-      "sample.last_year 2019", "InputError: 'sample.last_year (2019) is after synth.last_year (2016)' and the two "
-      "ways to fix it; no check with raw_dir set", "config.check_values", "error")
+@case(
+    "config_sample_outside_synth",
+    "synthetic data (raw_dir empty) with synth.last_year 2016 < sample.last_year 2019",
+    "InputError: 'sample.last_year (2019) is after synth.last_year (2016)' and the two "
+    "ways to fix it; no check with raw_dir set",
+    "config.check_values",
+    "error",
+)
 def _(tmp, caplog):
     from intelcap.workflow.config import check_values
 
@@ -85,26 +114,41 @@ def _(tmp, caplog):
 
 
 # ============================================================================== outputs that cannot be written
-@case("results_disk_full", "disk full (ENOSPC) while a step writes results/tables/table2.csv", "InputError: "
-      "'cannot write ...table2.csv: the disk ... is full', what to do: free space; no partial file left",
-      "atomic.atomic_path", "error")
+@case(
+    "results_disk_full",
+    "disk full (ENOSPC) while a step writes results/tables/table2.csv",
+    "InputError: "
+    "'cannot write ...table2.csv: the disk ... is full', what to do: free space; no partial file left",
+    "atomic.atomic_path",
+    "error",
+)
 def _(tmp, caplog):
     target = tmp / "results" / "tables" / "table2.csv"
 
     def to_csv(self, path, **kw):
-        Path(path).write_text("model,term\n(1),ln", encoding="utf-8")   # half written, then the disk is full
+        Path(path).write_text("model,term\n(1),ln", encoding="utf-8")  # half written, then the disk is full
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pd.DataFrame, "to_csv", to_csv)
-        raises(InputError, lambda: atomic.write_csv(pd.DataFrame({"a": [1]}), target), f"cannot write {target}",
-               "is full", "what to do: free space")
+        raises(
+            InputError,
+            lambda: atomic.write_csv(pd.DataFrame({"a": [1]}), target),
+            f"cannot write {target}",
+            "is full",
+            "what to do: free space",
+        )
     assert list(target.parent.iterdir()) == []
 
 
-@case("results_read_only", "results/ on a read-only filesystem (EROFS) when the output is renamed into place",
-      "InputError: '... is not writable (Read-only file system)', what to do: fix the permissions of results/; "
-      "the previous output is kept", "atomic.atomic_path", "error")
+@case(
+    "results_read_only",
+    "results/ on a read-only filesystem (EROFS) when the output is renamed into place",
+    "InputError: '... is not writable (Read-only file system)', what to do: fix the permissions of results/; "
+    "the previous output is kept",
+    "atomic.atomic_path",
+    "error",
+)
 def _(tmp, caplog):
     target = tmp / "results" / "measures" / "cu_fit.json"
     target.parent.mkdir(parents=True)
@@ -115,32 +159,51 @@ def _(tmp, caplog):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(atomic.os, "replace", replace)
-        raises(InputError, lambda: atomic.write_text(target, '{"new": 1}'), "is not writable (Read-only file "
-               "system)", "fix the permissions of results/")
+        raises(
+            InputError,
+            lambda: atomic.write_text(target, '{"new": 1}'),
+            "is not writable (Read-only file system)",
+            "fix the permissions of results/",
+        )
     assert [p.name for p in target.parent.iterdir()] == ["cu_fit.json"] and target.read_text() == "{}"
 
 
 # ================================================================================== degenerate estimates
-@case("sfa_wrong_skew_hint_names_config_key", "wrong-skew frontier with cu.on_wrong_skew: error", "EstimationError "
-      "whose remedy is the config key 'cu.on_wrong_skew: zero in config/config.yaml', not a Python argument",
-      "cu.estimate_cu", "error")
+@case(
+    "sfa_wrong_skew_hint_names_config_key",
+    "wrong-skew frontier with cu.on_wrong_skew: error",
+    "EstimationError "
+    "whose remedy is the config key 'cu.on_wrong_skew: zero in config/config.yaml', not a Python argument",
+    "cu.estimate_cu",
+    "error",
+)
 def _(tmp, caplog):
-    raises(EstimationError, lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-           "set cu.on_wrong_skew: zero in config/config.yaml")
+    raises(
+        EstimationError,
+        lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
+        "set cu.on_wrong_skew: zero in config/config.yaml",
+    )
 
 
-@case("sfa_degenerate_recorded", "cu.on_wrong_skew: zero applied (sigma_u = 0, CU = 1 everywhere)", "decision: "
-      "cu_fit.json gets degenerate: 'sigma_u = 0: ...', logged as a WARNING", "steps.measures.capacity_utilization",
-      "decision")
+@case(
+    "sfa_degenerate_recorded",
+    "cu.on_wrong_skew: zero applied (sigma_u = 0, CU = 1 everywhere)",
+    "decision: cu_fit.json gets degenerate: 'sigma_u = 0: ...', logged as a WARNING",
+    "steps.measures.capacity_utilization",
+    "decision",
+)
 def _(tmp, caplog):
     from intelcap.workflow.runner import Job
     from intelcap.workflow.steps import measures
 
     panel = _sfa_panel("wrong")
     panel.to_parquet(tmp / "panel.parquet", index=False)
-    job = Job(input={"panel": str(tmp / "panel.parquet")},
-              output={"cu": str(tmp / "cu.parquet"), "fit": str(tmp / "cu_fit.json")}, params={},
-              config={"cu": {**CONFIG["cu"], "on_wrong_skew": "zero"}})
+    job = Job(
+        input={"panel": str(tmp / "panel.parquet")},
+        output={"cu": str(tmp / "cu.parquet"), "fit": str(tmp / "cu_fit.json")},
+        params={},
+        config={"cu": {**CONFIG["cu"], "on_wrong_skew": "zero"}},
+    )
     with pytest.warns(RuntimeWarning, match="positively skewed"):
         measures.capacity_utilization(job)
     fit = json.loads((tmp / "cu_fit.json").read_text(encoding="utf-8"))
@@ -149,15 +212,23 @@ def _(tmp, caplog):
     logged(caplog, "WARNING", "capacity utilization is degenerate: sigma_u = 0")
 
 
-@case("table_constant_depvar", "lnCU = 0 for every firm-year (CU from a degenerate SFA) in Table 2", "decision: "
-      "row stat:degenerate in the table CSV, a log warning, and the note 'lnCU is constant ... cu.on_wrong_skew' "
-      "under the rendered table (used to print 0.000 (0.000) silently, or crash in R²)", "estimate.fit", "decision")
+@case(
+    "table_constant_depvar",
+    "lnCU = 0 for every firm-year (CU from a degenerate SFA) in Table 2",
+    "decision: "
+    "row stat:degenerate in the table CSV, a log warning, and the note 'lnCU is constant ... cu.on_wrong_skew' "
+    "under the rendered table (used to print 0.000 (0.000) silently, or crash in R²)",
+    "estimate.fit",
+    "decision",
+)
 def _(tmp, caplog):
     from intelcap.outputs import tables
 
     d = regression_data().assign(lnCU=0.0)
-    specs = [estimate.ModelSpec(name=n, depvar="lnCU", regressors=["lnINT"], controls=False, fe=fe)
-             for n, fe in (("(1)", []), ("(2)", ["Stkcd", "year"]))]
+    specs = [
+        estimate.ModelSpec(name=n, depvar="lnCU", regressors=["lnINT"], controls=False, fe=fe)
+        for n, fe in (("(1)", []), ("(2)", ["Stkcd", "year"]))
+    ]
     res = estimate.regression_table(d, specs, [], "Stkcd")
     flags = res[res["term"] == "stat:degenerate"]
     assert flags["model"].tolist() == ["(1)", "(2)"]
@@ -167,27 +238,42 @@ def _(tmp, caplog):
     assert md.count("Warning (degenerate estimate): lnCU is constant (0)") == 2
 
 
-@case("regressor_no_variation_after_fe", "a regressor constant within firm (e.g. a firm-level dummy) with firm FE",
-      "decision: dropped as collinear and flagged stat:degenerate 'has no variation left after the fixed effects "
-      "Stkcd+year'", "estimate.fit", "decision")
+@case(
+    "regressor_no_variation_after_fe",
+    "a regressor constant within firm (e.g. a firm-level dummy) with firm FE",
+    "decision: dropped as collinear and flagged stat:degenerate 'has no variation left after the fixed effects "
+    "Stkcd+year'",
+    "estimate.fit",
+    "decision",
+)
 def _(tmp, caplog):
     d = regression_data()
     d["Listed"] = (d["Stkcd"].str[-1].astype(int) % 2).astype(float)
-    s = estimate.ModelSpec(name="(1)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False,
-                           fe=["Stkcd", "year"])
+    s = estimate.ModelSpec(
+        name="(1)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False, fe=["Stkcd", "year"]
+    )
     res = estimate.regression_table(d, [s], [], "Stkcd")
     text = res.loc[res["term"] == "stat:degenerate", "text"].tolist()
-    assert text == ["Listed has no variation left after the fixed effects Stkcd+year in model (1): a regressor "
-                    "without variation, so it has no estimate"]
+    assert text == [
+        "Listed has no variation left after the fixed effects Stkcd+year in model (1): a regressor "
+        "without variation, so it has no estimate"
+    ]
     assert np.isfinite(res.loc[res["term"] == "lnINT", "estimate"]).all()
     logged(caplog, "Listed has no variation left")
 
 
-@case("config_model_ref_missing", "robustness.inference.baseline.table: table7 (no such regression table)",
-      "InputError naming robustness.inference.baseline.table and the tables that exist", "config.check_values",
-      "error")
+@case(
+    "config_model_ref_missing",
+    "robustness.inference.baseline.table: table7 (no such regression table)",
+    "InputError naming robustness.inference.baseline.table and the tables that exist",
+    "config.check_values",
+    "error",
+)
 def _(tmp, caplog):
     c = copy.deepcopy(CONFIG)
     c["robustness"]["inference"]["baseline"]["table"] = "table7"
-    _config_error(c, "robustness.inference.baseline.table names 'table7', which is not under tables",
-                  "column: robustness.inference.baseline.table")
+    _config_error(
+        c,
+        "robustness.inference.baseline.table names 'table7', which is not under tables",
+        "column: robustness.inference.baseline.table",
+    )

@@ -27,34 +27,52 @@ def _write(path: Path, body: str = _BODY) -> Path:
 def _log(folder: Path, pattern: str = "default", n_shards: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(log indexed by file, text index) as the text rules compute them (inventory, shards, counting)."""
     spec = text.load_keywords(ROOT / "config" / "keywords.yaml")
-    ex = pd.concat([text.extract_shard(fs, folder, pattern) for fs in inv.shard_inventory(folder, n_shards,
-                                                                                          pattern).values()],
-                   ignore_index=True)
+    ex = pd.concat(
+        [
+            text.extract_shard(fs, folder, pattern)
+            for fs in inv.shard_inventory(folder, n_shards, pattern).values()
+        ],
+        ignore_index=True,
+    )
     counts, log = text.count_extracted(ex, spec)
     return log.set_index("file"), text.text_index(counts, log)
 
 
-@case("report_scanned_with_header", "a scanned annual report PDF whose only text is a running header and page "
-      "numbers", "decision: 'unreadable', reason 'too little text per page ... not counting 1 running header "
-      "line(s), below text.min_chars_per_page = 100'; IM missing, not 0", "text.extract_shard", "decision")
+@case(
+    "report_scanned_with_header",
+    "a scanned annual report PDF whose only text is a running header and page numbers",
+    "decision: 'unreadable', reason 'too little text per page ... not counting 1 running header "
+    "line(s), below text.min_chars_per_page = 100'; IM missing, not 0",
+    "text.extract_shard",
+    "decision",
+)
 def _(tmp, caplog):
     from intelcap.synthetic import reports as rs
 
     d = tmp / "reports"
     d.mkdir()
-    rs.write_pdf(d / "000001_2015.pdf", "\n".join(f"平安银行股份有限公司2015年年度报告 {i}" for i in range(1, 9)),
-                 lines_per_page=1)
+    rs.write_pdf(
+        d / "000001_2015.pdf",
+        "\n".join(f"平安银行股份有限公司2015年年度报告 {i}" for i in range(1, 9)),
+        lines_per_page=1,
+    )
     _write(d / "000002_2015.txt")
     log, idx = _log(d)
     assert log.loc["000001_2015.pdf", "status"] == "unreadable"
-    assert "0 characters per page on average over 8 pages, not counting 1 running header" in \
-        log.loc["000001_2015.pdf", "reason"]
+    assert (
+        "0 characters per page on average over 8 pages, not counting 1 running header"
+        in log.loc["000001_2015.pdf", "reason"]
+    )
     assert idx["Stkcd"].tolist() == ["000002"]
 
 
-@case("report_html_error_page", "a saved HTML error/login page named 000001_2015.pdf, and one named .txt",
-      "decision: 'unreadable', reason 'HTML/XML markup, not a report (starts with ...)'; IM missing, not 0",
-      "text.extract_shard", "decision")
+@case(
+    "report_html_error_page",
+    "a saved HTML error/login page named 000001_2015.pdf, and one named .txt",
+    "decision: 'unreadable', reason 'HTML/XML markup, not a report (starts with ...)'; IM missing, not 0",
+    "text.extract_shard",
+    "decision",
+)
 def _(tmp, caplog):
     page = "<!DOCTYPE html>\n<html><head><title>登录</title></head><body><p>请先登录</p></body></html>\n"
     d = tmp / "reports"
@@ -67,9 +85,14 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000003"]
 
 
-@case("report_cninfo_versions", "cninfo download: 年度报告, 年度报告摘要, 年度报告（英文版）, 年度报告（更正后） and "
-      "年度报告（已取消） of one firm-year (text.name_pattern: cninfo)", "decision: the revised full Chinese report "
-      "is counted; the others 'superseded' with a reason naming it", "text.resolve_versions", "decision")
+@case(
+    "report_cninfo_versions",
+    "cninfo download: 年度报告, 年度报告摘要, 年度报告（英文版）, 年度报告（更正后） and "
+    "年度报告（已取消） of one firm-year (text.name_pattern: cninfo)",
+    "decision: the revised full Chinese report is counted; the others 'superseded' with a reason naming it",
+    "text.resolve_versions",
+    "decision",
+)
 def _(tmp, caplog):
     d = tmp / "reports"
     stem = "000001_平安银行_2015年年度报告"
@@ -79,16 +102,24 @@ def _(tmp, caplog):
         _write(d / f"{stem}{q}.txt", "工业机器人\n" * 7)
     log, idx = _log(d, "cninfo")
     winner = f"{stem}（更正后）.txt"
-    assert log["status"].to_dict() == {f"{stem}.txt": "superseded", winner: "ok",
-                                       f"{stem}摘要.txt": "superseded", f"{stem}（英文版）.txt": "superseded",
-                                       f"{stem}（已取消）.txt": "superseded"}
+    assert log["status"].to_dict() == {
+        f"{stem}.txt": "superseded",
+        winner: "ok",
+        f"{stem}摘要.txt": "superseded",
+        f"{stem}（英文版）.txt": "superseded",
+        f"{stem}（已取消）.txt": "superseded",
+    }
     assert all(winner in r for r in log.loc[log["status"] == "superseded", "reason"])
     assert idx["n_keywords"].tolist() == [3]  # 工业机器人, 大数据, 云计算
 
 
-@case("report_summary_only", "only the summary (摘要) of a firm-year's annual report was downloaded (cninfo names)",
-      "decision: 'excluded' (a summary is never counted), reason says the IM is missing; no IM row",
-      "text.resolve_versions", "decision")
+@case(
+    "report_summary_only",
+    "only the summary (摘要) of a firm-year's annual report was downloaded (cninfo names)",
+    "decision: 'excluded' (a summary is never counted), reason says the IM is missing; no IM row",
+    "text.resolve_versions",
+    "decision",
+)
 def _(tmp, caplog):
     d = tmp / "reports"
     _write(d / "000001_平安银行_2015年年度报告摘要.pdf", "%PDF-1.4 never opened")
@@ -99,13 +130,21 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000002"]
 
 
-@case("report_unknown_cninfo_title", "cninfo files that are not annual reports or carry an unknown qualifier "
-      "(半年度报告, 更正公告, 年度报告（H股）)", "decision: 'bad_name' with the reason (pattern name, the unrecognised "
-      "qualifier); nothing counted", "text_inventory.list_reports", "decision")
+@case(
+    "report_unknown_cninfo_title",
+    "cninfo files that are not annual reports or carry an unknown qualifier "
+    "(半年度报告, 更正公告, 年度报告（H股）)",
+    "decision: 'bad_name' with the reason (pattern name, the unrecognised qualifier); nothing counted",
+    "text_inventory.list_reports",
+    "decision",
+)
 def _(tmp, caplog):
     d = tmp / "reports"
-    names = ["000001_平安银行_2015年半年度报告.pdf", "000001_平安银行_关于2015年年度报告的更正公告.pdf",
-             "000001_平安银行_2015年年度报告（H股）.pdf"]
+    names = [
+        "000001_平安银行_2015年半年度报告.pdf",
+        "000001_平安银行_关于2015年年度报告的更正公告.pdf",
+        "000001_平安银行_2015年年度报告（H股）.pdf",
+    ]
     for n in names:
         _write(d / n)
     log, idx = _log(d, "cninfo")
@@ -115,9 +154,13 @@ def _(tmp, caplog):
     assert idx.empty
 
 
-@case("report_year_subfolders", "reports sorted into year subfolders (2015/, 2016/sub/)", "decision: read "
-      "recursively; every report counted, file logged with its relative path", "text_inventory.list_reports",
-      "decision")
+@case(
+    "report_year_subfolders",
+    "reports sorted into year subfolders (2015/, 2016/sub/)",
+    "decision: read recursively; every report counted, file logged with its relative path",
+    "text_inventory.list_reports",
+    "decision",
+)
 def _(tmp, caplog):
     d = tmp / "reports"
     _write(d / "2015" / "000001_2015.txt")
@@ -127,9 +170,14 @@ def _(tmp, caplog):
     assert idx[["year", "n_keywords"]].values.tolist() == [[2015, 1], [2016, 1]]
 
 
-@case("report_folder_debris", "a dangling symlink, a folder named 000003_2015.pdf, a 0-byte .txt next to its PDF, a "
-      ".docx, .DS_Store", "decision: each file has exactly one log row: 'unreadable' (dangling / folder / 0 bytes, "
-      "naming the file used), 'unsupported', 'skipped'", "text.extract_shard", "decision")
+@case(
+    "report_folder_debris",
+    "a dangling symlink, a folder named 000003_2015.pdf, a 0-byte .txt next to its PDF, a .docx, .DS_Store",
+    "decision: each file has exactly one log row: 'unreadable' (dangling / folder / 0 bytes, "
+    "naming the file used), 'unsupported', 'skipped'",
+    "text.extract_shard",
+    "decision",
+)
 def _(tmp, caplog):
     d = tmp / "reports"
     d.mkdir()
@@ -140,17 +188,32 @@ def _(tmp, caplog):
     _write(d / "000005_2015.docx")
     _write(d / ".DS_Store", "\x00")
     log, idx = _log(d)
-    assert log["status"].to_dict() == {"000001_2015.pdf": "unreadable", "000003_2015.pdf": "unreadable",
-                                       "000004_2015.txt": "unreadable", "2015/000004_2015.txt": "ok",
-                                       "000005_2015.docx": "unsupported", ".DS_Store": "skipped"}
+    assert log["status"].to_dict() == {
+        "000001_2015.pdf": "unreadable",
+        "000003_2015.pdf": "unreadable",
+        "000004_2015.txt": "unreadable",
+        "2015/000004_2015.txt": "ok",
+        "000005_2015.docx": "unsupported",
+        ".DS_Store": "skipped",
+    }
     assert "2015/000004_2015.txt is used" in log.loc["000004_2015.txt", "reason"]
     assert idx["Stkcd"].tolist() == ["000004"]
 
 
-@case("report_bad_name_pattern", "text.name_pattern is a broken regex, or lacks the (?P<year>...) group",
-      "ValueError naming the pattern and the config key text.name_pattern (at DAG build: 'intelcap config error')",
-      "text_inventory.list_reports", "error")
+@case(
+    "report_bad_name_pattern",
+    "text.name_pattern is a broken regex, or lacks the (?P<year>...) group",
+    "ValueError naming the pattern and the config key text.name_pattern (at DAG build: 'intelcap config error')",
+    "text_inventory.list_reports",
+    "error",
+)
 def _(tmp, caplog):
-    raises(ValueError, lambda: inv.list_reports(tmp, r"^(?P<Stkcd>\d{6}"), "not a valid regular expression",
-           "text.name_pattern")
-    raises(ValueError, lambda: inv.list_reports(tmp, r"^(?P<Stkcd>\d{6})\.pdf$"), "['year']", "text.name_pattern")
+    raises(
+        ValueError,
+        lambda: inv.list_reports(tmp, r"^(?P<Stkcd>\d{6}"),
+        "not a valid regular expression",
+        "text.name_pattern",
+    )
+    raises(
+        ValueError, lambda: inv.list_reports(tmp, r"^(?P<Stkcd>\d{6})\.pdf$"), "['year']", "text.name_pattern"
+    )

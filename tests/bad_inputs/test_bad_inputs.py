@@ -22,5 +22,6 @@ def test_bad_input(case, tmp_path, caplog):
 def test_summary_doc_is_current():
     import make_summary
 
-    assert make_summary.ROOT.joinpath("docs/bad_inputs.md").read_text(encoding="utf-8") == make_summary.render(), \
-        "docs/bad_inputs.md is stale: run python tests/bad_inputs/make_summary.py"
+    assert (
+        make_summary.ROOT.joinpath("docs/bad_inputs.md").read_text(encoding="utf-8") == make_summary.render()
+    ), "docs/bad_inputs.md is stale: run python tests/bad_inputs/make_summary.py"

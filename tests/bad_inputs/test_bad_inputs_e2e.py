@@ -32,7 +32,9 @@ def base_raw(tmp_path_factory) -> Path:
     return raw
 
 
-def _edit_text(path: Path, line_no: int, col: int, value: str, encoding: str = "utf-8-sig", sep: str = ",") -> None:
+def _edit_text(
+    path: Path, line_no: int, col: int, value: str, encoding: str = "utf-8-sig", sep: str = ","
+) -> None:
     lines = path.read_text(encoding=encoding).split("\n")
     cells = lines[line_no].split(sep)
     cells[col] = value
@@ -41,7 +43,7 @@ def _edit_text(path: Path, line_no: int, col: int, value: str, encoding: str = "
 
 
 def text_in_numeric(raw: Path) -> None:
-    _edit_text(raw / "csmar/FS_Combas.csv", 5, 3, "abc")   # data row 3, field A001000000
+    _edit_text(raw / "csmar/FS_Combas.csv", 5, 3, "abc")  # data row 3, field A001000000
 
 
 def mixed_encodings(raw: Path) -> None:
@@ -49,12 +51,14 @@ def mixed_encodings(raw: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     lines = text.split("\n")
     half = len(lines) // 2
-    path.write_bytes("\n".join(lines[:half]).encode("utf-8") + b"\n" + "\n".join(lines[half:]).encode("gb18030"))
+    path.write_bytes(
+        "\n".join(lines[:half]).encode("utf-8") + b"\n" + "\n".join(lines[half:]).encode("gb18030")
+    )
 
 
 def restated_duplicate(raw: Path) -> None:
     path = raw / "csmar/CG_Ybasic.xlsx"
-    df = pd.read_excel(path, dtype=str).iloc[2:]        # drop the Chinese-name and unit rows
+    df = pd.read_excel(path, dtype=str).iloc[2:]  # drop the Chinese-name and unit rows
     dup = df[df["Reptdt"].str.endswith("12-31")].iloc[[4]].copy()
     dup["Y0601b"] = "99999"
     synth.write_csmar(pd.concat([df, dup], ignore_index=True), path)
@@ -68,18 +72,44 @@ def ifr_missing_year(raw: Path) -> None:
 
 CASES = [
     # id, corrupt, target, failing rule, its outputs, texts the console must show
-    ("text_in_numeric", text_in_numeric, "results/data/csmar/FS_Combas.parquet", "read_table",
-     ["results/data/csmar/FS_Combas.parquet"],
-     ["FS_Combas.csv", "field A001000000 (total_assets)", "column: total_assets", "rows (first 1)", "what to do"]),
-    ("mixed_encodings", mixed_encodings, "results/data/csmar/STK_LISTEDCOINFOANL.parquet", "read_table",
-     ["results/data/csmar/STK_LISTEDCOINFOANL.parquet"],
-     ["STK_LISTEDCOINFOANL.csv", "mixes encodings", "rows (first"]),
-    ("duplicate_restated", restated_duplicate, "results/data/csmar/CG_Ybasic.parquet", "read_table",
-     ["results/data/csmar/CG_Ybasic.parquet"],
-     ["CG_Ybasic.xlsx", "duplicate keys", "employees", "column: Stkcd, year", "latest restatement"]),
-    ("ifr_missing_year", ifr_missing_year, "results/measures/robots.parquet", "robot_exposure",
-     ["results/measures/robots.parquet", "results/measures/robots_info.json"],
-     ["ifr_robots.csv", "missing for", "2016", "column: operational_stock"]),
+    (
+        "text_in_numeric",
+        text_in_numeric,
+        "results/data/csmar/FS_Combas.parquet",
+        "read_table",
+        ["results/data/csmar/FS_Combas.parquet"],
+        [
+            "FS_Combas.csv",
+            "field A001000000 (total_assets)",
+            "column: total_assets",
+            "rows (first 1)",
+            "what to do",
+        ],
+    ),
+    (
+        "mixed_encodings",
+        mixed_encodings,
+        "results/data/csmar/STK_LISTEDCOINFOANL.parquet",
+        "read_table",
+        ["results/data/csmar/STK_LISTEDCOINFOANL.parquet"],
+        ["STK_LISTEDCOINFOANL.csv", "mixes encodings", "rows (first"],
+    ),
+    (
+        "duplicate_restated",
+        restated_duplicate,
+        "results/data/csmar/CG_Ybasic.parquet",
+        "read_table",
+        ["results/data/csmar/CG_Ybasic.parquet"],
+        ["CG_Ybasic.xlsx", "duplicate keys", "employees", "column: Stkcd, year", "latest restatement"],
+    ),
+    (
+        "ifr_missing_year",
+        ifr_missing_year,
+        "results/measures/robots.parquet",
+        "robot_exposure",
+        ["results/measures/robots.parquet", "results/measures/robots_info.json"],
+        ["ifr_robots.csv", "missing for", "2016", "column: operational_stock"],
+    ),
 ]
 
 
@@ -94,9 +124,26 @@ def runs(base_raw, tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
         raw = tmp / "raw"
         shutil.copytree(base_raw, raw)
         corrupt(raw)
-        procs[name] = (work, subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--cores", "2", "--config", f"raw_dir={raw}", "--", target],
-            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs[name] = (
+            work,
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "snakemake",
+                    "--cores",
+                    "2",
+                    "--config",
+                    f"raw_dir={raw}",
+                    "--",
+                    target,
+                ],
+                cwd=work,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
     out = {}
     for name, (work, proc) in procs.items():
         stdout, stderr = proc.communicate(timeout=300)

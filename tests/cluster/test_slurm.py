@@ -41,7 +41,11 @@ def _skip_reason() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.e2e,
+    pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or ""),
+]
 
 
 def dag_rules(tmp_path: Path) -> set[str]:

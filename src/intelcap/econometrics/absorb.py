@@ -35,7 +35,9 @@ __all__ = [
 def _factorize(a: ArrayLike) -> tuple[np.ndarray, int]:
     codes, uniques = pd.factorize(pd.Series(np.asarray(a)), sort=True)
     if (codes < 0).any():
-        raise EstimationError("missing values in an id / cluster / fixed-effect variable; drop those rows first")
+        raise EstimationError(
+            "missing values in an id / cluster / fixed-effect variable; drop those rows first"
+        )
     return codes.astype(np.int64), len(uniques)
 
 

@@ -38,7 +38,9 @@ def crv1_ssc(n_obs: int, k: int, n_clusters: int) -> float:
     if n_clusters < 2:
         raise EstimationError(f"cluster-robust inference needs at least 2 clusters, got {n_clusters}")
     if n_obs <= k:
-        raise EstimationError(f"N = {n_obs} observations for K = {k} parameters: no residual degrees of freedom")
+        raise EstimationError(
+            f"N = {n_obs} observations for K = {k} parameters: no residual degrees of freedom"
+        )
     return n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - k)
 
 
@@ -66,7 +68,9 @@ def _prep(
         if a is None:
             out.append(np.empty((cl.shape[0], 0)))
         else:
-            out.append(design.transform(np.asarray(a.to_numpy() if isinstance(a, pd.DataFrame) else a, dtype=float)))
+            out.append(
+                design.transform(np.asarray(a.to_numpy() if isinstance(a, pd.DataFrame) else a, dtype=float))
+            )
     return cl, G, k_fe, out
 
 

@@ -48,9 +48,26 @@ __all__ = [
     "group_differences",
 ]
 
-RESULT_COLUMNS = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
-                  "r2_within", "r2", "fixed_effects", "vcov", "controls", "sample", "stage", "column_title",
-                  "text"]
+RESULT_COLUMNS = [
+    "model",
+    "depvar",
+    "term",
+    "estimate",
+    "std_error",
+    "t_value",
+    "p_value",
+    "nobs",
+    "n_clusters",
+    "r2_within",
+    "r2",
+    "fixed_effects",
+    "vcov",
+    "controls",
+    "sample",
+    "stage",
+    "column_title",
+    "text",
+]
 
 # Named estimation samples; config refers to them by name, so no user text is ever evaluated.
 SAMPLES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
@@ -78,20 +95,23 @@ class ModelSpec:
     regressors: list[str]
     controls: bool = True
     fe: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)       # added controls (e.g. lnwage, Age2)
+    extra: list[str] = field(default_factory=list)  # added controls (e.g. lnwage, Age2)
     sample: str = "all"
-    endog: str | None = None                              # IV: endogenous regressor ...
-    instrument: str | None = None                         # ... and its excluded instrument
+    endog: str | None = None  # IV: endogenous regressor ...
+    instrument: str | None = None  # ... and its excluded instrument
     column_title: str = ""
-    stage: str = ""                                       # IV tables: "first" or "second"
+    stage: str = ""  # IV tables: "first" or "second"
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelSpec:
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
-            raise InputError(f"unknown key(s) {sorted(unknown)} in a model spec {d.get('name', '')!r}",
-                             column="tables", hint=f"allowed keys: {sorted(known)}")
+            raise InputError(
+                f"unknown key(s) {sorted(unknown)} in a model spec {d.get('name', '')!r}",
+                column="tables",
+                hint=f"allowed keys: {sorted(known)}",
+            )
         return cls(**d)
 
     def variables(self, controls: list[str]) -> list[str]:
@@ -111,13 +131,20 @@ def validate_spec(spec: ModelSpec, controls: list[str], columns: list[str]) -> N
             raise InputError(f"model {spec.name}: {v!r} is not a variable name", column="tables")
         if v not in columns:
             close = [c for c in columns if c.lower() == v.lower()] or difflib.get_close_matches(
-                v, [str(c) for c in columns], n=1, cutoff=0.6)
-            raise InputError(f"model {spec.name}: variable {v!r} is not in the analysis panel", column="tables",
-                             hint=(f"did you mean {close[0]!r}? " if close else "")
-                             + f"known variables: {sorted(columns)}")
+                v, [str(c) for c in columns], n=1, cutoff=0.6
+            )
+            raise InputError(
+                f"model {spec.name}: variable {v!r} is not in the analysis panel",
+                column="tables",
+                hint=(f"did you mean {close[0]!r}? " if close else "")
+                + f"known variables: {sorted(columns)}",
+            )
     if spec.sample not in SAMPLES:
-        raise InputError(f"model {spec.name}: unknown sample {spec.sample!r}", column="tables",
-                         hint=f"samples: {sorted(SAMPLES)}")
+        raise InputError(
+            f"model {spec.name}: unknown sample {spec.sample!r}",
+            column="tables",
+            hint=f"samples: {sorted(SAMPLES)}",
+        )
     if (spec.endog is None) != (spec.instrument is None):
         raise InputError(f"model {spec.name}: IV needs both endog and instrument", column="tables")
 
@@ -134,7 +161,9 @@ def formula(spec: ModelSpec, controls: list[str]) -> str:
     return f
 
 
-def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str) -> pd.DataFrame:
+def estimation_sample(
+    data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str
+) -> pd.DataFrame:
     """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps):
     the model's variables, its FE columns and the cluster column, in that order."""
     _check_cluster(spec, cluster, data.columns)
@@ -146,11 +175,15 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[st
     if d.empty:
         if n_sample == 0:
             why = f"no firm-year belongs to the sample {spec.sample!r}"
-            todo = "drop this column from config tables (or the pair from heterogeneity.pairs), or check the data " \
-                   "that define the subgroup"
+            todo = (
+                "drop this column from config tables (or the pair from heterogeneity.pairs), or check the data "
+                "that define the subgroup"
+            )
         elif all_missing:
             why = f"variable(s) {all_missing} are missing in all {n_sample} firm-years of the sample {spec.sample!r}"
-            todo = "check the measure or raw field behind them (see the rule logs), or remove them from the spec"
+            todo = (
+                "check the measure or raw field behind them (see the rule logs), or remove them from the spec"
+            )
         else:
             why = f"no firm-year of the sample {spec.sample!r} has every model variable {cols}"
             todo = "check which variables are missing (results/tables/sample_notes.csv)"
@@ -161,9 +194,12 @@ def estimation_sample(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[st
 def _check_cluster(spec: ModelSpec, cluster: str, columns) -> None:
     if not isinstance(cluster, str) or cluster not in columns:
         close = difflib.get_close_matches(str(cluster), [str(c) for c in columns], n=1, cutoff=0.6)
-        raise InputError(f"model {spec.name}: cluster variable {cluster!r} is not a column of the panel",
-                         column="cluster", hint=(f"did you mean {close[0]!r}? " if close else "")
-                         + "pass cluster=<the panel's firm identifier column>, e.g. cluster=\"gvkey\"")
+        raise InputError(
+            f"model {spec.name}: cluster variable {cluster!r} is not a column of the panel",
+            column="cluster",
+            hint=(f"did you mean {close[0]!r}? " if close else "")
+            + 'pass cluster=<the panel\'s firm identifier column>, e.g. cluster="gvkey"',
+        )
 
 
 def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
@@ -176,9 +212,12 @@ def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
         raise EstimationError(
             f"model {spec.name}: all {len(d)} observations are singletons of the fixed effects {spec.fe} "
             f"(e.g. every firm observed once), so nothing is left after reghdfe's singleton rule ({exc}). "
-            "What to do: use a panel with repeated firm-years, or drop the firm fixed effect") from None
+            "What to do: use a panel with repeated firm-years, or drop the firm fixed effect"
+        ) from None
     if design.n_singletons:
-        log.info("model %s: %d singleton observation(s) dropped (reghdfe's rule)", spec.name, design.n_singletons)
+        log.info(
+            "model %s: %d singleton observation(s) dropped (reghdfe's rule)", spec.name, design.n_singletons
+        )
     return design
 
 
@@ -204,13 +243,15 @@ def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str], des
         raise EstimationError(
             f"model {spec.name}: instrument {spec.instrument!r} has no variation left after the fixed effects "
             f"{spec.fe or ['constant']} and exogenous regressors: the first stage is identically zero and the IV "
-            "estimate is not identified. What to do: use an instrument that varies within firm and year")
+            "estimate is not identified. What to do: use an instrument that varies within firm and year"
+        )
     corr = float(np.dot(z, x) / (np.linalg.norm(z) * np.linalg.norm(x) or 1.0))
     if abs(corr) <= 1e-10:
         raise EstimationError(
             f"model {spec.name}: the first stage is zero: instrument {spec.instrument!r} is uncorrelated with "
             f"{spec.endog!r} after the fixed effects and controls, so the IV estimate is not identified. "
-            "What to do: check the instrument's construction (robots.* in config)")
+            "What to do: check the instrument's construction (robots.* in config)"
+        )
 
 
 # FE demeaning tolerance, relative to each column's max |value|: tight enough that SEs match an exact
@@ -228,11 +269,15 @@ def within_formula(spec: ModelSpec, controls: list[str]) -> str:
 
 
 # Why a constant variable is constant, where the workflow knows (shown with the table's note).
-_CONSTANT_HINTS = {"lnCU": "CU = 1 for every firm-year, i.e. sigma_u = 0, as after cu.on_wrong_skew: zero; "
-                           "see degenerate in results/measures/cu_fit.json"}
+_CONSTANT_HINTS = {
+    "lnCU": "CU = 1 for every firm-year, i.e. sigma_u = 0, as after cu.on_wrong_skew: zero; "
+    "see degenerate in results/measures/cu_fit.json"
+}
 
 
-def degenerate_variables(raw: pd.DataFrame, within: pd.DataFrame, spec: ModelSpec, names: list[str]) -> list[str]:
+def degenerate_variables(
+    raw: pd.DataFrame, within: pd.DataFrame, spec: ModelSpec, names: list[str]
+) -> list[str]:
     """One message per model variable without variation in the estimation sample (`raw`), or after the fixed
     effects are absorbed (`within`: the demeaned columns; `raw` itself without FE). A constant dependent
     variable makes every coefficient 0.000 (0.000): the table must say so, not look like a precise zero."""
@@ -243,11 +288,16 @@ def degenerate_variables(raw: pd.DataFrame, within: pd.DataFrame, spec: ModelSpe
         if len(x) and float(np.ptp(x)) <= 1e-12 * scale:
             why = f"{v} is constant ({float(x[0]):.6g}) in the estimation sample of model {spec.name}"
         elif spec.fe and len(w) and float(np.std(w)) <= 1e-10 * scale:
-            why = f"{v} has no variation left after the fixed effects {'+'.join(spec.fe)} in model {spec.name}"
+            why = (
+                f"{v} has no variation left after the fixed effects {'+'.join(spec.fe)} in model {spec.name}"
+            )
         else:
             continue
-        role = ("the dependent variable, so every estimate of the model is 0 or undefined" if v == spec.depvar
-                else "a regressor without variation, so it has no estimate")
+        role = (
+            "the dependent variable, so every estimate of the model is 0 or undefined"
+            if v == spec.depvar
+            else "a regressor without variation, so it has no estimate"
+        )
         hint = f" ({_CONSTANT_HINTS[v]})" if v in _CONSTANT_HINTS else ""
         out.append(f"{why}{hint}: {role}")
     return out
@@ -270,16 +320,21 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: s
     infinite = [v for v in names if not np.isfinite(d[v].to_numpy(float)).all()]
     if infinite:
         n_rows = int((~np.isfinite(d[infinite].to_numpy(float))).any(axis=1).sum())
-        raise EstimationError(f"model {spec.name}: variable(s) {infinite} are infinite in {n_rows} firm-year(s) "
-                              "of the estimation sample (e.g. the log of zero). What to do: fix the measure "
-                              "behind them (see the rule logs), or remove them from the spec")
+        raise EstimationError(
+            f"model {spec.name}: variable(s) {infinite} are infinite in {n_rows} firm-year(s) "
+            "of the estimation sample (e.g. the log of zero). What to do: fix the measure "
+            "behind them (see the rule logs), or remove them from the spec"
+        )
     design = _absorbed_design(d, spec, tol=FIT_TOL) if spec.fe else None
     _check_identified(d, spec, controls, design)
     fml, frame = formula(spec, controls), d
     if design is not None:
         if cluster in names:
-            raise InputError(f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
-                             column="cluster", hint="cluster by an identifier (the firm id), not a regressor")
+            raise InputError(
+                f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
+                column="cluster",
+                hint="cluster by an identifier (the firm id), not a regressor",
+            )
         d = d[design.keep]
         frame = pd.DataFrame(design.demean(d[names].to_numpy(float)), columns=names, index=d.index)
         frame[cluster] = d[cluster].to_numpy()
@@ -289,17 +344,25 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: s
         log.warning("%s (reported in the table notes as stat:degenerate)", msg)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
-        if degenerate:   # 0/0 t-values and R² of a constant variable: already reported above
-            warnings.filterwarnings("ignore", message=".*invalid value encountered.*", category=RuntimeWarning)
+        if degenerate:  # 0/0 t-values and R² of a constant variable: already reported above
+            warnings.filterwarnings(
+                "ignore", message=".*invalid value encountered.*", category=RuntimeWarning
+            )
         try:
-            fitted = pf.feols(fml, data=frame, vcov={"CRV1": cluster}, fixef_rm="singleton",
-                              drop_intercept=design is not None)
+            fitted = pf.feols(
+                fml,
+                data=frame,
+                vcov={"CRV1": cluster},
+                fixef_rm="singleton",
+                drop_intercept=design is not None,
+            )
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException)
-            raise EstimationError(f"model {spec.name} ({formula(spec, controls)}) failed: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-    fitted._intelcap_degenerate = degenerate   # read by tidy_model, which writes the table's rows
+            raise EstimationError(
+                f"model {spec.name} ({formula(spec, controls)}) failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    fitted._intelcap_degenerate = degenerate  # read by tidy_model, which writes the table's rows
     return fitted, d
 
 
@@ -327,8 +390,9 @@ def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
     u = np.asarray(fit_obj._u_hat).ravel()
     cl = pd.factorize(raw[fit_obj._clustervar[0]])[0]
     scores = A * u[:, None]
-    meat_g = np.column_stack([np.bincount(cl, weights=scores[:, j], minlength=cl.max() + 1)
-                              for j in range(scores.shape[1])])
+    meat_g = np.column_stack(
+        [np.bincount(cl, weights=scores[:, j], minlength=cl.max() + 1) for j in range(scores.shape[1])]
+    )
     bread = np.linalg.inv(A.T @ A)
     V = bread @ (meat_g.T @ meat_g) @ bread * float(np.asarray(fit_obj._ssc).ravel()[0])
     return float(cons), float(np.sqrt(V[-1, -1]))
@@ -358,18 +422,31 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     N = int(fit_obj._N)
     scale = np.sqrt((N - int(fit_obj._df_k)) / (N - reghdfe_k(fit_obj, data, spec)))
     se_all = t["Std. Error"].to_numpy() * scale
-    with np.errstate(divide="ignore", invalid="ignore"):   # SE 0 of a degenerate model: t is NaN, flagged
+    with np.errstate(divide="ignore", invalid="ignore"):  # SE 0 of a degenerate model: t is NaN, flagged
         tv = t["Estimate"].to_numpy() / se_all
-    rows = pd.DataFrame({"term": [n if n != "Intercept" else "_cons" for n in t.index],
-                         "estimate": t["Estimate"].to_numpy(), "std_error": se_all,
-                         "t_value": tv, "p_value": 2 * stats.t.sf(np.abs(tv), G - 1)})
+    rows = pd.DataFrame(
+        {
+            "term": [n if n != "Intercept" else "_cons" for n in t.index],
+            "estimate": t["Estimate"].to_numpy(),
+            "std_error": se_all,
+            "t_value": tv,
+            "p_value": 2 * stats.t.sf(np.abs(tv), G - 1),
+        }
+    )
     if spec.fe and not fit_obj._is_iv:
         cons, se = reghdfe_constant(fit_obj, data)
         se *= scale
         tval = cons / se if se > 0 else float("nan")
         p = 2 * stats.t.sf(abs(tval), G - 1)
-        rows = pd.concat([rows, pd.DataFrame([{"term": "_cons", "estimate": cons, "std_error": se,
-                                               "t_value": tval, "p_value": p}])], ignore_index=True)
+        rows = pd.concat(
+            [
+                rows,
+                pd.DataFrame(
+                    [{"term": "_cons", "estimate": cons, "std_error": se, "t_value": tval, "p_value": p}]
+                ),
+            ],
+            ignore_index=True,
+        )
     rows.insert(0, "model", spec.name)
     rows.insert(1, "depvar", spec.depvar)
     rows["nobs"] = int(fit_obj._N)
@@ -386,16 +463,40 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
     rows["text"] = ""
     dropped = list(getattr(fit_obj, "_collin_vars", None) or [])
     if dropped:
-        log.warning("model %s: %s collinear with the other regressors/fixed effects, dropped "
-                    "(reported in the table as stat:collinear_dropped)", spec.name, ", ".join(dropped))
+        log.warning(
+            "model %s: %s collinear with the other regressors/fixed effects, dropped "
+            "(reported in the table as stat:collinear_dropped)",
+            spec.name,
+            ", ".join(dropped),
+        )
         # say so in the table: e.g. lnINT is collinear with industry x year FE when weights are time-invariant
-        note = pd.DataFrame([stat_row(spec.name, spec.depvar, "collinear_dropped", float(len(dropped)),
-                                      stage=stage, text=", ".join(dropped))])
+        note = pd.DataFrame(
+            [
+                stat_row(
+                    spec.name,
+                    spec.depvar,
+                    "collinear_dropped",
+                    float(len(dropped)),
+                    stage=stage,
+                    text=", ".join(dropped),
+                )
+            ]
+        )
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     degenerate = getattr(fit_obj, "_intelcap_degenerate", None) or []
     if degenerate:
-        note = pd.DataFrame([stat_row(spec.name, spec.depvar, "degenerate", float(len(degenerate)),
-                                      stage=stage, text="; ".join(degenerate))])
+        note = pd.DataFrame(
+            [
+                stat_row(
+                    spec.name,
+                    spec.depvar,
+                    "degenerate",
+                    float(len(degenerate)),
+                    stage=stage,
+                    text="; ".join(degenerate),
+                )
+            ]
+        )
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     return rows[RESULT_COLUMNS]
 
@@ -408,13 +509,16 @@ def _r2(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> tuple[float, float]:
     ssu = float(np.sum(np.asarray(fit_obj._u_hat) ** 2))
     y = data.iloc[_kept_rows(len(data), fit_obj._na_index)][spec.depvar].to_numpy(float)
     y_within = np.asarray(fit_obj._Y).ravel()
-    tss, tss_within = float(np.sum((y - y.mean()) ** 2)), float(np.sum(y_within ** 2))
+    tss, tss_within = float(np.sum((y - y.mean()) ** 2)), float(np.sum(y_within**2))
     # a constant depvar (flagged as stat:degenerate) has no R²
-    return (1 - ssu / tss if tss > 0 else float("nan")), (1 - ssu / tss_within if tss_within > 0 else float("nan"))
+    return (1 - ssu / tss if tss > 0 else float("nan")), (
+        1 - ssu / tss_within if tss_within > 0 else float("nan")
+    )
 
 
-def regression_table(data: pd.DataFrame, specs: Sequence[ModelSpec], controls: Sequence[str] = (),
-                     cluster: str = "Stkcd") -> pd.DataFrame:
+def regression_table(
+    data: pd.DataFrame, specs: Sequence[ModelSpec], controls: Sequence[str] = (), cluster: str = "Stkcd"
+) -> pd.DataFrame:
     """Fit every model of a table and stack the long rows (`RESULT_COLUMNS`; model order as given).
 
     `controls`: the control variables of every spec with `controls=True`; `cluster`: the column of the CRV1
@@ -433,8 +537,21 @@ def regression_table(data: pd.DataFrame, specs: Sequence[ModelSpec], controls: S
 def stat_row(model: str, depvar: str, name: str, value: float, **extra) -> dict:
     """A model-level statistic in the long format (term 'stat:<name>')."""
     row = dict.fromkeys(RESULT_COLUMNS, np.nan)
-    row.update({"model": model, "depvar": depvar, "term": f"stat:{name}", "estimate": value, "fixed_effects": "",
-                "vcov": "", "controls": "", "sample": "", "stage": "", "column_title": "", "text": ""})
+    row.update(
+        {
+            "model": model,
+            "depvar": depvar,
+            "term": f"stat:{name}",
+            "estimate": value,
+            "fixed_effects": "",
+            "vcov": "",
+            "controls": "",
+            "sample": "",
+            "stage": "",
+            "column_title": "",
+            "text": "",
+        }
+    )
     row.update(extra)
     return row
 
@@ -444,8 +561,16 @@ def descriptive_table(data: pd.DataFrame, variables: Sequence[str]) -> pd.DataFr
     rows = []
     for v in variables:
         x = data[v].dropna().astype(float)
-        rows.append({"variable": v, "n": int(x.size), "mean": float(x.mean()), "sd": float(x.std(ddof=1)),
-                     "min": float(x.min()), "max": float(x.max())})
+        rows.append(
+            {
+                "variable": v,
+                "n": int(x.size),
+                "mean": float(x.mean()),
+                "sd": float(x.std(ddof=1)),
+                "min": float(x.min()),
+                "max": float(x.max()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -470,8 +595,13 @@ def _format_ar(intervals: list[tuple[float, float]], digits: int = 3) -> str:
     return " ∪ ".join(f"[{f(a)}, {f(b)}]" for a, b in intervals)
 
 
-def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str] = (), cluster: str = "Stkcd",
-                  level: float = 0.95) -> list[dict]:
+def iv_statistics(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    controls: Sequence[str] = (),
+    cluster: str = "Stkcd",
+    level: float = 0.95,
+) -> list[dict]:
     """Rows for the IV footer: first-stage cluster-robust F (= Kleibergen-Paap rk Wald F with one
     instrument), Olea-Pflueger effective F, and the weak-IV-robust Anderson-Rubin confidence set."""
     from intelcap.econometrics import inference
@@ -483,21 +613,45 @@ def iv_statistics(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str] =
     _check_identified(d, spec, controls, design)
     W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
     W = W if W.shape[1] else None
-    args = (d[spec.depvar].to_numpy(float), d[spec.endog].to_numpy(float), d[spec.instrument].to_numpy(float), W,
-            design, d[cluster].to_numpy())
+    args = (
+        d[spec.depvar].to_numpy(float),
+        d[spec.endog].to_numpy(float),
+        d[spec.instrument].to_numpy(float),
+        W,
+        design,
+        d[cluster].to_numpy(),
+    )
     iv = inference.iv_2sls(*args)
     ar = inference.ar_confidence_set(*args, level=level)
     lo_hi = [(float(a), float(b)) for a, b in ar.intervals]
-    return [stat_row(spec.name, spec.depvar, "first_stage_F", float(iv.first_stage_F), stage=spec.stage),
-            stat_row(spec.name, spec.depvar, "effective_F", float(iv.effective_F), stage=spec.stage),
-            stat_row(spec.name, spec.depvar, "ar_ci", float("nan"), stage=spec.stage,
-                     text=f"{_format_ar(lo_hi)} ({ar.kind})"),
-            stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage)]
+    return [
+        stat_row(spec.name, spec.depvar, "first_stage_F", float(iv.first_stage_F), stage=spec.stage),
+        stat_row(spec.name, spec.depvar, "effective_F", float(iv.effective_F), stage=spec.stage),
+        stat_row(
+            spec.name,
+            spec.depvar,
+            "ar_ci",
+            float("nan"),
+            stage=spec.stage,
+            text=f"{_format_ar(lo_hi)} ({ar.kind})",
+        ),
+        stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage),
+    ]
 
 
-def group_differences(data: pd.DataFrame, pairs: Sequence[Sequence[str]], depvar: str, regressor: str,
-                      controls: Sequence[str], cluster: str, reps: int, seed: int, *, id: str = "Stkcd",
-                      time: str = "year") -> pd.DataFrame:
+def group_differences(
+    data: pd.DataFrame,
+    pairs: Sequence[Sequence[str]],
+    depvar: str,
+    regressor: str,
+    controls: Sequence[str],
+    cluster: str,
+    reps: int,
+    seed: int,
+    *,
+    id: str = "Stkcd",
+    time: str = "year",
+) -> pd.DataFrame:
     """Table 6's missing tests: for each pair of subsamples, δ = β_b − β_a from the fully interacted model
     (firm-clustered) and bdiff-style permutation p-values (firm-level labels when constant within firm).
 
@@ -509,9 +663,12 @@ def group_differences(data: pd.DataFrame, pairs: Sequence[Sequence[str]], depvar
     controls = list(controls)
     missing = [c for c in dict.fromkeys([id, time, cluster]) if c not in data.columns]
     if missing:
-        raise InputError(f"group differences: column(s) {missing} are not in the panel", column=", ".join(missing),
-                         hint="pass the panel's firm and year columns as id=... and time=..., and its firm "
-                              "identifier as cluster")
+        raise InputError(
+            f"group differences: column(s) {missing} are not in the panel",
+            column=", ".join(missing),
+            hint="pass the panel's firm and year columns as id=... and time=..., and its firm "
+            "identifier as cluster",
+        )
     rows = []
     for a, b in pairs:
         ma, mb = SAMPLES[a](data).to_numpy(), SAMPLES[b](data).to_numpy()
@@ -522,19 +679,40 @@ def group_differences(data: pd.DataFrame, pairs: Sequence[Sequence[str]], depvar
         g = d.pop("_g").to_numpy()
         if g.sum() == 0 or g.sum() == len(g):
             empty = a if g.sum() == len(g) else b
-            raise EstimationError(f"heterogeneity pair {a}/{b}: group {empty!r} has no firm-year with complete "
-                                  f"data ({int(len(g))} in the other group). What to do: remove the pair from "
-                                  "config heterogeneity.pairs, or check the data that define the subgroup")
+            raise EstimationError(
+                f"heterogeneity pair {a}/{b}: group {empty!r} has no firm-year with complete "
+                f"data ({int(len(g))} in the other group). What to do: remove the pair from "
+                "config heterogeneity.pairs, or check the data that define the subgroup"
+            )
         W = d[controls].to_numpy(float) if controls else None
-        args = (d[depvar].to_numpy(float), d[regressor].to_numpy(float), W, d[id].to_numpy(),
-                d[time].to_numpy(), g)
+        args = (
+            d[depvar].to_numpy(float),
+            d[regressor].to_numpy(float),
+            W,
+            d[id].to_numpy(),
+            d[time].to_numpy(),
+            g,
+        )
         inter = inference.interacted_difference(*args, cluster=d[cluster].to_numpy())
         firm_const = bool((pd.Series(g).groupby(d[id].to_numpy()).nunique() == 1).all())
         level = "firm" if firm_const else "obs"
         pair_seed = seed + zlib.crc32(f"{a}/{b}".encode()) % 100_000
         perm = inference.permutation_difference(*args, K=reps, seed=pair_seed, level=level)
-        rows.append({"group_a": a, "group_b": b, "beta_a": inter.beta_g0, "beta_b": inter.beta_g1,
-                     "delta": inter.delta, "se_delta": inter.se, "p_interacted": inter.p,
-                     "p_permutation_one_sided": perm.p_one_sided, "p_permutation_two_sided": perm.p_two_sided,
-                     "permutation_level": level, "reps": reps, "seed": pair_seed, "nobs": len(d)})
+        rows.append(
+            {
+                "group_a": a,
+                "group_b": b,
+                "beta_a": inter.beta_g0,
+                "beta_b": inter.beta_g1,
+                "delta": inter.delta,
+                "se_delta": inter.se,
+                "p_interacted": inter.p,
+                "p_permutation_one_sided": perm.p_one_sided,
+                "p_permutation_two_sided": perm.p_two_sided,
+                "permutation_level": level,
+                "reps": reps,
+                "seed": pair_seed,
+                "nobs": len(d),
+            }
+        )
     return pd.DataFrame(rows)

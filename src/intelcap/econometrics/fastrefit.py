@@ -196,7 +196,7 @@ class _SubsampleFWL:
         self.m = M.shape[1]
         # whole-firm draws only need per-firm Grams and per-firm year counts
         self.C = self._per_firm_gram(Z, firm) if per_firm else None
-        self.year_counts = F @ D if per_firm else None      # firms x years
+        self.year_counts = F @ D if per_firm else None  # firms x years
 
     def _per_firm_gram(self, Z: np.ndarray, firm: np.ndarray) -> np.ndarray:
         """Z_i'Z_i for every firm as one batched product: rows scattered into a zero-padded (firms x T_max x q)
@@ -233,7 +233,7 @@ class _SubsampleFWL:
         patterns, which = np.unique(present, axis=0, return_inverse=True)
         for j, pat in enumerate(patterns):
             years = np.flatnonzero(pat)
-            cols = np.r_[np.arange(1, self.m), self.m + years[1:]]   # drop absent years + one reference
+            cols = np.r_[np.arange(1, self.m), self.m + years[1:]]  # drop absent years + one reference
             idx = np.flatnonzero(which.ravel() == j)
             XX, Xy = A[np.ix_(idx, cols, cols)], A[np.ix_(idx, cols, [0])]
             try:

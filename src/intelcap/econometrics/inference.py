@@ -135,7 +135,9 @@ def iv_2sls(
 Kind = Literal["bounded", "union_of_rays", "real_line", "empty"]
 
 
-def quadratic_set(a: float, b: float, c: float, rtol: float = 1e-12) -> tuple[list[tuple[float, float]], Kind]:
+def quadratic_set(
+    a: float, b: float, c: float, rtol: float = 1e-12
+) -> tuple[list[tuple[float, float]], Kind]:
     """{t : a t^2 + b t + c <= 0} as a list of closed intervals (with +-inf) and its kind."""
     scale = max(abs(a), abs(b), abs(c), 1e-300)
     inf = float("inf")
@@ -254,9 +256,7 @@ class AKMResult:
     n_shocks: int
 
 
-def residualize(
-    fe_design: AbsorbedDesign, W: ArrayLike | None, *arrays: ArrayLike
-) -> list[np.ndarray]:
+def residualize(fe_design: AbsorbedDesign, W: ArrayLike | None, *arrays: ArrayLike) -> list[np.ndarray]:
     """FE-demean and partial W out of each array (the 'double dot' variables of AKM)."""
     Wd = None if W is None else _as_2d(fe_design.demean(np.asarray(W, dtype=float)))
     out = []
@@ -295,7 +295,9 @@ def akm_se(
         S = sp.csr_array(shares) if sp.issparse(shares) else sp.csr_array(np.asarray(shares, dtype=float))
     else:
         codes, n_s = _factorize(shares)
-        S = sp.csr_array((np.ones(codes.shape[0]), (np.arange(codes.shape[0]), codes)), shape=(len(codes), n_s))
+        S = sp.csr_array(
+            (np.ones(codes.shape[0]), (np.arange(codes.shape[0]), codes)), shape=(len(codes), n_s)
+        )
     RX = X @ X
     beta = float(X @ Y / RX)
     u = Y - beta * X
@@ -428,8 +430,9 @@ def permutation_difference(
     g, _ = _binary(group)
     keep = AbsorbedDesign(np.column_stack([firm, yr])).keep
     firm, yr, g = _factorize(firm[keep])[0], _factorize(yr[keep])[0], g[keep]
-    M = np.column_stack([np.asarray(y, dtype=float)[keep], np.asarray(x, dtype=float)[keep],
-                         _as_2d(W, len(keep))[keep]])
+    M = np.column_stack(
+        [np.asarray(y, dtype=float)[keep], np.asarray(x, dtype=float)[keep], _as_2d(W, len(keep))[keep]]
+    )
     n_firm = int(firm.max()) + 1
     if level == "firm":
         gf = np.zeros(n_firm)

@@ -59,8 +59,12 @@ def _industry_series(x: np.ndarray, firm: np.ndarray, ind: np.ndarray, yr: np.nd
         nt = len(t_obs)
         hi, lo = pos[y_o[1:][m]], pos[y_o[:-1][m]]
         dx = x_o[1:][m] - x_o[:-1][m]
-        AtA = (np.bincount(hi * nt + hi, minlength=nt * nt) + np.bincount(lo * nt + lo, minlength=nt * nt)
-               - np.bincount(hi * nt + lo, minlength=nt * nt) - np.bincount(lo * nt + hi, minlength=nt * nt))
+        AtA = (
+            np.bincount(hi * nt + hi, minlength=nt * nt)
+            + np.bincount(lo * nt + lo, minlength=nt * nt)
+            - np.bincount(hi * nt + lo, minlength=nt * nt)
+            - np.bincount(lo * nt + hi, minlength=nt * nt)
+        )
         AtA = AtA.reshape(nt, nt).astype(float)
         AtA[0, 0] += 1.0
         Atb = np.bincount(hi, weights=dx, minlength=nt) - np.bincount(lo, weights=dx, minlength=nt)
@@ -95,8 +99,15 @@ class _Reassignment:
     rows: dict
 
 
-def _industry_reassignment(xk: np.ndarray, firm: np.ndarray, ind: np.ndarray, yr: np.ndarray, T: int,
-                           reassign: str, rng: np.random.Generator) -> _Reassignment:
+def _industry_reassignment(
+    xk: np.ndarray,
+    firm: np.ndarray,
+    ind: np.ndarray,
+    yr: np.ndarray,
+    T: int,
+    reassign: str,
+    rng: np.random.Generator,
+) -> _Reassignment:
     """x = a_i + g_{j(i),t}: a reassigned path is another unit's robot series, defined in every year the series
     exists (a_i is absorbed by the firm FE), so unbalanced panels need no strata."""
     n_firm = int(firm.max()) + 1
@@ -126,8 +137,9 @@ def _industry_reassignment(xk: np.ndarray, firm: np.ndarray, ind: np.ndarray, yr
     return _Reassignment(base, new_perm_ind, values_ind, rows)
 
 
-def _path_reassignment(xk: np.ndarray, firm: np.ndarray, yr: np.ndarray, T: int,
-                       rng: np.random.Generator) -> _Reassignment:
+def _path_reassignment(
+    xk: np.ndarray, firm: np.ndarray, yr: np.ndarray, T: int, rng: np.random.Generator
+) -> _Reassignment:
     """Generic x: permute whole paths among firms observed in exactly the same years."""
     n_firm = int(firm.max()) + 1
     wide = np.full((n_firm, T), np.nan)
@@ -159,8 +171,17 @@ class _Draws:
     kept: list[np.ndarray] = field(default_factory=list)
 
 
-def _placebo_iterative(d: AbsorbedDesign, y: ArrayLike, x: ArrayLike, W: ArrayLike | None, cluster: ArrayLike,
-                       r: _Reassignment, K: int, chunk: int | None, keep_draws: int) -> tuple[float, _Draws]:
+def _placebo_iterative(
+    d: AbsorbedDesign,
+    y: ArrayLike,
+    x: ArrayLike,
+    W: ArrayLike | None,
+    cluster: ArrayLike,
+    r: _Reassignment,
+    K: int,
+    chunk: int | None,
+    keep_draws: int,
+) -> tuple[float, _Draws]:
     """Any design: each block of draws is re-demeaned by alternating projections and refitted with FastRefit."""
     out = _Draws()
     cl, G, k_fe, (yd, xd, Wd) = _prep(d, cluster, y, x, W)
@@ -169,7 +190,9 @@ def _placebo_iterative(d: AbsorbedDesign, y: ArrayLike, x: ArrayLike, W: ArrayLi
     observed = fr.fit_many_x(yd, xd).coef[0]
     step = chunk or fr.chunk
     for k0 in range(0, K, step):
-        Xr = np.column_stack([_finite(r.base + r.values(r.new_perm(), r.rows)) for _ in range(min(step, K - k0))])
+        Xr = np.column_stack(
+            [_finite(r.base + r.values(r.new_perm(), r.rows)) for _ in range(min(step, K - k0))]
+        )
         if k0 < keep_draws:
             out.kept.append(Xr[:, : keep_draws - k0].copy())
         res = fr.fit_many_x(yd, d.transform(Xr), overwrite=True)
@@ -178,8 +201,9 @@ def _placebo_iterative(d: AbsorbedDesign, y: ArrayLike, x: ArrayLike, W: ArrayLi
     return float(observed), out
 
 
-def _sorted_demeaned(d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.ndarray,
-                     W: ArrayLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _sorted_demeaned(
+    d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.ndarray, W: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """y, x and W on rows sorted by the large FE, demeaned exactly (`_TwoWayExact`)."""
     o = tw.order
     ys = tw.demean_sorted(np.asarray(d.subset(np.asarray(y, dtype=float)), dtype=float)[o][:, None])[:, 0]
@@ -194,9 +218,18 @@ def _sorted_demeaned(d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.n
     return ys, xs, Ws
 
 
-def _placebo_two_way(d: AbsorbedDesign, tw: _TwoWayExact, y: ArrayLike, xk: np.ndarray, W: ArrayLike | None,
-                     cluster: ArrayLike, r: _Reassignment, K: int, chunk: int | None,
-                     keep_draws: int) -> tuple[float, _Draws]:
+def _placebo_two_way(
+    d: AbsorbedDesign,
+    tw: _TwoWayExact,
+    y: ArrayLike,
+    xk: np.ndarray,
+    W: ArrayLike | None,
+    cluster: ArrayLike,
+    r: _Reassignment,
+    K: int,
+    chunk: int | None,
+    keep_draws: int,
+) -> tuple[float, _Draws]:
     """Fast path (same draws in the same order): rows sorted by the large FE, everything demeaned exactly in one
     pass (_TwoWayExact), draws built directly in sorted order as rows of a (draws x N) block, controls
     partialled out with single-threaded BLAS, cluster sums as contiguous segment sums when the clusters are
@@ -279,7 +312,10 @@ def placebo_coefficients(
         observed, draws = _placebo_two_way(d, tw, y, xk, W, cluster, r, K, chunk, keep_draws)
     c = np.concatenate(draws.coefs)
     return PlaceboResult(
-        c, np.concatenate(draws.ses), observed, float(np.mean(np.abs(c) >= abs(observed))),
+        c,
+        np.concatenate(draws.ses),
+        observed,
+        float(np.mean(np.abs(c) >= abs(observed))),
         np.column_stack(draws.kept) if draws.kept else None,
     )
 

@@ -33,9 +33,28 @@ METHOD_LABELS = {
 }
 METHODS = list(METHOD_LABELS)
 
-INFERENCE_COLUMNS = ["model", "spec", "depvar", "term", "method", "method_label", "estimate", "std_error",
-                     "p_value", "ci_low", "ci_high", "ci_text", "n_clusters", "cluster", "reference",
-                     "n_boot", "boot_weights", "enumerated", "nobs", "note"]
+INFERENCE_COLUMNS = [
+    "model",
+    "spec",
+    "depvar",
+    "term",
+    "method",
+    "method_label",
+    "estimate",
+    "std_error",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "ci_text",
+    "n_clusters",
+    "cluster",
+    "reference",
+    "n_boot",
+    "boot_weights",
+    "enumerated",
+    "nobs",
+    "note",
+]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -62,8 +81,9 @@ class ModelData:
         return np.char.add(np.char.add(self.industry.astype(str), "|"), self.year.astype(str))
 
 
-def model_data(df: pd.DataFrame, spec, controls: list[str], industry_col: str = "ifr",
-               cluster: str = "Stkcd") -> ModelData:
+def model_data(
+    df: pd.DataFrame, spec, controls: list[str], industry_col: str = "ifr", cluster: str = "Stkcd"
+) -> ModelData:
     """Listwise-complete sample of an `estimate.ModelSpec` (OLS: x = first regressor; IV: x = endog)."""
     from intelcap.econometrics.estimate import SAMPLES
 
@@ -72,22 +92,40 @@ def model_data(df: pd.DataFrame, spec, controls: list[str], industry_col: str = 
     x_name = spec.endog or (spec.regressors[0] if spec.regressors else None)
     if x_name is None:
         raise InputError(f"model {spec.name} has no regressor of interest", column="tables")
-    rest = [r for r in spec.regressors if r != x_name] + list(spec.extra) + (list(controls) if spec.controls else [])
-    need = list(dict.fromkeys([spec.depvar, x_name, *rest, *spec.fe_vars(), cluster, industry_col, "Stkcd", "year"]
-                              + ([spec.instrument] if spec.instrument else [])))
+    rest = (
+        [r for r in spec.regressors if r != x_name]
+        + list(spec.extra)
+        + (list(controls) if spec.controls else [])
+    )
+    need = list(
+        dict.fromkeys(
+            [spec.depvar, x_name, *rest, *spec.fe_vars(), cluster, industry_col, "Stkcd", "year"]
+            + ([spec.instrument] if spec.instrument else [])
+        )
+    )
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputError(f"model {spec.name}: columns {missing} are not in the analysis panel", column="tables")
+        raise InputError(
+            f"model {spec.name}: columns {missing} are not in the analysis panel", column="tables"
+        )
     d = df[SAMPLES[spec.sample](df).to_numpy()]
     d = d[need].dropna().reset_index(drop=True)
     if d.empty:
         raise EstimationError(f"model {spec.name}: empty sample after listwise deletion")
     design = absorb.AbsorbedDesign(fe_frame(d, spec.fe))
     W = d[rest].to_numpy(float) if rest else None
-    return ModelData(frame=d, y=d[spec.depvar].to_numpy(float), x=d[x_name].to_numpy(float), W=W, design=design,
-                     firm=d[cluster].to_numpy(), industry=d[industry_col].astype(str).to_numpy(),
-                     year=d["year"].to_numpy(), z=d[spec.instrument].to_numpy(float) if spec.instrument else None,
-                     w_names=tuple(rest))
+    return ModelData(
+        frame=d,
+        y=d[spec.depvar].to_numpy(float),
+        x=d[x_name].to_numpy(float),
+        W=W,
+        design=design,
+        firm=d[cluster].to_numpy(),
+        industry=d[industry_col].astype(str).to_numpy(),
+        year=d["year"].to_numpy(),
+        z=d[spec.instrument].to_numpy(float) if spec.instrument else None,
+        w_names=tuple(rest),
+    )
 
 
 def _t_ci(b: float, se: float, df: int, level: float) -> tuple[float, float]:
@@ -109,16 +147,38 @@ def _fmt_set(intervals, digits: int = 4) -> str:
     return " ∪ ".join(f"[{f(a)}, {f(b)}]" for a, b in intervals)
 
 
-def _row(method: str, estimate: float, se: float, p: float, ci, G: int, cluster: str, reference: str,
-         nobs: int, **extra) -> dict:
+def _row(
+    method: str,
+    estimate: float,
+    se: float,
+    p: float,
+    ci,
+    G: int,
+    cluster: str,
+    reference: str,
+    nobs: int,
+    **extra,
+) -> dict:
     intervals = list(ci) if isinstance(ci, list) else [tuple(ci)]
     bounded = len(intervals) == 1 and all(np.isfinite(intervals[0]))
-    row = {"method": method, "method_label": METHOD_LABELS[method], "estimate": float(estimate),
-           "std_error": float(se), "p_value": float(p),
-           "ci_low": float(intervals[0][0]) if bounded else float("nan"),
-           "ci_high": float(intervals[0][1]) if bounded else float("nan"),
-           "ci_text": _fmt_set(intervals), "n_clusters": int(G), "cluster": cluster, "reference": reference,
-           "n_boot": np.nan, "boot_weights": "", "enumerated": "", "nobs": int(nobs), "note": ""}
+    row = {
+        "method": method,
+        "method_label": METHOD_LABELS[method],
+        "estimate": float(estimate),
+        "std_error": float(se),
+        "p_value": float(p),
+        "ci_low": float(intervals[0][0]) if bounded else float("nan"),
+        "ci_high": float(intervals[0][1]) if bounded else float("nan"),
+        "ci_text": _fmt_set(intervals),
+        "n_clusters": int(G),
+        "cluster": cluster,
+        "reference": reference,
+        "n_boot": np.nan,
+        "boot_weights": "",
+        "enumerated": "",
+        "nobs": int(nobs),
+        "note": "",
+    }
     row.update(extra)
     return row
 
@@ -126,8 +186,9 @@ def _row(method: str, estimate: float, se: float, p: float, ci, G: int, cluster:
 # ------------------------------------------------------------------------------------------------
 # 1. inference table
 # ------------------------------------------------------------------------------------------------
-def ols_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95,
-                  methods: list[str] | None = None) -> list[dict]:
+def ols_inference(
+    md: ModelData, B: int, seed: int | None, level: float = 0.95, methods: list[str] | None = None
+) -> list[dict]:
     """The five inference methods for the coefficient of md.x in y ~ x + W + FE."""
     methods = methods or METHODS
     d = md.design
@@ -142,17 +203,32 @@ def ols_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95,
         cls = d.subset(cl)
         r = crv1.ols_crv1(yd, Xd, cls, d.dof_fe(cls))
         b, se, G = float(r.beta[0]), float(r.se[0]), r.n_clusters
-        rows.append(_row(name, b, se, float(r.pvalue[0]), _t_ci(b, se, G - 1, level), G, label,
-                         f"t({G - 1})", n))
+        rows.append(
+            _row(name, b, se, float(r.pvalue[0]), _t_ci(b, se, G - 1, level), G, label, f"t({G - 1})", n)
+        )
     if "wild_bootstrap_industry" in methods:
         G = len(np.unique(d.subset(md.industry)))
         kind = boot_kind(G, B)
-        wb = wild.wild_cluster_bootstrap(md.y, md.x, md.W, d, md.industry, h0=0.0, B=B, weights=kind,
-                                              seed=seed, ci=True, level=level)
-        rows.append(_row("wild_bootstrap_industry", wb.coef, float("nan"), wb.p_value, wb.ci, G, "IFR industry",
-                         "bootstrap-t (WCR)", n, n_boot=wb.n_boot, boot_weights=kind,
-                         enumerated=bool(wb.enumerated),
-                         note="symmetric bootstrap-t p-value of H0: b = 0; CI by test inversion"))
+        wb = wild.wild_cluster_bootstrap(
+            md.y, md.x, md.W, d, md.industry, h0=0.0, B=B, weights=kind, seed=seed, ci=True, level=level
+        )
+        rows.append(
+            _row(
+                "wild_bootstrap_industry",
+                wb.coef,
+                float("nan"),
+                wb.p_value,
+                wb.ci,
+                G,
+                "IFR industry",
+                "bootstrap-t (WCR)",
+                n,
+                n_boot=wb.n_boot,
+                boot_weights=kind,
+                enumerated=bool(wb.enumerated),
+                note="symmetric bootstrap-t p-value of H0: b = 0; CI by test inversion",
+            )
+        )
     if "akm" in methods or "akm0" in methods:
         yres, xres = inference.residualize(d, md.W, md.y, md.x)
         shocks = d.subset(md.shocks)
@@ -160,13 +236,31 @@ def ols_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95,
         if "akm" in methods:
             rows.append(_row("akm", a.beta, a.se_akm, a.p_akm, a.ci_akm, a.n_shocks, "shocks", "normal", n))
         if "akm0" in methods:
-            rows.append(_row("akm0", a.beta, a.se_akm0, a.p_akm0, a.ci_akm0, a.n_shocks, "shocks", "normal", n,
-                             note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})"))
+            rows.append(
+                _row(
+                    "akm0",
+                    a.beta,
+                    a.se_akm0,
+                    a.p_akm0,
+                    a.ci_akm0,
+                    a.n_shocks,
+                    "shocks",
+                    "normal",
+                    n,
+                    note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})",
+                )
+            )
     return rows
 
 
-def akm_iv(y_res: np.ndarray, x_res: np.ndarray, z_res: np.ndarray, shocks: np.ndarray, beta0: float = 0.0,
-           alpha: float = 0.05) -> inference.AKMResult:
+def akm_iv(
+    y_res: np.ndarray,
+    x_res: np.ndarray,
+    z_res: np.ndarray,
+    shocks: np.ndarray,
+    beta0: float = 0.0,
+    alpha: float = 0.05,
+) -> inference.AKMResult:
     """AKM (2019) standard errors of just-identified 2SLS with a shift-share instrument (ShiftShareSE
     `ivreg_ss`): inputs residualised on controls and FE; Z^_s = coefficients of Z.. on the shares,
         b = Z..'Y.. / Z..'X..,   se^2 = sum_s (Z^_s R_s)^2 / (Z..'X..)^2,   R_s = sum_i s_is (Y.. - b X..)_i.
@@ -195,14 +289,30 @@ def akm_iv(y_res: np.ndarray, x_res: np.ndarray, z_res: np.ndarray, shocks: np.n
     a0 = zy**2 - z**2 * (ca @ ca)
     ci0, kind = inference.quadratic_set(a2, a1, a0)
     # the OLS result type: the same fields (with Z = X this is inference.akm_se exactly)
-    return inference.AKMResult(beta=beta, se_akm=se, p_akm=float(2 * stats.norm.sf(abs(beta - beta0) / se)),
-                               ci_akm=(beta - z * se, beta + z * se), se_akm0=se0,
-                               p_akm0=float(2 * stats.norm.sf(abs(beta - beta0) / se0)), ci_akm0=ci0,
-                               ci_akm0_kind=kind, beta0=beta0, n_shocks=n_s)
+    return inference.AKMResult(
+        beta=beta,
+        se_akm=se,
+        p_akm=float(2 * stats.norm.sf(abs(beta - beta0) / se)),
+        ci_akm=(beta - z * se, beta + z * se),
+        se_akm0=se0,
+        p_akm0=float(2 * stats.norm.sf(abs(beta - beta0) / se0)),
+        ci_akm0=ci0,
+        ci_akm0_kind=kind,
+        beta0=beta0,
+        n_shocks=n_s,
+    )
 
 
-def wild_bootstrap_ar(md: ModelData, B: int, seed: int | None, level: float = 0.95,
-                      center: float = 0.0, scale: float = 1.0, grid: int = 161, width: float = 10.0):
+def wild_bootstrap_ar(
+    md: ModelData,
+    B: int,
+    seed: int | None,
+    level: float = 0.95,
+    center: float = 0.0,
+    scale: float = 1.0,
+    grid: int = 161,
+    width: float = 10.0,
+):
     """Wild cluster restricted bootstrap Anderson-Rubin test for the IV coefficient (clusters = industry).
 
     AR(b0) = WCR bootstrap-t test of gamma = 0 in (y - b0 x) ~ z + W + FE; at b0 = 0 this is the WCR test
@@ -217,8 +327,9 @@ def wild_bootstrap_ar(md: ModelData, B: int, seed: int | None, level: float = 0.
     alpha = 1 - level
 
     def p(b0: float) -> tuple[float, int, bool]:
-        r = wild.wild_cluster_bootstrap(md.y - b0 * md.x, md.z, md.W, d, md.industry, h0=0.0, B=B,
-                                             weights=kind, seed=seed)
+        r = wild.wild_cluster_bootstrap(
+            md.y - b0 * md.x, md.z, md.W, d, md.industry, h0=0.0, B=B, weights=kind, seed=seed
+        )
         return r.p_value, r.n_boot, r.enumerated
 
     p0, n_boot, enum = p(0.0)
@@ -261,28 +372,91 @@ def iv_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95) -
     for name, cl, label in (("firm_crv1", md.firm, "firm"), ("industry_crv1", md.industry, "IFR industry")):
         r = inference.iv_2sls(md.y, md.x, md.z, md.W, d, cl)
         ses[name] = r.se
-        weak = " (weak instrument at this clustering level: Wald inference unreliable)" if r.first_stage_F < 10 else ""
-        rows.append(_row(name, r.beta, r.se, r.pvalue, _t_ci(r.beta, r.se, r.n_clusters - 1, level),
-                         r.n_clusters, label, f"t({r.n_clusters - 1})", n,
-                         note=f"first-stage F clustered by {label} = {r.first_stage_F:.2f}{weak}"))
+        weak = (
+            " (weak instrument at this clustering level: Wald inference unreliable)"
+            if r.first_stage_F < 10
+            else ""
+        )
+        rows.append(
+            _row(
+                name,
+                r.beta,
+                r.se,
+                r.pvalue,
+                _t_ci(r.beta, r.se, r.n_clusters - 1, level),
+                r.n_clusters,
+                label,
+                f"t({r.n_clusters - 1})",
+                n,
+                note=f"first-stage F clustered by {label} = {r.first_stage_F:.2f}{weak}",
+            )
+        )
     b_iv = rows[0]["estimate"]
-    p0, ci, n_boot, kind, enum = wild_bootstrap_ar(md, B, seed, level, center=b_iv, scale=ses["industry_crv1"])
+    p0, ci, n_boot, kind, enum = wild_bootstrap_ar(
+        md, B, seed, level, center=b_iv, scale=ses["industry_crv1"]
+    )
     G = rows[1]["n_clusters"]
-    rows.append(_row("wild_bootstrap_industry", b_iv, float("nan"), p0, ci, G, "IFR industry", "bootstrap-t (WCR)",
-                     n, n_boot=n_boot, boot_weights=kind, enumerated=bool(enum),
-                     note="wild restricted bootstrap Anderson-Rubin test (p at b = 0 = WCR test of the reduced "
-                          "form); set by test inversion. Not the WRE of Davidson-MacKinnon (2010)"))
+    rows.append(
+        _row(
+            "wild_bootstrap_industry",
+            b_iv,
+            float("nan"),
+            p0,
+            ci,
+            G,
+            "IFR industry",
+            "bootstrap-t (WCR)",
+            n,
+            n_boot=n_boot,
+            boot_weights=kind,
+            enumerated=bool(enum),
+            note="wild restricted bootstrap Anderson-Rubin test (p at b = 0 = WCR test of the reduced "
+            "form); set by test inversion. Not the WRE of Davidson-MacKinnon (2010)",
+        )
+    )
     yres, xres, zres = inference.residualize(d, md.W, md.y, md.x, md.z)
     a = akm_iv(yres, xres, zres, d.subset(md.shocks), alpha=1 - level)
-    rows.append(_row("akm", a.beta, a.se_akm, a.p_akm, a.ci_akm, a.n_shocks, "shocks", "normal", n,
-                     note="AKM for 2SLS, instrument's shocks = IFR industry x year"))
-    rows.append(_row("akm0", a.beta, a.se_akm0, a.p_akm0, a.ci_akm0, a.n_shocks, "shocks", "normal", n,
-                     note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})"))
+    rows.append(
+        _row(
+            "akm",
+            a.beta,
+            a.se_akm,
+            a.p_akm,
+            a.ci_akm,
+            a.n_shocks,
+            "shocks",
+            "normal",
+            n,
+            note="AKM for 2SLS, instrument's shocks = IFR industry x year",
+        )
+    )
+    rows.append(
+        _row(
+            "akm0",
+            a.beta,
+            a.se_akm0,
+            a.p_akm0,
+            a.ci_akm0,
+            a.n_shocks,
+            "shocks",
+            "normal",
+            n,
+            note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})",
+        )
+    )
     return rows
 
 
-def inference_table(df: pd.DataFrame, models: list[tuple[str, object]], controls: list[str], cluster: str,
-                    industry_col: str, B: int, seed: int, level: float = 0.95) -> pd.DataFrame:
+def inference_table(
+    df: pd.DataFrame,
+    models: list[tuple[str, object]],
+    controls: list[str],
+    cluster: str,
+    industry_col: str,
+    B: int,
+    seed: int,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Long table: one row per (model, method). `models` = [(label, ModelSpec)]; IV specs have `endog`."""
     out = []
     for label, spec in models:
@@ -297,14 +471,21 @@ def inference_table(df: pd.DataFrame, models: list[tuple[str, object]], controls
 
 def inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """Rendered view: model, method, estimate, SE, p, 95% CI, clusters."""
+
     def f(v: float) -> str:
         return "" if not np.isfinite(v) else f"{v:.{digits}f}"
 
-    return pd.DataFrame({
-        "Model": long["model"], "Method": long["method_label"], "Estimate": [f(v) for v in long["estimate"]],
-        "SE": [f(v) for v in long["std_error"]], "p-value": [f(v) for v in long["p_value"]],
-        "95% CI": long["ci_text"], "Clusters": long["n_clusters"].astype(int).astype(str)
-        + " (" + long["cluster"] + ")"})
+    return pd.DataFrame(
+        {
+            "Model": long["model"],
+            "Method": long["method_label"],
+            "Estimate": [f(v) for v in long["estimate"]],
+            "SE": [f(v) for v in long["std_error"]],
+            "p-value": [f(v) for v in long["p_value"]],
+            "95% CI": long["ci_text"],
+            "Clusters": long["n_clusters"].astype(int).astype(str) + " (" + long["cluster"] + ")",
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -327,8 +508,11 @@ def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFr
     for name, code in fields.items():
         col = frame[code]
         # numbers stay numbers (what to_numeric would return from their text); text as the reader strips it
-        out[name] = (pd.to_numeric(col, errors="raise").astype(float).to_numpy() if name in num
-                     else col.astype(str).str.strip().to_numpy())
+        out[name] = (
+            pd.to_numeric(col, errors="raise").astype(float).to_numpy()
+            if name in num
+            else col.astype(str).str.strip().to_numpy()
+        )
     if table.startswith("FS_"):
         out = io.annual_consolidated(out)
     elif "date" in out:
@@ -338,7 +522,9 @@ def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFr
     return out.sort_values(sort, kind="stable").reset_index(drop=True)
 
 
-def simulate_analysis_panel(params, config: dict, crosswalk: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
+def simulate_analysis_panel(
+    params, config: dict, crosswalk: pd.DataFrame, regions: pd.DataFrame
+) -> pd.DataFrame:
     """One synthetic world in memory, through the workflow's own panel, robot and CU code: the analysis
     panel (lnCU = two-step SFA predictor, lnINT, controls) plus the truth (lnCU_true = -u, ame_lnINT)."""
     from intelcap.ingest import panel
@@ -346,7 +532,9 @@ def simulate_analysis_panel(params, config: dict, crosswalk: pd.DataFrame, regio
     from intelcap.synthetic import dgp as synth
 
     tables = synth.generate(params, crosswalk)
-    loaded = {t: loaded_from_vendor(tables[t], config["csmar"][t], t) for t in [*PANEL_TABLES, "EMP_Structure"]}
+    loaded = {
+        t: loaded_from_vendor(tables[t], config["csmar"][t], t) for t in [*PANEL_TABLES, "EMP_Structure"]
+    }
     clean, _ = panel.build_panel({t: loaded[t] for t in PANEL_TABLES}, config, crosswalk, regions)
     ifr = tables["ifr_robots"].assign(industry=lambda d: d["industry"].astype(str))
     emp = tables["employment_base"].assign(industry=lambda d: d["industry"].astype(str))
@@ -355,22 +543,55 @@ def simulate_analysis_panel(params, config: dict, crosswalk: pd.DataFrame, regio
     wvars = [v for v in w["vars"] if v in clean.columns]
     wins, _ = panel.winsorize(clean, wvars, tuple(w["cuts"]), bool(w["by_year"]))
     c = config["cu"]
-    cu_df, _ = cu.estimate_cu(clean[["Stkcd", "year", "industry", "Y", "K", "L"]], c["method"],
-                              predictor=c["predictor"], on_wrong_skew=c["on_wrong_skew"])
+    cu_df, _ = cu.estimate_cu(
+        clean[["Stkcd", "year", "industry", "Y", "K", "L"]],
+        c["method"],
+        predictor=c["predictor"],
+        on_wrong_skew=c["on_wrong_skew"],
+    )
     truth = tables["_truth"][["Stkcd", "year", "lnCU_true", "ame_lnINT"]]
-    out = (wins.merge(cu_df[["Stkcd", "year", "lnCU"]], on=["Stkcd", "year"], how="left", validate="1:1")
-               .merge(rob[["Stkcd", "year", "lnINT"]], on=["Stkcd", "year"], how="left", validate="1:1")
-               .merge(truth, on=["Stkcd", "year"], how="left", validate="1:1"))
+    out = (
+        wins.merge(cu_df[["Stkcd", "year", "lnCU"]], on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(rob[["Stkcd", "year", "lnINT"]], on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(truth, on=["Stkcd", "year"], how="left", validate="1:1")
+    )
     return out.dropna(subset=["lnINT", "lnCU"]).reset_index(drop=True)
 
 
-MC_COLUMNS = ["scenario", "rep", "seed", "estimator", "method", "estimate", "std_error", "p_value", "ci_low",
-              "ci_high", "true_ame", "beta", "covers_ame", "covers_beta", "nobs", "n_clusters", "n_boot",
-              "status"]
+MC_COLUMNS = [
+    "scenario",
+    "rep",
+    "seed",
+    "estimator",
+    "method",
+    "estimate",
+    "std_error",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "true_ame",
+    "beta",
+    "covers_ame",
+    "covers_beta",
+    "nobs",
+    "n_clusters",
+    "n_boot",
+    "status",
+]
 
 
-def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: dict, crosswalk: pd.DataFrame,
-                   regions: pd.DataFrame, B: int, level: float = 0.95, spec=None) -> pd.DataFrame:
+def mc_replication(
+    rep: int,
+    seed: int,
+    scenario: str,
+    overrides: dict,
+    config: dict,
+    crosswalk: pd.DataFrame,
+    regions: pd.DataFrame,
+    B: int,
+    level: float = 0.95,
+    spec=None,
+) -> pd.DataFrame:
     """One Monte Carlo replication: generate, build the panel, estimate two-step and oracle, all methods."""
     from intelcap.econometrics.estimate import ModelSpec
     from intelcap.synthetic import dgp as synth
@@ -379,7 +600,9 @@ def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: 
     base.update(overrides)
     base.update(reports=False)
     p = synth.SynthParams.from_config({"synth": base, "seed": seed})
-    spec = spec or ModelSpec(name="(4)", depvar="lnCU", regressors=["lnINT"], controls=True, fe=["Stkcd", "year"])
+    spec = spec or ModelSpec(
+        name="(4)", depvar="lnCU", regressors=["lnINT"], controls=True, fe=["Stkcd", "year"]
+    )
     beta = float(p.beta_lnINT)
     try:
         df = simulate_analysis_panel(p, config, crosswalk, regions)
@@ -392,17 +615,40 @@ def mc_replication(rep: int, seed: int, scenario: str, overrides: dict, config: 
                 lo, hi = r["ci_low"], r["ci_high"]
                 if not (np.isfinite(lo) and np.isfinite(hi)):  # unbounded / union set: use the text set
                     lo, hi = _hull(r["ci_text"])
-                rows.append({"scenario": scenario, "rep": rep, "seed": seed, "estimator": estimator,
-                             "method": r["method"], "estimate": r["estimate"], "std_error": r["std_error"],
-                             "p_value": r["p_value"], "ci_low": lo, "ci_high": hi, "true_ame": ame, "beta": beta,
-                             "covers_ame": bool(lo <= ame <= hi), "covers_beta": bool(lo <= beta <= hi),
-                             "nobs": r["nobs"], "n_clusters": r["n_clusters"], "n_boot": r["n_boot"],
-                             "status": "ok"})
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "rep": rep,
+                        "seed": seed,
+                        "estimator": estimator,
+                        "method": r["method"],
+                        "estimate": r["estimate"],
+                        "std_error": r["std_error"],
+                        "p_value": r["p_value"],
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "true_ame": ame,
+                        "beta": beta,
+                        "covers_ame": bool(lo <= ame <= hi),
+                        "covers_beta": bool(lo <= beta <= hi),
+                        "nobs": r["nobs"],
+                        "n_clusters": r["n_clusters"],
+                        "n_boot": r["n_boot"],
+                        "status": "ok",
+                    }
+                )
         return pd.DataFrame(rows, columns=MC_COLUMNS)
     except IntelcapError as exc:  # a failed replication is recorded, not fatal (e.g. wrong SFA skew)
         row = dict.fromkeys(MC_COLUMNS, np.nan)
-        row.update(scenario=scenario, rep=rep, seed=seed, estimator="", method="", beta=beta,
-                   status=f"failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        row.update(
+            scenario=scenario,
+            rep=rep,
+            seed=seed,
+            estimator="",
+            method="",
+            beta=beta,
+            status=f"failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+        )
         return pd.DataFrame([row], columns=MC_COLUMNS)
 
 
@@ -419,13 +665,28 @@ def _hull(text: str) -> tuple[float, float]:
     return min(nums), max(nums)
 
 
-def mc_shard(shard: int, size: int, seed: int, scenario: str, overrides: dict, config: dict,
-             crosswalk: pd.DataFrame, regions: pd.DataFrame, B: int, level: float = 0.95) -> pd.DataFrame:
+def mc_shard(
+    shard: int,
+    size: int,
+    seed: int,
+    scenario: str,
+    overrides: dict,
+    config: dict,
+    crosswalk: pd.DataFrame,
+    regions: pd.DataFrame,
+    B: int,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Replications shard*size ... shard*size + size - 1; replication r uses synthetic seed `seed + r` in every
     scenario (common random numbers: scenarios differ only in their parameters)."""
     reps = range(shard * size, (shard + 1) * size)
-    return pd.concat([mc_replication(r, seed + r, scenario, overrides, config, crosswalk, regions, B, level)
-                      for r in reps], ignore_index=True)
+    return pd.concat(
+        [
+            mc_replication(r, seed + r, scenario, overrides, config, crosswalk, regions, B, level)
+            for r in reps
+        ],
+        ignore_index=True,
+    )
 
 
 def coverage_summary(mc: pd.DataFrame, reps: int | None = None) -> pd.DataFrame:
@@ -439,11 +700,17 @@ def coverage_summary(mc: pd.DataFrame, reps: int | None = None) -> pd.DataFrame:
         raise EstimationError("no successful Monte Carlo replications to summarise")
     keys = ["scenario", "estimator", "method"]
     g = d.groupby(keys, sort=False)
-    out = g.agg(n_reps=("rep", "nunique"), coverage_ame=("covers_ame", "mean"),
-                coverage_beta=("covers_beta", "mean"), mean_estimate=("estimate", "mean"),
-                sd_estimate=("estimate", "std"), mean_se=("std_error", "mean"),
-                mean_true_ame=("true_ame", "mean"), beta=("beta", "first"),
-                rejection_rate_zero=("p_value", lambda p: float(np.mean(p < 0.05)))).reset_index()
+    out = g.agg(
+        n_reps=("rep", "nunique"),
+        coverage_ame=("covers_ame", "mean"),
+        coverage_beta=("covers_beta", "mean"),
+        mean_estimate=("estimate", "mean"),
+        sd_estimate=("estimate", "std"),
+        mean_se=("std_error", "mean"),
+        mean_true_ame=("true_ame", "mean"),
+        beta=("beta", "first"),
+        rejection_rate_zero=("p_value", lambda p: float(np.mean(p < 0.05))),
+    ).reset_index()
     out["bias_vs_ame"] = out["mean_estimate"] - out["mean_true_ame"]
     out["bias_vs_beta"] = out["mean_estimate"] - out["beta"]
     first = d[d["method"] == d["method"].iloc[0]]
@@ -469,15 +736,37 @@ def shard_seed(seed: int, mode: str, shard: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def placebo_shard(md: ModelData, mode: str, shard: int, size: int, seed: int,
-                  keep_draws: int = 0) -> tuple[pd.DataFrame, np.ndarray | None]:
+def placebo_shard(
+    md: ModelData, mode: str, shard: int, size: int, seed: int, keep_draws: int = 0
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """`size` placebo coefficients with lnINT reassigned across firms or industries (placebo.placebo_coefficients,
     FWL refits, firm-clustered SE). Output depends only on (data, mode, shard, size, seed)."""
     s = shard_seed(seed, mode, shard)
-    r = placebo.placebo_coefficients(md.y, md.x, md.W, md.design, md.firm, mode, size, s, md.firm,
-                                     md.industry, year_ids=md.year, keep_draws=keep_draws)
-    out = pd.DataFrame({"mode": mode, "shard": shard, "draw": shard * size + np.arange(size), "coef": r.coefs,
-                        "se": r.ses, "actual": r.coef_observed, "shard_seed": str(s)})
+    r = placebo.placebo_coefficients(
+        md.y,
+        md.x,
+        md.W,
+        md.design,
+        md.firm,
+        mode,
+        size,
+        s,
+        md.firm,
+        md.industry,
+        year_ids=md.year,
+        keep_draws=keep_draws,
+    )
+    out = pd.DataFrame(
+        {
+            "mode": mode,
+            "shard": shard,
+            "draw": shard * size + np.arange(size),
+            "coef": r.coefs,
+            "se": r.ses,
+            "actual": r.coef_observed,
+            "shard_seed": str(s),
+        }
+    )
     return out, r.x_draws
 
 
@@ -490,18 +779,34 @@ def placebo_summary(draws: pd.DataFrame, K: int) -> pd.DataFrame:
         if len(g) < K:
             raise EstimationError(f"placebo mode {mode}: {len(g)} draws for K = {K}")
         b, actual = g["coef"].to_numpy(), float(g["actual"].iloc[0])
-        rows.append({"mode": mode, "actual": actual, "K": int(K), "placebo_mean": float(b.mean()),
-                     "placebo_sd": float(b.std(ddof=1)), "placebo_p2.5": float(np.quantile(b, 0.025)),
-                     "placebo_p97.5": float(np.quantile(b, 0.975)), "p_empirical": placebo.placebo_pvalue(b, actual),
-                     "share_abs_ge_actual": float(np.mean(np.abs(b) >= abs(actual)))})
+        rows.append(
+            {
+                "mode": mode,
+                "actual": actual,
+                "K": int(K),
+                "placebo_mean": float(b.mean()),
+                "placebo_sd": float(b.std(ddof=1)),
+                "placebo_p2.5": float(np.quantile(b, 0.025)),
+                "placebo_p97.5": float(np.quantile(b, 0.975)),
+                "p_empirical": placebo.placebo_pvalue(b, actual),
+                "share_abs_ge_actual": float(np.mean(np.abs(b) >= abs(actual))),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------------------------
 # 4. specification curve
 # ------------------------------------------------------------------------------------------------
-def spec_panel(clean: pd.DataFrame, attributes: pd.DataFrame, robots_df: pd.DataFrame, cu_df: pd.DataFrame,
-               cuts: list | tuple | None, winsor_vars: list[str], by_year: bool) -> pd.DataFrame:
+def spec_panel(
+    clean: pd.DataFrame,
+    attributes: pd.DataFrame,
+    robots_df: pd.DataFrame,
+    cu_df: pd.DataFrame,
+    cuts: list | tuple | None,
+    winsor_vars: list[str],
+    by_year: bool,
+) -> pd.DataFrame:
     """The analysis panel of one (CU measure, winsorization) variant, built exactly as rules winsorize +
     analysis_panel do: clean panel + attributes, re-winsorized with `cuts` (None/empty = none), then lnINT and
     the CU variant merged and rows without either dropped."""
@@ -517,21 +822,49 @@ def spec_panel(clean: pd.DataFrame, attributes: pd.DataFrame, robots_df: pd.Data
     return df.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True)
 
 
-SPEC_COLUMNS = ["cu", "winsor", "controls", "fe", "sample", "term", "estimate", "std_error", "t_value", "p_value",
-                "ci_low", "ci_high", "nobs", "n_clusters", "fixed_effects", "status"]
+SPEC_COLUMNS = [
+    "cu",
+    "winsor",
+    "controls",
+    "fe",
+    "sample",
+    "term",
+    "estimate",
+    "std_error",
+    "t_value",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "nobs",
+    "n_clusters",
+    "fixed_effects",
+    "status",
+]
 
 
 def spec_grid(spec_cfg: dict) -> pd.DataFrame:
     """Full cartesian product of the specification-curve dimensions, in config order."""
     import itertools
 
-    dims = {"cu": list(spec_cfg["cu"]), "winsor": list(spec_cfg["winsor"]), "controls": list(spec_cfg["controls"]),
-            "fe": list(spec_cfg["fe"]), "sample": list(spec_cfg["samples"])}
+    dims = {
+        "cu": list(spec_cfg["cu"]),
+        "winsor": list(spec_cfg["winsor"]),
+        "controls": list(spec_cfg["controls"]),
+        "fe": list(spec_cfg["fe"]),
+        "sample": list(spec_cfg["samples"]),
+    }
     return pd.DataFrame(list(itertools.product(*dims.values())), columns=list(dims))
 
 
-def spec_curve_shard(df: pd.DataFrame, cu_name: str, winsor_name: str, spec_cfg: dict, controls: list[str],
-                     cluster: str, level: float = 0.95) -> pd.DataFrame:
+def spec_curve_shard(
+    df: pd.DataFrame,
+    cu_name: str,
+    winsor_name: str,
+    spec_cfg: dict,
+    controls: list[str],
+    cluster: str,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Every controls x FE x sample specification on one (CU, winsorization) panel, firm-clustered CRV1 under
     reghdfe conventions (estimate.fit + tidy_model). A regressor absorbed by the FE (lnINT under
     industry x year FE: it varies only at IFR industry x year) is reported with status 'collinear' and NaN."""
@@ -541,30 +874,69 @@ def spec_curve_shard(df: pd.DataFrame, cu_name: str, winsor_name: str, spec_cfg:
     for ctrl in spec_cfg["controls"]:
         for fe_name, fe in spec_cfg["fe"].items():
             for sample in spec_cfg["samples"]:
-                spec = estimate.ModelSpec(name=f"{cu_name}/{winsor_name}/{ctrl}/{fe_name}/{sample}", depvar="lnCU",
-                                          regressors=["lnINT"], controls=ctrl != "none", fe=list(fe), sample=sample)
-                base = {"cu": cu_name, "winsor": winsor_name, "controls": ctrl, "fe": fe_name, "sample": sample,
-                        "term": "lnINT", "fixed_effects": "+".join(fe)}
+                spec = estimate.ModelSpec(
+                    name=f"{cu_name}/{winsor_name}/{ctrl}/{fe_name}/{sample}",
+                    depvar="lnCU",
+                    regressors=["lnINT"],
+                    controls=ctrl != "none",
+                    fe=list(fe),
+                    sample=sample,
+                )
+                base = {
+                    "cu": cu_name,
+                    "winsor": winsor_name,
+                    "controls": ctrl,
+                    "fe": fe_name,
+                    "sample": sample,
+                    "term": "lnINT",
+                    "fixed_effects": "+".join(fe),
+                }
                 estimate.validate_spec(spec, controls, list(df.columns))
-                nan = dict.fromkeys(["estimate", "std_error", "t_value", "p_value", "ci_low", "ci_high"], np.nan)
+                nan = dict.fromkeys(
+                    ["estimate", "std_error", "t_value", "p_value", "ci_low", "ci_high"], np.nan
+                )
                 try:
                     fit, d = estimate.fit(df, spec, controls, cluster)
                 except EstimationError as exc:  # e.g. every regressor absorbed by the FE
-                    rows.append({**base, **nan, "nobs": np.nan, "n_clusters": np.nan,
-                                 "status": f"failed: {str(exc).splitlines()[0][:200]}"})
+                    rows.append(
+                        {
+                            **base,
+                            **nan,
+                            "nobs": np.nan,
+                            "n_clusters": np.nan,
+                            "status": f"failed: {str(exc).splitlines()[0][:200]}",
+                        }
+                    )
                     continue
                 tidy = estimate.tidy_model(fit, d, spec)
                 hit = tidy[tidy["term"] == "lnINT"]
                 if hit.empty:
-                    rows.append({**base, **nan, "nobs": int(fit._N), "n_clusters": int(np.asarray(fit._G).ravel()[0]),
-                                 "status": "collinear"})
+                    rows.append(
+                        {
+                            **base,
+                            **nan,
+                            "nobs": int(fit._N),
+                            "n_clusters": int(np.asarray(fit._G).ravel()[0]),
+                            "status": "collinear",
+                        }
+                    )
                     continue
                 r = hit.iloc[0]
                 lo, hi = _t_ci(float(r["estimate"]), float(r["std_error"]), int(r["n_clusters"]) - 1, level)
-                rows.append({**base, "estimate": float(r["estimate"]), "std_error": float(r["std_error"]),
-                             "t_value": float(r["t_value"]), "p_value": float(r["p_value"]), "ci_low": lo,
-                             "ci_high": hi, "nobs": int(r["nobs"]), "n_clusters": int(r["n_clusters"]),
-                             "status": "ok"})
+                rows.append(
+                    {
+                        **base,
+                        "estimate": float(r["estimate"]),
+                        "std_error": float(r["std_error"]),
+                        "t_value": float(r["t_value"]),
+                        "p_value": float(r["p_value"]),
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "nobs": int(r["nobs"]),
+                        "n_clusters": int(r["n_clusters"]),
+                        "status": "ok",
+                    }
+                )
     return pd.DataFrame(rows, columns=SPEC_COLUMNS)
 
 
@@ -587,7 +959,9 @@ def truncnormal_moments(mu: np.ndarray, su: float) -> dict[str, np.ndarray]:
     return {"Eu": eu, "dEu_dmu": deu, "lnEcu": ln_ecu, "dlnEcu_dmu": dln_ecu}
 
 
-def one_step_sfa(df: pd.DataFrame, z_vars: list[str], form: str = "cobb_douglas") -> tuple[pd.DataFrame, dict]:
+def one_step_sfa(
+    df: pd.DataFrame, z_vars: list[str], form: str = "cobb_douglas"
+) -> tuple[pd.DataFrame, dict]:
     """BC95: ln Y = frontier(K, L) + year + industry dummies + v - u, u ~ N+(z'delta, su^2), z = (1, z_vars).
 
     Reports delta (sign: delta < 0 lowers mean inefficiency, i.e. raises CU) and two average marginal effects
@@ -613,25 +987,41 @@ def one_step_sfa(df: pd.DataFrame, z_vars: list[str], form: str = "cobb_douglas"
         cov = np.full((theta.size, theta.size), np.nan)
 
     def ames(th: np.ndarray) -> np.ndarray:
-        delta, su = th[k:k + m], math.exp(th[k + m])
+        delta, su = th[k : k + m], math.exp(th[k + m])
         mom = truncnormal_moments(Z @ delta, su)
         return np.array([np.mean(-delta[1] * mom["dEu_dmu"]), np.mean(delta[1] * mom["dlnEcu_dmu"])])
 
     est = ames(theta)
     h = 1e-6 * np.maximum(1.0, np.abs(theta))
-    J = np.column_stack([(ames(theta + np.eye(theta.size)[j] * h[j]) - est) / h[j] for j in range(theta.size)])
+    J = np.column_stack(
+        [(ames(theta + np.eye(theta.size)[j] * h[j]) - est) / h[j] for j in range(theta.size)]
+    )
     V = J @ cov @ J.T
     se_ame = np.sqrt(np.clip(np.diag(V), 0, None))
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     rows = []
     for j, zn in enumerate(z_names):
-        rows.append({"parameter": f"delta_{zn}", "estimate": float(r.delta[j]), "std_error": float(sd[k + j]),
-                     "note": "mean of u (inefficiency): delta < 0 raises CU"})
+        rows.append(
+            {
+                "parameter": f"delta_{zn}",
+                "estimate": float(r.delta[j]),
+                "std_error": float(sd[k + j]),
+                "note": "mean of u (inefficiency): delta < 0 raises CU",
+            }
+        )
     rows += [
-        {"parameter": f"ame_E_lnCU_{z_vars[0]}", "estimate": float(est[0]), "std_error": float(se_ame[0]),
-         "note": "d E[ln CU]/d lnINT = -delta * dE[u]/dmu, averaged: comparable with the two-step beta"},
-        {"parameter": f"ame_lnE_CU_{z_vars[0]}", "estimate": float(est[1]), "std_error": float(se_ame[1]),
-         "note": "d ln E[CU]/d lnINT = delta * d ln E[exp(-u)]/dmu, averaged"},
+        {
+            "parameter": f"ame_E_lnCU_{z_vars[0]}",
+            "estimate": float(est[0]),
+            "std_error": float(se_ame[0]),
+            "note": "d E[ln CU]/d lnINT = -delta * dE[u]/dmu, averaged: comparable with the two-step beta",
+        },
+        {
+            "parameter": f"ame_lnE_CU_{z_vars[0]}",
+            "estimate": float(est[1]),
+            "std_error": float(se_ame[1]),
+            "note": "d ln E[CU]/d lnINT = delta * d ln E[exp(-u)]/dmu, averaged",
+        },
         {"parameter": "sigma_u", "estimate": r.sigma_u, "std_error": r.se.get("sigma_u", np.nan), "note": ""},
         {"parameter": "sigma_v", "estimate": r.sigma_v, "std_error": r.se.get("sigma_v", np.nan), "note": ""},
     ]

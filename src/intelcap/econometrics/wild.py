@@ -29,7 +29,10 @@ _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt
 
 
 def bootstrap_weights(
-    G: int, B: int, kind: Literal["rademacher", "webb"] = "rademacher", seed: int | None = None,
+    G: int,
+    B: int,
+    kind: Literal["rademacher", "webb"] = "rademacher",
+    seed: int | None = None,
     enumerate_all: bool = True,
 ) -> tuple[np.ndarray, bool]:
     """G x B' matrix of cluster weights; all 2^G Rademacher sign vectors when 2^G <= B."""
@@ -70,8 +73,16 @@ class _WCRCore:
     u_r(h0) = M_W y - h0 M_W x, so every piece is affine in h0 and test inversion is cheap.
     """
 
-    def __init__(self, yd: np.ndarray, X: np.ndarray, cl: np.ndarray, G: int, ssc: float,
-                 design: AbsorbedDesign, nested: bool) -> None:
+    def __init__(
+        self,
+        yd: np.ndarray,
+        X: np.ndarray,
+        cl: np.ndarray,
+        G: int,
+        ssc: float,
+        design: AbsorbedDesign,
+        nested: bool,
+    ) -> None:
         n = X.shape[0]
         self.ssc = ssc
         x, Wd = X[:, 0], X[:, 1:]

@@ -38,10 +38,18 @@ REQUIRED = {
 
 # The CSMAR table each required field comes from (for error messages).
 REQUIRED_TABLE = {
-    "total_assets": "FS_Combas", "fixed_assets": "FS_Combas", "total_liabilities": "FS_Combas",
-    "revenue": "FS_Comins", "total_operating_cost": "FS_Comins", "admin_expense": "FS_Comins",
-    "financial_expense": "FS_Comins", "net_profit": "FS_Comins", "employees": "CG_Ybasic",
-    "board_size": "CG_Ybasic", "duality": "CG_Ybasic", "listing_year": "STK_LISTEDCOINFOANL",
+    "total_assets": "FS_Combas",
+    "fixed_assets": "FS_Combas",
+    "total_liabilities": "FS_Combas",
+    "revenue": "FS_Comins",
+    "total_operating_cost": "FS_Comins",
+    "admin_expense": "FS_Comins",
+    "financial_expense": "FS_Comins",
+    "net_profit": "FS_Comins",
+    "employees": "CG_Ybasic",
+    "board_size": "CG_Ybasic",
+    "duality": "CG_Ybasic",
+    "listing_year": "STK_LISTEDCOINFOANL",
 }
 
 
@@ -53,17 +61,30 @@ class Attrition:
     notes: list[dict] = field(default_factory=list)
 
     def start(self, df: pd.DataFrame, description: str) -> None:
-        self.rows.append({"step": 0, "description": description, "firm_years_removed": 0, "firms_removed": 0,
-                          "firm_years_remaining": len(df), "firms_remaining": df["Stkcd"].nunique()})
+        self.rows.append(
+            {
+                "step": 0,
+                "description": description,
+                "firm_years_removed": 0,
+                "firms_removed": 0,
+                "firm_years_remaining": len(df),
+                "firms_remaining": df["Stkcd"].nunique(),
+            }
+        )
 
     def apply(self, df: pd.DataFrame, drop: pd.Series, description: str) -> pd.DataFrame:
         kept = df[~drop.to_numpy()]
         prev = self.rows[-1]
-        self.rows.append({
-            "step": len(self.rows), "description": description,
-            "firm_years_removed": int(drop.sum()),
-            "firms_removed": int(prev["firms_remaining"] - kept["Stkcd"].nunique()),
-            "firm_years_remaining": len(kept), "firms_remaining": int(kept["Stkcd"].nunique())})
+        self.rows.append(
+            {
+                "step": len(self.rows),
+                "description": description,
+                "firm_years_removed": int(drop.sum()),
+                "firms_removed": int(prev["firms_remaining"] - kept["Stkcd"].nunique()),
+                "firm_years_remaining": len(kept),
+                "firms_remaining": int(kept["Stkcd"].nunique()),
+            }
+        )
         return kept.reset_index(drop=True)
 
     def note(self, item: str, count: int, decision: str) -> None:
@@ -89,8 +110,9 @@ def _province_short(s: pd.Series) -> pd.Series:
     return s.str.strip().str.replace(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区)$", "", regex=True)
 
 
-def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.DataFrame,
-                regions: pd.DataFrame) -> tuple[pd.DataFrame, Attrition]:
+def build_panel(
+    tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.DataFrame, regions: pd.DataFrame
+) -> tuple[pd.DataFrame, Attrition]:
     """Merge the CSMAR tables into firm-years and apply the paper's filters (docs/methods.md#sample)."""
     sample = config["sample"]
     y0, y1 = int(sample["first_year"]), int(sample["last_year"])
@@ -100,15 +122,24 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
     check_keys(prof, "STK_LISTEDCOINFOANL")
     df = prof[(prof["year"] >= y0) & (prof["year"] <= y1)].copy()
     if df.empty:
-        raise InputError(f"the firm-profile table has no firm-years in {y0}-{y1}",
-                         file=prof.attrs.get("file"), column="EndDate")
+        raise InputError(
+            f"the firm-profile table has no firm-years in {y0}-{y1}",
+            file=prof.attrs.get("file"),
+            column="EndDate",
+        )
     att.start(df, f"firm-years {y0}-{y1} in the firm-profile table (STK_LISTEDCOINFOANL)")
     empty_years = sorted(set(range(y0, y1 + 1)) - set(df["year"].astype(int)))
     for y in empty_years:
-        log.warning("%s: no firm-year in %d; the panel has a gap in that year (check the download)",
-                    prof.attrs.get("file"), y)
-        att.note(f"year {y}: no firm in the firm-profile table (STK_LISTEDCOINFOANL)", 0,
-                 "year absent from the panel; check the download")
+        log.warning(
+            "%s: no firm-year in %d; the panel has a gap in that year (check the download)",
+            prof.attrs.get("file"),
+            y,
+        )
+        att.note(
+            f"year {y}: no firm in the firm-profile table (STK_LISTEDCOINFOANL)",
+            0,
+            "year absent from the panel; check the download",
+        )
 
     prefixes = tuple(sample["a_share_prefixes"])
     df = att.apply(df, ~df["Stkcd"].str.startswith(prefixes), "not a Shanghai/Shenzhen A share")
@@ -128,20 +159,33 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
         if len(df) and miss.all():
             table = REQUIRED_TABLE.get(col)
             file = tables[table].attrs.get("file") if table in tables else None
-            raise InputError(f"{label} is missing for every one of the {len(df)} firm-years left after the "
-                             "sample filters; no firm-year could be kept", file=file,
-                             column=label.split("(")[-1].rstrip(")"),
-                             hint=f"the field is empty in the download (or its rows do not match on Stkcd and "
-                                  f"year): re-download {table} with this field, or remap it in "
-                                  f"config/config.yaml (csmar.{table}.fields)")
+            raise InputError(
+                f"{label} is missing for every one of the {len(df)} firm-years left after the "
+                "sample filters; no firm-year could be kept",
+                file=file,
+                column=label.split("(")[-1].rstrip(")"),
+                hint=f"the field is empty in the download (or its rows do not match on Stkcd and "
+                f"year): re-download {table} with this field, or remap it in "
+                f"config/config.yaml (csmar.{table}.fields)",
+            )
         if miss.any():
-            att.note(f"missing {label}", int((miss & ~missing_any).sum()), "firm-year dropped (step: missing data)")
+            att.note(
+                f"missing {label}", int((miss & ~missing_any).sum()), "firm-year dropped (step: missing data)"
+            )
         missing_any |= miss
-    abnormal = ~missing_any & ((df["total_assets"] <= 0) | (df["revenue"] <= 0) | (df["fixed_assets"] <= 0)
-                               | (df["employees"] <= 0) | (df["total_liabilities"] <= 0))
+    abnormal = ~missing_any & (
+        (df["total_assets"] <= 0)
+        | (df["revenue"] <= 0)
+        | (df["fixed_assets"] <= 0)
+        | (df["employees"] <= 0)
+        | (df["total_liabilities"] <= 0)
+    )
     if abnormal.any():
-        att.note("non-positive assets, revenue, fixed assets, employees or liabilities", int(abnormal.sum()),
-                 "firm-year dropped (step: missing data)")
+        att.note(
+            "non-positive assets, revenue, fixed assets, employees or liabilities",
+            int(abnormal.sum()),
+            "firm-year dropped (step: missing data)",
+        )
     df = att.apply(df, missing_any | abnormal, "missing or abnormal financial data")
 
     xw = crosswalk.set_index("csrc")["ifr"]
@@ -149,11 +193,17 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
     unmapped = df["industry_code"].notna() & df["ifr"].isna()
     if unmapped.any():
         codes = sorted(df.loc[unmapped, "industry_code"].unique())
-        log.warning("CSRC industry codes %s (%d firm-years) are not in the CSRC->IFR crosswalk; those firm-years "
-                    "are dropped. Add them to config/crosswalk_csrc_ifr.csv to keep them", codes,
-                    int(unmapped.sum()))
-        att.note(f"CSRC codes not in the IFR crosswalk: {', '.join(codes)}", int(unmapped.sum()),
-                 "firm-year dropped (step: industry not mapped); add the codes to config/crosswalk_csrc_ifr.csv")
+        log.warning(
+            "CSRC industry codes %s (%d firm-years) are not in the CSRC->IFR crosswalk; those firm-years "
+            "are dropped. Add them to config/crosswalk_csrc_ifr.csv to keep them",
+            codes,
+            int(unmapped.sum()),
+        )
+        att.note(
+            f"CSRC codes not in the IFR crosswalk: {', '.join(codes)}",
+            int(unmapped.sum()),
+            "firm-year dropped (step: industry not mapped); add the codes to config/crosswalk_csrc_ifr.csv",
+        )
     no_ind = df["industry_code"].isna() | df["ifr"].isna()
     df = att.apply(df, no_ind, "industry missing or not mapped to an IFR industry")
 
@@ -166,22 +216,54 @@ def build_panel(tables: dict[str, pd.DataFrame], config: dict, crosswalk: pd.Dat
     unknown = ~df["province"].isin(reg.index)
     if unknown.any():
         ex = df.loc[unknown, ["Stkcd", "year", "province_raw"]].head(5).to_dict("records")
-        raise InputError("provinces not in config/regions.csv", file=prof.attrs.get("file"), column="PROVINCE",
-                         rows=ex, hint="add the province to config/regions.csv")
+        raise InputError(
+            "provinces not in config/regions.csv",
+            file=prof.attrs.get("file"),
+            column="PROVINCE",
+            rows=ex,
+            hint="add the province to config/regions.csv",
+        )
     df["Region"] = df["province"].map(reg["region"])
     df["Municipality"] = df["province"].map(reg["municipality"]).astype(np.int64)
     df["industry"] = df["industry_code"]
-    keep = ["Stkcd", "year", "industry", "ifr", "province", "Region", "Municipality",
-            "Y", "K", "L", "TA", "TOC", "FAavg", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost",
-            "Dual", "lnwage", "Age2", "lnCU_star"]
+    keep = [
+        "Stkcd",
+        "year",
+        "industry",
+        "ifr",
+        "province",
+        "Region",
+        "Municipality",
+        "Y",
+        "K",
+        "L",
+        "TA",
+        "TOC",
+        "FAavg",
+        "ListAge",
+        "Board",
+        "Size",
+        "ROA",
+        "Lev",
+        "Mfee",
+        "Debcost",
+        "Dual",
+        "lnwage",
+        "Age2",
+        "lnCU_star",
+    ]
     return df[keep].sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True), att
 
 
 def check_keys(df: pd.DataFrame, table: str) -> None:
     dup = df.duplicated(["Stkcd", "year"], keep=False)
     if dup.any():
-        raise InputError(f"{table}: duplicate firm-years", file=df.attrs.get("file"), column="Stkcd, year",
-                         rows=df.loc[dup, ["Stkcd", "year"]].head(5).to_dict("records"))
+        raise InputError(
+            f"{table}: duplicate firm-years",
+            file=df.attrs.get("file"),
+            column="Stkcd, year",
+            rows=df.loc[dup, ["Stkcd", "year"]].head(5).to_dict("records"),
+        )
 
 
 def _merge_financials(df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -189,13 +271,18 @@ def _merge_financials(df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.D
     inc = tables["FS_Comins"]
     cf = tables["FS_Comscfd"]
     gov = tables["CG_Ybasic"]
-    lagged = bal[["Stkcd", "year", "total_assets", "fixed_assets"]].assign(year=lambda d: d["year"] + 1).rename(
-        columns={"total_assets": "total_assets_lag", "fixed_assets": "fixed_assets_lag"})
-    out = (df.merge(bal, on=["Stkcd", "year"], how="left", validate="1:1")
-             .merge(lagged, on=["Stkcd", "year"], how="left", validate="1:1")
-             .merge(inc, on=["Stkcd", "year"], how="left", validate="1:1")
-             .merge(cf, on=["Stkcd", "year"], how="left", validate="1:1")
-             .merge(gov, on=["Stkcd", "year"], how="left", validate="1:1"))
+    lagged = (
+        bal[["Stkcd", "year", "total_assets", "fixed_assets"]]
+        .assign(year=lambda d: d["year"] + 1)
+        .rename(columns={"total_assets": "total_assets_lag", "fixed_assets": "fixed_assets_lag"})
+    )
+    out = (
+        df.merge(bal, on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(lagged, on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(inc, on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(cf, on=["Stkcd", "year"], how="left", validate="1:1")
+        .merge(gov, on=["Stkcd", "year"], how="left", validate="1:1")
+    )
     out["province_raw"] = out["province"]
     out["listing_year"] = pd.to_numeric(out["listing_date"].str[:4], errors="coerce")
     out["establish_year"] = pd.to_numeric(out["establish_date"].str[:4], errors="coerce")
@@ -229,8 +316,11 @@ def _variables(df: pd.DataFrame, att: Attrition) -> pd.DataFrame:
     df["Dual"] = (df["duality"] == 1).astype(np.int64)
     wage = df["cash_paid_employees"]
     bad_wage = ~(wage > 0)
-    att.note("cash paid to employees missing or non-positive: lnwage missing (Table 3 col 4 only)",
-             int(bad_wage.sum()), "kept; lnwage NaN")
+    att.note(
+        "cash paid to employees missing or non-positive: lnwage missing (Table 3 col 4 only)",
+        int(bad_wage.sum()),
+        "kept; lnwage NaN",
+    )
     df["lnwage"] = np.log(wage.where(wage > 0))
     df["Age2"] = (df["year"] - df["establish_year"] + 1) ** 2
     df["lnCU_star"] = np.log(df["revenue"] / df["fixed_assets"])
@@ -246,8 +336,13 @@ def stata_percentile(x: np.ndarray, q: float) -> float:
     return float(np.percentile(x, q, method="averaged_inverted_cdf"))
 
 
-def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float], by_year: bool = False,
-              year_col: str = "year") -> tuple[pd.DataFrame, pd.DataFrame]:
+def winsorize(
+    df: pd.DataFrame,
+    variables: list[str],
+    cuts: tuple[float, float],
+    by_year: bool = False,
+    year_col: str = "year",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """winsor2 `cuts(lo hi) replace` [by(year)]; returns the frame and the cutoffs used per variable (and year)."""
     lo, hi = cuts
     if not 0 <= lo < hi <= 100:
@@ -257,10 +352,12 @@ def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float],
     for var in variables:
         if var not in out:
             close = difflib.get_close_matches(var, [str(c) for c in out.columns], n=1, cutoff=0.6)
-            raise InputError(f"winsor.vars names {var!r}, which the panel does not have",
-                             column="winsor.vars",
-                             hint=(f"did you mean {close[0]!r}? " if close else "")
-                             + f"choose among {sorted(out.columns)}")
+            raise InputError(
+                f"winsor.vars names {var!r}, which the panel does not have",
+                column="winsor.vars",
+                hint=(f"did you mean {close[0]!r}? " if close else "")
+                + f"choose among {sorted(out.columns)}",
+            )
     for var in variables:
         out[var] = out[var].astype(float)
         groups = out.groupby(year_col) if by_year else [(None, out)]
@@ -270,8 +367,16 @@ def winsorize(df: pd.DataFrame, variables: list[str], cuts: tuple[float, float],
             out.loc[g.index, var] = np.clip(vals, p_lo, p_hi)
             n_lo = int(np.sum(vals < p_lo))
             n_hi = int(np.sum(vals > p_hi))
-            records.append({"variable": var, "year": key if key is not None else "pooled", "p_low": p_lo,
-                            "p_high": p_hi, "n_below": n_lo, "n_above": n_hi})
+            records.append(
+                {
+                    "variable": var,
+                    "year": key if key is not None else "pooled",
+                    "p_low": p_lo,
+                    "p_high": p_hi,
+                    "n_below": n_lo,
+                    "n_above": n_hi,
+                }
+            )
     return out, pd.DataFrame(records)
 
 
@@ -286,8 +391,11 @@ def merge_measure(panel: pd.DataFrame, measure: pd.DataFrame, name: str) -> pd.D
         raise InputError(f"measure {name} lacks key column(s) {missing}", column=", ".join(missing))
     dup = measure.duplicated(keys, keep=False)
     if dup.any():
-        raise InputError(f"measure {name} has {int(dup.sum())} rows with duplicate firm-years", column="Stkcd, year",
-                         rows=measure.loc[dup, keys].head(5).to_dict("records"))
+        raise InputError(
+            f"measure {name} has {int(dup.sum())} rows with duplicate firm-years",
+            column="Stkcd, year",
+            rows=measure.loc[dup, keys].head(5).to_dict("records"),
+        )
     cols = keys + [c for c in measure.columns if c not in panel.columns]
     tagged = measure[cols].assign(_in_measure=True)
     out = panel.merge(tagged, on=keys, how="left", validate="1:1")
@@ -298,9 +406,13 @@ def merge_measure(panel: pd.DataFrame, measure: pd.DataFrame, name: str) -> pd.D
     out = out.drop(columns="_in_measure")
     if outside:
         ex = measure.loc[~mk.isin(pk), keys].head(3).to_dict("records")
-        log.warning("%s: %d row(s) for firm-years not in the analysis panel ignored (e.g. %s)", name, outside, ex)
+        log.warning(
+            "%s: %d row(s) for firm-years not in the analysis panel ignored (e.g. %s)", name, outside, ex
+        )
     if unmatched:
-        log.warning("%s: %d panel firm-year(s) have no %s row: left missing (NaN), not zero", name, unmatched, name)
+        log.warning(
+            "%s: %d panel firm-year(s) have no %s row: left missing (NaN), not zero", name, unmatched, name
+        )
     notes = dict(panel.attrs.get("merge_notes", {}))
     notes[name] = {"rows_outside_panel_ignored": outside, "panel_rows_without_measure": unmatched}
     out.attrs["merge_notes"] = notes

@@ -47,13 +47,19 @@ def decode_bytes(raw: bytes, path: str | Path) -> tuple[str, str]:
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise InputError("cannot decode file as UTF-8 or GB18030", file=str(path),
-                         hint="re-export the table from CSMAR as UTF-8 CSV or xlsx") from exc
+        raise InputError(
+            "cannot decode file as UTF-8 or GB18030",
+            file=str(path),
+            hint="re-export the table from CSMAR as UTF-8 CSV or xlsx",
+        ) from exc
     bad = re.search(r"[\x80-\x9f\ue000-\uf8ff]", text)
     if bad:
         line = text[: bad.start()].count("\n") + 1
-        raise InputError(f"file decodes as neither UTF-8 nor clean GB18030 (suspicious character at line {line})",
-                         file=str(path), hint="check the file's encoding; re-export as UTF-8")
+        raise InputError(
+            f"file decodes as neither UTF-8 nor clean GB18030 (suspicious character at line {line})",
+            file=str(path),
+            hint="check the file's encoding; re-export as UTF-8",
+        )
     return text, "gb18030"
 
 
@@ -70,10 +76,14 @@ def _refuse_mixed(raw: bytes, path: str | Path) -> None:
         except UnicodeDecodeError:
             other.append(i)
     if utf8 and other:
-        raise InputError(f"file mixes encodings: {len(utf8)} line(s) are UTF-8 and {len(other)} are not "
-                         f"(UTF-8 lines e.g. {utf8[:5]}; other lines e.g. {other[:5]})", file=str(path),
-                         rows=other, hint="re-export the whole table in one encoding (UTF-8 CSV or xlsx); do not "
-                                          "concatenate downloads made with different encodings")
+        raise InputError(
+            f"file mixes encodings: {len(utf8)} line(s) are UTF-8 and {len(other)} are not "
+            f"(UTF-8 lines e.g. {utf8[:5]}; other lines e.g. {other[:5]})",
+            file=str(path),
+            rows=other,
+            hint="re-export the whole table in one encoding (UTF-8 CSV or xlsx); do not "
+            "concatenate downloads made with different encodings",
+        )
 
 
 # ------------------------------------------------------------------ which files make a table
@@ -82,13 +92,28 @@ def _refuse_mixed(raw: bytes, path: str | Path) -> None:
 # user may save the same stem as xlsx instead of csv. The extension in `csmar.<TABLE>.file` therefore only
 # tells the synthetic generator which format to write; the reader takes the stem.
 ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".txt")
-_NOT_READ = (".xls", ".xlsm", ".zip", ".rar", ".7z", ".gz", ".dbf", ".sas7bdat", ".dta", ".sav", ".json", ".xml")
+_NOT_READ = (
+    ".xls",
+    ".xlsm",
+    ".zip",
+    ".rar",
+    ".7z",
+    ".gz",
+    ".dbf",
+    ".sas7bdat",
+    ".dta",
+    ".sav",
+    ".json",
+    ".xml",
+)
 
 
 def table_stems(file: str | list[str]) -> list[str]:
     """The stems named by a `csmar.<TABLE>.file` entry (a name with or without extension, or a list)."""
     names = [file] if isinstance(file, str) else list(file)
-    return [str(Path(n).with_suffix("")) if Path(n).suffix.lower() in ACCEPTED_SUFFIXES else str(n) for n in names]
+    return [
+        str(Path(n).with_suffix("")) if Path(n).suffix.lower() in ACCEPTED_SUFFIXES else str(n) for n in names
+    ]
 
 
 def _part_pattern(stem: str) -> re.Pattern:
@@ -111,35 +136,49 @@ def table_files(folder: str | Path, spec: dict | str | list[str], table: str = "
         try:
             present = sorted(os.listdir(where)) if where.is_dir() else []
         except OSError as exc:
-            raise InputError(f"cannot list the folder ({exc.strerror})", file=str(where),
-                             hint="check the folder's permissions") from exc
+            raise InputError(
+                f"cannot list the folder ({exc.strerror})",
+                file=str(where),
+                hint="check the folder's permissions",
+            ) from exc
         pat = _part_pattern(name)
         hits = []
         for n in present:
             m = pat.match(n)
             if m:
-                hits.append(((int(m.group(1) or 0), ACCEPTED_SUFFIXES.index(m.group(2).lower()), n), where / n))
+                hits.append(
+                    ((int(m.group(1) or 0), ACCEPTED_SUFFIXES.index(m.group(2).lower()), n), where / n)
+                )
         if not hits:
             same = [n for n in present if n.lower().startswith(name.lower())]
             unread = [n for n in same if Path(n).suffix.lower() in _NOT_READ]
             if unread:
-                raise InputError(f"table {table or name}: found {unread[:5]}, which the reader does not open",
-                                 file=str(where / unread[0]),
-                                 hint="unzip the download, or save the table as .csv (UTF-8), .xlsx or .txt "
-                                      "(tab-separated) under the same name")
-            close = difflib.get_close_matches(name.lower(), [clip(n, 60).lower() for n in present], n=3,
-                                              cutoff=0.6)
-            raise InputError(f"table file not found: no {name}.csv, .xlsx or .txt (or numbered part such as "
-                             f"{name}1.csv) in {where}"
-                             + (f"; similar names there: {close}" if close else ""),
-                             file=str(where / name),
-                             hint=f"put the CSMAR download there or set its name (extension optional) as `{key}` "
-                                  "in config/config.yaml (csmar:)")
+                raise InputError(
+                    f"table {table or name}: found {unread[:5]}, which the reader does not open",
+                    file=str(where / unread[0]),
+                    hint="unzip the download, or save the table as .csv (UTF-8), .xlsx or .txt "
+                    "(tab-separated) under the same name",
+                )
+            close = difflib.get_close_matches(
+                name.lower(), [clip(n, 60).lower() for n in present], n=3, cutoff=0.6
+            )
+            raise InputError(
+                f"table file not found: no {name}.csv, .xlsx or .txt (or numbered part such as "
+                f"{name}1.csv) in {where}" + (f"; similar names there: {close}" if close else ""),
+                file=str(where / name),
+                hint=f"put the CSMAR download there or set its name (extension optional) as `{key}` "
+                "in config/config.yaml (csmar:)",
+            )
         hits.sort()
-        ignored = [n for n in present if n.lower().startswith(name.lower()) and (where / n) not in
-                   {p for _, p in hits}]
+        ignored = [
+            n
+            for n in present
+            if n.lower().startswith(name.lower()) and (where / n) not in {p for _, p in hits}
+        ]
         if ignored:
-            log.info("%s: files starting with %r not read as parts of the table: %s", where, name, ignored[:10])
+            log.info(
+                "%s: files starting with %r not read as parts of the table: %s", where, name, ignored[:10]
+            )
         found += [p for _, p in hits if p not in found]
     return found
 
@@ -156,8 +195,9 @@ def _resolve_parts(source: str | Path | list, spec: dict, table: str) -> list[Pa
             parts = table_files(p.parent, [stem], table)
         except InputError:
             if p.suffix and p.suffix.lower() not in ACCEPTED_SUFFIXES and p.exists():
-                raise InputError(f"unsupported file type {p.suffix!r}", file=str(p),
-                                 hint="use .csv, .txt or .xlsx") from None
+                raise InputError(
+                    f"unsupported file type {p.suffix!r}", file=str(p), hint="use .csv, .txt or .xlsx"
+                ) from None
             raise
         if p.exists() and p not in parts:  # a name outside the part pattern, given explicitly
             parts = [p]
@@ -166,7 +206,9 @@ def _resolve_parts(source: str | Path | list, spec: dict, table: str) -> list[Pa
         return parts
     parts = [Path(x) for x in source]
     if not parts:
-        raise InputError(f"no file given for table {table}", hint=f"check csmar.{table}.file in config/config.yaml")
+        raise InputError(
+            f"no file given for table {table}", hint=f"check csmar.{table}.file in config/config.yaml"
+        )
     return list(dict.fromkeys(parts))
 
 
@@ -180,16 +222,23 @@ def _check_readable(path: Path, hint_missing: str) -> None:
     except IsADirectoryError:
         raise InputError("expected a file, found a folder", file=str(path), hint=hint_missing) from None
     except OSError as exc:
-        raise InputError(f"cannot open the file ({exc.strerror})", file=str(path),
-                         hint="make it readable by the user running the workflow (e.g. chmod u+r), and close "
-                              "any program that holds it locked") from None
+        raise InputError(
+            f"cannot open the file ({exc.strerror})",
+            file=str(path),
+            hint="make it readable by the user running the workflow (e.g. chmod u+r), and close "
+            "any program that holds it locked",
+        ) from None
 
 
 _MISSING_HINT = "put the CSMAR download there or change its `file:` in config/config.yaml (csmar:)"
 
 
-def _read_raw_frames(path: Path, needed: list[str] | None = None, coded: frozenset[str] = frozenset(),
-                     id_col: str | None = None) -> list[tuple[str, pd.DataFrame]]:
+def _read_raw_frames(
+    path: Path,
+    needed: list[str] | None = None,
+    coded: frozenset[str] = frozenset(),
+    id_col: str | None = None,
+) -> list[tuple[str, pd.DataFrame]]:
     """(label, frame) for each part of one file, all cells as strings, first row as header: the file itself,
     or each sheet of a workbook whose first row holds `id_col` (the label names the sheet when the workbook
     has several).
@@ -205,9 +254,11 @@ def _read_raw_frames(path: Path, needed: list[str] | None = None, coded: frozens
         try:
             sheets = pd.read_excel(path, dtype=str, header=0, engine="openpyxl", sheet_name=None)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise InputError(f"cannot read xlsx workbook ({type(exc).__name__}: {clip(exc, 300)})",
-                             file=str(path), hint="re-download the table (a truncated download is not a "
-                                                  "workbook)") from exc
+            raise InputError(
+                f"cannot read xlsx workbook ({type(exc).__name__}: {clip(exc, 300)})",
+                file=str(path),
+                hint="re-download the table (a truncated download is not a workbook)",
+            ) from exc
         frames = [(str(name), df.fillna("")) for name, df in sheets.items()]
         if len(frames) == 1 or id_col is None:
             return [(str(path), frames[0][1])]
@@ -218,15 +269,22 @@ def _read_raw_frames(path: Path, needed: list[str] | None = None, coded: frozens
                 keep.append((f"{path} [sheet {name}]", df))
                 continue
             if cols and _code_like(pd.Series([cols[0]], dtype=str)).iloc[0]:
-                raise InputError(f"sheet {name!r} starts with data (stock code {clip(cols[0], 20)!r}) instead of "
-                                 f"the field-code row", file=str(path), column=id_col, rows=[1],
-                                 hint=f"copy the header row ({id_col}, ...) to the top of sheet {name!r}, or save "
-                                      "each sheet as its own numbered file")
+                raise InputError(
+                    f"sheet {name!r} starts with data (stock code {clip(cols[0], 20)!r}) instead of "
+                    f"the field-code row",
+                    file=str(path),
+                    column=id_col,
+                    rows=[1],
+                    hint=f"copy the header row ({id_col}, ...) to the top of sheet {name!r}, or save "
+                    "each sheet as its own numbered file",
+                )
             skipped.append(name)
         if not keep:
             return [(str(path), frames[0][1])]  # the caller reports the missing fields
         if skipped:
-            log.info("%s: sheet(s) %s do not carry field %s in row 1: not part of the table", path, skipped, id_col)
+            log.info(
+                "%s: sheet(s) %s do not carry field %s in row 1: not part of the table", path, skipped, id_col
+            )
         return keep
     if suffix not in (".csv", ".txt"):
         raise InputError(f"unsupported file type {suffix!r}", file=str(path), hint="use .csv, .txt or .xlsx")
@@ -244,8 +302,11 @@ def _read_text_frame(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path),
-                         hint="make it readable by the user running the workflow") from None
+        raise InputError(
+            f"cannot read the file ({exc.strerror})",
+            file=str(path),
+            hint="make it readable by the user running the workflow",
+        ) from None
     if not raw.strip():
         raise InputError("file is empty", file=str(path), hint="re-download the table")
     text, encoding = decode_bytes(raw, path)
@@ -265,8 +326,8 @@ def _read_text_frame(path: Path) -> pd.DataFrame:
 # streamed blocks and give exactly `decode_bytes`' verdicts and messages; everything pyarrow and pandas could
 # disagree on sends the file to the reference reader instead (`_Fallback`), so the result never changes.
 
-_BLOCK = 32 << 20          # bytes per streamed block: bounded memory whatever the file size
-_STR_DTYPE = pd.Series([""], dtype=str).dtype           # what `dtype=str` gives in this pandas version
+_BLOCK = 32 << 20  # bytes per streamed block: bounded memory whatever the file size
+_STR_DTYPE = pd.Series([""], dtype=str).dtype  # what `dtype=str` gives in this pandas version
 
 
 class _Fallback(Exception):
@@ -296,8 +357,9 @@ def _valid_utf8(data: bytes | memoryview) -> bool:
     """Whether `data` decodes as strict UTF-8. Arrow's validator (no copy, no decoded string) agrees with
     Python's on well-formedness (overlongs, surrogates, > U+10FFFF are invalid in both); Python decides when
     Arrow objects, so a file is only ever called UTF-8 when Python's decoder would accept it."""
-    arr = pa.Array.from_buffers(pa.large_string(), 1,
-                                [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)])
+    arr = pa.Array.from_buffers(
+        pa.large_string(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+    )
     try:
         arr.validate(full=True)
         return True
@@ -324,7 +386,9 @@ def _scan_utf8(path: Path) -> tuple[bool, bool, bool]:
             if not first:
                 carry += block
                 continue
-            if utf8 and not (_valid_utf8(carry + block[:first]) and _valid_utf8(memoryview(block)[first:last])):
+            if utf8 and not (
+                _valid_utf8(carry + block[:first]) and _valid_utf8(memoryview(block)[first:last])
+            ):
                 utf8 = False
             carry = block[last:]
             if not utf8 and not blank:
@@ -402,11 +466,18 @@ def _gb18030_to_utf8(path: Path, out: BinaryIO | None = None) -> bool:
         _refuse_mixed(path.read_bytes(), path)  # builds the exact message (line lists) and raises
         raise _Fallback("mixed-encoding check disagrees")  # pragma: no cover - _refuse_mixed raised
     if failed:
-        raise InputError("cannot decode file as UTF-8 or GB18030", file=str(path),
-                         hint="re-export the table from CSMAR as UTF-8 CSV or xlsx")
+        raise InputError(
+            "cannot decode file as UTF-8 or GB18030",
+            file=str(path),
+            hint="re-export the table from CSMAR as UTF-8 CSV or xlsx",
+        )
     if suspicious_line is not None:
-        raise InputError("file decodes as neither UTF-8 nor clean GB18030 (suspicious character at line "
-                         f"{suspicious_line})", file=str(path), hint="check the file's encoding; re-export as UTF-8")
+        raise InputError(
+            "file decodes as neither UTF-8 nor clean GB18030 (suspicious character at line "
+            f"{suspicious_line})",
+            file=str(path),
+            hint="check the file's encoding; re-export as UTF-8",
+        )
     return quoted
 
 
@@ -428,8 +499,9 @@ def _read_fast(path: Path, needed: list[str], coded: frozenset[str]) -> pd.DataF
     return df
 
 
-def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str], quoted: bool,
-                 encoding: str = "utf8") -> pd.DataFrame:
+def _arrow_frame(
+    src: Path, path: Path, needed: list[str], coded: frozenset[str], quoted: bool, encoding: str = "utf8"
+) -> pd.DataFrame:
     """Parse `src` (the table `path`, UTF-8 or, with `encoding`, GB18030) with pyarrow, all cells as strings.
     Without any double quote in the file, no value can span lines: pyarrow then splits blocks in parallel.
     `coded` columns are dictionary-encoded while parsing: 33M stock codes, dates or labels then take ~4 bytes
@@ -437,8 +509,17 @@ def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str]
     sep = "\t" if path.suffix.lower() == ".txt" else ","
     try:
         # pandas names the columns itself (\"Unnamed: 2\", deduplication): read just its header
-        names = list(pd.read_csv(src, sep=sep, dtype=str, keep_default_na=False, header=0, nrows=0,
-                                 encoding="utf-8-sig" if encoding == "utf8" else encoding).columns)
+        names = list(
+            pd.read_csv(
+                src,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                header=0,
+                nrows=0,
+                encoding="utf-8-sig" if encoding == "utf8" else encoding,
+            ).columns
+        )
     except Exception as exc:  # a header pandas cannot parse: let the reference reader report it
         raise _Fallback(f"header: {type(exc).__name__}") from exc
     clean = [str(c).strip().lstrip("\ufeff") for c in names]
@@ -451,26 +532,45 @@ def _arrow_frame(src: Path, path: Path, needed: list[str], coded: frozenset[str]
     include = [cols[i] for i in sorted(set(idx) | ({last} if quoted else set()))]
     as_dict = {cols[i] for i in idx if clean[i] in coded}
     # large_string is what pandas' str dtype holds: no conversion copy afterwards
-    types = {c: pa.dictionary(pa.int32(), pa.large_string()) if c in as_dict else pa.large_string()
-             for c in include}
+    types = {
+        c: pa.dictionary(pa.int32(), pa.large_string()) if c in as_dict else pa.large_string()
+        for c in include
+    }
     try:
         table = pacsv.read_csv(
             src,
             # the header is row 0: pyarrow checks its width
             read_options=pacsv.ReadOptions(column_names=cols, encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=quoted,
-                                             ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(include_columns=include, column_types=types,
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=quoted,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=include,
+                column_types=types,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         # rows of another width (pandas pads them or turns a column into the index), whitespace-only lines
         raise _Fallback(f"pyarrow: {str(exc)[:200]}") from exc
     if quoted and table.num_rows and _unterminated_quote(src, table.column(cols[last])[-1].as_py(), encoding):
         raise _Fallback("quote open at end of file")  # pandas refuses it ("EOF inside string"), pyarrow not
     table = table.slice(1).unify_dictionaries()  # row 0 is the header row
-    return pd.DataFrame({names[i]: _categorical(table.column(cols[i])) if cols[i] in as_dict
-                         else _str_values(table.column(cols[i])) for i in idx}, copy=False)
+    return pd.DataFrame(
+        {
+            names[i]: _categorical(table.column(cols[i]))
+            if cols[i] in as_dict
+            else _str_values(table.column(cols[i]))
+            for i in idx
+        },
+        copy=False,
+    )
 
 
 def _unterminated_quote(src: Path, last_value: str, encoding: str = "utf8") -> bool:
@@ -498,8 +598,11 @@ def _str_values(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray | np.n
 def _categorical(col: pa.ChunkedArray) -> pd.Categorical:
     """A dictionary-encoded Arrow column (one dictionary for all chunks) as a Categorical of its strings."""
     if col.num_chunks == 0:
-        return pd.Categorical.from_codes(np.zeros(0, np.int32), categories=pd.Index(_str_values(
-            pa.chunked_array([], pa.large_string()))), validate=False)
+        return pd.Categorical.from_codes(
+            np.zeros(0, np.int32),
+            categories=pd.Index(_str_values(pa.chunked_array([], pa.large_string()))),
+            validate=False,
+        )
     codes = np.concatenate([np.asarray(c.indices, dtype=np.int32) for c in col.chunks])
     categories = pd.Index(_str_values(pa.chunked_array([col.chunk(0).dictionary])))
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
@@ -550,7 +653,9 @@ def _take(uniques: pd.Series, codes: np.ndarray, like: pd.Series | pd.DataFrame)
 # '.0', an exchange suffix or prefix (000002.SZ, SH600519, 600519.XSHG). Full-width digits are folded to ASCII
 # (NFKC) first. Anything else is refused, never guessed.
 _EXCHANGES = "SZ|SH|BJ|SS|SZSE|SSE|BSE|XSHE|XSHG|XBSE"
-_CODE = re.compile(rf"^(?:(?:{_EXCHANGES})[.:]?)?([0-9]{{1,6}})(?:\.0+)?(?:\.(?:{_EXCHANGES}))?$", re.IGNORECASE)
+_CODE = re.compile(
+    rf"^(?:(?:{_EXCHANGES})[.:]?)?([0-9]{{1,6}})(?:\.0+)?(?:\.(?:{_EXCHANGES}))?$", re.IGNORECASE
+)
 _PLAIN_CODE = re.compile(r"^[0-9]{1,6}(?:\.0+)?$")
 
 
@@ -564,8 +669,9 @@ def _code_like(values: pd.Series) -> pd.Series:
     return _fold(values.astype(str)).str.match(_CODE)
 
 
-def normalize_ids(values: pd.Series, path: str | Path, column: str, first_line: int = 2,
-                  notes: list[dict] | None = None) -> pd.Series:
+def normalize_ids(
+    values: pd.Series, path: str | Path, column: str, first_line: int = 2, notes: list[dict] | None = None
+) -> pd.Series:
     """Six-character zero-padded stock codes; spreadsheet artefacts like '2.0', full-width digits and exchange
     suffixes/prefixes ('000002.SZ') are repaired and counted, anything else refused. `first_line` is the file
     line of the first value (the rows of an error are file lines)."""
@@ -582,24 +688,44 @@ def normalize_ids(values: pd.Series, path: str | Path, column: str, first_line: 
             at = np.flatnonzero(bad)
             rows = (at[:5] + first_line).tolist()
             shown = [clip(x, 30) if isinstance(x, str) else x for x in u.iloc[codes[at[:3]]]]
-            raise InputError(f"stock codes that are not 1-6 digits, e.g. {shown}",
-                             file=str(path), column=column, rows=rows,
-                             hint="codes must be numeric six-digit A/B-share codes")
+            raise InputError(
+                f"stock codes that are not 1-6 digits, e.g. {shown}",
+                file=str(path),
+                column=column,
+                rows=rows,
+                hint="codes must be numeric six-digit A/B-share codes",
+            )
         repaired = ~plain & ok
         n = int(repaired[codes].sum())
         example = s.iloc[int(np.argmax(repaired))]
-        log.info("%s: %d stock code(s) in %s written with an exchange suffix/prefix or full-width digits (e.g. %r) "
-                 "reduced to their digits", path, n, column, example)
+        log.info(
+            "%s: %d stock code(s) in %s written with an exchange suffix/prefix or full-width digits (e.g. %r) "
+            "reduced to their digits",
+            path,
+            n,
+            column,
+            example,
+        )
         if notes is not None:
-            notes.append({"item": f"{column}: stock codes with exchange suffix/prefix or full-width digits "
-                                  f"(e.g. {clip(example, 20)}) reduced to the 6-digit code",
-                          "rows": n, "decision": "kept; code normalised"})
+            notes.append(
+                {
+                    "item": f"{column}: stock codes with exchange suffix/prefix or full-width digits "
+                    f"(e.g. {clip(example, 20)}) reduced to the 6-digit code",
+                    "rows": n,
+                    "decision": "kept; code normalised",
+                }
+            )
         u = u.where(plain, fixed)
     short = (u.str.len() < 6).to_numpy()[codes]
     padded = int(short.sum())
     if padded:
-        log.info("%s: %d stock code(s) in %s had lost leading zeros (e.g. %s) and were zero-padded to 6 digits",
-                 path, padded, column, u.iloc[codes[np.argmax(short)]])
+        log.info(
+            "%s: %d stock code(s) in %s had lost leading zeros (e.g. %s) and were zero-padded to 6 digits",
+            path,
+            padded,
+            column,
+            u.iloc[codes[np.argmax(short)]],
+        )
     return _take(u.str.zfill(6), codes, values)
 
 
@@ -649,8 +775,9 @@ def _needed(spec: dict, table: str) -> tuple[list[str], frozenset[str]]:
     return needed, frozenset(c for c in needed if c not in numeric)
 
 
-def _read_part(pieces: list[tuple[str, pd.DataFrame]], spec: dict, table: str, notes: list[dict] | None = None
-               ) -> tuple[pd.DataFrame, dict[str, float], str]:
+def _read_part(
+    pieces: list[tuple[str, pd.DataFrame]], spec: dict, table: str, notes: list[dict] | None = None
+) -> tuple[pd.DataFrame, dict[str, float], str]:
     """The first raw part (a file or a sheet) of `pieces`, taken out of the list (so its raw columns can be
     released as they are used), as Stkcd, [date, year], the configured fields (strings) and `_line` (the
     file line of each row); the unit factor of each numeric field (units row or config); its label."""
@@ -661,19 +788,33 @@ def _read_part(pieces: list[tuple[str, pd.DataFrame]], spec: dict, table: str, n
     missing = [c for c in needed if c not in df.columns]
     if missing:
         names = [clip(c, 40) for c in df.columns[:200]]
-        close = {m: [c for c in names if c.lower() == m.lower()]
-                 or difflib.get_close_matches(m, [c for c in names if c not in needed], n=1, cutoff=0.8)
-                 for m in missing}
-        hint = "; ".join(f"{m}: did you mean {close[m][0]}? (rename it in the file, or set the field code in "
-                         f"config/config.yaml under csmar.{table})" for m in missing if close[m]) or (
-            f"available fields: {', '.join(names[:30])}; remap in config/config.yaml under csmar.{table}.fields")
+        close = {
+            m: [c for c in names if c.lower() == m.lower()]
+            or difflib.get_close_matches(m, [c for c in names if c not in needed], n=1, cutoff=0.8)
+            for m in missing
+        }
+        hint = "; ".join(
+            f"{m}: did you mean {close[m][0]}? (rename it in the file, or set the field code in "
+            f"config/config.yaml under csmar.{table})"
+            for m in missing
+            if close[m]
+        ) or (
+            f"available fields: {', '.join(names[:30])}; remap in config/config.yaml under csmar.{table}.fields"
+        )
         if len(df.columns) == 1:
-            seps = [n for s, n in (("\t", "tabs"), (",", "commas"), (";", "semicolons"), ("|", "bars"))
-                    if s in str(df.columns[0])]
+            seps = [
+                n
+                for s, n in (("\t", "tabs"), (",", "commas"), (";", "semicolons"), ("|", "bars"))
+                if s in str(df.columns[0])
+            ]
             if seps:
-                hint = (f"the header is one field holding {seps[0]}: the file is not separated the way its "
-                        "extension says (.csv: commas, .txt: tabs); save it with the matching extension")
-        raise InputError(f"table {table} lacks field(s) {missing}", file=file, column=", ".join(missing), hint=hint)
+                hint = (
+                    f"the header is one field holding {seps[0]}: the file is not separated the way its "
+                    "extension says (.csv: commas, .txt: tabs); save it with the matching extension"
+                )
+        raise InputError(
+            f"table {table} lacks field(s) {missing}", file=file, column=", ".join(missing), hint=hint
+        )
     # only the first two rows can be header rows: test just those
     top = df[list(dict.fromkeys(needed))].iloc[:2]
     lead = 0
@@ -683,13 +824,17 @@ def _read_part(pieces: list[tuple[str, pd.DataFrame]], spec: dict, table: str, n
     numeric = [n for n in NUMERIC_FIELDS.get(table, []) if n in fields]
     unit_at = _units_row(df.iloc[:lead], id_col, [fields[n] for n in numeric]) if lead else None
     units_line = None if unit_at is None else unit_at + 2
-    units = {n: unicodedata.normalize("NFKC", str(df[fields[n]].iloc[unit_at])).strip() for n in numeric} \
-        if unit_at is not None else {}
+    units = (
+        {n: unicodedata.normalize("NFKC", str(df[fields[n]].iloc[unit_at])).strip() for n in numeric}
+        if unit_at is not None
+        else {}
+    )
     factors = _unit_factors(table, spec, units, file, units_line)
     df = df.iloc[lead:].reset_index(drop=True)
     if df.empty:
-        raise InputError(f"table {table} has a header but no data rows", file=file,
-                         hint="re-download the table with data")
+        raise InputError(
+            f"table {table} has a header but no data rows", file=file, hint="re-download the table with data"
+        )
     first_line = lead + 2
     # raw columns are handed over one at a time and released after their last use: at 33M rows each holds
     # ~0.5 GB, and keeping them all next to the typed copies doubled the peak memory
@@ -756,8 +901,14 @@ def to_numeric(df: pd.DataFrame, columns: list[str], file: str, codes: dict | No
     return _to_numeric(df, columns, file, codes, stripped=False)
 
 
-def _to_numeric(df: pd.DataFrame, columns: list[str], file: str, codes: dict | None, stripped: bool,
-                labels: list[str] | None = None) -> pd.DataFrame:
+def _to_numeric(
+    df: pd.DataFrame,
+    columns: list[str],
+    file: str,
+    codes: dict | None,
+    stripped: bool,
+    labels: list[str] | None = None,
+) -> pd.DataFrame:
     """`to_numeric`; `stripped`: the columns come from `read_csmar_table`, which strips them already (stripping
     twice changes nothing). On Arrow-backed strings, steps that would change nothing are skipped rather than
     copying tens of millions of strings for nothing. With `_line` in `df`, error rows are file lines (of the
@@ -786,9 +937,14 @@ def _to_numeric(df: pd.DataFrame, columns: list[str], file: str, codes: dict | N
                 msg = f", firm-years e.g. {ex}"
             else:
                 where, rows, msg = file, ex, ""
-            raise InputError(f"{int(bad.sum())} {what} value(s) in numeric {field}, e.g. "
-                             f"{[clip(v, 30) for v in s[bad].head(3).tolist()]}{msg}",
-                             file=where, column=c, rows=rows, hint="fix or blank these cells in the export")
+            raise InputError(
+                f"{int(bad.sum())} {what} value(s) in numeric {field}, e.g. "
+                f"{[clip(v, 30) for v in s[bad].head(3).tolist()]}{msg}",
+                file=where,
+                column=c,
+                rows=rows,
+                hint="fix or blank these cells in the export",
+            )
         df[c] = num
     return df
 
@@ -800,13 +956,19 @@ def _data_columns(df: pd.DataFrame) -> list:
     return [c for c in df.columns if c not in _BOOKKEEPING]
 
 
-def check_unique(df: pd.DataFrame, keys: list[str], file: str, table: str, labels: list[str] | None = None) -> None:
+def check_unique(
+    df: pd.DataFrame, keys: list[str], file: str, table: str, labels: list[str] | None = None
+) -> None:
     dup = df.duplicated(keys, keep=False)
     if dup.any():
         ex = df.loc[dup, keys].drop_duplicates().head(5).to_dict("records")
         first = df.loc[dup].groupby(keys, sort=False).head(2)
-        differ = [c for c in _data_columns(df) if c not in keys
-                  and first.groupby([first[k] for k in keys], sort=False)[c].nunique(dropna=False).gt(1).any()]
+        differ = [
+            c
+            for c in _data_columns(df)
+            if c not in keys
+            and first.groupby([first[k] for k in keys], sort=False)[c].nunique(dropna=False).gt(1).any()
+        ]
         rows: list = ex
         if "_line" in df:
             at = np.flatnonzero(dup.to_numpy())
@@ -816,10 +978,15 @@ def check_unique(df: pd.DataFrame, keys: list[str], file: str, table: str, label
                 rows = [f"{Path(labels[p]).name}:{ln}" for p, ln in zip(part, lines, strict=True)]
             else:
                 rows = lines.tolist()
-        raise InputError(f"table {table} has {int(dup.sum())} rows with duplicate keys {keys} whose values differ"
-                         + (f" (in {differ})" if differ else "") + (f", e.g. {ex}" if "_line" in df else ""),
-                         file=file, column=", ".join(keys), rows=rows,
-                         hint="a restated statement appears twice: keep the latest restatement in the export")
+        raise InputError(
+            f"table {table} has {int(dup.sum())} rows with duplicate keys {keys} whose values differ"
+            + (f" (in {differ})" if differ else "")
+            + (f", e.g. {ex}" if "_line" in df else ""),
+            file=file,
+            column=", ".join(keys),
+            rows=rows,
+            hint="a restated statement appears twice: keep the latest restatement in the export",
+        )
 
 
 def drop_exact_duplicates(df: pd.DataFrame, file: str, table: str) -> pd.DataFrame:
@@ -830,8 +997,13 @@ def drop_exact_duplicates(df: pd.DataFrame, file: str, table: str) -> pd.DataFra
     n = int(dup.sum())
     if n:
         ex = df.loc[dup, [c for c in ("Stkcd", "year") if c in df]].head(5).to_dict("records")
-        log.warning("%s (%s): dropped %d row(s) identical to an earlier row in every field, e.g. %s",
-                    file, table, n, ex)
+        log.warning(
+            "%s (%s): dropped %d row(s) identical to an earlier row in every field, e.g. %s",
+            file,
+            table,
+            n,
+            ex,
+        )
         df = df[~dup].reset_index(drop=True)
     df.attrs["exact_duplicates_dropped"] = n
     return df
@@ -846,7 +1018,9 @@ def _drop_cross_part_copies(df: pd.DataFrame, file: str, table: str) -> tuple[pd
     copy_ = (df["_part"] != first).to_numpy()
     n = int(copy_.sum())
     if n:
-        log.warning("%s (%s): dropped %d row(s) that repeat a row of an earlier part of the table", file, table, n)
+        log.warning(
+            "%s (%s): dropped %d row(s) that repeat a row of an earlier part of the table", file, table, n
+        )
         df = df[~copy_].reset_index(drop=True)
     return df, n
 
@@ -864,8 +1038,14 @@ def annual_consolidated(df: pd.DataFrame) -> pd.DataFrame:
 # Per-table typing: which fields are numeric, how rows are keyed, which rows are kept.
 NUMERIC_FIELDS = {
     "FS_Combas": ["total_assets", "fixed_assets", "total_liabilities"],
-    "FS_Comins": ["revenue", "total_operating_cost", "operating_cost", "admin_expense", "financial_expense",
-                  "net_profit"],
+    "FS_Comins": [
+        "revenue",
+        "total_operating_cost",
+        "operating_cost",
+        "admin_expense",
+        "financial_expense",
+        "net_profit",
+    ],
     "FS_Comscfd": ["cash_paid_employees"],
     "CG_Ybasic": ["employees", "board_size", "duality"],
     "PT_LCRDSPENDING": ["rd_person_ratio"],
@@ -893,8 +1073,17 @@ UNIT_LABELS: dict[str, dict[str, float]] = {
 }
 UNIT_KINDS = {
     "FS_Combas": {"total_assets": "money", "fixed_assets": "money", "total_liabilities": "money"},
-    "FS_Comins": {c: "money" for c in ("revenue", "total_operating_cost", "operating_cost", "admin_expense",
-                                       "financial_expense", "net_profit")},
+    "FS_Comins": {
+        c: "money"
+        for c in (
+            "revenue",
+            "total_operating_cost",
+            "operating_cost",
+            "admin_expense",
+            "financial_expense",
+            "net_profit",
+        )
+    },
     "FS_Comscfd": {"cash_paid_employees": "money"},
     "CG_Ybasic": {"employees": "count", "board_size": "count", "duality": "code"},
     "PT_LCRDSPENDING": {"rd_person_ratio": "percent"},
@@ -904,8 +1093,9 @@ UNIT_KINDS = {
 }
 
 
-def _unit_factors(table: str, spec: dict, units: dict[str, str], file: str, units_line: int | None
-                  ) -> dict[str, float]:
+def _unit_factors(
+    table: str, spec: dict, units: dict[str, str], file: str, units_line: int | None
+) -> dict[str, float]:
     """The factor to yuan (or 1) for each numeric field, from the file's units row, else from
     `csmar.<TABLE>.units` (default 元 for money). A unit the kind does not list, or a units row that
     contradicts the declared unit, is an error naming the file, field and line."""
@@ -919,19 +1109,28 @@ def _unit_factors(table: str, spec: dict, units: dict[str, str], file: str, unit
         if name in units:
             label = units[name]
             if name in declared and declared[name] != label:
-                raise InputError(f"field {code} ({name}): the file's units row says {clip(label, 20)!r}, "
-                                 f"config declares {declared[name]!r}", file=file, column=code, rows=[units_line],
-                                 hint=f"remove csmar.{table}.units.{name} (the units row decides) or fix the file")
+                raise InputError(
+                    f"field {code} ({name}): the file's units row says {clip(label, 20)!r}, "
+                    f"config declares {declared[name]!r}",
+                    file=file,
+                    column=code,
+                    rows=[units_line],
+                    hint=f"remove csmar.{table}.units.{name} (the units row decides) or fix the file",
+                )
             where = f"units row (line {units_line})"
         else:
             label = str(declared.get(name, "元" if kind == "money" else next(iter(allowed))))
             where = f"csmar.{table}.units"
         if label not in allowed:
             shown = ", ".join(repr(k) for k in allowed if k)
-            raise InputError(f"unit {clip(label, 30)!r} of field {code} ({name}) in the {where} is not one of "
-                             f"{shown}", file=file, column=code, rows=[units_line] if name in units else None,
-                             hint=f"re-download the table in one of these units, or (file without a units row) "
-                                  f"declare the unit as csmar.{table}.units.{name} in config/config.yaml")
+            raise InputError(
+                f"unit {clip(label, 30)!r} of field {code} ({name}) in the {where} is not one of {shown}",
+                file=file,
+                column=code,
+                rows=[units_line] if name in units else None,
+                hint=f"re-download the table in one of these units, or (file without a units row) "
+                f"declare the unit as csmar.{table}.units.{name} in config/config.yaml",
+            )
         out[name] = allowed[label]
     if not units and any(UNIT_KINDS.get(table, {}).get(n) == "money" for n in fields) and not declared:
         log.info("%s: no units row; money fields taken in 元 (declare csmar.%s.units otherwise)", file, table)
@@ -994,10 +1193,15 @@ def apply_codes(df: pd.DataFrame, spec: dict, table: str, labels: list[str]) -> 
             values = sorted({t for m in mapped if m[0] is None for t in m[1]})
             file, rows = _locate(df, bad, labels)
             code = spec["fields"][name]
-            raise InputError(f"{int(bad.sum())} value(s) of coded field {code} ({name}) not in its declared "
-                             f"mapping: {[clip(v, 30) for v in values[:10]]}", file=file, column=code, rows=rows,
-                             hint=f"add them to csmar.{table}.codes.{name}.map in config/config.yaml (value as "
-                                  f"written: code), or correct the export; declared: {sorted(rule['map'])}")
+            raise InputError(
+                f"{int(bad.sum())} value(s) of coded field {code} ({name}) not in its declared "
+                f"mapping: {[clip(v, 30) for v in values[:10]]}",
+                file=file,
+                column=code,
+                rows=rows,
+                hint=f"add them to csmar.{table}.codes.{name}.map in config/config.yaml (value as "
+                f"written: code), or correct the export; declared: {sorted(rule['map'])}",
+            )
         canon = pd.Series([m[0] for m in mapped], dtype=str)
         if not (canon.to_numpy() == uniq.to_numpy()).all():
             df[name] = _take(canon, codes, df[name])
@@ -1043,7 +1247,7 @@ def _order_key(df: pd.DataFrame, cols: list[str]) -> np.ndarray | None:
 def _has_duplicate_keys(df: pd.DataFrame, keys: list[str], key: np.ndarray | None) -> bool:
     if key is None:
         return bool(df.duplicated(keys).any())
-    if len(key) < 2 or (key[1:] > key[:-1]).all():   # strictly increasing: the usual, sorted export
+    if len(key) < 2 or (key[1:] > key[:-1]).all():  # strictly increasing: the usual, sorted export
         return False
     k = np.sort(key)
     return bool((k[1:] == k[:-1]).any())
@@ -1064,7 +1268,9 @@ def _sort_stable(df: pd.DataFrame, cols: list[str], key: np.ndarray | None) -> p
     return out
 
 
-def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict] | None = None) -> pd.DataFrame:
+def load_table(
+    path: str | Path | list, spec: dict, table: str, notes: list[dict] | None = None
+) -> pd.DataFrame:
     """Read, filter (statements) and type one CSMAR table; the result is what `read_tables` writes.
 
     `path` is one file (read with the other parts of its stem beside it, see `table_files`), a folder (the
@@ -1081,7 +1287,7 @@ def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict
         pieces = _read_raw_frames(p, needed, coded, id_col=spec["id"])
         while pieces:
             frames.append(None)
-            frames[-1], f, label = _read_part(pieces, spec, table, own)   # no other name holds the frame
+            frames[-1], f, label = _read_part(pieces, spec, table, own)  # no other name holds the frame
             labels.append(label)
             factors.append(f)
     if len(frames) == 1:
@@ -1121,16 +1327,27 @@ def load_table(path: str | Path | list, spec: dict, table: str, notes: list[dict
             check_unique(df, keys, file, table, labels)
             key_of.clear()  # rows were dropped
             if df.attrs["exact_duplicates_dropped"]:
-                own.append({"item": "rows identical in every field to an earlier row (same file or another part) "
-                                    "dropped", "rows": df.attrs["exact_duplicates_dropped"], "decision": "dropped"})
+                own.append(
+                    {
+                        "item": "rows identical in every field to an earlier row (same file or another part) "
+                        "dropped",
+                        "rows": df.attrs["exact_duplicates_dropped"],
+                        "decision": "dropped",
+                    }
+                )
         else:
             df.attrs["exact_duplicates_dropped"] = 0  # what drop_exact_duplicates records for none
     elif "_part" in df:
         df, n = _drop_cross_part_copies(df, file, table)
         if n:
             key_of.clear()
-            own.append({"item": "rows repeating a row of an earlier part (overlapping downloads) dropped",
-                        "rows": n, "decision": "dropped"})
+            own.append(
+                {
+                    "item": "rows repeating a row of an earlier part (overlapping downloads) dropped",
+                    "rows": n,
+                    "decision": "dropped",
+                }
+            )
     for c in ("date", *_BOOKKEEPING):
         if c in df:
             del df[c]
@@ -1157,16 +1374,24 @@ def _apply_units(df: pd.DataFrame, factors: list[dict[str, float]], table: str, 
         units = sorted({k for k, v in MONEY_UNITS.items() if v in per_part and v != 1.0}, key=MONEY_UNITS.get)
         log.info("%s: %s given in %s, converted to 元", table, name, "/".join(units))
         rows = int(np.count_nonzero(np.broadcast_to(scale, len(df)) != 1.0))
-        notes.append({"item": f"{name} given in {'/'.join(units)}: converted to 元", "rows": rows,
-                      "decision": "kept; converted"})
+        notes.append(
+            {
+                "item": f"{name} given in {'/'.join(units)}: converted to 元",
+                "rows": rows,
+                "decision": "kept; converted",
+            }
+        )
 
 
 def read_csv_config(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A small CSV shipped in config/ (crosswalk, regions, classes), as strings: UTF-8 (BOM optional) or
     GB18030 (a crosswalk edited in Excel on a Chinese Windows), with errors naming the file."""
     path = Path(path)
-    _check_readable(path, "restore the file from the repository (git checkout config/) or fix its path in "
-                          "config/config.yaml (paths:)")
+    _check_readable(
+        path,
+        "restore the file from the repository (git checkout config/) or fix its path in "
+        "config/config.yaml (paths:)",
+    )
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError("file is empty", file=str(path), hint="restore it from the repository")
@@ -1178,8 +1403,12 @@ def read_csv_config(path: str | Path, columns: list[str] | None = None) -> pd.Da
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in (columns or []) if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}", file=str(path), column=", ".join(missing),
-                         hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}")
+        raise InputError(
+            f"missing column(s) {missing}",
+            file=str(path),
+            column=", ".join(missing),
+            hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}",
+        )
     return df
 
 
@@ -1187,13 +1416,32 @@ def read_csv_config(path: str | Path, columns: list[str] | None = None) -> pd.Da
 # Industry codes are declared (config ifr.industry_codes / ifr.aggregate_codes; these are the defaults):
 # a listed industry is kept, an aggregate (a TOTAL row per country-year) dropped and counted, anything
 # else refused; codes are matched after folding case and width ('d' is D).
-IFR_INDUSTRY_CODES = ["10-12", "13-15", "16", "17-18", "19-22", "23", "24", "25", "26-27", "28", "29", "30", "91",
-                      "D", "99"]
+IFR_INDUSTRY_CODES = [
+    "10-12",
+    "13-15",
+    "16",
+    "17-18",
+    "19-22",
+    "23",
+    "24",
+    "25",
+    "26-27",
+    "28",
+    "29",
+    "30",
+    "91",
+    "D",
+    "99",
+]
 IFR_AGGREGATE_CODES = ["TOTAL", "ALL", "ALL INDUSTRIES"]
 
 
-def read_ifr(robots_path: str | Path, employment_path: str | Path, spec: dict | None = None,
-             notes: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_ifr(
+    robots_path: str | Path,
+    employment_path: str | Path,
+    spec: dict | None = None,
+    notes: list[dict] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """IFR robots and base-year employment, typed and keyed by (country, industry, year). `spec` is config
     `ifr` (its `industry_codes` / `aggregate_codes`, defaults above); removed aggregate rows are logged and,
     with `notes`, appended as {"table", "item", "rows", "decision"}."""
@@ -1202,11 +1450,21 @@ def read_ifr(robots_path: str | Path, employment_path: str | Path, spec: dict | 
     aggregates = [str(c) for c in spec.get("aggregate_codes", IFR_AGGREGATE_CODES)]
     out = []
     for path, name, key, columns, numeric in (
-            (robots_path, "ifr_robots", "robots_file", ["country", "industry", "year", "installations",
-                                                        "operational_stock"], ["year", "installations",
-                                                                               "operational_stock"]),
-            (employment_path, "employment_base", "employment_file", ["country", "industry", "year", "employment"],
-             ["year", "employment"])):
+        (
+            robots_path,
+            "ifr_robots",
+            "robots_file",
+            ["country", "industry", "year", "installations", "operational_stock"],
+            ["year", "installations", "operational_stock"],
+        ),
+        (
+            employment_path,
+            "employment_base",
+            "employment_file",
+            ["country", "industry", "year", "employment"],
+            ["year", "employment"],
+        ),
+    ):
         df = _read_plain_csv(path, columns, numeric, key)
         df = _ifr_industries(df, str(path), name, industries, aggregates, notes)
         check_unique(df.drop(columns="_line"), ["country", "industry", "year"], str(path), name)
@@ -1214,8 +1472,14 @@ def read_ifr(robots_path: str | Path, employment_path: str | Path, spec: dict | 
     return out[0], out[1]
 
 
-def _ifr_industries(df: pd.DataFrame, file: str, table: str, industries: list[str], aggregates: list[str],
-                    notes: list[dict] | None) -> pd.DataFrame:
+def _ifr_industries(
+    df: pd.DataFrame,
+    file: str,
+    table: str,
+    industries: list[str],
+    aggregates: list[str],
+    notes: list[dict] | None,
+) -> pd.DataFrame:
     fold = {unicodedata.normalize("NFKC", c).strip().upper(): c for c in industries}
     agg = {unicodedata.normalize("NFKC", c).strip().upper() for c in aggregates}
     key = df["industry"].str.normalize("NFKC").str.strip().str.upper()
@@ -1224,30 +1488,45 @@ def _ifr_industries(df: pd.DataFrame, file: str, table: str, industries: list[st
     bad = ~(is_agg | known)
     if bad.any():
         values = sorted(set(df.loc[bad, "industry"]))
-        raise InputError(f"{int(bad.sum())} row(s) with IFR industry codes that are neither declared industries "
-                         f"nor aggregates: {[clip(v, 30) for v in values[:10]]}", file=file, column="industry",
-                         rows=df.loc[bad, "_line"].head(10).tolist(),
-                         hint="add them to ifr.industry_codes (kept) or ifr.aggregate_codes (dropped) in "
-                              "config/config.yaml, or correct the file")
+        raise InputError(
+            f"{int(bad.sum())} row(s) with IFR industry codes that are neither declared industries "
+            f"nor aggregates: {[clip(v, 30) for v in values[:10]]}",
+            file=file,
+            column="industry",
+            rows=df.loc[bad, "_line"].head(10).tolist(),
+            hint="add them to ifr.industry_codes (kept) or ifr.aggregate_codes (dropped) in "
+            "config/config.yaml, or correct the file",
+        )
     canon = key.map(fold)
     recoded = known & (canon != df["industry"]).to_numpy()
     if recoded.any():
-        log.info("%s: %d industry code(s) written in another case or width (e.g. %r) read as the declared code",
-                 file, int(recoded.sum()), df.loc[recoded, "industry"].iloc[0])
+        log.info(
+            "%s: %d industry code(s) written in another case or width (e.g. %r) read as the declared code",
+            file,
+            int(recoded.sum()),
+            df.loc[recoded, "industry"].iloc[0],
+        )
     if is_agg.any():
         n = int(is_agg.sum())
         seen = sorted(set(df.loc[is_agg, "industry"]))
         log.warning("%s: dropped %d aggregate row(s) (industry %s), not industries", file, n, seen)
         if notes is not None:
-            notes.append({"table": table, "item": f"IFR aggregate rows (industry {seen}) dropped", "rows": n,
-                          "decision": "dropped"})
+            notes.append(
+                {
+                    "table": table,
+                    "item": f"IFR aggregate rows (industry {seen}) dropped",
+                    "rows": n,
+                    "decision": "dropped",
+                }
+            )
     if recoded.any():
         df["industry"] = df["industry"].where(~recoded, canon)
     return df[~is_agg].reset_index(drop=True) if is_agg.any() else df
 
 
-def _read_plain_csv(path: str | Path, columns: list[str], numeric: list[str], key: str = "robots_file"
-                    ) -> pd.DataFrame:
+def _read_plain_csv(
+    path: str | Path, columns: list[str], numeric: list[str], key: str = "robots_file"
+) -> pd.DataFrame:
     path = Path(path)
     hint = f"see docs/data_contract.md (raw_dir/ifr/); the file name is ifr.{key} in config/config.yaml"
     if not path.exists():
@@ -1255,8 +1534,9 @@ def _read_plain_csv(path: str | Path, columns: list[str], numeric: list[str], ke
     _check_readable(path, hint)
     raw = path.read_bytes()
     if not raw.strip():
-        raise InputError("file is empty", file=str(path), hint="re-create the IFR extract (see "
-                                                               "docs/data_contract.md)")
+        raise InputError(
+            "file is empty", file=str(path), hint="re-create the IFR extract (see docs/data_contract.md)"
+        )
     text, _ = decode_bytes(raw, path)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
@@ -1265,8 +1545,12 @@ def _read_plain_csv(path: str | Path, columns: list[str], numeric: list[str], ke
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}", file=str(path), column=", ".join(missing),
-                         hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}; {hint}")
+        raise InputError(
+            f"missing column(s) {missing}",
+            file=str(path),
+            column=", ".join(missing),
+            hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}; {hint}",
+        )
     df = df[columns].apply(lambda s: s.str.strip())
     lines = np.arange(2, len(df) + 2)
     for c in numeric:
@@ -1274,14 +1558,19 @@ def _read_plain_csv(path: str | Path, columns: list[str], numeric: list[str], ke
         for bad, what in ((num.isna(), "missing or non-numeric"), (np.isinf(num), "non-finite")):
             bad = bad.to_numpy()
             if bad.any():
-                raise InputError(f"{what} values, e.g. {[clip(v, 30) for v in df.loc[bad, c].head(3)]}",
-                                 file=str(path), column=c, rows=lines[bad][:5].tolist(),
-                                 hint="fill or correct these cells")
+                raise InputError(
+                    f"{what} values, e.g. {[clip(v, 30) for v in df.loc[bad, c].head(3)]}",
+                    file=str(path),
+                    column=c,
+                    rows=lines[bad][:5].tolist(),
+                    hint="fill or correct these cells",
+                )
         df[c] = num
     frac = (df["year"] % 1 != 0).to_numpy()
     if frac.any():
-        raise InputError("years that are not whole numbers", file=str(path), column="year",
-                         rows=lines[frac][:5].tolist())
+        raise InputError(
+            "years that are not whole numbers", file=str(path), column="year", rows=lines[frac][:5].tolist()
+        )
     df["year"] = df["year"].astype(np.int64)
     df["_line"] = lines
     return df

@@ -379,9 +379,7 @@ class _Panel:
             raise InputError("firm identifier has missing values", rows=np.flatnonzero(codes < 0).tolist())
         t = np.asarray(t, dtype=float)
         # Callers usually pass rows already sorted; then the sort and every gather are skipped.
-        in_order = bool(np.all(np.diff(codes) >= 0)) and bool(
-            np.all((np.diff(codes) > 0) | (np.diff(t) > 0))
-        )
+        in_order = bool(np.all(np.diff(codes) >= 0)) and bool(np.all((np.diff(codes) > 0) | (np.diff(t) > 0)))
         order = np.arange(len(codes)) if in_order else np.lexsort((t, codes))
         self.order = order
         self.codes = codes if in_order else codes[order]
@@ -411,7 +409,9 @@ class _Panel:
             self.eff.append(c)
             self.levels.append(int(c.max()) + 1 if len(c) else 1)
         # Firm x level cell of each row: per-firm sums of a dummy block are one bincount.
-        self.cell = [self.codes.astype(np.intp) * lev + c for c, lev in zip(self.eff, self.levels, strict=True)]
+        self.cell = [
+            self.codes.astype(np.intp) * lev + c for c, lev in zip(self.eff, self.levels, strict=True)
+        ]
         self.k = self.k0 + sum(lev - 1 for lev in self.levels)
         self._gram: np.ndarray | None = None
         self._blocks: list[_Panel] | None = None
@@ -419,14 +419,17 @@ class _Panel:
     def blocks(self) -> list[_Panel]:
         """Views of consecutive whole firms, ~_BLOCK_ROWS rows each (self alone if the panel is small)."""
         if self._blocks is None:
-            cuts = np.unique(np.r_[self.starts[np.searchsorted(self.starts, np.arange(0, self.n, _BLOCK_ROWS))],
-                                   self.n])
+            cuts = np.unique(
+                np.r_[self.starts[np.searchsorted(self.starts, np.arange(0, self.n, _BLOCK_ROWS))], self.n]
+            )
             if len(cuts) <= 2:
                 self._blocks = [self]
             else:
                 fcuts = np.searchsorted(self.starts, cuts[:-1]).tolist() + [self.n_firms]
-                self._blocks = [self._view(r0, r1, f0, f1) for r0, r1, f0, f1 in
-                                zip(cuts[:-1], cuts[1:], fcuts[:-1], fcuts[1:], strict=True)]
+                self._blocks = [
+                    self._view(r0, r1, f0, f1)
+                    for r0, r1, f0, f1 in zip(cuts[:-1], cuts[1:], fcuts[:-1], fcuts[1:], strict=True)
+                ]
         return self._blocks
 
     def _view(self, r0: int, r1: int, f0: int, f1: int) -> _Panel:
@@ -768,7 +771,9 @@ def _check_effects(effects, n: int) -> tuple[np.ndarray, ...]:
     for j, c in enumerate(effects):
         c = np.asarray(c)
         if c.shape != (n,) or not np.issubdtype(c.dtype, np.integer):
-            raise InputError(f"effects[{j}] must be an integer code array of length n = {n}, got {c.dtype} {c.shape}")
+            raise InputError(
+                f"effects[{j}] must be an integer code array of length n = {n}, got {c.dtype} {c.shape}"
+            )
         if len(c) and c.min() < 0:
             raise InputError(f"effects[{j}] has negative codes", rows=np.flatnonzero(c < 0).tolist())
         out.append(c)
@@ -938,7 +943,8 @@ def _wrong_skew_result(
     )
     if on_wrong_skew == "error":
         raise EstimationError(
-            msg + "; to accept CU = 1 set cu.on_wrong_skew: zero in config/config.yaml, or change the frontier "
+            msg
+            + "; to accept CU = 1 set cu.on_wrong_skew: zero in config/config.yaml, or change the frontier "
             "(cu.method)"
         )
     # stacklevel 4: the warning points at the caller of fit_sfa_bc92
@@ -1296,16 +1302,22 @@ def _degenerate(cu: np.ndarray, diag: dict) -> str | None:
     """Why the CU estimates carry no information (None if they do): every regression on a constant lnCU
     prints 0.000 (0.000), so the tables must say so rather than look like a precise zero effect."""
     if diag.get("wrong_skew"):
-        return ("sigma_u = 0: the frontier residuals are skewed the wrong way and cu.on_wrong_skew: zero was "
-                "applied, so CU = 1 and lnCU = 0 for every firm-year; every regression on lnCU is degenerate "
-                "(set cu.on_wrong_skew: error to stop here, or change cu.method)")
+        return (
+            "sigma_u = 0: the frontier residuals are skewed the wrong way and cu.on_wrong_skew: zero was "
+            "applied, so CU = 1 and lnCU = 0 for every firm-year; every regression on lnCU is degenerate "
+            "(set cu.on_wrong_skew: error to stop here, or change cu.method)"
+        )
     su, sv = diag.get("sigma_u"), diag.get("sigma_v")
     if su is not None and sv and su <= _SIGMA_U_ZERO * sv:
-        return (f"sigma_u = {su:.3g} is about 0 (sigma_v = {sv:.3g}): the frontier finds no inefficiency, so CU "
-                "is about 1 for every firm-year and regressions on lnCU are degenerate (change cu.method)")
+        return (
+            f"sigma_u = {su:.3g} is about 0 (sigma_v = {sv:.3g}): the frontier finds no inefficiency, so CU "
+            "is about 1 for every firm-year and regressions on lnCU are degenerate (change cu.method)"
+        )
     if len(cu) and float(np.ptp(cu)) <= 1e-12 * max(1.0, float(np.max(np.abs(cu)))):
-        return (f"CU = {float(cu[0]):.6g} for every firm-year ({diag['method']}): regressions on lnCU are "
-                "degenerate (change cu.method)")
+        return (
+            f"CU = {float(cu[0]):.6g} for every firm-year ({diag['method']}): regressions on lnCU are "
+            "degenerate (change cu.method)"
+        )
     return None
 
 

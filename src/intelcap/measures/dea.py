@@ -90,9 +90,7 @@ def _check_options(rts: str, orientation: str) -> None:
     if rts not in ("crs", "vrs"):
         raise InputError(f"unknown returns to scale {rts!r}", hint="use rts='crs' or rts='vrs'")
     if orientation not in ("input", "output"):
-        raise InputError(
-            f"unknown orientation {orientation!r}", hint="use orientation='input' or 'output'"
-        )
+        raise InputError(f"unknown orientation {orientation!r}", hint="use orientation='input' or 'output'")
 
 
 def _as_matrix(a: np.ndarray | Sequence, name: str, n: int | None = None) -> np.ndarray:
@@ -245,7 +243,9 @@ class _LPWorker:
         K = len(idx)
         starts = (np.arange(K) * self.nrow).astype(np.int32)
         rows = np.tile(np.arange(self.nrow, dtype=np.int32), K)
-        self.h.addCols(K, np.zeros(K), np.zeros(K), np.full(K, self.inf), K * self.nrow, starts, rows, A.ravel())
+        self.h.addCols(
+            K, np.zeros(K), np.zeros(K), np.full(K, self.inf), K * self.nrow, starts, rows, A.ravel()
+        )
         for j in new:
             self.pos[j] = len(self.cols) + 1
             self.pos_arr[j] = len(self.cols) + 1
@@ -408,7 +408,12 @@ class _RayCache:
         if not self._pi or k == 0:
             return ok, val, peers
         if self._stack is None:
-            self._stack = (np.vstack(self._pi), np.stack(self._tmpl), np.stack(self._kind), np.stack(self._dmu))
+            self._stack = (
+                np.vstack(self._pi),
+                np.stack(self._tmpl),
+                np.stack(self._kind),
+                np.stack(self._dmu),
+            )
         P, TM, KD, DM = self._stack
         a, b = self._row_data(os_)
         cost = 1.0 if self.input else -1.0
@@ -435,7 +440,9 @@ class _RayCache:
             z[usable] = np.linalg.solve(M[usable], b[usable][:, :, None])[:, :, 0]
         lam = np.where(kind == self._LAMBDA, z, 0.0)
         slack = np.where(kind == self._SLACK, z, 0.0)
-        eq_slack = (kind == self._SLACK) & (dmu == -2 - (self.nrow - 1)) if self.vrs else np.zeros_like(z, bool)
+        eq_slack = (
+            (kind == self._SLACK) & (dmu == -2 - (self.nrow - 1)) if self.vrs else np.zeros_like(z, bool)
+        )
         scale = 1.0 + np.abs(b).max(1, keepdims=True) + np.abs(a * z[:, :1]).max(1, keepdims=True)
         feas = (lam >= -_LP_TOL).all(1)
         feas &= (slack >= -_LP_TOL * scale).all(1)
@@ -479,8 +486,17 @@ class _ColumnGeneration:
     cache, and the verification set V. Each round takes a batch of DMUs through the three steps of the
     module docstring: certify from cached rays, solve against the pool, verify the duals against V."""
 
-    def __init__(self, Xs: np.ndarray, Ys: np.ndarray, rts: str, orientation: str, super_efficiency: bool,
-                 V: np.ndarray, seeds: np.ndarray, stats: dict) -> None:
+    def __init__(
+        self,
+        Xs: np.ndarray,
+        Ys: np.ndarray,
+        rts: str,
+        orientation: str,
+        super_efficiency: bool,
+        V: np.ndarray,
+        seeds: np.ndarray,
+        stats: dict,
+    ) -> None:
         n = Xs.shape[0]
         self.Xs, self.Ys, self.rts, self.orientation = Xs, Ys, rts, orientation
         self.se = super_efficiency
@@ -551,7 +567,9 @@ class _ColumnGeneration:
             solve_len.append(len(self.worker.cols))
         return solved, pis, infos, solve_len
 
-    def verify(self, solved: list[int], pis: list, infos: list, solve_len: list[int], retry: list[int]) -> None:
+    def verify(
+        self, solved: list[int], pis: list, infos: list, solve_len: list[int], retry: list[int]
+    ) -> None:
         """Step 2b (pricing): check every solved DMU's duals against V in one matrix product. A violated
         reduced cost adds the most violated columns to the pool and queues the DMU again; otherwise the
         score is final and its basis joins the ray cache."""
@@ -615,15 +633,24 @@ def dea_scores(
     stats = {"n": n, "lp_solves": 0, "ray_certified": 0, "cg_rounds": 0, "fallback_full": 0}
     if n == 0 or (super_efficiency and n == 1):
         status = np.full(n, NO_REFERENCE if n else OPTIMAL, dtype=object)
-        return DEAResult(np.full(n, np.nan), np.full(n, -1, dtype=np.int64), status, np.zeros(n, dtype=np.int64),
-                         rts, orientation, super_efficiency, stats)
+        return DEAResult(
+            np.full(n, np.nan),
+            np.full(n, -1, dtype=np.int64),
+            status,
+            np.zeros(n, dtype=np.int64),
+            rts,
+            orientation,
+            super_efficiency,
+            stats,
+        )
 
     Xs, Ys = _scaled(X, Y)
     Z = _dominance_space(Xs, Ys, rts)
     C, V = _verification_set(Z, super_efficiency)
     stats.update(n_nondominated=len(C), n_verify=len(V))
-    cg = _ColumnGeneration(Xs, Ys, rts, orientation, super_efficiency, V,
-                           _seed_columns(Z, C, initial_reference, n), stats)
+    cg = _ColumnGeneration(
+        Xs, Ys, rts, orientation, super_efficiency, V, _seed_columns(Z, C, initial_reference, n), stats
+    )
 
     # Non-dominated DMUs first: their LPs pull the frontier into the pool (and the cache) early,
     # after which the dominated majority are mostly certified without an LP.

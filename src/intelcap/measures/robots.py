@@ -32,30 +32,50 @@ def allocate_unspecified(ifr: pd.DataFrame, measure: str, allocate: bool = True)
     return spec[["country", "industry", "year", "robots"]]
 
 
-def industry_density(ifr: pd.DataFrame, employment: pd.DataFrame, country: str, base_year: int, measure: str,
-                     per_workers: float, years: list[int], industries: list[str], allocate: bool = True,
-                     files: tuple[str, str] = ("ifr_robots.csv", "employment_base.csv")) -> pd.DataFrame:
+def industry_density(
+    ifr: pd.DataFrame,
+    employment: pd.DataFrame,
+    country: str,
+    base_year: int,
+    measure: str,
+    per_workers: float,
+    years: list[int],
+    industries: list[str],
+    allocate: bool = True,
+    files: tuple[str, str] = ("ifr_robots.csv", "employment_base.csv"),
+) -> pd.DataFrame:
     """PR_jt for one country; every (industry, year) the panel needs must be present, or it is an error."""
     rob = allocate_unspecified(ifr[ifr["country"] == country], measure, allocate)
     emp = employment[(employment["country"] == country) & (employment["year"] == base_year)]
     emp = emp.set_index("industry")["employment"]
     missing_emp = sorted(set(industries) - set(emp.index))
     if missing_emp:
-        raise InputError(f"{country} base-year ({base_year}) employment missing for IFR industries {missing_emp}",
-                         file=files[1], column="employment",
-                         hint="add the rows or change robots.*_employment_base_year in config")
+        raise InputError(
+            f"{country} base-year ({base_year}) employment missing for IFR industries {missing_emp}",
+            file=files[1],
+            column="employment",
+            hint="add the rows or change robots.*_employment_base_year in config",
+        )
     need = pd.MultiIndex.from_product([industries, years], names=["industry", "year"])
     have = rob.set_index(["industry", "year"])["robots"]
     gaps = need.difference(have.index)
     if len(gaps):
-        raise InputError(f"{country} robot {measure} missing for {len(gaps)} industry-years", file=files[0],
-                         column=measure, rows=[f"{i} {y}" for i, y in gaps[:10]],
-                         hint="the IFR extract must cover every panel year for every mapped industry")
+        raise InputError(
+            f"{country} robot {measure} missing for {len(gaps)} industry-years",
+            file=files[0],
+            column=measure,
+            rows=[f"{i} {y}" for i, y in gaps[:10]],
+            hint="the IFR extract must cover every panel year for every mapped industry",
+        )
     pr = have.reindex(need).to_numpy() / emp.reindex(need.get_level_values(0)).to_numpy() * per_workers
     if np.any(pr <= 0):
         bad = need[pr <= 0]
-        raise InputError(f"{country} robot density is zero for some industry-years, its log is undefined",
-                         file=files[0], column=measure, rows=[f"{i} {y}" for i, y in bad[:10]])
+        raise InputError(
+            f"{country} robot density is zero for some industry-years, its log is undefined",
+            file=files[0],
+            column=measure,
+            rows=[f"{i} {y}" for i, y in bad[:10]],
+        )
     return pd.DataFrame({"ifr": need.get_level_values(0), "year": need.get_level_values(1), "PR": pr})
 
 
@@ -65,14 +85,22 @@ def production_worker_share(emp_structure: pd.DataFrame, production_label: str =
     e["amount"] = e["amount"].fillna(0.0)
     total = e.groupby(["Stkcd", "year"])["amount"].sum()
     prod = e[e["detail"].str.strip() == production_label].groupby(["Stkcd", "year"])["amount"].sum()
-    out = pd.DataFrame({"total": total}).join(prod.rename("production"), how="left").fillna({"production": 0.0})
+    out = (
+        pd.DataFrame({"total": total}).join(prod.rename("production"), how="left").fillna({"production": 0.0})
+    )
     out = out[out["total"] > 0]
     out["PWP"] = out["production"] / out["total"]
     return out.reset_index()[["Stkcd", "year", "PWP"]]
 
 
-def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFrame,
-                   emp_structure: pd.DataFrame, cfg: dict, weights_one: bool = False) -> tuple[pd.DataFrame, dict]:
+def robot_exposure(
+    panel: pd.DataFrame,
+    ifr: pd.DataFrame,
+    employment: pd.DataFrame,
+    emp_structure: pd.DataFrame,
+    cfg: dict,
+    weights_one: bool = False,
+) -> tuple[pd.DataFrame, dict]:
     """lnINT, lnINTUS and L.lnINT for every panel firm-year; firms without any PWP get NaN (counted)."""
     years = sorted(panel["year"].unique().tolist())
     industries = sorted(panel["ifr"].unique().tolist())
@@ -88,10 +116,16 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     w["base_year_imputed"] = w["PWP_base"].isna() & later["PWP"].reindex(firms).notna()
     w["PWP_base"] = w["PWP_base"].fillna(later["PWP"].reindex(firms))
     if at_base.empty:
-        raise InputError(f"no firm has an employee structure in the base year {base}", column="EndDate",
-                         hint="set robots.base_year to a year the employee-structure table covers")
-    median = float(np.median(at_base.reindex(firms).dropna())) if at_base.reindex(firms).notna().any() else float(
-        np.median(at_base))
+        raise InputError(
+            f"no firm has an employee structure in the base year {base}",
+            column="EndDate",
+            hint="set robots.base_year to a year the employee-structure table covers",
+        )
+    median = (
+        float(np.median(at_base.reindex(firms).dropna()))
+        if at_base.reindex(firms).notna().any()
+        else float(np.median(at_base))
+    )
     w["w"] = 1.0 if weights_one else w["PWP_base"] / median
     no_w = w["PWP_base"].isna() | (w["PWP_base"] <= 0)
     w.loc[no_w, "w"] = np.nan
@@ -100,10 +134,12 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     measure = cfg["measure"]
     per = float(cfg["per_workers"])
     alloc = bool(cfg["allocate_unspecified"])
-    pr_cn = industry_density(ifr, employment, "CHN", int(cfg["cn_employment_base_year"]), measure, per,
-                             years, industries, alloc)
-    pr_us = industry_density(ifr, employment, "USA", int(cfg["us_employment_base_year"]), measure, per,
-                             years, industries, alloc)
+    pr_cn = industry_density(
+        ifr, employment, "CHN", int(cfg["cn_employment_base_year"]), measure, per, years, industries, alloc
+    )
+    pr_us = industry_density(
+        ifr, employment, "USA", int(cfg["us_employment_base_year"]), measure, per, years, industries, alloc
+    )
     out = panel[["Stkcd", "year", "ifr"]].copy()
     out = out.merge(pr_cn.rename(columns={"PR": "PR_CN"}), on=["ifr", "year"], how="left", validate="m:1")
     out = out.merge(pr_us.rename(columns={"PR": "PR_US"}), on=["ifr", "year"], how="left", validate="m:1")
@@ -124,9 +160,25 @@ def robot_exposure(panel: pd.DataFrame, ifr: pd.DataFrame, employment: pd.DataFr
     prev_year = out.groupby("Stkcd")["year"].shift(1)
     out["L_lnINT"] = out.groupby("Stkcd")["lnINT"].shift(1).where(prev_year == out["year"] - 1)
     out["base_year_imputed"] = out["base_year_imputed"].fillna(False).astype(bool)
-    info = {"pwp_median_base_year": median, "firms_without_pwp": int(no_w.sum()),
-            "firm_years_without_pwp": int(out["w"].isna().sum()),
-            "firms_base_year_imputed": int(w["base_year_imputed"].sum())}
-    cols = ["Stkcd", "year", "ifr", "PWP_base", "base_year_imputed", "w", "PR_CN", "PR_US", "INT", "lnINT",
-            "INTUS", "lnINTUS", "L_lnINT"]
+    info = {
+        "pwp_median_base_year": median,
+        "firms_without_pwp": int(no_w.sum()),
+        "firm_years_without_pwp": int(out["w"].isna().sum()),
+        "firms_base_year_imputed": int(w["base_year_imputed"].sum()),
+    }
+    cols = [
+        "Stkcd",
+        "year",
+        "ifr",
+        "PWP_base",
+        "base_year_imputed",
+        "w",
+        "PR_CN",
+        "PR_US",
+        "INT",
+        "lnINT",
+        "INTUS",
+        "lnINTUS",
+        "L_lnINT",
+    ]
     return out[cols], info

@@ -103,8 +103,11 @@ def _nfkc(s: str) -> str:
 def _validated(raw: dict, where: str) -> KeywordSpec:
     cats = raw.get("categories")
     if not isinstance(cats, dict) or not cats:
-        raise InputError("keyword file needs a non-empty 'categories' mapping", file=where,
-                         hint="categories: {宏观政策: [中国制造2025, ...], ...}")
+        raise InputError(
+            "keyword file needs a non-empty 'categories' mapping",
+            file=where,
+            hint="categories: {宏观政策: [中国制造2025, ...], ...}",
+        )
     categories: dict[str, tuple[str, ...]] = {}
     seen: dict[str, str] = {}
     for cat, kws in cats.items():
@@ -116,11 +119,18 @@ def _validated(raw: dict, where: str) -> KeywordSpec:
                 raise InputError(f"empty or non-text keyword in category {cat!r}: {k!r}", file=where)
             kn = _nfkc(str(k).strip())
             if any(ch.isspace() for ch in kn):
-                raise InputError(f"keyword {kn!r} contains whitespace; text is matched with all whitespace "
-                                 "removed, so it could never match", file=where, hint="delete the space")
+                raise InputError(
+                    f"keyword {kn!r} contains whitespace; text is matched with all whitespace "
+                    "removed, so it could never match",
+                    file=where,
+                    hint="delete the space",
+                )
             if kn in seen:
-                raise InputError(f"duplicate keyword {kn!r} (in {seen[kn]!r} and {cat!r}; after NFKC)",
-                                 file=where, hint="list every keyword once")
+                raise InputError(
+                    f"duplicate keyword {kn!r} (in {seen[kn]!r} and {cat!r}; after NFKC)",
+                    file=where,
+                    hint="list every keyword once",
+                )
             seen[kn] = str(cat)
             out.append(kn)
         categories[str(cat)] = tuple(out)
@@ -138,8 +148,13 @@ def _validated(raw: dict, where: str) -> KeywordSpec:
     section = raw.get("section", "full")
     if section not in SECTIONS:
         raise InputError(f"'section' must be one of {SECTIONS}, got {section!r}", file=where)
-    return KeywordSpec(categories=categories, negations=tuple(_nfkc(n) for n in negs), neg_window=window,
-                       mode=mode, section=section)
+    return KeywordSpec(
+        categories=categories,
+        negations=tuple(_nfkc(n) for n in negs),
+        neg_window=window,
+        mode=mode,
+        section=section,
+    )
 
 
 def load_keywords(path: str | os.PathLike | None = None) -> KeywordSpec:
@@ -149,16 +164,25 @@ def load_keywords(path: str | os.PathLike | None = None) -> KeywordSpec:
     so a dictionary that one of them accepts is accepted by all."""
     path = Path(path) if path is not None else DEFAULT_KEYWORDS_PATH
     if not path.is_file():
-        raise InputError("keyword dictionary not found", file=str(path),
-                         hint="set config key `paths.keywords` to a keywords YAML (config/keywords.yaml)")
+        raise InputError(
+            "keyword dictionary not found",
+            file=str(path),
+            hint="set config key `paths.keywords` to a keywords YAML (config/keywords.yaml)",
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise InputError(f"keyword file is not valid YAML: {e}", file=str(path),
-                         hint="fix the file, or point config key `paths.keywords` at another one") from e
+        raise InputError(
+            f"keyword file is not valid YAML: {e}",
+            file=str(path),
+            hint="fix the file, or point config key `paths.keywords` at another one",
+        ) from e
     if not isinstance(raw, dict):
-        raise InputError("keyword file must be a YAML mapping", file=str(path),
-                         hint="categories: {宏观政策: [中国制造2025, ...], ...}; config key `paths.keywords`")
+        raise InputError(
+            "keyword file must be a YAML mapping",
+            file=str(path),
+            hint="categories: {宏观政策: [中国制造2025, ...], ...}; config key `paths.keywords`",
+        )
     return _validated(raw, str(path))
 
 
@@ -190,12 +214,7 @@ def _nfkc_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = chr(cp)
         k = _nfkc(c)
         first = unicodedata.normalize("NFKD", c)[0]
-        if (
-            len(k) != 1
-            or ord(k) > 0xFFFF
-            or unicodedata.combining(first) != 0
-            or ord(first) in second
-        ):
+        if len(k) != 1 or ord(k) > 0xFFFF or unicodedata.combining(first) != 0 or ord(first) in second:
             unsafe[cp] = True
             continue
         image[cp] = ord(k)
@@ -219,7 +238,9 @@ def _special(a: np.ndarray) -> np.ndarray:
     return np.flatnonzero((a - np.uint16(0x3400)) >= np.uint16(0x6C00))
 
 
-def _fast_units(a: np.ndarray, idx: np.ndarray, vals: np.ndarray, image: np.ndarray, delete: np.ndarray) -> np.ndarray:
+def _fast_units(
+    a: np.ndarray, idx: np.ndarray, vals: np.ndarray, image: np.ndarray, delete: np.ndarray
+) -> np.ndarray:
     """Table-driven NFKC + whitespace removal; exact when no unit of ``a`` is unsafe."""
     if idx.size == 0:
         return a
@@ -452,9 +473,13 @@ MIN_CHARS_PER_PAGE = 100
 # A text with at least this share of its non-space characters in tags, entities, <script> and <style> blocks
 # is a web page (a saved error or login page), not a report: its IM would be 0, and the contract says missing.
 MARKUP_SHARE = 0.5
-_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[!?/]?[A-Za-z][^<>]{0,2000}>|<!--.*?-->|&(?:#\d+|#x[0-9a-f]+|\w+);",
-                     re.IGNORECASE | re.DOTALL)
-_MARKUP_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<\?xml|<head|<body|<!--|<meta|<div|<title)", re.IGNORECASE)
+_MARKUP = re.compile(
+    r"<(script|style)\b.*?</\1\s*>|<[!?/]?[A-Za-z][^<>]{0,2000}>|<!--.*?-->|&(?:#\d+|#x[0-9a-f]+|\w+);",
+    re.IGNORECASE | re.DOTALL,
+)
+_MARKUP_START = re.compile(
+    rb"^\s*(?:<!doctype\s+html|<html|<\?xml|<head|<body|<!--|<meta|<div|<title)", re.IGNORECASE
+)
 
 
 def _nonspace(text: str) -> int:
@@ -471,9 +496,12 @@ def _check_markup(path: Path, text: str) -> None:
         return
     markup, total = sum(_nonspace(t) for t in spans), _nonspace(text)
     if total and markup >= MARKUP_SHARE * total:
-        raise ReportUnreadable(path, f"mostly HTML/XML markup, not report text ({markup / total:.0%} of its "
-                                     f"{total} characters are tags): probably a saved web, login or error page; "
-                                     "download the report again")
+        raise ReportUnreadable(
+            path,
+            f"mostly HTML/XML markup, not report text ({markup / total:.0%} of its "
+            f"{total} characters are tags): probably a saved web, login or error page; "
+            "download the report again",
+        )
 
 
 def _sniff(path: Path, head: bytes, ext: str) -> None:
@@ -483,12 +511,18 @@ def _sniff(path: Path, head: bytes, ext: str) -> None:
     body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     if _MARKUP_START.match(body):
         first = body.lstrip()[:40].decode("utf-8", "replace")
-        raise ReportUnreadable(path, f"HTML/XML markup, not a report (starts with {first!r}): probably a saved "
-                                     "web, login or error page; download the report again")
+        raise ReportUnreadable(
+            path,
+            f"HTML/XML markup, not a report (starts with {first!r}): probably a saved "
+            "web, login or error page; download the report again",
+        )
     if ext == "pdf" and b"%PDF" not in head[:1024]:
         first = body.lstrip()[:40].decode("utf-8", "replace")
-        raise ReportUnreadable(path, f"not a PDF: no %PDF header (starts with {first!r}); download the report "
-                                     "again or give it its real extension")
+        raise ReportUnreadable(
+            path,
+            f"not a PDF: no %PDF header (starts with {first!r}); download the report "
+            "again or give it its real extension",
+        )
 
 
 def _body_chars(parts: list[str]) -> tuple[int, int]:
@@ -542,16 +576,21 @@ def _extract_pdf(path: Path, min_chars_per_page: int) -> ReportText:
     text = "\n".join(parts)
     n_text = _nonspace(text)
     if n_text == 0:
-        raise ReportUnreadable(path, f"no text layer (0 characters on {n_pages} pages): a scanned PDF needs OCR "
-                                     "first")
+        raise ReportUnreadable(
+            path, f"no text layer (0 characters on {n_pages} pages): a scanned PDF needs OCR first"
+        )
     body, n_running = _body_chars(parts)
     if body < min_chars_per_page * n_pages:
-        dropped = (f", not counting {n_running} running header/footer line(s) repeated on most pages"
-                   if n_running else "")
+        dropped = (
+            f", not counting {n_running} running header/footer line(s) repeated on most pages"
+            if n_running
+            else ""
+        )
         raise ReportUnreadable(
-            path, f"too little text per page: {body / n_pages:.0f} characters per page on average over {n_pages} "
-                  f"pages{dropped}, below text.min_chars_per_page = {min_chars_per_page}: a scanned PDF (no text "
-                  "layer beyond a header) needs OCR first; lower text.min_chars_per_page if the report is genuine"
+            path,
+            f"too little text per page: {body / n_pages:.0f} characters per page on average over {n_pages} "
+            f"pages{dropped}, below text.min_chars_per_page = {min_chars_per_page}: a scanned PDF (no text "
+            "layer beyond a header) needs OCR first; lower text.min_chars_per_page if the report is genuine",
         )
     _check_markup(path, text)
     return ReportText(text=text, n_pages=n_pages, encoding="pdf")
@@ -631,11 +670,38 @@ def mdna_section(text: str) -> str | None:
 # it (code units; NA without an MD&A heading), ``astral``/``mdna_astral`` whether they hold surrogate pairs.
 # Normalization does not depend on the keyword dictionary, and it is ~90% of the cost of counting a cached
 # text, so it is done once here: a dictionary change then costs only the automaton scans.
-EXTRACTED_COLUMNS = ["Stkcd", "year", "file", "ext", "status", "reason", "n_pages", "n_chars", "text", "norm",
-                     "astral", "mdna_start", "mdna_end", "mdna_astral"]
-_EXTRACTED_DTYPES = {"Stkcd": "string", "year": "Int64", "file": "string", "ext": "string", "status": "string",
-                     "reason": "string", "n_pages": "Int64", "n_chars": "int64", "text": "string", "norm": "object",
-                     "astral": "bool", "mdna_start": "Int64", "mdna_end": "Int64", "mdna_astral": "bool"}
+EXTRACTED_COLUMNS = [
+    "Stkcd",
+    "year",
+    "file",
+    "ext",
+    "status",
+    "reason",
+    "n_pages",
+    "n_chars",
+    "text",
+    "norm",
+    "astral",
+    "mdna_start",
+    "mdna_end",
+    "mdna_astral",
+]
+_EXTRACTED_DTYPES = {
+    "Stkcd": "string",
+    "year": "Int64",
+    "file": "string",
+    "ext": "string",
+    "status": "string",
+    "reason": "string",
+    "n_pages": "Int64",
+    "n_chars": "int64",
+    "text": "string",
+    "norm": "object",
+    "astral": "bool",
+    "mdna_start": "Int64",
+    "mdna_end": "Int64",
+    "mdna_astral": "bool",
+}
 # Bump when extraction output changes (decoding, PDF text, normalization, MD&A detection, cache columns), so a
 # rule can take it as a param instead of the whole text.py as input: an edit of the counting code then does
 # not re-extract every PDF.
@@ -645,8 +711,11 @@ BAD_NAME_REASON = "file name is not <Stkcd 6 digits>_<year>.txt|pdf"
 _REVISION_ORDER = ("revised", "original")
 
 
-def _as_report_files(files: Iterable[str | os.PathLike | ReportFile], root: str | os.PathLike | None,
-                     pattern: str | re.Pattern[str] | None) -> list[ReportFile]:
+def _as_report_files(
+    files: Iterable[str | os.PathLike | ReportFile],
+    root: str | os.PathLike | None,
+    pattern: str | re.Pattern[str] | None,
+) -> list[ReportFile]:
     pattern = resolve_pattern(pattern)
     out = []
     for f in files:
@@ -721,14 +790,22 @@ def resolve_versions(
             if f is win:
                 continue
             if win is None:
-                losers[f.relpath] = ("excluded", f"{_version_label(f)} is never counted and the firm-year has no "
-                                                 "full Chinese report, so its IM is missing; add the full report")
+                losers[f.relpath] = (
+                    "excluded",
+                    f"{_version_label(f)} is never counted and the firm-year has no "
+                    "full Chinese report, so its IM is missing; add the full report",
+                )
             elif not _countable(f):
-                losers[f.relpath] = ("superseded", f"{_version_label(f)} is never counted; the full Chinese "
-                                                   f"report {win.relpath} is used")
+                losers[f.relpath] = (
+                    "superseded",
+                    f"{_version_label(f)} is never counted; the full Chinese report {win.relpath} is used",
+                )
             elif f.revision != win.revision:
-                losers[f.relpath] = ("superseded", f"superseded by the revised version {win.relpath} (a revised "
-                                                   "full report wins over the original); that file is used")
+                losers[f.relpath] = (
+                    "superseded",
+                    f"superseded by the revised version {win.relpath} (a revised "
+                    "full report wins over the original); that file is used",
+                )
             else:
                 losers[f.relpath] = ("duplicate", f"firm-year also in {win.relpath}; that file is used")
     return used, losers
@@ -749,14 +826,20 @@ def _not_a_file(f: ReportFile) -> str | None:
     if f.entry == "link_dir":
         return "a folder (symlink to a folder, not followed); link the files instead"
     if f.entry == "dir":
-        return "a folder named like a report, not a report; its files are listed (and logged) by their own names"
+        return (
+            "a folder named like a report, not a report; its files are listed (and logged) by their own names"
+        )
     if f.size == 0:
         return "empty file (0 bytes): an aborted download? download the report again"
     return None
 
 
-def _extract_row(f: ReportFile, loser: tuple[str, str] | None, used: ReportFile | None = None,
-                 min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> tuple:
+def _extract_row(
+    f: ReportFile,
+    loser: tuple[str, str] | None,
+    used: ReportFile | None = None,
+    min_chars_per_page: int = MIN_CHARS_PER_PAGE,
+) -> tuple:
     """One extraction-cache row (EXTRACTED_COLUMNS order) for one file."""
     head = (f.Stkcd, f.year, f.relpath, f.ext)
     if f.entry == "hidden":
@@ -768,8 +851,11 @@ def _extract_row(f: ReportFile, loser: tuple[str, str] | None, used: ReportFile 
         return _empty_row(head, "unreadable", bad)
     if f.key is None:
         if f.ext not in EXTENSION_PREFERENCE:
-            return _empty_row(head, "unsupported", f"file type {('.' + f.ext) if f.ext else '(none)'!r} is not "
-                                                   "read: reports are .txt or .pdf")
+            return _empty_row(
+                head,
+                "unsupported",
+                f"file type {('.' + f.ext) if f.ext else '(none)'!r} is not read: reports are .txt or .pdf",
+            )
         return _empty_row(head, "bad_name", f.problem or BAD_NAME_REASON)
     if loser is not None:
         return _empty_row(head, *loser)
@@ -789,8 +875,11 @@ def _extract_row(f: ReportFile, loser: tuple[str, str] | None, used: ReportFile 
         # never composes, so normalizing the three pieces separately gives exactly normalize(text) (and
         # exactly normalize(mdna_section(text)) for the middle piece).
         s, e = bounds
-        (u0, a0), (u1, a1), (u2, a2) = (_normalize_units(text[:s]), _normalize_units(text[s:e]),
-                                        _normalize_units(text[e:]))
+        (u0, a0), (u1, a1), (u2, a2) = (
+            _normalize_units(text[:s]),
+            _normalize_units(text[s:e]),
+            _normalize_units(text[e:]),
+        )
         u = np.concatenate((u0, u1, u2))
         astral = a0 or a1 or a2
         mdna = (u0.size, u0.size + u1.size, a1)
@@ -807,13 +896,16 @@ def _extracted_frame(rows: list[tuple]) -> pd.DataFrame:
 def _extract_rows(files: list[ReportFile], min_chars_per_page: int = MIN_CHARS_PER_PAGE) -> Iterator[tuple]:
     used, losers = resolve_versions(files)
     for f in files:
-        yield _extract_row(f, losers.get(f.relpath), used.get(f.key) if f.key is not None else None,
-                           min_chars_per_page)
+        yield _extract_row(
+            f, losers.get(f.relpath), used.get(f.key) if f.key is not None else None, min_chars_per_page
+        )
 
 
 def extract_shard(
-    files: Iterable[str | os.PathLike | ReportFile], root: str | os.PathLike | None = None,
-    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN, min_chars_per_page: int = MIN_CHARS_PER_PAGE,
+    files: Iterable[str | os.PathLike | ReportFile],
+    root: str | os.PathLike | None = None,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+    min_chars_per_page: int = MIN_CHARS_PER_PAGE,
 ) -> pd.DataFrame:
     """Extract the text of every file of a shard: one row per file, sorted by ``file`` (EXTRACTED_COLUMNS).
 
@@ -850,8 +942,11 @@ def read_extracted(path: str | os.PathLike, text: bool = False) -> pd.DataFrame:
     try:
         table = pq.read_table(path, columns=cols)
     except (OSError, ValueError, KeyError) as e:  # pyarrow raises ArrowInvalid (a ValueError) for bad columns
-        raise InputError(f"cannot read the text extraction cache: {e}", file=str(path),
-                         hint="delete the file and rerun the text_extract rule") from e
+        raise InputError(
+            f"cannot read the text extraction cache: {e}",
+            file=str(path),
+            hint="delete the file and rerun the text_extract rule",
+        ) from e
     df = table.drop_columns(["norm"]).to_pandas()
     df["norm"] = _binary_views(table.column("norm"))
     return df[cols]
@@ -876,7 +971,9 @@ def _binary_views(column) -> list:
     return [data[a:b].view(np.uint16) for a, b in zip(off[:-1], off[1:], strict=True)]
 
 
-def _count_row(row: tuple, spec: KeywordSpec, section: str, substring: bool) -> tuple[np.ndarray | None, tuple]:
+def _count_row(
+    row: tuple, spec: KeywordSpec, section: str, substring: bool
+) -> tuple[np.ndarray | None, tuple]:
     """Counts (or None) and the log row for one extraction row (file, Stkcd, year, status, reason, n_chars,
     n_pages, norm, astral, mdna_start, mdna_end, mdna_astral)."""
     file, stk, year, status, reason, n_chars, n_pages, norm, astral, m0, m1, m_astral = row
@@ -891,7 +988,9 @@ def _count_row(row: tuple, spec: KeywordSpec, section: str, substring: bool) -> 
     return c, (file, stk, year, "ok", "", n_chars, n_pages)
 
 
-def _count_frames(rows: Iterable[tuple], spec: KeywordSpec, section: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _count_frames(
+    rows: Iterable[tuple], spec: KeywordSpec, section: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     section = section or spec.section
     if section not in SECTIONS:
         raise InputError(f"section must be one of {SECTIONS}, got {section!r}")
@@ -916,17 +1015,44 @@ def _count_frames(rows: Iterable[tuple], spec: KeywordSpec, section: str | None)
             "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
         }
     )
-    order = np.lexsort((np.tile(np.arange(n_k), len(keys)), counts["year"].to_numpy(), counts["Stkcd"].to_numpy(dtype=object)))
+    order = np.lexsort(
+        (
+            np.tile(np.arange(n_k), len(keys)),
+            counts["year"].to_numpy(),
+            counts["Stkcd"].to_numpy(dtype=object),
+        )
+    )
     counts = counts.iloc[order].reset_index(drop=True)
     log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
-    log = log.astype({"file": "string", "Stkcd": "string", "year": "Int64", "status": "string",
-                      "reason": "string", "n_chars": "int64", "n_pages": "Int64"})
+    log = log.astype(
+        {
+            "file": "string",
+            "Stkcd": "string",
+            "year": "Int64",
+            "status": "string",
+            "reason": "string",
+            "n_chars": "int64",
+            "n_pages": "Int64",
+        }
+    )
     log = log.sort_values("file", kind="stable").reset_index(drop=True)
     return counts, log
 
 
-_COUNT_INPUT = ["file", "Stkcd", "year", "status", "reason", "n_chars", "n_pages", "norm", "astral",
-                "mdna_start", "mdna_end", "mdna_astral"]
+_COUNT_INPUT = [
+    "file",
+    "Stkcd",
+    "year",
+    "status",
+    "reason",
+    "n_chars",
+    "n_pages",
+    "norm",
+    "astral",
+    "mdna_start",
+    "mdna_end",
+    "mdna_astral",
+]
 
 
 def count_extracted(
@@ -937,8 +1063,10 @@ def count_extracted(
     computed from the cached normalized text only (no report is opened)."""
     missing = [c for c in _COUNT_INPUT if c not in extracted.columns]
     if missing:
-        raise InputError(f"text extraction cache lacks columns {missing}",
-                         hint="it was written by another version: delete results/text/extracted/ and rerun")
+        raise InputError(
+            f"text extraction cache lacks columns {missing}",
+            hint="it was written by another version: delete results/text/extracted/ and rerun",
+        )
     df = extracted[_COUNT_INPUT]
     cols = [df[c].tolist() for c in _COUNT_INPUT]
     return _count_frames(zip(*cols, strict=True), spec, section)
@@ -959,8 +1087,11 @@ def count_extracted_files(
 
 
 def count_reports(
-    paths: Iterable[str | os.PathLike], spec: KeywordSpec, section: str | None = None,
-    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN, min_chars_per_page: int = MIN_CHARS_PER_PAGE,
+    paths: Iterable[str | os.PathLike],
+    spec: KeywordSpec,
+    section: str | None = None,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+    min_chars_per_page: int = MIN_CHARS_PER_PAGE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Count keywords in ``<Stkcd>_<year>.txt|pdf`` reports (extraction and counting in one pass, one report's
     text in memory at a time; the same code as :func:`extract_shard` + :func:`count_extracted`).
@@ -975,8 +1106,9 @@ def count_reports(
     """
     files = _as_report_files(paths, None, pattern)
     pick = [EXTRACTED_COLUMNS.index(c) for c in _COUNT_INPUT]
-    return _count_frames((tuple(r[i] for i in pick) for r in _extract_rows(files, min_chars_per_page)), spec,
-                         section)
+    return _count_frames(
+        (tuple(r[i] for i in pick) for r in _extract_rows(files, min_chars_per_page)), spec, section
+    )
 
 
 def shard_reports(report_dir: str | os.PathLike, n_shards: int) -> list[list[Path]]:
@@ -988,17 +1120,23 @@ def shard_reports(report_dir: str | os.PathLike, n_shards: int) -> list[list[Pat
         raise InputError(f"n_shards must be >= 1, got {n_shards}")
     report_dir = Path(report_dir)
     if not report_dir.is_dir():
-        raise InputError("report folder not found", file=str(report_dir),
-                         hint="put <Stkcd>_<year>.txt|pdf files in raw_dir/reports/")
-    files = sorted((p for p in report_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
-                   key=lambda p: p.name)
+        raise InputError(
+            "report folder not found",
+            file=str(report_dir),
+            hint="put <Stkcd>_<year>.txt|pdf files in raw_dir/reports/",
+        )
+    files = sorted(
+        (p for p in report_dir.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name
+    )
     return [files[i::n_shards] for i in range(n_shards)]
 
 
 def text_index(counts: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     """IM per readable report: Stkcd, year, IM = ln(1 + n_keywords), n_keywords (total hits), one column of
     hits per category (Table order). Reports not logged ``ok`` get no row: their IM is missing, never 0."""
-    missing = [c for c in COUNT_COLUMNS if c not in counts.columns] + [c for c in ("Stkcd", "year", "status") if c not in log.columns]
+    missing = [c for c in COUNT_COLUMNS if c not in counts.columns] + [
+        c for c in ("Stkcd", "year", "status") if c not in log.columns
+    ]
     if missing:
         raise InputError(f"text_index: missing columns {missing}")
     ok = log.loc[log["status"] == "ok", ["Stkcd", "year"]].drop_duplicates()

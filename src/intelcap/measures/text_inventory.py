@@ -23,23 +23,44 @@ DEFAULT_PATTERN = r"^(?P<Stkcd>\d{6})_(?P<year>\d{4})\.(?P<ext>txt|pdf)$"
 # ("摘要", "（英文版）", "（更正后）", "（修订版）", "（更新后）", "（已取消）", "全文", ...). The short name may be absent
 # or carry a "简称：" prefix inside the title. 半年度报告 and 季度报告 do not match (年度报告 must follow the year
 # directly), nor do notices about a report ("关于2015年年度报告的更正公告": the title must start with the year).
-CNINFO_PATTERN = (r"^(?P<Stkcd>\d{6})[_\s]*(?:[^_]+?[_\s]+)??(?:[^_：:]+[：:]\s*)?(?P<year>(?:19|20)\d{2})\s*年?\s*"
-                  r"(?:年度报告|年报)(?P<qualifier>[^.]*?)\.(?P<ext>txt|pdf)$")
+CNINFO_PATTERN = (
+    r"^(?P<Stkcd>\d{6})[_\s]*(?:[^_]+?[_\s]+)??(?:[^_：:]+[：:]\s*)?(?P<year>(?:19|20)\d{2})\s*年?\s*"
+    r"(?:年度报告|年报)(?P<qualifier>[^.]*?)\.(?P<ext>txt|pdf)$"
+)
 PATTERNS = {"default": DEFAULT_PATTERN, "cninfo": CNINFO_PATTERN}
 EXTENSIONS = ("txt", "pdf")
 # Qualifier words of a file name (the text of the optional groups qualifier, kind, lang and revision), each with
 # the attribute it sets. Matched after removing brackets, spaces and _-.; anything left over makes the name
 # unmatched (logged bad_name with the leftover), so an unknown version is never counted by mistake.
 QUALIFIERS: dict[str, tuple[str, str]] = {
-    "全文": ("kind", "full"), "正文": ("kind", "full"), "报告全文": ("kind", "full"), "full": ("kind", "full"),
-    "摘要": ("kind", "summary"), "summary": ("kind", "summary"), "abstract": ("kind", "summary"),
-    "英文版": ("lang", "en"), "英文": ("lang", "en"), "english": ("lang", "en"), "englishversion": ("lang", "en"),
-    "en": ("lang", "en"), "中文版": ("lang", "zh"), "中文": ("lang", "zh"), "zh": ("lang", "zh"),
-    "更正后": ("revision", "revised"), "更正版": ("revision", "revised"), "修订版": ("revision", "revised"),
-    "修订稿": ("revision", "revised"), "修订后": ("revision", "revised"), "修正版": ("revision", "revised"),
-    "修正后": ("revision", "revised"), "更新后": ("revision", "revised"), "更新版": ("revision", "revised"),
+    "全文": ("kind", "full"),
+    "正文": ("kind", "full"),
+    "报告全文": ("kind", "full"),
+    "full": ("kind", "full"),
+    "摘要": ("kind", "summary"),
+    "summary": ("kind", "summary"),
+    "abstract": ("kind", "summary"),
+    "英文版": ("lang", "en"),
+    "英文": ("lang", "en"),
+    "english": ("lang", "en"),
+    "englishversion": ("lang", "en"),
+    "en": ("lang", "en"),
+    "中文版": ("lang", "zh"),
+    "中文": ("lang", "zh"),
+    "zh": ("lang", "zh"),
+    "更正后": ("revision", "revised"),
+    "更正版": ("revision", "revised"),
+    "修订版": ("revision", "revised"),
+    "修订稿": ("revision", "revised"),
+    "修订后": ("revision", "revised"),
+    "修正版": ("revision", "revised"),
+    "修正后": ("revision", "revised"),
+    "更新后": ("revision", "revised"),
+    "更新版": ("revision", "revised"),
     "revised": ("revision", "revised"),
-    "已取消": ("revision", "cancelled"), "取消": ("revision", "cancelled"), "cancelled": ("revision", "cancelled"),
+    "已取消": ("revision", "cancelled"),
+    "取消": ("revision", "cancelled"),
+    "cancelled": ("revision", "cancelled"),
     "canceled": ("revision", "cancelled"),
 }
 _QUALIFIER_GROUPS = ("qualifier", "kind", "lang", "revision")
@@ -66,7 +87,7 @@ def parse_qualifier(text: str) -> dict[str, str] | str:
             if rest.startswith(w):
                 attr, value = QUALIFIERS[w]
                 out[attr] = value
-                rest = rest[len(w):]
+                rest = rest[len(w) :]
                 break
         else:
             return rest
@@ -114,21 +135,29 @@ def _compile(pattern: str | re.Pattern[str] | None) -> re.Pattern[str]:
     try:
         rx = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
     except re.error as e:
-        raise ValueError(f"report name pattern {pattern!r} is not a valid regular expression ({e}); set "
-                         f"text.name_pattern to one of {sorted(PATTERNS)} or a regex") from e
+        raise ValueError(
+            f"report name pattern {pattern!r} is not a valid regular expression ({e}); set "
+            f"text.name_pattern to one of {sorted(PATTERNS)} or a regex"
+        ) from e
     missing = {"Stkcd", "year"} - set(rx.groupindex)
     if missing:
-        raise ValueError(f"report name pattern {rx.pattern!r} lacks the named group(s) {sorted(missing)}; "
-                         "it needs (?P<Stkcd>...) and (?P<year>...); set text.name_pattern to one of "
-                         f"{sorted(PATTERNS)} or such a regex")
+        raise ValueError(
+            f"report name pattern {rx.pattern!r} lacks the named group(s) {sorted(missing)}; "
+            "it needs (?P<Stkcd>...) and (?P<year>...); set text.name_pattern to one of "
+            f"{sorted(PATTERNS)} or such a regex"
+        )
     return rx
 
 
-def report_file(path: str | os.PathLike, relpath: str | None = None,
-                pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN) -> ReportFile:
+def report_file(
+    path: str | os.PathLike,
+    relpath: str | None = None,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+) -> ReportFile:
     """A :class:`ReportFile` for one path (``relpath`` defaults to the file name)."""
-    return _report_file(os.fspath(path), relpath if relpath is not None else os.path.basename(path),
-                        _compile(pattern))
+    return _report_file(
+        os.fspath(path), relpath if relpath is not None else os.path.basename(path), _compile(pattern)
+    )
 
 
 def _report_file(path: str, relpath: str, rx: re.Pattern[str], entry: str | None = None) -> ReportFile:
@@ -149,17 +178,46 @@ def _report_file(path: str, relpath: str, rx: re.Pattern[str], entry: str | None
     else:
         ext = name.rsplit(".", 1)[-1].lower() if "." in name.lstrip(".") else ""
     if m is None:
-        return ReportFile(path, relpath, None, None, ext, size, mtime, entry,
-                          problem=f"file name does not match the report name pattern ({_pattern_name(rx)})")
+        return ReportFile(
+            path,
+            relpath,
+            None,
+            None,
+            ext,
+            size,
+            mtime,
+            entry,
+            problem=f"file name does not match the report name pattern ({_pattern_name(rx)})",
+        )
     words = " ".join(m[g] for g in _QUALIFIER_GROUPS if g in rx.groupindex and m[g])
     q = parse_qualifier(words)
     if isinstance(q, str):
-        return ReportFile(path, relpath, None, None, ext, size, mtime, entry,
-                          problem=f"file name matches the report name pattern ({_pattern_name(rx)}) but its "
-                                  f"qualifier {words!r} is not a known version (unrecognised: {q!r}); rename it "
-                                  "or extend text.name_pattern")
-    return ReportFile(path, relpath, m["Stkcd"], int(m["year"]), ext, size, mtime, entry, q["kind"], q["lang"],
-                      q["revision"])
+        return ReportFile(
+            path,
+            relpath,
+            None,
+            None,
+            ext,
+            size,
+            mtime,
+            entry,
+            problem=f"file name matches the report name pattern ({_pattern_name(rx)}) but its "
+            f"qualifier {words!r} is not a known version (unrecognised: {q!r}); rename it "
+            "or extend text.name_pattern",
+        )
+    return ReportFile(
+        path,
+        relpath,
+        m["Stkcd"],
+        int(m["year"]),
+        ext,
+        size,
+        mtime,
+        entry,
+        q["kind"],
+        q["lang"],
+        q["revision"],
+    )
 
 
 def _pattern_name(rx: re.Pattern[str]) -> str:
@@ -169,8 +227,11 @@ def _pattern_name(rx: re.Pattern[str]) -> str:
     return f"text.name_pattern: {rx.pattern!r}"
 
 
-def list_reports(folder: str | os.PathLike, pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
-                 include_hidden: bool = True) -> list[ReportFile]:
+def list_reports(
+    folder: str | os.PathLike,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+    include_hidden: bool = True,
+) -> list[ReportFile]:
     """Every entry under ``folder`` (recursive), sorted by relpath, with the firm-year parsed from the file name.
 
     Every file gets an entry, so that every file has a log row: names that do not match ``pattern`` (a regex
@@ -183,8 +244,10 @@ def list_reports(folder: str | os.PathLike, pattern: str | re.Pattern[str] | Non
     """
     root = os.fspath(folder)
     if not os.path.isdir(root):
-        raise FileNotFoundError(f"report folder not found: {root} (put <Stkcd>_<year>.txt|pdf files there, "
-                                "or set paths.raw_dir / data.reports in the config)")
+        raise FileNotFoundError(
+            f"report folder not found: {root} (put <Stkcd>_<year>.txt|pdf files there, "
+            "or set paths.raw_dir / data.reports in the config)"
+        )
     rx = _compile(pattern)
     out: list[ReportFile] = []
     stack = [("", root)]
@@ -195,8 +258,19 @@ def list_reports(folder: str | os.PathLike, pattern: str | re.Pattern[str] | Non
                 rel = prefix + e.name
                 if e.name.startswith("."):
                     if include_hidden:
-                        out.append(ReportFile(e.path, rel, None, None, "", 0, 0, "hidden",
-                                              problem="hidden file or folder (name starts with '.'), not read"))
+                        out.append(
+                            ReportFile(
+                                e.path,
+                                rel,
+                                None,
+                                None,
+                                "",
+                                0,
+                                0,
+                                "hidden",
+                                problem="hidden file or folder (name starts with '.'), not read",
+                            )
+                        )
                     continue
                 if e.is_dir(follow_symlinks=False):
                     stack.append((rel + "/", e.path))
@@ -235,9 +309,12 @@ def shard_of_file(f: ReportFile, n_shards: int) -> int:
     return _bucket("unmatched:" + f.relpath, n_shards)
 
 
-def shard_inventory(folder: str | os.PathLike, n_shards: int,
-                    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
-                    missing_ok: bool = False) -> dict[int, list[ReportFile]]:
+def shard_inventory(
+    folder: str | os.PathLike,
+    n_shards: int,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+    missing_ok: bool = False,
+) -> dict[int, list[ReportFile]]:
     """``{shard: files}`` for shards 0..n_shards-1 (every shard present, maybe empty), files sorted by relpath.
 
     ``missing_ok``: a missing folder gives empty shards instead of FileNotFoundError (at DAG-build time the
@@ -266,8 +343,11 @@ def fingerprint(files: list[ReportFile]) -> str:
     return h.hexdigest()
 
 
-def shard_fingerprints(folder: str | os.PathLike, n_shards: int,
-                       pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
-                       missing_ok: bool = False) -> dict[int, str]:
+def shard_fingerprints(
+    folder: str | os.PathLike,
+    n_shards: int,
+    pattern: str | re.Pattern[str] | None = DEFAULT_PATTERN,
+    missing_ok: bool = False,
+) -> dict[int, str]:
     """``{shard: fingerprint}`` from one listing of the folder (what the Snakefile puts into params)."""
     return {i: fingerprint(fs) for i, fs in shard_inventory(folder, n_shards, pattern, missing_ok).items()}

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 
 # Which replication coefficients have a planted truth in the synthetic DGP (truth.json "estimands").
-TRUTH_KEYS = {("table2", "(3)", "lnINT"): "lnINT_on_lnCU_true", ("table2", "(4)", "lnINT"): "lnINT_on_lnCU_true",
-              ("table5", "(2)", "lnINT"): "lnINT_on_Humcap"}
+TRUTH_KEYS = {
+    ("table2", "(3)", "lnINT"): "lnINT_on_lnCU_true",
+    ("table2", "(4)", "lnINT"): "lnINT_on_lnCU_true",
+    ("table5", "(2)", "lnINT"): "lnINT_on_Humcap",
+}
 
 
 def implied_mean_y(coefs: dict[str, float], means: dict[str, float], cons: float) -> float:
@@ -22,8 +25,13 @@ def implied_lncu_means(paper: dict) -> pd.DataFrame:
     rows = []
     for model, m in paper["models"]["table2"].items():
         terms = {k: v[0] for k, v in m["terms"].items() if k != "_cons"}
-        rows.append({"model": model, "implied_mean_lnCU": implied_mean_y(terms, means, m["terms"]["_cons"][0]),
-                     "table1_mean_lnCU": means["lnCU"]})
+        rows.append(
+            {
+                "model": model,
+                "implied_mean_lnCU": implied_mean_y(terms, means, m["terms"]["_cons"][0]),
+                "table1_mean_lnCU": means["lnCU"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -40,14 +48,24 @@ def paper_vs_replication(paper: dict, ours: dict[str, pd.DataFrame], truth: dict
                 r = mine.iloc[0] if len(mine) else None
                 key = TRUTH_KEYS.get((table, model, term))
                 true = truth["estimands"].get(key) if (truth and key) else np.nan
-                rows.append({
-                    "table": table, "model": model, "term": term,
-                    "paper_estimate": est, "paper_se": se, "paper_nobs": m.get("nobs"),
-                    "replication_estimate": r["estimate"] if r is not None else np.nan,
-                    "replication_se": r["std_error"] if r is not None else np.nan,
-                    "replication_nobs": r["nobs"] if r is not None else np.nan,
-                    "dgp_truth": true,
-                    "same_sign": bool(np.sign(est) == np.sign(r["estimate"])) if r is not None else np.nan,
-                    "difference_in_paper_se": ((r["estimate"] - est) / se) if (r is not None and se > 0) else np.nan,
-                })
+                rows.append(
+                    {
+                        "table": table,
+                        "model": model,
+                        "term": term,
+                        "paper_estimate": est,
+                        "paper_se": se,
+                        "paper_nobs": m.get("nobs"),
+                        "replication_estimate": r["estimate"] if r is not None else np.nan,
+                        "replication_se": r["std_error"] if r is not None else np.nan,
+                        "replication_nobs": r["nobs"] if r is not None else np.nan,
+                        "dgp_truth": true,
+                        "same_sign": bool(np.sign(est) == np.sign(r["estimate"]))
+                        if r is not None
+                        else np.nan,
+                        "difference_in_paper_se": ((r["estimate"] - est) / se)
+                        if (r is not None and se > 0)
+                        else np.nan,
+                    }
+                )
     return pd.DataFrame(rows)

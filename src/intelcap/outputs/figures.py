@@ -163,7 +163,7 @@ def _use_cjk_font(lang: Lang) -> None:
         # font.sans-serif list that "sans-serif" resolves to (only its first hit is used). Listing DejaVu Sans
         # as a second family lets glyphs the subset lacks (space, β, −, ≈) fall back instead of going missing.
         mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
-    except (ImportError, FileNotFoundError, InputError) as exc:   # InputError: shipped font missing
+    except (ImportError, FileNotFoundError, InputError) as exc:  # InputError: shipped font missing
         if lang == "zh":
             raise InputError(
                 "Chinese figures need the bundled CJK font (intelcap.outputs.fonts)",
@@ -564,15 +564,15 @@ def _draw_spec_estimates(ax: Any, d: pd.DataFrame, x: np.ndarray, lang: Lang) ->
     ax.tick_params(axis="x", labelbottom=False)
 
 
-def _draw_spec_matrix(axm: Any, d: pd.DataFrame, x: np.ndarray, rows: list[tuple[str, str]], lang: Lang) -> None:
+def _draw_spec_matrix(
+    axm: Any, d: pd.DataFrame, x: np.ndarray, rows: list[tuple[str, str]], lang: Lang
+) -> None:
     for r, (c, v) in enumerate(rows):
         on = (d[c].astype(str) == v).to_numpy()
         yy = len(rows) - 1 - r
         axm.scatter(x[~on], np.full((~on).sum(), yy), s=6, color="#e1e5ea", linewidths=0)
         axm.scatter(x[on], np.full(on.sum(), yy), s=10, color=POINT_COLOR, linewidths=0)
-    axm.set_yticks(
-        [len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7
-    )
+    axm.set_yticks([len(rows) - 1 - r for r in range(len(rows))], [f"{c}: {v}" for c, v in rows], fontsize=7)
     axm.set_ylim(-0.6, len(rows) - 0.4)
     axm.set_xlim(-0.8, len(d) - 0.2)
     axm.set_xlabel(_t("spec_xlabel", lang))

@@ -57,9 +57,15 @@ def _load_labels_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
     except yaml.YAMLError as exc:
-        raise InputError(f"labels file is not valid YAML: {exc}", file=path,
-                         hint=f"fix the file, or point config key `{_CONFIG_KEY}` at another one") from exc
+        raise InputError(
+            f"labels file is not valid YAML: {exc}",
+            file=path,
+            hint=f"fix the file, or point config key `{_CONFIG_KEY}` at another one",
+        ) from exc
     if not isinstance(data, dict):
-        raise InputError("labels file must be a mapping of sections", file=path,
-                         hint=f"see the shipped config/labels.yaml; config key `{_CONFIG_KEY}`")
+        raise InputError(
+            "labels file must be a mapping of sections",
+            file=path,
+            hint=f"see the shipped config/labels.yaml; config key `{_CONFIG_KEY}`",
+        )
     return data

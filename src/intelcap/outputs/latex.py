@@ -54,8 +54,10 @@ def _tex_caption(title: str) -> list[str]:
     m = _TITLE_RE.match(title)
     if m:
         # Keep the paper's number (表 2 / Table A1) whatever the document's table counter says.
-        return [r"\renewcommand{\thetable}{" + latex_escape(m.group(1)) + "}",
-                r"\caption{" + latex_escape(m.group(2)) + "}"]
+        return [
+            r"\renewcommand{\thetable}{" + latex_escape(m.group(1)) + "}",
+            r"\caption{" + latex_escape(m.group(2)) + "}",
+        ]
     return [r"\caption{" + latex_escape(title) + "}"]
 
 

@@ -26,23 +26,85 @@ XLSX_MAX_ROWS = 1_048_576
 # CSRC manufacturing codes and their draw weights; tuned so the labor/capital/technology shares come out
 # near the paper's 10.4 / 31.7 / 57.9 % (docs/methods.md#intensity).
 _CSRC_WEIGHTS = {
-    "C13": 1.3, "C14": 1.5, "C15": 2.5, "C16": 0.1, "C17": 1.6, "C18": 1.5, "C19": 0.4, "C20": 0.3,
-    "C21": 0.6, "C22": 2.2, "C23": 0.4, "C24": 0.5, "C25": 1.0, "C26": 9.0, "C27": 8.5, "C28": 1.1,
-    "C29": 2.0, "C30": 5.3, "C31": 1.7, "C32": 3.6, "C33": 3.5, "C34": 5.5, "C35": 9.5, "C36": 5.5,
-    "C37": 2.4, "C38": 9.0, "C39": 14.5, "C40": 1.9, "C41": 0.6, "C42": 0.4, "C43": 0.2,
+    "C13": 1.3,
+    "C14": 1.5,
+    "C15": 2.5,
+    "C16": 0.1,
+    "C17": 1.6,
+    "C18": 1.5,
+    "C19": 0.4,
+    "C20": 0.3,
+    "C21": 0.6,
+    "C22": 2.2,
+    "C23": 0.4,
+    "C24": 0.5,
+    "C25": 1.0,
+    "C26": 9.0,
+    "C27": 8.5,
+    "C28": 1.1,
+    "C29": 2.0,
+    "C30": 5.3,
+    "C31": 1.7,
+    "C32": 3.6,
+    "C33": 3.5,
+    "C34": 5.5,
+    "C35": 9.5,
+    "C36": 5.5,
+    "C37": 2.4,
+    "C38": 9.0,
+    "C39": 14.5,
+    "C40": 1.9,
+    "C41": 0.6,
+    "C42": 0.4,
+    "C43": 0.2,
 }
 _NON_MANUFACTURING = ["B06", "D44", "E48", "F51", "G54", "I65", "K70"]
 
 # Provinces with draw weights giving East/Central/West = 66/19/15 % and ~13 % in the four municipalities.
 _PROVINCE_WEIGHTS = {
-    "北京": 4.6, "天津": 1.5, "河北": 2.5, "辽宁": 2.4, "上海": 5.2, "江苏": 13.0, "浙江": 14.5, "福建": 4.0,
-    "山东": 7.0, "广东": 12.5, "海南": 0.4,
-    "山西": 1.3, "吉林": 1.4, "黑龙江": 1.1, "安徽": 4.4, "江西": 2.2, "河南": 3.5, "湖北": 3.0, "湖南": 3.1,
-    "内蒙古": 0.8, "广西": 0.9, "重庆": 1.8, "四川": 4.3, "贵州": 0.9, "云南": 1.1, "西藏": 0.3, "陕西": 1.6,
-    "甘肃": 1.0, "青海": 0.4, "宁夏": 0.4, "新疆": 1.3,
+    "北京": 4.6,
+    "天津": 1.5,
+    "河北": 2.5,
+    "辽宁": 2.4,
+    "上海": 5.2,
+    "江苏": 13.0,
+    "浙江": 14.5,
+    "福建": 4.0,
+    "山东": 7.0,
+    "广东": 12.5,
+    "海南": 0.4,
+    "山西": 1.3,
+    "吉林": 1.4,
+    "黑龙江": 1.1,
+    "安徽": 4.4,
+    "江西": 2.2,
+    "河南": 3.5,
+    "湖北": 3.0,
+    "湖南": 3.1,
+    "内蒙古": 0.8,
+    "广西": 0.9,
+    "重庆": 1.8,
+    "四川": 4.3,
+    "贵州": 0.9,
+    "云南": 1.1,
+    "西藏": 0.3,
+    "陕西": 1.6,
+    "甘肃": 1.0,
+    "青海": 0.4,
+    "宁夏": 0.4,
+    "新疆": 1.3,
 }
-_PROVINCE_FULL = {"北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市", "内蒙古": "内蒙古自治区",
-                  "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区", "新疆": "新疆维吾尔自治区"}
+_PROVINCE_FULL = {
+    "北京": "北京市",
+    "天津": "天津市",
+    "上海": "上海市",
+    "重庆": "重庆市",
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区",
+}
 
 _EMP_CATEGORIES = ["生产人员", "技术人员", "销售人员", "财务人员", "行政人员", "其他"]
 
@@ -66,8 +128,8 @@ class SynthParams:
     # frontier and inefficiency
     beta_K: float = 0.30
     beta_L: float = 0.60
-    sigma_c: float = 0.2           # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (methods.md)
-    sigma_e: float = 0.10          # idiosyncratic firm-year part of ln u
+    sigma_c: float = 0.2  # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (methods.md)
+    sigma_e: float = 0.10  # idiosyncratic firm-year part of ln u
     gamma: dict = field(default_factory=lambda: {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.012})  # on ln u
     share_st: float = 0.03
     share_missing_field: float = 0.012
@@ -118,8 +180,10 @@ def _draw_codes_large(rng: np.random.Generator, pref: np.ndarray) -> np.ndarray:
     is_b = np.isin(pref, ["200", "900"])
     n_b, n_a = int(is_b.sum()), int((~is_b).sum())
     if n_a > 100_000 * len(LARGE_A_LEADS) or n_b > 100_000 * len(LARGE_B_LEADS):
-        raise InputError(f"{len(pref)} firms exceed the distinct six-digit codes of the large-panel generator",
-                         hint="use at most 800000 firms")
+        raise InputError(
+            f"{len(pref)} firms exceed the distinct six-digit codes of the large-panel generator",
+            hint="use at most 800000 firms",
+        )
     out = np.empty(len(pref), dtype=object)
     for mask, leads, k in ((~is_b, LARGE_A_LEADS, n_a), (is_b, LARGE_B_LEADS, n_b)):
         num = rng.choice(100_000 * len(leads), size=k, replace=False)
@@ -131,8 +195,10 @@ def _draw_codes_large(rng: np.random.Generator, pref: np.ndarray) -> np.ndarray:
 def draw_firms(p: SynthParams, rng: np.random.Generator) -> pd.DataFrame:
     n = p.n_firms
     if n > 800_000:
-        raise InputError(f"synth.n_firms={n} exceeds the 800,000 distinct six-digit codes the generator draws from",
-                         hint="use at most 800000 firms")
+        raise InputError(
+            f"synth.n_firms={n} exceeds the 800,000 distinct six-digit codes the generator draws from",
+            hint="use at most 800000 firms",
+        )
     firms = pd.DataFrame({"Stkcd": _draw_codes(rng, n, p.share_b_shares)})
     csrc = np.array(list(_CSRC_WEIGHTS))
     w = np.array(list(_CSRC_WEIGHTS.values()))
@@ -146,14 +212,21 @@ def draw_firms(p: SynthParams, rng: np.random.Generator) -> pd.DataFrame:
     firms["province"] = rng.choice(prov, size=n, p=pw / pw.sum())
     firms["soe"] = rng.random(n) < 0.33
     # Listing years: most firms listed before the panel, the rest enter during it (unbalanced panel).
-    firms["list_year"] = np.where(rng.random(n) < 0.9, rng.integers(1991, 2011, n), rng.integers(2011, 2019, n))
+    firms["list_year"] = np.where(
+        rng.random(n) < 0.9, rng.integers(1991, 2011, n), rng.integers(2011, 2019, n)
+    )
     firms["establish_year"] = firms["list_year"] - rng.integers(2, 16, n)
     exits = rng.random(n) < 0.02
     firms["exit_year"] = np.where(exits, rng.integers(2013, 2019, n), 9999)
     firms["exporter"] = rng.random(n) < 0.27
-    firms["high_tech_prob"] = np.clip(rng.beta(2, 2, n) + 0.25 * firms["industry"].isin(
-        ["C26", "C27", "C34", "C35", "C38", "C39", "C40"]).to_numpy() - 0.12, 0, 1)
-    firms["pwp"] = np.clip(rng.beta(6, 4, n), 0.05, 0.97)    # production-worker share, ~0.6
+    firms["high_tech_prob"] = np.clip(
+        rng.beta(2, 2, n)
+        + 0.25 * firms["industry"].isin(["C26", "C27", "C34", "C35", "C38", "C39", "C40"]).to_numpy()
+        - 0.12,
+        0,
+        1,
+    )
+    firms["pwp"] = np.clip(rng.beta(6, 4, n), 0.05, 0.97)  # production-worker share, ~0.6
     firms["lnL_i"] = rng.normal(7.7, 1.0, n)
     firms["lnK_gap"] = rng.normal(0.0, 0.5, n)
     firms["lev_i"] = rng.normal(-0.4, 0.8, n)
@@ -161,15 +234,16 @@ def draw_firms(p: SynthParams, rng: np.random.Generator) -> pd.DataFrame:
     firms["mfee_i"] = rng.normal(np.log(7.8), 0.45, n)
     firms["dual_i"] = rng.random(n) < 0.265
     firms["board_i"] = np.clip(np.round(rng.normal(8.7, 1.6, n)), 4, 18)
-    firms["c_u"] = np.abs(rng.normal(0.0, p.sigma_c, n))   # persistent inefficiency (half-normal)
+    firms["c_u"] = np.abs(rng.normal(0.0, p.sigma_c, n))  # persistent inefficiency (half-normal)
     firms["rd_i"] = np.clip(rng.gamma(1.2, 6.0, n), 0, 60)
     firms["lnos_i"] = rng.normal(19.5, 1.3, n)
     firms["im_i"] = rng.normal(0.0, 0.8, n)
     return firms
 
 
-def robots_tables(p: SynthParams, rng: np.random.Generator, years: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                                         pd.DataFrame]:
+def robots_tables(
+    p: SynthParams, rng: np.random.Generator, years: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """IFR-like operational stocks and installations for CHN and USA, and base-year employment.
 
     Industry robot stocks grow at industry-specific rates; the US rates are correlated with China's (the
@@ -184,37 +258,59 @@ def robots_tables(p: SynthParams, rng: np.random.Generator, years: np.ndarray) -
     adoption_shock = rng.normal(0, 0.06, (J, len(yrs)))
     t = yrs - 2011
     ln_cn = np.log(base_cn)[:, None] + g_cn[:, None] * t[None, :] + adoption_shock
-    ln_us = np.log(base_us)[:, None] + g_us[:, None] * (yrs - 2004)[None, :] + rng.normal(0, 0.2, (J, len(yrs)))
+    ln_us = (
+        np.log(base_us)[:, None] + g_us[:, None] * (yrs - 2004)[None, :] + rng.normal(0, 0.2, (J, len(yrs)))
+    )
     stock_cn = np.exp(ln_cn)
     stock_us = np.exp(ln_us)
     rows = []
     for country, stock in (("CHN", stock_cn), ("USA", stock_us)):
         # unspecified robots: a share of the total that falls over time; the pipeline allocates them pro rata
         total_spec = stock.sum(axis=0)
-        unspec_share = np.clip(0.35 - 0.03 * (yrs - 2011), 0.05, 0.5) if country == "CHN" else np.full(len(yrs), 0.06)
+        unspec_share = (
+            np.clip(0.35 - 0.03 * (yrs - 2011), 0.05, 0.5) if country == "CHN" else np.full(len(yrs), 0.06)
+        )
         unspec = total_spec * unspec_share / (1 - unspec_share)
         for j, code in enumerate(IFR_INDUSTRIES):
             inst = np.maximum(np.diff(stock[j], prepend=stock[j][0] / 1.2) + stock[j] / 12, 0)
             for k, y in enumerate(yrs):
                 rows.append((country, code, int(y), round(inst[k]), round(stock[j, k])))
         for code, part in (("D", 0.6), ("99", 0.4)):
-            inst_u = np.maximum(np.diff(unspec * part, prepend=unspec[0] * part / 1.2) + unspec * part / 12, 0)
+            inst_u = np.maximum(
+                np.diff(unspec * part, prepend=unspec[0] * part / 1.2) + unspec * part / 12, 0
+            )
             for k, y in enumerate(yrs):
                 rows.append((country, code, int(y), round(inst_u[k]), round(unspec[k] * part)))
     ifr = pd.DataFrame(rows, columns=["country", "industry", "year", "installations", "operational_stock"])
     # Base-year employment by IFR industry (CHN 2010, USA 1990); scaled so lnINT has the paper's moments.
     emp_cn = base_cn * rng.lognormal(np.log(0.9), 0.35, J) * 1000 * 2.5
     emp_us = base_us * rng.lognormal(np.log(60), 0.3, J) * 1000
-    emp = pd.DataFrame({"country": ["CHN"] * J + ["USA"] * J, "industry": IFR_INDUSTRIES * 2,
-                        "year": [2010] * J + [1990] * J,
-                        "employment": np.round(np.concatenate([emp_cn, emp_us])).astype(np.int64)})
-    shock = pd.DataFrame({"ifr": np.repeat(IFR_INDUSTRIES, len(yrs)), "year": np.tile(yrs, J),
-                          "adoption_shock": adoption_shock.ravel()})
+    emp = pd.DataFrame(
+        {
+            "country": ["CHN"] * J + ["USA"] * J,
+            "industry": IFR_INDUSTRIES * 2,
+            "year": [2010] * J + [1990] * J,
+            "employment": np.round(np.concatenate([emp_cn, emp_us])).astype(np.int64),
+        }
+    )
+    shock = pd.DataFrame(
+        {
+            "ifr": np.repeat(IFR_INDUSTRIES, len(yrs)),
+            "year": np.tile(yrs, J),
+            "adoption_shock": adoption_shock.ravel(),
+        }
+    )
     return ifr, emp, shock
 
 
-def _true_lnint(firm_years: pd.DataFrame, ifr: pd.DataFrame, emp: pd.DataFrame, crosswalk: pd.DataFrame,
-                pwp_median: float, per_workers: float) -> np.ndarray:
+def _true_lnint(
+    firm_years: pd.DataFrame,
+    ifr: pd.DataFrame,
+    emp: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    pwp_median: float,
+    per_workers: float,
+) -> np.ndarray:
     """The DGP's own lnINT, as docs/methods.md#robot-exposure defines it (the pipeline must reproduce it)."""
     cn = ifr[ifr.country == "CHN"]
     spec = cn[~cn.industry.isin(["D", "99"])].copy()
@@ -250,8 +346,9 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
 
     manuf = fy["industry"].str.match(r"^C(1[3-9]|[23]\d|4[0-3])$").to_numpy()
     pwp_median = float(np.median(firms.loc[firms["industry"].str.startswith("C"), "pwp"]))
-    lnINT = _true_lnint(fy.assign(industry=np.where(manuf, fy["industry"], "C41")), ifr, emp, crosswalk,
-                        pwp_median, 1000.0)
+    lnINT = _true_lnint(
+        fy.assign(industry=np.where(manuf, fy["industry"], "C41")), ifr, emp, crosswalk, pwp_median, 1000.0
+    )
     ifr_code = fy["industry"].map(crosswalk.set_index("csrc")["ifr"]).fillna("91")
     ind_year = pd.MultiIndex.from_arrays([ifr_code, fy["year"]])
     adopt = shock.set_index(["ifr", "year"])["adoption_shock"].reindex(ind_year).to_numpy()
@@ -278,10 +375,18 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     g = p.gamma
     mean_c = p.sigma_c * np.sqrt(2 / np.pi)
     kappa = p.beta_lnINT / mean_c
-    h = (tau - kappa * (lnINT - 0.5) + g["ROA"] * (ROA - 0.04) + g["Lev"] * (Lev - 0.4) + g["Mfee"] * (Mfee - 9)
-         + zeta + p.endogeneity * adopt + rng.normal(0, p.sigma_e, n))
+    h = (
+        tau
+        - kappa * (lnINT - 0.5)
+        + g["ROA"] * (ROA - 0.04)
+        + g["Lev"] * (Lev - 0.4)
+        + g["Mfee"] * (Mfee - 9)
+        + zeta
+        + p.endogeneity * adopt
+        + rng.normal(0, p.sigma_e, n)
+    )
     u = fy["c_u"].to_numpy() * np.exp(h)
-    ame_lnINT = kappa * u    # firm-year marginal effect of lnINT on ln CU
+    ame_lnINT = kappa * u  # firm-year marginal effect of lnINT on ln CU
     v = rng.normal(0, p.sigma_v, n)
     year_fx = 0.03 * t
     csrc_codes = sorted(set(fy["industry"]))
@@ -304,11 +409,35 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     rd_ratio = np.clip(fy["rd_i"].to_numpy() + p.beta_humcap * (lnINT - 0.5) + rng.normal(0, 1.0, n), 0, 95)
     lnos = fy["lnos_i"].to_numpy() + p.beta_ed_exporter * (lnINT - 0.5) / 10 + rng.normal(0, 0.4, n)
 
-    truth = pd.DataFrame({"Stkcd": fy["Stkcd"], "year": fy["year"], "lnINT": lnINT, "u": u, "lnCU_true": -u,
-                          "ame_lnINT": ame_lnINT,
-                          "manufacturing": manuf})
-    fy = fy.assign(Y=Y, K=K, L=L, TA=TA, Lev=Lev, ROA=ROA, Mfee=Mfee, Debcost=Debcost, Dual=Dual, board=board,
-                   avg_ta=avg_ta, TOC=TOC, wage=wage, rd_ratio=rd_ratio, lnos=lnos, lnINT=lnINT)
+    truth = pd.DataFrame(
+        {
+            "Stkcd": fy["Stkcd"],
+            "year": fy["year"],
+            "lnINT": lnINT,
+            "u": u,
+            "lnCU_true": -u,
+            "ame_lnINT": ame_lnINT,
+            "manufacturing": manuf,
+        }
+    )
+    fy = fy.assign(
+        Y=Y,
+        K=K,
+        L=L,
+        TA=TA,
+        Lev=Lev,
+        ROA=ROA,
+        Mfee=Mfee,
+        Debcost=Debcost,
+        Dual=Dual,
+        board=board,
+        avg_ta=avg_ta,
+        TOC=TOC,
+        wage=wage,
+        rd_ratio=rd_ratio,
+        lnos=lnos,
+        lnINT=lnINT,
+    )
 
     st = rng.random(n) < p.share_st
     missing = rng.random(n) < p.share_missing_field
@@ -324,8 +453,9 @@ def _date(years: np.ndarray | pd.Series, md: str = "12-31") -> np.ndarray:
     return (pd.Series(years).astype(str) + "-" + md).to_numpy()
 
 
-def _vendor_tables(fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missing: np.ndarray,
-                   rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def _vendor_tables(
+    fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missing: np.ndarray, rng: np.random.Generator
+) -> dict[str, pd.DataFrame]:
     n = len(fy)
     acc = _date(fy["year"])
     ids = fy["Stkcd"].to_numpy()
@@ -337,44 +467,87 @@ def _vendor_tables(fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missin
         x[missing & (which == k)] = np.nan
         return x
 
-    combas_a = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A", "A001000000": np.round(fy["TA"], 2),
-                             "A001212000": np.round(blank(fy["K"].to_numpy(), 0), 2),
-                             "A002000000": np.round(fy["Lev"] * fy["TA"], 2)})
+    combas_a = pd.DataFrame(
+        {
+            "Stkcd": ids,
+            "Accper": acc,
+            "Typrep": "A",
+            "A001000000": np.round(fy["TA"], 2),
+            "A001212000": np.round(blank(fy["K"].to_numpy(), 0), 2),
+            "A002000000": np.round(fy["Lev"] * fy["TA"], 2),
+        }
+    )
     # parent-company statements and opening-balance rows exist in every real download; the reader drops them
     combas_b = combas_a.sample(frac=0.3, random_state=1).assign(Typrep="B")
     combas_b[["A001000000", "A001212000", "A002000000"]] *= 0.6
-    opening = combas_a.sample(frac=0.1, random_state=2).assign(Accper=lambda d: d["Accper"].str[:4] + "-01-01")
-    combas = pd.concat([combas_a, combas_b, opening]).sort_values(["Stkcd", "Accper", "Typrep"], kind="stable")
+    opening = combas_a.sample(frac=0.1, random_state=2).assign(
+        Accper=lambda d: d["Accper"].str[:4] + "-01-01"
+    )
+    combas = pd.concat([combas_a, combas_b, opening]).sort_values(
+        ["Stkcd", "Accper", "Typrep"], kind="stable"
+    )
 
-    comins = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A",
-                           "B001101000": np.round(blank(fy["Y"].to_numpy(), 1), 2),
-                           "B001200000": np.round(fy["TOC"], 2), "B001201000": np.round(0.8 * fy["TOC"], 2),
-                           "B001210000": np.round(fy["Mfee"] / 100 * fy["Y"], 2),
-                           "B001211000": np.round(fy["Debcost"] * fy["Y"], 2),
-                           "B002000000": np.round(fy["ROA"] * fy["avg_ta"], 2)})
-    comscfd = pd.DataFrame({"Stkcd": ids, "Accper": acc, "Typrep": "A", "C001020000": np.round(fy["wage"], 2)})
-    ybasic = pd.DataFrame({"Stkcd": ids, "Reptdt": acc, "Y0601b": blank(fy["L"].to_numpy(), 2),
-                           "Y1101a": blank(fy["board"].to_numpy(), 3), "Y1001b": np.where(fy["Dual"] == 1, 1, 2)})
+    comins = pd.DataFrame(
+        {
+            "Stkcd": ids,
+            "Accper": acc,
+            "Typrep": "A",
+            "B001101000": np.round(blank(fy["Y"].to_numpy(), 1), 2),
+            "B001200000": np.round(fy["TOC"], 2),
+            "B001201000": np.round(0.8 * fy["TOC"], 2),
+            "B001210000": np.round(fy["Mfee"] / 100 * fy["Y"], 2),
+            "B001211000": np.round(fy["Debcost"] * fy["Y"], 2),
+            "B002000000": np.round(fy["ROA"] * fy["avg_ta"], 2),
+        }
+    )
+    comscfd = pd.DataFrame(
+        {"Stkcd": ids, "Accper": acc, "Typrep": "A", "C001020000": np.round(fy["wage"], 2)}
+    )
+    ybasic = pd.DataFrame(
+        {
+            "Stkcd": ids,
+            "Reptdt": acc,
+            "Y0601b": blank(fy["L"].to_numpy(), 2),
+            "Y1101a": blank(fy["board"].to_numpy(), 3),
+            "Y1001b": np.where(fy["Dual"] == 1, 1, 2),
+        }
+    )
 
     short = np.array([f"公司{c[-4:]}" for c in ids], dtype=object)
     short = np.where(st, np.where(rng.random(n) < 0.5, "ST", "*ST") + short, short)
     industry = fy["industry"].astype(object).to_numpy().copy()
     industry[fy["no_industry"].to_numpy()] = ""
-    sporadic = rng.random(n) < 0.03   # a code missing in some years: the modal code fills it
+    sporadic = rng.random(n) < 0.03  # a code missing in some years: the modal code fills it
     industry[sporadic] = ""
     province = fy["province"].map(lambda s: _PROVINCE_FULL.get(s, s + "省")).to_numpy()
-    stk = pd.DataFrame({"Symbol": ids, "EndDate": acc, "ShortName": short, "IndustryCode": industry,
-                        "PROVINCE": province,
-                        "EstablishDate": _date(fy["establish_year"], "06-15"),
-                        "LISTINGDATE": _date(fy["list_year"], "09-20")})
+    stk = pd.DataFrame(
+        {
+            "Symbol": ids,
+            "EndDate": acc,
+            "ShortName": short,
+            "IndustryCode": industry,
+            "PROVINCE": province,
+            "EstablishDate": _date(fy["establish_year"], "06-15"),
+            "LISTINGDATE": _date(fy["list_year"], "09-20"),
+        }
+    )
 
-    nature = np.where(fy["soe"], np.where(rng.random(n) < 0.05, "1,2", "1"),
-                      rng.choice(["2", "3", "4", "2,3"], size=n, p=[0.86, 0.06, 0.05, 0.03]))
+    nature = np.where(
+        fy["soe"],
+        np.where(rng.random(n) < 0.05, "1,2", "1"),
+        rng.choice(["2", "3", "4", "2,3"], size=n, p=[0.86, 0.06, 0.05, 0.03]),
+    )
     equity = pd.DataFrame({"Symbol": ids, "EndDate": acc, "EquityNatureID": nature})
 
     has_rd = rng.random(n) < 0.8
-    rd = pd.DataFrame({"Symbol": ids[has_rd], "EndDate": acc[has_rd], "StateTypeCode": 1,
-                       "RDPersonRatio": np.round(fy["rd_ratio"].to_numpy()[has_rd], 2)})
+    rd = pd.DataFrame(
+        {
+            "Symbol": ids[has_rd],
+            "EndDate": acc[has_rd],
+            "StateTypeCode": 1,
+            "RDPersonRatio": np.round(fy["rd_ratio"].to_numpy()[has_rd], 2),
+        }
+    )
 
     # employee structure: six professions per firm-year, production share around the firm's pwp
     has_emp = ~((fy["year"] == 2011).to_numpy() & (rng.random(n) < 0.08))
@@ -383,8 +556,14 @@ def _vendor_tables(fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missin
     shares = np.column_stack([share_p, rest])
     amounts = np.round(shares * fy["L"].to_numpy()[:, None]).astype(np.int64)
     sel = np.flatnonzero(has_emp)
-    emp = pd.DataFrame({"Symbol": np.repeat(ids[sel], 6), "EndDate": np.repeat(acc[sel], 6),
-                        "EmployDetail": np.tile(_EMP_CATEGORIES, len(sel)), "Amount": amounts[sel].ravel()})
+    emp = pd.DataFrame(
+        {
+            "Symbol": np.repeat(ids[sel], 6),
+            "EndDate": np.repeat(acc[sel], 6),
+            "EmployDetail": np.tile(_EMP_CATEGORIES, len(sel)),
+            "Amount": amounts[sel].ravel(),
+        }
+    )
 
     # high-tech certificates: issued every three years to certified firms, valid three years
     ht = firms[rng.random(len(firms)) < firms["high_tech_prob"]]
@@ -397,44 +576,92 @@ def _vendor_tables(fy: pd.DataFrame, firms: pd.DataFrame, st: np.ndarray, missin
     qual = qual[qual["SgnYear"] <= 2019]
     qual["Protype"] = "高新技术企业"
     other = firms.sample(frac=0.2, random_state=3)
-    qual = pd.concat([qual, pd.DataFrame({"Symbol": other["Stkcd"], "SgnYear": 2014, "Protype": "企业技术中心"})])
+    qual = pd.concat(
+        [qual, pd.DataFrame({"Symbol": other["Stkcd"], "SgnYear": 2014, "Protype": "企业技术中心"})]
+    )
     qual = qual.sort_values(["Symbol", "SgnYear", "Protype"], kind="stable")
 
     # revenue by region: exporters report an overseas row under one of the vendor's free-text labels
     exp_rows = fy["exporter"].to_numpy() & (rng.random(n) < 0.93)
     labels = np.array(["境外", "海外", "国外", "外销", "出口", "国际业务", "美国", "欧洲"])
     os_rev = np.exp(fy["lnos"].to_numpy())
-    dom = pd.DataFrame({"Stkcd": ids, "Accper": acc,
-                        "Region": rng.choice(["境内", "国内", "华东地区", "内销"], size=n),
-                        "Revenue": np.round(fy["Y"].to_numpy() * 0.8, 2)})
-    fx = pd.DataFrame({"Stkcd": ids[exp_rows], "Accper": acc[exp_rows],
-                       "Region": rng.choice(labels, size=exp_rows.sum()), "Revenue": np.round(os_rev[exp_rows], 2)})
+    dom = pd.DataFrame(
+        {
+            "Stkcd": ids,
+            "Accper": acc,
+            "Region": rng.choice(["境内", "国内", "华东地区", "内销"], size=n),
+            "Revenue": np.round(fy["Y"].to_numpy() * 0.8, 2),
+        }
+    )
+    fx = pd.DataFrame(
+        {
+            "Stkcd": ids[exp_rows],
+            "Accper": acc[exp_rows],
+            "Region": rng.choice(labels, size=exp_rows.sum()),
+            "Revenue": np.round(os_rev[exp_rows], 2),
+        }
+    )
     region = pd.concat([dom, fx]).sort_values(["Stkcd", "Accper", "Region"], kind="stable")
-    return {"FS_Combas": combas, "FS_Comins": comins, "FS_Comscfd": comscfd, "CG_Ybasic": ybasic,
-            "STK_LISTEDCOINFOANL": stk, "EN_EquityNatureAll": equity, "PT_LCRDSPENDING": rd,
-            "EMP_Structure": emp, "QUA_Qualification": qual, "FN_RegionRevenue": region}
+    return {
+        "FS_Combas": combas,
+        "FS_Comins": comins,
+        "FS_Comscfd": comscfd,
+        "CG_Ybasic": ybasic,
+        "STK_LISTEDCOINFOANL": stk,
+        "EN_EquityNatureAll": equity,
+        "PT_LCRDSPENDING": rd,
+        "EMP_Structure": emp,
+        "QUA_Qualification": qual,
+        "FN_RegionRevenue": region,
+    }
 
 
 # Row 2 (Chinese names) and row 3 (units) of a CSMAR export; the reader must recognise and skip them.
 _FIELD_LABELS = {
-    "Stkcd": ("证券代码", "没有单位"), "Symbol": ("股票代码", "没有单位"), "Accper": ("会计期间", "没有单位"),
-    "Reptdt": ("统计截止日期", "没有单位"), "EndDate": ("统计截止日期", "没有单位"), "Typrep": ("报表类型", "没有单位"),
-    "A001000000": ("资产总计", "元"), "A001212000": ("固定资产净额", "元"), "A002000000": ("负债合计", "元"),
-    "B001101000": ("营业收入", "元"), "B001200000": ("营业总成本", "元"), "B001201000": ("营业成本", "元"),
-    "B001210000": ("管理费用", "元"), "B001211000": ("财务费用", "元"), "B002000000": ("净利润", "元"),
-    "C001020000": ("支付给职工以及为职工支付的现金", "元"), "Y0601b": ("员工人数", "人"),
-    "Y1101a": ("董事人数", "人"), "Y1001b": ("董事长与总经理兼任情况", "没有单位"), "ShortName": ("股票简称", "没有单位"),
-    "IndustryCode": ("行业代码", "没有单位"), "PROVINCE": ("所属省份", "没有单位"),
-    "EstablishDate": ("成立日期", "没有单位"), "LISTINGDATE": ("上市日期", "没有单位"),
-    "EquityNatureID": ("股权性质编码", "没有单位"), "StateTypeCode": ("报表类型编码", "没有单位"),
-    "RDPersonRatio": ("研发人员数量占比", "%"), "EmployDetail": ("员工构成明细", "没有单位"), "Amount": ("人数", "人"),
-    "SgnYear": ("认定年度", "没有单位"), "Protype": ("认定项目类型", "没有单位"), "Region": ("地区", "没有单位"),
+    "Stkcd": ("证券代码", "没有单位"),
+    "Symbol": ("股票代码", "没有单位"),
+    "Accper": ("会计期间", "没有单位"),
+    "Reptdt": ("统计截止日期", "没有单位"),
+    "EndDate": ("统计截止日期", "没有单位"),
+    "Typrep": ("报表类型", "没有单位"),
+    "A001000000": ("资产总计", "元"),
+    "A001212000": ("固定资产净额", "元"),
+    "A002000000": ("负债合计", "元"),
+    "B001101000": ("营业收入", "元"),
+    "B001200000": ("营业总成本", "元"),
+    "B001201000": ("营业成本", "元"),
+    "B001210000": ("管理费用", "元"),
+    "B001211000": ("财务费用", "元"),
+    "B002000000": ("净利润", "元"),
+    "C001020000": ("支付给职工以及为职工支付的现金", "元"),
+    "Y0601b": ("员工人数", "人"),
+    "Y1101a": ("董事人数", "人"),
+    "Y1001b": ("董事长与总经理兼任情况", "没有单位"),
+    "ShortName": ("股票简称", "没有单位"),
+    "IndustryCode": ("行业代码", "没有单位"),
+    "PROVINCE": ("所属省份", "没有单位"),
+    "EstablishDate": ("成立日期", "没有单位"),
+    "LISTINGDATE": ("上市日期", "没有单位"),
+    "EquityNatureID": ("股权性质编码", "没有单位"),
+    "StateTypeCode": ("报表类型编码", "没有单位"),
+    "RDPersonRatio": ("研发人员数量占比", "%"),
+    "EmployDetail": ("员工构成明细", "没有单位"),
+    "Amount": ("人数", "人"),
+    "SgnYear": ("认定年度", "没有单位"),
+    "Protype": ("认定项目类型", "没有单位"),
+    "Region": ("地区", "没有单位"),
     "Revenue": ("营业收入", "元"),
 }
 
 
-def write_csmar(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig", header_rows: int = 3,
-                ids_as_numbers: bool = False) -> None:
+def write_csmar(
+    df: pd.DataFrame,
+    path: Path,
+    *,
+    encoding: str = "utf-8-sig",
+    header_rows: int = 3,
+    ids_as_numbers: bool = False,
+) -> None:
     """Write a frame as CSMAR exports it: field codes, Chinese names, units, then data."""
     df = df.copy()
     if ids_as_numbers:  # what a spreadsheet does to codes like 000002
@@ -448,8 +675,11 @@ def write_csmar(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-sig", he
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         if len(df) + header_rows > XLSX_MAX_ROWS:
-            raise InputError(f"{path.name}: {len(df):,} rows do not fit in one xlsx sheet (limit {XLSX_MAX_ROWS:,})",
-                             file=str(path), hint="configure a .csv file name for this table at this scale")
+            raise InputError(
+                f"{path.name}: {len(df):,} rows do not fit in one xlsx sheet (limit {XLSX_MAX_ROWS:,})",
+                file=str(path),
+                hint="configure a .csv file name for this table at this scale",
+            )
         body = pd.DataFrame(header[1:], columns=df.columns) if header_rows == 3 else df.iloc[:0]
         out = pd.concat([body.astype(object), df.astype(object)], ignore_index=True)
         with atomic_path(path) as tmp:
@@ -478,8 +708,15 @@ def _fix_zip_times(path: Path) -> None:
     with zipfile.ZipFile(path) as src:
         entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
     # openpyxl also overwrites dcterms:modified with the save time
-    entries = [(n, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", d)
-                if n == "docProps/core.xml" else d) for n, d in entries]
+    entries = [
+        (
+            n,
+            re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", d)
+            if n == "docProps/core.xml"
+            else d,
+        )
+        for n, d in entries
+    ]
     buf = _io.BytesIO()
     with zipfile.ZipFile(buf, "w") as dst:
         for name, data in entries:
@@ -531,9 +768,14 @@ def write_vendor_files(config: dict, out_dir: str | Path, crosswalk: pd.DataFram
             frame.to_csv(tmp, index=False, lineterminator="\n")
     with atomic_path(out / "truth_firm_years.csv") as tmp:
         tables["_truth"].to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-    truth = {"params": asdict(p), "estimands": {
-        "lnINT_on_lnCU_true": p.beta_lnINT, "lnINT_on_Humcap": p.beta_humcap,
-        "lnINT_on_lnOverseasRevenue_exporters": p.beta_ed_exporter / 10}}
+    truth = {
+        "params": asdict(p),
+        "estimands": {
+            "lnINT_on_lnCU_true": p.beta_lnINT,
+            "lnINT_on_Humcap": p.beta_humcap,
+            "lnINT_on_lnOverseasRevenue_exporters": p.beta_ed_exporter / 10,
+        },
+    }
     write_text(out / "truth.json", json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return truth
 
@@ -548,13 +790,16 @@ def write_report_corpus(config: dict, out_dir: str | Path, crosswalk: pd.DataFra
     import shutil
 
     p = SynthParams.from_config(config)
-    out = claim_output_dir(out_dir)   # the rmtree calls below then only ever touch the generator's own folder
+    out = claim_output_dir(out_dir)  # the rmtree calls below then only ever touch the generator's own folder
     final = out / "reports"
     work = out / ".reports.tmp"
     for folder in (final, work):
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            raise InputError(f"{folder} is not a plain folder; the generator replaces only its own reports folder",
-                             file=str(folder), hint="remove it, or set the config key `synthetic_dir` elsewhere")
+            raise InputError(
+                f"{folder} is not a plain folder; the generator replaces only its own reports folder",
+                file=str(folder),
+                hint="remove it, or set the config key `synthetic_dir` elsewhere",
+            )
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     planted = _write_reports(generate(p, crosswalk)["_firm_years"], work, p)
@@ -577,5 +822,6 @@ def _write_reports(fy: pd.DataFrame, report_dir: Path, p: SynthParams) -> pd.Dat
     sel = fy[(fy["year"] >= 2011)]
     intensity = np.exp(1.2 + 0.35 * sel["lnINT"].to_numpy() + 0.5 * sel["im_i"].to_numpy())
     firm_years = list(zip(sel["Stkcd"], sel["year"].astype(int), intensity, strict=True))
-    return reports_synth.write_reports_for_panel(report_dir, firm_years, rng, pdf_share=p.pdf_share, n_filler=6,
-                                                 atomic=False)
+    return reports_synth.write_reports_for_panel(
+        report_dir, firm_years, rng, pdf_share=p.pdf_share, n_filler=6, atomic=False
+    )

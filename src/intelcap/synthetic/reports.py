@@ -34,17 +34,143 @@ from intelcap.atomic import atomic_path, write_bytes
 
 # Filler words: characters disjoint from the keyword dictionary and from 没/无/不 (checked below).
 VOCAB: tuple[str, ...] = (
-    "公司", "本公司", "董事会", "监事会", "报告期内", "本年度", "上年同期", "收入", "净利润", "毛利率",
-    "货币资金", "投资", "项目", "资金", "客户", "产品", "销售", "采购", "安全", "环保", "薪酬", "培训",
-    "增长", "下降", "保持", "稳定", "提升", "改善", "加强", "完善", "推进", "开展", "坚持", "围绕", "巩固",
-    "拓展", "调整", "审议", "披露", "批准", "同意", "履行", "承担", "遵守", "原材料", "价格", "风险", "竞争",
-    "汇率", "税收", "优惠", "补贴", "法规", "规定", "要求", "标准", "程序", "内部", "外部", "主营", "份额",
-    "品牌", "渠道", "研发", "专利", "团队", "组织", "架构", "章程", "会议", "决议", "议案", "股份", "股票",
-    "债券", "方案", "预案", "每股", "同比", "环比", "较上年", "银行", "借款", "贷款", "担保", "抵押", "租赁",
-    "变更", "差错", "减值", "折旧", "摊销", "资产", "负债", "权益", "所有者", "母公司", "厂房", "基地",
-    "产线", "开发", "测试", "检测", "认证", "订单", "合同", "协议", "签订", "履约", "验收", "回款", "账期",
-    "周转", "效率", "效益", "年初", "年末", "期初", "期末", "季度", "月份", "上半年", "下半年", "全年",
-    "近年", "今后", "未来", "目标", "展望", "规划", "战略", "方针", "措施", "举措", "保障", "支持", "配合",
+    "公司",
+    "本公司",
+    "董事会",
+    "监事会",
+    "报告期内",
+    "本年度",
+    "上年同期",
+    "收入",
+    "净利润",
+    "毛利率",
+    "货币资金",
+    "投资",
+    "项目",
+    "资金",
+    "客户",
+    "产品",
+    "销售",
+    "采购",
+    "安全",
+    "环保",
+    "薪酬",
+    "培训",
+    "增长",
+    "下降",
+    "保持",
+    "稳定",
+    "提升",
+    "改善",
+    "加强",
+    "完善",
+    "推进",
+    "开展",
+    "坚持",
+    "围绕",
+    "巩固",
+    "拓展",
+    "调整",
+    "审议",
+    "披露",
+    "批准",
+    "同意",
+    "履行",
+    "承担",
+    "遵守",
+    "原材料",
+    "价格",
+    "风险",
+    "竞争",
+    "汇率",
+    "税收",
+    "优惠",
+    "补贴",
+    "法规",
+    "规定",
+    "要求",
+    "标准",
+    "程序",
+    "内部",
+    "外部",
+    "主营",
+    "份额",
+    "品牌",
+    "渠道",
+    "研发",
+    "专利",
+    "团队",
+    "组织",
+    "架构",
+    "章程",
+    "会议",
+    "决议",
+    "议案",
+    "股份",
+    "股票",
+    "债券",
+    "方案",
+    "预案",
+    "每股",
+    "同比",
+    "环比",
+    "较上年",
+    "银行",
+    "借款",
+    "贷款",
+    "担保",
+    "抵押",
+    "租赁",
+    "变更",
+    "差错",
+    "减值",
+    "折旧",
+    "摊销",
+    "资产",
+    "负债",
+    "权益",
+    "所有者",
+    "母公司",
+    "厂房",
+    "基地",
+    "产线",
+    "开发",
+    "测试",
+    "检测",
+    "认证",
+    "订单",
+    "合同",
+    "协议",
+    "签订",
+    "履约",
+    "验收",
+    "回款",
+    "账期",
+    "周转",
+    "效率",
+    "效益",
+    "年初",
+    "年末",
+    "期初",
+    "期末",
+    "季度",
+    "月份",
+    "上半年",
+    "下半年",
+    "全年",
+    "近年",
+    "今后",
+    "未来",
+    "目标",
+    "展望",
+    "规划",
+    "战略",
+    "方针",
+    "措施",
+    "举措",
+    "保障",
+    "支持",
+    "配合",
     "协调",
 )
 # Sentence frames; {a} {b} {c} are filler words, {p} a percentage. Only filler-safe characters.
@@ -146,8 +272,10 @@ class _Fillers:
             frames = rng.integers(0, len(FRAMES), size=n)
             words = rng.integers(0, len(VOCAB), size=(n, 3))
             pct = rng.uniform(0.5, 60, size=n)
-            self.buf = [FRAMES[f].format(a=VOCAB[w[0]], b=VOCAB[w[1]], c=VOCAB[w[2]], p=f"{q:.1f}")
-                        for f, w, q in zip(frames.tolist(), words.tolist(), pct.tolist(), strict=True)][::-1]
+            self.buf = [
+                FRAMES[f].format(a=VOCAB[w[0]], b=VOCAB[w[1]], c=VOCAB[w[2]], p=f"{q:.1f}")
+                for f, w, q in zip(frames.tolist(), words.tolist(), pct.tolist(), strict=True)
+            ][::-1]
         return self.buf.pop()
 
 
@@ -166,7 +294,12 @@ def _variant(kw: str, rng: np.random.Generator, traps: bool) -> str:
 
 
 def _section_text(
-    tokens: list[str], rng: np.random.Generator, n_filler: int, traps: bool, negated: list[str], fill: _Fillers
+    tokens: list[str],
+    rng: np.random.Generator,
+    n_filler: int,
+    traps: bool,
+    negated: list[str],
+    fill: _Fillers,
 ) -> str:
     """Filler sentences with the planted keyword tokens and negated traps interleaved at random positions."""
     items: list[str] = [fill() for _ in range(n_filler)]
@@ -266,9 +399,13 @@ def write_report(
 ) -> WrittenReport:
     """Write one synthetic report; the returned planted counts are what a correct counter must find."""
     path = Path(path)
-    title = "".join(_COMPANY_PREFIX[i] for i in rng.integers(0, len(_COMPANY_PREFIX), size=2)) + "股份有限公司"
+    title = (
+        "".join(_COMPANY_PREFIX[i] for i in rng.integers(0, len(_COMPANY_PREFIX), size=2)) + "股份有限公司"
+    )
     year = int(path.stem.split("_")[-1]) if path.stem.split("_")[-1].isdigit() else 2015
-    text, full, mdna, negated = compose_report(planted, rng, traps=traps, n_filler=n_filler, title=title, year=year)
+    text, full, mdna, negated = compose_report(
+        planted, rng, traps=traps, n_filler=n_filler, title=title, year=year
+    )
     if fmt == "txt":
         if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
             raise ValueError(f"encoding must be utf-8, utf-8-sig or gb18030, not {encoding!r}")
@@ -295,13 +432,18 @@ def _pdf_font_bytes() -> bytes:
 
     from intelcap.outputs.fonts import cjk_font_path
 
-    font = TTFont(cjk_font_path(), recalcTimestamp=False)   # else head.modified = now: PDFs differ per second
+    font = TTFont(cjk_font_path(), recalcTimestamp=False)  # else head.modified = now: PDFs differ per second
     opts = subset.Options()
     opts.name_IDs = ["*"]
     opts.notdef_outline = True
     opts.layout_features = []
     sub = subset.Subsetter(opts)
-    text = vocabulary_chars() + "".join(default_keywords()) + "".join(chr(c) for c in range(0x20, 0x7F)) + "\u3000"
+    text = (
+        vocabulary_chars()
+        + "".join(default_keywords())
+        + "".join(chr(c) for c in range(0x20, 0x7F))
+        + "\u3000"
+    )
     sub.populate(text=text)
     sub.subset(font)
     buf = io.BytesIO()
@@ -375,7 +517,9 @@ def _fixed_pdf_dates(data: bytes) -> bytes:
     """PDFium stamps the wall-clock time (and an ID hashed from it): replace them with fixed values of the
     same length so byte offsets in the xref table stay valid and the file is reproducible."""
     data = _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b"(D:20000101000000", data)
-    return _PDF_ID.sub(lambda m: b"/ID[<" + b"0" * len(m.group(1)) + b"><" + b"0" * len(m.group(2)) + b">]", data)
+    return _PDF_ID.sub(
+        lambda m: b"/ID[<" + b"0" * len(m.group(1)) + b"><" + b"0" * len(m.group(2)) + b">]", data
+    )
 
 
 def make_corrupt_pdf(path: str | os.PathLike, seed: int = 0) -> Path:
@@ -496,12 +640,15 @@ def write_reports_for_panel(
             fmt = "txt"
             v = rng.random()
             enc = "gb18030" if v < 0.05 else ("utf-8-sig" if v < 0.15 else "utf-8")
-        rep = write_report(directory / f"{stem}.{fmt}", planted, rng, fmt=fmt, encoding=enc, n_filler=n_filler,
-                           atomic=atomic)
+        rep = write_report(
+            directory / f"{stem}.{fmt}", planted, rng, fmt=fmt, encoding=enc, n_filler=n_filler, atomic=atomic
+        )
         for k in sorted(rep.full):
             rows.append((stk, year, k, rep.full[k], rep.mdna.get(k, 0)))
     out = pd.DataFrame(rows, columns=["Stkcd", "year", "keyword", "count", "count_mdna"])
-    out = out.astype({"Stkcd": "string", "year": "int64", "keyword": "string", "count": "int64", "count_mdna": "int64"})
+    out = out.astype(
+        {"Stkcd": "string", "year": "int64", "keyword": "string", "count": "int64", "count_mdna": "int64"}
+    )
     out = out.sort_values(["Stkcd", "year", "keyword"], kind="stable").reset_index(drop=True)
     out.attrs["unreadable_files"] = sorted(unreadable)
     return out

@@ -43,7 +43,9 @@ def _resolve(node: dict, root: dict) -> dict:
     return node if isinstance(node, dict) else {}
 
 
-def unknown_keys(config: Any, schema: dict, root: dict | None = None, where: str = "") -> list[tuple[str, list[str]]]:
+def unknown_keys(
+    config: Any, schema: dict, root: dict | None = None, where: str = ""
+) -> list[tuple[str, list[str]]]:
     """Every key the schema does not allow, as (dotted path, known keys at that level)."""
     root = root if root is not None else schema
     node = _resolve(schema, root)
@@ -77,8 +79,9 @@ def suggest(key: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def check_config(config: dict, schema: dict | str | Path | None = None,
-                 source: str = "config/config.yaml") -> None:
+def check_config(
+    config: dict, schema: dict | str | Path | None = None, source: str = "config/config.yaml"
+) -> None:
     """Raise `InputError` listing every unknown config key with the closest known key as suggestion."""
     if not isinstance(schema, dict):
         schema = load_schema(schema)
@@ -90,16 +93,23 @@ def check_config(config: dict, schema: dict | str | Path | None = None,
         leaf = path.rsplit(".", 1)[-1].split("[")[0]
         parent = path[: -len(leaf)].rstrip(".")
         best = suggest(leaf, known)
-        fix = f"did you mean '{parent + '.' if parent else ''}{best}'?" if best else \
-            f"known keys here: {', '.join(known)}"
+        fix = (
+            f"did you mean '{parent + '.' if parent else ''}{best}'?"
+            if best
+            else f"known keys here: {', '.join(known)}"
+        )
         lines.append(f"'{path}' is unknown: {fix}")
-    raise InputError(f"{len(problems)} unknown configuration key(s): " + "; ".join(lines), file=source,
-                     column=", ".join(p for p, _ in problems),
-                     hint="fix the spelling (keys are case-sensitive); every key is listed in "
-                          "schemas/config.schema.yaml")
+    raise InputError(
+        f"{len(problems)} unknown configuration key(s): " + "; ".join(lines),
+        file=source,
+        column=", ".join(p for p, _ in problems),
+        hint="fix the spelling (keys are case-sensitive); every key is listed in schemas/config.schema.yaml",
+    )
 
 
-def short_lists(config: Any, schema: dict, root: dict | None = None, where: str = "") -> list[tuple[str, int, int]]:
+def short_lists(
+    config: Any, schema: dict, root: dict | None = None, where: str = ""
+) -> list[tuple[str, int, int]]:
     """Every list shorter than its schema's `minItems`, as (dotted path, items given, minimum)."""
     root = root if root is not None else schema
     node = _resolve(schema, root)
@@ -134,19 +144,25 @@ def year_problems(config: dict) -> list[str]:
     for block in ("sample", "synth"):
         y0, y1 = _year(config, block, "first_year"), _year(config, block, "last_year")
         if y0 is not None and y1 is not None and y0 > y1:
-            problems.append(f"{block}.first_year ({y0}) is after {block}.last_year ({y1}): set "
-                            f"{block}.first_year <= {block}.last_year")
-    if config.get("raw_dir", "") in ("", None):   # synthetic data: the generator's years bound the sample
+            problems.append(
+                f"{block}.first_year ({y0}) is after {block}.last_year ({y1}): set "
+                f"{block}.first_year <= {block}.last_year"
+            )
+    if config.get("raw_dir", "") in ("", None):  # synthetic data: the generator's years bound the sample
         s0, s1 = _year(config, "sample", "first_year"), _year(config, "sample", "last_year")
         g0, g1 = _year(config, "synth", "first_year"), _year(config, "synth", "last_year")
         if s0 is not None and g0 is not None and s0 < g0:
-            problems.append(f"sample.first_year ({s0}) is before synth.first_year ({g0}), the first year of the "
-                            f"synthetic data (raw_dir is empty): set synth.first_year to {s0 - 1} (one year "
-                            "earlier, for the lags) or raise sample.first_year")
+            problems.append(
+                f"sample.first_year ({s0}) is before synth.first_year ({g0}), the first year of the "
+                f"synthetic data (raw_dir is empty): set synth.first_year to {s0 - 1} (one year "
+                "earlier, for the lags) or raise sample.first_year"
+            )
         if s1 is not None and g1 is not None and s1 > g1:
-            problems.append(f"sample.last_year ({s1}) is after synth.last_year ({g1}), the last year of the "
-                            f"synthetic data (raw_dir is empty): set synth.last_year to {s1} or lower "
-                            "sample.last_year")
+            problems.append(
+                f"sample.last_year ({s1}) is after synth.last_year ({g1}), the last year of the "
+                f"synthetic data (raw_dir is empty): set synth.last_year to {s1} or lower "
+                "sample.last_year"
+            )
     return problems
 
 
@@ -166,33 +182,46 @@ def model_ref_problems(config: dict) -> list[str]:
             continue
         table, model = node.get("table"), node.get("model")
         if table not in tables:
-            problems.append(f"{key}.table names {table!r}, which is not under tables (known: "
-                            f"{', '.join(sorted(tables))})")
+            problems.append(
+                f"{key}.table names {table!r}, which is not under tables (known: {', '.join(sorted(tables))})"
+            )
             continue
         names = [m.get("name") for m in tables[table] or [] if isinstance(m, dict)]
         if model is not None and model not in names:
-            problems.append(f"{key}.model names {model!r}, which is not a model of tables.{table} (models: "
-                            f"{', '.join(map(str, names))})")
+            problems.append(
+                f"{key}.model names {model!r}, which is not a model of tables.{table} (models: "
+                f"{', '.join(map(str, names))})"
+            )
     return problems
 
 
-def check_values(config: dict, schema: dict | str | Path | None = None,
-                 source: str = "config/config.yaml") -> None:
+def check_values(
+    config: dict, schema: dict | str | Path | None = None, source: str = "config/config.yaml"
+) -> None:
     """Raise `InputError` listing every empty list that must not be empty (`tables.table2: []`), every
     impossible year range and every reference to a missing table or model, each by its config key. Run after `check_config`, before Snakemake's `validate()`,
     whose messages for these cases do not say which key to change."""
     if not isinstance(schema, dict):
         schema = load_schema(schema)
     short = short_lists(config, schema)
-    problems = [f"'{path}' has {n} item(s) but needs at least {m}" + (
-        ": give the table at least one model, e.g. {name: \"(1)\", depvar: lnCU, regressors: [lnINT]}"
-        if path.startswith("tables.") else "") for path, n, m in short]
+    problems = [
+        f"'{path}' has {n} item(s) but needs at least {m}"
+        + (
+            ': give the table at least one model, e.g. {name: "(1)", depvar: lnCU, regressors: [lnINT]}'
+            if path.startswith("tables.")
+            else ""
+        )
+        for path, n, m in short
+    ]
     keys = [path for path, _, _ in short]
     more = year_problems(config) + model_ref_problems(config)
     keys += [p.split(" ", 1)[0] for p in more]
     problems += more
     if problems:
-        raise InputError(f"{len(problems)} configuration value(s) cannot work: " + "; ".join(problems),
-                         file=source, column=", ".join(dict.fromkeys(keys)),
-                         hint="change these keys in the config file (or in the --config / --configfile "
-                              "override that sets them); schemas/config.schema.yaml describes each key")
+        raise InputError(
+            f"{len(problems)} configuration value(s) cannot work: " + "; ".join(problems),
+            file=source,
+            column=", ".join(dict.fromkeys(keys)),
+            hint="change these keys in the config file (or in the --config / --configfile "
+            "override that sets them); schemas/config.schema.yaml describes each key",
+        )

@@ -42,9 +42,14 @@ def expand_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted((f for f in p.rglob("*") if f.is_file()
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts)),
-                          key=lambda f: f.as_posix())
+            out += sorted(
+                (
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                ),
+                key=lambda f: f.as_posix(),
+            )
         else:
             out.append(p)
     return sorted(set(out), key=lambda f: f.as_posix())
@@ -94,11 +99,18 @@ def config_hash(config: dict) -> str:
 def git_commit(cwd: str | os.PathLike = ".") -> str | None:
     """HEAD commit (with '-dirty' if tracked files changed), or None without git or outside a repository."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return head.stdout.strip() + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -109,8 +121,13 @@ def seeds(config: dict) -> dict[str, int]:
     return {"seed": int(config["seed"])} if "seed" in config else {}
 
 
-def build_manifest(raw_files: Iterable[str | os.PathLike], config_files: Iterable[str | os.PathLike],
-                   config: dict, base: str | os.PathLike | None = None, commit: str | None = None) -> dict:
+def build_manifest(
+    raw_files: Iterable[str | os.PathLike],
+    config_files: Iterable[str | os.PathLike],
+    config: dict,
+    base: str | os.PathLike | None = None,
+    commit: str | None = None,
+) -> dict:
     return {
         "manifest_version": 1,
         "raw_inputs": hash_files(raw_files, base),
@@ -128,9 +145,11 @@ def changed_inputs(previous: dict | None, current: dict) -> dict[str, list[str]]
         return {"changed": [], "added": [], "removed": []}
     old = previous.get("raw_inputs", {})
     new = current.get("raw_inputs", {})
-    return {"changed": sorted(k for k in new.keys() & old.keys() if new[k]["sha256"] != old[k]["sha256"]),
-            "added": sorted(new.keys() - old.keys()),
-            "removed": sorted(old.keys() - new.keys())}
+    return {
+        "changed": sorted(k for k in new.keys() & old.keys() if new[k]["sha256"] != old[k]["sha256"]),
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+    }
 
 
 def read_previous(path: str | os.PathLike) -> dict | None:
@@ -148,9 +167,15 @@ def sidecar(target: str | os.PathLike) -> Path:
     return target.with_name(f".{target.stem}.previous{target.suffix}")
 
 
-def write_manifest(target: str | os.PathLike, raw_files: Iterable[str | os.PathLike],
-                   config_files: Iterable[str | os.PathLike], config: dict, base: str | os.PathLike | None = None,
-                   commit: str | None = None, previous: dict | None = None) -> dict:
+def write_manifest(
+    target: str | os.PathLike,
+    raw_files: Iterable[str | os.PathLike],
+    config_files: Iterable[str | os.PathLike],
+    config: dict,
+    base: str | os.PathLike | None = None,
+    commit: str | None = None,
+    previous: dict | None = None,
+) -> dict:
     """Build the manifest, warn (log + stderr) about raw files that changed since `previous` (default: the
     manifest at `target`, else its hidden copy), write it and the copy atomically; returns the change report."""
     if previous is None:
@@ -160,8 +185,10 @@ def write_manifest(target: str | os.PathLike, raw_files: Iterable[str | os.PathL
     diff = changed_inputs(previous, current)
     if any(diff.values()):
         parts = [f"{what}: {', '.join(files)}" for what, files in diff.items() if files]
-        msg = ("intelcap warning: raw input files differ from the previous manifest "
-               f"({'; '.join(parts)}); results will differ from the previous run's")
+        msg = (
+            "intelcap warning: raw input files differ from the previous manifest "
+            f"({'; '.join(parts)}); results will differ from the previous run's"
+        )
         log.warning(msg)
         print(msg, file=sys.__stderr__, flush=True)
     text = json.dumps(current, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -173,10 +200,12 @@ def write_manifest(target: str | os.PathLike, raw_files: Iterable[str | os.PathL
 def step(job) -> None:
     """Workflow step for rule `provenance` (scripts/provenance.py): inputs `raw` (files), `reports` (folder),
     `config_files`; output `manifest`."""
+
     def as_list(v):
         return [] if v is None else [v] if isinstance(v, str) else list(v)
 
     raw = as_list(job.input.get("raw")) + as_list(job.input.get("reports"))
-    diff = write_manifest(job.output["manifest"], raw, as_list(job.input.get("config_files")), job.config,
-                          commit=git_commit())
+    diff = write_manifest(
+        job.output["manifest"], raw, as_list(job.input.get("config_files")), job.config, commit=git_commit()
+    )
     log.info("manifest written: %s; changes since the previous manifest: %s", job.output["manifest"], diff)

@@ -31,19 +31,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PACKAGE = Path(__file__).resolve().parents[1]          # src/intelcap of the checkout that holds this file
+PACKAGE = Path(__file__).resolve().parents[1]  # src/intelcap of the checkout that holds this file
 
 # Run by every job, whatever its step: a change here reruns everything.
-GLUE = ("__init__", "errors", "atomic", "workflow.__init__", "workflow.runner", "workflow.registry",
-        "workflow.steps.__init__")
+GLUE = (
+    "__init__",
+    "errors",
+    "atomic",
+    "workflow.__init__",
+    "workflow.runner",
+    "workflow.registry",
+    "workflow.steps.__init__",
+)
 
 
 @dataclass(frozen=True)
 class Rule:
-    step: str                       # "workflow.steps.<stage>:<function>"
-    modules: tuple[str, ...] = ()   # method modules the step runs (its import closure), glue excluded
-    config: tuple[str, ...] = ()    # config keys its step reads (the job sees these and nothing else)
-    shape: tuple[str, ...] = ()     # config keys that shape the rule's inputs/outputs/jobs in rules/*.smk
+    step: str  # "workflow.steps.<stage>:<function>"
+    modules: tuple[str, ...] = ()  # method modules the step runs (its import closure), glue excluded
+    config: tuple[str, ...] = ()  # config keys its step reads (the job sees these and nothing else)
+    shape: tuple[str, ...] = ()  # config keys that shape the rule's inputs/outputs/jobs in rules/*.smk
 
     @property
     def step_module(self) -> str:
@@ -52,101 +59,273 @@ class Rule:
 
 # the robustness module runs the whole inference stack (absorb -> crv1 -> fastrefit -> inference, wild, placebo)
 _INF = ("econometrics.inference", "econometrics.absorb", "econometrics.crv1", "econometrics.fastrefit")
-_ROB = ("econometrics.robustness", *_INF, "econometrics.wild", "econometrics.placebo", "econometrics.estimate")
+_ROB = (
+    "econometrics.robustness",
+    *_INF,
+    "econometrics.wild",
+    "econometrics.placebo",
+    "econometrics.estimate",
+)
 _RAW = ("raw_dir", "synthetic_dir")
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
-    "synthesize": Rule("workflow.steps.data:synthesize", ("synthetic.dgp", "ingest.readers"), ("synth", "seed", "csmar", "ifr"),
-                       shape=("synthetic_dir", "paths.crosswalk")),
-    "synthesize_reports": Rule("workflow.steps.data:synthesize_reports",
-                               ("synthetic.dgp", "synthetic.reports", "outputs.fonts", "measures.text", "measures.text_inventory", "ingest.readers"), ("synth", "seed"),
-                               shape=("synthetic_dir", "paths.crosswalk")),
+    "synthesize": Rule(
+        "workflow.steps.data:synthesize",
+        ("synthetic.dgp", "ingest.readers"),
+        ("synth", "seed", "csmar", "ifr"),
+        shape=("synthetic_dir", "paths.crosswalk"),
+    ),
+    "synthesize_reports": Rule(
+        "workflow.steps.data:synthesize_reports",
+        (
+            "synthetic.dgp",
+            "synthetic.reports",
+            "outputs.fonts",
+            "measures.text",
+            "measures.text_inventory",
+            "ingest.readers",
+        ),
+        ("synth", "seed"),
+        shape=("synthetic_dir", "paths.crosswalk"),
+    ),
     "read_table": Rule("workflow.steps.data:read_table", ("ingest.readers",), ("csmar.{table}",), shape=_RAW),
     "read_ifr": Rule("workflow.steps.data:read_ifr", ("ingest.readers",), ("ifr",), shape=_RAW),
     # ---- panel (rules/panel.smk)
-    "build_panel": Rule("workflow.steps.panel:build_panel", ("ingest.panel", "ingest.readers"), ("sample",),
-                        shape=(*_RAW, "csmar", "paths.crosswalk", "paths.regions")),
-    "firm_attributes": Rule("workflow.steps.panel:firm_attributes", ("measures.attributes", "ingest.readers"), (),
-                            shape=("paths.factor_intensity",)),
+    "build_panel": Rule(
+        "workflow.steps.panel:build_panel",
+        ("ingest.panel", "ingest.readers"),
+        ("sample",),
+        shape=(*_RAW, "csmar", "paths.crosswalk", "paths.regions"),
+    ),
+    "firm_attributes": Rule(
+        "workflow.steps.panel:firm_attributes",
+        ("measures.attributes", "ingest.readers"),
+        (),
+        shape=("paths.factor_intensity",),
+    ),
     "winsorize": Rule("workflow.steps.panel:winsorize", ("ingest.panel",), ("winsor",)),
     "analysis_panel": Rule("workflow.steps.panel:analysis_panel", ("ingest.panel",), ()),
     # ---- measures (rules/measures.smk)
     "capacity_utilization": Rule("workflow.steps.measures:capacity_utilization", ("measures.cu",), ("cu",)),
     "robot_exposure": Rule("workflow.steps.measures:robot_exposure", ("measures.robots",), ("robots",)),
     "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("measures.dea",), ("dea",)),
-    "text_extract": Rule("workflow.steps.measures:text_extract", ("measures.text", "measures.text_inventory"),
-                         ("text.name_pattern", "text.min_chars_per_page"), shape=(*_RAW, "text.shards")),
-    "text_count": Rule("workflow.steps.measures:text_count", ("measures.text", "measures.text_inventory"), (),
-                       shape=("text.shards", "paths.keywords")),
-    "text_index": Rule("workflow.steps.measures:text_index", ("measures.text", "measures.text_inventory"), (), shape=("text.shards",)),
+    "text_extract": Rule(
+        "workflow.steps.measures:text_extract",
+        ("measures.text", "measures.text_inventory"),
+        ("text.name_pattern", "text.min_chars_per_page"),
+        shape=(*_RAW, "text.shards"),
+    ),
+    "text_count": Rule(
+        "workflow.steps.measures:text_count",
+        ("measures.text", "measures.text_inventory"),
+        (),
+        shape=("text.shards", "paths.keywords"),
+    ),
+    "text_index": Rule(
+        "workflow.steps.measures:text_index",
+        ("measures.text", "measures.text_inventory"),
+        (),
+        shape=("text.shards",),
+    ),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
     "table1": Rule("workflow.steps.tables:table1", ("econometrics.estimate", "ingest.panel"), ()),
-    "regression_table": Rule("workflow.steps.tables:regression_table", ("econometrics.estimate", "econometrics.absorb", "ingest.panel"),
-                             ("tables.{table}", "controls", "cluster")),
-    "table4": Rule("workflow.steps.tables:iv_table", ("econometrics.estimate", *_INF, "ingest.panel"),
-                   ("tables.table4", "controls", "cluster", "heterogeneity.ar_level")),
-    "table6": Rule("workflow.steps.tables:heterogeneity_table", ("econometrics.estimate", *_INF, "ingest.panel"),
-                   ("tables.table6", "controls", "cluster", "heterogeneity.pairs",
-                    "heterogeneity.permutation_reps", "seed")),
-    "table7": Rule("workflow.steps.tables:keyword_table", ("measures.text", "measures.text_inventory"), (), shape=("paths.keywords",)),
-    "render_table": Rule("workflow.steps.render:render_table", ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"), ("output",),
-                         shape=("paths.labels",)),
-    "render_frame": Rule("workflow.steps.render:render_frame", ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"), ("output",),
-                         shape=("paths.labels",)),
-    "coefplot": Rule("workflow.steps.render:coefplot", ("outputs.figures", "outputs.labels", "outputs.fonts"), ("output.lang",),
-                     shape=("paths.labels",)),
+    "regression_table": Rule(
+        "workflow.steps.tables:regression_table",
+        ("econometrics.estimate", "econometrics.absorb", "ingest.panel"),
+        ("tables.{table}", "controls", "cluster"),
+    ),
+    "table4": Rule(
+        "workflow.steps.tables:iv_table",
+        ("econometrics.estimate", *_INF, "ingest.panel"),
+        ("tables.table4", "controls", "cluster", "heterogeneity.ar_level"),
+    ),
+    "table6": Rule(
+        "workflow.steps.tables:heterogeneity_table",
+        ("econometrics.estimate", *_INF, "ingest.panel"),
+        (
+            "tables.table6",
+            "controls",
+            "cluster",
+            "heterogeneity.pairs",
+            "heterogeneity.permutation_reps",
+            "seed",
+        ),
+    ),
+    "table7": Rule(
+        "workflow.steps.tables:keyword_table",
+        ("measures.text", "measures.text_inventory"),
+        (),
+        shape=("paths.keywords",),
+    ),
+    "render_table": Rule(
+        "workflow.steps.render:render_table",
+        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"),
+        ("output",),
+        shape=("paths.labels",),
+    ),
+    "render_frame": Rule(
+        "workflow.steps.render:render_frame",
+        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"),
+        ("output",),
+        shape=("paths.labels",),
+    ),
+    "coefplot": Rule(
+        "workflow.steps.render:coefplot",
+        ("outputs.figures", "outputs.labels", "outputs.fonts"),
+        ("output.lang",),
+        shape=("paths.labels",),
+    ),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule("workflow.steps.render:figure1", ("outputs.rulegraph", "outputs.figures", "outputs.fonts"), ("output.lang",)),
-    "figure2": Rule("workflow.steps.render:figure2", ("outputs.figures", "outputs.fonts"), ("output.lang",),
-                    shape=("paths.ifr_global",)),
-    "paper_vs_replication": Rule("workflow.steps.figures:paper_vs_replication", ("outputs.compare",), (),
-                                 shape=(*_RAW, "paths.paper_results")),
+    "figure1": Rule(
+        "workflow.steps.render:figure1",
+        ("outputs.rulegraph", "outputs.figures", "outputs.fonts"),
+        ("output.lang",),
+    ),
+    "figure2": Rule(
+        "workflow.steps.render:figure2",
+        ("outputs.figures", "outputs.fonts"),
+        ("output.lang",),
+        shape=("paths.ifr_global",),
+    ),
+    "paper_vs_replication": Rule(
+        "workflow.steps.figures:paper_vs_replication",
+        ("outputs.compare",),
+        (),
+        shape=(*_RAW, "paths.paper_results"),
+    ),
     # ---- robustness (rules/robustness.smk): never depends on presentation settings
-    "inference_table": Rule("workflow.steps.robustness:inference_table", _ROB,
-                            ("robustness.inference", "tables.<robustness.inference.baseline.table>",
-                             "tables.<robustness.inference.iv.table>", "controls", "cluster", "seed")),
-    "mc_shard": Rule("workflow.steps.robustness:mc_shard", (*_ROB, "synthetic.dgp", "ingest.readers", "ingest.panel", "measures.robots", "measures.cu"),
-                     ("seed", "robustness.monte_carlo.shard_size", "robustness.monte_carlo.scenarios.{scenario}",
-                      "robustness.monte_carlo.bootstrap_reps", "robustness.monte_carlo.level", "synth", "cu",
-                      "winsor", "robots", "sample", "csmar", "controls", "cluster"),
-                     shape=("paths.crosswalk", "paths.regions", "robustness.monte_carlo.reps",
-                            "robustness.monte_carlo.scenarios")),
-    "mc_coverage": Rule("workflow.steps.robustness:mc_coverage", _ROB, ("robustness.monte_carlo.reps",),
-                        shape=("robustness.monte_carlo.shard_size", "robustness.monte_carlo.scenarios")),
-    "placebo_shard": Rule("workflow.steps.robustness:placebo_shard", _ROB,
-                          ("seed", "robustness.placebo.shard_size", "robustness.inference.baseline",
-                           "robustness.inference.industry", "tables.<robustness.inference.baseline.table>",
-                           "controls", "cluster"),
-                          shape=("robustness.placebo.reps", "robustness.placebo.modes")),
-    "placebo": Rule("workflow.steps.robustness:placebo", _ROB, ("robustness.placebo.reps",),
-                    shape=("robustness.placebo.shard_size", "robustness.placebo.modes")),
-    "cu_variant": Rule("workflow.steps.robustness:cu_variant", ("measures.cu",), ("cu.predictor", "cu.on_wrong_skew"),
-                       shape=("robustness.spec_curve.cu",)),
-    "spec_curve_shard": Rule("workflow.steps.robustness:spec_curve_shard", (*_ROB, "ingest.panel"),
-                             ("robustness.spec_curve.winsor.{winsor}", "robustness.spec_curve.controls",
-                              "robustness.spec_curve.fe", "robustness.spec_curve.samples",
-                              "robustness.spec_curve.level", "winsor.vars", "winsor.by_year", "controls",
-                              "cluster"),
-                             shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor")),
-    "spec_curve": Rule("workflow.steps.robustness:spec_curve", (), (),
-                       shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor")),
-    "one_step_sfa": Rule("workflow.steps.robustness:one_step_sfa", (*_ROB, "measures.cu"),
-                         ("robustness.one_step", "robustness.inference.baseline", "controls")),
-    "coverage_figure": Rule("workflow.steps.render:coverage_figure", ("outputs.figures", "outputs.fonts"),
-                            ("output.lang", "robustness.monte_carlo.level", "robustness.monte_carlo.figure_estimator",
-                             "robustness.monte_carlo.figure_target")),
-    "placebo_figure": Rule("workflow.steps.render:placebo_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",),
-                           shape=("robustness.placebo.modes",)),
-    "spec_curve_figure": Rule("workflow.steps.render:spec_curve_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",)),
+    "inference_table": Rule(
+        "workflow.steps.robustness:inference_table",
+        _ROB,
+        (
+            "robustness.inference",
+            "tables.<robustness.inference.baseline.table>",
+            "tables.<robustness.inference.iv.table>",
+            "controls",
+            "cluster",
+            "seed",
+        ),
+    ),
+    "mc_shard": Rule(
+        "workflow.steps.robustness:mc_shard",
+        (*_ROB, "synthetic.dgp", "ingest.readers", "ingest.panel", "measures.robots", "measures.cu"),
+        (
+            "seed",
+            "robustness.monte_carlo.shard_size",
+            "robustness.monte_carlo.scenarios.{scenario}",
+            "robustness.monte_carlo.bootstrap_reps",
+            "robustness.monte_carlo.level",
+            "synth",
+            "cu",
+            "winsor",
+            "robots",
+            "sample",
+            "csmar",
+            "controls",
+            "cluster",
+        ),
+        shape=(
+            "paths.crosswalk",
+            "paths.regions",
+            "robustness.monte_carlo.reps",
+            "robustness.monte_carlo.scenarios",
+        ),
+    ),
+    "mc_coverage": Rule(
+        "workflow.steps.robustness:mc_coverage",
+        _ROB,
+        ("robustness.monte_carlo.reps",),
+        shape=("robustness.monte_carlo.shard_size", "robustness.monte_carlo.scenarios"),
+    ),
+    "placebo_shard": Rule(
+        "workflow.steps.robustness:placebo_shard",
+        _ROB,
+        (
+            "seed",
+            "robustness.placebo.shard_size",
+            "robustness.inference.baseline",
+            "robustness.inference.industry",
+            "tables.<robustness.inference.baseline.table>",
+            "controls",
+            "cluster",
+        ),
+        shape=("robustness.placebo.reps", "robustness.placebo.modes"),
+    ),
+    "placebo": Rule(
+        "workflow.steps.robustness:placebo",
+        _ROB,
+        ("robustness.placebo.reps",),
+        shape=("robustness.placebo.shard_size", "robustness.placebo.modes"),
+    ),
+    "cu_variant": Rule(
+        "workflow.steps.robustness:cu_variant",
+        ("measures.cu",),
+        ("cu.predictor", "cu.on_wrong_skew"),
+        shape=("robustness.spec_curve.cu",),
+    ),
+    "spec_curve_shard": Rule(
+        "workflow.steps.robustness:spec_curve_shard",
+        (*_ROB, "ingest.panel"),
+        (
+            "robustness.spec_curve.winsor.{winsor}",
+            "robustness.spec_curve.controls",
+            "robustness.spec_curve.fe",
+            "robustness.spec_curve.samples",
+            "robustness.spec_curve.level",
+            "winsor.vars",
+            "winsor.by_year",
+            "controls",
+            "cluster",
+        ),
+        shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor"),
+    ),
+    "spec_curve": Rule(
+        "workflow.steps.robustness:spec_curve",
+        (),
+        (),
+        shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor"),
+    ),
+    "one_step_sfa": Rule(
+        "workflow.steps.robustness:one_step_sfa",
+        (*_ROB, "measures.cu"),
+        ("robustness.one_step", "robustness.inference.baseline", "controls"),
+    ),
+    "coverage_figure": Rule(
+        "workflow.steps.render:coverage_figure",
+        ("outputs.figures", "outputs.fonts"),
+        (
+            "output.lang",
+            "robustness.monte_carlo.level",
+            "robustness.monte_carlo.figure_estimator",
+            "robustness.monte_carlo.figure_target",
+        ),
+    ),
+    "placebo_figure": Rule(
+        "workflow.steps.render:placebo_figure",
+        ("outputs.figures", "outputs.fonts"),
+        ("output.lang",),
+        shape=("robustness.placebo.modes",),
+    ),
+    "spec_curve_figure": Rule(
+        "workflow.steps.render:spec_curve_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",)
+    ),
     # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
-    "check_data": Rule("workflow.steps.check:check_data", ("ingest.check", "ingest.readers", "measures.text_inventory"),
-                       ("csmar", "ifr", "sample.first_year", "sample.last_year"), shape=(*_RAW, "text.shards")),
+    "check_data": Rule(
+        "workflow.steps.check:check_data",
+        ("ingest.check", "ingest.readers", "measures.text_inventory"),
+        ("csmar", "ifr", "sample.first_year", "sample.last_year"),
+        shape=(*_RAW, "text.shards"),
+    ),
     "check": Rule("workflow.steps.check:check", ()),
     # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
-    "provenance": Rule("workflow.steps.provenance:provenance", ("workflow.manifest",), ("",),
-                       shape=(*_RAW, "csmar", "ifr", "paths")),
+    "provenance": Rule(
+        "workflow.steps.provenance:provenance",
+        ("workflow.manifest",),
+        ("",),
+        shape=(*_RAW, "csmar", "ifr", "paths"),
+    ),
 }
 
 

@@ -53,7 +53,8 @@ class ConfigView(dict):
         where = f"{self._path}.{key}" if self._path else str(key)
         return UndeclaredConfigError(
             f"rule {self._rule} read config key '{where}', which it does not declare: add it to the rule's "
-            "`config` in src/intelcap/workflow/registry.py (otherwise changing it would not rerun the rule)")
+            "`config` in src/intelcap/workflow/registry.py (otherwise changing it would not rerun the rule)"
+        )
 
     def __missing__(self, key):
         if self._complete:
@@ -76,8 +77,17 @@ class ConfigView(dict):
 class Job:
     """Plain view of a Snakemake job: named inputs/outputs as dicts of str (lists where a name holds many)."""
 
-    def __init__(self, input: dict, output: dict, params: dict, config: dict, log: list[str] | None = None,
-                 threads: int = 1, wildcards: dict | None = None, rule: str = "") -> None:
+    def __init__(
+        self,
+        input: dict,
+        output: dict,
+        params: dict,
+        config: dict,
+        log: list[str] | None = None,
+        threads: int = 1,
+        wildcards: dict | None = None,
+        rule: str = "",
+    ) -> None:
         self.input = input
         self.output = output
         self.params = params
@@ -99,9 +109,16 @@ def from_snakemake(smk) -> Job:
     """The job's view: its params, and as config only what `params.config` declares (registry)."""
     params = dict(smk.params.items())
     declared = json.loads(params.pop("config", '{"keys": [], "values": {}}'))
-    return Job(input=_named(smk.input), output=_named(smk.output), params=params,
-               config=ConfigView.declared(declared, smk.rule), log=[str(x) for x in smk.log],
-               threads=int(smk.threads), wildcards=dict(smk.wildcards.items()), rule=smk.rule)
+    return Job(
+        input=_named(smk.input),
+        output=_named(smk.output),
+        params=params,
+        config=ConfigView.declared(declared, smk.rule),
+        log=[str(x) for x in smk.log],
+        threads=int(smk.threads),
+        wildcards=dict(smk.wildcards.items()),
+        rule=smk.rule,
+    )
 
 
 def _thread_limit(threads: int):
@@ -115,9 +132,10 @@ def intelcap_modules() -> list[str]:
     names = []
     for name, mod in sys.modules.items():
         if (name == "intelcap" or name.startswith("intelcap.")) and getattr(mod, "__file__", None):
-            rel = name[len("intelcap."):] if name != "intelcap" else ""
-            names.append(f"{rel}.__init__" if Path(mod.__file__).name == "__init__.py" and rel
-                         else rel or "__init__")
+            rel = name[len("intelcap.") :] if name != "intelcap" else ""
+            names.append(
+                f"{rel}.__init__" if Path(mod.__file__).name == "__init__.py" and rel else rel or "__init__"
+            )
     return sorted(names)
 
 
@@ -129,9 +147,11 @@ def check_own_code(scriptdir: str) -> None:
     expected = (Path(scriptdir).resolve().parent / "src" / "intelcap").resolve()
     actual = Path(intelcap.__file__).resolve().parent
     if actual != expected:
-        raise IntelcapError(f"this job imported intelcap from {actual}, not from the workflow's own checkout "
-                            f"{expected}; scripts/run_step.py puts <workflow>/src first on sys.path: run the "
-                            "rules through it")
+        raise IntelcapError(
+            f"this job imported intelcap from {actual}, not from the workflow's own checkout "
+            f"{expected}; scripts/run_step.py puts <workflow>/src first on sys.path: run the "
+            "rules through it"
+        )
 
 
 def run(smk, step: Callable[[Job], None] | None = None) -> None:
@@ -143,8 +163,9 @@ def run(smk, step: Callable[[Job], None] | None = None) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         fh = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the job
         sys.stderr = sys.stdout = fh
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr,
-                        force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
     # A job gets the cores Snakemake gave it and no more: BLAS/OpenMP/Rayon pools default to every core,
     # and two such jobs on two cores spend their time contending (tall-thin X'X ran 5x slower).
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
@@ -158,7 +179,9 @@ def run(smk, step: Callable[[Job], None] | None = None) -> None:
         with _thread_limit(job.threads):
             step(job)
         # read by tests/test_rebuild_contract.py: the modules this job ran must be the registry's for its rule
-        logging.getLogger("intelcap").info("rule %s ran intelcap modules: %s", smk.rule, " ".join(intelcap_modules()))
+        logging.getLogger("intelcap").info(
+            "rule %s ran intelcap modules: %s", smk.rule, " ".join(intelcap_modules())
+        )
     except (IntelcapError, UndeclaredConfigError) as exc:
         # a user-facing error: its message names file, column and rows; a stack trace would only bury it
         msg = f"intelcap error in rule {smk.rule}:\n  {exc}\n"

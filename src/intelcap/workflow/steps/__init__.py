@@ -7,8 +7,19 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["paths", "as_json", "read_csv_config",  # shared helpers; then the step modules
-           "data", "figures", "measures", "panel", "provenance", "render", "robustness", "tables"]
+__all__ = [
+    "paths",
+    "as_json",
+    "read_csv_config",  # shared helpers; then the step modules
+    "data",
+    "figures",
+    "measures",
+    "panel",
+    "provenance",
+    "render",
+    "robustness",
+    "tables",
+]
 
 
 def paths(value) -> list[str]:

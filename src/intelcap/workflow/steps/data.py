@@ -19,14 +19,19 @@ def synthesize(job: Job) -> None:
 
     out_dir = Path(job.params["out_dir"])
     truth = synth.write_vendor_files(job.config, out_dir, read_csv_config(job.input["crosswalk"]))
-    log.info("synthetic vendor files written to %s; true beta(lnINT) = %s", out_dir,
-             truth["estimands"]["lnINT_on_lnCU_true"])
+    log.info(
+        "synthetic vendor files written to %s; true beta(lnINT) = %s",
+        out_dir,
+        truth["estimands"]["lnINT_on_lnCU_true"],
+    )
 
 
 def synthesize_reports(job: Job) -> None:
     from intelcap.synthetic import dgp as synth
 
-    folder = synth.write_report_corpus(job.config, job.params["out_dir"], read_csv_config(job.input["crosswalk"]))
+    folder = synth.write_report_corpus(
+        job.config, job.params["out_dir"], read_csv_config(job.input["crosswalk"])
+    )
     log.info("synthetic annual reports written to %s", folder)
 
 
@@ -54,6 +59,12 @@ def read_ifr(job: Job) -> None:
 def reader_notes(notes: list[dict], table: str) -> pd.DataFrame:
     """A reader's decisions (parts combined, duplicates dropped, units converted, ids repaired, aggregates
     dropped) in the sample-notes layout; counts are rows of the raw file."""
-    rows = [{"item": f"{n.get('table') or table}: {n['item']}", "firm_years": int(n["rows"]),
-             "decision": f"{n['decision']} (raw-file rows)"} for n in notes]
+    rows = [
+        {
+            "item": f"{n.get('table') or table}: {n['item']}",
+            "firm_years": int(n["rows"]),
+            "decision": f"{n['decision']} (raw-file rows)",
+        }
+        for n in notes
+    ]
     return pd.DataFrame(rows, columns=["item", "firm_years", "decision"])

@@ -17,8 +17,16 @@ def rulegraph(job: Job) -> None:
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "snakemake", "--rulegraph", "--nolock", "all",
-           "--snakefile", job.input["snakefile"]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--rulegraph",
+        "--nolock",
+        "all",
+        "--snakefile",
+        job.input["snakefile"],
+    ]
     if job.config["raw_dir"]:
         cmd += ["--config", f"raw_dir={job.config['raw_dir']}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -26,7 +34,7 @@ def rulegraph(job: Job) -> None:
         raise RuntimeError(f"snakemake --rulegraph failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
     # Snakemake prints the edges in hash order (they differ with PYTHONHASHSEED): sorted, the file is the same
     # whatever the environment
-    lines = proc.stdout[proc.stdout.index("digraph"):].splitlines()
+    lines = proc.stdout[proc.stdout.index("digraph") :].splitlines()
     edges = sorted(line for line in lines if "->" in line)
     body = [line for line in lines if "->" not in line]
     closing = body.index("}") if "}" in body else len(body)

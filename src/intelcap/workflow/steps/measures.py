@@ -19,11 +19,19 @@ def capacity_utilization(job: Job) -> None:
 
     df = pd.read_parquet(job.input["panel"])
     c = job.config["cu"]
-    res, diag = cu.estimate_cu(df[["Stkcd", "year", "industry", "Y", "K", "L"]], c["method"],
-                               predictor=c["predictor"], on_wrong_skew=c["on_wrong_skew"])
+    res, diag = cu.estimate_cu(
+        df[["Stkcd", "year", "industry", "Y", "K", "L"]],
+        c["method"],
+        predictor=c["predictor"],
+        on_wrong_skew=c["on_wrong_skew"],
+    )
     star = np.log(df["Y"] / df["K"])
-    res = res.merge(pd.DataFrame({"Stkcd": df["Stkcd"], "year": df["year"], "lnCU_star": star}),
-                    on=["Stkcd", "year"], how="left", validate="1:1")
+    res = res.merge(
+        pd.DataFrame({"Stkcd": df["Stkcd"], "year": df["year"], "lnCU_star": star}),
+        on=["Stkcd", "year"],
+        how="left",
+        validate="1:1",
+    )
     atomic.write_parquet(res, job.output["cu"])
     atomic.write_text(job.output["fit"], as_json(diag))
 
@@ -32,8 +40,13 @@ def robot_exposure(job: Job) -> None:
     from intelcap.measures import robots
 
     df = pd.read_parquet(job.input["panel"])
-    exp, info = robots.robot_exposure(df, pd.read_parquet(job.input["ifr"]), pd.read_parquet(job.input["employment"]),
-                                      pd.read_parquet(job.input["emp_structure"]), job.config["robots"])
+    exp, info = robots.robot_exposure(
+        df,
+        pd.read_parquet(job.input["ifr"]),
+        pd.read_parquet(job.input["employment"]),
+        pd.read_parquet(job.input["emp_structure"]),
+        job.config["robots"],
+    )
     atomic.write_parquet(exp, job.output["robots"])
     atomic.write_text(job.output["info"], as_json(info))
 
@@ -43,8 +56,13 @@ def dea_efficiency(job: Job) -> None:
 
     df = pd.read_parquet(job.input["panel"])
     c = job.config["dea"]
-    out = dea.efficiency_panel(df, frontier=c["frontier"], rts=c["rts"], orientation=c["orientation"],
-                               super_efficiency=bool(c["super_efficiency"]))
+    out = dea.efficiency_panel(
+        df,
+        frontier=c["frontier"],
+        rts=c["rts"],
+        orientation=c["orientation"],
+        super_efficiency=bool(c["super_efficiency"]),
+    )
     log.info("DEA: %d DMUs, status counts %s", len(out), out["dea_status"].value_counts().to_dict())
     atomic.write_parquet(out, job.output["dea"])
 
@@ -58,16 +76,19 @@ def text_extract(job: Job) -> None:
     c = job.config["text"]
     # the same pattern as the DAG-time inventory (rules/common.smk), so the job sees the files it was given
     try:
-        files = text_inventory.shard_inventory(job.params["reports"], int(job.params["n_shards"]),
-                                               c["name_pattern"])[shard]
+        files = text_inventory.shard_inventory(
+            job.params["reports"], int(job.params["n_shards"]), c["name_pattern"]
+        )[shard]
     except ValueError as e:  # a bad text.name_pattern (the message names the key)
         from intelcap.errors import InputError
 
         raise InputError(str(e), hint="fix text.name_pattern in the config") from e
-    extracted = text.extract_shard(files, job.params["reports"], c["name_pattern"],
-                                   min_chars_per_page=int(c["min_chars_per_page"]))
-    log.info("shard %d: %d files, status %s", shard, len(extracted),
-             extracted["status"].value_counts().to_dict())
+    extracted = text.extract_shard(
+        files, job.params["reports"], c["name_pattern"], min_chars_per_page=int(c["min_chars_per_page"])
+    )
+    log.info(
+        "shard %d: %d files, status %s", shard, len(extracted), extracted["status"].value_counts().to_dict()
+    )
     text.write_extracted(extracted, job.output["text"])
 
 
@@ -84,10 +105,14 @@ def text_index(job: Job) -> None:
     from intelcap.measures import text
 
     counts = pd.concat([pd.read_parquet(p) for p in paths(job.input["counts"])], ignore_index=True)
-    rlog = pd.concat([pd.read_csv(p, dtype={"Stkcd": str}, keep_default_na=False) for p in paths(job.input["logs"])],
-                     ignore_index=True)
+    rlog = pd.concat(
+        [pd.read_csv(p, dtype={"Stkcd": str}, keep_default_na=False) for p in paths(job.input["logs"])],
+        ignore_index=True,
+    )
     rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
-    counts = counts.sort_values(["Stkcd", "year", "category", "keyword"], kind="stable").reset_index(drop=True)
+    counts = counts.sort_values(["Stkcd", "year", "category", "keyword"], kind="stable").reset_index(
+        drop=True
+    )
     rlog = rlog.sort_values("file", kind="stable").reset_index(drop=True)
     index = text.text_index(counts, rlog)
     atomic.write_parquet(counts, job.output["counts"])

@@ -19,8 +19,9 @@ def build_panel(job: Job) -> None:
         df = pd.read_parquet(path)
         df.attrs["file"] = str(Path(job.params["raw_files"][name]))
         tables[name] = df
-    df, att = panel.build_panel(tables, job.config, read_csv_config(job.input["crosswalk"]),
-                                read_csv_config(job.input["regions"]))
+    df, att = panel.build_panel(
+        tables, job.config, read_csv_config(job.input["crosswalk"]), read_csv_config(job.input["regions"])
+    )
     atomic.write_parquet(df, job.output["panel"])
     atomic.write_csv(att.frame(), job.output["attrition"])
     atomic.write_csv(att.notes_frame(), job.output["notes"])
@@ -40,13 +41,18 @@ def winsorize(job: Job) -> None:
 def firm_attributes(job: Job) -> None:
     from intelcap.measures import attributes
 
-    df = pd.read_parquet(job.input["panel"], columns=["Stkcd", "year", "industry"])   # all it needs (RSS at 4M)
-    tables = {"EN_EquityNatureAll": pd.read_parquet(job.input["equity"]),
-              "QUA_Qualification": pd.read_parquet(job.input["qualifications"]),
-              "PT_LCRDSPENDING": pd.read_parquet(job.input["rd"]),
-              "FN_RegionRevenue": pd.read_parquet(job.input["region"])}
-    out, notes = attributes.firm_attributes(df, tables, read_csv_config(job.input["intensity"]),
-                                            job.input["intensity"])
+    df = pd.read_parquet(
+        job.input["panel"], columns=["Stkcd", "year", "industry"]
+    )  # all it needs (RSS at 4M)
+    tables = {
+        "EN_EquityNatureAll": pd.read_parquet(job.input["equity"]),
+        "QUA_Qualification": pd.read_parquet(job.input["qualifications"]),
+        "PT_LCRDSPENDING": pd.read_parquet(job.input["rd"]),
+        "FN_RegionRevenue": pd.read_parquet(job.input["region"]),
+    }
+    out, notes = attributes.firm_attributes(
+        df, tables, read_csv_config(job.input["intensity"]), job.input["intensity"]
+    )
     atomic.write_parquet(out, job.output["attributes"])
     atomic.write_csv(notes, job.output["notes"])
 
@@ -55,18 +61,28 @@ def analysis_panel(job: Job) -> None:
     from intelcap.ingest.panel import Attrition
 
     df = pd.read_parquet(job.input["panel"])
-    notes = pd.concat([pd.read_csv(f, keep_default_na=False) for f in [*paths(job.input["reader_notes"]),
-                                                                        *paths(job.input["notes"])]],
-                      ignore_index=True)
-    att = Attrition(rows=pd.read_csv(job.input["attrition"]).to_dict("records"), notes=notes.to_dict("records"))
+    notes = pd.concat(
+        [
+            pd.read_csv(f, keep_default_na=False)
+            for f in [*paths(job.input["reader_notes"]), *paths(job.input["notes"])]
+        ],
+        ignore_index=True,
+    )
+    att = Attrition(
+        rows=pd.read_csv(job.input["attrition"]).to_dict("records"), notes=notes.to_dict("records")
+    )
     cu = pd.read_parquet(job.input["cu"])[["Stkcd", "year", "CU", "lnCU"]]
-    rob = pd.read_parquet(job.input["robots"])[["Stkcd", "year", "lnINT", "lnINTUS", "L_lnINT",
-                                                 "base_year_imputed"]]
+    rob = pd.read_parquet(job.input["robots"])[
+        ["Stkcd", "year", "lnINT", "lnINTUS", "L_lnINT", "base_year_imputed"]
+    ]
     df = df.merge(cu, on=["Stkcd", "year"], how="left", validate="1:1")
     df = df.merge(rob, on=["Stkcd", "year"], how="left", validate="1:1")
-    df = att.apply(df, df["lnINT"].isna(), "robot exposure undefined (no employee-structure data in any year)")
+    df = att.apply(
+        df, df["lnINT"].isna(), "robot exposure undefined (no employee-structure data in any year)"
+    )
     df = att.apply(df, df["lnCU"].isna(), "capacity utilization not estimable")
-    atomic.write_parquet(df.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True),
-                         job.output["panel"])
+    atomic.write_parquet(
+        df.sort_values(["Stkcd", "year"], kind="stable").reset_index(drop=True), job.output["panel"]
+    )
     atomic.write_csv(att.frame(), job.output["attrition"])
     atomic.write_csv(att.notes_frame(), job.output["notes"])

@@ -17,8 +17,14 @@ def table_style(job: Job, title: str, **kw):
     from intelcap.outputs.tables import TableStyle
 
     out = job.config["output"]
-    return TableStyle(lang=out["lang"], paren=out["paren"], digits=int(out["digits"]), title=title,
-                      labels_path=job.input["labels"], **kw)
+    return TableStyle(
+        lang=out["lang"],
+        paren=out["paren"],
+        digits=int(out["digits"]),
+        title=title,
+        labels_path=job.input["labels"],
+        **kw,
+    )
 
 
 def read_result(path: str) -> pd.DataFrame:
@@ -31,8 +37,11 @@ def _formats(job: Job) -> dict:
 
 
 def _figure_paths(job: Job, suffix: str = "") -> dict:
-    return {k.removesuffix(suffix): v for k, v in job.output.items()
-            if k.removesuffix(suffix) in ("png", "pdf", "svg") and k.endswith(suffix)}
+    return {
+        k.removesuffix(suffix): v
+        for k, v in job.output.items()
+        if k.removesuffix(suffix) in ("png", "pdf", "svg") and k.endswith(suffix)
+    }
 
 
 def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -42,11 +51,17 @@ def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     def f(v: float) -> str:
         return "" if not np.isfinite(v) else f"{v:.{digits}f}"
 
-    return pd.DataFrame({
-        "Model": long["model"], "Method": long["method_label"], "Estimate": [f(v) for v in long["estimate"]],
-        "SE": [f(v) for v in long["std_error"]], "p-value": [f(v) for v in long["p_value"]],
-        "95% CI": long["ci_text"], "Clusters": long["n_clusters"].astype(int).astype(str)
-        + " (" + long["cluster"] + ")"})
+    return pd.DataFrame(
+        {
+            "Model": long["model"],
+            "Method": long["method_label"],
+            "Estimate": [f(v) for v in long["estimate"]],
+            "SE": [f(v) for v in long["std_error"]],
+            "p-value": [f(v) for v in long["p_value"]],
+            "95% CI": long["ci_text"],
+            "Clusters": long["n_clusters"].astype(int).astype(str) + " (" + long["cluster"] + ")",
+        }
+    )
 
 
 def render_table(job: Job) -> None:
@@ -78,11 +93,17 @@ def _comparison_note(job: Job) -> str:
     implied = pd.read_csv(paths(job.input["implied"])[0])
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
-        return ("表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "
-                "均值为 " + "、".join(values) + "（见 docs/methods.md#table1-lncu）。")
-    return ("Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
-            "Table 2 imply mean lnCU of " + ", ".join(values) + " (docs/methods.md#table1-lncu). The replication's lnCU is "
-            "the log of a frontier CU.")
+        return (
+            "表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "
+            "均值为 " + "、".join(values) + "（见 docs/methods.md#table1-lncu）。"
+        )
+    return (
+        "Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
+        "Table 2 imply mean lnCU of "
+        + ", ".join(values)
+        + " (docs/methods.md#table1-lncu). The replication's lnCU is "
+        "the log of a frontier CU."
+    )
 
 
 # Markdown-only tables: their title in labels.yaml and which columns they show
@@ -90,9 +111,22 @@ _FRAMES = {
     "sample_attrition": ("attrition", None),
     "table6_differences": ("table6_differences", "drop_seed"),
     "paper_vs_replication": ("comparison", None),
-    "coverage": ("Monte Carlo coverage", ["scenario", "estimator", "method", "n_reps", "coverage_beta",
-                                          "coverage_ame", "mean_se", "sd_estimate", "mean_estimate",
-                                          "mean_true_ame", "bias_vs_beta"]),
+    "coverage": (
+        "Monte Carlo coverage",
+        [
+            "scenario",
+            "estimator",
+            "method",
+            "n_reps",
+            "coverage_beta",
+            "coverage_ame",
+            "mean_se",
+            "sd_estimate",
+            "mean_estimate",
+            "mean_true_ame",
+            "bias_vs_beta",
+        ],
+    ),
     "placebo": ("Placebo reassignment", None),
     "one_step_sfa": ("One-step SFA (BC95)", None),
 }
@@ -104,8 +138,11 @@ def render_frame(job: Job) -> None:
 
     name = job.wildcards["name"]
     title, columns = _FRAMES[name]
-    df = pd.read_csv(job.input["csv"], keep_default_na=False) if name == "sample_attrition" else \
-        read_result(job.input["csv"])
+    df = (
+        pd.read_csv(job.input["csv"], keep_default_na=False)
+        if name == "sample_attrition"
+        else read_result(job.input["csv"])
+    )
     if columns == "drop_seed":
         df = df.drop(columns=["seed"])
     elif columns:
@@ -118,8 +155,12 @@ def coefplot(job: Job) -> None:
     """Table 6's coefficient plot, drawn from its CSV so that the figure shows exactly the published numbers."""
     from intelcap.outputs import figures
 
-    figures.figure_coefplot(read_result(job.input["csv"]), _figure_paths(job), lang=job.config["output"]["lang"],
-                            labels_path=job.input["labels"])
+    figures.figure_coefplot(
+        read_result(job.input["csv"]),
+        _figure_paths(job),
+        lang=job.config["output"]["lang"],
+        labels_path=job.input["labels"],
+    )
 
 
 def coverage_figure(job: Job) -> None:
@@ -129,9 +170,17 @@ def coverage_figure(job: Job) -> None:
     summary = read_result(job.input["csv"])
     target = mc["figure_target"]
     fig = summary[summary["estimator"] == mc["figure_estimator"]]
-    fig = pd.DataFrame({"scenario": fig["scenario"], "method": fig["method"],
-                        "coverage": fig[f"coverage_{target}"], "n_reps": fig["n_reps"]})
-    figures.figure_coverage(fig, _figure_paths(job), lang=job.config["output"]["lang"], nominal=float(mc["level"]))
+    fig = pd.DataFrame(
+        {
+            "scenario": fig["scenario"],
+            "method": fig["method"],
+            "coverage": fig[f"coverage_{target}"],
+            "n_reps": fig["n_reps"],
+        }
+    )
+    figures.figure_coverage(
+        fig, _figure_paths(job), lang=job.config["output"]["lang"], nominal=float(mc["level"])
+    )
 
 
 def placebo_figure(job: Job) -> None:
@@ -141,8 +190,13 @@ def placebo_figure(job: Job) -> None:
     draws = read_result(job.input["draws"])
     row = read_result(job.input["summary"]).set_index("mode").loc[mode]
     b = draws.loc[draws["mode"] == mode, "coef"].to_numpy()
-    figures.figure_placebo(b, float(row["actual"]), _figure_paths(job), lang=job.config["output"]["lang"],
-                           p_value=float(row["p_empirical"]))
+    figures.figure_placebo(
+        b,
+        float(row["actual"]),
+        _figure_paths(job),
+        lang=job.config["output"]["lang"],
+        p_value=float(row["p_empirical"]),
+    )
 
 
 def spec_curve_figure(job: Job) -> None:
@@ -150,8 +204,12 @@ def spec_curve_figure(job: Job) -> None:
 
     specs = read_result(job.input["csv"])
     ok = specs[specs["status"] == "ok"].drop(columns=["status", "fixed_effects"])
-    figures.figure_spec_curve(ok, _figure_paths(job), lang=job.config["output"]["lang"],
-                              choices=["cu", "winsor", "controls", "fe", "sample"])
+    figures.figure_spec_curve(
+        ok,
+        _figure_paths(job),
+        lang=job.config["output"]["lang"],
+        choices=["cu", "winsor", "controls", "fe", "sample"],
+    )
 
 
 def figure1(job: Job) -> None:
@@ -164,5 +222,9 @@ def figure1(job: Job) -> None:
 def figure2(job: Job) -> None:
     from intelcap.outputs import figures
 
-    figures.figure_installations(job.input["installations"], _figure_paths(job), lang=job.config["output"]["lang"],
-                                 vintage=job.params["vintage"])
+    figures.figure_installations(
+        job.input["installations"],
+        _figure_paths(job),
+        lang=job.config["output"]["lang"],
+        vintage=job.params["vintage"],
+    )

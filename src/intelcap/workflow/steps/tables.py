@@ -23,7 +23,7 @@ def load_analysis_panel(job: Job) -> pd.DataFrame:
     for path in paths(job.input.get("measures", [])):
         m = pd.read_parquet(path)
         keep = ["Stkcd", "year"] + [c for c in m.columns if c not in df.columns]
-        df = panel.merge_measure(df, m[keep], Path(path).stem)   # counts unmatched rows, never drops silently
+        df = panel.merge_measure(df, m[keep], Path(path).stem)  # counts unmatched rows, never drops silently
     return df
 
 
@@ -57,7 +57,9 @@ def iv_table(job: Job) -> None:
     df, specs, res = _configured_table(job)
     controls, cluster = job.config["controls"], job.config["cluster"]
     level = float(job.config["heterogeneity"]["ar_level"])
-    stats_rows = [r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)]
+    stats_rows = [
+        r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)
+    ]
     res = pd.concat([res, pd.DataFrame(stats_rows, columns=estimate.RESULT_COLUMNS)], ignore_index=True)
     atomic.write_csv(res, job.output["csv"])
 
@@ -69,9 +71,16 @@ def heterogeneity_table(job: Job) -> None:
     df, specs, res = _configured_table(job)
     atomic.write_csv(res, job.output["csv"])
     het = job.config["heterogeneity"]
-    diff = estimate.group_differences(df, het["pairs"], specs[0].depvar, specs[0].regressors[0],
-                                      job.config["controls"], job.config["cluster"], int(het["permutation_reps"]),
-                                      int(job.config["seed"]))
+    diff = estimate.group_differences(
+        df,
+        het["pairs"],
+        specs[0].depvar,
+        specs[0].regressors[0],
+        job.config["controls"],
+        job.config["cluster"],
+        int(het["permutation_reps"]),
+        int(job.config["seed"]),
+    )
     atomic.write_csv(diff, job.output["diff_csv"])
 
 
@@ -80,6 +89,8 @@ def keyword_table(job: Job) -> None:
     from intelcap.measures import text
 
     spec = text.load_keywords(job.input["keywords"])
-    long = pd.DataFrame([(c, i + 1, k) for c, ks in spec.categories.items() for i, k in enumerate(ks)],
-                        columns=["category", "order", "keyword"])
+    long = pd.DataFrame(
+        [(c, i + 1, k) for c, ks in spec.categories.items() for i, k in enumerate(ks)],
+        columns=["category", "order", "keyword"],
+    )
     atomic.write_csv(long, job.output["csv"])
