@@ -469,31 +469,6 @@ def inference_table(
     return pd.DataFrame(out, columns=INFERENCE_COLUMNS)
 
 
-def inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Rendered view: model, method, estimate, SE, p, 95% CI, clusters."""
-
-    def f(v: float) -> str:
-        return "" if not np.isfinite(v) else f"{v:.{digits}f}"
-
-    return pd.DataFrame(
-        {
-            "Model": long["model"],
-            "Method": long["method_label"],
-            "Estimate": [f(v) for v in long["estimate"]],
-            "SE": [f(v) for v in long["std_error"]],
-            "p-value": [f(v) for v in long["p_value"]],
-            "95% CI": long["ci_text"],
-            "Clusters": long["n_clusters"].astype(int).astype(str) + " (" + long["cluster"] + ")",
-        }
-    )
-
-
-# ------------------------------------------------------------------------------------------------
-# 2. Monte Carlo audit
-# ------------------------------------------------------------------------------------------------
-PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
-
-
 def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFrame:
     """What `io.load_table` returns for a vendor table, from the generator's in-memory frame (no files)."""
     from intelcap.ingest import readers as io
