@@ -53,8 +53,9 @@ include: "rules/provenance.smk"
 include: "rules/check.smk"
 
 
+# The paper: every table (CSV + md/tex/docx), figure, the comparison with the paper, the manifest. (A comment,
+# not a docstring: snakefmt 2.1 moves default_target above a docstring and then cannot parse the rule.)
 rule all:
     default_target: True
-    """The paper: every table (CSV + md/tex/docx), figure, the comparison with the paper, the manifest."""
     input:
         all_targets(),

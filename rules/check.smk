@@ -2,8 +2,6 @@
 # problem reported at once in results/check/data_report.{md,csv}; the target fails only on blocking problems.
 
 
-import importlib
-
 # Config files Snakemake loaded (configfile:, --configfile, a profile's configfile) and the shipped profiles:
 # each is flagged when it sets __use_yte__ (evaluated as code).
 CHECK_CONFIG_FILES = list(
@@ -23,19 +21,8 @@ rule check_data:
     """Every configured raw input read once; writes every problem found (severity, file, field, rows, fix)"""
     input:
         # user data: the files of every table that has any; a missing table is reported by the check itself
-        # (with every other problem), not refused before any job as for read_table
-        tables=lambda wildcards: (
-            [csmar_file(t) for t in CSMAR_TABLES]
-            if SYNTHETIC
-            else importlib.import_module("intelcap.ingest.check").present_table_files(
-                f"{RAW}/csmar", config["csmar"]
-            )
-        ),
-        ifr=[
-            f
-            for f in (ifr_file("robots_file"), ifr_file("employment_file"))
-            if SYNTHETIC or Path(f).exists()
-        ],
+        tables=check_table_files,
+        ifr=CHECK_IFR_FILES,
         reports=[REPORTS] if TEXT_ENABLED else [],
         config_files=CHECK_CONFIG_FILES,
         code=code("check_data"),
@@ -57,7 +44,7 @@ rule check_data:
         raw_dir=lambda wildcards: RAW,
         reports=lambda wildcards: REPORTS,
         config=declared("check_data"),
-        sources=sources("tables", "ifr", "config_files"),
+        sources=sources(check_table_files, CHECK_IFR_FILES, CHECK_CONFIG_FILES),
         report_files=lambda wc: (
             ""
             if SYNTHETIC or not TEXT_ENABLED

@@ -72,23 +72,50 @@ def declared(rule):
     )
 
 
-def sources(*names):
-    """A fingerprint (size, mtime in ns) of the named inputs that the user provides (raw files, mapping files):
+def sources(*files):
+    """A fingerprint (size, mtime in ns) of the files a user provides (raw files, mapping files), as a param:
     a file replaced by different content reruns its reader even when the copy is older (`cp -p`, unzip).
-    Synthetic raw files are outputs of this workflow, tracked by Snakemake itself, and are left out.
+    Each argument is a path, a list of paths or a function of the wildcards (the same expression the rule
+    gives as input). A function of wildcards only: Snakemake ignores params derived from `input` when it decides
+    what to rerun. Synthetic raw files are outputs of this workflow, tracked by Snakemake itself, left out.
     """
 
-    def fingerprint(wildcards, input):
-        files = [
-            f
-            for n in names
-            for f in ([input[n]] if isinstance(input[n], str) else input[n])
-        ]
+    def fingerprint(wildcards):
+        paths = []
+        for f in files:
+            f = f(wildcards) if callable(f) else f
+            paths += [f] if isinstance(f, str) else list(f)
         if SYNTHETIC:
-            files = [f for f in files if not Path(f).is_relative_to(RAW)]
-        return registry.fingerprint(files) if files else ""
+            paths = [f for f in paths if not Path(f).is_relative_to(RAW)]
+        return registry.fingerprint(paths) if paths else ""
 
     return fingerprint
+
+
+def check_table_files(wildcards):
+    """The files of every table a user has (the data check reports a missing table with every other problem,
+    instead of refusing before any job as read_table does), or the synthetic files."""
+    if SYNTHETIC:
+        return [csmar_file(t) for t in CSMAR_TABLES]
+    from intelcap.ingest.check import present_table_files
+
+    return present_table_files(f"{RAW}/csmar", config["csmar"])
+
+
+CHECK_IFR_FILES = [
+    f
+    for f in (ifr_file("robots_file"), ifr_file("employment_file"))
+    if SYNTHETIC or Path(f).exists()
+]
+PROVENANCE_RAW = [csmar_file(t) for t in CSMAR_TABLES] + [
+    ifr_file("robots_file"),
+    ifr_file("employment_file"),
+]
+PROVENANCE_CONFIG_FILES = [
+    "config/config.yaml",
+    "schemas/config.schema.yaml",
+    *config["paths"].values(),
+]
 
 
 # ---- annual reports: each shard holds every file of its firm-years (stable hash of Stkcd and year)

@@ -81,7 +81,7 @@ rule read_table:
         runtime=10,
     params:
         config=declared("read_table"),
-        sources=sources("table"),
+        sources=sources(lambda wc: csmar_files(wc.table)),
     script:
         "../scripts/run_step.py"
 
@@ -109,6 +109,6 @@ rule read_ifr:
         runtime=5,
     params:
         config=declared("read_ifr"),
-        sources=sources("robots", "employment"),
+        sources=sources(ifr_file("robots_file"), ifr_file("employment_file")),
     script:
         "../scripts/run_step.py"

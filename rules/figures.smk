@@ -78,7 +78,7 @@ rule figure2:
     params:
         vintage="WR2022",
         config=declared("figure2"),
-        sources=sources("installations"),
+        sources=sources(config["paths"]["ifr_global"]),
     script:
         "../scripts/run_step.py"
 
@@ -108,6 +108,6 @@ rule paper_vs_replication:
         runtime=5,
     params:
         config=declared("paper_vs_replication"),
-        sources=sources("paper"),
+        sources=sources(config["paths"]["paper_results"]),
     script:
         "../scripts/run_step.py"

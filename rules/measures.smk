@@ -134,7 +134,7 @@ rule text_count:
         runtime=30,
     params:
         config=declared("text_count"),
-        sources=sources("keywords"),
+        sources=sources(config["paths"]["keywords"]),
     script:
         "../scripts/run_step.py"
 

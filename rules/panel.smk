@@ -37,7 +37,7 @@ rule build_panel:
         tables=PANEL_TABLES,
         raw_files={t: csmar_file(t) for t in PANEL_TABLES},
         config=declared("build_panel"),
-        sources=sources("crosswalk", "regions"),
+        sources=sources(config["paths"]["crosswalk"], config["paths"]["regions"]),
     script:
         "../scripts/run_step.py"
 
@@ -68,7 +68,7 @@ rule firm_attributes:
         runtime=5,
     params:
         config=declared("firm_attributes"),
-        sources=sources("intensity"),
+        sources=sources(config["paths"]["factor_intensity"]),
     script:
         "../scripts/run_step.py"
 

@@ -6,14 +6,9 @@
 rule provenance:
     """results/manifest.json: what every result was computed from."""
     input:
-        raw=[csmar_file(t) for t in CSMAR_TABLES]
-        + [ifr_file("robots_file"), ifr_file("employment_file")],
+        raw=PROVENANCE_RAW,
         reports=[REPORTS] if TEXT_ENABLED else [],
-        config_files=[
-            "config/config.yaml",
-            "schemas/config.schema.yaml",
-            *config["paths"].values(),
-        ],
+        config_files=PROVENANCE_CONFIG_FILES,
         code=code("provenance"),
     output:
         manifest="results/manifest.json",
@@ -29,7 +24,7 @@ rule provenance:
         runtime=10,
     params:
         config=declared("provenance"),
-        sources=sources("raw", "config_files"),
+        sources=sources(PROVENANCE_RAW, PROVENANCE_CONFIG_FILES),
         reports=lambda wc: (
             ""
             if SYNTHETIC or not TEXT_ENABLED

@@ -133,7 +133,7 @@ rule table7:
         runtime=5,
     params:
         config=declared("table7"),
-        sources=sources("keywords"),
+        sources=sources(config["paths"]["keywords"]),
     script:
         "../scripts/run_step.py"
 
@@ -162,7 +162,7 @@ rule render_table:
         runtime=5,
     params:
         config=declared("render_table"),
-        sources=sources("labels"),
+        sources=sources(config["paths"]["labels"]),
     script:
         "../scripts/run_step.py"
 
@@ -194,7 +194,7 @@ rule render_frame:
         runtime=5,
     params:
         config=declared("render_frame"),
-        sources=sources("labels"),
+        sources=sources(config["paths"]["labels"]),
     script:
         "../scripts/run_step.py"
 
@@ -224,6 +224,6 @@ rule coefplot:
         runtime=5,
     params:
         config=declared("coefplot"),
-        sources=sources("labels"),
+        sources=sources(config["paths"]["labels"]),
     script:
         "../scripts/run_step.py"

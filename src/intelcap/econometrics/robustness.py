@@ -469,6 +469,12 @@ def inference_table(
     return pd.DataFrame(out, columns=INFERENCE_COLUMNS)
 
 
+# ------------------------------------------------------------------------------------------------
+# 2. Monte Carlo audit
+# ------------------------------------------------------------------------------------------------
+PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
+
+
 def loaded_from_vendor(frame: pd.DataFrame, spec: dict, table: str) -> pd.DataFrame:
     """What `io.load_table` returns for a vendor table, from the generator's in-memory frame (no files)."""
     from intelcap.ingest import readers as io
