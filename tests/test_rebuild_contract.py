@@ -242,7 +242,7 @@ def test_editing_glue_or_a_step_module_reruns_its_rules(done):
         (
             "src/intelcap/workflow/steps/tables.py",
             {"table1", "regression_table", "table4", "table6", "table7"},
-            {"synthesize", "read_table", "render_table"},
+            {"synthesize", "read_table", "build_panel", "capacity_utilization"},
         ),
         ("src/intelcap/workflow/runner.py", {"synthesize", "read_table", "render_table", "mc_shard"}, set()),
         (

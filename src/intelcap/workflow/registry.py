@@ -72,7 +72,7 @@ RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
     "synthesize": Rule(
         "workflow.steps.data:synthesize",
-        ("synthetic.dgp", "ingest.readers"),
+        ("synthetic.dgp", "ingest.readers", "owned_dir"),
         ("synth", "seed", "csmar", "ifr"),
         shape=("synthetic_dir", "paths.crosswalk"),
     ),
@@ -85,6 +85,8 @@ RULES: dict[str, Rule] = {
             "measures.text",
             "measures.text_inventory",
             "ingest.readers",
+            "resources",
+            "owned_dir",
         ),
         ("synth", "seed"),
         shape=("synthetic_dir", "paths.crosswalk"),
@@ -112,19 +114,19 @@ RULES: dict[str, Rule] = {
     "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("measures.dea",), ("dea",)),
     "text_extract": Rule(
         "workflow.steps.measures:text_extract",
-        ("measures.text", "measures.text_inventory"),
+        ("measures.text", "measures.text_inventory", "resources"),
         ("text.name_pattern", "text.min_chars_per_page"),
         shape=(*_RAW, "text.shards"),
     ),
     "text_count": Rule(
         "workflow.steps.measures:text_count",
-        ("measures.text", "measures.text_inventory"),
+        ("measures.text", "measures.text_inventory", "resources"),
         (),
         shape=("text.shards", "paths.keywords"),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",
-        ("measures.text", "measures.text_inventory"),
+        ("measures.text", "measures.text_inventory", "resources"),
         (),
         shape=("text.shards",),
     ),
@@ -154,25 +156,25 @@ RULES: dict[str, Rule] = {
     ),
     "table7": Rule(
         "workflow.steps.tables:keyword_table",
-        ("measures.text", "measures.text_inventory"),
+        ("measures.text", "measures.text_inventory", "resources"),
         (),
         shape=("paths.keywords",),
     ),
     "render_table": Rule(
         "workflow.steps.render:render_table",
-        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"),
+        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources"),
         ("output",),
         shape=("paths.labels",),
     ),
     "render_frame": Rule(
         "workflow.steps.render:render_frame",
-        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels"),
+        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources"),
         ("output",),
         shape=("paths.labels",),
     ),
     "coefplot": Rule(
         "workflow.steps.render:coefplot",
-        ("outputs.figures", "outputs.labels", "outputs.fonts"),
+        ("outputs.figures", "outputs.labels", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("paths.labels",),
     ),
@@ -180,12 +182,12 @@ RULES: dict[str, Rule] = {
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
     "figure1": Rule(
         "workflow.steps.render:figure1",
-        ("outputs.rulegraph", "outputs.figures", "outputs.fonts"),
+        ("outputs.rulegraph", "outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
     ),
     "figure2": Rule(
         "workflow.steps.render:figure2",
-        ("outputs.figures", "outputs.fonts"),
+        ("outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("paths.ifr_global",),
     ),
@@ -210,7 +212,15 @@ RULES: dict[str, Rule] = {
     ),
     "mc_shard": Rule(
         "workflow.steps.robustness:mc_shard",
-        (*_ROB, "synthetic.dgp", "ingest.readers", "ingest.panel", "measures.robots", "measures.cu"),
+        (
+            *_ROB,
+            "synthetic.dgp",
+            "ingest.readers",
+            "ingest.panel",
+            "measures.robots",
+            "measures.cu",
+            "owned_dir",
+        ),
         (
             "seed",
             "robustness.monte_carlo.shard_size",
@@ -294,7 +304,7 @@ RULES: dict[str, Rule] = {
     ),
     "coverage_figure": Rule(
         "workflow.steps.render:coverage_figure",
-        ("outputs.figures", "outputs.fonts"),
+        ("outputs.figures", "outputs.fonts", "resources"),
         (
             "output.lang",
             "robustness.monte_carlo.level",
@@ -304,12 +314,14 @@ RULES: dict[str, Rule] = {
     ),
     "placebo_figure": Rule(
         "workflow.steps.render:placebo_figure",
-        ("outputs.figures", "outputs.fonts"),
+        ("outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("robustness.placebo.modes",),
     ),
     "spec_curve_figure": Rule(
-        "workflow.steps.render:spec_curve_figure", ("outputs.figures", "outputs.fonts"), ("output.lang",)
+        "workflow.steps.render:spec_curve_figure",
+        ("outputs.figures", "outputs.fonts", "resources"),
+        ("output.lang",),
     ),
     # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
     "check_data": Rule(
