@@ -7,7 +7,9 @@ dependencies, and whether it would run (jobs that would not are drawn dashed).
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import re
 import subprocess
 import sys
@@ -76,6 +78,19 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
             f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
         )
     return proc
+
+
+@contextlib.contextmanager
+def edited(path: Path, text: str):
+    """`path` holds `text` inside the block; afterwards its old content and its old times: a test's edit must
+    not leave a newer file behind, which every later dry run would (rightly) take as a change."""
+    old, st = path.read_bytes(), path.stat()
+    path.write_text(text, encoding="utf-8")
+    try:
+        yield path
+    finally:
+        path.write_bytes(old)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 @dataclass(frozen=True)

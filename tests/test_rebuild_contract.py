@@ -24,6 +24,7 @@ from rebuild import (
     ROOT,
     another_value,
     declaring_jobs,
+    edited,
     job_dag,
     leaves,
     merge,
@@ -231,10 +232,8 @@ def test_ar_level_reruns_table4_not_table6(done):
     assert "table4" in jobs and "table6" not in jobs and "regression_table" not in jobs, jobs
 
 
-def _edit(path: Path, append: str = "\n# edited\n") -> str:
-    old = path.read_text(encoding="utf-8")
-    path.write_text(old + append, encoding="utf-8")
-    return old
+def _appended(path: Path, append: str = "\n# edited\n"):
+    return edited(path, path.read_text(encoding="utf-8") + append)
 
 
 def test_editing_glue_or_a_step_module_reruns_its_rules(done):
@@ -257,12 +256,8 @@ def test_editing_glue_or_a_step_module_reruns_its_rules(done):
         ),
         ("src/intelcap/outputs/fonts.py", {"figure1", "figure2", "coefplot"}, {"build_panel"}),
     ]:
-        path = done / module
-        old = _edit(path)
-        try:
+        with _appended(done / module):
             jobs = planned(done)
-        finally:
-            path.write_text(old, encoding="utf-8")
         assert must <= set(jobs) and not must_not & set(jobs), (module, jobs)
 
 
@@ -281,23 +276,15 @@ def test_presentation_settings_rerun_renderings_only(done):
     for key, value in [("lang", "en"), ("paren", "t"), ("digits", 4)]:
         jobs = planned(done, *_overlay(done, f"output_{key}", {"output": {key: value}}))
         assert jobs and set(jobs) <= rendering, (key, jobs)
-    labels = done / "config/labels.yaml"
-    old = _edit(labels)
-    try:
+    with _appended(done / "config/labels.yaml"):
         jobs = planned(done)
-    finally:
-        labels.write_text(old, encoding="utf-8")
     assert {"render_table", "render_frame", "coefplot"} <= set(jobs) <= rendering, jobs
 
 
 def test_keyword_change_recounts_without_reextracting(done):
     kw = done / "config/keywords.yaml"
-    old = kw.read_text(encoding="utf-8")
-    kw.write_text(old.replace("    - 传感器\n", ""), encoding="utf-8")
-    try:
+    with edited(kw, kw.read_text(encoding="utf-8").replace("    - 传感器\n", "")):
         jobs = planned(done)
-    finally:
-        kw.write_text(old, encoding="utf-8")
     assert {"text_count", "text_index", "regression_table", "table7"} <= set(jobs), jobs
     assert (
         jobs["regression_table"] == 1 and "text_extract" not in jobs and "synthesize_reports" not in jobs
@@ -329,6 +316,8 @@ def raw(done, tmp_path_factory) -> Path:
 def test_raw_file_replaced_by_older_copy_reruns_its_reader(raw):
     target = raw / "downloads/csmar/FN_RegionRevenue.csv"
     replacement = raw / "replacement.csv"
+    backup = raw / "FN_RegionRevenue.orig"
+    shutil.copy2(target, backup)
     text = target.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     replacement.write_text("".join(lines[:-1]) + lines[-1].replace("1", "2", 1), encoding="utf-8")
@@ -337,6 +326,7 @@ def test_raw_file_replaced_by_older_copy_reruns_its_reader(raw):
     shutil.copy2(replacement, target)
     assert target.stat().st_mtime_ns < old.st_mtime_ns
     jobs = planned(raw, targets=("all",))
+    shutil.copy2(backup, target)  # content and times back: later tests start from the built state
     assert "read_table" in jobs and jobs["read_table"] == 1 and "firm_attributes" in jobs, jobs
 
 
@@ -345,13 +335,9 @@ def test_adding_or_editing_one_report_reruns_one_shard(raw):
     n_shards = small_config()["text"]["shards"]
     assert planned(raw, targets=("all",)).get("text_extract") in (None, 0)
     one = sorted(reports.glob("*.txt"))[0]
-    old = one.read_text(encoding="utf-8")
-    one.write_text(old + "\n智能制造\n", encoding="utf-8")
-    try:
+    with _appended(one, "\n智能制造\n"):
         jobs = planned(raw, targets=("all",))
         assert jobs.get("text_extract") == 1 and jobs.get("text_count") == 1 and n_shards > 1, jobs
-    finally:
-        one.write_text(old, encoding="utf-8")
     added = reports / "000999_2015.txt"
     added.write_text("智能制造 工业机器人\n", encoding="utf-8")
     try:

@@ -364,6 +364,6 @@ def test_config_keys_are_declared_with_defaults():
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["text"]
     assert cfg["name_pattern"] == "default" and cfg["min_chars_per_page"] == MIN_CHARS_PER_PAGE == 100
     assert set(registry.RULES["text_extract"].config) == {"text.name_pattern", "text.min_chars_per_page"}
-    assert 'text_inventory.shard_inventory(REPORTS, N_SHARDS, config["text"]["name_pattern"])' in (
-        ROOT / "rules" / "common.smk"
-    ).read_text(encoding="utf-8")
+    # the DAG-time inventory lists the folder with the same pattern as the step (whitespace aside: formatters)
+    common = "".join((ROOT / "rules" / "common.smk").read_text(encoding="utf-8").split())
+    assert 'text_inventory.shard_inventory(REPORTS,N_SHARDS,config["text"]["name_pattern"])' in common

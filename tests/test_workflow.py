@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rebuild import snakemake  # noqa: E402 - the one scratch-workflow runner of the e2e tests
+from rebuild import edited, snakemake  # noqa: E402 - the one scratch-workflow runner of the e2e tests
 
 from intelcap.workflow.scratch import copy_workflow
 
@@ -126,12 +126,8 @@ def test_keyword_change_reruns_text_and_table8_only(workflow):
     import yaml
 
     kw = workflow / "config" / "keywords.yaml"
-    original = kw.read_text(encoding="utf-8")
-    try:
-        kw.write_text(original.replace("    - 传感器\n", ""), encoding="utf-8")
+    with edited(kw, kw.read_text(encoding="utf-8").replace("    - 传感器\n", "")):
         proc = snakemake(workflow, "-n")
-    finally:
-        kw.write_text(original, encoding="utf-8")
     jobs, ids = planned_jobs(proc), planned_job_ids(proc)
     shards = yaml.safe_load((workflow / "config/config.yaml").read_text(encoding="utf-8"))["text"]["shards"]
     # the counts of every shard from the cached text (never a re-extraction), the index, Table 8's estimation

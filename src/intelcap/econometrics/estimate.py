@@ -36,6 +36,7 @@ __all__ = [
     "formula",
     "within_formula",
     "estimation_sample",
+    "degenerate_variables",
     "fit",
     "tidy_model",
     "reghdfe_constant",

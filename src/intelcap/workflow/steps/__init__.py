@@ -11,6 +11,7 @@ __all__ = [
     "paths",
     "as_json",
     "read_csv_config",  # shared helpers; then the step modules
+    "check",
     "data",
     "figures",
     "measures",
