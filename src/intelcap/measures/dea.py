@@ -88,9 +88,15 @@ class DEAResult:
 
 def _check_options(rts: str, orientation: str) -> None:
     if rts not in ("crs", "vrs"):
-        raise InputError(f"unknown returns to scale {rts!r}", hint="use rts='crs' or rts='vrs'")
+        raise InputError(
+            f"unknown returns to scale {rts!r}",
+            hint="set dea.rts: crs or vrs in config/config.yaml (rts= in the library call)",
+        )
     if orientation not in ("input", "output"):
-        raise InputError(f"unknown orientation {orientation!r}", hint="use orientation='input' or 'output'")
+        raise InputError(
+            f"unknown orientation {orientation!r}",
+            hint="set dea.orientation: input or output in config/config.yaml (orientation= in the library call)",
+        )
 
 
 def _as_matrix(a: np.ndarray | Sequence, name: str, n: int | None = None) -> np.ndarray:
@@ -800,7 +806,10 @@ def efficiency_panel(
     unless nonpositive="drop": then those rows get Efficiency NaN and status "invalid_input".
     """
     if frontier not in ("year", "industry_year", "pooled"):
-        raise InputError(f"unknown frontier {frontier!r}", hint="use 'year', 'industry_year' or 'pooled'")
+        raise InputError(
+            f"unknown frontier {frontier!r}",
+            hint="set dea.frontier: year, industry_year or pooled in config/config.yaml",
+        )
     if nonpositive not in ("raise", "drop"):
         raise InputError(f"unknown nonpositive policy {nonpositive!r}", hint="use 'raise' or 'drop'")
     _check_options(rts, orientation)

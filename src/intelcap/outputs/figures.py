@@ -143,7 +143,10 @@ def _t(key: str, lang: Lang, **fmt: Any) -> str:
 
 def _check_lang(lang: str) -> Lang:
     if lang not in ("zh", "en"):
-        raise InputError(f"unknown figure language {lang!r}", hint="use lang='zh' or lang='en'")
+        raise InputError(
+            f"unknown figure language {lang!r}",
+            hint="set output.lang: zh or en in config/config.yaml (lang= in the library call)",
+        )
     return lang  # type: ignore[return-value]
 
 
@@ -167,7 +170,7 @@ def _use_cjk_font(lang: Lang) -> None:
         if lang == "zh":
             raise InputError(
                 "Chinese figures need the bundled CJK font (intelcap.outputs.fonts)",
-                hint=f"{exc}. Or render with lang='en'.",
+                hint=f"{exc}. Or set output.lang: en in config/config.yaml (lang='en' in the library call).",
             ) from exc
 
 
