@@ -9,7 +9,10 @@ min_version("9.19")
 
 # The workflow runs its own code: this checkout's src/ comes first for the DAG (registry, config checks), and
 # scripts/run_step.py does the same in every job, whatever other clone or copy of intelcap is installed.
-sys.path.insert(0, str(Path(workflow.basedir, "src").resolve()))
+# this Snakefile's folder, also when the workflow is used as a Snakemake `module` (workflow.basedir is then the
+# including workflow's)
+WORKFLOW_DIR = Path(workflow.current_basedir).resolve()
+sys.path.insert(0, str(WORKFLOW_DIR / "src"))
 for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelcap.")]:
     del sys.modules[
         _name
@@ -24,7 +27,7 @@ configfile: "config/config.yaml"
 
 # A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
 # change, before the schema's longer message.
-_schema = Path(workflow.basedir, "schemas/config.schema.yaml")
+_schema = WORKFLOW_DIR / "schemas/config.schema.yaml"
 _sources = ", ".join(
     ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
 )

@@ -10,7 +10,7 @@ CHECK_CONFIG_FILES = list(
             *map(str, workflow.configfiles),
             *sorted(
                 os.path.relpath(p)
-                for p in Path(workflow.basedir, "profiles").glob("*/*.yaml")
+                for p in Path(WORKFLOW_DIR, "profiles").glob("*/*.yaml")
             ),
         ]
     )

@@ -59,7 +59,7 @@ def code(rule):
     """Package modules run by the step (registry) as code inputs; editing any of them reruns the jobs.
     Paths are those of this workflow's own checkout, which every job imports (scripts/run_step.py).
     """
-    base = os.path.relpath(workflow.basedir, os.getcwd())
+    base = os.path.relpath(WORKFLOW_DIR, os.getcwd())
     return registry.code_files(rule, root=base)
 
 
@@ -112,8 +112,9 @@ PROVENANCE_RAW = [csmar_file(t) for t in CSMAR_TABLES] + [
     ifr_file("employment_file"),
 ]
 PROVENANCE_CONFIG_FILES = [
-    "config/config.yaml",
-    "schemas/config.schema.yaml",
+    # the config files actually loaded (config/config.yaml and any --configfile overlay) and the schema
+    *sorted({os.path.relpath(f) for f in workflow.configfiles}),
+    os.path.relpath(WORKFLOW_DIR / "schemas/config.schema.yaml"),
     *config["paths"].values(),
 ]
 

@@ -5,7 +5,9 @@ rule rulegraph:
     """The workflow's own rule graph (drawn as Figure 1)."""
     input:
         snakefile="Snakefile",
-        rules=sorted(str(p) for p in Path("rules").glob("*.smk")),
+        rules=sorted(
+            os.path.relpath(p) for p in Path(WORKFLOW_DIR, "rules").glob("*.smk")
+        ),
         code=code("rulegraph"),
     output:
         dot="results/figures/rulegraph.dot",
