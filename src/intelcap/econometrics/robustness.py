@@ -2,7 +2,7 @@
 synthetic DGP, placebo reassignment of lnINT, a specification curve and the one-step BC95 frontier.
 
 See docs/robustness.md for what each piece answers and how to read it. Everything here is plain
-functions on frames and arrays; `intelcap.steps_robustness` reads and writes the files.
+functions on frames and arrays; `intelcap.workflow.steps.robustness` reads and writes the files.
 
 Conventions (docs/methods.md#conventions): CRV1 with K = slopes + FE levels not nested in the cluster and
 t(G-1) reference; wild cluster restricted bootstrap (null imposed) with Rademacher weights fully
@@ -233,23 +233,43 @@ def ols_inference(
         yres, xres = inference.residualize(d, md.W, md.y, md.x)
         shocks = d.subset(md.shocks)
         a = inference.akm_se(yres, xres, shocks, alpha=1 - level)
-        if "akm" in methods:
-            rows.append(_row("akm", a.beta, a.se_akm, a.p_akm, a.ci_akm, a.n_shocks, "shocks", "normal", n))
-        if "akm0" in methods:
-            rows.append(
-                _row(
-                    "akm0",
-                    a.beta,
-                    a.se_akm0,
-                    a.p_akm0,
-                    a.ci_akm0,
-                    a.n_shocks,
-                    "shocks",
-                    "normal",
-                    n,
-                    note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})",
-                )
+        rows += _akm_rows(a, n, [m for m in ("akm", "akm0") if m in methods])
+    return rows
+
+
+def _akm_rows(a: inference.AKMResult, n: int, methods: list[str], note_akm: str = "") -> list[dict]:
+    """The shift-share rows (AKM, and AKM0: SE under H0 with the test-inverted set) of one AKM result."""
+    rows = []
+    if "akm" in methods:
+        rows.append(
+            _row(
+                "akm",
+                a.beta,
+                a.se_akm,
+                a.p_akm,
+                a.ci_akm,
+                a.n_shocks,
+                "shocks",
+                "normal",
+                n,
+                **({"note": note_akm} if note_akm else {}),
             )
+        )
+    if "akm0" in methods:
+        rows.append(
+            _row(
+                "akm0",
+                a.beta,
+                a.se_akm0,
+                a.p_akm0,
+                a.ci_akm0,
+                a.n_shocks,
+                "shocks",
+                "normal",
+                n,
+                note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})",
+            )
+        )
     return rows
 
 
@@ -416,33 +436,8 @@ def iv_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95) -
     )
     yres, xres, zres = inference.residualize(d, md.W, md.y, md.x, md.z)
     a = akm_iv(yres, xres, zres, d.subset(md.shocks), alpha=1 - level)
-    rows.append(
-        _row(
-            "akm",
-            a.beta,
-            a.se_akm,
-            a.p_akm,
-            a.ci_akm,
-            a.n_shocks,
-            "shocks",
-            "normal",
-            n,
-            note="AKM for 2SLS, instrument's shocks = IFR industry x year",
-        )
-    )
-    rows.append(
-        _row(
-            "akm0",
-            a.beta,
-            a.se_akm0,
-            a.p_akm0,
-            a.ci_akm0,
-            a.n_shocks,
-            "shocks",
-            "normal",
-            n,
-            note=f"SE under H0: b = 0; CI by test inversion ({a.ci_akm0_kind})",
-        )
+    rows += _akm_rows(
+        a, n, ["akm", "akm0"], note_akm="AKM for 2SLS, instrument's shocks = IFR industry x year"
     )
     return rows
 
