@@ -51,7 +51,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # this checkout's code is what is timed, whatever intelcap is installed
 
-from intelcap.scratch import copy_workflow  # noqa: E402
+from intelcap.workflow.scratch import copy_workflow  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import _snakemake_version  # noqa: E402  (one helper for both benchmarks)
 
 OUT = REPO / "benchmarks" / "results"
 CASES = ("small", "big_csmar", "many_reports", "both")
@@ -232,13 +235,13 @@ def subprocess_runs(parent: Path, raw: dict[str, Path], reps: int) -> list[dict]
     }
     for c in CASES:
         commands[f"dry_raw_{c}"] = (["snakemake", "-n", "--quiet", "--config", f"raw_dir={raw[c]}"], None)
-    # what the Snakefile imports at DAG time in raw mode: the stdlib-only modules, and intelcap.io
+    # what the Snakefile imports at DAG time in raw mode: the stdlib-only modules, and intelcap.ingest.readers
     # (rules/common.smk::csmar_files), which brings pandas and numpy
     commands["import_dag_modules"] = (
-        [sys.executable, "-c", "import intelcap.workflow.registry, intelcap.text_inventory"],
+        [sys.executable, "-c", "import intelcap.workflow.registry, intelcap.measures.text_inventory"],
         src,
     )
-    commands["import_intelcap_io"] = ([sys.executable, "-c", "import intelcap.io"], src)
+    commands["import_intelcap_io"] = ([sys.executable, "-c", "import intelcap.ingest.readers"], src)
     jobs = {}
     for name, (cmd, env) in commands.items():
         # warm-up, not recorded (bytecode of the scratch copy, page cache); the dry runs without --quiet, so
@@ -295,7 +298,8 @@ def noop_runs(parent: Path, gen: Path, raw: dict[str, Path], reps: int) -> list[
 
 def inproc_runs(raw: dict[str, Path], reps: int) -> list[dict]:
     """The DAG-time functions alone, in this process, on the folders the dry runs read."""
-    from intelcap import io, text_inventory
+    from intelcap.ingest import readers as io
+    from intelcap.measures import text_inventory
     from intelcap.workflow import registry
 
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
@@ -417,8 +421,8 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
         "dry_raw_big_csmar": f"same, `raw_dir=big_csmar` (FS_Combas.csv {big_mb:,.0f} MB)",
         "dry_raw_many_reports": f"same, `raw_dir=many_reports` ({n_rep:,} reports)",
         "dry_raw_both": "same, `raw_dir=both`",
-        "import_dag_modules": "`python -c 'import intelcap.workflow.registry, intelcap.text_inventory'`",
-        "import_intelcap_io": "`python -c 'import intelcap.io'` (pandas, numpy)",
+        "import_dag_modules": "`python -c 'import intelcap.workflow.registry, intelcap.measures.text_inventory'`",
+        "import_intelcap_io": "`python -c 'import intelcap.ingest.readers'` (pandas, numpy)",
         "noop_synthetic_reduced": f"no-op `snakemake --cores 2`, synthetic, n_firms {args.n_firms}, all built",
         "noop_raw_small": "no-op `snakemake --cores 2 --config raw_dir=small`, all built",
     }
@@ -504,7 +508,7 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
         f"({1e3 * im.loc['fingerprint_1gb_file', 'wall']:.3f} ms); the reports are one `scandir` walk and a "
         "stat per file.",
         f"* Raw mode against the synthetic default ({small - w['dry_synthetic_default']:+.2f} s) is mostly not "
-        f"the tracking: `csmar_files` imports `intelcap.io`, which brings pandas and numpy into the DAG "
+        f"the tracking: `csmar_files` imports `intelcap.ingest.readers`, which brings pandas and numpy into the DAG "
         f"process ({io_cost:+.2f} s and "
         f"{med.loc['import_intelcap_io', 'rss'] - med.loc['import_dag_modules', 'rss']:+.0f} MB over the "
         "stdlib-only DAG modules in a bare interpreter); the DAGs also differ (readers of user files instead "
@@ -523,13 +527,6 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
     ]
     (OUT / "dag.md").write_text("\n".join(lines))
     print("\n".join(lines))
-
-
-def _snakemake_version() -> str:
-    try:
-        return subprocess.run(["snakemake", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":
