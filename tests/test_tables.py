@@ -76,7 +76,7 @@ EXPECTED_ZH = """\
 | 观测值 | 10,130 | 10,130 |
 | 组内R² |  | 0.379 |
 | 聚类数 | 1,520 | 1,520 |
-| 第一阶段F值 (Kleibergen–Paap rk Wald F) |  | 86.89 |
+| 第一阶段F值 |  | 86.89 |
 
 注：*、**、*** 分别表示在 10%、5%、1% 水平上显著；括号内为聚类到企业层面的稳健标准误。
 """
@@ -185,7 +185,7 @@ def test_column_titles_stage_groups_and_sample_fallback() -> None:
         "|  | lnINT | lnCU |",
     ]
     assert "| lnINTUS | 0.0003*** |  |" in lines and "|  | (0.0001) |  |" in lines
-    assert "| AR 95% 置信集 |  | [0.01, 0.45] |" in lines
+    assert "| AR检验95%置信集 |  | [0.01, 0.45] |" in lines
     assert not any(ln.startswith("| 组内R²") for ln in lines)  # no model reports it: row dropped
     tex = T.regression_latex(iv, style)
     assert r"& \multicolumn{2}{c}{企业所有制} \\" in tex and r"\cmidrule(lr){2-3}" in tex

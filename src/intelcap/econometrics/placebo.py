@@ -20,6 +20,8 @@ __all__ = [
     "PlaceboResult",
     "placebo_coefficients",
     "placebo_pvalue",
+    "permutation_pvalue",
+    "plus_one_pvalue",
 ]
 
 
@@ -31,7 +33,7 @@ class PlaceboResult:
     coefs: np.ndarray
     ses: np.ndarray
     coef_observed: float
-    p_two_sided: float  # share of |b_r| >= |b_observed|
+    p_two_sided: float  # (1 + #|b_r| >= |b_observed|) / (1 + #draws), `permutation_pvalue`
     x_draws: np.ndarray | None = field(default=None, repr=False)  # first `keep_draws` raw x_r
 
 
@@ -315,20 +317,44 @@ def placebo_coefficients(
         c,
         np.concatenate(draws.ses),
         observed,
-        float(np.mean(np.abs(c) >= abs(observed))),
+        permutation_pvalue(c, observed) if np.isfinite(c).any() else float("nan"),
         np.column_stack(draws.kept) if draws.kept else None,
     )
 
 
-def placebo_pvalue(coefs: Sequence[float] | np.ndarray, actual: float, two_sided: bool = True) -> float:
-    """Empirical p-value (1 + #{draws at least as extreme}) / (1 + #draws).
+def plus_one_pvalue(n_extreme: int, n_draws: int) -> float:
+    """The one p-value rule of every permutation and placebo test: (b + 1) / (m + 1) for b of m draws at least
+    as extreme as the observed statistic.
 
     The +1 counts the actual assignment as one of the permutations (Phipson & Smyth 2010), so p is never 0
-    with a finite number of draws.
-    """
-    b = np.asarray(coefs, dtype=float)
-    b = b[np.isfinite(b)]
-    if b.size == 0:
-        raise EstimationError("no finite placebo coefficients")
-    extreme = np.abs(b) >= abs(actual) if two_sided else (b >= actual if actual >= 0 else b <= actual)
-    return float((1 + int(extreme.sum())) / (1 + b.size))
+    with a finite number of draws: with 500 draws the smallest p is 1/501 ≈ 0.002."""
+    b, m = int(n_extreme), int(n_draws)
+    if m < 1 or not 0 <= b <= m:
+        raise EstimationError(f"permutation p-value needs 0 <= extreme draws <= draws >= 1, got {b} of {m}")
+    return (b + 1) / (m + 1)
+
+
+def permutation_pvalue(
+    draws: Sequence[float] | np.ndarray,
+    observed: float,
+    alternative: Literal["two-sided", "directional"] = "two-sided",
+) -> float:
+    """`plus_one_pvalue` of a statistic's permutation draws: two-sided counts |d_r| >= |observed|;
+    directional counts d_r >= observed for observed >= 0, else d_r <= observed. Non-finite draws are left
+    out (and so not counted in m)."""
+    d = np.asarray(draws, dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        raise EstimationError("no finite permutation or placebo draws")
+    if alternative == "two-sided":
+        extreme = np.abs(d) >= abs(observed)
+    elif alternative == "directional":
+        extreme = d >= observed if observed >= 0 else d <= observed
+    else:
+        raise ValueError(f"alternative must be 'two-sided' or 'directional', not {alternative!r}")
+    return plus_one_pvalue(int(extreme.sum()), d.size)
+
+
+def placebo_pvalue(coefs: Sequence[float] | np.ndarray, actual: float, two_sided: bool = True) -> float:
+    """Empirical placebo p-value (1 + #{draws at least as extreme}) / (1 + #draws): `permutation_pvalue`."""
+    return permutation_pvalue(coefs, actual, "two-sided" if two_sided else "directional")

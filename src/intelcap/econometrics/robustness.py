@@ -815,7 +815,53 @@ SPEC_COLUMNS = [
     "n_clusters",
     "fixed_effects",
     "status",
+    "reason",
 ]
+
+# `reason` of a specification without an lnINT estimate (status says it in words; figures count by these)
+SPEC_REASONS = {
+    "absorbed_by_fe": "lnINT has no variation left after the fixed effects",
+    "collinear": "lnINT dropped as collinear with the other regressors",
+    "estimation_error": "the estimation failed",
+}
+
+
+def _absorbed_by_fe(df: pd.DataFrame, spec, controls: list[str], cluster: str) -> bool:
+    """Whether lnINT has no variation left once `spec`'s fixed effects are absorbed on its estimation sample
+    (estimate.degenerate_variables' criterion): then no estimator can identify its coefficient."""
+    from intelcap.econometrics import estimate
+    from intelcap.econometrics.absorb import AbsorbedDesign
+
+    if not spec.fe:
+        return False
+    d = estimate.estimation_sample(df, spec, controls, cluster)
+    design = AbsorbedDesign(estimate.fe_frame(d, spec.fe), tol=estimate.FIT_TOL)
+    x = d[design.keep]["lnINT"].to_numpy(float) if len(d) else np.zeros(0)  # as estimate.fit indexes it
+    if not len(x):
+        return False
+    scale = max(1.0, float(np.max(np.abs(x))))
+    return float(np.std(design.demean(x))) <= 1e-10 * scale
+
+
+def _no_estimate(df, spec, controls, cluster, fe: list[str], exc: Exception | None) -> tuple[str, str]:
+    """(status, reason) of a specification without an lnINT estimate: lnINT absorbed by the FE (genuinely
+    infeasible: with firm FE, a firm-constant weight times an industry-year exposure is absorbed by firm and
+    industry x year FE), dropped as collinear, or a failed estimation with its whole message (pyfixest's
+    messages start with a newline, so their first line alone would be empty)."""
+    try:
+        absorbed = _absorbed_by_fe(df, spec, controls, cluster)
+    except IntelcapError:  # e.g. only singletons: the estimation error below says it
+        absorbed = False
+    if absorbed:
+        text = (
+            f"{SPEC_REASONS['absorbed_by_fe']} {'+'.join(fe)} (it varies only across what they absorb), "
+            "so its coefficient is not identified"
+        )
+        return f"collinear: {text}", "absorbed_by_fe"
+    if exc is None:
+        return f"collinear: {SPEC_REASONS['collinear']} and fixed effects {'+'.join(fe)}", "collinear"
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return f"failed: {message[:400]}", "estimation_error"
 
 
 def spec_grid(spec_cfg: dict) -> pd.DataFrame:
@@ -843,7 +889,8 @@ def spec_curve_shard(
 ) -> pd.DataFrame:
     """Every controls x FE x sample specification on one (CU, winsorization) panel, firm-clustered CRV1 under
     reghdfe conventions (estimate.fit + tidy_model). A regressor absorbed by the FE (lnINT under
-    industry x year FE: it varies only at IFR industry x year) is reported with status 'collinear' and NaN."""
+    industry x year FE: it varies only at IFR industry x year) is reported with NaN, status 'collinear: <why>'
+    and reason 'absorbed_by_fe'; every specification without an estimate says why (`SPEC_REASONS`)."""
     from intelcap.econometrics import estimate
 
     rows = []
@@ -874,26 +921,23 @@ def spec_curve_shard(
                 try:
                     fit, d = estimate.fit(df, spec, controls, cluster)
                 except EstimationError as exc:  # e.g. every regressor absorbed by the FE
+                    status, reason = _no_estimate(df, spec, controls, cluster, list(fe), exc)
                     rows.append(
-                        {
-                            **base,
-                            **nan,
-                            "nobs": np.nan,
-                            "n_clusters": np.nan,
-                            "status": f"failed: {str(exc).splitlines()[0][:200]}",
-                        }
+                        {**base, **nan, "nobs": np.nan, "n_clusters": np.nan, "status": status, "reason": reason}
                     )
                     continue
                 tidy = estimate.tidy_model(fit, d, spec)
                 hit = tidy[tidy["term"] == "lnINT"]
                 if hit.empty:
+                    status, reason = _no_estimate(df, spec, controls, cluster, list(fe), None)
                     rows.append(
                         {
                             **base,
                             **nan,
                             "nobs": int(fit._N),
                             "n_clusters": int(np.asarray(fit._G).ravel()[0]),
-                            "status": "collinear",
+                            "status": status,
+                            "reason": reason,
                         }
                     )
                     continue
@@ -911,6 +955,7 @@ def spec_curve_shard(
                         "nobs": int(r["nobs"]),
                         "n_clusters": int(r["n_clusters"]),
                         "status": "ok",
+                        "reason": "",
                     }
                 )
     return pd.DataFrame(rows, columns=SPEC_COLUMNS)

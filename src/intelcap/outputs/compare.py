@@ -68,4 +68,8 @@ def paper_vs_replication(paper: dict, ours: dict[str, pd.DataFrame], truth: dict
                         else np.nan,
                     }
                 )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # counts stay integers with gaps (pd.NA), so the CSV and every view print 10035, not 10035.0
+    for c in ("paper_nobs", "replication_nobs"):
+        out[c] = pd.array([None if pd.isna(v) else int(round(float(v))) for v in out[c]], dtype="Int64")
+    return out

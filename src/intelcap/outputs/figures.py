@@ -126,6 +126,14 @@ _TEXT: dict[str, dict[str, str]] = {
     "spec_sig": {"zh": "95% 置信区间不含 0", "en": "95% CI excludes 0"},
     "spec_nonsig": {"zh": "95% 置信区间含 0", "en": "95% CI includes 0"},
     "spec_xlabel": {"zh": "规格（按估计值排序）", "en": "Specification (sorted by estimate)"},
+    "spec_missing": {
+        "zh": "共 {total} 个规格，{shown} 个有估计值；{missing} 个缺失：{reasons}",
+        "en": "{total} specifications, {shown} estimated; {missing} missing: {reasons}",
+    },
+    "spec_reason_absorbed_by_fe": {"zh": "{n} 个中 lnINT 被固定效应完全吸收", "en": "{n} lnINT absorbed by the FE"},
+    "spec_reason_collinear": {"zh": "{n} 个中 lnINT 与控制变量共线", "en": "{n} lnINT collinear with controls"},
+    "spec_reason_estimation_error": {"zh": "{n} 个估计失败", "en": "{n} estimation failed"},
+    "spec_reason_other": {"zh": "{n} 个其他原因（{reason}）", "en": "{n} other ({reason})"},
     "cov_title": {
         "zh": "蒙特卡洛模拟：95% 置信区间的实际覆盖率",
         "en": "Monte Carlo: empirical coverage of nominal 95% intervals",
@@ -591,9 +599,13 @@ def figure_spec_curve(
     term: str = "lnINT",
     level: float = 0.95,
     title: str | None = None,
+    missing: Mapping[str, int] | None = None,
 ) -> dict[str, Path]:
     """Specification curve: estimates sorted ascending with CIs (top) and which option of each choice every
     specification uses (dot matrix, bottom).
+
+    ``missing``: specifications without an estimate, counted by reason (the ``reason`` keys of
+    `econometrics.robustness.SPEC_REASONS`); when any, a line under the figure says how many and why.
 
     ``df``: one row per specification with ``estimate`` and either ``ci_low``/``ci_high`` or ``std_error``
     (with ``n_clusters`` for t_{G−1} intervals; normal otherwise). If ``df`` has a ``term`` column only rows of
@@ -611,20 +623,37 @@ def figure_spec_curve(
     n = len(d)
     x = np.arange(n)
     with _style(lang):
+        note = _spec_missing_note(n, missing or {}, lang)
+        foot = 0.25 if note else 0.0  # room for the line on the missing specifications
         h_top, h_bot = 2.6, max(0.22 * len(rows), 0.6)
-        height = round(h_top + h_bot + 1.1, 2)
+        height = round(h_top + h_bot + 1.1 + foot, 2)
         width = round(min(max(6.4, 0.09 * n + 2.6), 16.0), 2)
         fig = Figure(figsize=(width, height))
         left, w = 2.2 / width, 1 - 2.4 / width
-        ax = fig.add_axes((left, (h_bot + 0.75) / height, w, h_top / height))
-        axm = fig.add_axes((left, 0.45 / height, w, h_bot / height), sharex=ax)
+        ax = fig.add_axes((left, (h_bot + 0.75 + foot) / height, w, h_top / height))
+        axm = fig.add_axes((left, (0.45 + foot) / height, w, h_bot / height), sharex=ax)
         _draw_spec_estimates(ax, d, x, lang)
         _draw_spec_matrix(axm, d, x, rows, lang)
         if title is None:
             title = _t("spec_title", lang, term=term)
         if title:
             fig.text(0.5, 1 - 0.22 / height, title, ha="center", va="center", fontsize=10)
+        if note:
+            fig.text(0.5, 0.08 / height, note, ha="center", va="bottom", fontsize=7, color=MUTED_COLOR)
         return _save(fig, out_paths)
+
+
+def _spec_missing_note(shown: int, missing: Mapping[str, int], lang: Lang) -> str:
+    counts = {str(k): int(v) for k, v in missing.items() if int(v) > 0}
+    if not counts:
+        return ""
+    sep = "；" if lang == "zh" else "; "
+    parts = [
+        _t(f"spec_reason_{k}", lang, n=v) if f"spec_reason_{k}" in _TEXT else _t("spec_reason_other", lang, n=v, reason=k)
+        for k, v in counts.items()
+    ]
+    total = shown + sum(counts.values())
+    return _t("spec_missing", lang, total=total, shown=shown, missing=sum(counts.values()), reasons=sep.join(parts))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ properties and fixed zip timestamps).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -59,9 +60,12 @@ __all__ = [
     "frame_latex",
     "frame_docx",
     "write_table",
+    "layout_style",
 ]
 
 Lang = Literal["zh", "en"]
+
+log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = (
     "model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters",
@@ -90,6 +94,16 @@ class TableStyle:
     ``labels``: overrides by key, looked up before labels.yaml in every section.
     ``column_groups``: spanning header above the model numbers, ((label or groups key, n_cols), ...).
     ``term_digits``: per-term decimals, e.g. {"lnINTUS": 4} for a small first-stage coefficient.
+    ``digits_by``: how a per-term override combines with ``digits`` (one rule for every table):
+    "column" (default) = each column prints all its coefficients and SEs with the same decimals, the
+    table's ``digits`` raised to the largest override among the terms it shows (so ``0.2767`` never sits in a
+    3-decimal column); "term" = the override applies to that term's rows only.
+    ``keep`` (esttab keep()): exactly these terms, in this order; ``drop`` (esttab drop()): terms not shown,
+    e.g. the controls, which the "controls" row then summarises as an indicator (esttab indicate()).
+    ``indicate``: further indicator rows, {row label key: terms}: "yes" in a model that has any of the terms.
+    Statistic rows (``stat_rows``): "controls", "fe", "nobs", "r2" (R² of pooled models), "r2_within" (FE
+    models), "r2_overall" (R² with the FE, FE models), "n_clusters", an ``indicate`` key, any ``stat:`` term,
+    and "stats" = every ``stat:`` term not listed elsewhere, in order of first appearance.
     """
 
     lang: Lang = "zh"
@@ -97,6 +111,9 @@ class TableStyle:
     digits: int = 3
     stars: tuple[tuple[float, str], ...] = ((0.1, "*"), (0.05, "**"), (0.01, "***"))
     keep: Sequence[str] | None = None
+    drop: Sequence[str] = ()
+    indicate: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    digits_by: Literal["column", "term"] = "column"
     order: Sequence[str] | None = None
     show_cons: bool = True
     fe_rows: Sequence[str] | None = None
@@ -113,6 +130,8 @@ class TableStyle:
     column_groups: Sequence[tuple[str, int]] | None = None
     title_from_sample: bool = True
     labels_path: str | os.PathLike | None = None
+    # plain result tables (frame kind): the `frames.<frame>` entry of labels.yaml translates headers and cells
+    frame: str | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):
@@ -121,6 +140,8 @@ class TableStyle:
             raise InputError(f"TableStyle.paren must be 'se' or 't', got {self.paren!r}")
         if self.digits < 0 or self.r2_digits < 0:
             raise InputError("TableStyle digits must be >= 0")
+        if self.digits_by not in ("column", "term"):
+            raise InputError(f"TableStyle.digits_by must be 'column' or 'term', got {self.digits_by!r}")
 
 
 def label(section: str, key: str, style: TableStyle, default: str | None = None) -> str:
@@ -158,6 +179,70 @@ def _title(style: TableStyle) -> str | None:
     if style.title in titles:
         return label("titles", style.title, style)
     return style.title
+
+
+# ----------------------------------------------------------------------------------------------
+# Layouts from config `output` (esttab keep()/drop()/indicate())
+# ----------------------------------------------------------------------------------------------
+
+LAYOUT_KEYS = ("keep", "drop", "order", "stats", "digits", "term_digits", "digits_by", "indicate")
+# In drop/indicate lists, this word stands for the config `controls` list.
+CONTROLS_TOKEN = "controls"
+
+
+def layout_style(table: str, output: Mapping[str, Any], controls: Sequence[str] = ()) -> dict[str, Any]:
+    """TableStyle keyword arguments of `table` under config `output`.
+
+    The layout is `output.tables.<table>.layout` if set, else `output.layout`; its entries come from
+    `output.layouts.<layout>.default`, then `output.layouts.<layout>.<table>`, then `output.tables.<table>`,
+    each non-null key overriding the one before. In `drop` and `indicate`, the word "controls" stands for
+    the config `controls` list (the paper's "控制变量 是" row summarises them)."""
+    own = dict((output.get("tables") or {}).get(table) or {})
+    name = own.pop("layout", None) or output.get("layout", "paper")
+    layouts = output.get("layouts") or {}
+    if name not in layouts:
+        raise InputError(
+            f"table layout {name!r} is not defined",
+            hint=f"config key output.layout (or output.tables.{table}.layout) must be one of "
+            f"{sorted(layouts)}, the entries of output.layouts",
+        )
+    merged: dict[str, Any] = {}
+    for where, entry in (
+        (f"output.layouts.{name}.default", layouts[name].get("default")),
+        (f"output.layouts.{name}.{table}", layouts[name].get(table)),
+        (f"output.tables.{table}", own),
+    ):
+        unknown = sorted(set(entry or {}) - set(LAYOUT_KEYS) - ({"layout"} if entry is own else set()))
+        if (entry or {}).get("layout") is not None and entry is not own:
+            unknown.append("layout")
+        if unknown:
+            raise InputError(f"config key {where} has unknown entries {unknown}", hint=f"use {LAYOUT_KEYS}")
+        merged.update({k: v for k, v in (entry or {}).items() if v is not None})
+
+    def expand(terms: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for t in terms:
+            out += list(controls) if t == CONTROLS_TOKEN else [str(t)]
+        return list(dict.fromkeys(out))
+
+    kw: dict[str, Any] = {}
+    if "keep" in merged:
+        kw["keep"] = [str(t) for t in merged["keep"]]
+    if "drop" in merged:
+        kw["drop"] = expand(merged["drop"])
+    if "order" in merged:
+        kw["order"] = [str(t) for t in merged["order"]]
+    if "stats" in merged:
+        kw["stat_rows"] = [str(k) for k in merged["stats"]]
+    if "digits" in merged:
+        kw["digits"] = int(merged["digits"])
+    if "term_digits" in merged:
+        kw["term_digits"] = {str(k): int(v) for k, v in merged["term_digits"].items()}
+    if "digits_by" in merged:
+        kw["digits_by"] = str(merged["digits_by"])
+    if "indicate" in merged:
+        kw["indicate"] = {str(k): expand(v) for k, v in merged["indicate"].items()}
+    return kw
 
 
 # ----------------------------------------------------------------------------------------------
@@ -267,9 +352,10 @@ def _terms(models: list[_Model], style: TableStyle) -> list[str]:
     if style.keep is not None:
         unknown = [t for t in style.keep if t not in present]
         if unknown:
+            where = f"config key output.tables.{style.title}.keep" if style.title else "TableStyle.keep"
             raise InputError(
-                f"TableStyle.keep names terms absent from every model: {unknown}",
-                hint=f"terms present: {present}",
+                f"{where} names terms absent from every model: {unknown}",
+                hint=f"terms present: {present}; remove the others from {where}",
             )
         terms = list(dict.fromkeys(style.keep))
     else:
@@ -280,7 +366,19 @@ def _terms(models: list[_Model], style: TableStyle) -> list[str]:
         terms = first + [t for t in terms if t not in first]
     if not style.show_cons:
         terms = [t for t in terms if t != "_cons"]
-    return terms
+    # drop() names terms a table may lack (Table 2's column (1) has no controls): absent ones are no error.
+    dropped = set(style.drop) | {t for ts in style.indicate.values() for t in ts}
+    return [t for t in terms if t not in dropped]
+
+
+def _column_digits(models: list[_Model], terms: list[str], style: TableStyle) -> list[int]:
+    """Decimals of each column under the "column" rule: the table's digits raised to the largest per-term
+    override among the terms the column shows."""
+    out = []
+    for m in models:
+        shown = [style.term_digits[t] for t in terms if t in style.term_digits and t in m.coefs]
+        out.append(max([style.digits, *shown]))
+    return out
 
 
 def _fe_sets(models: list[_Model]) -> list[list[str]]:
@@ -308,7 +406,19 @@ def _stat_keys(models: list[_Model], style: TableStyle) -> list[str]:
         for k in m.stats:
             if k not in extra and k not in NOTE_STATS:
                 extra.append(k)
-    return ["controls", "fe", "nobs", "r2_within", "n_clusters", *extra]
+    return ["controls", *style.indicate, "fe", "nobs", "r2", "r2_within", "n_clusters", *extra]
+
+
+def _expand_stat_keys(keys: list[str], models: list[_Model]) -> list[str]:
+    """"stats" stands for every model-level ``stat:`` row not named elsewhere in the list."""
+    if "stats" not in keys:
+        return keys
+    named = set(keys)
+    rest: list[str] = []
+    for m in models:
+        rest += [k for k in m.stats if k not in named and k not in NOTE_STATS and k not in rest]
+    i = keys.index("stats")
+    return keys[:i] + rest + [k for k in keys[i + 1 :] if k != "stats"]
 
 
 def _info_text(m: _Model, key: str) -> str:
@@ -325,15 +435,40 @@ def _stat_cell(m: _Model, key: str, style: TableStyle) -> str:
         return fmt_count(m.info.get("nobs"), style.thousands)
     if key == "n_clusters":
         return fmt_count(m.info.get("n_clusters"), style.thousands)
+    has_fe = bool(_info_text(m, "fixed_effects").strip())
     if key == "r2_within":
-        return fmt_number(m.info.get("r2_within"), style.r2_digits)
+        return fmt_number(m.info.get("r2_within"), style.r2_digits) if has_fe else ""
+    if key in ("r2", "r2_overall"):
+        # R² of a pooled model; with FE, the R² including the FE ("overall") has its own row.
+        return fmt_number(m.info.get("r2"), style.r2_digits) if has_fe == (key == "r2_overall") else ""
+    if key in style.indicate:
+        return yes if any(t in m.coefs for t in style.indicate[key]) else no
     row = m.stats.get(key)
     if row is None:
         return ""
     text = row.get("text") if "text" in row.index else None
     if not _is_missing(text) and str(text) != "":
-        return str(text)  # text-valued stats (AR confidence set) print as given
+        return _stat_text(key, str(text), style)
     return fmt_number(row.get("estimate"), style.stat_digits.get(key, style.digits))
+
+
+_AR_KIND = re.compile(r"^(?P<set>.*?)\s*\((?P<kind>[A-Za-z_ -]+)\)$")
+
+
+def _stat_text(key: str, text: str, style: TableStyle) -> str:
+    """Text-valued stats in the table's language: the AR set's "(bounded)" and "empty" come from the
+    estimation in English (`stat_texts` in labels.yaml translates them)."""
+    if key != "stat:ar_ci":
+        return text
+    m = _AR_KIND.match(text)
+    body, kind = (m.group("set"), m.group("kind")) if m else (text, None)
+    if body == "empty":
+        body = label("stat_texts", "empty", style)
+    body = body.replace("-inf", "−∞").replace("+inf", "+∞")
+    if kind is None:
+        return body
+    kind_text = label("stat_texts", kind, style)
+    return f"{body}（{kind_text}）" if style.lang == "zh" else f"{body} ({kind_text})"
 
 
 def _column_titles(models: list[_Model], style: TableStyle) -> list[str] | None:
@@ -430,16 +565,17 @@ def _coefficient_rows(models: list[_Model], terms: list[str], style: TableStyle)
     blank = _Cell("")
     body: list[list[_Cell]] = []
     paren_col = "std_error" if style.paren == "se" else "t_value"
+    col_digits = _column_digits(models, terms, style)
     for term in terms:
         coef_row = [_Cell(label("variables", term, style))]
         paren_row = [blank]
-        for m in models:
+        for m, m_digits in zip(models, col_digits, strict=True):
             r = m.coefs.get(term)
             if r is None or _is_missing(r.get("estimate")):
                 coef_row.append(blank)
                 paren_row.append(blank)
                 continue
-            digits = style.term_digits.get(term, style.digits)
+            digits = m_digits if style.digits_by == "column" else style.term_digits.get(term, style.digits)
             coef_row.append(_Cell(fmt_number(r["estimate"], digits), stars_for(r["p_value"], style.stars)))
             p = fmt_number(r.get(paren_col), digits)
             paren_row.append(_Cell(f"({p})" if p else ""))
@@ -453,7 +589,7 @@ def _statistic_rows(models: list[_Model], style: TableStyle) -> list[list[_Cell]
     fe_sets = _fe_sets(models)
     fe_rows = _fe_rows(fe_sets, style)
     body: list[list[_Cell]] = []
-    for key in _stat_keys(models, style):
+    for key in _expand_stat_keys(_stat_keys(models, style), models):
         if key == "fe":
             yes, no = _yes_no(style)
             for fe in fe_rows:
@@ -531,10 +667,69 @@ def _frame_cell(v: Any, style: TableStyle) -> str:
     return str(v)
 
 
+def _frame_spec(style: TableStyle) -> dict:
+    if style.frame is None:
+        return {}
+    spec = (load_labels(style.labels_path).get("frames") or {}).get(style.frame)
+    if spec is None:
+        log.warning(
+            "labels file has no frames.%s entry: table %s prints its raw column names", style.frame, style.frame
+        )
+        return {}
+    return spec
+
+
+def _translate_pattern(patterns: Sequence[Mapping[str, str]], text: str, style: TableStyle) -> str | None:
+    for p in patterns:
+        m = re.fullmatch(str(p["match"]), text)
+        if m:
+            tmpl = str(p.get(style.lang, p.get("en", "{0}")))
+            return tmpl.format(m.group(0), **m.groupdict())
+    return None
+
+
+def _frame_value(text: str, section: str, style: TableStyle) -> str:
+    """A cell of a frame column translated through labels section `section` (a mapping, or a list of
+    {match, zh, en} patterns); untranslatable cells keep their text and are logged."""
+    entries = load_labels(style.labels_path).get(section)
+    if isinstance(entries, list):
+        out = _translate_pattern(entries, text, style)
+    else:
+        out = label(section, text, style, default="\0") if section else text
+        out = None if out == "\0" else out
+    if out is None:
+        log.warning("labels section %s has no entry for %r (kept as it is)", section, text)
+        return text
+    return out
+
+
 def _frame_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
-    header = [[_Cell(style.labels.get(str(c), str(c))) for c in df.columns]]
-    body = [[_Cell(_frame_cell(v, style)) for v in row] for row in df.itertuples(index=False, name=None)]
-    return _Grid(header, body, set(), _title(style), _notes(style, []))
+    spec = _frame_spec(style)
+    columns = spec.get("columns") or {}
+    values = spec.get("values") or {}
+    header_cells = []
+    for c in df.columns:
+        c = str(c)
+        entry = columns.get(c)
+        if c in style.labels:
+            text = style.labels[c]
+        elif isinstance(entry, Mapping):
+            text = str(entry.get(style.lang, entry.get("en", c)))
+        else:
+            text = c if entry is None else str(entry)
+            if entry is None and spec:
+                log.warning("labels frames.%s.columns has no entry for column %r", style.frame, c)
+        header_cells.append(_Cell(text))
+    body = []
+    for row in df.itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(df.columns, row, strict=True):
+            text = _frame_cell(v, style)
+            if str(c) in values and text:
+                text = _frame_value(text, str(values[c]), style)
+            cells.append(_Cell(text))
+        body.append(cells)
+    return _Grid([header_cells], body, set(), _title(style), _notes(style, []))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -139,12 +139,12 @@ RULES: dict[str, Rule] = {
     ),
     "table4": Rule(
         "workflow.steps.tables:iv_table",
-        ("econometrics.estimate", *_INF, "ingest.panel"),
+        ("econometrics.estimate", "econometrics.iv_extras", *_INF, "ingest.panel"),
         ("tables.table4", "controls", "cluster", "heterogeneity.ar_level"),
     ),
     "table6": Rule(
         "workflow.steps.tables:heterogeneity_table",
-        ("econometrics.estimate", *_INF, "ingest.panel"),
+        ("econometrics.estimate", "econometrics.placebo", *_INF, "ingest.panel"),
         (
             "tables.table6",
             "controls",
@@ -163,7 +163,7 @@ RULES: dict[str, Rule] = {
     "render_table": Rule(
         "workflow.steps.render:render_table",
         ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources"),
-        ("output",),
+        ("output", "controls"),  # controls: the terms the paper layout summarises as a 控制变量 row
         shape=("paths.labels",),
     ),
     "render_frame": Rule(

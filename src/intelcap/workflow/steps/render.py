@@ -17,14 +17,8 @@ def table_style(job: Job, title: str, **kw):
     from intelcap.outputs.tables import TableStyle
 
     out = job.config["output"]
-    return TableStyle(
-        lang=out["lang"],
-        paren=out["paren"],
-        digits=int(out["digits"]),
-        title=title,
-        labels_path=job.input["labels"],
-        **kw,
-    )
+    base = {"lang": out["lang"], "paren": out["paren"], "digits": int(out["digits"])}
+    return TableStyle(**{**base, **kw}, title=title, labels_path=job.input["labels"])
 
 
 def read_result(path: str) -> pd.DataFrame:
@@ -54,7 +48,8 @@ def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Model": long["model"],
-            "Method": long["method_label"],
+            # the method key: labels.yaml inference_methods words it in the table's language
+            "Method": long["method"],
             "Estimate": [f(v) for v in long["estimate"]],
             "SE": [f(v) for v in long["std_error"]],
             "p-value": [f(v) for v in long["p_value"]],
@@ -79,11 +74,12 @@ def render_table(job: Job) -> None:
         order = list(dict.fromkeys(df["category"].astype(str)))
         tables.write_table("keywords", {c: cats[c] for c in order}, _formats(job), table_style(job, name))
     elif name == "inference":
-        tables.write_table("frame", _inference_display(df), _formats(job), table_style(job, name))
+        tables.write_table(
+            "frame", _inference_display(df), _formats(job), table_style(job, name, frame="inference")
+        )
     else:
-        style = {}
-        if name == "table4":
-            style["term_digits"] = {"lnINTUS": 4}
+        # rows, digits and indicator rows of config output.layout / output.layouts / output.tables
+        style = tables.layout_style(name, job.config["output"], job.config.get("controls") or ())
         if name == "table6" and df["model"].nunique() == 10:
             style["column_groups"] = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3))
         tables.write_table("regression", df, _formats(job), table_style(job, name, **style))
@@ -93,9 +89,10 @@ def _comparison_note(job: Job) -> str:
     implied = pd.read_csv(paths(job.input["implied"])[0])
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
+        # the Chinese note names the methods chapter in words: a file path would be Latin text
         return (
             "表1中 lnCU 的均值为 2.414（最大值 6.399），不可能是 (0,1] 区间内产能利用率的对数；由表2常数项推算的 lnCU "
-            "均值为 " + "、".join(values) + "（见 docs/methods.md#table1-lncu）。"
+            "均值为 " + "、".join(values) + "（详见项目方法文档“表1中的 lnCU”一节）。"
         )
     return (
         "Table 1 reports mean lnCU = 2.414 (max 6.399), impossible for ln of CU in (0, 1]; the constants of "
@@ -112,7 +109,7 @@ _FRAMES = {
     "table6_differences": ("table6_differences", "drop_seed"),
     "paper_vs_replication": ("comparison", None),
     "coverage": (
-        "Monte Carlo coverage",
+        "coverage",
         [
             "scenario",
             "estimator",
@@ -127,8 +124,8 @@ _FRAMES = {
             "bias_vs_beta",
         ],
     ),
-    "placebo": ("Placebo reassignment", None),
-    "one_step_sfa": ("One-step SFA (BC95)", None),
+    "placebo": ("placebo", None),
+    "one_step_sfa": ("one_step_sfa", None),
 }
 
 
@@ -141,14 +138,29 @@ def render_frame(job: Job) -> None:
     df = (
         pd.read_csv(job.input["csv"], keep_default_na=False)
         if name == "sample_attrition"
-        else read_result(job.input["csv"])
+        else read_frame(job.input["csv"])
     )
     if columns == "drop_seed":
         df = df.drop(columns=["seed"])
     elif columns:
         df = df[columns]
     notes = [_comparison_note(job)] if name == "paper_vs_replication" else []
-    tables.write_table("frame", df, {"md": job.output["md"]}, table_style(job, title, notes=notes))
+    style = table_style(job, title, notes=notes, frame=name)
+    tables.write_table("frame", df, {"md": job.output["md"]}, style)
+
+
+def read_frame(path: str) -> pd.DataFrame:
+    """`read_result`, with the columns whose every cell is written as an integer (a count with gaps, which
+    pandas would read as float: N = 10035.0) kept as integers, so they print as integers."""
+    df = read_result(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for c in df.columns:
+        if df[c].dtype.kind != "f":
+            continue
+        cells = raw[c][raw[c] != ""]
+        if len(cells) and cells.str.fullmatch(r"-?\d+").all():
+            df[c] = df[c].astype("Int64")
+    return df
 
 
 def coefplot(job: Job) -> None:
@@ -203,12 +215,20 @@ def spec_curve_figure(job: Job) -> None:
     from intelcap.outputs import figures
 
     specs = read_result(job.input["csv"])
-    ok = specs[specs["status"] == "ok"].drop(columns=["status", "fixed_effects"])
+    is_ok = specs["status"] == "ok"
+    ok = specs[is_ok].drop(columns=["status", "fixed_effects", "reason"], errors="ignore")
+    # the figure says how many specifications have no estimate and why (spec_curve.csv's reason column)
+    reasons = (
+        specs.loc[~is_ok, "reason"].fillna("estimation_error")
+        if "reason" in specs.columns
+        else specs.loc[~is_ok, "status"].str.split(":").str[0]
+    )
     figures.figure_spec_curve(
         ok,
         _figure_paths(job),
         lang=job.config["output"]["lang"],
         choices=["cu", "winsor", "controls", "fe", "sample"],
+        missing=reasons.astype(str).value_counts(sort=False).to_dict(),
     )
 
 
