@@ -212,7 +212,8 @@ def layout_style(table: str, output: Mapping[str, Any], controls: Sequence[str] 
         (f"output.layouts.{name}.{table}", layouts[name].get(table)),
         (f"output.tables.{table}", own),
     ):
-        unknown = sorted(set(entry or {}) - set(LAYOUT_KEYS) - ({"layout"} if entry is own else set()))
+        # validate() fills `layout: null` into every entry; only output.tables.<table> may set it
+        unknown = sorted(set(entry or {}) - set(LAYOUT_KEYS) - {"layout"})
         if (entry or {}).get("layout") is not None and entry is not own:
             unknown.append("layout")
         if unknown:
@@ -524,8 +525,25 @@ def _stat_notes(models: list[_Model], style: TableStyle) -> list[str]:
             row = m.stats.get(key)
             text = None if row is None else row.get("text")
             if text is not None and not _is_missing(text) and str(text):
-                out.append(f"{head}{text}")
+                out.append(f"{head}{_note_text(key, str(text), style)}")
     return out
+
+
+# the estimation joins one message per variable with "; " (a message's own hint may contain "; ")
+_NOTE_SPLIT = re.compile(r"; (?=\S+ (?:is constant|has no variation))")
+
+
+def _note_text(key: str, text: str, style: TableStyle) -> str:
+    """A warning written by the estimation in English, in the table's language: each message through the
+    patterns of labels section `note_texts.<stat name>` (kept as written, and logged, without a match)."""
+    patterns = ((load_labels(style.labels_path).get("note_texts") or {}).get(key.split(":", 1)[1])) or []
+    parts = []
+    for msg in _NOTE_SPLIT.split(text):
+        got = _translate_pattern(patterns, msg, style)
+        if got is None:
+            log.warning("labels note_texts.%s has no pattern for %r (kept as it is)", key.split(":", 1)[1], msg)
+        parts.append(msg if got is None else got)
+    return label("notes", "clause_sep", style).join(parts) if parts else text
 
 
 def _notes(style: TableStyle, auto: list[str], models: list[_Model] | None = None) -> list[str]:
@@ -684,7 +702,11 @@ def _translate_pattern(patterns: Sequence[Mapping[str, str]], text: str, style: 
         m = re.fullmatch(str(p["match"]), text)
         if m:
             tmpl = str(p.get(style.lang, p.get("en", "{0}")))
-            return tmpl.format(m.group(0), **m.groupdict())
+            groups = {k: v or "" for k, v in m.groupdict().items()}
+            if "fe" in groups:  # a group named fe lists fixed effects "a+b": each by its label
+                joiner = "、" if style.lang == "zh" else ", "
+                groups["fe"] = joiner.join(label("fixed_effects", f, style) for f in groups["fe"].split("+"))
+            return tmpl.format(m.group(0), **groups)
     return None
 
 
