@@ -706,6 +706,10 @@ def _translate_pattern(patterns: Sequence[Mapping[str, str]], text: str, style: 
             if "fe" in groups:  # a group named fe lists fixed effects "a+b": each by its label
                 joiner = "、" if style.lang == "zh" else ", "
                 groups["fe"] = joiner.join(label("fixed_effects", f, style) for f in groups["fe"].split("+"))
+            sections = load_labels(style.labels_path)
+            for k, v in groups.items():  # a group named after a labels section prints that section's label
+                if k != "fe" and isinstance(sections.get(k), Mapping):
+                    groups[k] = label(k, v, style)
             return tmpl.format(m.group(0), **groups)
     return None
 
