@@ -348,7 +348,7 @@ def test_spec_curve_figure_note_counts_missing_specifications() -> None:
     note = _spec_missing_note(96, {"absorbed_by_fe": 48}, "en")
     assert note == "144 specifications, 96 estimated; 48 missing: 48 lnINT absorbed by the FE"
     zh = _spec_missing_note(96, {"absorbed_by_fe": 40, "estimation_error": 8}, "zh")
-    assert zh == "共 144 个规格，96 个有估计值；48 个缺失：40 个中 lnINT 被固定效应完全吸收；8 个估计失败"
+    assert zh == "共 144 个规格，96 个有估计值；48 个缺失：40 个因 lnINT 被固定效应完全吸收；8 个估计失败"
     assert _spec_missing_note(144, {}, "zh") == ""
 
 

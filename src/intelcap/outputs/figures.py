@@ -130,10 +130,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "共 {total} 个规格，{shown} 个有估计值；{missing} 个缺失：{reasons}",
         "en": "{total} specifications, {shown} estimated; {missing} missing: {reasons}",
     },
-    "spec_reason_absorbed_by_fe": {"zh": "{n} 个中 lnINT 被固定效应完全吸收", "en": "{n} lnINT absorbed by the FE"},
-    "spec_reason_collinear": {"zh": "{n} 个中 lnINT 与控制变量共线", "en": "{n} lnINT collinear with controls"},
+    "spec_reason_absorbed_by_fe": {"zh": "{n} 个因 lnINT 被固定效应完全吸收", "en": "{n} lnINT absorbed by the FE"},
+    "spec_reason_collinear": {"zh": "{n} 个因 lnINT 与控制变量共线", "en": "{n} lnINT collinear with controls"},
     "spec_reason_estimation_error": {"zh": "{n} 个估计失败", "en": "{n} estimation failed"},
-    "spec_reason_other": {"zh": "{n} 个其他原因（{reason}）", "en": "{n} other ({reason})"},
+    "spec_reason_other": {"zh": "{n} 个因其他原因（{reason}）", "en": "{n} other ({reason})"},
     "cov_title": {
         "zh": "蒙特卡洛模拟：95% 置信区间的实际覆盖率",
         "en": "Monte Carlo: empirical coverage of nominal 95% intervals",
