@@ -203,6 +203,20 @@ def test_degenerate_warning_is_translated() -> None:
     md = T.regression_markdown(df, TableStyle(lang="zh"))
     assert "警告（退化估计）：第(5)列中lnINT在控制企业固定效应、年份固定效应、年份-行业固定效应后没有剩余变异" in md
     assert msg in T.regression_markdown(df, TableStyle(lang="en"))
+    # two messages, the first with the lnCU hint (which holds a colon and a semicolon of its own)
+    two = (
+        "lnCU is constant (0) in the estimation sample of model (1) (CU = 1 for every firm-year, i.e. sigma_u = 0, "
+        "as after cu.on_wrong_skew: zero; see degenerate in results/measures/cu_fit.json): the dependent variable, "
+        "so every estimate of the model is 0 or undefined; Size is constant (2.5) in the estimation sample of "
+        "model (1): a regressor without variation, so it has no estimate"
+    )
+    df2 = df.assign(text=["", two], model="(1)")
+    last = T.regression_markdown(df2, TableStyle(lang="zh")).splitlines()[-1]
+    assert last == (
+        "警告（退化估计）：第(1)列估计样本中被解释变量lnCU为常数（0），该列所有估计值均为0或无定义（所有企业-年度的"
+        "产能利用率均为1，即随机前沿的无效率项方差为0，见产能利用率估计的拟合报告）；第(1)列估计样本中Size为常数（2.5），"
+        "无法估计其系数"
+    )
 
 
 def test_frames_translate_headers_and_cells() -> None:
