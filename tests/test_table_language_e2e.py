@@ -26,7 +26,9 @@ _MARKUP_LINES = re.compile(
     r"^\s*\\(documentclass|usepackage|providecommand|newcommand|renewcommand|sisetup|setCJK\w*|newcolumntype|"
     r"DeclareRobustCommand|definecolor|setlength|pagestyle|geometry|captionsetup|PassOptionsToPackage)\b"
 )
-_TABULAR = re.compile(r"\\begin\{(tabular\*?|tabularx|longtable|tblr)\}(\{[^{}]*\})?(\{(?:[^{}]|\{[^{}]*\})*\})")
+_TABULAR = re.compile(
+    r"\\begin\{(tabular\*?|tabularx|longtable|tblr)\}(\{[^{}]*\})?(\{(?:[^{}]|\{[^{}]*\})*\})"
+)
 
 
 def tex_text(tex: str) -> str:
@@ -123,7 +125,9 @@ def test_english_tables_hold_no_cjk(rendered) -> None:
 
 
 def _labels(md: str) -> list[str]:
-    return [ln.split("|")[1].strip() for ln in md.splitlines() if ln.startswith("| ") and ln.split("|")[1].strip()]
+    return [
+        ln.split("|")[1].strip() for ln in md.splitlines() if ln.startswith("| ") and ln.split("|")[1].strip()
+    ]
 
 
 def test_table3_paper_layout_by_default_and_full_layout_on_switch(rendered) -> None:

@@ -95,7 +95,17 @@ def test_paper_layout_shows_lnint_and_cons_plus_indicator_rows_in_every_format(t
 def test_full_layout_is_one_switch_away(table3, output_cfg) -> None:
     full = {**output_cfg, "layout": "full"}
     style = TableStyle(lang="zh", title="table3", **T.layout_style("table3", full, CONTROLS))
-    want = ["变量", "lnINT", *CONTROLS, "_cons", "控制变量", "企业固定效应", "年份固定效应", "观测值", "组内R²"]
+    want = [
+        "变量",
+        "lnINT",
+        *CONTROLS,
+        "_cons",
+        "控制变量",
+        "企业固定效应",
+        "年份固定效应",
+        "观测值",
+        "组内R²",
+    ]
     want += ["含固定效应R²", "聚类数"]
     for labels in (
         _md_row_labels(T.regression_markdown(table3, style)),
@@ -198,10 +208,16 @@ def test_degenerate_warning_is_translated() -> None:
         "a regressor without variation, so it has no estimate"
     )
     df = pd.DataFrame(
-        [_row("(5)", "_cons", -0.067, 0.061, 0.3), {**_row("(5)", "stat:degenerate", 1.0, NAN, NAN), "text": msg}]
+        [
+            _row("(5)", "_cons", -0.067, 0.061, 0.3),
+            {**_row("(5)", "stat:degenerate", 1.0, NAN, NAN), "text": msg},
+        ]
     )
     md = T.regression_markdown(df, TableStyle(lang="zh"))
-    assert "警告（退化估计）：第(5)列中lnINT在控制企业固定效应、年份固定效应、年份-行业固定效应后没有剩余变异" in md
+    assert (
+        "警告（退化估计）：第(5)列中lnINT在控制企业固定效应、年份固定效应、年份-行业固定效应后没有剩余变异"
+        in md
+    )
     assert msg in T.regression_markdown(df, TableStyle(lang="en"))
     # two messages, the first with the lnCU hint (which holds a colon and a semicolon of its own)
     two = (
@@ -221,7 +237,12 @@ def test_degenerate_warning_is_translated() -> None:
 
 def test_frames_translate_headers_and_cells() -> None:
     diff = pd.DataFrame(
-        {"group_a": ["non_soe"], "group_b": ["soe"], "p_permutation_two_sided": [0.002], "permutation_level": ["firm"]}
+        {
+            "group_a": ["non_soe"],
+            "group_b": ["soe"],
+            "p_permutation_two_sided": [0.002],
+            "permutation_level": ["firm"],
+        }
     )
     zh = T.frame_markdown(diff, TableStyle(lang="zh", frame="table6_differences"))
     assert zh.splitlines()[0] == "| 组别甲 | 组别乙 | 置换检验双侧p值 | 置换层级 |"
@@ -229,7 +250,9 @@ def test_frames_translate_headers_and_cells() -> None:
     en = T.frame_markdown(diff, TableStyle(lang="en", frame="table6_differences"))
     assert en.splitlines()[2] == "| Non-SOE | SOE | 0.002 | firm |"
     att = pd.DataFrame({"step": [6], "description": ["operating revenue below 20,000,000 yuan"]})
-    assert "| 6 | 主营业务收入不足20,000,000元 |" in T.frame_markdown(att, TableStyle(frame="sample_attrition"))
+    assert "| 6 | 主营业务收入不足20,000,000元 |" in T.frame_markdown(
+        att, TableStyle(frame="sample_attrition")
+    )
     assert "| 6 | operating revenue below 20,000,000 yuan |" in T.frame_markdown(
         att, TableStyle(lang="en", frame="sample_attrition")
     )
@@ -334,8 +357,12 @@ def test_spec_curve_says_why_a_specification_has_no_estimate() -> None:
         "fe": {"firm_year": ["Stkcd", "year"], "industry_year": ["Stkcd", "year", "industry^year"]},
         "samples": ["all"],
     }
-    out = R.spec_curve_shard(_absorbed_panel(), "a", "none", cfg, CONTROLS, "Stkcd").set_index(["controls", "fe"])
-    assert out.loc[("none", "firm_year"), "status"] == "ok" and out.loc[("paper", "firm_year"), "reason"] == ""
+    out = R.spec_curve_shard(_absorbed_panel(), "a", "none", cfg, CONTROLS, "Stkcd").set_index(
+        ["controls", "fe"]
+    )
+    assert (
+        out.loc[("none", "firm_year"), "status"] == "ok" and out.loc[("paper", "firm_year"), "reason"] == ""
+    )
     for ctrl in ("none", "paper"):  # without controls pyfixest raised a ValueError with a blank first line
         row = out.loc[(ctrl, "industry_year")]
         assert row["reason"] == "absorbed_by_fe"
@@ -353,7 +380,10 @@ def test_spec_curve_failure_keeps_the_whole_message() -> None:
     spec = ModelSpec(name="s", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"])
     exc = EstimationError("model s failed: ValueError: \n   All variables are collinear.\n  ")
     status, reason = R._no_estimate(_absorbed_panel(), spec, CONTROLS, "Stkcd", ["Stkcd", "year"], exc)
-    assert (status, reason) == ("failed: model s failed: ValueError: All variables are collinear.", "estimation_error")
+    assert (status, reason) == (
+        "failed: model s failed: ValueError: All variables are collinear.",
+        "estimation_error",
+    )
 
 
 def test_spec_curve_figure_note_counts_missing_specifications() -> None:

@@ -93,7 +93,13 @@ def iv_constant_rows(
         t = cons / se if se > 0 else float("nan")
         row = mine.iloc[0].to_dict()
         row.update(
-            {"term": "_cons", "estimate": cons, "std_error": se, "t_value": t, "p_value": 2 * stats.t.sf(abs(t), G - 1)}
+            {
+                "term": "_cons",
+                "estimate": cons,
+                "std_error": se,
+                "t_value": t,
+                "p_value": 2 * stats.t.sf(abs(t), G - 1),
+            }
         )
         out.append(row)
     return pd.DataFrame(out, columns=result.columns)

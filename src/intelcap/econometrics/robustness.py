@@ -923,7 +923,14 @@ def spec_curve_shard(
                 except EstimationError as exc:  # e.g. every regressor absorbed by the FE
                     status, reason = _no_estimate(df, spec, controls, cluster, list(fe), exc)
                     rows.append(
-                        {**base, **nan, "nobs": np.nan, "n_clusters": np.nan, "status": status, "reason": reason}
+                        {
+                            **base,
+                            **nan,
+                            "nobs": np.nan,
+                            "n_clusters": np.nan,
+                            "status": status,
+                            "reason": reason,
+                        }
                     )
                     continue
                 tidy = estimate.tidy_model(fit, d, spec)

@@ -130,8 +130,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "zh": "共 {total} 个规格，{shown} 个有估计值；{missing} 个缺失：{reasons}",
         "en": "{total} specifications, {shown} estimated; {missing} missing: {reasons}",
     },
-    "spec_reason_absorbed_by_fe": {"zh": "{n} 个因 lnINT 被固定效应完全吸收", "en": "{n} lnINT absorbed by the FE"},
-    "spec_reason_collinear": {"zh": "{n} 个因 lnINT 与控制变量共线", "en": "{n} lnINT collinear with controls"},
+    "spec_reason_absorbed_by_fe": {
+        "zh": "{n} 个因 lnINT 被固定效应完全吸收",
+        "en": "{n} lnINT absorbed by the FE",
+    },
+    "spec_reason_collinear": {
+        "zh": "{n} 个因 lnINT 与控制变量共线",
+        "en": "{n} lnINT collinear with controls",
+    },
     "spec_reason_estimation_error": {"zh": "{n} 个估计失败", "en": "{n} estimation failed"},
     "spec_reason_other": {"zh": "{n} 个因其他原因（{reason}）", "en": "{n} other ({reason})"},
     "cov_title": {
@@ -649,11 +655,15 @@ def _spec_missing_note(shown: int, missing: Mapping[str, int], lang: Lang) -> st
         return ""
     sep = "；" if lang == "zh" else "; "
     parts = [
-        _t(f"spec_reason_{k}", lang, n=v) if f"spec_reason_{k}" in _TEXT else _t("spec_reason_other", lang, n=v, reason=k)
+        _t(f"spec_reason_{k}", lang, n=v)
+        if f"spec_reason_{k}" in _TEXT
+        else _t("spec_reason_other", lang, n=v, reason=k)
         for k, v in counts.items()
     ]
     total = shown + sum(counts.values())
-    return _t("spec_missing", lang, total=total, shown=shown, missing=sum(counts.values()), reasons=sep.join(parts))
+    return _t(
+        "spec_missing", lang, total=total, shown=shown, missing=sum(counts.values()), reasons=sep.join(parts)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -411,7 +411,7 @@ def _stat_keys(models: list[_Model], style: TableStyle) -> list[str]:
 
 
 def _expand_stat_keys(keys: list[str], models: list[_Model]) -> list[str]:
-    """"stats" stands for every model-level ``stat:`` row not named elsewhere in the list."""
+    """The key "stats" stands for every model-level ``stat:`` row not named elsewhere in the list."""
     if "stats" not in keys:
         return keys
     named = set(keys)
@@ -541,7 +541,9 @@ def _note_text(key: str, text: str, style: TableStyle) -> str:
     for msg in _NOTE_SPLIT.split(text):
         got = _translate_pattern(patterns, msg, style)
         if got is None:
-            log.warning("labels note_texts.%s has no pattern for %r (kept as it is)", key.split(":", 1)[1], msg)
+            log.warning(
+                "labels note_texts.%s has no pattern for %r (kept as it is)", key.split(":", 1)[1], msg
+            )
         parts.append(msg if got is None else got)
     return label("notes", "clause_sep", style).join(parts) if parts else text
 
@@ -691,7 +693,9 @@ def _frame_spec(style: TableStyle) -> dict:
     spec = (load_labels(style.labels_path).get("frames") or {}).get(style.frame)
     if spec is None:
         log.warning(
-            "labels file has no frames.%s entry: table %s prints its raw column names", style.frame, style.frame
+            "labels file has no frames.%s entry: table %s prints its raw column names",
+            style.frame,
+            style.frame,
         )
         return {}
     return spec

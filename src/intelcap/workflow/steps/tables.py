@@ -60,7 +60,9 @@ def iv_table(job: Job) -> None:
     cons = iv_extras.iv_constant_rows(df, specs, controls, cluster, res)
     if not cons.empty:
         # each _cons goes after its model's coefficient rows, as tidy_model places it for OLS
-        parts = [pd.concat([res[res["model"] == m], cons[cons["model"] == m]]) for m in pd.unique(res["model"])]
+        parts = [
+            pd.concat([res[res["model"] == m], cons[cons["model"] == m]]) for m in pd.unique(res["model"])
+        ]
         res = pd.concat(parts, ignore_index=True)
     level = float(job.config["heterogeneity"]["ar_level"])
     stats_rows = [
