@@ -174,12 +174,14 @@ def spec_curve_shard(job: Job) -> None:
     out = robustness.spec_curve_shard(
         df, cu_name, winsor_name, sc, job.config["controls"], job.config["cluster"], float(sc["level"])
     )
+    missing = out.loc[out["status"] != "ok", "reason"].value_counts(sort=False).to_dict()
     log.info(
-        "spec curve %s/%s: %d specs, %d collinear",
+        "spec curve %s/%s: %d specs, %d without an estimate %s (reasons in spec_curve.csv)",
         cu_name,
         winsor_name,
         len(out),
         int((out["status"] != "ok").sum()),
+        missing,
     )
     atomic.write_parquet(out, job.output["specs"])
 
