@@ -24,7 +24,7 @@ _NUMBER_RE = re.compile(r"^(\(?-?\d+)(\.\d+\)?)$")
 
 _CSS = """
 body { font-family: "Times New Roman", "Noto Serif CJK SC", "SimSun", serif; font-size: 15px; margin: 1.5em; }
-table.esttab { border-collapse: collapse; margin: 0 auto; }
+table.esttab { border-collapse: collapse; }
 table.esttab caption { font-weight: bold; padding-bottom: 0.5em; }
 table.esttab th, table.esttab td { padding: 0.15em 0.7em; white-space: nowrap; }
 table.esttab th { font-weight: normal; text-align: center; }
@@ -38,7 +38,9 @@ table.esttab thead tr:last-child > * { border-bottom: 1px solid #000; }
 table.esttab tr.rule > * { border-top: 1px solid #000; }
 table.esttab tbody tr:last-child > * { border-bottom: 2px solid #000; }
 th.group { border-bottom: 1px solid #000; }
-div.notes { font-size: 0.85em; margin: 0.5em auto 0; }
+div.esttab { display: table; margin: 0 auto; }
+div.esttab div.notes { display: table-caption; caption-side: bottom; font-size: 0.85em; text-align: left; }
+div.esttab div.notes p { margin: 0.3em 0 0; }
 """.strip()
 
 
@@ -92,6 +94,7 @@ def grid_html(g: _Grid, stats_rule: bool = True, lang: str = "zh") -> str:
         f"<style>\n{_CSS}\n</style>",
         "</head>",
         "<body>",
+        '<div class="esttab">',
         '<table class="esttab">',
     ]
     if g.title:
@@ -116,7 +119,10 @@ def grid_html(g: _Grid, stats_rule: bool = True, lang: str = "zh") -> str:
     out.append("</tbody>")
     out.append("</table>")
     if g.notes:
+        # a bottom caption of the wrapper: starts at the table's left edge and wraps at its width without
+        # widening it (a footer cell would stretch the columns to the note's length)
         out.append('<div class="notes">' + "".join(f"<p>{_esc(n)}</p>" for n in g.notes) + "</div>")
+    out.append("</div>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
