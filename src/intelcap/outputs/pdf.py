@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from intelcap.atomic import write_bytes
+from intelcap import atomic
 from intelcap.errors import InputError
 
 __all__ = ["LATEX_DEBIAN_PACKAGES", "engine_path", "compile_latex"]
@@ -51,8 +51,7 @@ def compile_latex(tex: str, pdf_out: str | os.PathLike, engine: str = "xelatex",
     if exe is None:
         raise InputError(missing_engine_message(engine), hint="bash tools/install_system_deps.sh")
     with tempfile.TemporaryDirectory(prefix="intelcap-tex-") as tmp:
-        src = Path(tmp, "doc.tex")
-        src.write_text(tex, encoding="utf-8")
+        atomic.write_text(Path(tmp, "doc.tex"), tex)
         for _ in range(runs):
             proc = subprocess.run(
                 [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"],
@@ -72,4 +71,4 @@ def compile_latex(tex: str, pdf_out: str | os.PathLike, engine: str = "xelatex",
                     file=str(pdf_out),
                     hint="a missing .sty names the TeX Live package to install (tools/install_system_deps.sh)",
                 )
-        write_bytes(pdf_out, Path(tmp, "doc.pdf").read_bytes())
+        atomic.write_bytes(pdf_out, Path(tmp, "doc.pdf").read_bytes())
