@@ -173,3 +173,11 @@ def test_compile_error_reports_the_tex_error(tmp_path) -> None:
             "\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}\n", tmp_path / "x.pdf"
         )
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_same_document_gives_the_same_pdf_bytes(iv: pd.DataFrame, tmp_path) -> None:
+    need("xelatex")
+    doc = L.latex_document(T.regression_latex(iv, TableStyle(title="table4")), "zh")
+    P.compile_latex(doc, tmp_path / "a.pdf")
+    P.compile_latex(doc, tmp_path / "b.pdf")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

@@ -1,7 +1,8 @@
 """Compile LaTeX table documents to PDF (xelatex; the Debian packages it needs are named when it is missing).
 
 The document text comes from `outputs.latex` (`tables_document`, `latex_document`); this module only runs the
-engine in a scratch folder and moves the PDF into place atomically, so a failed run leaves no partial PDF.
+engine in a scratch folder and moves the PDF into place atomically, so a failed run leaves no partial PDF. The same document gives the
+same bytes (SOURCE_DATE_EPOCH fixes the dates and the file ID).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def compile_latex(tex: str, pdf_out: str | os.PathLike, engine: str = "xelatex",
                 capture_output=True,
                 text=True,
                 errors="replace",
+                # deterministic bytes: dates and the trailer /ID from a fixed epoch, not the clock
+                env={**os.environ, "SOURCE_DATE_EPOCH": "946684800", "FORCE_SOURCE_DATE": "1"},
             )
             if proc.returncode != 0:
                 log = Path(tmp, "doc.log")
