@@ -2,6 +2,7 @@
 # What a rule runs and reads comes from one table, src/intelcap/workflow/registry.py.
 import math
 import os
+import shutil
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -188,7 +189,24 @@ def _say_up_front():
 
 _say_up_front()
 
-TABLE_FORMATS = ("csv", "md", "tex", "docx")
+TABLE_FORMATS = ("csv", "md", "tex", "docx", "html")
+
+# xelatex on PATH when the DAG is built: `all` then also compiles results/paper/tables.pdf (rule tables_pdf).
+# Without it the PDF is left out of `all` (said up front); asked for by name, its job fails naming the Debian
+# packages to install (tools/install_system_deps.sh).
+XELATEX = shutil.which("xelatex")
+if not XELATEX:
+    sys.stderr.write(
+        "intelcap: xelatex not found -> results/paper/tables.pdf left out of `all` (install texlive-xetex "
+        "texlive-latex-recommended texlive-latex-extra texlive-lang-chinese: tools/install_system_deps.sh).\n"
+    )
+
+
+def paper_targets():
+    """The compiled tables (results/paper/tables.pdf) when xelatex is available, else nothing."""
+    return ["results/paper/tables.pdf"] if XELATEX else []
+
+
 FRAME_TABLES = [
     "sample_attrition",
     "table6_differences",
@@ -214,15 +232,66 @@ def all_targets():
         "results/figures/figure2.png",
         "results/figures/coefplot_table6.png",
         "results/manifest.json",
+        *paper_targets(),
     ]
 
 
-def result_csv(name, caption=None, category="Tables"):
-    """A table's full-precision CSV, in the HTML report with its caption."""
+# The HTML report (`snakemake --report`) groups outputs as the paper does: category = paper section,
+# subcategory = the table or figure; each table's rendered page and its full-precision CSV sit together.
+REPORT_SECTIONS = {
+    "figure1": ("2 Literature and hypotheses", "Figure 1 Research workflow"),
+    "figure2": ("3 Research design", "Figure 2 Global robot installations"),
+    "table1": ("3 Research design", "Table 1 Descriptive statistics"),
+    "table2": ("4 Empirical analysis", "Table 2 Baseline regressions"),
+    "table3": ("4 Empirical analysis", "Table 3 Robustness checks"),
+    "table4": ("4 Empirical analysis", "Table 4 2SLS"),
+    "table5": ("5 Mechanism analysis", "Table 5 Mechanism tests"),
+    "table6": ("6 Heterogeneity analysis", "Table 6 Heterogeneity"),
+    "coefplot_table6": ("6 Heterogeneity analysis", "Table 6 Heterogeneity"),
+    "table7": ("7 Further analysis", "Table 7 Keyword dictionary"),
+    "table8": ("7 Further analysis", "Table 8 Text-based index"),
+    "inference": ("Robustness", "Inference"),
+}
+
+
+def _report_group(pattern, which, default=None):
+    """Category (which=0) or subcategory (1) of an output named by ``pattern`` (may hold wildcards)."""
+
+    def group(wildcards):
+        name = pattern.format(**dict(wildcards.items()))
+        entry = REPORT_SECTIONS.get(name)
+        return entry[which] if entry else default
+
+    return group
+
+
+def result_csv(name, caption=None, category=None):
+    """A table's full-precision CSV, in the HTML report with its caption, next to its rendered table."""
     return report(
         f"results/tables/{name}.csv",
         caption=f"../report/{caption or name}.rst",
-        category=category,
+        category=category or _report_group(name, 0, "Tables"),
+        subcategory=_report_group(name, 1),
+    )
+
+
+def rendered_table(name):
+    """A table's HTML rendering (outputs.html, the grid of md/tex/docx), in the report under its section."""
+    return report(
+        f"results/tables/{name}.html",
+        caption="../report/rendered_table.rst",
+        category=_report_group(name, 0, "Tables"),
+        subcategory=_report_group(name, 1),
+    )
+
+
+def report_figure(name, caption=None):
+    """A figure's PNG in the report, with its caption, under its paper section."""
+    return report(
+        f"results/figures/{name}.png",
+        caption=f"../report/{caption or name}.rst",
+        category=_report_group(name, 0, "Figures"),
+        subcategory=_report_group(name, 1),
     )
 
 

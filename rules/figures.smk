@@ -33,11 +33,7 @@ rule figure1:
         dot="results/figures/rulegraph.dot",
         code=code("figure1"),
     output:
-        png=report(
-            "results/figures/figure1.png",
-            caption="../report/figure1.rst",
-            category="Figures",
-        ),
+        png=report_figure("figure1"),
         pdf="results/figures/figure1.pdf",
     log:
         "logs/figure1.log",
@@ -61,11 +57,7 @@ rule figure2:
         installations=config["paths"]["ifr_global"],
         code=code("figure2"),
     output:
-        png=report(
-            "results/figures/figure2.png",
-            caption="../report/figure2.rst",
-            category="Figures",
-        ),
+        png=report_figure("figure2"),
         pdf="results/figures/figure2.pdf",
     log:
         "logs/figure2.log",
@@ -111,5 +103,31 @@ rule paper_vs_replication:
     params:
         config=declared("paper_vs_replication"),
         sources=sources(config["paths"]["paper_results"]),
+    script:
+        "../scripts/run_step.py"
+
+
+rule tables_pdf:
+    """results/paper/tables.pdf: every paper table compiled in one document (xelatex; ctex for Chinese). In
+    `all` only when xelatex is on PATH at DAG time (XELATEX in rules/common.smk); asked for without it, the job
+    fails naming the Debian packages to install."""
+    input:
+        tex=expand("results/tables/{t}.tex", t=PAPER_TABLES),
+        code=code("tables_pdf"),
+    output:
+        pdf="results/paper/tables.pdf",
+        tex="results/paper/tables.tex",
+    log:
+        "logs/tables_pdf.log",
+    benchmark:
+        "benchmarks/out/tables_pdf.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        config=declared("tables_pdf"),
     script:
         "../scripts/run_step.py"

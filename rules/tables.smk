@@ -139,7 +139,8 @@ rule table7:
 
 
 rule render_table:
-    """md, LaTeX and Word renderings of a table's CSV (labels, language, SE or t, digits)."""
+    """md, LaTeX (fragment and standalone document), Word and HTML renderings of a table's CSV (labels,
+    language, SE or t, digits); the HTML page is the report's rendered table."""
     input:
         csv="results/tables/{name}.csv",
         labels=config["paths"]["labels"],
@@ -148,6 +149,8 @@ rule render_table:
         md="results/tables/{name}.md",
         tex="results/tables/{name}.tex",
         docx="results/tables/{name}.docx",
+        standalone="results/tables/{name}_standalone.tex",
+        html=rendered_table("{name}"),
     log:
         "logs/render/{name}.log",
     benchmark:
@@ -206,11 +209,7 @@ rule coefplot:
         labels=config["paths"]["labels"],
         code=code("coefplot"),
     output:
-        png=report(
-            "results/figures/coefplot_table6.png",
-            caption="../report/coefplot.rst",
-            category="Figures",
-        ),
+        png=report_figure("coefplot_table6", "coefplot"),
         pdf="results/figures/coefplot_table6.pdf",
     log:
         "logs/coefplot.log",

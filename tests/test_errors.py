@@ -223,7 +223,7 @@ def test_degenerate_flag_is_printed_under_the_table_whatever_the_notes():
     tex = tables.regression_latex(res, tables.TableStyle(lang="en"))
     assert "Warning (degenerate estimate): lnCU is constant" in tex
     zh = tables.regression_markdown(res, tables.TableStyle(lang="zh"))
-    assert "警告（退化估计）：lnCU is constant" in zh
+    assert "警告（退化估计）：第(1)列估计样本中被解释变量lnCU为常数" in zh
     clean = estimate.regression_table(
         _regression_data(),
         [

@@ -95,6 +95,7 @@ def test_presentation_key_reruns_renderings_only(rows):
         "render_frame",
         "render_table",
         "spec_curve_figure",
+        "tables_pdf",
     }
     assert down == "—"
     steps = {mk.registry.RULES[r].step_module for r in rules(direct) - {"provenance"}}

@@ -282,23 +282,25 @@ def test_one_plus_one_rule_hand_computed() -> None:
 
 
 def test_table6_permutation_p_uses_the_same_rule() -> None:
-    from intelcap.workflow.steps.tables import plus_one_permutation_p
+    """inference.permutation_difference (Table 6's group differences) reports (b + 1) / (m + 1), as the placebo:
+    with m draws every p times (m + 1) is a whole number >= 1, and it equals permutation_pvalue of its draws."""
+    from intelcap.econometrics.inference import permutation_difference
+    from intelcap.econometrics.placebo import permutation_pvalue
 
-    # shares b/m as inference.permutation_difference reports them, m = 500: b = 0, 42, 500
-    diff = pd.DataFrame(
-        {
-            "p_permutation_one_sided": [0.0, 42 / 500, 1.0],
-            "p_permutation_two_sided": [0.0, 84 / 500, 1.0],
-            "reps": [500, 500, 500],
-        }
+    rng = np.random.default_rng(3)
+    n_f, n_t = 40, 5
+    f = np.repeat(np.arange(n_f), n_t)
+    t = np.tile(np.arange(n_t), n_f)
+    G = (f % 2).astype(int)
+    x = rng.normal(size=f.size)
+    y = 0.5 * x + 3.0 * x * G + rng.normal(size=f.size) * 0.1  # a large difference: no draw as extreme
+    w = pd.DataFrame({"w": rng.normal(size=f.size)})
+    r = permutation_difference(
+        pd.Series(y), pd.Series(x), w, pd.Series(f), pd.Series(t), pd.Series(G), K=99, seed=1
     )
-    out = plus_one_permutation_p(diff)
-    assert out["p_permutation_one_sided"].tolist() == [1 / 501, 43 / 501, 1.0]
-    assert out["p_permutation_two_sided"].tolist() == [1 / 501, 85 / 501, 1.0]
-    # already (b + 1) / (m + 1): unchanged (the conversion cannot apply twice)
-    assert plus_one_permutation_p(out).equals(out)
-    with pytest.raises(ValueError, match="no permutation p-value of 500 draws"):
-        plus_one_permutation_p(diff.assign(p_permutation_one_sided=[0.1234567, 0.0, 0.0]))
+    assert r.p_two_sided == permutation_pvalue(r.d_perm, r.d_hat, "two-sided")
+    assert r.p_one_sided == permutation_pvalue(r.d_perm, r.d_hat, "directional")
+    assert r.p_two_sided == 1 / 100  # b = 0 of 99 draws: (0 + 1) / (99 + 1), never 0.000
 
 
 # ---------------------------------------------------------------------------------------------- Table 4 _cons

@@ -225,13 +225,13 @@ def test_latex_escaping_and_booktabs(reg: pd.DataFrame) -> None:
         r"\toprule",
         r"\midrule",
         r"\bottomrule",
-        r"\begin{tabular}{lcc}",
+        r"\begin{tabular}{lD{.}{.}{3.6}D{.}{.}{3.5}}",
         r"\renewcommand{\thetable}{2}",
         r"\caption{基准回归结果}",
         r"变量 & \multicolumn{1}{c}{(1)} & \multicolumn{1}{c}{(2)} \\",
         r"lnINT & 0.047\sym{***} & 0.035\sym{**} \\",
         r"\_cons & -0.177\sym{***} & -0.635\sym{*} \\",
-        r"组内R\textsuperscript{2} &  & 0.379 \\",
+        r"组内R\ensuremath{^{2}} &  & 0.379 \\",
         r"10\%、5\%、1\%",
     ):
         assert needle in tex, needle

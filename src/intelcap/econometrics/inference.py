@@ -36,6 +36,7 @@ from scipy import stats
 from intelcap.econometrics.absorb import AbsorbedDesign, ArrayLike, _as_2d, _factorize
 from intelcap.econometrics.crv1 import _cluster_matrix, _prep, _solve_xtx, _t_pvalue, crv1_ssc, ols_crv1
 from intelcap.econometrics.fastrefit import _one_blas_thread, _SubsampleFWL
+from intelcap.econometrics.placebo import permutation_pvalue
 from intelcap.errors import EstimationError
 
 __all__ = [
@@ -399,8 +400,8 @@ class PermutationResult:
     d_hat: float
     beta_g0: float
     beta_g1: float
-    p_one_sided: float  # bdiff: #{d* >= d} / K if d > 0, #{d* <= d} / K otherwise
-    p_two_sided: float  # #{|d*| >= |d|} / K
+    p_one_sided: float  # (1 + #{d* >= d}) / (K + 1) if d >= 0, (1 + #{d* <= d}) / (K + 1) otherwise
+    p_two_sided: float  # (1 + #{|d*| >= |d|}) / (K + 1)
     d_perm: np.ndarray = field(repr=False)
     K: int = 0
 
@@ -451,6 +452,7 @@ def permutation_difference(
             b = fwl.betas(draws)
             d[start:stop] = b[:, 1] - b[:, 0]
     d_hat = b1 - b0
-    p1 = float(np.mean(d >= d_hat) if d_hat > 0 else np.mean(d <= d_hat))
-    p2 = float(np.mean(np.abs(d) >= abs(d_hat)))
+    # the one rule of every permutation test, (b + 1) / (m + 1): never 0 with finitely many draws
+    p1 = permutation_pvalue(d, d_hat, "directional")
+    p2 = permutation_pvalue(d, d_hat, "two-sided")
     return PermutationResult(d_hat, b0, b1, p1, p2, d, K)

@@ -1,5 +1,18 @@
-"""What a reader sees: tables in md/tex/docx (`tables`, printed through `grid`, `latex` and `word`, with the
+"""What a reader sees: tables in md/tex/docx/html (`tables`, printed through `grid`, `latex`, `word` and `html`;
+`pdf` compiles the LaTeX), with the
 display labels of `labels`), figures (`figures`, `rulegraph`, `fonts`) and the comparison with the paper
 (`compare`)."""
 
-__all__ = ["compare", "figures", "fonts", "grid", "labels", "latex", "rulegraph", "tables", "word"]
+__all__ = [
+    "compare",
+    "figures",
+    "fonts",
+    "grid",
+    "html",
+    "labels",
+    "latex",
+    "pdf",
+    "rulegraph",
+    "tables",
+    "word",
+]

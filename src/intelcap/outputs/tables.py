@@ -769,6 +769,22 @@ def _frame_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
 _DEFAULT_STYLE = TableStyle()
 
 
+GRID_BUILDERS = {
+    "regression": _regression_grid,
+    "descriptive": _descriptive_grid,
+    "keywords": _keywords_grid,
+    "frame": _frame_grid,
+}
+
+
+def table_grid(kind: str, data: Any, style: TableStyle = _DEFAULT_STYLE) -> _Grid:
+    """The format-neutral grid of a table (`kind`: regression, descriptive, keywords, frame) that every
+    renderer (md, tex, docx, html) draws."""
+    if kind not in GRID_BUILDERS:
+        raise ValueError(f"unknown table kind {kind!r}: one of {sorted(GRID_BUILDERS)}")
+    return GRID_BUILDERS[kind](data, style)
+
+
 def regression_markdown(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
     return _grid_markdown(_regression_grid(df, style))
 

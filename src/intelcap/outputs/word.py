@@ -5,6 +5,7 @@ output (fixed core properties and fixed zip entry timestamps; python-docx would 
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,13 @@ from intelcap.outputs.grid import _Cell, _Grid
 
 _DOCX_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+# A4 in twentieths of a point (Word's own unit in w:pgSz), margins of a Chinese journal manuscript.
+A4_TWIPS = (11906, 16838)
+MARGIN_TWIPS = 1418  # 2.5 cm
+WIDE_MARGIN_TWIPS = 1134  # 2 cm, landscape pages of wide tables
+CELL_PAD_TWIPS = 2 * 108  # Word's default left + right cell margins (0.075 in each)
+FONT_SIZES = (10.5, 9.0, 8.0)  # 五号, then smaller until the table fits its page width
 
 
 # ----------------------------------------------------------------------------------------------
@@ -54,6 +62,47 @@ def _cell_border(cell: Any, edge: str, size: int) -> None:
     el.set(qn("w:color"), "000000")
 
 
+def text_width_twips(text: str, size_pt: float) -> int:
+    """Width of one line of ``text`` in Times New Roman / SimSun at ``size_pt``, in twips: a CJK or full-width
+    character is one em, a Latin character, digit or star half an em (Times digits are exactly 0.5 em, its
+    letters average below), so the estimate errs wide."""
+    ems = sum(1.0 if _is_wide_char(ch) else 0.5 for ch in text)
+    return math.ceil(ems * size_pt * 20)
+
+
+def _is_wide_char(ch: str) -> bool:
+    o = ord(ch)
+    return 0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFF60 or 0x3000 <= o <= 0x303F
+
+
+def column_widths(g: _Grid, size_pt: float, text_width: int) -> list[int] | None:
+    """Twips per grid column so that no number or header wraps, or None when the table cannot fit
+    ``text_width`` at ``size_pt``. Only the label column may wrap (down to a quarter of the text width)."""
+    need = [0] * g.ncols
+    for row in g.header + g.body:
+        col = 0
+        for c in row:
+            if c.span == 1:
+                need[col] = max(need[col], text_width_twips(c.plain, size_pt) + CELL_PAD_TWIPS)
+            col += c.span
+    # a spanning header (企业所属区域 over three columns) needs its text width over the span
+    for row in g.header:
+        col = 0
+        for c in row:
+            if c.span > 1:
+                short = text_width_twips(c.plain, size_pt) + CELL_PAD_TWIPS - sum(need[col : col + c.span])
+                for k in range(col, col + c.span):
+                    need[k] += max(0, math.ceil(short / c.span))
+            col += c.span
+    rest = sum(need[1:])
+    if rest + need[0] <= text_width:
+        return need
+    label = text_width - rest
+    if label < text_width // 4:
+        return None
+    return [label, *need[1:]]
+
+
 def _write_cell(cell: Any, text: str, align: Any, size_pt: float) -> None:
     from docx.shared import Pt
 
@@ -85,6 +134,7 @@ def _docx_document(g: _Grid) -> Any:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Twips
 
     doc = Document()
     _set_fonts(doc.styles["Normal"], 10.5)  # 五号
@@ -97,20 +147,26 @@ def _docx_document(g: _Grid) -> Any:
     cp.created = _DOCX_EPOCH
     cp.modified = _DOCX_EPOCH
 
-    if g.ncols > 8:  # Table 6 has 11 columns: landscape keeps it readable
-        sec = doc.sections[0]
+    sec = doc.sections[0]
+    width, height = A4_TWIPS
+    margin = MARGIN_TWIPS
+    if g.ncols > 8:  # Table 6 has 11 columns: a landscape A4 page keeps it on one page, unwrapped
         sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = sec.page_height, sec.page_width
+        width, height = height, width
+        margin = WIDE_MARGIN_TWIPS
+    sec.page_width, sec.page_height = Twips(width), Twips(height)
+    sec.left_margin = sec.right_margin = sec.top_margin = sec.bottom_margin = Twips(margin)
 
     if g.title:
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_fonts(p.add_run(g.title), 10.5)
         p.runs[0].bold = True
+        p.paragraph_format.keep_with_next = True
     return doc
 
 
-def _docx_fill(table: Any, g: _Grid, rows: list[list[_Cell]]) -> None:
+def _docx_fill(table: Any, g: _Grid, rows: list[list[_Cell]], size_pt: float = 10.5) -> None:
     """Cell texts, merged spans and alignment: header cells centred after the first, body by column."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -125,10 +181,10 @@ def _docx_fill(table: Any, g: _Grid, rows: list[list[_Cell]]) -> None:
                 cell = cell.merge(row_cells[col + c.span - 1])
             left = ci == 0 if ri < len(g.header) else g.col_align(col) in "lL"
             align = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
-            _write_cell(cell, c.plain, align, 10.5)
+            _write_cell(cell, c.plain, align, size_pt)
             col += c.span
         for empty in range(col, n):  # short rows (should not happen) still get a paragraph format
-            _write_cell(row_cells[empty], "", WD_ALIGN_PARAGRAPH.CENTER, 10.5)
+            _write_cell(row_cells[empty], "", WD_ALIGN_PARAGRAPH.CENTER, size_pt)
 
 
 def _docx_rules(table: Any, g: _Grid, n_rows: int, stats_rule: bool) -> None:
@@ -147,15 +203,70 @@ def _docx_rules(table: Any, g: _Grid, n_rows: int, stats_rule: bool) -> None:
     rule(n_rows - 1, "bottom", 12)
 
 
+def _fix_widths(table: Any, widths: list[int]) -> None:
+    """Fixed layout with explicit grid and cell widths: Word (and LibreOffice) then keep the columns as computed
+    instead of autofitting them to the page, which wrapped 非国有企/业 in Table 6."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:w"), str(sum(widths)))
+    tbl_w.set(qn("w:type"), "dxa")
+    for gc, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        gc.set(qn("w:w"), str(w))
+    for row in table.rows:
+        col = 0
+        for tc in row._tr.findall(qn("w:tc")):
+            span = tc.tcPr.find(qn("w:gridSpan")) if tc.tcPr is not None else None
+            n = int(span.get(qn("w:val"))) if span is not None else 1
+            tc.get_or_add_tcPr().get_or_add_tcW().set(qn("w:w"), str(sum(widths[col : col + n])))
+            tc.tcPr.tcW.set(qn("w:type"), "dxa")
+            col += n
+
+
+def _keep_rows(table: Any, n_header: int) -> None:
+    """No row splits across pages, and the header rows repeat if a long table does continue."""
+    from docx.oxml import OxmlElement
+
+    for ri, row in enumerate(table.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if ri < n_header:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+
+
 def _grid_docx(g: _Grid, stats_rule: bool = True) -> bytes:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Pt
 
     doc = _docx_document(g)
+    sec = doc.sections[0]
+    text_width = int(sec.page_width.twips - sec.left_margin.twips - sec.right_margin.twips)
+    # the largest font size at which the table fits the text width unwrapped; else the smallest, label wrapping
+    size, widths = FONT_SIZES[-1], None
+    for size in FONT_SIZES:
+        widths = column_widths(g, size, text_width)
+        if widths is not None:
+            break
+    if widths is None:
+        n = g.ncols
+        widths = [text_width - (n - 1) * (text_width // (2 * (n - 1)))] + [text_width // (2 * (n - 1))] * (
+            n - 1
+        )
     rows = g.header + g.body
     table = doc.add_table(rows=len(rows), cols=g.ncols)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _docx_fill(table, g, rows)
+    _docx_fill(table, g, rows, size)
+    _fix_widths(table, widths)
+    _keep_rows(table, len(g.header))
     _docx_rules(table, g, len(rows), stats_rule)
 
     for note in g.notes:

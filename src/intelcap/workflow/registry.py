@@ -162,7 +162,15 @@ RULES: dict[str, Rule] = {
     ),
     "render_table": Rule(
         "workflow.steps.render:render_table",
-        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources"),
+        (
+            "outputs.tables",
+            "outputs.grid",
+            "outputs.latex",
+            "outputs.word",
+            "outputs.html",
+            "outputs.labels",
+            "resources",
+        ),
         ("output", "controls"),  # controls: the terms the paper layout summarises as a 控制变量 row
         shape=("paths.labels",),
     ),
@@ -190,6 +198,11 @@ RULES: dict[str, Rule] = {
         ("outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("paths.ifr_global",),
+    ),
+    "tables_pdf": Rule(
+        "workflow.steps.render:tables_pdf",
+        ("outputs.latex", "outputs.grid", "outputs.pdf"),
+        ("output.lang",),
     ),
     "paper_vs_replication": Rule(
         "workflow.steps.figures:paper_vs_replication",

@@ -59,30 +59,42 @@ def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     )
 
 
+def _write_all(job: Job, kind: str, data, style) -> None:
+    """md/tex/docx through `outputs.tables`, then the outputs built on them: the standalone LaTeX document
+    (`{name}_standalone.tex`) and the HTML page of the same grid."""
+    from intelcap.atomic import write_text
+    from intelcap.outputs import html, latex, tables
+
+    tables.write_table(kind, data, _formats(job), style)
+    if "standalone" in job.output:
+        body = Path(job.output["tex"]).read_text(encoding="utf-8")
+        write_text(job.output["standalone"], latex.latex_document(body, style.lang))
+    if "html" in job.output:
+        html.write_table_html(kind, data, job.output["html"], style)
+
+
 def render_table(job: Job) -> None:
-    """md/tex/docx of one paper table (or the robustness inference table) from its CSV."""
+    """md/tex/docx/html and the standalone LaTeX of one paper table (or the inference table) from its CSV."""
     from intelcap.outputs import tables
 
     name = job.wildcards["name"]
     df = read_result(job.input["csv"])
     if name == "table1":
-        tables.write_table("descriptive", df, _formats(job), table_style(job, name))
+        _write_all(job, "descriptive", df, table_style(job, name))
     elif name == "table7":
         cats: dict[str, list[str]] = {}
         for row in df.sort_values(["order"], kind="stable").itertuples():
             cats.setdefault(str(row.category), []).append(str(row.keyword))
         order = list(dict.fromkeys(df["category"].astype(str)))
-        tables.write_table("keywords", {c: cats[c] for c in order}, _formats(job), table_style(job, name))
+        _write_all(job, "keywords", {c: cats[c] for c in order}, table_style(job, name))
     elif name == "inference":
-        tables.write_table(
-            "frame", _inference_display(df), _formats(job), table_style(job, name, frame="inference")
-        )
+        _write_all(job, "frame", _inference_display(df), table_style(job, name, frame="inference"))
     else:
         # rows, digits and indicator rows of config output.layout / output.layouts / output.tables
         style = tables.layout_style(name, job.config["output"], job.config.get("controls") or ())
         if name == "table6" and df["model"].nunique() == 10:
             style["column_groups"] = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3))
-        tables.write_table("regression", df, _formats(job), table_style(job, name, **style))
+        _write_all(job, "regression", df, table_style(job, name, **style))
 
 
 def _comparison_note(job: Job) -> str:
@@ -230,6 +242,18 @@ def spec_curve_figure(job: Job) -> None:
         choices=["cu", "winsor", "controls", "fe", "sample"],
         missing=reasons.astype(str).value_counts(sort=False).to_dict(),
     )
+
+
+def tables_pdf(job: Job) -> None:
+    """results/paper/tables.pdf: every paper table's LaTeX fragment in one document, compiled with xelatex
+    (fails naming the Debian packages to install when xelatex is missing)."""
+    from intelcap.atomic import write_text
+    from intelcap.outputs import latex, pdf
+
+    bodies = [Path(p).read_text(encoding="utf-8") for p in job.input["tex"]]
+    doc = latex.tables_document(bodies, job.config["output"]["lang"])
+    write_text(job.output["tex"], doc)
+    pdf.compile_latex(doc, job.output["pdf"], "xelatex")
 
 
 def figure1(job: Job) -> None:

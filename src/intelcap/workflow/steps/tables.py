@@ -89,37 +89,7 @@ def heterogeneity_table(job: Job) -> None:
         int(het["permutation_reps"]),
         int(job.config["seed"]),
     )
-    atomic.write_csv(plus_one_permutation_p(diff), job.output["diff_csv"])
-
-
-PERMUTATION_P_COLUMNS = ("p_permutation_one_sided", "p_permutation_two_sided")
-
-
-def plus_one_permutation_p(diff: pd.DataFrame) -> pd.DataFrame:
-    """Table 6's permutation p-values under the one rule of every permutation test, (b + 1) / (m + 1)
-    (`econometrics.placebo.plus_one_pvalue`, as the placebo uses).
-
-    `inference.permutation_difference` reports the share b / m of the m = `reps` draws at least as extreme,
-    which prints 0.000 when no draw is. b is recovered exactly from the share (b / m · m, m < 2^52). A value
-    already of the form (b + 1) / (m + 1) is kept: only 0 and 1 are of both forms, and 0 is not (b + 1) / (m + 1)
-    while 1 is the same under both rules, so the two forms cannot be confused."""
-    from intelcap.econometrics.placebo import plus_one_pvalue
-
-    out = diff.copy()
-    for col in PERMUTATION_P_COLUMNS:
-        if col not in out.columns:
-            continue
-        new = []
-        for p, m in zip(out[col].to_numpy(float), out["reps"].to_numpy(int), strict=True):
-            b, b1 = p * m, p * (m + 1)
-            if abs(b - round(b)) < 1e-9 and (round(b) == 0 or abs(b1 - round(b1)) > 1e-9 or p == 1):
-                new.append(plus_one_pvalue(round(b), m))
-            elif abs(b1 - round(b1)) < 1e-9:
-                new.append(float(p))
-            else:
-                raise ValueError(f"{col} = {p!r} is no permutation p-value of {m} draws")
-        out[col] = new
-    return out
+    atomic.write_csv(diff, job.output["diff_csv"])
 
 
 def keyword_table(job: Job) -> None:
