@@ -468,31 +468,19 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     rows = []
     raw = Path(config["raw_dir"] or config["synthetic_dir"])
     raw_keys = ["raw_dir", "synthetic_dir"]
+
+    def raw_file_row(what: str, path: str) -> tuple[str, str, str]:
+        hits = file_jobs(path, jobs)
+        check_declared(path, raw_keys, hits, jobs, config)
+        return what, describe(hits, jobs, order), describe(closure(hits, children), jobs, order)
+
     for table_name, spec in config["csmar"].items():
         name = spec["file"][0] if isinstance(spec["file"], list) else spec["file"]
-        path = str(raw / "csmar" / name)
-        hits = file_jobs(path, jobs)
-        check_declared(path, raw_keys, hits, jobs, config)
-        rows.append(
-            (
-                f"CSMAR table `{table_name}` (`raw_dir/csmar/{name}`)",
-                describe(hits, jobs, order),
-                describe(closure(hits, children), jobs, order),
-            )
-        )
+        what = f"CSMAR table `{table_name}` (`raw_dir/csmar/{name}`)"
+        rows.append(raw_file_row(what, str(raw / "csmar" / name)))
     for key, rel in config["ifr"].items():
-        if not key.endswith("_file"):
-            continue  # code lists, not files
-        path = str(raw / rel)
-        hits = file_jobs(path, jobs)
-        check_declared(path, raw_keys, hits, jobs, config)
-        rows.append(
-            (
-                f"IFR file `ifr.{key}` (`raw_dir/{rel}`)",
-                describe(hits, jobs, order),
-                describe(closure(hits, children), jobs, order),
-            )
-        )
+        if key.endswith("_file"):  # the others are code lists, not files
+            rows.append(raw_file_row(f"IFR file `ifr.{key}` (`raw_dir/{rel}`)", str(raw / rel)))
     report = str(raw / "reports" / "<one report>")
     hits = file_jobs(report, jobs)
     check_declared(report, raw_keys, hits, jobs, config)
