@@ -353,6 +353,7 @@ def test_report_captions_render(name: str, config: dict) -> None:
     class FakeSnakemake:
         input = ["results/figures/rulegraph.dot"]
         output = ["results/figures/figure1.png"]
+        wildcards = type("Wildcards", (), {"name": "table2"})  # captions of wildcard rules (rendered_table)
 
     FakeSnakemake.config = config  # type: ignore[attr-defined]
     text = (ROOT / "report" / f"{name}.rst").read_text(encoding="utf-8")

@@ -26,8 +26,8 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
+from intelcap import distributions
 from intelcap.atomic import atomic_path
 from intelcap.errors import InputError
 from intelcap.resources import shipped
@@ -345,8 +345,8 @@ def _t_crit(df: float, level: float) -> float:
     """Two-sided critical value: t with ``df`` degrees of freedom, or normal if df is missing/infinite."""
     q = 0.5 + level / 2
     if df is None or not np.isfinite(df) or df <= 0:
-        return float(stats.norm.ppf(q))
-    return float(stats.t.ppf(q, df))
+        return float(distributions.norm_ppf(q))
+    return float(distributions.t_ppf(q, df))
 
 
 def coef_intervals(long_df: pd.DataFrame, term: str = "lnINT", level: float = 0.95) -> pd.DataFrame:
