@@ -67,6 +67,16 @@ _ROB = (
     "econometrics.estimate",
 )
 _RAW = ("raw_dir", "synthetic_dir")
+# the ledger evaluator reads star levels from outputs.tables, which imports the renderers
+_CLAIMS = (
+    "outputs.claims",
+    "outputs.tables",
+    "outputs.grid",
+    "outputs.latex",
+    "outputs.word",
+    "outputs.labels",
+    "resources",
+)
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
@@ -193,9 +203,15 @@ RULES: dict[str, Rule] = {
     ),
     "paper_vs_replication": Rule(
         "workflow.steps.figures:paper_vs_replication",
-        ("outputs.compare",),
+        ("outputs.compare", *_CLAIMS),
         (),
-        shape=(*_RAW, "paths.paper_results"),
+        shape=(*_RAW, "paths.paper_claims"),
+    ),
+    "claims": Rule(
+        "workflow.steps.figures:claims",
+        _CLAIMS,
+        (),
+        shape=(*_RAW, "paths.paper_claims", "paths.ifr_global", "synth.reports"),
     ),
     # ---- robustness (rules/robustness.smk): never depends on presentation settings
     "inference_table": Rule(
