@@ -190,10 +190,16 @@ RULES: dict[str, Rule] = {
     ),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule(
-        "workflow.steps.render:figure1",
+    "rulegraph_figure": Rule(
+        "workflow.steps.render:figure1",  # render.figure1 draws the rule graph (to be renamed rulegraph_figure)
         ("outputs.rulegraph", "outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
+    ),
+    "figure1": Rule(
+        "workflow.steps.figures:figure1",
+        ("outputs.framework", "outputs.figures", "outputs.fonts", *_CLAIMS[1:]),
+        ("output.lang",),
+        shape=("paths.framework",),
     ),
     "figure2": Rule(
         "workflow.steps.render:figure2",

@@ -66,3 +66,17 @@ def claims(job: Job) -> None:
     atomic.write_csv(result, job.output["csv"])
     atomic.write_text(job.output["md"], ledger.to_markdown(result))
     logging.getLogger("intelcap").info("claims: %s", ledger.summary(result))
+
+
+def _figure_paths(job: Job) -> dict:
+    return {k: v for k, v in job.output.items() if k in ("png", "pdf", "svg")}
+
+
+def figure1(job: Job) -> None:
+    """Figure 1 as in the paper (research framework) with the replicated coefficients; the drawn labels as CSV."""
+    from intelcap.outputs import framework
+
+    spec = framework.load_framework(job.input["framework"])
+    tables = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    labels = framework.figure_framework(spec, tables, _figure_paths(job), lang=job.config["output"]["lang"])
+    atomic.write_csv(pd.DataFrame(labels), job.output["labels"])
