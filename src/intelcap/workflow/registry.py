@@ -353,6 +353,13 @@ RULES: dict[str, Rule] = {
         shape=(*_RAW, "text.shards"),
     ),
     "check": Rule("workflow.steps.check:check", ()),
+    # ---- Stata parity (rules/provenance.smk)
+    "stata_export": Rule(
+        "workflow.steps.stata:stata_export", ("outputs.stata", "outputs.labels"), (), shape=("paths.labels",)
+    ),
+    "stata_dofile": Rule(
+        "workflow.steps.stata:stata_dofile", ("outputs.stata",), ("tables", "controls", "cluster", "winsor")
+    ),
     # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
     "provenance": Rule(
         "workflow.steps.provenance:provenance",
