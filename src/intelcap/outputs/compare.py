@@ -14,6 +14,34 @@ TRUTH_KEYS = {
 }
 
 
+def paper_from_ledger(claims: list[dict]) -> dict:
+    """The paper's Tables 1-6 and 8 as printed, from the claims ledger's table rows (config/paper_claims.yaml):
+    {"table1": {variable: [n, mean, sd, min, max]}, "models": {table: {model: {nobs, r2, terms, stats}}}}."""
+    table1: dict[str, dict[str, float]] = {}
+    models: dict[str, dict[str, dict]] = {}
+    for c in claims:
+        cell = c.get("cell") or {}
+        table = cell.get("table", "")
+        if table == "table7" or not c["id"].startswith(f"{table}.") or c["kind"] not in ("value", "count"):
+            continue  # text claims repeat table numbers; only the table's own rows define it
+        if table == "table1":
+            table1.setdefault(cell["variable"], {})[cell["stat"]] = c["paper"]
+            continue
+        _, model, rest = c["id"].split(".", 2)
+        m = models.setdefault(table, {}).setdefault(model, {})
+        if rest in ("nobs", "r2"):
+            m[rest] = c["paper"]
+        elif cell.get("term", "").startswith("stat:"):
+            m.setdefault("stats", {})[rest] = c["paper"]
+        else:
+            term, stat = rest.rsplit(".", 1)
+            m.setdefault("terms", {}).setdefault(term, [None, None])[0 if stat == "estimate" else 1] = c[
+                "paper"
+            ]
+    stats = ("n", "mean", "sd", "min", "max")
+    return {"table1": {v: [d[s] for s in stats] for v, d in table1.items()}, "models": models}
+
+
 def implied_mean_y(coefs: dict[str, float], means: dict[str, float], cons: float) -> float:
     """Mean of the dependent variable implied by a linear fit: ȳ = _cons + Σ b_k x̄_k (OLS and reghdfe)."""
     return float(cons + sum(b * means[k] for k, b in coefs.items()))

@@ -1,8 +1,8 @@
-"""Figure 1: the workflow's rule graph, parsed from ``snakemake --rulegraph`` DOT text, laid out in layers and
+"""Appendix figure: the workflow's rule graph, parsed from ``snakemake --rulegraph`` DOT text, laid out in layers and
 drawn with matplotlib (no graphviz binaries needed).
 
-The paper's Figure 1 is a hand-drawn "技术路线图"; a replication package shows the DAG that actually produced
-the numbers instead. The layout is Sugiyama-style, in four named steps: layering (:func:`longest_path_layers`
+The paper's Figure 1 (its research framework, "技术路线图") is drawn by `outputs.framework`; this figure shows
+beside it the DAG that actually produced the numbers. The layout is Sugiyama-style, in four named steps: layering (:func:`longest_path_layers`
 and dummy points on long edges), ordering within layers (:func:`_order_layers`), x-coordinates
 (:func:`_coordinates`) and drawing (:func:`_render_rulegraph_mpl`). Every step is deterministic: each sort has
 a total tie-break, so the same DOT text gives the same bytes.
@@ -36,7 +36,7 @@ __all__ = [
     "parse_rulegraph",
 ]
 
-_TITLE = {"zh": "图 1  工作流（规则依赖图）", "en": "Figure 1. Workflow rule graph"}
+_TITLE = {"zh": "附图  工作流（规则依赖图）", "en": "Appendix figure. Workflow rule graph"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -466,7 +466,7 @@ def figure_rulegraph(
     title: str | None = None,
     engine: Literal["matplotlib", "graphviz"] = "matplotlib",
 ) -> dict[str, Path]:
-    """Figure 1: the workflow's rule graph, drawn from ``snakemake --rulegraph`` DOT text.
+    """Appendix figure: the workflow's rule graph, drawn from ``snakemake --rulegraph`` DOT text.
 
     ``engine="matplotlib"`` (default, tested, byte-deterministic) needs no graphviz. ``engine="graphviz"``
     pipes the DOT text through ``dot -T<fmt>`` (must be on PATH); that output has no title and its bytes

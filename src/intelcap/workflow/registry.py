@@ -67,6 +67,16 @@ _ROB = (
     "econometrics.estimate",
 )
 _RAW = ("raw_dir", "synthetic_dir")
+# the ledger evaluator reads star levels from outputs.tables, which imports the renderers
+_CLAIMS = (
+    "outputs.claims",
+    "outputs.tables",
+    "outputs.grid",
+    "outputs.latex",
+    "outputs.word",
+    "outputs.labels",
+    "resources",
+)
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
@@ -188,10 +198,16 @@ RULES: dict[str, Rule] = {
     ),
     # ---- figures and comparison (rules/figures.smk)
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "figure1": Rule(
-        "workflow.steps.render:figure1",
+    "rulegraph_figure": Rule(
+        "workflow.steps.render:rulegraph_figure",
         ("outputs.rulegraph", "outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
+    ),
+    "figure1": Rule(
+        "workflow.steps.render:figure1",
+        ("outputs.framework", "outputs.figures", "outputs.fonts", *_CLAIMS[1:]),
+        ("output.lang",),
+        shape=("paths.framework",),
     ),
     "figure2": Rule(
         "workflow.steps.render:figure2",
@@ -206,9 +222,15 @@ RULES: dict[str, Rule] = {
     ),
     "paper_vs_replication": Rule(
         "workflow.steps.figures:paper_vs_replication",
-        ("outputs.compare",),
+        ("outputs.compare", *_CLAIMS),
         (),
-        shape=(*_RAW, "paths.paper_results"),
+        shape=(*_RAW, "paths.paper_claims"),
+    ),
+    "claims": Rule(
+        "workflow.steps.figures:claims",
+        _CLAIMS,
+        (),
+        shape=(*_RAW, "paths.paper_claims", "paths.ifr_global", "synth.reports"),
     ),
     # ---- robustness (rules/robustness.smk): never depends on presentation settings
     "inference_table": Rule(
@@ -344,6 +366,13 @@ RULES: dict[str, Rule] = {
         shape=(*_RAW, "text.shards"),
     ),
     "check": Rule("workflow.steps.check:check", ()),
+    # ---- Stata parity (rules/provenance.smk)
+    "stata_export": Rule(
+        "workflow.steps.stata:stata_export", ("outputs.stata", "outputs.labels"), (), shape=("paths.labels",)
+    ),
+    "stata_dofile": Rule(
+        "workflow.steps.stata:stata_dofile", ("outputs.stata",), ("tables", "controls", "cluster", "winsor")
+    ),
     # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
     "provenance": Rule(
         "workflow.steps.provenance:provenance",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -42,13 +43,26 @@ def rulegraph(job: Job) -> None:
 
 
 def paper_vs_replication(job: Job) -> None:
-    import yaml
+    from intelcap.outputs import claims, compare
 
-    from intelcap.outputs import compare
-
-    paper = yaml.safe_load(Path(job.input["paper"]).read_text(encoding="utf-8"))
+    paper = compare.paper_from_ledger(claims.load_ledger(job.input["paper"]))
     ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
     truth_paths = paths(job.input.get("truth", []))
     truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
     atomic.write_csv(compare.paper_vs_replication(paper, ours, truth), job.output["csv"])
     atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])
+
+
+def claims(job: Job) -> None:
+    """Every claim of the paper's ledger evaluated on our tables (and the DGP truth) -> claims.{csv,md}."""
+    from intelcap.outputs import claims as ledger
+
+    rows = ledger.load_ledger(job.input["ledger"])
+    tables = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    tables["ifr_global"] = pd.read_csv(job.input["ifr_global"])
+    truth_paths = paths(job.input.get("truth", []))
+    truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
+    result = ledger.evaluate(rows, tables, truth)
+    atomic.write_csv(result, job.output["csv"])
+    atomic.write_text(job.output["md"], ledger.to_markdown(result))
+    logging.getLogger("intelcap").info("claims: %s", ledger.summary(result))

@@ -256,11 +256,23 @@ def tables_pdf(job: Job) -> None:
     pdf.compile_latex(doc, job.output["pdf"], "xelatex")
 
 
-def figure1(job: Job) -> None:
+def rulegraph_figure(job: Job) -> None:
+    """The workflow's own rule graph (appendix figure)."""
     from intelcap.outputs import rulegraph
 
     dot = Path(job.input["dot"]).read_text(encoding="utf-8")
     rulegraph.figure_rulegraph(dot, _figure_paths(job), lang=job.config["output"]["lang"])
+
+
+def figure1(job: Job) -> None:
+    """Figure 1 as in the paper (research framework) with the replicated coefficients; the drawn labels as CSV."""
+    from intelcap.atomic import write_csv
+    from intelcap.outputs import framework
+
+    spec = framework.load_framework(job.input["framework"])
+    tables = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    labels = framework.figure_framework(spec, tables, _figure_paths(job), lang=job.config["output"]["lang"])
+    write_csv(pd.DataFrame(labels), job.output["labels"])
 
 
 def figure2(job: Job) -> None:
