@@ -40,7 +40,8 @@ CORPORA = ("full", "mdna")
 ORIGINS = ("seed", "paper", "expanded", "hand")
 DECISIONS = ("accepted", "rejected", "added")
 SEGMENTED_COLUMNS = ["Stkcd", "year", "file", "tokens"]  # tokens: " " between tokens, "\n" between sentences
-_SENTENCE_END = re.compile(r"[。！？；!?;]+")
+_END_CHARS = frozenset("。！？；!?;")  # jieba and jieba-rs emit punctuation one character per token
+_LETTER = re.compile(r"[^\W\d_]")  # a token with a letter (CJK or Latin) is a word; "，" or "2019" is not
 CONTEXT_CHARS = 20  # characters each side of a word in an example context
 
 
@@ -74,29 +75,41 @@ class Segmenter:
             jieba.setLogLevel(60)
             self._cut = jieba.lcut
 
-    def _span(self, s: str, out: list[str]) -> None:
-        if s:
-            out.extend(t for t in self._cut(s) if _is_word(t))
+    def sentences(self, text: str) -> list[list[str]]:
+        """Sentences (cut at 。！？；) of word tokens; punctuation and bare numbers are dropped.
 
-    def sentence(self, s: str) -> list[str]:
-        out: list[str] = []
+        The whole text goes through the automaton once and each span between two dictionary terms through
+        the segmenter once (jieba and jieba-rs cut at punctuation themselves, so this equals cutting sentence
+        by sentence, with far fewer calls)."""
+        out: list[list[str]] = []
+        cur: list[str] = []
+
+        def span(s: str) -> None:
+            nonlocal cur
+            for t in self._cut(s):
+                # isalpha() is the C-level fast path for nearly every token; the sets/regex the rest
+                if t.isalpha():
+                    cur.append(t)
+                elif t in _END_CHARS:
+                    if cur:
+                        out.append(cur)
+                    cur = []
+                elif _LETTER.search(t):
+                    cur.append(t)
+
         pos = 0
         if self.terms:
-            for end, term in self._auto.iter_long(s):
+            for end, term in self._auto.iter_long(text):
                 start = end - len(term) + 1
-                self._span(s[pos:start], out)
-                out.append(term)
+                if start > pos:
+                    span(text[pos:start])
+                cur.append(term)
                 pos = end + 1
-        self._span(s[pos:], out)
+        if pos < len(text):
+            span(text[pos:])
+        if cur:
+            out.append(cur)
         return out
-
-    def sentences(self, text: str) -> list[list[str]]:
-        return [t for t in (self.sentence(s) for s in _SENTENCE_END.split(text)) if t]
-
-
-def _is_word(t: str) -> bool:
-    # punctuation and bare numbers carry no meaning for the vectors
-    return any(ch.isalpha() for ch in t)
 
 
 def _norm_text(norm: object) -> str:
