@@ -364,7 +364,8 @@ def compose_report(
         negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
     neg_where = rng.integers(0, 3, size=len(negated))
     fill = _Fillers(rng, block=n_filler + 10)
-    ctx_text, ctx = ("", {}) if contexts <= 0 else keyword_contexts.planted_block(_categories(), contexts, rng)
+    # planted category contexts (opt-in: contexts=0 draws nothing, so the default stream is unchanged)
+    ctx_text, ctx = keyword_contexts.planted_block(_categories(), contexts, rng) if contexts > 0 else ("", {})
     for k, v in ctx.items():  # planted keyword truth stays exact
         planted, mdna = {**planted, k: planted.get(k, 0) + v}, {**mdna, k: mdna.get(k, 0) + v}
 
