@@ -1,4 +1,12 @@
-# Measures: capacity utilization (SFA), robot exposure and its Bartik instrument, DEA efficiency, text index.
+# Measures: capacity utilization (SFA), robot exposure and its Bartik instrument, DEA efficiency, text index,
+# and the seed-word expansion of the keyword dictionary (text_segment -> keyword_vectors -> keyword_expansion).
+
+# text.dictionary: curated counts the dictionary of the seed and curation files (keyword_expansion.curated_spec)
+CURATED_FILES = (
+    [config["paths"]["keyword_seeds"], config["paths"]["keyword_curation"]]
+    if config["text"].get("dictionary", "paper") == "curated"
+    else []
+)
 
 
 rule capacity_utilization:
@@ -115,6 +123,7 @@ rule text_count:
     input:
         text="results/text/extracted/shard_{shard}.parquet",
         keywords=config["paths"]["keywords"],
+        curated=CURATED_FILES,
         code=code("text_count"),
     output:
         counts="results/text/counts/shard_{shard}.parquet",
@@ -134,7 +143,7 @@ rule text_count:
         runtime=30,
     params:
         config=declared("text_count"),
-        sources=sources(config["paths"]["keywords"]),
+        sources=sources(config["paths"]["keywords"], CURATED_FILES),
     script:
         "../scripts/run_step.py"
 
@@ -166,3 +175,104 @@ rule text_index:
         config=declared("text_index"),
     script:
         "../scripts/run_step.py"
+
+
+rule text_segment:
+    """Word segmentation of one shard's cached text (dictionary terms are single tokens), cached: a seed
+    change reruns the expansion, not this."""
+    input:
+        text="results/text/extracted/shard_{shard}.parquet",
+        keywords=config["paths"]["keywords"],
+        code=code("text_segment"),
+    output:
+        seg="results/text/segmented/shard_{shard}.parquet",
+    log:
+        "logs/text_segment/{shard}.log",
+    benchmark:
+        "benchmarks/out/text_segment/{shard}.tsv"
+    wildcard_constraints:
+        shard=r"\d+",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        config=declared("text_segment"),
+        sources=sources(config["paths"]["keywords"]),
+    script:
+        "../scripts/run_step.py"
+
+
+rule keyword_vectors:
+    """Phrases and word2vec on the segmented corpus, deterministic (one worker, fixed seed and hash), with
+    each word's corpus frequency, document frequency by year and example contexts."""
+    input:
+        seg=expand(
+            "results/text/segmented/shard_{shard}.parquet", shard=range(N_SHARDS)
+        ),
+        keywords=config["paths"]["keywords"],
+        code=code("keyword_vectors"),
+    output:
+        vectors="results/text/w2v/vectors.bin",
+        vocab="results/text/w2v/vocab.parquet",
+    log:
+        "logs/keyword_vectors.log",
+    benchmark:
+        "benchmarks/out/keyword_vectors.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        config=declared("keyword_vectors"),
+        sources=sources(config["paths"]["keywords"]),
+    script:
+        "../scripts/run_step.py"
+
+
+rule keyword_expansion:
+    """Candidates per category from the seed words (results/text/keyword_candidates.csv, for curation) and
+    the recall of the paper's Table 7 words at top-k."""
+    input:
+        vectors="results/text/w2v/vectors.bin",
+        vocab="results/text/w2v/vocab.parquet",
+        keywords=config["paths"]["keywords"],
+        seeds=config["paths"]["keyword_seeds"],
+        curation=config["paths"]["keyword_curation"],
+        code=code("keyword_expansion"),
+    output:
+        candidates="results/text/keyword_candidates.csv",
+        recall="results/text/expansion_recall.csv",
+    log:
+        "logs/keyword_expansion.log",
+    benchmark:
+        "benchmarks/out/keyword_expansion.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=declared("keyword_expansion"),
+        sources=sources(
+            config["paths"]["keywords"],
+            config["paths"]["keyword_seeds"],
+            config["paths"]["keyword_curation"],
+        ),
+    script:
+        "../scripts/run_step.py"
+
+
+rule expansion:
+    """The seed-word expansion for curation (`snakemake --cores all expansion`): candidates per category and
+    the recall of the paper's words; not part of `all` (it trains word vectors on the whole corpus).
+    """
+    input:
+        "results/text/keyword_candidates.csv",
+        "results/text/expansion_recall.csv",
+    localrule: True

@@ -115,9 +115,11 @@ rule table6:
 
 
 rule table7:
-    """Table 7: the keyword dictionary (config/keywords.yaml), one row per keyword."""
+    """Table 7: the counting dictionary (config/keywords.yaml, or the curated one of text.dictionary), one row
+    per keyword with its origin (paper / seed / expanded / hand)."""
     input:
         keywords=config["paths"]["keywords"],
+        curated=CURATED_FILES,
         code=code("table7"),
     output:
         csv=result_csv("table7"),
@@ -133,7 +135,7 @@ rule table7:
         runtime=5,
     params:
         config=declared("table7"),
-        sources=sources(config["paths"]["keywords"]),
+        sources=sources(config["paths"]["keywords"], CURATED_FILES),
     script:
         "../scripts/run_step.py"
 

@@ -4,15 +4,18 @@ display labels of `labels`), figures (`figures`, `rulegraph`, `fonts`) and the c
 (`compare`)."""
 
 __all__ = [
+    "claims",
     "compare",
     "figures",
     "fonts",
+    "framework",
     "grid",
     "html",
     "labels",
     "latex",
     "pdf",
     "rulegraph",
+    "stata",
     "tables",
     "word",
 ]

@@ -663,15 +663,49 @@ def _descriptive_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
     return _Grid(header, body, set(), _title(style), _notes(style, []))
 
 
-def _keywords_grid(categories: Mapping[str, Sequence[str]], style: TableStyle) -> _Grid:
-    # categories come already loaded and validated (intelcap.measures.text.load_keywords, or Table 7's CSV)
+# Marks of a keyword's origin in Table 7 (keyword_expansion.curated_spec); the paper's own words are unmarked.
+_ORIGIN_MARKS = {"paper": "", "seed": "*", "expanded": "†", "hand": "‡"}
+_ORIGIN_NOTES = {
+    "zh": {"seed": "* 种子词", "expanded": "† 词向量扩展后经人工审核保留", "hand": "‡ 人工添加"},
+    "en": {
+        "seed": "* seed word",
+        "expanded": "† from the word-vector expansion, kept on review",
+        "hand": "‡ added by hand",
+    },
+}
+
+
+def _keywords_grid(categories: Mapping[str, Sequence[Any]], style: TableStyle) -> _Grid:
+    # categories come already loaded and validated (intelcap.measures.text.load_keywords, or Table 7's CSV);
+    # a keyword may be a (keyword, origin) pair (origin: paper, seed, expanded, hand), marked after the word
     sep = "、" if style.lang == "zh" else ", "
     header = [[_Cell(label("columns", "category", style)), _Cell(label("columns", "keywords", style))]]
+    used: list[str] = []
+
+    def mark(w: Any) -> str:
+        if isinstance(w, str):
+            return w
+        word, origin = w
+        if origin not in _ORIGIN_MARKS:
+            raise ValueError(f"keyword {word!r}: unknown origin {origin!r} (one of {sorted(_ORIGIN_MARKS)})")
+        if origin != "paper" and origin not in used:
+            used.append(origin)
+        return f"{word}{_ORIGIN_MARKS[origin]}"
+
     body = [
-        [_Cell(label("keyword_categories", str(cat), style)), _Cell(sep.join(str(w) for w in words))]
+        [_Cell(label("keyword_categories", str(cat), style)), _Cell(sep.join(mark(w) for w in words))]
         for cat, words in categories.items()
     ]
-    return _Grid(header, body, set(), _title(style), _notes(style, []), align="lL")
+    notes_of = _ORIGIN_NOTES["zh" if style.lang == "zh" else "en"]
+    auto = (
+        [("；" if style.lang == "zh" else "; ").join(notes_of[o] for o in ORIGIN_ORDER if o in used)]
+        if used
+        else []
+    )
+    return _Grid(header, body, set(), _title(style), _notes(style, auto), align="lL")
+
+
+ORIGIN_ORDER = ("seed", "expanded", "hand")
 
 
 def _frame_cell(v: Any, style: TableStyle) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from intelcap.atomic import atomic_path, write_bytes
+from intelcap.synthetic import keyword_contexts
 
 # Filler words: characters disjoint from the keyword dictionary and from 没/无/不 (checked below).
 VOCAB: tuple[str, ...] = (
@@ -217,6 +218,13 @@ def _default_keywords() -> tuple[str, ...]:
     return tuple(load_keywords().keywords)
 
 
+@functools.lru_cache(maxsize=1)
+def _categories() -> dict[str, tuple[str, ...]]:
+    from intelcap.measures.text import load_keywords
+
+    return dict(load_keywords().categories)
+
+
 def default_keywords() -> list[str]:
     """The 55 keywords of config/keywords.yaml (read once per process; imported lazily)."""
     return list(_default_keywords())
@@ -228,6 +236,7 @@ def vocabulary_chars() -> str:
     chars |= set(FAR_NEGATION_FRAME + "".join(HEADINGS_BEFORE + HEADINGS_AFTER) + MDNA_HEADING)
     chars |= set("股份有限公司年度报告目录0123456789.%，。、：；（）" + "".join(_COMPANY_PREFIX))
     chars |= set("０１２３４５６７８９．＋Ｄ　")
+    chars |= set(keyword_contexts.context_chars())
     return "".join(sorted(chars - {"{", "}"}))
 
 
@@ -333,8 +342,11 @@ def compose_report(
     title: str = "示例股份有限公司",
     year: int = 2015,
     keywords: list[str] | None = None,
+    contexts: int = 0,
 ) -> tuple[str, dict[str, int], dict[str, int], dict[str, int]]:
-    """Report text with exactly ``planted`` counts; returns (text, planted full, planted in MD&A, negated)."""
+    """Report text with exactly ``planted`` counts; returns (text, planted full, planted in MD&A, negated).
+    ``contexts`` > 0 adds that many category-context sentences to the MD&A (synthetic.keyword_contexts); their
+    keywords are added to the planted counts."""
     keywords = keywords if keywords is not None else default_keywords()
     _check_vocabulary(tuple(keywords))
     unknown = sorted(set(planted) - set(keywords))
@@ -352,6 +364,10 @@ def compose_report(
         negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
     neg_where = rng.integers(0, 3, size=len(negated))
     fill = _Fillers(rng, block=n_filler + 10)
+    # planted category contexts (opt-in: contexts=0 draws nothing, so the default stream is unchanged)
+    ctx_text, ctx = keyword_contexts.planted_block(_categories(), contexts, rng) if contexts > 0 else ("", {})
+    for k, v in ctx.items():  # planted keyword truth stays exact
+        planted, mdna = {**planted, k: planted.get(k, 0) + v}, {**mdna, k: mdna.get(k, 0) + v}
 
     def part(w: int) -> str:
         return _section_text(
@@ -375,6 +391,7 @@ def compose_report(
         fill(),
         MDNA_HEADING,
         part(1),
+        *([ctx_text] if ctx_text else []),
         HEADINGS_AFTER[0],
         part(2),
         HEADINGS_AFTER[1],
@@ -396,6 +413,7 @@ def write_report(
     traps: bool = True,
     n_filler: int = 30,
     atomic: bool = True,
+    contexts: int = 0,
 ) -> WrittenReport:
     """Write one synthetic report; the returned planted counts are what a correct counter must find."""
     path = Path(path)
@@ -404,7 +422,7 @@ def write_report(
     )
     year = int(path.stem.split("_")[-1]) if path.stem.split("_")[-1].isdigit() else 2015
     text, full, mdna, negated = compose_report(
-        planted, rng, traps=traps, n_filler=n_filler, title=title, year=year
+        planted, rng, traps=traps, n_filler=n_filler, title=title, year=year, contexts=contexts
     )
     if fmt == "txt":
         if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
@@ -591,6 +609,7 @@ def write_reports_for_panel(
     pdf_share: float = 0.1,
     n_filler: int = 30,
     atomic: bool = True,
+    contexts: int = 0,
 ) -> pd.DataFrame:
     """Write ``<Stkcd>_<year>.txt|pdf`` for each (Stkcd, year, expected_intensity); return planted counts.
 
@@ -641,7 +660,14 @@ def write_reports_for_panel(
             v = rng.random()
             enc = "gb18030" if v < 0.05 else ("utf-8-sig" if v < 0.15 else "utf-8")
         rep = write_report(
-            directory / f"{stem}.{fmt}", planted, rng, fmt=fmt, encoding=enc, n_filler=n_filler, atomic=atomic
+            directory / f"{stem}.{fmt}",
+            planted,
+            rng,
+            fmt=fmt,
+            encoding=enc,
+            n_filler=n_filler,
+            atomic=atomic,
+            contexts=contexts,
         )
         for k in sorted(rep.full):
             rows.append((stk, year, k, rep.full[k], rep.mdna.get(k, 0)))

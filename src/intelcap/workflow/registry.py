@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
         (
             "synthetic.dgp",
             "synthetic.reports",
+            "synthetic.keyword_contexts",
             "outputs.fonts",
             "measures.text",
             "measures.text_inventory",
@@ -130,9 +131,31 @@ RULES: dict[str, Rule] = {
     ),
     "text_count": Rule(
         "workflow.steps.measures:text_count",
-        ("measures.text", "measures.text_inventory", "resources"),
-        (),
+        ("measures.text", "measures.text_inventory", "resources", "measures.keyword_expansion"),
+        ("text.dictionary",),
+        shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
+    ),
+    "text_segment": Rule(
+        "workflow.steps.measures:text_segment",
+        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        ("expansion.corpus", "expansion.segmenter"),
         shape=("text.shards", "paths.keywords"),
+    ),
+    "keyword_vectors": Rule(
+        "workflow.steps.measures:keyword_vectors",
+        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        tuple(
+            f"expansion.{k}"
+            for k in ("vector_size", "window", "min_count", "epochs", "sg", "negative", "sample", "seed")
+        )
+        + ("expansion.phrases_min_count", "expansion.phrases_threshold"),
+        shape=("text.shards", "paths.keywords"),
+    ),
+    "keyword_expansion": Rule(
+        "workflow.steps.measures:keyword_expansion",
+        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        (),
+        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",
@@ -166,9 +189,9 @@ RULES: dict[str, Rule] = {
     ),
     "table7": Rule(
         "workflow.steps.tables:keyword_table",
-        ("measures.text", "measures.text_inventory", "resources"),
-        (),
-        shape=("paths.keywords",),
+        ("measures.text", "measures.text_inventory", "resources", "measures.keyword_expansion"),
+        ("text.dictionary",),
+        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "render_table": Rule(
         "workflow.steps.render:render_table",

@@ -8,17 +8,18 @@ from __future__ import annotations
 import json
 
 __all__ = [
-    "paths",
     "as_json",
-    "read_csv_config",  # shared helpers; then the step modules
     "check",
     "data",
     "figures",
     "measures",
     "panel",
+    "paths",
     "provenance",
+    "read_csv_config",
     "render",
     "robustness",
+    "stata",
     "tables",
 ]
 

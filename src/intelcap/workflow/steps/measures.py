@@ -93,9 +93,13 @@ def text_extract(job: Job) -> None:
 
 
 def text_count(job: Job) -> None:
-    from intelcap.measures import text
+    from intelcap.measures import keyword_expansion, text
 
-    spec = text.load_keywords(job.input["keywords"])
+    # text.dictionary: paper -> paths.keywords; curated -> the seed and curation files (input "curated")
+    curated = paths(job.input["curated"]) if job.config["text"]["dictionary"] == "curated" else [None, None]
+    spec, _ = keyword_expansion.dictionary_spec(
+        job.config["text"]["dictionary"], job.input["keywords"], *curated
+    )
     counts, rlog = text.count_extracted(text.read_extracted(job.input["text"]), spec)
     atomic.write_parquet(counts, job.output["counts"])
     atomic.write_csv(rlog, job.output["log"])
@@ -122,3 +126,56 @@ def text_index(job: Job) -> None:
     # .snakemake_timestamp in the synthetic folder, are neither: they stay in text_log.csv only)
     keep = ~rlog["status"].isin(["ok", "skipped"])
     atomic.write_csv(rlog[keep][["file", "status", "reason"]], job.output["unreadable"])
+
+
+def text_segment(job: Job) -> None:
+    """Tokens of one shard's cached text, the dictionary terms as single tokens (a file target: a seed or
+    training change reruns the expansion, not this)."""
+    from intelcap.measures import keyword_expansion as ke
+    from intelcap.measures import text
+
+    c = job.config["expansion"]
+    seg = ke.Segmenter(text.load_keywords(job.input["keywords"]).keywords, c["segmenter"])
+    out = ke.segment_shard(text.read_extracted(job.input["text"]), seg, c["corpus"])
+    log.info(
+        "shard %s: %d reports segmented (%s, corpus %s)",
+        job.wildcards["shard"],
+        len(out),
+        seg.name,
+        c["corpus"],
+    )
+    atomic.write_parquet(out, job.output["seg"])
+
+
+def keyword_vectors(job: Job) -> None:
+    from intelcap.measures import keyword_expansion as ke
+    from intelcap.measures import text
+
+    params = ke.TrainParams.from_config(job.config["expansion"])
+    kv, corpus = ke.train_vectors(
+        paths(job.input["seg"]), text.load_keywords(job.input["keywords"]).keywords, params
+    )
+    log.info("word2vec: %d words x %d dimensions (%s)", len(kv), kv.vector_size, params)
+    ke.write_vectors(kv, job.output["vectors"])
+    atomic.write_parquet(ke.corpus_stats(corpus, kv.index_to_key), job.output["vocab"])
+
+
+def keyword_expansion(job: Job) -> None:
+    from intelcap.measures import keyword_expansion as ke
+    from intelcap.measures import text
+
+    seeds = ke.load_seeds(job.input["seeds"])
+    curation = ke.load_curation(job.input["curation"])
+    paper = text.load_keywords(job.input["keywords"])
+    cand = ke.expand(
+        ke.read_vectors(job.input["vectors"]),
+        seeds,
+        pd.read_parquet(job.input["vocab"]),
+        dictionary=paper.category_of,
+        decisions={kw: dec for kw, dec, *_ in curation.decisions},
+    )
+    recall = ke.recall_at_k(cand, paper.categories, seeds)
+    for cat, k, n, found, _r in recall.itertuples(index=False, name=None):
+        log.info("recall@%d %s: %d of %d paper keywords", k, cat, found, n)
+    atomic.write_csv(cand, job.output["candidates"])
+    atomic.write_csv(recall, job.output["recall"])

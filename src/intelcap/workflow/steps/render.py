@@ -82,9 +82,11 @@ def render_table(job: Job) -> None:
     if name == "table1":
         _write_all(job, "descriptive", df, table_style(job, name))
     elif name == "table7":
-        cats: dict[str, list[str]] = {}
+        cats: dict[str, list[tuple[str, str]]] = {}
         for row in df.sort_values(["order"], kind="stable").itertuples():
-            cats.setdefault(str(row.category), []).append(str(row.keyword))
+            # (keyword, origin): words not from the paper's list are marked (seed, expanded, hand)
+            origin = str(row.origin) if "origin" in df.columns else "paper"
+            cats.setdefault(str(row.category), []).append((str(row.keyword), origin))
         order = list(dict.fromkeys(df["category"].astype(str)))
         _write_all(job, "keywords", {c: cats[c] for c in order}, table_style(job, name))
     elif name == "inference":

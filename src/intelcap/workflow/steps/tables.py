@@ -93,12 +93,14 @@ def heterogeneity_table(job: Job) -> None:
 
 
 def keyword_table(job: Job) -> None:
-    """Table 7: the keyword dictionary of config/keywords.yaml, one row per keyword."""
-    from intelcap.measures import text
+    """Table 7: the dictionary the text index counts (text.dictionary), one row per keyword and its origin."""
+    from intelcap.measures import keyword_expansion
 
-    spec = text.load_keywords(job.input["keywords"])
+    dictionary = job.config["text"]["dictionary"]
+    curated = paths(job.input["curated"]) if dictionary == "curated" else [None, None]
+    spec, origin = keyword_expansion.dictionary_spec(dictionary, job.input["keywords"], *curated)
     long = pd.DataFrame(
-        [(c, i + 1, k) for c, ks in spec.categories.items() for i, k in enumerate(ks)],
-        columns=["category", "order", "keyword"],
+        [(c, i + 1, k, origin[k]) for c, ks in spec.categories.items() for i, k in enumerate(ks)],
+        columns=["category", "order", "keyword", "origin"],
     )
     atomic.write_csv(long, job.output["csv"])
