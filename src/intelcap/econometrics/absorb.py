@@ -1,7 +1,8 @@
 """Fixed effects absorbed once (Frisch-Waugh-Lovell), so that many refits cost a few dot products each.
 
 `AbsorbedDesign` drops singletons iteratively (reghdfe / pyfixest default), applies the within projection to
-any columns (pyfixest's MAP demeaner, numpy fallback) and counts the FE degrees of freedom that CRV1 adds to K
+any columns (pyfixest's MAP demeaner through `pyfixest_adapter`, numpy fallback; `demean_exact`: the exact
+one-pass projection `_ExactWithin` when all FE but the largest have few levels) and counts the FE degrees of freedom that CRV1 adds to K
 (conventions: `intelcap.econometrics.inference`, module doc). `_TwoWayExact` is the exact one-pass within
 projection for two FE when one has few levels (firm + year), used by the placebo fast path.
 """
@@ -15,11 +16,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from intelcap.errors import EstimationError
-
-try:  # pyfixest's Rust MAP demeaner is ~10x faster than numpy; fall back if it moves.
-    from pyfixest.core.demean import demean as _pf_demean
-except ImportError:  # pragma: no cover - depends on the installed pyfixest
-    _pf_demean = None
 
 ArrayLike = np.ndarray | pd.Series | pd.DataFrame | Sequence[float]
 
@@ -167,13 +163,46 @@ class AbsorbedDesign:
             out = self._map(A / scale, w) * scale
         return out[:, 0] if one_d else out
 
+    def demean_exact(self, M: ArrayLike) -> np.ndarray:
+        """Within transform of every column of M by the exact one-pass projection (`_ExactWithin`), checked
+        (every FE group mean of the result within 1e-10 of each column's max |value|); `demean` (alternating
+        projections) where that does not apply: weights, or more than `_ExactWithin.MAX_SMALL_LEVELS` levels
+        in the FE other than the largest, or a failed check."""
+        A = np.asarray(self.subset(M), dtype=float)
+        one_d = A.ndim == 1
+        A = _as_2d(A)
+        exact = None if self.weights is not None or self.n_fe == 0 else self._exact()
+        if exact is None or not np.isfinite(A).all():
+            return self.demean(M)
+        out = np.empty_like(A)
+        out[exact.order] = exact.demean_sorted(A[exact.order])
+        scale = np.abs(A).max(axis=0)
+        scale[scale == 0] = 1.0
+        for j in range(self.n_fe):
+            c = self._codes[:, j]
+            n = np.bincount(c, minlength=self.n_levels[j])
+            for col in range(out.shape[1]):
+                if np.abs(np.bincount(c, weights=out[:, col], minlength=self.n_levels[j]) / n).max() > (
+                    1e-10 * scale[col]
+                ):
+                    return self.demean(M)
+        return out[:, 0] if one_d else out
+
+    def _exact(self) -> _ExactWithin | None:
+        if not hasattr(self, "_exact_cache"):
+            self._exact_cache = _ExactWithin.from_design(self)
+        return self._exact_cache
+
     def _map(self, A: np.ndarray, w: np.ndarray) -> np.ndarray:
-        if _pf_demean is not None:
-            out, ok = _pf_demean(np.ascontiguousarray(A), self._flist, w, self.tol, self.maxiter)
-            if not ok:
-                raise EstimationError(f"fixed-effect demeaning did not converge in {self.maxiter} iterations")
-            return np.asarray(out)
-        return self._map_numpy(A, w)  # pragma: no cover
+        from intelcap.econometrics import pyfixest_adapter
+
+        res = pyfixest_adapter.demean(np.ascontiguousarray(A), self._flist, w, self.tol, self.maxiter)
+        if res is None:  # pragma: no cover - pyfixest not installed
+            return self._map_numpy(A, w)
+        out, ok = res
+        if not ok:
+            raise EstimationError(f"fixed-effect demeaning did not converge in {self.maxiter} iterations")
+        return out
 
     def _map_numpy(self, A: np.ndarray, w: np.ndarray) -> np.ndarray:
         out = A.copy()
@@ -302,4 +331,61 @@ class _TwoWayExact:
         fc /= self.counts[:, None]
         X -= c[self.b]
         X += np.repeat(fc, self.rep, axis=0)
+        return X
+
+
+class _ExactWithin:
+    """Exact within projection for any number of FE when all but the largest (a) have few levels together.
+
+    FWL as `_TwoWayExact`, with D the stacked dummies of every other FE (L levels in all): M_all = M_a -
+    P_{M_a D}, (D'M_a D)^+ by pseudo-inverse (D is collinear across FE and with a: the pseudo-inverse gives
+    the projection all the same). Rows are sorted by a once; one pass of O(N) work per column. Unweighted.
+    """
+
+    MAX_SMALL_LEVELS = 5000
+
+    def __init__(self, codes: np.ndarray, n_levels: list[int]) -> None:
+        big = int(np.argmax(n_levels))
+        small = [j for j in range(codes.shape[1]) if j != big]
+        self.order = np.argsort(codes[:, big], kind="stable")
+        a = codes[self.order, big]
+        n = a.shape[0]
+        self.counts = np.bincount(a).astype(float)
+        self.rep = self.counts.astype(np.int64)
+        self.starts = np.r_[0, np.cumsum(self.rep)[:-1]]
+        offsets = np.cumsum([0, *[n_levels[j] for j in small]])
+        L = int(offsets[-1])
+        self.L = L
+        if L:
+            b = np.concatenate([codes[self.order, j] + offsets[i] for i, j in enumerate(small)])
+            rows = np.tile(np.arange(n), len(small))
+            self.Dt = sp.csr_array((np.ones(b.shape[0]), (b, rows)), shape=(L, n))
+            self.F = sp.csr_array(
+                (np.ones(b.shape[0]), (np.tile(a, len(small)), b)), shape=(len(self.counts), L)
+            )
+            self.D = self.Dt.T.tocsr()
+            gram = (self.Dt @ self.D).toarray()
+            Fs = self.F.multiply(1.0 / self.counts[:, None]).tocsr()
+            gram -= (self.F.T @ Fs).toarray()
+            self.gram_pinv = np.linalg.pinv(gram, rcond=1e-10, hermitian=True)
+
+    @classmethod
+    def from_design(cls, d: AbsorbedDesign) -> _ExactWithin | None:
+        if d.n_fe == 0 or d.weights is not None:
+            return None
+        if sum(d.n_levels) - max(d.n_levels) > cls.MAX_SMALL_LEVELS:
+            return None
+        return cls(d.codes, d.n_levels)
+
+    def demean_sorted(self, X: np.ndarray) -> np.ndarray:
+        """Within transform of the columns of X (rows in `order`), in place."""
+        means = np.add.reduceat(X, self.starts, axis=0)
+        means /= self.counts[:, None]
+        X -= np.repeat(means, self.rep, axis=0)
+        if self.L:
+            c = self.gram_pinv @ (self.Dt @ X)
+            fc = self.F @ c
+            fc /= self.counts[:, None]
+            X -= self.D @ c
+            X += np.repeat(fc, self.rep, axis=0)
         return X
