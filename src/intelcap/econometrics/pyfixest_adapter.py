@@ -58,15 +58,19 @@ def feols(
     *,
     drop_intercept: bool = False,
     fixef_tol: float | None = None,
+    k_fixef: str | None = None,
 ) -> PyfixestFit:
     """`pyfixest.feols(fml, data, vcov={"CRV1": cluster})`; `fixef_tol` sets the MAP tolerance of formulas
-    with fixed effects (`demeaner=pf.MapDemeaner(fixef_tol=...)`, pyfixest's default otherwise).
+        with fixed effects (`demeaner=pf.MapDemeaner(fixef_tol=...)`, pyfixest's default otherwise); `k_fixef`
+    the FE degrees of freedom of its small-sample factor (`ssc=pf.ssc(k_fixef=...)`: "none", "full", "nonnested").
 
-    Rows of `data` must be complete: a fit that drops rows (NaN, or singletons of a formula's FE) is refused,
-    since `resid` would then not line up with `data`."""
+        Rows of `data` must be complete: a fit that drops rows (NaN, or singletons of a formula's FE) is refused,
+        since `resid` would then not line up with `data`."""
     import pyfixest as pf
 
     kwargs = {} if fixef_tol is None else {"demeaner": pf.MapDemeaner(fixef_tol=fixef_tol)}
+    if k_fixef is not None:
+        kwargs["ssc"] = pf.ssc(k_fixef=k_fixef)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*singleton.*")
         f = pf.feols(fml, data=data, vcov={"CRV1": cluster}, drop_intercept=drop_intercept, **kwargs)
