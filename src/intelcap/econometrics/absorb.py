@@ -174,18 +174,15 @@ class AbsorbedDesign:
         exact = None if self.weights is not None or self.n_fe == 0 else self._exact()
         if exact is None or not np.isfinite(A).all():
             return self.demean(M)
-        out = np.empty_like(A)
-        out[exact.order] = exact.demean_sorted(A[exact.order])
         scale = np.abs(A).max(axis=0)
         scale[scale == 0] = 1.0
-        for j in range(self.n_fe):
-            c = self._codes[:, j]
-            n = np.bincount(c, minlength=self.n_levels[j])
-            for col in range(out.shape[1]):
-                if np.abs(np.bincount(c, weights=out[:, col], minlength=self.n_levels[j]) / n).max() > (
-                    1e-10 * scale[col]
-                ):
-                    return self.demean(M)
+        out = exact.demean_sorted(A.copy() if exact.sorted else A[exact.order])
+        if not exact.check_sorted(out, 1e-10 * scale):
+            return self.demean(M)
+        if not exact.sorted:
+            unsorted = np.empty_like(out)
+            unsorted[exact.order] = out
+            out = unsorted
         return out[:, 0] if one_d else out
 
     def _exact(self) -> _ExactWithin | None:
@@ -347,8 +344,11 @@ class _ExactWithin:
     def __init__(self, codes: np.ndarray, n_levels: list[int]) -> None:
         big = int(np.argmax(n_levels))
         small = [j for j in range(codes.shape[1]) if j != big]
-        self.order = np.argsort(codes[:, big], kind="stable")
-        a = codes[self.order, big]
+        a = codes[:, big]
+        # panels usually come sorted by firm: then no gather / scatter of the columns
+        self.sorted = bool((np.diff(a) >= 0).all())
+        self.order = np.arange(a.shape[0]) if self.sorted else np.argsort(a, kind="stable")
+        a = a if self.sorted else a[self.order]
         n = a.shape[0]
         self.counts = np.bincount(a).astype(float)
         self.rep = self.counts.astype(np.int64)
@@ -358,6 +358,7 @@ class _ExactWithin:
         self.L = L
         if L:
             b = np.concatenate([codes[self.order, j] + offsets[i] for i, j in enumerate(small)])
+            self.small_counts = np.bincount(b, minlength=L).astype(float)
             rows = np.tile(np.arange(n), len(small))
             self.Dt = sp.csr_array((np.ones(b.shape[0]), (b, rows)), shape=(L, n))
             self.F = sp.csr_array(
@@ -389,3 +390,13 @@ class _ExactWithin:
             X -= self.D @ c
             X += np.repeat(fc, self.rep, axis=0)
         return X
+
+    def check_sorted(self, X: np.ndarray, tol: np.ndarray) -> bool:
+        """Every FE group mean of the demeaned columns X (rows in `order`) within `tol` (per column) of 0."""
+        means = np.add.reduceat(X, self.starts, axis=0) / self.counts[:, None]
+        if not (np.abs(means) <= tol).all():
+            return False
+        if self.L:
+            means = (self.Dt @ X) / self.small_counts[:, None]
+            return bool((np.abs(means) <= tol).all())
+        return True

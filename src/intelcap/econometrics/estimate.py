@@ -363,7 +363,11 @@ def find_collinear(XtX: np.ndarray, tol: float = 1e-10) -> np.ndarray:
 
 
 def _cluster_sums(codes: np.ndarray, G: int, S: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.bincount(codes, weights=S[:, j], minlength=G) for j in range(S.shape[1])])
+    """G x k cluster sums of the rows of S (one sparse product, one pass over S)."""
+    import scipy.sparse as sp
+
+    n = codes.shape[0]
+    return sp.csr_array((np.ones(n), (codes, np.arange(n))), shape=(G, n)) @ S
 
 
 def _ols_reghdfe(
@@ -376,11 +380,13 @@ def _ols_reghdfe(
     means: tuple[float, np.ndarray] | None,
 ) -> dict:
     """OLS with CRV1 (K = kept columns + k_fe) on (demeaned) y, X; `means` = (ȳ, x̄) of the raw sample for
-    reghdfe's `_cons` (FE models)."""
+    reghdfe's `_cons` (FE models): the intercept of (ỹ + ȳ) on (X̃ + x̄, 1), whose cross products and
+    cluster scores follow from those of X̃ (no N x K copy)."""
     XtX = X.T @ X
     drop = find_collinear(XtX) if X.shape[1] else np.zeros(0, dtype=bool)
     keep = np.flatnonzero(~drop)
-    X, XtX = X[:, keep], XtX[np.ix_(keep, keep)]
+    if drop.any():
+        X, XtX = X[:, keep], XtX[np.ix_(keep, keep)]
     n = y.shape[0]
     if keep.size:
         b = np.linalg.solve(XtX, X.T @ y)
@@ -390,20 +396,31 @@ def _ols_reghdfe(
     K = keep.size + k_fe
     ssc = G / (G - 1) * (n - 1) / (n - K)
     out = {"collinear": [names[j] for j in np.flatnonzero(drop)], "names": [names[j] for j in keep]}
+    scores = np.empty((n, keep.size + 1))
+    np.multiply(X, u[:, None], out=scores[:, :-1])
+    scores[:, -1] = u
+    meat = _cluster_sums(cl, G, scores)  # G x (k + 1): X̃'u and u by cluster
+    del scores
     if keep.size:
         bread = np.linalg.inv(XtX)
-        meat = _cluster_sums(cl, G, X * u[:, None])
-        V = bread @ (meat.T @ meat) @ bread * ssc
+        Sx = meat[:, :-1]
+        V = bread @ (Sx.T @ Sx) @ bread * ssc
         se = np.sqrt(np.diag(V))
     else:
         se = np.zeros(0)
     out.update(b=b, se=se, u=u, k=K)
     if means is not None:
         ybar, xbar = means[0], means[1][keep]
-        A = np.column_stack([X + xbar, np.ones(n)])
-        meat = _cluster_sums(cl, G, A * u[:, None])
-        bread = np.linalg.inv(A.T @ A)
-        V = bread @ (meat.T @ meat) @ bread * ssc
+        s = X.sum(axis=0)
+        k = keep.size
+        AtA = np.empty((k + 1, k + 1))
+        AtA[:k, :k] = XtX + np.outer(s, xbar) + np.outer(xbar, s) + n * np.outer(xbar, xbar)
+        AtA[:k, k] = AtA[k, :k] = s + n * xbar
+        AtA[k, k] = n
+        Sa = meat.copy()
+        Sa[:, :-1] += meat[:, -1:] * xbar  # cluster sums of (x̃ + x̄) u
+        bread = np.linalg.inv(AtA)
+        V = bread @ (Sa.T @ Sa) @ bread * ssc
         out["cons"], out["cons_se"] = float(ybar - xbar @ b), float(np.sqrt(V[-1, -1]))
     return out
 
@@ -440,9 +457,11 @@ def fit(
             column="cluster",
             hint="cluster by an identifier (the firm id), not a regressor",
         )
-    if design is not None:
+    if design is not None and design.n_singletons:
         d = d[design.keep]
-    raw = d[names].to_numpy(float)
+    raw = np.empty((len(d), len(names)))
+    for j, v in enumerate(names):  # column by column: no pandas block interleave
+        raw[:, j] = d[v].to_numpy(float)
     within = design.demean_exact(raw) if design is not None else raw
     frame = pd.DataFrame(within, columns=names, index=d.index)
     degenerate = degenerate_variables(d, frame, spec, names)
