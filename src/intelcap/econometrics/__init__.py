@@ -3,4 +3,14 @@
 bootstrap and the placebo reassignment), the robustness stage (`robustness`) and `pyfixest_adapter`, the only
 module that imports pyfixest."""
 
-__all__ = ["absorb", "crv1", "estimate", "fastrefit", "inference", "placebo", "pyfixest_adapter", "robustness", "wild"]
+__all__ = [
+    "absorb",
+    "crv1",
+    "estimate",
+    "fastrefit",
+    "inference",
+    "placebo",
+    "pyfixest_adapter",
+    "robustness",
+    "wild",
+]
