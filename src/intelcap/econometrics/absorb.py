@@ -163,11 +163,13 @@ class AbsorbedDesign:
             out = self._map(A / scale, w) * scale
         return out[:, 0] if one_d else out
 
-    def demean_exact(self, M: ArrayLike) -> np.ndarray:
+    def demean_exact(self, M: ArrayLike, overwrite: bool = False) -> np.ndarray | None:
         """Within transform of every column of M by the exact one-pass projection (`_ExactWithin`), checked
         (every FE group mean of the result within 1e-10 of each column's max |value|); `demean` (alternating
         projections) where that does not apply: weights, or more than `_ExactWithin.MAX_SMALL_LEVELS` levels
-        in the FE other than the largest, or a failed check."""
+        in the FE other than the largest, or a failed check. `overwrite=True` (M a float array on the
+        estimation sample) demeans M in place when its rows are sorted by the largest FE, and then returns
+        None if the check failed (M is overwritten: the caller rebuilds it and calls `demean`)."""
         A = np.asarray(self.subset(M), dtype=float)
         one_d = A.ndim == 1
         A = _as_2d(A)
@@ -176,9 +178,10 @@ class AbsorbedDesign:
             return self.demean(M)
         scale = np.abs(A).max(axis=0)
         scale[scale == 0] = 1.0
-        out = exact.demean_sorted(A.copy() if exact.sorted else A[exact.order])
+        in_place = overwrite and exact.sorted and A.flags.c_contiguous and np.shares_memory(A, M)
+        out = exact.demean_sorted(A if in_place else A.copy() if exact.sorted else A[exact.order])
         if not exact.check_sorted(out, 1e-10 * scale):
-            return self.demean(M)
+            return None if in_place else self.demean(M)
         if not exact.sorted:
             unsorted = np.empty_like(out)
             unsorted[exact.order] = out
@@ -348,24 +351,29 @@ class _ExactWithin:
         # panels usually come sorted by firm: then no gather / scatter of the columns
         self.sorted = bool((np.diff(a) >= 0).all())
         self.order = np.arange(a.shape[0]) if self.sorted else np.argsort(a, kind="stable")
-        a = a if self.sorted else a[self.order]
-        n = a.shape[0]
-        self.counts = np.bincount(a).astype(float)
+        self.a = a if self.sorted else a[self.order]
+        n = self.a.shape[0]
+        self.counts = np.bincount(self.a).astype(float)
         self.rep = self.counts.astype(np.int64)
         self.starts = np.r_[0, np.cumsum(self.rep)[:-1]]
         offsets = np.cumsum([0, *[n_levels[j] for j in small]])
         L = int(offsets[-1])
         self.L = L
+        # codes of the small FE, offset into 0..L-1, in `order`
+        self.bs = [(codes[self.order, j] + offsets[i]).astype(np.int64) for i, j in enumerate(small)]
         if L:
-            b = np.concatenate([codes[self.order, j] + offsets[i] for i, j in enumerate(small)])
+            b = np.concatenate(self.bs)
             self.small_counts = np.bincount(b, minlength=L).astype(float)
             rows = np.tile(np.arange(n), len(small))
             self.Dt = sp.csr_array((np.ones(b.shape[0]), (b, rows)), shape=(L, n))
             self.F = sp.csr_array(
-                (np.ones(b.shape[0]), (np.tile(a, len(small)), b)), shape=(len(self.counts), L)
+                (np.ones(b.shape[0]), (np.tile(self.a, len(small)), b)), shape=(len(self.counts), L)
             )
-            self.D = self.Dt.T.tocsr()
-            gram = (self.Dt @ self.D).toarray()
+            gram = np.diag(self.small_counts)
+            for i, bi in enumerate(self.bs):  # off-diagonal blocks of D'D: co-occurrence of levels
+                for bj in self.bs[i + 1 :]:
+                    co = sp.csr_array((np.ones(n), (bi, bj)), shape=(L, L)).toarray()
+                    gram += co + co.T
             Fs = self.F.multiply(1.0 / self.counts[:, None]).tocsr()
             gram -= (self.F.T @ Fs).toarray()
             self.gram_pinv = np.linalg.pinv(gram, rcond=1e-10, hermitian=True)
@@ -378,17 +386,26 @@ class _ExactWithin:
             return None
         return cls(d.codes, d.n_levels)
 
+    CHUNK = 1 << 16
+
     def demean_sorted(self, X: np.ndarray) -> np.ndarray:
-        """Within transform of the columns of X (rows in `order`), in place."""
+        """Within transform of the columns of X (rows in `order`), in place: x - (m - F c / n_a)[a] - sum_j
+        c[b_j], with m the means by a and c = (D'M_a D)^+ D'M_a x, D'M_a x = D'x - F'm (no N x K temporary:
+        the subtraction runs over row chunks)."""
         means = np.add.reduceat(X, self.starts, axis=0)
         means /= self.counts[:, None]
-        X -= np.repeat(means, self.rep, axis=0)
+        c = None
         if self.L:
-            c = self.gram_pinv @ (self.Dt @ X)
+            c = self.gram_pinv @ (self.Dt @ X - self.F.T @ means)
             fc = self.F @ c
             fc /= self.counts[:, None]
-            X -= self.D @ c
-            X += np.repeat(fc, self.rep, axis=0)
+            means -= fc
+        for s in range(0, X.shape[0], self.CHUNK):
+            e = s + self.CHUNK
+            X[s:e] -= means[self.a[s:e]]
+            if c is not None:
+                for b in self.bs:
+                    X[s:e] -= c[b[s:e]]
         return X
 
     def check_sorted(self, X: np.ndarray, tol: np.ndarray) -> bool:

@@ -169,11 +169,14 @@ def estimation_sample(
     """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps):
     the model's variables, its FE columns and the cluster column, in that order."""
     _check_cluster(spec, cluster, data.columns)
-    d = data[SAMPLES[spec.sample](data).to_numpy()]
+    mask = SAMPLES[spec.sample](data).to_numpy()
+    d = data if mask.all() else data[mask]  # "all": no copy of the whole panel
     cols = list(dict.fromkeys(spec.variables(list(controls)) + spec.fe_vars() + [cluster]))
     n_sample = len(d)
     all_missing = [c for c in cols if n_sample and d[c].isna().all()]
-    d = d[cols].dropna(subset=cols)
+    d = d[cols]
+    if d.isna().to_numpy().any():
+        d = d.dropna(subset=cols)
     if d.empty:
         if n_sample == 0:
             why = f"no firm-year belongs to the sample {spec.sample!r}"
@@ -462,8 +465,16 @@ def fit(
     raw = np.empty((len(d), len(names)))
     for j, v in enumerate(names):  # column by column: no pandas block interleave
         raw[:, j] = d[v].to_numpy(float)
-    within = design.demean_exact(raw) if design is not None else raw
-    frame = pd.DataFrame(within, columns=names, index=d.index)
+    col_means = raw.mean(axis=0)  # x̄, ȳ for reghdfe's _cons, before raw is demeaned in place
+    yr = raw[:, 0]
+    tss = float(np.sum((yr - col_means[0]) ** 2))
+    within = raw
+    if design is not None:
+        within = design.demean_exact(raw, overwrite=True)
+        if within is None:  # the exact projection failed its check: alternating projections
+            within = design.demean(np.column_stack([d[v].to_numpy(float) for v in names]))
+    del raw, yr
+    frame = pd.DataFrame(within, columns=names, index=d.index, copy=False)
     degenerate = degenerate_variables(d, frame, spec, names)
     for msg in degenerate:
         log.warning("%s (reported in the table notes as stat:degenerate)", msg)
@@ -478,14 +489,20 @@ def fit(
             f"model {spec.name}: CRV1 by {cluster!r} needs at least 2 clusters, the estimation sample has {G}"
         )
     k_fe = design.dof_fe(cl) if design is not None else 0
-    y, j_y = within[:, 0], 0
+    y = within[:, 0]
     rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
     n = len(d)
     with np.errstate(divide="ignore", invalid="ignore"):  # R² of a constant depvar: NaN, flagged
         if spec.endog:
             res = _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe)
         else:
-            X = within[:, [names.index(v) for v in rhs]]
+            idx = [names.index(v) for v in rhs]
+            # a view when the regressors are consecutive columns (the usual case): no N x K copy
+            X = (
+                within[:, idx[0] : idx[-1] + 1]
+                if idx and idx == list(range(1, len(idx) + 1))
+                else within[:, idx]
+            )
             if design is None:
                 X = np.column_stack([np.ones(n), X])
                 xnames = ["Intercept", *rhs]
@@ -493,11 +510,9 @@ def fit(
                 xnames = rhs
             means = None
             if design is not None:
-                means = (float(raw[:, j_y].mean()), raw[:, [names.index(v) for v in rhs]].mean(axis=0))
+                means = (float(col_means[0]), col_means[idx])
             o = _ols_reghdfe(y, X, xnames, cl, G, k_fe, means)
-            yr = raw[:, j_y]
             ssu = float(o["u"] @ o["u"])
-            tss = float(np.sum((yr - yr.mean()) ** 2))
             tss_w = float(y @ y)
             r2 = 1 - ssu / tss if tss > 0 else float("nan")
             r2w = (1 - ssu / tss_w if tss_w > 0 else float("nan")) if design is not None else float("nan")
