@@ -169,3 +169,26 @@ def test_collinear_regressor_dropped_as_pyfixest_does() -> None:
 def test_find_collinear_hand_case() -> None:
     X = np.column_stack([np.ones(5), np.arange(5.0), 2 * np.arange(5.0) + 1, [1.0, 0, 2, 0, 1]])
     assert estimate.find_collinear(X.T @ X).tolist() == [False, False, True, False]
+
+
+def test_exact_projection_hand_case_and_equals_alternating_projections() -> None:
+    from intelcap.econometrics.absorb import AbsorbedDesign
+
+    # 2 firms x 2 years: x_it - x_i. - x_.t + x_.. by hand
+    d = AbsorbedDesign(pd.DataFrame({"f": [0, 0, 1, 1], "t": [0, 1, 0, 1]}))
+    x = np.array([1.0, 2.0, 3.0, 5.0])
+    np.testing.assert_allclose(d.demean_exact(x), [0.25, -0.25, -0.25, 0.25], atol=1e-14)
+    rng = np.random.default_rng(4)
+    for firm_sorted in (False, True):
+        f = rng.integers(0, 400, 5000)
+        f = np.sort(f) if firm_sorted else f
+        fe = pd.DataFrame({"f": f, "t": rng.integers(0, 9, 5000), "pt": rng.integers(0, 40, 5000)})
+        d = AbsorbedDesign(fe, tol=1e-14)
+        X = rng.normal(size=(d.n_obs, 3)) + 4.0
+        assert d._exact() is not None and d._exact().sorted == firm_sorted
+        ref = d.demean(X)
+        np.testing.assert_allclose(d.demean_exact(X), ref, atol=1e-11)
+        Y = X.copy()
+        out = d.demean_exact(Y, overwrite=True)
+        np.testing.assert_allclose(out, ref, atol=1e-11)
+        assert np.shares_memory(out, Y) == firm_sorted  # in place only when already in firm order

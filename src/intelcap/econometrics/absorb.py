@@ -112,6 +112,7 @@ class AbsorbedDesign:
             ).astype(np.int64)
             self.keep = keep
             self.n_fe = codes.shape[1]
+        self._n_kept = None if self.keep is None else int(self.keep.sum())
         self.n_levels = [int(self._codes[:, j].max()) + 1 for j in range(self.n_fe)]
         self._flist = np.ascontiguousarray(self._codes, dtype=np.uint64)
         self.weights = None if weights is None else self.subset(np.asarray(weights, dtype=float))
@@ -170,7 +171,10 @@ class AbsorbedDesign:
         in the FE other than the largest, or a failed check. `overwrite=True` (M a float array on the
         estimation sample) demeans M in place when its rows are sorted by the largest FE, and then returns
         None if the check failed (M is overwritten: the caller rebuilds it and calls `demean`)."""
-        A = np.asarray(self.subset(M), dtype=float)
+        if isinstance(M, np.ndarray) and self.keep is not None and M.shape[0] == self._n_kept:
+            A = np.asarray(M, dtype=float)  # already on the estimation sample (no singletons: no copy)
+        else:
+            A = np.asarray(self.subset(M), dtype=float)
         one_d = A.ndim == 1
         A = _as_2d(A)
         exact = None if self.weights is not None or self.n_fe == 0 else self._exact()

@@ -1,5 +1,6 @@
-"""Regression tables as data: formula-driven pyfixest fits under reghdfe conventions, returned in the long
-result format every table writer reads (one row per model x term).
+"""Regression tables as data: models under reghdfe conventions, returned in the long result format every
+table writer reads (one row per model x term). OLS is computed here on the exactly FE-demeaned data (`fit`);
+2SLS by pyfixest through `pyfixest_adapter` (the only module importing pyfixest).
 
 Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
