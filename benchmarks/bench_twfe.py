@@ -6,7 +6,8 @@
 Methods (same synthetic balanced panel, rows/8 firms x 8 years, project column names):
 
 * `intelcap_table`   - `intelcap.econometrics.estimate.regression_table` with one ModelSpec (the workflow's path:
-                       listwise deletion, pyfixest feols with fixef_tol 1e-12, tidy rows + reghdfe _cons);
+                       listwise deletion, singletons, exact one-pass FE projection, our own OLS + CRV1 with
+                       reghdfe's K, `_cons`, R², within R², tidy rows; no pyfixest, no scipy.stats);
 * `intelcap_absorbed` - `intelcap.econometrics.absorb.AbsorbedDesign` (singletons, FE dof) + `ols_crv1`;
 * `pyfixest`          - bare `pf.feols(..., vcov={"CRV1": "Stkcd"})` (default fixef_tol 1e-8);
 * `linearmodels`      - `PanelOLS(entity_effects=True, time_effects=True).fit(cov_type="clustered",
@@ -15,7 +16,8 @@ Methods (same synthetic balanced panel, rows/8 firms x 8 years, project column n
 Each (rows, method) runs in its own subprocess: data generation (seeded, identical across methods) is not
 timed; `reps` fits are timed (median reported); peak RSS is the subprocess's ru_maxrss (whole process,
 including the ~0.1 GB/M-rows data frame) and the increment over the RSS right after generating the data.
-Coefficient agreement is against pyfixest. Load average is recorded next to every timing (shared 2-core
+Coefficient and SE agreement is against pyfixest (`se_rel_diff_vs_pyfixest`; pyfixest's default fixef_tol
+1e-8 bounds how close it can be). Load average is recorded next to every timing (shared 2-core
 machine). Writes benchmarks/results/twfe.{csv,md}.
 """
 
@@ -208,6 +210,7 @@ def main() -> None:
                 rec["ratio_to_pyfixest"] = rec["median_s"] / float(np.median(ref["times"]))
                 rec["coef_rel_diff_vs_pyfixest"] = abs(rec["coef"] / ref["coef"] - 1)
                 rec["se_ratio_vs_pyfixest"] = rec["se"] / ref["se"]
+                rec["se_rel_diff_vs_pyfixest"] = abs(rec["se"] / ref["se"] - 1)
     df = pd.DataFrame(records)
     if args.merge:  # keep earlier results of other row counts (e.g. 1M and 4M run separately)
         old = pd.concat([pd.read_csv(f) for f in args.merge.split(",")], ignore_index=True)

@@ -40,6 +40,12 @@ SMALL_ROBUSTNESS = {
 }
 
 
+# Every target of the workflow: the paper (all), the robustness stage, the data check, the keyword expansion and
+# the Stata parity files; the aggregate rules among them run nothing themselves.
+TARGETS = ("all", "robustness", "check", "expansion", "stata")
+AGGREGATES = ("all", "robustness", "expansion", "stata")
+
+
 def merge(base: dict, over: dict) -> dict:
     """Snakemake's overlay rule: dicts merge key by key, everything else is replaced."""
     out = copy.deepcopy(base)
@@ -137,9 +143,7 @@ class JobDag:
         return seen
 
     def running(self) -> Counter:
-        return Counter(
-            n.label() for n in self.nodes.values() if n.runs and n.rule not in ("all", "robustness")
-        )
+        return Counter(n.label() for n in self.nodes.values() if n.runs and n.rule not in AGGREGATES)
 
     def identity(self, i: int) -> str:
         """A job's label with its dependencies' labels: unique even where a job's wildcards are all inherited
@@ -148,10 +152,10 @@ class JobDag:
         return self.nodes[i].label() + "<" + ",".join(parents)
 
     def labels(self, ids) -> Counter:
-        return Counter(self.nodes[i].label() for i in ids if self.nodes[i].rule not in ("all", "robustness"))
+        return Counter(self.nodes[i].label() for i in ids if self.nodes[i].rule not in AGGREGATES)
 
 
-def job_dag(workdir: Path, *args: str, targets: tuple[str, ...] = ("all", "robustness")) -> JobDag:
+def job_dag(workdir: Path, *args: str, targets: tuple[str, ...] = TARGETS) -> JobDag:
     proc = snakemake(workdir, *targets, "--dag", "--nolock", *args)  # targets first: --configfile takes many
     return JobDag.parse(proc.stdout)
 

@@ -21,7 +21,9 @@ import jsonschema
 import pytest
 import yaml
 from rebuild import (
+    AGGREGATES,
     ROOT,
+    TARGETS,
     another_value,
     declaring_jobs,
     edited,
@@ -44,12 +46,12 @@ SCHEMA = yaml.safe_load((ROOT / "schemas/config.schema.yaml").read_text(encoding
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory) -> Path:
-    """A scratch workflow with everything built (all + robustness) on the small configuration."""
+    """A scratch workflow with every target built (rebuild.TARGETS) on the small configuration."""
     work = copy_workflow(ROOT, tmp_path_factory.mktemp("contract"))
     (work / "config/config.yaml").write_text(
         yaml.safe_dump(small_config(), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    snakemake(work, "all", "robustness", "check")
+    snakemake(work, *TARGETS)
     return work
 
 
@@ -60,11 +62,11 @@ def _overlay(work: Path, name: str, overlay: dict) -> list[str]:
     return ["--configfile", str(path)]
 
 
-def planned(work: Path, *args: str, targets=("all", "robustness")) -> dict[str, int]:
+def planned(work: Path, *args: str, targets=TARGETS) -> dict[str, int]:
     """Rule -> number of jobs a dry run plans."""
     counts: dict[str, int] = {}
     for node in job_dag(work, *args, targets=targets).nodes.values():
-        if node.runs and node.rule not in ("all", "robustness"):
+        if node.runs and node.rule not in AGGREGATES:
             counts[node.rule] = counts.get(node.rule, 0) + 1
     return counts
 
@@ -168,8 +170,8 @@ def test_every_job_ran_exactly_the_modules_its_rule_lists(done):
     """Each step ran with only its declared config (the run succeeded under ConfigView) and imported exactly
     the registry's modules: none it does not list (stale results), none listed it does not run."""
     seen = _job_modules(done)
-    dag = job_dag(done, targets=("all", "robustness", "check"))
-    rules = {n.rule for n in dag.nodes.values()} - {"all", "robustness"}
+    dag = job_dag(done, targets=TARGETS)
+    rules = {n.rule for n in dag.nodes.values()} - set(AGGREGATES)
     assert rules == set(seen), (sorted(rules - set(seen)), sorted(set(seen) - rules))
     assert rules == set(registry.RULES), sorted(set(registry.RULES) ^ rules)
     for rule, variants in sorted(seen.items()):
@@ -180,7 +182,7 @@ def test_every_job_ran_exactly_the_modules_its_rule_lists(done):
 def test_registry_names_only_rules_and_files_that_exist():
     proc = snakemake(ROOT, "--list-rules", "--nolock")
     listed = {line.split()[0] for line in proc.stdout.splitlines() if line and not line[0].isspace()}
-    listed -= {"all", "robustness"}
+    listed -= set(AGGREGATES)
     assert set(registry.RULES) == listed
     for rule in registry.RULES:
         for f in registry.code_files(rule, ROOT):

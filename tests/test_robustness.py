@@ -177,7 +177,7 @@ def test_placebo_shards_deterministic_independent_of_K_and_equal_pyfixest() -> N
                 "lnCU ~ xr + Size + Lev | Stkcd + year",
                 data=est.assign(xr=xa[:, k]),
                 vcov={"CRV1": "Stkcd"},
-                fixef_tol=1e-13,
+                demeaner=pf.MapDemeaner(fixef_tol=1e-13),
             )
             assert a["coef"].iloc[k] == pytest.approx(float(fit.coef()["xr"]), abs=1e-8, rel=1e-8)
     assert R.shard_seed(1, "firm", 0) != R.shard_seed(1, "industry", 0) != R.shard_seed(1, "firm", 1)
@@ -212,14 +212,19 @@ def test_spec_curve_shard_equals_direct_pyfixest_and_covers_grid() -> None:
     keys = ["cu", "winsor", "controls", "fe", "sample"]
     assert set(map(tuple, allspecs[keys].to_numpy())) == set(map(tuple, grid.to_numpy()))
     one = shards[0].set_index(["controls", "fe", "sample"])
-    f1 = pf.feols("lnCU ~ lnINT | Stkcd + year", data=df, vcov={"CRV1": "Stkcd"}, fixef_tol=1e-13)
+    f1 = pf.feols(
+        "lnCU ~ lnINT | Stkcd + year",
+        data=df,
+        vcov={"CRV1": "Stkcd"},
+        demeaner=pf.MapDemeaner(fixef_tol=1e-13),
+    )
     assert one.loc[("none", "firm_year", "all"), "estimate"] == pytest.approx(f1.coef()["lnINT"], rel=1e-8)
     sub = df[df["Municipality"] == 0]
     f2 = pf.feols(
         "lnCU ~ lnINT + " + " + ".join(CONTROLS) + " | Stkcd + year + province^year",
         data=sub,
         vcov={"CRV1": "Stkcd"},
-        fixef_tol=1e-13,
+        demeaner=pf.MapDemeaner(fixef_tol=1e-13),
     )
     assert one.loc[("paper", "province_year", "no_municipalities"), "estimate"] == pytest.approx(
         f2.coef()["lnINT"], rel=1e-8

@@ -322,7 +322,7 @@ def test_iv_constant_equals_pyfixest_intercept_of_pooled_2sls() -> None:
     y = df["y"].to_numpy()
     cons, se = iv_constant(
         y - y.mean(), X - X.mean(0), Z - Z.mean(0), fit.coef()[["w", "x"]].to_numpy(), X.mean(0), Z.mean(0),
-        y.mean(), df["cl"].to_numpy(), float(np.asarray(fit._ssc).ravel()[0]),
+        y.mean(), df["cl"].to_numpy(), g / (g - 1) * (n - 1) / (n - 3),  # pyfixest CRV1: G/(G-1)(N-1)/(N-K)
     )  # fmt: skip
     assert cons == pytest.approx(fit.coef()["Intercept"], rel=1e-10)
     assert se == pytest.approx(fit.se()["Intercept"], rel=1e-8)

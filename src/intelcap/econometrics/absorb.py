@@ -1,7 +1,8 @@
 """Fixed effects absorbed once (Frisch-Waugh-Lovell), so that many refits cost a few dot products each.
 
 `AbsorbedDesign` drops singletons iteratively (reghdfe / pyfixest default), applies the within projection to
-any columns (pyfixest's MAP demeaner, numpy fallback) and counts the FE degrees of freedom that CRV1 adds to K
+any columns (pyfixest's MAP demeaner through `pyfixest_adapter`, numpy fallback; `demean_exact`: the exact
+one-pass projection `_ExactWithin` when all FE but the largest have few levels) and counts the FE degrees of freedom that CRV1 adds to K
 (conventions: `intelcap.econometrics.inference`, module doc). `_TwoWayExact` is the exact one-pass within
 projection for two FE when one has few levels (firm + year), used by the placebo fast path.
 """
@@ -14,12 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from intelcap.econometrics import pyfixest_adapter  # light: pyfixest itself is imported on first use
 from intelcap.errors import EstimationError
-
-try:  # pyfixest's Rust MAP demeaner is ~10x faster than numpy; fall back if it moves.
-    from pyfixest.core.demean import demean as _pf_demean
-except ImportError:  # pragma: no cover - depends on the installed pyfixest
-    _pf_demean = None
 
 ArrayLike = np.ndarray | pd.Series | pd.DataFrame | Sequence[float]
 
@@ -116,6 +113,7 @@ class AbsorbedDesign:
             ).astype(np.int64)
             self.keep = keep
             self.n_fe = codes.shape[1]
+        self._n_kept = None if self.keep is None else int(self.keep.sum())
         self.n_levels = [int(self._codes[:, j].max()) + 1 for j in range(self.n_fe)]
         self._flist = np.ascontiguousarray(self._codes, dtype=np.uint64)
         self.weights = None if weights is None else self.subset(np.asarray(weights, dtype=float))
@@ -167,13 +165,48 @@ class AbsorbedDesign:
             out = self._map(A / scale, w) * scale
         return out[:, 0] if one_d else out
 
+    def demean_exact(self, M: ArrayLike, overwrite: bool = False) -> np.ndarray | None:
+        """Within transform of every column of M by the exact one-pass projection (`_ExactWithin`), checked
+        (every FE group mean of the result within 1e-10 of each column's max |value|); `demean` (alternating
+        projections) where that does not apply: weights, or more than `_ExactWithin.MAX_SMALL_LEVELS` levels
+        in the FE other than the largest, or a failed check. `overwrite=True` (M a float array on the
+        estimation sample) demeans M in place when its rows are sorted by the largest FE, and then returns
+        None if the check failed (M is overwritten: the caller rebuilds it and calls `demean`)."""
+        if isinstance(M, np.ndarray) and self.keep is not None and M.shape[0] == self._n_kept:
+            A = np.asarray(M, dtype=float)  # already on the estimation sample (no singletons: no copy)
+        else:
+            A = np.asarray(self.subset(M), dtype=float)
+        one_d = A.ndim == 1
+        A = _as_2d(A)
+        exact = None if self.weights is not None or self.n_fe == 0 else self._exact()
+        if exact is None or not np.isfinite(A).all():
+            return self.demean(M)
+        scale = np.abs(A).max(axis=0)
+        scale[scale == 0] = 1.0
+        in_place = overwrite and exact.sorted and A.flags.c_contiguous and np.shares_memory(A, M)
+        out = exact.demean_sorted(A if in_place else A.copy() if exact.sorted else A[exact.order])
+        if not exact.check_sorted(out, 1e-10 * scale):
+            return None if in_place else self.demean(M)
+        if not exact.sorted:
+            unsorted = np.empty_like(out)
+            unsorted[exact.order] = out
+            out = unsorted
+        return out[:, 0] if one_d else out
+
+    def _exact(self) -> _ExactWithin | None:
+        if not hasattr(self, "_exact_cache"):
+            self._exact_cache = _ExactWithin.from_design(self)
+        return self._exact_cache
+
     def _map(self, A: np.ndarray, w: np.ndarray) -> np.ndarray:
-        if _pf_demean is not None:
-            out, ok = _pf_demean(np.ascontiguousarray(A), self._flist, w, self.tol, self.maxiter)
-            if not ok:
-                raise EstimationError(f"fixed-effect demeaning did not converge in {self.maxiter} iterations")
-            return np.asarray(out)
-        return self._map_numpy(A, w)  # pragma: no cover
+
+        res = pyfixest_adapter.demean(np.ascontiguousarray(A), self._flist, w, self.tol, self.maxiter)
+        if res is None:  # pragma: no cover - pyfixest not installed
+            return self._map_numpy(A, w)
+        out, ok = res
+        if not ok:
+            raise EstimationError(f"fixed-effect demeaning did not converge in {self.maxiter} iterations")
+        return out
 
     def _map_numpy(self, A: np.ndarray, w: np.ndarray) -> np.ndarray:
         out = A.copy()
@@ -303,3 +336,88 @@ class _TwoWayExact:
         X -= c[self.b]
         X += np.repeat(fc, self.rep, axis=0)
         return X
+
+
+class _ExactWithin:
+    """Exact within projection for any number of FE when all but the largest (a) have few levels together.
+
+    FWL as `_TwoWayExact`, with D the stacked dummies of every other FE (L levels in all): M_all = M_a -
+    P_{M_a D}, (D'M_a D)^+ by pseudo-inverse (D is collinear across FE and with a: the pseudo-inverse gives
+    the projection all the same). Rows are sorted by a once; one pass of O(N) work per column. Unweighted.
+    """
+
+    MAX_SMALL_LEVELS = 5000
+
+    def __init__(self, codes: np.ndarray, n_levels: list[int]) -> None:
+        big = int(np.argmax(n_levels))
+        small = [j for j in range(codes.shape[1]) if j != big]
+        a = codes[:, big]
+        # panels usually come sorted by firm: then no gather / scatter of the columns
+        self.sorted = bool((np.diff(a) >= 0).all())
+        self.order = np.arange(a.shape[0]) if self.sorted else np.argsort(a, kind="stable")
+        self.a = a if self.sorted else a[self.order]
+        n = self.a.shape[0]
+        self.counts = np.bincount(self.a).astype(float)
+        self.rep = self.counts.astype(np.int64)
+        self.starts = np.r_[0, np.cumsum(self.rep)[:-1]]
+        offsets = np.cumsum([0, *[n_levels[j] for j in small]])
+        L = int(offsets[-1])
+        self.L = L
+        # codes of the small FE, offset into 0..L-1, in `order`
+        self.bs = [(codes[self.order, j] + offsets[i]).astype(np.int64) for i, j in enumerate(small)]
+        if L:
+            b = np.concatenate(self.bs)
+            self.small_counts = np.bincount(b, minlength=L).astype(float)
+            rows = np.tile(np.arange(n), len(small))
+            self.Dt = sp.csr_array((np.ones(b.shape[0]), (b, rows)), shape=(L, n))
+            self.F = sp.csr_array(
+                (np.ones(b.shape[0]), (np.tile(self.a, len(small)), b)), shape=(len(self.counts), L)
+            )
+            gram = np.diag(self.small_counts)
+            for i, bi in enumerate(self.bs):  # off-diagonal blocks of D'D: co-occurrence of levels
+                for bj in self.bs[i + 1 :]:
+                    co = sp.csr_array((np.ones(n), (bi, bj)), shape=(L, L)).toarray()
+                    gram += co + co.T
+            Fs = self.F.multiply(1.0 / self.counts[:, None]).tocsr()
+            gram -= (self.F.T @ Fs).toarray()
+            self.gram_pinv = np.linalg.pinv(gram, rcond=1e-10, hermitian=True)
+
+    @classmethod
+    def from_design(cls, d: AbsorbedDesign) -> _ExactWithin | None:
+        if d.n_fe == 0 or d.weights is not None:
+            return None
+        if sum(d.n_levels) - max(d.n_levels) > cls.MAX_SMALL_LEVELS:
+            return None
+        return cls(d.codes, d.n_levels)
+
+    CHUNK = 1 << 16
+
+    def demean_sorted(self, X: np.ndarray) -> np.ndarray:
+        """Within transform of the columns of X (rows in `order`), in place: x - (m - F c / n_a)[a] - sum_j
+        c[b_j], with m the means by a and c = (D'M_a D)^+ D'M_a x, D'M_a x = D'x - F'm (no N x K temporary:
+        the subtraction runs over row chunks)."""
+        means = np.add.reduceat(X, self.starts, axis=0)
+        means /= self.counts[:, None]
+        c = None
+        if self.L:
+            c = self.gram_pinv @ (self.Dt @ X - self.F.T @ means)
+            fc = self.F @ c
+            fc /= self.counts[:, None]
+            means -= fc
+        for s in range(0, X.shape[0], self.CHUNK):
+            e = s + self.CHUNK
+            X[s:e] -= means[self.a[s:e]]
+            if c is not None:
+                for b in self.bs:
+                    X[s:e] -= c[b[s:e]]
+        return X
+
+    def check_sorted(self, X: np.ndarray, tol: np.ndarray) -> bool:
+        """Every FE group mean of the demeaned columns X (rows in `order`) within `tol` (per column) of 0."""
+        means = np.add.reduceat(X, self.starts, axis=0) / self.counts[:, None]
+        if not (np.abs(means) <= tol).all():
+            return False
+        if self.L:
+            means = (self.Dt @ X) / self.small_counts[:, None]
+            return bool((np.abs(means) <= tol).all())
+        return True

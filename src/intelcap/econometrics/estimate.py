@@ -1,5 +1,6 @@
-"""Regression tables as data: formula-driven pyfixest fits under reghdfe conventions, returned in the long
-result format every table writer reads (one row per model x term).
+"""Regression tables as data: models under reghdfe conventions, returned in the long result format every
+table writer reads (one row per model x term). OLS is computed here on the exactly FE-demeaned data (`fit`);
+2SLS by pyfixest through `pyfixest_adapter` (the only module importing pyfixest).
 
 Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from intelcap.econometrics import iv_extras, pyfixest_adapter  # light: pyfixest is imported on first use
 from intelcap.errors import EstimationError, InputError
 
 log = logging.getLogger("intelcap.econometrics.estimate")
@@ -37,7 +38,9 @@ __all__ = [
     "within_formula",
     "estimation_sample",
     "degenerate_variables",
+    "FitResult",
     "fit",
+    "find_collinear",
     "tidy_model",
     "reghdfe_constant",
     "reghdfe_k",
@@ -168,11 +171,14 @@ def estimation_sample(
     """Rows of the named sample with every model variable present (what Stata's listwise deletion keeps):
     the model's variables, its FE columns and the cluster column, in that order."""
     _check_cluster(spec, cluster, data.columns)
-    d = data[SAMPLES[spec.sample](data).to_numpy()]
+    mask = SAMPLES[spec.sample](data).to_numpy()
+    d = data if mask.all() else data[mask]  # "all": no copy of the whole panel
     cols = list(dict.fromkeys(spec.variables(list(controls)) + spec.fe_vars() + [cluster]))
     n_sample = len(d)
     all_missing = [c for c in cols if n_sample and d[c].isna().all()]
-    d = d[cols].dropna(subset=cols)
+    d = d[cols]
+    if d.isna().to_numpy().any():
+        d = d.dropna(subset=cols)
     if d.empty:
         if n_sample == 0:
             why = f"no firm-year belongs to the sample {spec.sample!r}"
@@ -304,17 +310,139 @@ def degenerate_variables(
     return out
 
 
-def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str):
-    """One pyfixest fit under reghdfe conventions; returns the fit object and the frame its rows index.
+@dataclass
+class FitResult:
+    """One fitted model of a table, under reghdfe conventions: `se` and `p` already use reghdfe's K (`k`:
+    slopes + FE levels not nested in the cluster, or + intercept), t(G-1) p-values. `cons`/`cons_se`:
+    reghdfe's `_cons` of a FE model (NaN otherwise); `collinear`: regressors dropped as collinear;
+    `degenerate`: the messages of `degenerate_variables`; `resid` on the rows of the frame `fit` returns."""
 
-    With fixed effects, the FE are absorbed here (intelcap.econometrics.absorb.AbsorbedDesign, in the order of `spec.fe`)
-    and pyfixest fits the demeaned variables without FE; the frame returned is then the raw estimation sample
-    after reghdfe's singleton rule. pyfixest 0.60 would collect the FE terms of a formula in a `set`
-    (estimation/formula/utils.py, `_encode_fixed_effects`), so its demeaning order, and the last digits of
-    every estimate, would follow the process's string-hash seed.
+    depvar: str
+    cluster: str
+    coefnames: list[str]
+    b: np.ndarray
+    se: np.ndarray
+    p: np.ndarray
+    n_obs: int
+    n_clusters: int
+    k: int
+    r2: float
+    r2_within: float
+    cons: float = float("nan")
+    cons_se: float = float("nan")
+    is_iv: bool = False
+    collinear: list[str] = field(default_factory=list)
+    degenerate: list[str] = field(default_factory=list)
+    resid: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def t(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):  # SE 0 of a degenerate model: NaN, flagged
+            return self.b / self.se
+
+
+def _t_pvalue(t: np.ndarray, df: int) -> np.ndarray:
+    """Two-sided p of t(df); scipy.special (not scipy.stats: ~0.3 s of imports per table job)."""
+    from scipy.special import stdtr
+
+    return 2.0 * stdtr(df, -np.abs(t))
+
+
+def find_collinear(XtX: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Columns dropped as collinear: pyfixest's rule (fixest's): a Cholesky of X'X in column order, a
+    column whose remaining diagonal falls below `tol` (absolute, as pyfixest's `collin_tol`) is dropped."""
+    K = XtX.shape[0]
+    R = np.zeros((K, K))
+    drop = np.zeros(K, dtype=bool)
+    for j in range(K):
+        keep = ~drop[:j]
+        r = XtX[j, j] - float(R[:j, j][keep] @ R[:j, j][keep])
+        if r < tol:
+            drop[j] = True
+            continue
+        r = np.sqrt(r)
+        R[j, j] = r
+        for i in range(j + 1, K):
+            R[j, i] = (XtX[i, j] - float(R[:j, i][keep] @ R[:j, j][keep])) / r
+    return drop
+
+
+def _cluster_sums(codes: np.ndarray, G: int, S: np.ndarray) -> np.ndarray:
+    """G x k cluster sums of the rows of S (one sparse product, one pass over S)."""
+    import scipy.sparse as sp
+
+    n = codes.shape[0]
+    return sp.csr_array((np.ones(n), (codes, np.arange(n))), shape=(G, n)) @ S
+
+
+def _ols_reghdfe(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    cl: np.ndarray,
+    G: int,
+    k_fe: int,
+    means: tuple[float, np.ndarray] | None,
+) -> dict:
+    """OLS with CRV1 (K = kept columns + k_fe) on (demeaned) y, X; `means` = (ȳ, x̄) of the raw sample for
+    reghdfe's `_cons` (FE models): the intercept of (ỹ + ȳ) on (X̃ + x̄, 1), whose cross products and
+    cluster scores follow from those of X̃ (no N x K copy)."""
+    XtX = X.T @ X
+    drop = find_collinear(XtX) if X.shape[1] else np.zeros(0, dtype=bool)
+    keep = np.flatnonzero(~drop)
+    if drop.any():
+        X, XtX = X[:, keep], XtX[np.ix_(keep, keep)]
+    n = y.shape[0]
+    if keep.size:
+        b = np.linalg.solve(XtX, X.T @ y)
+        u = y - X @ b
+    else:
+        b, u = np.zeros(0), y.copy()
+    K = keep.size + k_fe
+    ssc = G / (G - 1) * (n - 1) / (n - K)
+    out = {"collinear": [names[j] for j in np.flatnonzero(drop)], "names": [names[j] for j in keep]}
+    scores = np.empty((n, keep.size + 1))
+    np.multiply(X, u[:, None], out=scores[:, :-1])
+    scores[:, -1] = u
+    meat = _cluster_sums(cl, G, scores)  # G x (k + 1): X̃'u and u by cluster
+    del scores
+    if keep.size:
+        bread = np.linalg.inv(XtX)
+        Sx = meat[:, :-1]
+        V = bread @ (Sx.T @ Sx) @ bread * ssc
+        se = np.sqrt(np.diag(V))
+    else:
+        se = np.zeros(0)
+    out.update(b=b, se=se, u=u, k=K)
+    if means is not None:
+        ybar, xbar = means[0], means[1][keep]
+        s = X.sum(axis=0)
+        k = keep.size
+        AtA = np.empty((k + 1, k + 1))
+        AtA[:k, :k] = XtX + np.outer(s, xbar) + np.outer(xbar, s) + n * np.outer(xbar, xbar)
+        AtA[:k, k] = AtA[k, :k] = s + n * xbar
+        AtA[k, k] = n
+        Sa = meat.copy()
+        Sa[:, :-1] += meat[:, -1:] * xbar  # cluster sums of (x̃ + x̄) u
+        bread = np.linalg.inv(AtA)
+        V = bread @ (Sa.T @ Sa) @ bread * ssc
+        out["cons"], out["cons_se"] = float(ybar - xbar @ b), float(np.sqrt(V[-1, -1]))
+    return out
+
+
+def fit(
+    data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: str
+) -> tuple[FitResult, pd.DataFrame]:
+    """One model under reghdfe conventions; returns its `FitResult` and the frame its rows index (the
+    estimation sample after reghdfe's singleton rule).
+
+    The FE are absorbed here (intelcap.econometrics.absorb.AbsorbedDesign, in the order of `spec.fe`; exact
+    one-pass projection where it applies). OLS is computed here (coefficients, CRV1 with reghdfe's K, `_cons`,
+    R², within R²), so a table of OLS models loads neither pyfixest nor scipy.stats; 2SLS is fitted by pyfixest
+    on the demeaned variables (`pyfixest_adapter.feols`), its SEs rescaled to reghdfe's K. pyfixest 0.60
+    would collect the FE terms of a formula in a `set` (estimation/formula/utils.py, `_encode_fixed_effects`),
+    so its demeaning order, and the last digits of every estimate, would follow the string-hash seed.
     """
-    import pyfixest as pf  # heavy import kept out of module import time
-
     controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
     names = list(dict.fromkeys(spec.variables(controls)))
@@ -328,117 +456,202 @@ def fit(data: pd.DataFrame, spec: ModelSpec, controls: Sequence[str], cluster: s
         )
     design = _absorbed_design(d, spec, tol=FIT_TOL) if spec.fe else None
     _check_identified(d, spec, controls, design)
-    fml, frame = formula(spec, controls), d
-    if design is not None:
-        if cluster in names:
-            raise InputError(
-                f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
-                column="cluster",
-                hint="cluster by an identifier (the firm id), not a regressor",
-            )
+    if design is not None and cluster in names:
+        raise InputError(
+            f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
+            column="cluster",
+            hint="cluster by an identifier (the firm id), not a regressor",
+        )
+    if design is not None and design.n_singletons:
         d = d[design.keep]
-        frame = pd.DataFrame(design.demean(d[names].to_numpy(float)), columns=names, index=d.index)
-        frame[cluster] = d[cluster].to_numpy()
-        fml = within_formula(spec, controls)
+    raw = np.empty((len(d), len(names)))
+    for j, v in enumerate(names):  # column by column: no pandas block interleave
+        raw[:, j] = d[v].to_numpy(float)
+    col_means = raw.mean(axis=0)  # x̄, ȳ for reghdfe's _cons, before raw is demeaned in place
+    yr = raw[:, 0]
+    tss = float(np.sum((yr - col_means[0]) ** 2))
+    within = raw
+    if design is not None:
+        within = design.demean_exact(raw, overwrite=True)
+        if within is None:  # the exact projection failed its check: alternating projections
+            within = design.demean(np.column_stack([d[v].to_numpy(float) for v in names]))
+    del raw, yr
+    frame = pd.DataFrame(within, columns=names, index=d.index, copy=False)
     degenerate = degenerate_variables(d, frame, spec, names)
     for msg in degenerate:
         log.warning("%s (reported in the table notes as stat:degenerate)", msg)
+    cl_raw = d[cluster].to_numpy()
+    if design is not None and cluster in spec.fe:
+        cl = design.codes[:, spec.fe.index(cluster)]  # already factorized
+    else:
+        cl = pd.factorize(cl_raw)[0]
+    G = int(cl.max()) + 1
+    if G < 2:
+        raise EstimationError(
+            f"model {spec.name}: CRV1 by {cluster!r} needs at least 2 clusters, the estimation sample has {G}"
+        )
+    k_fe = design.dof_fe(cl) if design is not None else 0
+    y = within[:, 0]
+    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    n = len(d)
+    with np.errstate(divide="ignore", invalid="ignore"):  # R² of a constant depvar: NaN, flagged
+        if spec.endog:
+            res = _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe)
+        else:
+            idx = [names.index(v) for v in rhs]
+            # a view when the regressors are consecutive columns (the usual case): no N x K copy
+            X = (
+                within[:, idx[0] : idx[-1] + 1]
+                if idx and idx == list(range(1, len(idx) + 1))
+                else within[:, idx]
+            )
+            if design is None:
+                X = np.column_stack([np.ones(n), X])
+                xnames = ["Intercept", *rhs]
+            else:
+                xnames = rhs
+            means = None
+            if design is not None:
+                means = (float(col_means[0]), col_means[idx])
+            o = _ols_reghdfe(y, X, xnames, cl, G, k_fe, means)
+            ssu = float(o["u"] @ o["u"])
+            tss_w = float(y @ y)
+            r2 = 1 - ssu / tss if tss > 0 else float("nan")
+            r2w = (1 - ssu / tss_w if tss_w > 0 else float("nan")) if design is not None else float("nan")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = o["b"] / o["se"]
+            res = FitResult(
+                depvar=spec.depvar,
+                cluster=cluster,
+                coefnames=o["names"],
+                b=o["b"],
+                se=o["se"],
+                p=_t_pvalue(t, G - 1),
+                n_obs=n,
+                n_clusters=G,
+                k=o["k"],
+                r2=r2,
+                r2_within=r2w,
+                cons=o.get("cons", float("nan")),
+                cons_se=o.get("cons_se", float("nan")),
+                collinear=o["collinear"],
+                resid=o["u"],
+            )
+    res.degenerate = degenerate
+    return res, d
+
+
+def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe) -> FitResult:
+    """2SLS by pyfixest (through the adapter) on the demeaned variables, SEs rescaled to reghdfe's K."""
+    frame = frame.copy()
+    frame[cluster] = d[cluster].to_numpy()
+    fml = within_formula(spec, controls) if design is not None else formula(spec, controls)
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*singleton.*")
-        if degenerate:  # 0/0 t-values and R² of a constant variable: already reported above
+        if frame[spec.depvar].std() == 0:
             warnings.filterwarnings(
                 "ignore", message=".*invalid value encountered.*", category=RuntimeWarning
             )
         try:
-            fitted = pf.feols(
-                fml,
-                data=frame,
-                vcov={"CRV1": cluster},
-                fixef_rm="singleton",
-                drop_intercept=design is not None,
-            )
+            f = pyfixest_adapter.feols(fml, frame, cluster, drop_intercept=design is not None)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - bare ValueErrors, and Rust panics (BaseException)
             raise EstimationError(
                 f"model {spec.name} ({formula(spec, controls)}) failed: {type(exc).__name__}: {exc}"
             ) from exc
-    fitted._intelcap_degenerate = degenerate  # read by tidy_model, which writes the table's rows
-    return fitted, d
-
-
-def _kept_rows(n: int, dropped) -> np.ndarray:
-    """Positions pyfixest kept (it reports the dropped ones: NaN rows and singletons)."""
-    keep = np.ones(n, dtype=bool)
-    keep[np.fromiter(dropped, dtype=np.int64)] = False
-    return np.flatnonzero(keep)
-
-
-def reghdfe_constant(fit_obj, data: pd.DataFrame) -> tuple[float, float]:
-    """_cons = ȳ − x̄'b on the estimation sample, with the CRV1 SE of the intercept in the regression of
-    (ỹ + ȳ) on (X̃ + x̄, 1), which leaves the slope variances unchanged (xtreg/reghdfe's convention)."""
-    X = np.asarray(fit_obj._X)
-    Y = np.asarray(fit_obj._Y).ravel()
-    b = np.asarray(fit_obj._beta_hat)
-    # rows pyfixest dropped (singletons, NaN) by position in the frame it was given
-    keep = _kept_rows(len(data), fit_obj._na_index)
-    names = list(fit_obj._coefnames)
-    raw = data.iloc[keep]
-    xbar = np.array([raw[n].mean() for n in names])
-    ybar = float(raw[fit_obj._depvar].mean())
-    cons = ybar - xbar @ b
-    A = np.column_stack([X + xbar, np.ones(len(Y))])
-    u = np.asarray(fit_obj._u_hat).ravel()
-    cl = pd.factorize(raw[fit_obj._clustervar[0]])[0]
-    scores = A * u[:, None]
-    meat_g = np.column_stack(
-        [np.bincount(cl, weights=scores[:, j], minlength=cl.max() + 1) for j in range(scores.shape[1])]
+    n = f.n_obs
+    K = f.k + (k_fe if design is not None else 0)
+    se = f.se * np.sqrt((n - f.k) / (n - K))
+    expected = [
+        v
+        for v in [
+            *([] if design is not None else ["Intercept"]),
+            *spec.regressors,
+            *spec.extra,
+            *(controls if spec.controls else []),
+            spec.endog,
+        ]
+        if v
+    ]
+    u = f.resid
+    ssu = float(u @ u)
+    yr = d[spec.depvar].to_numpy(float)
+    tss = float(np.sum((yr - yr.mean()) ** 2))
+    y_w = frame[spec.depvar].to_numpy(float)
+    tss_w = float(y_w @ y_w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = f.coef / se
+    cons = cons_se = float("nan")
+    if design is not None:  # reghdfe's _cons of the second stage (the pooled model has its Intercept)
+        cons, cons_se = _iv_constant(spec, controls, f, frame, d, cl, G, n, K)
+    return FitResult(
+        depvar=spec.depvar,
+        cluster=cluster,
+        coefnames=f.coefnames,
+        b=f.coef,
+        se=se,
+        p=_t_pvalue(t, G - 1),
+        n_obs=n,
+        n_clusters=G,
+        k=K,
+        r2=1 - ssu / tss if tss > 0 else float("nan"),
+        r2_within=(1 - ssu / tss_w if tss_w > 0 else float("nan")) if design is not None else float("nan"),
+        cons=cons,
+        cons_se=cons_se,
+        is_iv=True,
+        collinear=[v for v in expected if v not in f.coefnames],
+        resid=u,
     )
-    bread = np.linalg.inv(A.T @ A)
-    V = bread @ (meat_g.T @ meat_g) @ bread * float(np.asarray(fit_obj._ssc).ravel()[0])
-    return float(cons), float(np.sqrt(V[-1, -1]))
 
 
-def reghdfe_k(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> int:
+def _iv_constant(spec, controls, f, frame, d, cl, G: int, n: int, K: int) -> tuple[float, float]:
+    """(_cons, SE) of a FE 2SLS: `econometrics.iv_extras.iv_constant` on the demeaned second stage, with the
+    raw sample's means and reghdfe's small-sample factor G/(G-1)·(N-1)/(N-K)."""
+    exog = [v for v in f.coefnames if v != spec.endog]
+    z_names = [*exog, spec.instrument]
+    raw = d[[*f.coefnames, spec.instrument, spec.depvar]].astype(float)
+    return iv_extras.iv_constant(
+        frame[spec.depvar].to_numpy(float),
+        frame[f.coefnames].to_numpy(float),
+        frame[z_names].to_numpy(float),
+        f.coef,
+        raw[f.coefnames].mean().to_numpy(),
+        raw[z_names].mean().to_numpy(),
+        float(raw[spec.depvar].mean()),
+        np.asarray(cl),
+        G / (G - 1) * (n - 1) / (n - K),
+    )
+
+
+def reghdfe_constant(fit_obj: FitResult, data: pd.DataFrame) -> tuple[float, float]:
+    """_cons = ȳ − x̄'b on the estimation sample, with the CRV1 SE (reghdfe's K) of the intercept in the
+    regression of (ỹ + ȳ) on (X̃ + x̄, 1), which leaves the slope variances unchanged (xtreg/reghdfe's
+    convention; for 2SLS instrumented by (Z̃ + z̄, 1)). NaN for models without FE (their intercept is a
+    coefficient)."""
+    return float(fit_obj.cons), float(fit_obj.cons_se)
+
+
+def reghdfe_k(fit_obj: FitResult, data: pd.DataFrame, spec: ModelSpec) -> int:
     """K of reghdfe's small-sample factor: slopes + FE levels not nested in the cluster (+ intercept)."""
-    from intelcap.econometrics.absorb import AbsorbedDesign
-
-    k = len(fit_obj._coefnames)
-    if not spec.fe:
-        return k
-    keep = _kept_rows(len(data), fit_obj._na_index)
-    d = data.iloc[keep]
-    design = AbsorbedDesign(fe_frame(d, spec.fe), drop_singletons=False)
-    return k + design.dof_fe(d[fit_obj._clustervar[0]].to_numpy())
+    return int(fit_obj.k)
 
 
-def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") -> pd.DataFrame:
-    """Long rows for one fitted model, including `_cons` for FE models.
-
-    pyfixest's K is not reghdfe's (FE models are fitted on demeaned data, so pyfixest counts the slopes only;
-    and pyfixest 0.60 itself would decide FE nesting by column position); the SEs are rescaled to reghdfe's K.
-    """
-    t = fit_obj.tidy()
-    G = int(np.asarray(fit_obj._G).ravel()[0])
-    N = int(fit_obj._N)
-    scale = np.sqrt((N - int(fit_obj._df_k)) / (N - reghdfe_k(fit_obj, data, spec)))
-    se_all = t["Std. Error"].to_numpy() * scale
-    with np.errstate(divide="ignore", invalid="ignore"):  # SE 0 of a degenerate model: t is NaN, flagged
-        tv = t["Estimate"].to_numpy() / se_all
+def tidy_model(fit_obj: FitResult, data: pd.DataFrame, spec: ModelSpec, stage: str = "") -> pd.DataFrame:
+    """Long rows for one fitted model (`fit`), including `_cons` for FE models (reghdfe's)."""
+    G = int(fit_obj.n_clusters)
     rows = pd.DataFrame(
         {
-            "term": [n if n != "Intercept" else "_cons" for n in t.index],
-            "estimate": t["Estimate"].to_numpy(),
-            "std_error": se_all,
-            "t_value": tv,
-            "p_value": 2 * stats.t.sf(np.abs(tv), G - 1),
+            "term": [n if n != "Intercept" else "_cons" for n in fit_obj.coefnames],
+            "estimate": fit_obj.b,
+            "std_error": fit_obj.se,
+            "t_value": fit_obj.t,
+            "p_value": fit_obj.p,
         }
     )
-    if spec.fe and not fit_obj._is_iv:
+    if spec.fe:
         cons, se = reghdfe_constant(fit_obj, data)
-        se *= scale
         tval = cons / se if se > 0 else float("nan")
-        p = 2 * stats.t.sf(abs(tval), G - 1)
+        p = float(_t_pvalue(np.array([tval]), G - 1)[0])
         rows = pd.concat(
             [
                 rows,
@@ -450,19 +663,18 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
         )
     rows.insert(0, "model", spec.name)
     rows.insert(1, "depvar", spec.depvar)
-    rows["nobs"] = int(fit_obj._N)
+    rows["nobs"] = int(fit_obj.n_obs)
     rows["n_clusters"] = G
-    r2, r2_within = _r2(fit_obj, data, spec)
-    rows["r2_within"] = r2_within
-    rows["r2"] = r2
+    rows["r2_within"] = fit_obj.r2_within
+    rows["r2"] = fit_obj.r2
     rows["fixed_effects"] = "+".join(spec.fe)
-    rows["vcov"] = f"CRV1:{fit_obj._clustervar[0]}"
+    rows["vcov"] = f"CRV1:{fit_obj.cluster}"
     rows["controls"] = "yes" if spec.controls else "no"
     rows["sample"] = spec.sample
     rows["stage"] = stage
     rows["column_title"] = spec.column_title
     rows["text"] = ""
-    dropped = list(getattr(fit_obj, "_collin_vars", None) or [])
+    dropped = list(fit_obj.collinear)
     if dropped:
         log.warning(
             "model %s: %s collinear with the other regressors/fixed effects, dropped "
@@ -484,7 +696,7 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
             ]
         )
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
-    degenerate = getattr(fit_obj, "_intelcap_degenerate", None) or []
+    degenerate = fit_obj.degenerate
     if degenerate:
         note = pd.DataFrame(
             [
@@ -500,21 +712,6 @@ def tidy_model(fit_obj, data: pd.DataFrame, spec: ModelSpec, stage: str = "") ->
         )
         rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
     return rows[RESULT_COLUMNS]
-
-
-def _r2(fit_obj, data: pd.DataFrame, spec: ModelSpec) -> tuple[float, float]:
-    """(R², within R²) as pyfixest reports them for a FE model (1 − SSR / centred TSS of the raw depvar, and
-    1 − SSR / sum of the squared demeaned depvar); FE models are fitted on demeaned data (see `fit`)."""
-    if not spec.fe:
-        return float(fit_obj._r2), float("nan")
-    ssu = float(np.sum(np.asarray(fit_obj._u_hat) ** 2))
-    y = data.iloc[_kept_rows(len(data), fit_obj._na_index)][spec.depvar].to_numpy(float)
-    y_within = np.asarray(fit_obj._Y).ravel()
-    tss, tss_within = float(np.sum((y - y.mean()) ** 2)), float(np.sum(y_within**2))
-    # a constant depvar (flagged as stat:degenerate) has no R²
-    return (1 - ssu / tss if tss > 0 else float("nan")), (
-        1 - ssu / tss_within if tss_within > 0 else float("nan")
-    )
 
 
 def regression_table(

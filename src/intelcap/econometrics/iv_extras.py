@@ -1,4 +1,4 @@
-"""The 2SLS second stage's `_cons`, which `estimate.tidy_model` leaves out for IV models (Table 4 prints it).
+"""The 2SLS second stage's `_cons` of a model with fixed effects (Table 4 prints it; `estimate.fit` calls it).
 
 With fixed effects the second stage is fitted on demeaned data without an intercept (`estimate.fit`). Its
 `_cons` follows reghdfe's convention for OLS (`estimate.reghdfe_constant`): ȳ − x̄'b on the estimation sample,
@@ -10,13 +10,10 @@ variance uses the same small-sample factor as the slopes (pyfixest's, rescaled t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-__all__ = ["iv_constant", "iv_constant_rows"]
+__all__ = ["iv_constant"]
 
 
 def iv_constant(
@@ -54,52 +51,3 @@ def iv_constant(
     bread = np.linalg.inv(A_hat.T @ A_hat)
     V = bread @ (meat_g.T @ meat_g) @ bread * float(ssc)
     return cons, float(np.sqrt(V[-1, -1]))
-
-
-def iv_constant_rows(
-    data: pd.DataFrame, specs: Sequence, controls: Sequence[str], cluster: str, result: pd.DataFrame
-) -> pd.DataFrame:
-    """`_cons` rows (`estimate.RESULT_COLUMNS`) for every IV spec with fixed effects whose rows in `result`
-    lack one; the model-level columns (N, R², FE, vcov...) are copied from the model's coefficient rows."""
-    from intelcap.econometrics import estimate
-
-    out = []
-    for spec in specs:
-        if not spec.endog or not spec.fe:
-            continue
-        mine = result[(result["model"] == spec.name) & ~result["term"].astype(str).str.startswith("stat:")]
-        if mine.empty or (mine["term"] == "_cons").any():
-            continue
-        fit_obj, d = estimate.fit(data, spec, list(controls), cluster)
-        keep = np.ones(len(d), dtype=bool)
-        keep[np.fromiter(fit_obj._na_index, dtype=np.int64)] = False
-        raw = d.iloc[np.flatnonzero(keep)]
-        x_names = list(fit_obj._coefnames)
-        z_names = list(fit_obj._coefnames_z)  # pyfixest orders Z's columns its own way (instrument first)
-        cons, se = iv_constant(
-            np.asarray(fit_obj._Y),
-            np.asarray(fit_obj._X),
-            np.asarray(fit_obj._Z),
-            np.asarray(fit_obj._beta_hat),
-            np.array([raw[n].mean() for n in x_names]),
-            np.array([raw[n].mean() for n in z_names]),
-            float(raw[spec.depvar].mean()),
-            raw[cluster].to_numpy(),
-            float(np.asarray(fit_obj._ssc).ravel()[0]),
-        )
-        # the slopes' SEs in `result` are rescaled to reghdfe's K; the intercept gets the same factor
-        N, G = int(fit_obj._N), int(np.asarray(fit_obj._G).ravel()[0])
-        se *= float(np.sqrt((N - int(fit_obj._df_k)) / (N - estimate.reghdfe_k(fit_obj, d, spec))))
-        t = cons / se if se > 0 else float("nan")
-        row = mine.iloc[0].to_dict()
-        row.update(
-            {
-                "term": "_cons",
-                "estimate": cons,
-                "std_error": se,
-                "t_value": t,
-                "p_value": 2 * stats.t.sf(abs(t), G - 1),
-            }
-        )
-        out.append(row)
-    return pd.DataFrame(out, columns=result.columns)

@@ -941,8 +941,8 @@ def spec_curve_shard(
                         {
                             **base,
                             **nan,
-                            "nobs": int(fit._N),
-                            "n_clusters": int(np.asarray(fit._G).ravel()[0]),
+                            "nobs": int(fit.n_obs),
+                            "n_clusters": int(fit.n_clusters),
                             "status": status,
                             "reason": reason,
                         }

@@ -58,13 +58,21 @@ class Rule:
 
 
 # the robustness module runs the whole inference stack (absorb -> crv1 -> fastrefit -> inference, wild, placebo)
-_INF = ("econometrics.inference", "econometrics.absorb", "econometrics.crv1", "econometrics.fastrefit")
+_INF = (
+    "econometrics.inference",
+    "econometrics.absorb",
+    "econometrics.crv1",
+    "econometrics.fastrefit",
+    "econometrics.pyfixest_adapter",
+)
+# estimate always loads its IV `_cons` helper and the pyfixest adapter (both light; pyfixest loads on use)
+_EST = ("econometrics.estimate", "econometrics.iv_extras", "econometrics.pyfixest_adapter")
 _ROB = (
     "econometrics.robustness",
     *_INF,
     "econometrics.wild",
     "econometrics.placebo",
-    "econometrics.estimate",
+    *_EST,
 )
 _RAW = ("raw_dir", "synthetic_dir")
 # the ledger evaluator reads star levels from outputs.tables, which imports the renderers
@@ -164,20 +172,20 @@ RULES: dict[str, Rule] = {
         shape=("text.shards",),
     ),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
-    "table1": Rule("workflow.steps.tables:table1", ("econometrics.estimate", "ingest.panel"), ()),
+    "table1": Rule("workflow.steps.tables:table1", (*_EST, "ingest.panel"), ()),
     "regression_table": Rule(
         "workflow.steps.tables:regression_table",
-        ("econometrics.estimate", "econometrics.absorb", "ingest.panel"),
+        (*_EST, "econometrics.absorb", "ingest.panel"),
         ("tables.{table}", "controls", "cluster"),
     ),
     "table4": Rule(
         "workflow.steps.tables:iv_table",
-        ("econometrics.estimate", "econometrics.iv_extras", *_INF, "ingest.panel"),
+        (*_EST, *_INF, "ingest.panel"),
         ("tables.table4", "controls", "cluster", "heterogeneity.ar_level"),
     ),
     "table6": Rule(
         "workflow.steps.tables:heterogeneity_table",
-        ("econometrics.estimate", "econometrics.placebo", *_INF, "ingest.panel"),
+        (*_EST, "econometrics.placebo", *_INF, "ingest.panel"),
         (
             "tables.table6",
             "controls",

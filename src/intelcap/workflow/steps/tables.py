@@ -53,17 +53,10 @@ def regression_table(job: Job) -> None:
 def iv_table(job: Job) -> None:
     """Table 4: first stage and 2SLS, with the second stage's `_cons`, first-stage F, effective F and the
     Anderson-Rubin set."""
-    from intelcap.econometrics import estimate, iv_extras
+    from intelcap.econometrics import estimate
 
     df, specs, res = _configured_table(job)
     controls, cluster = job.config["controls"], job.config["cluster"]
-    cons = iv_extras.iv_constant_rows(df, specs, controls, cluster, res)
-    if not cons.empty:
-        # each _cons goes after its model's coefficient rows, as tidy_model places it for OLS
-        parts = [
-            pd.concat([res[res["model"] == m], cons[cons["model"] == m]]) for m in pd.unique(res["model"])
-        ]
-        res = pd.concat(parts, ignore_index=True)
     level = float(job.config["heterogeneity"]["ar_level"])
     stats_rows = [
         r for s in specs if s.endog for r in estimate.iv_statistics(df, s, controls, cluster, level)
