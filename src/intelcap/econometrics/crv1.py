@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
+from intelcap import distributions
 from intelcap.econometrics.absorb import AbsorbedDesign, ArrayLike, _as_2d, _factorize
 from intelcap.errors import EstimationError
 
@@ -45,7 +45,7 @@ def crv1_ssc(n_obs: int, k: int, n_clusters: int) -> float:
 
 
 def _t_pvalue(t: np.ndarray | float, df: int) -> np.ndarray | float:
-    return 2.0 * stats.t.sf(np.abs(t), df)
+    return 2.0 * distributions.t_sf(np.abs(t), df)
 
 
 def _solve_xtx(X: np.ndarray) -> np.ndarray:

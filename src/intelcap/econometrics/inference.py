@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
+from intelcap import distributions
 from intelcap.econometrics.absorb import AbsorbedDesign, ArrayLike, _as_2d, _factorize
 from intelcap.econometrics.crv1 import _cluster_matrix, _prep, _solve_xtx, _t_pvalue, crv1_ssc, ols_crv1
 from intelcap.econometrics.fastrefit import _one_blas_thread, _SubsampleFWL
@@ -122,7 +122,7 @@ def iv_2sls(
         first_stage_coef=float(fs.beta[0]),
         first_stage_se=float(fs.se[0]),
         first_stage_F=F,
-        first_stage_p=float(stats.f.sf(F, 1, G - 1)),
+        first_stage_p=float(distributions.f_sf(F, 1, G - 1)),
         effective_F=eff,
         n_obs=n,
         n_clusters=G,
@@ -181,7 +181,7 @@ class ARResult:
 
     def pvalue(self, beta0: float | np.ndarray) -> np.ndarray:
         s = self.stat(beta0)
-        return stats.chi2.sf(s, 1) if self.dist == "chi2" else stats.f.sf(s, 1, self._df)
+        return distributions.chi2_sf(s, 1) if self.dist == "chi2" else distributions.f_sf(s, 1, self._df)
 
     def contains(self, beta0: float) -> bool:
         return any(lo <= beta0 <= hi for lo, hi in self.intervals)
@@ -232,11 +232,11 @@ def ar_confidence_set(
     # AR(b) = zz^2 (a1 - b a2)^2 / (ssc * sum_g (p_g - b q_g)^2)
     num = (zz**2 * a1 * a1, -2 * zz**2 * a1 * a2, zz**2 * a2 * a2)
     den = (ssc * (p @ p), -2 * ssc * (p @ q), ssc * (q @ q))
-    crit = float(stats.chi2.ppf(level, 1) if dist == "chi2" else stats.f.ppf(level, 1, G - 1))
+    crit = float(distributions.chi2_ppf(level, 1) if dist == "chi2" else distributions.f_ppf(level, 1, G - 1))
     coefs = [num[i] - crit * den[i] for i in range(3)]
     intervals, kind = quadratic_set(coefs[2], coefs[1], coefs[0])
     s0 = num[0] / den[0]
-    p0 = float(stats.chi2.sf(s0, 1) if dist == "chi2" else stats.f.sf(s0, 1, G - 1))
+    p0 = float(distributions.chi2_sf(s0, 1) if dist == "chi2" else distributions.f_sf(s0, 1, G - 1))
     return ARResult(intervals, kind, float(s0), p0, crit, level, dist, num, den, G - 1)
 
 
@@ -313,24 +313,32 @@ def akm_se(
         cR, cR0, cW = agg @ cR, agg @ cR0, agg @ cW
     se = float(np.sqrt(cR @ cR) / RX)
     se0 = float(np.sqrt(cR0 @ cR0) / RX)
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(distributions.norm_ppf(1 - alpha / 2))
     # AKM0 set in b: (beta - b)^2 RX^2 - z^2 sum (cR + (beta - b) cW)^2 <= 0; put d = beta - b
     a2 = RX**2 - z**2 * (cW @ cW)
     a1 = -2 * z**2 * (cR @ cW)
     a0 = -(z**2) * (cR @ cR)
     dset, kind = quadratic_set(a2, a1, a0)
     ci0 = sorted((beta - hi, beta - lo) for lo, hi in dset)
+    return akm_result(beta, se, se0, z, beta0, ci0, kind, S.shape[1])
+
+
+def akm_result(
+    beta: float, se: float, se0: float, z: float, beta0: float, ci0: list, kind: str, n_shocks: int
+) -> AKMResult:
+    """AKM and AKM0 inference from their standard errors: normal p-values for H0: beta = beta0 and the AKM
+    interval beta ± z·se (the AKM0 set `ci0` comes from its own quadratic)."""
     return AKMResult(
         beta=beta,
         se_akm=se,
-        p_akm=float(2 * stats.norm.sf(abs(beta - beta0) / se)),
+        p_akm=float(2 * distributions.norm_sf(abs(beta - beta0) / se)),
         ci_akm=(beta - z * se, beta + z * se),
         se_akm0=se0,
-        p_akm0=float(2 * stats.norm.sf(abs(beta - beta0) / se0)),
+        p_akm0=float(2 * distributions.norm_sf(abs(beta - beta0) / se0)),
         ci_akm0=ci0,
         ci_akm0_kind=kind,
         beta0=beta0,
-        n_shocks=S.shape[1],
+        n_shocks=n_shocks,
     )
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
+from intelcap import distributions
 from intelcap.econometrics import absorb, crv1, inference, placebo, wild
 from intelcap.econometrics.estimate import fe_frame
 from intelcap.errors import EstimationError, InputError, IntelcapError
@@ -129,7 +130,7 @@ def model_data(
 
 
 def _t_ci(b: float, se: float, df: int, level: float) -> tuple[float, float]:
-    c = float(stats.t.ppf(0.5 + level / 2, df))
+    c = float(distributions.t_ppf(0.5 + level / 2, df))
     return b - c * se, b + c * se
 
 
@@ -303,24 +304,13 @@ def akm_iv(
     ca, cc = hZ * ssum(Y), hZ * ssum(X)
     se = float(np.sqrt(cR @ cR) / abs(zx))
     se0 = float(np.sqrt(cR0 @ cR0) / abs(zx))
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(distributions.norm_ppf(1 - alpha / 2))
     a2 = zx**2 - z**2 * (cc @ cc)
     a1 = -2 * zy * zx + 2 * z**2 * (ca @ cc)
     a0 = zy**2 - z**2 * (ca @ ca)
     ci0, kind = inference.quadratic_set(a2, a1, a0)
     # the OLS result type: the same fields (with Z = X this is inference.akm_se exactly)
-    return inference.AKMResult(
-        beta=beta,
-        se_akm=se,
-        p_akm=float(2 * stats.norm.sf(abs(beta - beta0) / se)),
-        ci_akm=(beta - z * se, beta + z * se),
-        se_akm0=se0,
-        p_akm0=float(2 * stats.norm.sf(abs(beta - beta0) / se0)),
-        ci_akm0=ci0,
-        ci_akm0_kind=kind,
-        beta0=beta0,
-        n_shocks=n_s,
-    )
+    return inference.akm_result(beta, se, se0, z, beta0, ci0, kind, n_s)
 
 
 def wild_bootstrap_ar(

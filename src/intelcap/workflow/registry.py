@@ -419,10 +419,21 @@ def module_file(module: str, package: Path = PACKAGE) -> Path:
     return package.joinpath(*module.split(".")).with_suffix(".py")
 
 
+# Core modules that a method module imports at its top, so that every rule running it runs them too.
+ALWAYS_IMPORTS: dict[str, tuple[str, ...]] = {
+    "econometrics.crv1": ("distributions",),
+    "econometrics.inference": ("distributions",),
+    "econometrics.robustness": ("distributions",),
+    "outputs.figures": ("distributions",),
+}
+
+
 def modules_of(rule: str) -> list[str]:
-    """Every intelcap module a rule's job runs: glue, its step module, its method modules (sorted)."""
+    """Every intelcap module a rule's job runs: glue, its step module, its method modules and what those
+    always import (sorted)."""
     r = RULES[rule]
     modules = {*GLUE, r.step_module, *r.modules}
+    modules |= {m for listed in list(modules) for m in ALWAYS_IMPORTS.get(listed, ())}
     packages = {f"{m.rsplit('.', 1)[0]}.__init__" for m in modules if "." in m and not m.endswith("__init__")}
     return sorted(modules | packages)
 
