@@ -398,7 +398,7 @@ def test_encodings_round_trip(tmp_path, spec):
 
 
 def test_mdna_section_detection():
-    body = "甲乙丙" * 10  # sections shorter than MDNA_MIN_CHARS (20) are stubs, not the MD&A
+    body = "甲乙丙" * 10  # sections shorter than MDNA_MIN_CHARS (10) are stubs, not the MD&A
     text = (
         "目录\n第四节 管理层讨论与分析 .......... 12\n第一节 重要提示\n详见第四节管理层讨论与分析。\n"
         f"第四节 管理层讨论与分析\n{body}\n第五节 重要事项\n丁\n"

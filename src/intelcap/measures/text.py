@@ -666,7 +666,7 @@ _TOC_ENTRY = re.compile(
 # A page-number line (a PDF often puts a TOC entry's page number, or a page footer, on a line of its own).
 _PAGE_NUMBER = re.compile(r"^[ \t\u3000.．·…\-—]*(?:第[ \t\u3000]*)?\d{1,4}[ \t\u3000]*(?:页.*)?\r?$")
 # A section shorter than this (non-space characters) is a cross-reference or an empty stub, not the MD&A.
-MDNA_MIN_CHARS = 20
+MDNA_MIN_CHARS = 10
 MDNA_REASONS = {
     "no_heading": "no MD&A heading found",
     "toc_only": "MD&A heading found only in the table of contents",
@@ -754,6 +754,56 @@ def mdna_section(text: str) -> str | None:
     """
     best = _mdna_bounds(text)
     return None if best is None else text[best[0] : best[1]]
+
+
+COVERAGE_COLUMNS = [
+    "year",
+    "reports",
+    "read",
+    "mdna_found",
+    "hit_rate",
+    "unreadable",
+    "no_heading",
+    "toc_only",
+    "too_short",
+]
+COVERAGE_MISS_COLUMNS = ["file", "Stkcd", "year", "miss", "reason"]
+
+
+def mdna_coverage(extracted: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """MD&A coverage of extraction cache shards (:func:`read_extracted` with ``text=True``): per year the
+    reports (files used for a firm-year: ``ok`` or ``unreadable``), those read, those with an MD&A section,
+    ``hit_rate`` = mdna_found / read, and the misses by reason (COVERAGE_COLUMNS, a last row ``year`` NA =
+    all years); and one row per miss (file, Stkcd, year, miss key of MDNA_REASONS or ``unreadable``, reason).
+    Duplicates, superseded versions and badly named files are not reports of a firm-year and are left out."""
+    misses: list[tuple] = []
+    tallies: dict[int | None, dict[str, int]] = {}
+    for df in extracted:
+        use = df[df["status"].isin(["ok", "unreadable"])]
+        for row in use[["file", "Stkcd", "year", "status", "reason", "text", "mdna_start"]].itertuples(
+            index=False
+        ):
+            year = None if row.year is pd.NA else int(row.year)
+            t = tallies.setdefault(year, dict.fromkeys(COVERAGE_COLUMNS[1:], 0))
+            t["reports"] += 1
+            if row.status == "unreadable":
+                t["unreadable"] += 1
+                misses.append((row.file, row.Stkcd, year, "unreadable", row.reason))
+                continue
+            t["read"] += 1
+            if row.mdna_start is not pd.NA:
+                t["mdna_found"] += 1
+                continue
+            key = mdna_diagnose(row.text)[1] or "no_heading"
+            t[key] += 1
+            misses.append((row.file, row.Stkcd, year, key, MDNA_REASONS[key]))
+    rows = [{"year": y, **t} for y, t in sorted(tallies.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+    total = {"year": None, **{c: sum(r[c] for r in rows) for c in COVERAGE_COLUMNS[1:] if c != "hit_rate"}}
+    cov = pd.DataFrame([*rows, total], columns=COVERAGE_COLUMNS)
+    cov["hit_rate"] = (cov["mdna_found"] / cov["read"].where(cov["read"] > 0)).round(4)
+    cov = cov.astype({"year": "Int64", **{c: "int64" for c in COVERAGE_COLUMNS[1:] if c != "hit_rate"}})
+    miss = pd.DataFrame(misses, columns=COVERAGE_MISS_COLUMNS).astype({"year": "Int64"})
+    return cov, miss.sort_values("file", kind="stable").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------- reports and index
