@@ -823,9 +823,9 @@ def _write_pdf_lines(
                 raise RuntimeError("PDFium could not generate page content")
             page.close()
         raw.FPDFFont_Close(font)
-        out = io.BytesIO()
-        pdf.save(out)
-        (write_bytes if atomic else Path.write_bytes)(Path(path), _fixed_pdf_dates(out.getvalue()))
+        buf = io.BytesIO()
+        pdf.save(buf)
+        (write_bytes if atomic else Path.write_bytes)(Path(path), _fixed_pdf_dates(buf.getvalue()))
     finally:
         pdf.close()
     return len(pages)
