@@ -160,8 +160,11 @@ def main() -> int:
         noop = [run_job("noop", 0, ns, work, reports) for _ in range(3)]
         fixed_cpu = statistics.median(j["cpu_s"] for j in noop)
         base = statistics.median(j["rss_mb"] for j in noop)
-        n_chars = int(truth.attrs.get("n_chars", 0)) or sum(
-            len(extract_report(p).text) for p in files if p.name not in bad
+        n_chars = int(
+            sum(
+                pd.read_parquet(work / f"ex_{i}.parquet", columns=["n_chars"])["n_chars"].sum()
+                for i in range(ns.shards)
+            )
         )
         cov = pd.read_csv(work / "coverage.csv")
         hit = float(cov.iloc[-1]["hit_rate"])

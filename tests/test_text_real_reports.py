@@ -149,3 +149,13 @@ def test_coverage_names_the_reason_of_each_miss(tmp_path):
 def test_report_size_is_validated(tmp_path):
     with pytest.raises(ValueError, match="synth.report_size"):
         rs.write_report(tmp_path / "000001_2015.txt", {}, np.random.default_rng(0), size="huge")
+
+
+def test_pdf_page_of_many_short_lines_extracts_line_by_line(tmp_path):
+    """A page of 95 table rows: the lines must not overlap (PDFium would merge overlapping lines, and a
+    heading merged with its neighbour is no heading any more)."""
+    rows = [f"货币资金 {i},000.00 {i + 1}.5%" for i in range(94)]
+    page = "\n".join(["第四节 经营情况讨论与分析", *rows])
+    rs.write_pdf_pages(tmp_path / "a.pdf", [page, "公司简介"], atomic=True)
+    got = extract_report(tmp_path / "a.pdf", min_chars_per_page=1).text
+    assert [ln.strip() for ln in got.splitlines()][:95] == page.split("\n")

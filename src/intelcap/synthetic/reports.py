@@ -784,11 +784,13 @@ def write_pdf_pages(
     atomic: bool = True,
     extra_chars: str = "",
 ) -> int:
-    """Write one PDF page per item of ``pages`` (each hard-wrapped at ``chars_per_line``; the leading shrinks
-    so that the longest page fits A4); ``extra_chars`` are added to the embedded font subset."""
+    """Write one PDF page per item of ``pages`` (each hard-wrapped at ``chars_per_line``; the leading and, below
+    1.25 x ``font_size``, the font shrink so that the longest page fits A4); ``extra_chars`` are added to the
+    embedded font subset."""
     wrapped = [_wrap(pg, chars_per_line) or [""] for pg in pages]
     leading = min(font_size * 1.5, (842.0 - 2 * 56.0) / max(len(w) for w in wrapped))
-    return _write_pdf_lines(path, wrapped, font_size, leading, atomic, extra_chars)
+    # lines closer than their font size overlap, and PDFium then merges them into one garbled line
+    return _write_pdf_lines(path, wrapped, min(font_size, leading / 1.25), leading, atomic, extra_chars)
 
 
 def _write_pdf_lines(
