@@ -417,7 +417,9 @@ def test_mdna_toc_entry_first_is_never_the_section():
     candidate's "section" would run over the whole report if the entries after it were not headings."""
     body = "公司持续推进产品研发。" * 5
     toc = "目录\n第三节 公司业务概要\n8\n第四节 经营情况讨论与分析\n.......... 12\n第五节 重要事项\n40\n"
-    text = toc + f"第三节 公司业务概要\n{body}\n第四节 经营情况讨论与分析\n{body}乙\n第五节 重要事项\n{body}\n"
+    text = (
+        toc + f"第三节 公司业务概要\n{body}\n第四节 经营情况讨论与分析\n{body}乙\n第五节 重要事项\n{body}\n"
+    )
     assert mdna_section(text) == f"\n{body}乙\n"
     only_toc = "目录\n第四节 管理层讨论与分析 ........ 12\n第五节 重要事项 ........ 40\n" + body
     assert mdna_diagnose(only_toc) == (None, "toc_only")
@@ -427,7 +429,9 @@ def test_mdna_toc_entry_first_is_never_the_section():
 
 def test_mdna_running_header_repeating_the_title_does_not_cut_it():
     page = "公司持续推进产品研发。" * 4
-    pages = [f"华东股份有限公司2016年年度报告全文\n第四节 经营情况讨论与分析\n{page}\n{i}" for i in range(5, 9)]
+    pages = [
+        f"华东股份有限公司2016年年度报告全文\n第四节 经营情况讨论与分析\n{page}\n{i}" for i in range(5, 9)
+    ]
     text = "第四节 经营情况讨论与分析\n" + "\n".join(pages) + "\n第五节 重要事项\n丁\n"
     sec = mdna_section(text)
     assert sec is not None and sec.count(page) == 4 and "重要事项" not in sec
