@@ -57,7 +57,7 @@ def child(args: argparse.Namespace) -> int:
         text.text_index(counts, pd.concat(logs)).to_parquet(work / "index.parquet")
     elif args.child == "coverage":
         cov, _ = text.mdna_coverage(
-            text.read_extracted(work / f"ex_{i}.parquet", text=True) for i in range(args.shards)
+            text.read_for_coverage(work / f"ex_{i}.parquet") for i in range(args.shards)
         )
         cov.to_csv(work / "coverage.csv", index=False)
     return 0

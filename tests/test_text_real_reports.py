@@ -17,6 +17,8 @@ from intelcap.measures.text import (
     mdna_coverage,
     mdna_diagnose,
     mdna_section,
+    read_for_coverage,
+    write_extracted,
 )
 from intelcap.synthetic import reports as rs
 
@@ -128,8 +130,15 @@ def test_coverage_names_the_reason_of_each_miss(tmp_path):
     }
     for name, t in files.items():
         (tmp_path / name).write_text(t, encoding="utf-8")
-    cov, miss = mdna_coverage([extract_shard(sorted(tmp_path.iterdir()))])
+    ex = extract_shard(sorted(tmp_path.iterdir()))
+    cov, miss = mdna_coverage([ex])
     assert miss["miss"].tolist() == ["no_heading", "toc_only", "too_short", "unreadable"]
+    write_extracted(ex, tmp_path / "cache.parquet")  # what the text_coverage rule reads: the same result
+    cached = read_for_coverage(tmp_path / "cache.parquet")
+    assert (cached["text"] != "").sum() == 3  # the raw text of the three readable misses only
+    cov2, miss2 = mdna_coverage([cached])
+    pd.testing.assert_frame_equal(cov2, cov)
+    pd.testing.assert_frame_equal(miss2, miss)
     by_year = cov.set_index(cov["year"].astype(object).where(cov["year"].notna(), "all"))
     assert by_year.loc[2015, ["reports", "read", "mdna_found", "no_heading"]].tolist() == [2, 2, 1, 1]
     assert by_year.loc[2015, "hit_rate"] == 0.5

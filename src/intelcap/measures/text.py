@@ -770,8 +770,35 @@ COVERAGE_COLUMNS = [
 COVERAGE_MISS_COLUMNS = ["file", "Stkcd", "year", "miss", "reason"]
 
 
+def read_for_coverage(path: str | os.PathLike) -> pd.DataFrame:
+    """The columns :func:`mdna_coverage` needs from an extraction cache file, with the raw text of the
+    readable reports WITHOUT an MD&A section only (empty for the others): a shard's texts would take ~7 MB
+    per real-size report in memory, and only the misses need diagnosing."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    cols = ["file", "Stkcd", "year", "status", "reason", "mdna_start"]
+    try:
+        df = pq.read_table(path, columns=cols).to_pandas()
+        miss = df.loc[(df["status"] == "ok") & df["mdna_start"].isna(), "file"].tolist()
+        df["text"] = ""
+        if miss:
+            t = pq.read_table(path, columns=["file", "text"], filters=pc.field("file").isin(miss)).to_pandas()
+            df.loc[df["file"].isin(miss), "text"] = df["file"].map(
+                dict(zip(t["file"], t["text"], strict=True))
+            )
+    except (OSError, ValueError, KeyError) as e:
+        raise InputError(
+            f"cannot read the text extraction cache: {e}",
+            file=str(path),
+            hint="delete the file and rerun the text_extract rule",
+        ) from e
+    return df.astype({"year": "Int64", "mdna_start": "Int64"})
+
+
 def mdna_coverage(extracted: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """MD&A coverage of extraction cache shards (:func:`read_extracted` with ``text=True``): per year the
+    """MD&A coverage of extraction cache shards (:func:`read_for_coverage`, or :func:`read_extracted` with
+    ``text=True``): per year the
     reports (files used for a firm-year: ``ok`` or ``unreadable``), those read, those with an MD&A section,
     ``hit_rate`` = mdna_found / read, and the misses by reason (COVERAGE_COLUMNS, a last row ``year`` NA =
     all years); and one row per miss (file, Stkcd, year, miss key of MDNA_REASONS or ``unreadable``, reason).

@@ -128,7 +128,7 @@ def text_coverage(job: Job) -> None:
     """MD&A coverage by year from the extraction cache: reports read, MD&A found, each miss with its reason."""
     from intelcap.measures import text
 
-    cov, miss = text.mdna_coverage(text.read_extracted(p, text=True) for p in paths(job.input["text"]))
+    cov, miss = text.mdna_coverage(text.read_for_coverage(p) for p in paths(job.input["text"]))
     atomic.write_csv(cov, job.output["csv"])
     shown = cov.astype(object).where(cov.notna(), "all")
     lines = [
