@@ -235,6 +235,11 @@ def all_targets():
         "results/figures/figure2.png",
         "results/figures/coefplot_table6.png",
         "results/manifest.json",
+        *(
+            ["results/tables/text_coverage.csv", "results/tables/text_coverage.md"]
+            if TEXT_ENABLED
+            else []
+        ),
         *paper_targets(),
     ]
 

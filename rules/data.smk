@@ -50,7 +50,10 @@ if SYNTHETIC and TEXT_ENABLED:
         threads: 1
         resources:
             mem_mb=1000,
-            runtime=10,
+            # real-size reports (synth.report_size: real) take ~0.1 s each as .txt, ~1 s as PDF
+            runtime=(
+                10 if config["synth"].get("report_size", "small") == "small" else 240
+            ),
         params:
             out_dir=lambda wildcards, output: str(Path(output.planted).parent),
             config=declared("synthesize_reports"),

@@ -268,6 +268,32 @@ rule keyword_expansion:
         "../scripts/run_step.py"
 
 
+rule text_coverage:
+    """MD&A coverage by year (reports read, MD&A found, hit rate) and the reason for every miss."""
+    input:
+        text=expand(
+            "results/text/extracted/shard_{shard}.parquet", shard=range(N_SHARDS)
+        ),
+        code=code("text_coverage"),
+    output:
+        csv="results/tables/text_coverage.csv",
+        md="results/tables/text_coverage.md",
+    log:
+        "logs/text_coverage.log",
+    benchmark:
+        "benchmarks/out/text_coverage.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=declared("text_coverage"),
+    script:
+        "../scripts/run_step.py"
+
+
 rule expansion:
     """The seed-word expansion for curation (`snakemake --cores all expansion`): candidates per category and
     the recall of the paper's words; not part of `all` (it trains word vectors on the whole corpus).

@@ -24,6 +24,7 @@ from rebuild import (
     AGGREGATES,
     ROOT,
     TARGETS,
+    UNCOUNTED,
     another_value,
     declaring_jobs,
     edited,
@@ -66,7 +67,7 @@ def planned(work: Path, *args: str, targets=TARGETS) -> dict[str, int]:
     """Rule -> number of jobs a dry run plans."""
     counts: dict[str, int] = {}
     for node in job_dag(work, *args, targets=targets).nodes.values():
-        if node.runs and node.rule not in AGGREGATES:
+        if node.runs and node.rule not in UNCOUNTED:
             counts[node.rule] = counts.get(node.rule, 0) + 1
     return counts
 

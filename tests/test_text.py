@@ -21,6 +21,7 @@ from intelcap.measures.text import (
     count_keywords,
     count_reports,
     load_keywords,
+    mdna_diagnose,
     mdna_section,
     normalize,
     read_report,
@@ -397,15 +398,45 @@ def test_encodings_round_trip(tmp_path, spec):
 
 
 def test_mdna_section_detection():
+    body = "甲乙丙" * 10  # sections shorter than MDNA_MIN_CHARS (10) are stubs, not the MD&A
     text = (
         "目录\n第四节 管理层讨论与分析 .......... 12\n第一节 重要提示\n详见第四节管理层讨论与分析。\n"
-        "第四节 管理层讨论与分析\n甲乙丙\n第五节 重要事项\n丁\n"
+        f"第四节 管理层讨论与分析\n{body}\n第五节 重要事项\n丁\n"
     )
-    assert mdna_section(text) == "\n甲乙丙\n"
-    old = "第四节 董事会报告\n一、管理层讨论与分析\n甲\n二、主要业务\n乙\n第五节 重要事项\n丙"
-    assert mdna_section(old) == "\n一、管理层讨论与分析\n甲\n二、主要业务\n乙\n"  # longest section wins
-    assert mdna_section("经营情况讨论与分析\n甲乙") == "\n甲乙"
+    assert mdna_section(text) == f"\n{body}\n"
+    old = f"第四节 董事会报告\n一、管理层讨论与分析\n{body}\n二、主要业务\n乙\n第五节 重要事项\n丙"
+    assert mdna_section(old) == f"\n一、管理层讨论与分析\n{body}\n二、主要业务\n乙\n"  # longest section wins
+    assert mdna_section(f"经营情况讨论与分析\n{body}") == f"\n{body}"
     assert mdna_section("没有这个标题的文本\n详见管理层讨论与分析部分") is None
+    assert mdna_diagnose("没有这个标题的文本\n详见管理层讨论与分析部分") == (None, "no_heading")
+    assert mdna_diagnose("第四节 管理层讨论与分析\n甲乙丙\n第五节 重要事项\n丁") == (None, "too_short")
+
+
+def test_mdna_toc_entry_first_is_never_the_section():
+    """A TOC whose entries stand alone (a PDF puts the page number on the next line), then the body. The TOC
+    candidate's "section" would run over the whole report if the entries after it were not headings."""
+    body = "公司持续推进产品研发。" * 5
+    toc = "目录\n第三节 公司业务概要\n8\n第四节 经营情况讨论与分析\n.......... 12\n第五节 重要事项\n40\n"
+    text = (
+        toc + f"第三节 公司业务概要\n{body}\n第四节 经营情况讨论与分析\n{body}乙\n第五节 重要事项\n{body}\n"
+    )
+    assert mdna_section(text) == f"\n{body}乙\n"
+    only_toc = "目录\n第四节 管理层讨论与分析 ........ 12\n第五节 重要事项 ........ 40\n" + body
+    assert mdna_diagnose(only_toc) == (None, "toc_only")
+    standalone_toc = "目录\n管理层讨论与分析\n12\n重要事项\n40\n" + body
+    assert mdna_diagnose(standalone_toc) == (None, "toc_only")
+
+
+def test_mdna_running_header_repeating_the_title_does_not_cut_it():
+    page = "公司持续推进产品研发。" * 4
+    pages = [
+        f"华东股份有限公司2016年年度报告全文\n第四节 经营情况讨论与分析\n{page}\n{i}" for i in range(5, 9)
+    ]
+    text = "第四节 经营情况讨论与分析\n" + "\n".join(pages) + "\n第五节 重要事项\n丁\n"
+    sec = mdna_section(text)
+    assert sec is not None and sec.count(page) == 4 and "重要事项" not in sec
+    bare = "管理层讨论与分析\n" + page + "\n管理层讨论与分析\n" + page + "\n四、重要事项\n" + page
+    assert mdna_section(bare) == f"\n{page}\n管理层讨论与分析\n{page}\n"
 
 
 def test_no_mdna_is_flagged(tmp_path, spec):

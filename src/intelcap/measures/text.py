@@ -629,38 +629,208 @@ def read_report(path: str | os.PathLike) -> str:
 
 
 _NUM = "一二三四五六七八九十"
+_SP = r"[ \t\u3000]*"
+# The MD&A's titles over 2011-2019: 董事会报告 (until 2013, with 管理层讨论与分析 as its first sub-heading),
+# 管理层讨论与分析 (2014-2015 and again from 2021), 经营情况讨论与分析 (2016-2020); numbered 第三节/第四节/...,
+# "四、", or not at all.
+MDNA_TITLES = ("管理层讨论与分析", "经营情况讨论与分析", "董事会报告")
+# Top-level sections after which the MD&A has ended when they are not numbered 第X节.
+NEXT_SECTION_TITLES = (
+    "重要事项",
+    "股份变动及股东情况",
+    "公司治理",
+    "财务报告",
+    "监事会报告",
+    "环境和社会责任",
+    "优先股相关情况",
+    "公司债券相关情况",
+    "董事、监事、高级管理人员和员工情况",
+    "内部控制",
+    "备查文件目录",
+)
+_PREFIX = rf"(?:第[{_NUM}]+[节章]{_SP}|[{_NUM}]+[、.．]{_SP})?"
 _MDNA_START = re.compile(
-    rf"^[ \t\u3000]*(?:第[{_NUM}]+[节章][ \t\u3000]*|[{_NUM}]+[、.．][ \t\u3000]*)?"
-    r"(?:管理层讨论与分析|经营情况讨论与分析|董事会报告)[ \t\u3000]*\r?$",
+    rf"^{_SP}{_PREFIX}(?P<title>{'|'.join(MDNA_TITLES)}){_SP}\r?$",
     re.MULTILINE,
 )
 _TOP_HEADING = re.compile(
-    rf"^[ \t\u3000]*(?:第[{_NUM}]+[节章].*|(?:重要事项|股份变动及股东情况|公司治理|财务报告|监事会报告)"
-    r"[ \t\u3000]*)\r?$",
+    rf"^{_SP}(?:第[{_NUM}]+[节章]{_SP}(?P<title>.*?)|{_PREFIX}(?:{'|'.join(NEXT_SECTION_TITLES)})){_SP}\r?$",
+    re.MULTILINE,
+)
+# A table-of-contents entry: a heading followed by dot leaders and/or a page number on the same line.
+_TOC_ENTRY = re.compile(
+    rf"^{_SP}(?:第[{_NUM}]+[节章]|{_PREFIX}(?:{'|'.join(MDNA_TITLES + NEXT_SECTION_TITLES)})).*?"
+    r"(?:[.．·…_\-—]{2,}|[ \t\u3000])[ \t\u3000.．·…]*\d{1,4}[ \t\u3000]*\r?$",
+    re.MULTILINE,
+)
+# A page-number line (a PDF often puts a TOC entry's page number, or a page footer, on a line of its own).
+_PAGE_NUMBER = re.compile(r"^[ \t\u3000.．·…\-—]*(?:第[ \t\u3000]*)?\d{1,4}[ \t\u3000]*(?:页.*)?\r?$")
+# A section shorter than this (non-space characters) is a cross-reference or an empty stub, not the MD&A.
+MDNA_MIN_CHARS = 10
+MDNA_REASONS = {
+    "no_heading": "no MD&A heading found",
+    "toc_only": "MD&A heading found only in the table of contents",
+    "too_short": f"MD&A section too short (fewer than {MDNA_MIN_CHARS} characters)",
+}
+
+
+def _is_mdna_title(title: str | None) -> bool:
+    return title is not None and title.strip() in MDNA_TITLES
+
+
+def _next_lines(text: str, pos: int, n: int) -> list[str]:
+    """Up to ``n`` non-empty lines after ``pos`` (page-number lines skipped)."""
+    out: list[str] = []
+    for line in text[pos : pos + 2000].split("\n"):
+        if not line.strip() or _PAGE_NUMBER.match(line):
+            continue
+        out.append(line)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _toc_like(text: str, m: re.Match) -> bool:
+    """A heading in the table of contents: its next line (page numbers skipped) is another heading or TOC
+    entry, not body text (a PDF can put the dot leaders and page number of an entry on a line of their own)."""
+    nxt = _next_lines(text, m.end(), 1)
+    if not nxt:
+        return True
+    line = nxt[0]
+    return bool(_TOC_ENTRY.match(line) or _TOP_HEADING.match(line))
+
+
+def _section_end(text: str, start: int) -> int:
+    """Start of the next top-level heading after ``start`` that is not an MD&A title (a running header that
+    repeats the MD&A's own heading on every page must not end it)."""
+    for e in _TOP_HEADING.finditer(text, start):
+        if not _is_mdna_title(e.group("title")):
+            return e.start()
+    return len(text)
+
+
+def mdna_diagnose(text: str) -> tuple[tuple[int, int] | None, str]:
+    """(bounds of the MD&A section in ``text`` or None, the reason key of MDNA_REASONS when None, else "").
+
+    Candidates are lines holding only an MD&A title (optionally numbered). A candidate followed by another
+    heading is a table-of-contents entry and is dropped; among the rest the longest section wins (running
+    headers and the 管理层讨论与分析 sub-heading of an older 董事会报告 section give sections inside it). The
+    section ends at the next 第X节 heading or known next-section title that is not itself an MD&A title."""
+    toc = False
+    best: tuple[int, int] | None = None
+    for m in _MDNA_START.finditer(text):
+        if _toc_like(text, m):
+            toc = True
+            continue
+        end = _section_end(text, m.end())
+        if best is None or end - m.end() > best[1] - best[0]:
+            best = (m.end(), end)
+    if best is None:
+        return None, "toc_only" if toc or _TOC_ENTRY_MDNA.search(text) else "no_heading"
+    if _nonspace(text[best[0] : best[1]]) < MDNA_MIN_CHARS:
+        return None, "too_short"
+    return best, ""
+
+
+_TOC_ENTRY_MDNA = re.compile(
+    rf"^{_SP}{_PREFIX}(?:{'|'.join(MDNA_TITLES)}){_SP}(?:[.．·…_\-—]{{2,}}|[ \t\u3000])[ \t\u3000.．·…]*"
+    r"\d{1,4}[ \t\u3000]*\r?$",
     re.MULTILINE,
 )
 
 
 def _mdna_bounds(text: str) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
-    for m in _MDNA_START.finditer(text):
-        end_m = _TOP_HEADING.search(text, m.end())
-        end = end_m.start() if end_m else len(text)
-        if best is None or end - m.end() > best[1] - best[0]:
-            best = (m.end(), end)
-    return best
+    return mdna_diagnose(text)[0]
 
 
 def mdna_section(text: str) -> str | None:
-    """The MD&A section (管理层讨论与分析 / 经营情况讨论与分析 / 董事会报告 up to the next top-level heading).
+    """The MD&A section (董事会报告 / 管理层讨论与分析 / 经营情况讨论与分析 up to the next top-level heading).
 
     Headings count only when they stand alone on a line (table-of-contents lines end in dots and a page
-    number, cross-references sit inside sentences). With several candidates the longest section wins (the
-    table of contents gives short ones; an older 董事会报告 section contains a 管理层讨论与分析 sub-heading).
-    Returns None when no heading is found: the caller must flag that, not fall back to the full text.
+    number, cross-references sit inside sentences); a standalone heading followed by another heading is a
+    table-of-contents entry too. With several candidates the longest section wins. Returns None when no
+    section is found (:func:`mdna_diagnose` says why): the caller must flag that, not fall back to the full
+    text.
     """
     best = _mdna_bounds(text)
     return None if best is None else text[best[0] : best[1]]
+
+
+COVERAGE_COLUMNS = [
+    "year",
+    "reports",
+    "read",
+    "mdna_found",
+    "hit_rate",
+    "unreadable",
+    "no_heading",
+    "toc_only",
+    "too_short",
+]
+COVERAGE_MISS_COLUMNS = ["file", "Stkcd", "year", "miss", "reason"]
+
+
+def read_for_coverage(path: str | os.PathLike) -> pd.DataFrame:
+    """The columns :func:`mdna_coverage` needs from an extraction cache file, with the raw text of the
+    readable reports WITHOUT an MD&A section only (empty for the others): a shard's texts would take ~7 MB
+    per real-size report in memory, and only the misses need diagnosing."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    cols = ["file", "Stkcd", "year", "status", "reason", "mdna_start"]
+    try:
+        df = pq.read_table(path, columns=cols).to_pandas()
+        miss = df.loc[(df["status"] == "ok") & df["mdna_start"].isna(), "file"].tolist()
+        df["text"] = ""
+        if miss:
+            t = pq.read_table(path, columns=["file", "text"], filters=pc.field("file").isin(miss)).to_pandas()
+            df.loc[df["file"].isin(miss), "text"] = df["file"].map(
+                dict(zip(t["file"], t["text"], strict=True))
+            )
+    except (OSError, ValueError, KeyError) as e:
+        raise InputError(
+            f"cannot read the text extraction cache: {e}",
+            file=str(path),
+            hint="delete the file and rerun the text_extract rule",
+        ) from e
+    return df.astype({"year": "Int64", "mdna_start": "Int64"})
+
+
+def mdna_coverage(extracted: Iterable[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """MD&A coverage of extraction cache shards (:func:`read_for_coverage`, or :func:`read_extracted` with
+    ``text=True``): per year the
+    reports (files used for a firm-year: ``ok`` or ``unreadable``), those read, those with an MD&A section,
+    ``hit_rate`` = mdna_found / read, and the misses by reason (COVERAGE_COLUMNS, a last row ``year`` NA =
+    all years); and one row per miss (file, Stkcd, year, miss key of MDNA_REASONS or ``unreadable``, reason).
+    Duplicates, superseded versions and badly named files are not reports of a firm-year and are left out."""
+    misses: list[tuple] = []
+    tallies: dict[int | None, dict[str, int]] = {}
+    for df in extracted:
+        use = df[df["status"].isin(["ok", "unreadable"])]
+        for row in use[["file", "Stkcd", "year", "status", "reason", "text", "mdna_start"]].itertuples(
+            index=False
+        ):
+            year = None if row.year is pd.NA else int(row.year)
+            t = tallies.setdefault(year, dict.fromkeys(COVERAGE_COLUMNS[1:], 0))
+            t["reports"] += 1
+            if row.status == "unreadable":
+                t["unreadable"] += 1
+                misses.append((row.file, row.Stkcd, year, "unreadable", row.reason))
+                continue
+            t["read"] += 1
+            if row.mdna_start is not pd.NA:
+                t["mdna_found"] += 1
+                continue
+            key = mdna_diagnose(row.text)[1] or "no_heading"
+            t[key] += 1
+            misses.append((row.file, row.Stkcd, year, key, MDNA_REASONS[key]))
+    rows = [{"year": y, **t} for y, t in sorted(tallies.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+    total = {"year": None, **{c: sum(r[c] for r in rows) for c in COVERAGE_COLUMNS[1:] if c != "hit_rate"}}
+    cov = pd.DataFrame([*rows, total], columns=COVERAGE_COLUMNS)
+    cov["hit_rate"] = (cov["mdna_found"] / cov["read"].where(cov["read"] > 0)).round(4)
+    cov = cov.astype({"year": "Int64", **{c: "int64" for c in COVERAGE_COLUMNS[1:] if c != "hit_rate"}})
+    miss = pd.DataFrame(misses, columns=COVERAGE_MISS_COLUMNS).astype({"year": "Int64"})
+    return cov, miss.sort_values("file", kind="stable").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------- reports and index
@@ -705,7 +875,7 @@ _EXTRACTED_DTYPES = {
 # Bump when extraction output changes (decoding, PDF text, normalization, MD&A detection, cache columns), so a
 # rule can take it as a param instead of the whole text.py as input: an edit of the counting code then does
 # not re-extract every PDF.
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3
 EXTENSION_PREFERENCE = ("txt", "pdf")
 BAD_NAME_REASON = "file name is not <Stkcd 6 digits>_<year>.txt|pdf"
 _REVISION_ORDER = ("revised", "original")

@@ -264,6 +264,7 @@ class WrittenReport:
     mdna: dict[str, int]
     n_chars: int = 0
     negated: dict[str, int] = field(default_factory=dict)  # extra negated mentions (must not count)
+    n_pages: int | None = None  # pages of a real-size report (its PDF has exactly these)
 
 
 class _Fillers:
@@ -311,17 +312,13 @@ def _section_text(
     fill: _Fillers,
 ) -> str:
     """Filler sentences with the planted keyword tokens and negated traps interleaved at random positions."""
-    items: list[str] = [fill() for _ in range(n_filler)]
-    for kw in tokens:
-        if traps and rng.random() < 0.1:
-            items.append(FAR_NEGATION_FRAME.format(k=_variant(kw, rng, traps)))
-        else:
-            frame = PLANT_FRAMES[rng.integers(len(PLANT_FRAMES))]
-            items.append(frame.format(k=_variant(kw, rng, traps)))
-    for kw in negated:
-        items.append(NEGATED_FRAMES[rng.integers(len(NEGATED_FRAMES))].format(k=kw))
+    return "\n".join(_paragraphs(_section_items(tokens, rng, n_filler, traps, negated, fill), rng, fill))
+
+
+def _paragraphs(items: list[str], rng: np.random.Generator, fill: _Fillers) -> list[str]:
+    """``items`` shuffled into paragraphs of 1-4 sentences; a paragraph starts with a filler sentence so
+    headings (and page breaks, in real-size reports) never touch keywords."""
     order = rng.permutation(len(items))
-    # Paragraphs of 1-4 sentences; a paragraph starts with a filler sentence so headings never touch keywords.
     lines: list[str] = []
     para: list[str] = [fill()]
     breaks = rng.random(len(order)) < 0.3
@@ -331,7 +328,27 @@ def _section_text(
             lines.append("".join(para))
             para = [fill()]
     lines.append("".join(para))
-    return "\n".join(lines)
+    return lines
+
+
+def _section_items(
+    tokens: list[str],
+    rng: np.random.Generator,
+    n_filler: int,
+    traps: bool,
+    negated: list[str],
+    fill: _Fillers,
+) -> list[str]:
+    """The sentences of a section before shuffling: filler, planted tokens in frames, negated traps."""
+    items: list[str] = [fill() for _ in range(n_filler)]
+    for kw in tokens:
+        if traps and rng.random() < 0.1:
+            items.append(FAR_NEGATION_FRAME.format(k=_variant(kw, rng, traps)))
+        else:
+            items.append(PLANT_FRAMES[rng.integers(len(PLANT_FRAMES))].format(k=_variant(kw, rng, traps)))
+    for kw in negated:
+        items.append(NEGATED_FRAMES[rng.integers(len(NEGATED_FRAMES))].format(k=kw))
+    return items
 
 
 def compose_report(
@@ -404,6 +421,261 @@ def compose_report(
     return "\n".join(body) + "\n", full, dict(sorted(mdna.items())), neg_counts
 
 
+# ------------------------------------------------------------------------------------- real-size reports
+# CSRC annual-report format (年度报告的内容与格式), as it changed over 2011-2019. Each layout lists the top-level
+# sections in order; the MD&A is marked by its title. "董事会报告" (2011-2013) holds a sub-heading
+# "一、管理层讨论与分析" (a nested MD&A candidate that must not shrink the section).
+MDNA_TITLES = ("董事会报告", "管理层讨论与分析", "经营情况讨论与分析")
+_LAYOUT_2011 = (
+    "重要提示、目录和释义",
+    "公司简介",
+    "会计数据和财务指标摘要",
+    "董事会报告",
+    "重要事项",
+    "股份变动及股东情况",
+    "董事、监事、高级管理人员和员工情况",
+    "公司治理",
+    "内部控制",
+    "财务报告",
+    "备查文件目录",
+)
+_LAYOUT_2014 = (
+    "重要提示、目录和释义",
+    "公司简介和主要财务指标",
+    "公司业务概要",
+    "管理层讨论与分析",
+    "重要事项",
+    "股份变动及股东情况",
+    "优先股相关情况",
+    "董事、监事、高级管理人员和员工情况",
+    "公司治理",
+    "公司债券相关情况",
+    "财务报告",
+    "备查文件目录",
+)
+_LAYOUT_2016 = tuple("经营情况讨论与分析" if t == "管理层讨论与分析" else t for t in _LAYOUT_2014)
+# Share of the report's characters per section (the financial statements are ~40% of a real report).
+_SHARE = {
+    "重要提示、目录和释义": 0.015,
+    "公司简介": 0.02,
+    "公司简介和主要财务指标": 0.04,
+    "会计数据和财务指标摘要": 0.03,
+    "公司业务概要": 0.03,
+    "董事会报告": 0.2,
+    "管理层讨论与分析": 0.16,
+    "经营情况讨论与分析": 0.16,
+    "重要事项": 0.1,
+    "股份变动及股东情况": 0.05,
+    "优先股相关情况": 0.005,
+    "董事、监事、高级管理人员和员工情况": 0.05,
+    "公司治理": 0.05,
+    "内部控制": 0.02,
+    "公司债券相关情况": 0.02,
+    "财务报告": 0.42,
+    "备查文件目录": 0.005,
+}
+_TABLE_SECTIONS = ("会计数据和财务指标摘要", "公司简介和主要财务指标", "股份变动及股东情况", "财务报告")
+_MDNA_SUBHEADINGS = ("一、概述", "二、主要业务", "三、核心竞争力", "四、公司未来发展的展望")
+_TABLE_LABELS = (
+    "营业收入",
+    "净利润",
+    "总资产",
+    "货币资金",
+    "每股收益",
+    "应收账款",
+    "存货",
+    "固定资产",
+    "短期借款",
+)
+_CN_NUM = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三")
+HEADER_STYLES = ("plain", "section")  # running header: "<company><year>年年度报告全文" (+ the section title)
+REPORT_SIZES = ("small", "real")
+
+
+def heading_style(year: int, rng: np.random.Generator) -> tuple[tuple[str, ...], str]:
+    """(section titles in order, numbering) of a real-size report of ``year``: the CSRC layout of its era,
+    numbering "jie" (第X节 title, 75%), "bare" (title alone, 15%) or "shift" (第X节, one section before the
+    MD&A merged away so that it is 第三节, 10%)."""
+    layout = _LAYOUT_2011 if year <= 2013 else (_LAYOUT_2014 if year <= 2015 else _LAYOUT_2016)
+    u = rng.random()
+    style = "jie" if u < 0.75 else ("bare" if u < 0.9 else "shift")
+    if style == "shift":
+        layout = tuple(t for t in layout if t not in ("公司业务概要", "会计数据和财务指标摘要"))
+    return layout, style
+
+
+def _heading(i: int, title: str, style: str) -> str:
+    return title if style == "bare" else f"第{_CN_NUM[i]}节 {title}"
+
+
+def _table_rows(rng: np.random.Generator, n: int) -> list[str]:
+    """Rows of a financial table: a label and three numbers, spaces between (as a PDF text layer has them)."""
+    labels = rng.integers(0, len(_TABLE_LABELS), size=n)
+    vals = rng.uniform(1e5, 9e9, size=(n, 2))
+    pct = rng.uniform(-60, 60, size=n)
+    return [
+        f"{_TABLE_LABELS[j]} {a:,.2f} {b:,.2f} {c:.2f}%"
+        for j, (a, b), c in zip(labels.tolist(), vals.tolist(), pct.tolist(), strict=True)
+    ]
+
+
+@lru_cache(maxsize=4)
+def _check_fixed(keywords: tuple[str, ...]) -> None:
+    """The fixed texts of real-size reports (headings, labels, running lines) hold characters of keywords
+    (管理, 分析, 人员...), unlike the filler. Their neighbours are filler, digits and punctuation, of which only
+    digits, '.' and '+' occur in keywords; so a keyword can match across a fixed text only if it lies inside
+    it, or runs over its end into one of those characters (工业|4.0), or over its start. Assert none does."""
+    fixed = [*_SHARE, *_MDNA_SUBHEADINGS, *_TABLE_LABELS, "年年度报告全文", "目录", "第", "页", "共"]
+    near = set("0123456789.+")
+    for t in fixed:
+        for k in keywords:
+            kn = unicodedata.normalize("NFKC", k)
+            over = kn in t
+            for j in range(1, len(kn)):
+                over = over or (t.endswith(kn[:j]) and kn[j] in near)
+                over = over or (t.startswith(kn[-j:]) and kn[-j - 1] in near)
+            if over:
+                raise AssertionError(f"fixed report text {t!r} overlaps keyword {kn!r}")
+
+
+def compose_real_report(
+    planted: dict[str, int],
+    rng: np.random.Generator,
+    traps: bool = True,
+    title: str = "示例股份有限公司",
+    year: int = 2015,
+    keywords: list[str] | None = None,
+) -> tuple[list[str], dict[str, int], dict[str, int], dict[str, int]]:
+    """A real-size report (150-250 pages of 1,000-1,600 characters) with exactly ``planted`` counts.
+
+    Returns (pages, planted full, planted in MD&A, negated). Layout: cover, a table of contents that repeats
+    every section heading with dot leaders and its page number, the sections of ``heading_style(year)`` each
+    on a new page, a running header on every page (the company's report title, and for about half the reports
+    a second line repeating the current section's heading) and a page-number footer. Tables of numbers in the
+    financial sections. Planted tokens go to the sections before the MD&A, the MD&A, or after, one third each.
+    """
+    keywords = keywords if keywords is not None else default_keywords()
+    _check_vocabulary(tuple(keywords))
+    _check_fixed(tuple(keywords))
+    unknown = sorted(set(planted) - set(keywords))
+    if unknown:
+        raise ValueError(f"planted keywords not in the dictionary: {unknown}")
+    layout, style = heading_style(year, rng)
+    headings = [_heading(i, t, style) for i, t in enumerate(layout)]
+    m = next(i for i, t in enumerate(layout) if t in MDNA_TITLES)
+    # Pages are not filled to the last character and every section starts a page: the page count comes out
+    # ~18 % above target and the characters ~13 % above total (running lines, tables), hence these draws
+    # (tests check 150-250 pages and 150,000-400,000 characters).
+    n_pages_target = int(rng.integers(130, 201))
+    total = int(rng.integers(140_000, 340_001))
+    page_chars = total // n_pages_target
+    tokens = [k for k in sorted(planted) for _ in range(int(planted[k]))]
+    where = rng.integers(0, 3, size=len(tokens))
+    sec_of = np.where(
+        where == 1,
+        m,
+        np.where(
+            where == 0,
+            rng.integers(0, max(m, 1), size=len(tokens)),
+            rng.integers(m + 1, len(layout), size=len(tokens)),
+        ),
+    )
+    mdna: dict[str, int] = {}
+    for k, w in zip(tokens, where, strict=True):
+        if w == 1:
+            mdna[k] = mdna.get(k, 0) + 1
+    negated: list[str] = []
+    if traps:
+        pool = sorted(planted) or keywords[:5]
+        negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
+    neg_sec = rng.integers(0, len(layout), size=len(negated))
+    shares = np.array([_SHARE[t] for t in layout])
+    shares = shares / shares.sum()
+    fill = _Fillers(rng, block=4096)
+    # body paragraphs per section; a section is a list of paragraphs, each kept on one page
+    bodies: list[list[str]] = []
+    for i, t in enumerate(layout):
+        chars = shares[i] * total
+        tab = t in _TABLE_SECTIONS
+        n_sent = max(3, int(chars * (0.4 if tab else 1.0) / 24))
+        items = _section_items(
+            [k for k, s in zip(tokens, sec_of.tolist(), strict=True) if s == i],
+            rng,
+            n_sent,
+            traps,
+            [k for k, s in zip(negated, neg_sec.tolist(), strict=True) if s == i],
+            fill,
+        )
+        paras = _paragraphs(items, rng, fill)
+        if i == m:
+            subs = (
+                _MDNA_SUBHEADINGS if t != "董事会报告" else ("一、管理层讨论与分析", *_MDNA_SUBHEADINGS[1:])
+            )
+            cut = np.sort(rng.choice(np.arange(1, max(len(paras), 5)), size=len(subs) - 1, replace=False))
+            out, lo = [subs[0]], 0
+            for j, c in enumerate(cut.tolist()):
+                out += paras[lo:c] + [subs[j + 1]]
+                lo = c
+            paras = out + paras[lo:]
+        if tab:
+            rows = _table_rows(rng, max(4, int(chars * 0.6 / 45)))
+            step = max(1, len(rows) // max(len(paras), 1))
+            mixed: list[str] = []
+            for j, para in enumerate(paras):
+                mixed.append(para)
+                mixed.append("\n".join(["项目 本期 上期 增减", *rows[j * step : (j + 1) * step]]))
+            paras = mixed
+        bodies.append(paras)
+    pages = _paginate(bodies, headings, page_chars, f"{title}{year}年年度报告全文", fill, rng)
+    full = {k: int(v) for k, v in sorted(planted.items()) if int(v) > 0}
+    neg_counts: dict[str, int] = {}
+    for k in negated:
+        neg_counts[k] = neg_counts.get(k, 0) + 1
+    return pages, full, dict(sorted(mdna.items())), neg_counts
+
+
+def _paginate(
+    bodies: list[list[str]],
+    headings: list[str],
+    page_chars: int,
+    running: str,
+    fill: _Fillers,
+    rng: np.random.Generator,
+) -> list[str]:
+    """Pages of a real-size report: a cover, the table of contents (page 2), then every section from a new
+    page, paragraphs kept whole, each page framed by the running header and a page-number footer."""
+    header_style = HEADER_STYLES[int(rng.integers(2))]
+    footer_style = int(rng.integers(2))
+    sec_pages: list[tuple[int, str]] = []
+    first_page: list[int] = []
+    page_no = 3  # 1 cover, 2 table of contents
+    for i, paras in enumerate(bodies):
+        first_page.append(page_no)
+        cur: list[str] = [headings[i]]
+        size = 0
+        for para in paras:
+            if size and size + len(para) > page_chars:
+                sec_pages.append((i, "\n".join(cur)))
+                page_no += 1
+                cur, size = [], 0
+            cur.append(para)
+            size += len(para)
+        sec_pages.append((i, "\n".join(cur)))
+        page_no += 1
+    n_pages = page_no - 1
+
+    def frame(body: str, no: int, sec: int | None) -> str:
+        head = [running]
+        if header_style == "section" and sec is not None:
+            head.append(headings[sec])  # a running header that repeats the section heading on every page
+        foot = f"第 {no} 页 共 {n_pages} 页" if footer_style else str(no)
+        return "\n".join([*head, body, foot])
+
+    toc = "\n".join(["目录", *(f"{h} {'.' * 20} {p}" for h, p in zip(headings, first_page, strict=True))])
+    pages = [f"{running[: -len('年年度报告全文')]}\n{fill()}\n{n_pages}", frame(toc, 2, None)]
+    return pages + [frame(body, k + 3, sec) for k, (sec, body) in enumerate(sec_pages)]
+
+
 def write_report(
     path: str | os.PathLike,
     planted: dict[str, int],
@@ -414,32 +686,60 @@ def write_report(
     n_filler: int = 30,
     atomic: bool = True,
     contexts: int = 0,
+    size: str = "small",
 ) -> WrittenReport:
-    """Write one synthetic report; the returned planted counts are what a correct counter must find."""
+    """Write one synthetic report; the returned planted counts are what a correct counter must find.
+
+    ``size="small"``: ~``n_filler`` sentences in five sections (:func:`compose_report`); ``size="real"``: a
+    real-size paginated report (:func:`compose_real_report`; ``n_filler`` is ignored)."""
+    if size not in REPORT_SIZES:
+        raise ValueError(f"size must be one of {REPORT_SIZES}, not {size!r} (config key synth.report_size)")
     path = Path(path)
     title = (
         "".join(_COMPANY_PREFIX[i] for i in rng.integers(0, len(_COMPANY_PREFIX), size=2)) + "股份有限公司"
     )
     year = int(path.stem.split("_")[-1]) if path.stem.split("_")[-1].isdigit() else 2015
-    text, full, mdna, negated = compose_report(
-        planted, rng, traps=traps, n_filler=n_filler, title=title, year=year, contexts=contexts
-    )
+    pages: list[str] | None = None
+    if size == "real":
+        if contexts:
+            raise ValueError(
+                "planted keyword contexts (synth.keyword_contexts) need synth.report_size: small"
+            )
+        pages, full, mdna, negated = compose_real_report(planted, rng, traps=traps, title=title, year=year)
+        text = "\n".join(pages) + "\n"
+    else:
+        text, full, mdna, negated = compose_report(
+            planted, rng, traps=traps, n_filler=n_filler, title=title, year=year, contexts=contexts
+        )
     if fmt == "txt":
         if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
             raise ValueError(f"encoding must be utf-8, utf-8-sig or gb18030, not {encoding!r}")
         (write_bytes if atomic else Path.write_bytes)(path, text.encode(encoding))
+    elif fmt == "pdf" and pages is not None:
+        write_pdf_pages(path, pages, atomic=atomic, extra_chars=real_report_chars())
     elif fmt == "pdf":
         write_pdf(path, text, atomic=atomic)
     else:
         raise ValueError(f"fmt must be 'txt' or 'pdf', not {fmt!r}")
-    return WrittenReport(path=path, full=full, mdna=mdna, n_chars=len(text), negated=negated)
+    n_pages = len(pages) if pages is not None else None
+    return WrittenReport(path=path, full=full, mdna=mdna, n_chars=len(text), negated=negated, n_pages=n_pages)
+
+
+def real_report_chars() -> str:
+    """Characters of real-size reports beyond :func:`vocabulary_chars` (headings, labels, running lines):
+    added to the PDF font subset of real-size reports only, so small PDFs stay byte-identical."""
+    chars = set(
+        "".join((*_SHARE, *_MDNA_SUBHEADINGS, *_TABLE_LABELS, *_CN_NUM))
+        + "年度报告全文目录第页共项目本期上增减,-"
+    )
+    return "".join(sorted(chars - set(vocabulary_chars())))
 
 
 # --------------------------------------------------------------------------------------------------- PDFs
 
 
-@lru_cache(maxsize=1)
-def _pdf_font_bytes() -> bytes:
+@lru_cache(maxsize=4)
+def _pdf_font_bytes(extra: str = "") -> bytes:
     """A tiny subset (report vocabulary + keywords + ASCII) of the bundled font, built once per process.
 
     PDFium embeds the whole font it is given, so embedding the ~1 MB bundled font would make every synthetic
@@ -461,6 +761,7 @@ def _pdf_font_bytes() -> bytes:
         + "".join(default_keywords())
         + "".join(chr(c) for c in range(0x20, 0x7F))
         + "\u3000"
+        + extra
     )
     sub.populate(text=text)
     sub.subset(font)
@@ -492,23 +793,50 @@ def write_pdf(
     Uses PDFium's editing API through pypdfium2's raw bindings: FPDFText_LoadFont embeds the TrueType font as
     a CID font with a ToUnicode map, which is what lets pypdfium2 and pdfplumber extract the text again.
     """
+    lines = _wrap(text, chars_per_line) or [""]
+    pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
+    return _write_pdf_lines(path, pages, font_size, font_size * 1.6, atomic, "")
+
+
+def write_pdf_pages(
+    path: str | os.PathLike,
+    pages: list[str],
+    font_size: float = 9.0,
+    chars_per_line: int = 44,
+    atomic: bool = True,
+    extra_chars: str = "",
+) -> int:
+    """Write one PDF page per item of ``pages`` (each hard-wrapped at ``chars_per_line``; the leading and, below
+    1.25 x ``font_size``, the font shrink so that the longest page fits A4); ``extra_chars`` are added to the
+    embedded font subset."""
+    wrapped = [_wrap(pg, chars_per_line) or [""] for pg in pages]
+    leading = min(font_size * 1.5, (842.0 - 2 * 56.0) / max(len(w) for w in wrapped))
+    # lines closer than their font size overlap, and PDFium then merges them into one garbled line
+    return _write_pdf_lines(path, wrapped, min(font_size, leading / 1.25), leading, atomic, extra_chars)
+
+
+def _write_pdf_lines(
+    path: str | os.PathLike,
+    pages: list[list[str]],
+    font_size: float,
+    leading: float,
+    atomic: bool,
+    extra_chars: str,
+) -> int:
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
-    font_data = _pdf_font_bytes()
+    font_data = _pdf_font_bytes(extra_chars)
     font_buf = (ctypes.c_uint8 * len(font_data)).from_buffer_copy(font_data)
-    lines = _wrap(text, chars_per_line) or [""]
     pdf = pdfium.PdfDocument.new()
     try:
         font = raw.FPDFText_LoadFont(pdf.raw, font_buf, len(font_data), raw.FPDF_FONT_TRUETYPE, True)
         if not font:
             raise RuntimeError("PDFium could not load the bundled font")
-        width, height, margin, leading = 595.0, 842.0, 56.0, font_size * 1.6
-        n_pages = 0
-        for start in range(0, len(lines), lines_per_page):
+        width, height, margin = 595.0, 842.0, 56.0
+        for page_lines in pages:
             page = pdf.new_page(width, height)
-            n_pages += 1
-            for j, line in enumerate(lines[start : start + lines_per_page]):
+            for j, line in enumerate(page_lines):
                 obj = raw.FPDFPageObj_CreateTextObj(pdf.raw, font, font_size)
                 wide = (line + "\x00").encode("utf-16-le")
                 buf = ctypes.create_string_buffer(wide, len(wide))
@@ -524,7 +852,7 @@ def write_pdf(
         (write_bytes if atomic else Path.write_bytes)(Path(path), _fixed_pdf_dates(buf.getvalue()))
     finally:
         pdf.close()
-    return n_pages
+    return len(pages)
 
 
 _PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\(D:(\d{14})")
@@ -610,6 +938,7 @@ def write_reports_for_panel(
     n_filler: int = 30,
     atomic: bool = True,
     contexts: int = 0,
+    size: str = "small",
 ) -> pd.DataFrame:
     """Write ``<Stkcd>_<year>.txt|pdf`` for each (Stkcd, year, expected_intensity); return planted counts.
 
@@ -617,6 +946,7 @@ def write_reports_for_panel(
     About 5% of text files are GB18030 and 10% UTF-8 with BOM; ``pdf_share`` are PDFs. With >= 10 firm-years,
     2-3 reports are replaced by broken files (corrupt / encrypted / textless PDF) and one by an empty .txt;
     their names are in ``result.attrs["unreadable_files"]`` and they have no rows (the index must be missing).
+    ``size``: "small" (a few hundred characters each) or "real" (:func:`compose_real_report`).
     ``atomic=False`` writes files in place: for a caller that writes into a scratch folder it renames at the end.
     Returns long-format rows (Stkcd, year, keyword, count, count_mdna) for keywords with count > 0, sorted.
     """
@@ -668,6 +998,7 @@ def write_reports_for_panel(
             n_filler=n_filler,
             atomic=atomic,
             contexts=contexts,
+            size=size,
         )
         for k in sorted(rep.full):
             rows.append((stk, year, k, rep.full[k], rep.mdna.get(k, 0)))

@@ -171,6 +171,12 @@ RULES: dict[str, Rule] = {
         (),
         shape=("text.shards",),
     ),
+    "text_coverage": Rule(
+        "workflow.steps.measures:text_coverage",
+        ("measures.text", "measures.text_inventory", "resources"),
+        (),
+        shape=("text.shards",),
+    ),
     # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
     "table1": Rule("workflow.steps.tables:table1", (*_EST, "ingest.panel"), ()),
     "regression_table": Rule(

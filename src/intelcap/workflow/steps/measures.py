@@ -179,3 +179,31 @@ def keyword_expansion(job: Job) -> None:
         log.info("recall@%d %s: %d of %d paper keywords", k, cat, found, n)
     atomic.write_csv(cand, job.output["candidates"])
     atomic.write_csv(recall, job.output["recall"])
+
+
+def text_coverage(job: Job) -> None:
+    """MD&A coverage by year from the extraction cache: reports read, MD&A found, each miss with its reason."""
+    from intelcap.measures import text
+
+    cov, miss = text.mdna_coverage(text.read_for_coverage(p) for p in paths(job.input["text"]))
+    atomic.write_csv(cov, job.output["csv"])
+    shown = cov.astype(object).where(cov.notna(), "all")
+    lines = [
+        "# MD&A coverage of the annual reports",
+        "",
+        "Reports = files used for a firm-year (`ok` or `unreadable`); hit rate = MD&A found / read.",
+        "",
+        "| " + " | ".join(cov.columns) + " |",
+        "|" + "---|" * len(cov.columns),
+        *("| " + " | ".join(str(v) for v in r) + " |" for r in shown.itertuples(index=False)),
+        "",
+        f"## Misses ({len(miss)})",
+        "",
+    ]
+    if miss.empty:
+        lines.append("None: every readable report has an MD&A section.")
+    else:
+        lines += ["| file | year | miss | reason |", "|---|---|---|---|"]
+        lines += [f"| {r.file} | {r.year} | {r.miss} | {r.reason} |" for r in miss.itertuples(index=False)]
+    atomic.write_text(job.output["md"], "\n".join(lines) + "\n")
+    log.info("MD&A coverage: %s", cov.iloc[-1].to_dict())
