@@ -120,6 +120,7 @@ class SynthParams:
     reports: bool = True
     pdf_share: float = 0.05
     report_size: str = "small"  # "real": 150-250-page reports (synthetic/reports.py)
+    keyword_contexts: int = 0  # planted category-context sentences per report (synthetic/keyword_contexts.py)
     beta_lnINT: float = 0.034
     beta_humcap: float = 1.111
     beta_ed_exporter: float = 2.4
@@ -824,5 +825,12 @@ def _write_reports(fy: pd.DataFrame, report_dir: Path, p: SynthParams) -> pd.Dat
     intensity = np.exp(1.2 + 0.35 * sel["lnINT"].to_numpy() + 0.5 * sel["im_i"].to_numpy())
     firm_years = list(zip(sel["Stkcd"], sel["year"].astype(int), intensity, strict=True))
     return reports_synth.write_reports_for_panel(
-        report_dir, firm_years, rng, pdf_share=p.pdf_share, n_filler=6, atomic=False, size=p.report_size
+        report_dir,
+        firm_years,
+        rng,
+        pdf_share=p.pdf_share,
+        n_filler=6,
+        atomic=False,
+        size=p.report_size,
+        contexts=p.keyword_contexts,
     )
