@@ -19,6 +19,7 @@ whole chain it would otherwise take (segment + train + statistics + expand), bot
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import resource
 import statistics
@@ -36,16 +37,8 @@ from intelcap.measures import text
 from intelcap.synthetic import reports
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SEEDS = ke.Seeds(
-    {
-        "宏观政策": ("中国制造2025",),
-        "范式特征": ("智能化", "数字化"),
-        "使用技术": ("人工智能", "大数据"),
-        "设备及工具": ("工业机器人",),
-        "延伸领域": ("智能物流", "新能源汽车"),
-    },
-    topn=50,
-    recall_k=(20,),
+SEEDS = dataclasses.replace(
+    ke.load_seeds(Path(__file__).resolve().parents[1] / "config/keyword_seeds.yaml"), recall_k=(20,)
 )
 
 

@@ -351,6 +351,27 @@ def _section_items(
     return items
 
 
+def _mdna_counts_and_negations(
+    tokens: list[str],
+    where: np.ndarray,
+    planted: dict,
+    keywords: list[str] | tuple[str, ...],
+    traps: bool,
+    rng,
+) -> tuple[dict[str, int], list[str]]:
+    """Planted MD&A counts (tokens placed at section 1) and the keywords to plant negated (traps: 1-3 of
+    the planted ones, or of the first five keywords)."""
+    mdna: dict[str, int] = {}
+    for k, w in zip(tokens, where, strict=True):
+        if w == 1:
+            mdna[k] = mdna.get(k, 0) + 1
+    negated: list[str] = []
+    if traps:
+        pool = sorted(planted) or list(keywords[:5])
+        negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
+    return mdna, negated
+
+
 def compose_report(
     planted: dict[str, int],
     rng: np.random.Generator,
@@ -371,14 +392,7 @@ def compose_report(
         raise ValueError(f"planted keywords not in the dictionary: {unknown}")
     tokens = [k for k in sorted(planted) for _ in range(int(planted[k]))]
     where = rng.integers(0, 3, size=len(tokens))  # 0 before MD&A, 1 inside MD&A, 2 after
-    mdna: dict[str, int] = {}
-    for k, w in zip(tokens, where, strict=True):
-        if w == 1:
-            mdna[k] = mdna.get(k, 0) + 1
-    negated: list[str] = []
-    if traps:
-        pool = sorted(planted) or keywords[:5]
-        negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
+    mdna, negated = _mdna_counts_and_negations(tokens, where, planted, keywords, traps, rng)
     neg_where = rng.integers(0, 3, size=len(negated))
     fill = _Fillers(rng, block=n_filler + 10)
     # planted category contexts (opt-in: contexts=0 draws nothing, so the default stream is unchanged)
@@ -580,14 +594,7 @@ def compose_real_report(
             rng.integers(m + 1, len(layout), size=len(tokens)),
         ),
     )
-    mdna: dict[str, int] = {}
-    for k, w in zip(tokens, where, strict=True):
-        if w == 1:
-            mdna[k] = mdna.get(k, 0) + 1
-    negated: list[str] = []
-    if traps:
-        pool = sorted(planted) or keywords[:5]
-        negated = [pool[int(i)] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
+    mdna, negated = _mdna_counts_and_negations(tokens, where, planted, keywords, traps, rng)
     neg_sec = rng.integers(0, len(layout), size=len(negated))
     shares = np.array([_SHARE[t] for t in layout])
     shares = shares / shares.sum()
