@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py                         # scratch copy in $TMPDIR, run, collect
     python benchmarks/bench_scale.py --collect /tmp/x/run    # only summarise an existing run directory
+    python benchmarks/bench_scale.py --n-firms 60000 --name scale_500k   # a smaller profiling run
 
 Runs `snakemake --cores 2 --configfile config/config.yaml profiles/large/config.yaml --directory <scratch> -k`
 in a scratch copy of the repository, with a watchdog that stops any job running longer than --job-limit
@@ -40,14 +41,17 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
-def run(wd: Path, job_limit_min: float) -> dict:
+def run(wd: Path, job_limit_min: float, n_firms: int | None = None, cores: int = 2) -> dict:
+    overlays = ["config/config.yaml", "profiles/large/config.yaml"]
+    if n_firms is not None:  # a smaller panel with the large profile's file formats and code prefixes
+        (wd / "scale_n_firms.yaml").write_text(f"synth:\n  n_firms: {n_firms}\n")
+        overlays.append("scale_n_firms.yaml")
     cmd = [
         "snakemake",
         "--cores",
-        "2",
+        str(cores),
         "--configfile",
-        "config/config.yaml",
-        "profiles/large/config.yaml",
+        *overlays,
         "--directory",
         str(wd),
         "-k",
@@ -78,7 +82,7 @@ def run(wd: Path, job_limit_min: float) -> dict:
     }
 
 
-def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
+def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None, name: str = "scale_4m") -> None:
     rows = []
     for f in sorted((wd / "benchmarks" / "out").rglob("*.tsv")):
         d = pd.read_csv(f, sep="\t")
@@ -104,7 +108,7 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
     df["status"] = ["failed" if r in failed else "ok" if r in finished else "?" for r in df["rule"]]
     df = df.sort_values("s", ascending=False)
     OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "scale_4m.csv", index=False)
+    df.to_csv(OUT / f"{name}.csv", index=False)
     print(df.to_string())
     print("failed rules:", failed, meta or "")
     agg = (
@@ -120,7 +124,7 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
         .reset_index()
     )
     lines = [
-        "| rule | jobs | sum s | max s per job | CPU s | max_rss MB | <= 24 GB |",
+        f"| rule | jobs | sum s | max s per job | CPU s | max_rss MB | <= {mem_limit_gb:g} GB |",
         "|---|---|---|---|---|---|---|",
     ]
     for _, a in agg.iterrows():
@@ -128,7 +132,14 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None) -> None:
             f"| {a.rule} | {a.jobs} | {a.sum_s:.0f} | {a.max_s:.0f} | {a.cpu_s:.0f} | {a.max_rss_mb:,.0f} | "
             f"{'yes' if a.max_rss_mb <= mem_limit_gb * 1024 else 'NO'} |"
         )
-    (OUT / "scale_4m_rules.md").write_text("\n".join(lines) + "\n")
+    if meta:
+        lines += [
+            "",
+            f"End to end: {meta['wall_s']:.0f} s wall (snakemake exit code {meta['rc']}), load average "
+            f"{meta['load_start']} at the start, {meta['load_end']} at the end; jobs stopped by the watchdog: "
+            f"{meta['killed'] or 'none'}.",
+        ]
+    (OUT / f"{name}_rules.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -138,15 +149,20 @@ def main() -> None:
     ap.add_argument(
         "--job-limit", type=float, default=20.0, help="minutes per job before the watchdog stops it"
     )
-    ap.add_argument("--mem-limit-gb", type=float, default=24.0)
+    ap.add_argument("--mem-limit-gb", type=float, default=8.0)
+    ap.add_argument(
+        "--n-firms", type=int, default=None, help="override synth.n_firms (default: the profile's)"
+    )
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--name", default="scale_4m", help="stem of the files written to benchmarks/results")
     args = ap.parse_args()
     if args.collect:
-        collect(args.collect, args.mem_limit_gb)
+        collect(args.collect, args.mem_limit_gb, name=args.name)
         return
     wd = Path(tempfile.mkdtemp(prefix="intelcap_scale_", dir=args.workdir))
     copy_workflow(REPO, wd)
-    meta = run(wd, args.job_limit)
-    collect(wd, args.mem_limit_gb, meta)
+    meta = run(wd, args.job_limit, args.n_firms, args.cores)
+    collect(wd, args.mem_limit_gb, meta, args.name)
     print(f"scratch copy: {wd}")
 
 
