@@ -36,10 +36,17 @@ def load() -> str:
 
 
 def child_pids(pid: int) -> list[int]:
+    """Children of every thread of pid (Snakemake starts jobs from worker threads)."""
+    out = []
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                out += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                pass
     except OSError:
-        return []
+        pass
+    return out
 
 
 def descendants(pid: int) -> list[int]:

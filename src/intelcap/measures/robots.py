@@ -89,8 +89,8 @@ def production_worker_share(emp_structure: pd.DataFrame, production_label: str =
     out = (
         pd.DataFrame(
             {
-                "Stkcd": emp_structure["Stkcd"].to_numpy(),
-                "year": emp_structure["year"].to_numpy(),
+                "Stkcd": emp_structure["Stkcd"].array,  # as stored (Arrow strings): no Python objects
+                "year": emp_structure["year"].array,
                 "total": amount,
                 "production": np.where(is_prod, amount, 0.0),
             }
