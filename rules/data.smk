@@ -21,7 +21,7 @@ if SYNTHETIC:
             ENV
         threads: 1
         resources:
-            mem_mb=2000,
+            mem_mb=3000,
             runtime=10,
         params:
             out_dir=lambda wildcards, output: str(Path(output.truth).parent),
@@ -80,7 +80,7 @@ rule read_table:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 10 * config["synth"]["n_firms"] // 1000),
         runtime=10,
     params:
         config=declared("read_table"),

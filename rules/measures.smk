@@ -26,7 +26,7 @@ rule capacity_utilization:
         ENV
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=max(3000, 1000 + 7 * config["synth"]["n_firms"] // 1000),
         runtime=20,
     params:
         config=declared("capacity_utilization"),
@@ -54,7 +54,7 @@ rule robot_exposure:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 12 * config["synth"]["n_firms"] // 1000),
         runtime=5,
     params:
         config=declared("robot_exposure"),
@@ -77,7 +77,7 @@ rule dea_efficiency:
         ENV
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=max(3000, 1000 + 7 * config["synth"]["n_firms"] // 1000),
         runtime=30,
     params:
         config=declared("dea_efficiency"),

@@ -31,7 +31,7 @@ rule build_panel:
         ENV
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=max(3000, 1000 + 11 * config["synth"]["n_firms"] // 1000),
         runtime=10,
     params:
         tables=PANEL_TABLES,
@@ -64,7 +64,7 @@ rule firm_attributes:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 4 * config["synth"]["n_firms"] // 1000),
         runtime=5,
     params:
         config=declared("firm_attributes"),
@@ -91,7 +91,7 @@ rule winsorize:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 6 * config["synth"]["n_firms"] // 1000),
         runtime=5,
     params:
         config=declared("winsorize"),
@@ -126,7 +126,7 @@ rule analysis_panel:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 5 * config["synth"]["n_firms"] // 1000),
         runtime=5,
     params:
         config=declared("analysis_panel"),

@@ -26,7 +26,7 @@ rule table1:
         ENV
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=max(1000, 1000 + 6 * config["synth"]["n_firms"] // 1000),
         runtime=5,
     params:
         mechanisms=["Efficiency", "Humcap", "ED"],
@@ -54,7 +54,7 @@ rule regression_table:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 18 * config["synth"]["n_firms"] // 1000),
         runtime=10,
     params:
         table=lambda wc: wc.table,
@@ -78,7 +78,7 @@ rule table4:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=max(2000, 1000 + 16 * config["synth"]["n_firms"] // 1000),
         runtime=10,
     params:
         table="table4",
@@ -105,7 +105,7 @@ rule table6:
         ENV
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=max(3000, 1000 + 17 * config["synth"]["n_firms"] // 1000),
         runtime=30,
     params:
         table="table6",

@@ -81,12 +81,22 @@ def industry_density(
 
 def production_worker_share(emp_structure: pd.DataFrame, production_label: str = "生产人员") -> pd.DataFrame:
     """PWP = production staff / all staff, per firm-year, from the employee-structure table."""
-    e = emp_structure.copy()
-    e["amount"] = e["amount"].fillna(0.0)
-    total = e.groupby(["Stkcd", "year"])["amount"].sum()
-    prod = e[e["detail"].str.strip() == production_label].groupby(["Stkcd", "year"])["amount"].sum()
+    # one grouping pass over the long table (~6 rows per firm-year, 25M rows at scale); the label test runs
+    # on the few distinct labels only. Adding the non-production rows as 0.0 leaves every sum unchanged.
+    amount = emp_structure["amount"].fillna(0.0).to_numpy(dtype=float)
+    codes, labels = pd.factorize(emp_structure["detail"])
+    is_prod = np.append(pd.Index(labels).str.strip() == production_label, False)[codes]  # NaN label: code -1
     out = (
-        pd.DataFrame({"total": total}).join(prod.rename("production"), how="left").fillna({"production": 0.0})
+        pd.DataFrame(
+            {
+                "Stkcd": emp_structure["Stkcd"].array,  # as stored (Arrow strings): no Python objects
+                "year": emp_structure["year"].array,
+                "total": amount,
+                "production": np.where(is_prod, amount, 0.0),
+            }
+        )
+        .groupby(["Stkcd", "year"])[["total", "production"]]
+        .sum()
     )
     out = out[out["total"] > 0]
     out["PWP"] = out["production"] / out["total"]

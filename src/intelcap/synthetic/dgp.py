@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -329,16 +330,93 @@ def _true_lnint(
 
 
 def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Draw the whole synthetic world; returns the vendor tables (as frames) plus the truth frame."""
+    """Draw the whole synthetic world; returns the vendor tables (as frames) plus the truth frame.
+
+    One random stream in one pass. Above CHUNK_FIRMS firms `write_vendor_files` uses `generate_chunks`
+    instead (bounded memory; a different, equally seeded stream)."""
     rng = np.random.default_rng(p.seed)
     firms = draw_firms(p, rng)
     years = np.arange(p.first_year, p.last_year + 1)
     ifr, emp, shock = robots_tables(p, rng, years)
+    pwp_median = float(np.median(firms.loc[firms["industry"].str.startswith("C"), "pwp"]))
+    tables = _firm_year_tables(p, firms, rng, ifr, emp, shock, crosswalk, pwp_median, None)
+    tables["ifr_robots"] = ifr
+    tables["employment_base"] = emp
+    return tables
 
-    # firm-years: from a year before listing (prospectus statements) until exit
+
+# Above this many firms the generator draws and writes firm-years in chunks of this many firms, so its memory
+# no longer grows with the panel (a 500k-firm panel held at once took 15 GB). Each chunk draws from its own
+# child of the seed (numpy SeedSequence.spawn); firm attributes, robots and industry effects are drawn once
+# for all firms. Output is then determined by the seed and this constant; panels up to CHUNK_FIRMS firms
+# (every shipped config but profiles/large) keep the single-stream draw of `generate`.
+CHUNK_FIRMS = 50_000
+
+
+def generate_chunks(
+    p: SynthParams, crosswalk: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], Iterator[dict]]:
+    """The firm-independent tables (IFR robots, base employment) and an iterator over per-chunk tables.
+
+    Firms are ordered by code and chunked in that order, so concatenating the chunks' sorted tables gives
+    tables sorted as `generate` sorts them."""
+    static, tasks = _chunk_tasks(p, crosswalk)
+    return static, (_chunk_tables(t) for t in tasks)
+
+
+def _chunk_tasks(p: SynthParams, crosswalk: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], list[tuple]]:
+    """The static tables and one self-contained task per chunk (picklable: chunks can run in processes)."""
+    rng = np.random.default_rng(p.seed)
+    firms = draw_firms(p, rng)
+    years = np.arange(p.first_year, p.last_year + 1)
+    ifr, emp, shock = robots_tables(p, rng, years)
+    pwp_median = float(np.median(firms.loc[firms["industry"].str.startswith("C"), "pwp"]))
+    firms = firms.sort_values("Stkcd", kind="stable").reset_index(drop=True)
+    _, _, nyrs = _years_span(p, firms)
+    csrc_codes = sorted(set(firms.loc[nyrs > 0, "industry"]))
+    shared = {
+        "ind_fx": dict(zip(csrc_codes, rng.normal(0, 0.25, len(csrc_codes)), strict=True)),
+        "zeta": rng.normal(0, p.sigma_industry_shock, (len(IFR_INDUSTRIES), len(years))),
+    }
+    n_chunks = -(-len(firms) // CHUNK_FIRMS)
+    seeds = np.random.SeedSequence(p.seed).spawn(n_chunks)
+    tasks = [
+        (p, firms.iloc[c * CHUNK_FIRMS : (c + 1) * CHUNK_FIRMS].reset_index(drop=True), seeds[c], ifr, emp, shock,
+         crosswalk, pwp_median, shared)
+        for c in range(n_chunks)
+    ]  # fmt: skip
+    return {"ifr_robots": ifr, "employment_base": emp}, tasks
+
+
+def _chunk_tables(task: tuple) -> dict[str, pd.DataFrame]:
+    p, part, seed, ifr, emp, shock, crosswalk, pwp_median, shared = task
+    return _firm_year_tables(
+        p, part, np.random.default_rng(seed), ifr, emp, shock, crosswalk, pwp_median, shared
+    )
+
+
+def _years_span(p: SynthParams, firms: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each firm's statement years: from a year before listing (prospectus statements) until exit."""
     start = np.maximum(firms["list_year"].to_numpy() - 1, p.first_year)
     end = np.minimum(firms["exit_year"].to_numpy(), p.last_year)
-    nyrs = np.maximum(end - start + 1, 0)
+    return start, end, np.maximum(end - start + 1, 0)
+
+
+def _firm_year_tables(
+    p: SynthParams,
+    firms: pd.DataFrame,
+    rng: np.random.Generator,
+    ifr: pd.DataFrame,
+    emp: pd.DataFrame,
+    shock: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    pwp_median: float,
+    shared: dict | None,
+) -> dict[str, pd.DataFrame]:
+    """The firm-year draws and vendor tables of `firms`. `shared` holds the draws common to all firms (industry
+    effects `ind_fx`, industry x year shocks `zeta`); None draws them in-stream, as the one-pass `generate`."""
+    years = np.arange(p.first_year, p.last_year + 1)
+    start, _, nyrs = _years_span(p, firms)
     idx = np.repeat(np.arange(len(firms)), nyrs)
     offs = np.arange(nyrs.sum()) - np.repeat(np.cumsum(nyrs) - nyrs, nyrs)
     fy = firms.iloc[idx].reset_index(drop=True)
@@ -347,7 +425,6 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     t = fy["year"].to_numpy() - 2011
 
     manuf = fy["industry"].str.match(r"^C(1[3-9]|[23]\d|4[0-3])$").to_numpy()
-    pwp_median = float(np.median(firms.loc[firms["industry"].str.startswith("C"), "pwp"]))
     lnINT = _true_lnint(
         fy.assign(industry=np.where(manuf, fy["industry"], "C41")), ifr, emp, crosswalk, pwp_median, 1000.0
     )
@@ -371,7 +448,7 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     # h_it linear in lnINT, the controls and industry x year shocks. u stays positive without truncation; the
     # average marginal effect of lnINT on ln CU = -u is kappa * E[u] = beta_lnINT (docs/DGP.md).
     J = len(IFR_INDUSTRIES)
-    zeta_tab = rng.normal(0, p.sigma_industry_shock, (J, len(years)))
+    zeta_tab = rng.normal(0, p.sigma_industry_shock, (J, len(years))) if shared is None else shared["zeta"]
     zeta = zeta_tab[pd.Index(IFR_INDUSTRIES).get_indexer(ifr_code), fy["year"].to_numpy() - p.first_year]
     tau = 0.02 * np.sin(t)
     g = p.gamma
@@ -391,8 +468,11 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     ame_lnINT = kappa * u  # firm-year marginal effect of lnINT on ln CU
     v = rng.normal(0, p.sigma_v, n)
     year_fx = 0.03 * t
-    csrc_codes = sorted(set(fy["industry"]))
-    ind_fx = dict(zip(csrc_codes, rng.normal(0, 0.25, len(csrc_codes)), strict=True))
+    if shared is None:
+        csrc_codes = sorted(set(fy["industry"]))
+        ind_fx = dict(zip(csrc_codes, rng.normal(0, 0.25, len(csrc_codes)), strict=True))
+    else:
+        ind_fx = shared["ind_fx"]
     lnY = 10.95 + p.beta_K * lnK + p.beta_L * lnL + year_fx + fy["industry"].map(ind_fx).to_numpy() + v - u
     small = rng.random(n) < p.share_small_revenue
     lnY = np.where(small, np.log(rng.uniform(2e6, 1.9e7, n)), lnY)
@@ -444,8 +524,6 @@ def generate(p: SynthParams, crosswalk: pd.DataFrame) -> dict[str, pd.DataFrame]
     st = rng.random(n) < p.share_st
     missing = rng.random(n) < p.share_missing_field
     tables = _vendor_tables(fy, firms, st, missing, rng)
-    tables["ifr_robots"] = ifr
-    tables["employment_base"] = emp
     tables["_truth"] = truth
     tables["_firm_years"] = fy[["Stkcd", "year", "lnINT", "im_i"]]
     return tables
@@ -665,15 +743,8 @@ def write_csmar(
     ids_as_numbers: bool = False,
 ) -> None:
     """Write a frame as CSMAR exports it: field codes, Chinese names, units, then data."""
-    df = df.copy()
-    if ids_as_numbers:  # what a spreadsheet does to codes like 000002
-        for c in ("Stkcd", "Symbol"):
-            if c in df:
-                df[c] = df[c].astype(np.int64)
-    header = [list(df.columns)]
-    if header_rows == 3:
-        header.append([_FIELD_LABELS.get(c, (c, ""))[0] for c in df.columns])
-        header.append([_FIELD_LABELS.get(c, (c, ""))[1] for c in df.columns])
+    df = _ids_as_numbers(df) if ids_as_numbers else df
+    header = _csmar_header(list(df.columns), header_rows)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         if len(df) + header_rows > XLSX_MAX_ROWS:
@@ -694,11 +765,91 @@ def write_csmar(
             _fix_zip_times(tmp)
         return
     sep = "\t" if suffix == ".txt" else ","
-    lines = [sep.join(h) for h in header]
-    body = df.to_csv(sep=sep, index=False, header=False, lineterminator="\n", float_format="%.2f")
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding=encoding, newline="") as fh:
-            fh.write("\n".join(lines) + "\n" + body)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(("\n".join(sep.join(h) for h in header) + "\n").encode(encoding))
+        _write_body(fh, df, sep, _body_encoding(encoding), "%.2f")
+
+
+def _ids_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """What a spreadsheet does to codes like 000002."""
+    return df.assign(**{c: df[c].astype(np.int64) for c in ("Stkcd", "Symbol") if c in df})
+
+
+def _csmar_header(columns: list[str], header_rows: int) -> list[list[str]]:
+    header = [columns]
+    if header_rows == 3:
+        header.append([_FIELD_LABELS.get(c, (c, ""))[0] for c in columns])
+        header.append([_FIELD_LABELS.get(c, (c, ""))[1] for c in columns])
+    return header
+
+
+def _body_encoding(encoding: str) -> str:
+    """The codec for rows after the header: a BOM belongs once at the start of the file."""
+    return "utf-8" if encoding.lower().replace("_", "-") == "utf-8-sig" else encoding
+
+
+# Rows per formatting slice: bounds the memory of one slice's strings (~100 bytes a row) whatever the table size.
+_BODY_ROWS = 500_000
+
+
+def _write_body(fh, df: pd.DataFrame, sep: str, encoding: str, float_format: str | None) -> None:
+    """Append df's rows to the binary file fh in row slices, as `df.to_csv(sep=sep, index=False, header=False,
+    lineterminator="\n", float_format=float_format)` would write them (byte-identical, tests/test_io.py)."""
+    for lo in range(0, len(df), _BODY_ROWS):
+        fh.write(csv_rows(df.iloc[lo : lo + _BODY_ROWS], sep, float_format, encoding))
+
+
+def csv_rows(df: pd.DataFrame, sep: str, float_format: str | None, encoding: str = "utf-8") -> bytes:
+    """The data rows `DataFrame.to_csv(sep=sep, index=False, header=False, lineterminator="\n",
+    float_format=float_format)` writes, encoded, ~5x faster: pandas formats every float through a Python
+    lambda plus a missing-value check per cell, which made the CSV writing most of `synthesize` at scale.
+
+    Floats use the same `float_format % x` (so the same digits) in one list comprehension; integers, booleans
+    and strings go through pyarrow; strings holding the separator, a quote or a line break are quoted as the
+    csv module's QUOTE_MINIMAL does. Any other column type falls back to pandas itself.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(df) == 0 or len(df.columns) == 0:
+        return df.to_csv(sep=sep, index=False, header=False, lineterminator="\n").encode(encoding)
+    cols = []
+    for name in df.columns:
+        s = df[name]
+        kind = s.dtype.kind
+        if kind == "f" and float_format is not None:
+            fmt = float_format
+            cols.append(pa.array([fmt % v if v == v else "" for v in s.to_numpy().tolist()], pa.string()))
+        elif kind in "iu":
+            cols.append(pc.cast(pa.array(s.to_numpy()), pa.string()))
+        elif kind == "b":
+            cols.append(pa.array(np.where(s.to_numpy(), "True", "False"), pa.string()))
+        elif pd.api.types.is_string_dtype(s.dtype) and (
+            kind != "O" or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+        ):
+            arr = pc.fill_null(pa.array(s.to_numpy(dtype=object, na_value=None), pa.string()), "")
+            special = pc.match_substring_regex(arr, "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]')
+            if pc.any(special).as_py():
+                quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+                arr = pc.if_else(special, quoted, arr)
+            cols.append(arr)
+        else:
+            return df.to_csv(
+                sep=sep, index=False, header=False, lineterminator="\n", float_format=float_format
+            ).encode(encoding)
+    if len(cols) == 1:  # the csv module quotes an empty lone field: leave that corner to pandas
+        return df.to_csv(
+            sep=sep, index=False, header=False, lineterminator="\n", float_format=float_format
+        ).encode(encoding)
+    # row + "\n" for every row, so the values buffer of the joined array is the text of the whole slice
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cols, sep), "", "\n")
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    lines = lines.cast(pa.large_string())
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    data = memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return bytes(data)
+    return bytes(data).decode("utf-8").encode(encoding)
 
 
 def _fix_zip_times(path: Path) -> None:
@@ -755,21 +906,28 @@ def write_all(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dic
     return truth
 
 
-def write_vendor_files(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> dict:
+def write_vendor_files(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame, workers: int = 1) -> dict:
     """The CSMAR and IFR files, truth.json and truth_firm_years.csv (everything but the annual reports).
 
     Only into a folder the generator owns (claim_output_dir): an existing unmarked folder with files raises.
+    Above CHUNK_FIRMS firms the panel is drawn and written in chunks, by up to `workers` processes (same
+    bytes for any number of workers).
     """
     p = SynthParams.from_config(config)
     out = claim_output_dir(out_dir)
-    tables = generate(p, crosswalk)
-    for name, spec in config["csmar"].items():
-        write_csmar(tables[name], out / "csmar" / spec["file"], **WRITE_OPTIONS.get(name, {}))
-    for key, frame in (("robots_file", tables["ifr_robots"]), ("employment_file", tables["employment_base"])):
+    if p.n_firms > CHUNK_FIRMS:
+        static = _write_chunked(config, out, p, crosswalk, workers)
+    else:
+        tables = generate(p, crosswalk)
+        for name, spec in config["csmar"].items():
+            write_csmar(tables[name], out / "csmar" / spec["file"], **WRITE_OPTIONS.get(name, {}))
+        with atomic_path(out / "truth_firm_years.csv") as tmp, open(tmp, "wb") as fh:
+            fh.write((",".join(tables["_truth"].columns) + "\n").encode())
+            _write_body(fh, tables["_truth"], ",", "utf-8", "%.10g")
+        static = tables
+    for key, frame in (("robots_file", static["ifr_robots"]), ("employment_file", static["employment_base"])):
         with atomic_path(out / config["ifr"][key]) as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n")
-    with atomic_path(out / "truth_firm_years.csv") as tmp:
-        tables["_truth"].to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
     truth = {
         "params": asdict(p),
         "estimands": {
@@ -780,6 +938,100 @@ def write_vendor_files(config: dict, out_dir: str | Path, crosswalk: pd.DataFram
     }
     write_text(out / "truth.json", json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return truth
+
+
+def _file_plan(config: dict, out: Path) -> dict[str, dict]:
+    """Per streamed file: target path, separator, encodings, float format, header rows, id handling."""
+    plan = {}
+    for name, spec in config["csmar"].items():
+        opts, path = WRITE_OPTIONS.get(name, {}), out / "csmar" / spec["file"]
+        encoding = opts.get("encoding", "utf-8-sig")
+        plan[name] = {
+            "path": path,
+            "xlsx": path.suffix.lower() == ".xlsx",
+            "sep": "\t" if path.suffix.lower() == ".txt" else ",",
+            "encoding": encoding,
+            "header_rows": opts.get("header_rows", 3),
+            "ids_as_numbers": opts.get("ids_as_numbers", False),
+            "float_format": "%.2f",
+        }
+    plan["_truth"] = {
+        "path": out / "truth_firm_years.csv",
+        "xlsx": False,
+        "sep": ",",
+        "encoding": "utf-8",
+        "header_rows": 1,
+        "ids_as_numbers": False,
+        "float_format": "%.10g",
+    }
+    return plan
+
+
+def _encoded_chunk(task: tuple, plan: dict[str, dict]) -> dict[str, tuple]:
+    """One chunk's files as (header bytes, body bytes), or the frame itself for an .xlsx table."""
+    tables = _chunk_tables(task)
+    out = {}
+    for name, f in plan.items():
+        df = tables.pop(name)
+        if f["xlsx"]:
+            out[name] = df
+            continue
+        df = _ids_as_numbers(df) if f["ids_as_numbers"] else df
+        head = _csmar_header(list(df.columns), f["header_rows"])
+        header = ("\n".join(f["sep"].join(h) for h in head) + "\n").encode(f["encoding"])
+        body = b"".join(
+            csv_rows(
+                df.iloc[lo : lo + _BODY_ROWS], f["sep"], f["float_format"], _body_encoding(f["encoding"])
+            )
+            for lo in range(0, len(df), _BODY_ROWS)
+        )
+        out[name] = (header, body)
+    return out
+
+
+def _write_chunked(
+    config: dict, out: Path, p: SynthParams, crosswalk: pd.DataFrame, workers: int = 1
+) -> dict[str, pd.DataFrame]:
+    """The chunks streamed to the files: each chunk's rows are appended and dropped, so memory stays at a
+    chunk's tables per worker. With workers > 1, chunks are drawn and formatted in that many forked
+    processes and written in chunk order: the same bytes as one process. An .xlsx table (one sheet, at most
+    XLSX_MAX_ROWS rows) is collected and written last."""
+    import contextlib
+    import functools
+
+    static, tasks = _chunk_tasks(p, crosswalk)
+    plan = _file_plan(config, out)
+    encode = functools.partial(_encoded_chunk, plan=plan)
+    xlsx: dict[str, list] = {name: [] for name, f in plan.items() if f["xlsx"]}
+    with contextlib.ExitStack() as stack:
+        files = {
+            name: stack.enter_context(open(stack.enter_context(atomic_path(f["path"])), "wb"))
+            for name, f in plan.items()
+            if not f["xlsx"]
+        }
+        if workers > 1 and len(tasks) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork: the job's entry script is no importable module (spawn would re-run it in every worker)
+            pool = stack.enter_context(
+                ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork"))
+            )
+            results = pool.map(encode, tasks)
+        else:
+            results = map(encode, tasks)
+        for c, parts in enumerate(results):
+            for name, part in parts.items():
+                if name in xlsx:
+                    xlsx[name].append(part)
+                    continue
+                header, body = part
+                if c == 0:
+                    files[name].write(header)
+                files[name].write(body)
+    for name, frames in xlsx.items():
+        write_csmar(pd.concat(frames, ignore_index=True), plan[name]["path"], **WRITE_OPTIONS.get(name, {}))
+    return static
 
 
 def write_report_corpus(config: dict, out_dir: str | Path, crosswalk: pd.DataFrame) -> Path:
@@ -804,7 +1056,11 @@ def write_report_corpus(config: dict, out_dir: str | Path, crosswalk: pd.DataFra
             )
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    planted = _write_reports(generate(p, crosswalk)["_firm_years"], work, p)
+    if p.n_firms > CHUNK_FIRMS:  # the same firm-years as the chunked vendor files
+        fy = pd.concat([t["_firm_years"] for t in generate_chunks(p, crosswalk)[1]], ignore_index=True)
+    else:
+        fy = generate(p, crosswalk)["_firm_years"]
+    planted = _write_reports(fy, work, p)
     if planted is not None:
         with atomic_path(out / "truth_keyword_counts.csv") as tmp:
             planted.to_csv(tmp, index=False, lineterminator="\n")

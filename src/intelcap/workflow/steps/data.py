@@ -18,7 +18,10 @@ def synthesize(job: Job) -> None:
     from intelcap.synthetic import dgp as synth
 
     out_dir = Path(job.params["out_dir"])
-    truth = synth.write_vendor_files(job.config, out_dir, read_csv_config(job.input["crosswalk"]))
+    # the job's threads become generator processes (large panels only; same bytes for any number)
+    truth = synth.write_vendor_files(
+        job.config, out_dir, read_csv_config(job.input["crosswalk"]), workers=job.threads
+    )
     log.info(
         "synthetic vendor files written to %s; true beta(lnINT) = %s",
         out_dir,

@@ -39,7 +39,8 @@ def capacity_utilization(job: Job) -> None:
 def robot_exposure(job: Job) -> None:
     from intelcap.measures import robots
 
-    df = pd.read_parquet(job.input["panel"])
+    # the measure uses the panel's keys and IFR industry only: reading 3 of its columns saves ~0.7 GB at 4M rows
+    df = pd.read_parquet(job.input["panel"], columns=["Stkcd", "year", "ifr"])
     exp, info = robots.robot_exposure(
         df,
         pd.read_parquet(job.input["ifr"]),

@@ -15,11 +15,31 @@ from intelcap.workflow.steps import paths
 TABLE1_VARS = ["lnCU", "lnINT", "ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
 
 
-def load_analysis_panel(job: Job) -> pd.DataFrame:
-    """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs."""
+# The panel columns each named sample reads (econometrics.estimate.SAMPLES); a sample not listed here makes the
+# job read the whole panel.
+_SAMPLE_COLUMNS = {
+    "all": [],
+    "no_municipalities": ["Municipality"],
+    "non_soe": ["SOE"],
+    "soe": ["SOE"],
+    "east": ["Region"],
+    "central": ["Region"],
+    "west": ["Region"],
+    "high_tech": ["HighTech"],
+    "non_high_tech": ["HighTech"],
+    "labor": ["Intensity"],
+    "capital": ["Intensity"],
+    "technology": ["Intensity"],
+}
+
+
+def load_analysis_panel(job: Job, columns: list[str] | None = None) -> pd.DataFrame:
+    """The analysis panel plus the table-specific measures (DEA efficiency, text index) listed as inputs.
+
+    `columns`: read only these panel columns (None: all; see `_model_columns`)."""
     from intelcap.ingest import panel
 
-    df = pd.read_parquet(job.input["panel"])
+    df = pd.read_parquet(job.input["panel"], columns=columns)
     for path in paths(job.input.get("measures", [])):
         m = pd.read_parquet(path)
         keep = ["Stkcd", "year"] + [c for c in m.columns if c not in df.columns]
@@ -35,12 +55,34 @@ def table1(job: Job) -> None:
     atomic.write_csv(estimate.descriptive_table(df, variables), job.output["csv"])
 
 
-def _configured_table(job: Job):
-    """Fit the models of table `params.table` (config `tables:`) on the analysis panel: panel, specs, rows."""
+def _model_columns(job: Job, specs: list, samples: list[str]) -> list[str] | None:
+    """The panel columns the models and samples name (the panel has ~35; at 4M rows the unused ones cost ~1 GB
+    per table job), in the file's order; None (the whole panel) when a name is not in the file or a sample's
+    columns are not known, so a misspelt variable still gets the full panel's error message."""
+    import pyarrow.parquet as pq
+
+    controls = list(job.config["controls"])
+    names = {"Stkcd", "year", job.config["cluster"]}
+    for spec in specs:
+        names.update(spec.variables(controls), spec.fe_vars())
+        samples = [*samples, spec.sample]
+    if any(s not in _SAMPLE_COLUMNS for s in samples):
+        return None
+    names.update(c for s in samples for c in _SAMPLE_COLUMNS[s])
+    schema = pq.read_schema(job.input["panel"]).names
+    measures = {c for p in paths(job.input.get("measures", [])) for c in pq.read_schema(p).names}
+    if not names <= set(schema) | measures:
+        return None
+    return [c for c in schema if c in names]
+
+
+def _configured_table(job: Job, samples: list[str] | None = None):
+    """Fit the models of table `params.table` (config `tables:`) on the analysis panel: panel, specs, rows.
+    `samples`: further named samples the caller's own models use (their columns are read too)."""
     from intelcap.econometrics import estimate
 
-    df = load_analysis_panel(job)
     specs = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"][job.params["table"]]]
+    df = load_analysis_panel(job, _model_columns(job, specs, samples or []))
     res = estimate.regression_table(df, specs, job.config["controls"], job.config["cluster"])
     return df, specs, res
 
@@ -69,9 +111,9 @@ def heterogeneity_table(job: Job) -> None:
     """Table 6 and its group-difference tests (interacted model, permutation)."""
     from intelcap.econometrics import estimate
 
-    df, specs, res = _configured_table(job)
-    atomic.write_csv(res, job.output["csv"])
     het = job.config["heterogeneity"]
+    df, specs, res = _configured_table(job, [s for pair in het["pairs"] for s in pair])
+    atomic.write_csv(res, job.output["csv"])
     diff = estimate.group_differences(
         df,
         het["pairs"],
