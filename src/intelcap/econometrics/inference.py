@@ -47,6 +47,7 @@ __all__ = [
     "quadratic_set",
     "AKMResult",
     "akm_se",
+    "akm_result",
     "residualize",
     "DiffResult",
     "interacted_difference",
