@@ -214,7 +214,17 @@ def all_targets():
         "results/figures/figure2.png",
         "results/figures/coefplot_table6.png",
         "results/manifest.json",
-    ]
+    ] + (TEXT_AUDIT_TARGETS if TEXT_ENABLED else [])
+
+
+# the text audit and Table 8 variants (docs/methods.md#text-audit): only with annual reports
+TEXT_AUDIT_TARGETS = [
+    *[f"results/tables/table8_variants.{fmt}" for fmt in TABLE_FORMATS],
+    "results/tables/text_audit_keywords.csv",
+    "results/tables/text_audit_keywords.md",
+    "results/figures/text_audit.png",
+    "results/figures/text_audit.pdf",
+]
 
 
 def result_csv(name, caption=None, category="Tables"):

@@ -121,8 +121,19 @@ RULES: dict[str, Rule] = {
     "text_count": Rule(
         "workflow.steps.measures:text_count",
         ("measures.text", "measures.text_inventory", "resources"),
-        (),
+        ("text.variants.dictionaries",),
         shape=("text.shards", "paths.keywords"),
+    ),
+    "text_variants": Rule(
+        "workflow.steps.measures:text_variants",
+        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        ("text.variants",),
+        shape=("text.shards", "paths.keywords"),
+    ),
+    "text_audit": Rule(
+        "workflow.steps.measures:text_audit",
+        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        (),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",
@@ -153,6 +164,11 @@ RULES: dict[str, Rule] = {
             "heterogeneity.permutation_reps",
             "seed",
         ),
+    ),
+    "table8_variants": Rule(
+        "workflow.steps.tables:table8_variants",
+        ("econometrics.estimate", "econometrics.absorb", "ingest.panel"),
+        ("tables.table8", "controls", "cluster"),
     ),
     "table7": Rule(
         "workflow.steps.tables:keyword_table",
@@ -190,6 +206,21 @@ RULES: dict[str, Rule] = {
         ("outputs.figures", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("paths.ifr_global",),
+    ),
+    "render_text_audit": Rule(
+        "workflow.steps.text_audit:render_text_audit",
+        (
+            "outputs.figures",
+            "outputs.tables",
+            "outputs.grid",
+            "outputs.latex",
+            "outputs.word",
+            "outputs.labels",
+            "outputs.fonts",
+            "resources",
+        ),
+        ("output.lang",),
+        shape=("paths.labels",),
     ),
     "paper_vs_replication": Rule(
         "workflow.steps.figures:paper_vs_replication",
