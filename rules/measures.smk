@@ -210,6 +210,7 @@ rule text_audit:
     input:
         counts="results/measures/keyword_counts.parquet",
         log="results/measures/text_log.csv",
+        keywords=config["paths"]["keywords"],
         code=code("text_audit"),
     output:
         csv=report(
@@ -229,5 +230,6 @@ rule text_audit:
         runtime=10,
     params:
         config=declared("text_audit"),
+        sources=sources(config["paths"]["keywords"]),
     script:
         "../scripts/run_step.py"

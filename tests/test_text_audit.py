@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from intelcap.errors import InputError
 from intelcap.measures.text import (
     KeywordSpec,
     count_extracted,
@@ -163,3 +164,31 @@ def test_audit_numbers_equal_counts(result):
         "per_report",
     ]
     assert len(a) == 2 * (1 + 2 + 3)
+
+
+def test_audit_order_follows_the_dictionary(result):
+    shuffled = result.counts.sort_values(["category", "keyword"], ascending=False, kind="stable")
+    a = keyword_audit(shuffled, result.log, SPEC.categories)
+    rows = a[a.year == 2015][["level", "category", "keyword"]].apply(tuple, axis=1).tolist()
+    assert rows == [
+        ("all", "", ""),
+        ("category", "甲", ""),
+        ("keyword", "甲", "机器人"),
+        ("keyword", "甲", "自动化"),
+        ("category", "乙", ""),
+        ("keyword", "乙", "大数据"),
+    ]
+    with pytest.raises(InputError, match="not in the dictionary"):
+        keyword_audit(result.counts, result.log, {"甲": ["机器人", "自动化"]})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_figure_text_audit_is_deterministic(result, tmp_path, lang):
+    from intelcap.outputs.figures import figure_text_audit
+
+    a = keyword_audit(result.counts, result.log, SPEC.categories)
+    one = figure_text_audit(a, {"png": tmp_path / "a.png"}, lang=lang)["png"].read_bytes()
+    two = figure_text_audit(a, {"png": tmp_path / "b.png"}, lang=lang)["png"].read_bytes()
+    assert one[:8] == b"\x89PNG\r\n\x1a\n" and one == two
+    with pytest.raises(InputError, match="no category rows"):
+        figure_text_audit(a[a.level != "category"], {"png": tmp_path / "c.png"}, lang=lang)

@@ -114,11 +114,14 @@ def variant_measures(
     return out, found
 
 
-def keyword_audit(counts: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+def keyword_audit(
+    counts: pd.DataFrame, log: pd.DataFrame, categories: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """Keyword and category frequencies by year (AUDIT_COLUMNS), from the counts behind IM.
 
     Per year: one ``all`` row (every keyword), then each category followed by its keywords (dictionary
-    order). ``count``: total hits; ``firms``: firms with at least one hit (one report per firm-year, so also
+    order: ``categories``, e.g. ``KeywordSpec.categories``, else as first seen in ``counts``, which
+    text_index sorts by name). ``count``: total hits; ``firms``: firms with at least one hit (one report per firm-year, so also
     reports mentioning it); ``reports``: reports read that year (log status ok); ``share`` = firms / reports;
     ``per_report`` = count / reports."""
     _check(counts, COUNT_COLUMNS, "keyword counts")
@@ -127,8 +130,19 @@ def keyword_audit(counts: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     ok = ok.assign(year=ok["year"].astype("int64"))
     reports = ok.groupby("year")["Stkcd"].nunique()
     c = counts.astype({"Stkcd": "string", "year": "int64", "category": "string", "keyword": "string"})
-    cats = list(dict.fromkeys(c["category"].tolist()))
-    kws = {cat: list(dict.fromkeys(c.loc[c["category"] == cat, "keyword"].tolist())) for cat in cats}
+    if categories is None:
+        cats = list(dict.fromkeys(c["category"].tolist()))
+        kws = {cat: list(dict.fromkeys(c.loc[c["category"] == cat, "keyword"].tolist())) for cat in cats}
+    else:
+        cats, kws = list(categories), {str(k): [str(x) for x in v] for k, v in categories.items()}
+        unknown = sorted(
+            set(zip(c["category"], c["keyword"], strict=True)) - {(k, x) for k in cats for x in kws[k]}
+        )
+        if unknown:
+            raise InputError(
+                f"keyword counts hold keywords not in the dictionary: {unknown[:5]}",
+                hint="the counts are from another paths.keywords: rerun text_count",
+            )
 
     def freq(by: list[str]) -> pd.DataFrame:
         per_firm = c.groupby(["year", *by, "Stkcd"], sort=False)["count"].sum()

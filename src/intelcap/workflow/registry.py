@@ -134,6 +134,7 @@ RULES: dict[str, Rule] = {
         "workflow.steps.measures:text_audit",
         ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
         (),
+        shape=("paths.keywords",),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",

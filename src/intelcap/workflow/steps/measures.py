@@ -134,12 +134,14 @@ def text_variants(job: Job) -> None:
 
 def text_audit(job: Job) -> None:
     """Keyword and category frequencies by year (count, firms mentioning, share of reports)."""
+    from intelcap.measures import text
     from intelcap.measures import text_audit as audit
 
+    spec = text.load_keywords(job.input["keywords"])
     counts = pd.read_parquet(job.input["counts"])
     rlog = pd.read_csv(job.input["log"], dtype={"Stkcd": str}, keep_default_na=False)
     rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
-    atomic.write_csv(audit.keyword_audit(counts, rlog), job.output["csv"])
+    atomic.write_csv(audit.keyword_audit(counts, rlog, spec.categories), job.output["csv"])
 
 
 def text_index(job: Job) -> None:

@@ -16,6 +16,8 @@ def render_text_audit(job: Job) -> None:
     audit = pd.read_csv(job.input["csv"], keep_default_na=False, na_values=[""])
     lang = job.config["output"]["lang"]
     style = TableStyle(lang=lang, title="text_audit_keywords", labels_path=job.input["labels"])
-    tables.write_table("frame", audit.fillna(""), {"md": job.output["md"]}, style)
+    # years as text: the frame renderer would print 2,015 (thousands separator)
+    view = audit.fillna("").astype({"year": str})
+    tables.write_table("frame", view, {"md": job.output["md"]}, style)
     out = {k: v for k, v in job.output.items() if k in ("png", "pdf")}
     figures.figure_text_audit(audit, out, lang=lang, labels_path=job.input["labels"])
