@@ -1195,20 +1195,22 @@ def _variant_frame(scans: list[tuple[str, int, list]], specs: dict[str, KeywordS
     n_k, n_r = len(kw), len(scans)
     scans = sorted(scans, key=lambda r: (r[0], r[1]))  # one row per firm-year of a shard: a total order
 
-    def col(which: int, neg: int) -> tuple[np.ndarray, np.ndarray]:
-        vals = np.zeros(n_k * n_r, dtype=np.int64)
-        mask = np.zeros(n_k * n_r, dtype=bool)
-        for r, (_, _, per) in enumerate(scans):
-            pos = r * n_k
-            for full, mdna in per:
-                pair = full if which == 0 else mdna
-                m = len(full[0])
-                if pair is None:
-                    mask[pos : pos + m] = True
-                else:
-                    vals[pos : pos + m] = pair[neg]
-                pos += m
-        return vals, mask
+    parts: list[list[np.ndarray]] = [[], [], [], [], []]  # full, full_noneg, mdna, mdna_noneg, mdna missing
+    for _, _, per in scans:
+        for (f_neg, f_raw), mdna in per:
+            parts[0].append(f_neg)
+            parts[1].append(f_raw)
+            if mdna is None:
+                parts[2].append(np.zeros(f_neg.size, np.int64))
+                parts[3].append(np.zeros(f_neg.size, np.int64))
+                parts[4].append(np.ones(f_neg.size, bool))
+            else:
+                parts[2].append(mdna[0])
+                parts[3].append(mdna[1])
+                parts[4].append(np.zeros(f_neg.size, bool))
+
+    def cat_parts(i: int, dtype: type) -> np.ndarray:
+        return np.concatenate(parts[i]).astype(dtype) if parts[i] else np.empty(0, dtype)
 
     out = pd.DataFrame(
         {
@@ -1219,9 +1221,10 @@ def _variant_frame(scans: list[tuple[str, int, list]], specs: dict[str, KeywordS
             "keyword": pd.array(kw * n_r, dtype="string"),
         }
     )
-    for name, which, neg in (("full", 0, 0), ("full_noneg", 0, 1), ("mdna", 1, 0), ("mdna_noneg", 1, 1)):
-        vals, mask = col(which, neg)
-        out[name] = vals if which == 0 else pd.arrays.IntegerArray(vals, mask)
+    missing = cat_parts(4, bool)
+    out["full"], out["full_noneg"] = cat_parts(0, np.int64), cat_parts(1, np.int64)
+    out["mdna"] = pd.arrays.IntegerArray(cat_parts(2, np.int64), missing.copy())
+    out["mdna_noneg"] = pd.arrays.IntegerArray(cat_parts(3, np.int64), missing.copy())
     return out[VARIANT_COLUMNS]
 
 
