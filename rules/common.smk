@@ -236,12 +236,26 @@ def all_targets():
         "results/figures/coefplot_table6.png",
         "results/manifest.json",
         *(
-            ["results/tables/text_coverage.csv", "results/tables/text_coverage.md"]
+            [
+                "results/tables/text_coverage.csv",
+                "results/tables/text_coverage.md",
+                *TEXT_AUDIT_TARGETS,
+            ]
             if TEXT_ENABLED
             else []
         ),
         *paper_targets(),
     ]
+
+
+# the text audit and Table 8 variants (docs/methods.md#text-audit): only with annual reports
+TEXT_AUDIT_TARGETS = [
+    *[f"results/tables/table8_variants.{fmt}" for fmt in TABLE_FORMATS],
+    "results/tables/text_audit_keywords.csv",
+    "results/tables/text_audit_keywords.md",
+    "results/figures/text_audit.png",
+    "results/figures/text_audit.pdf",
+]
 
 
 # The HTML report (`snakemake --report`) groups outputs as the paper does: category = paper section,

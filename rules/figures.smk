@@ -190,3 +190,34 @@ rule tables_pdf:
         config=declared("tables_pdf"),
     script:
         "../scripts/run_step.py"
+
+
+rule render_text_audit:
+    """The text audit's Markdown table and figure (category frequencies by year), labels and output.lang."""
+    input:
+        csv="results/tables/text_audit_keywords.csv",
+        labels=config["paths"]["labels"],
+        code=code("render_text_audit"),
+    output:
+        md="results/tables/text_audit_keywords.md",
+        png=report(
+            "results/figures/text_audit.png",
+            caption="../report/text_audit_figure.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/text_audit.pdf",
+    log:
+        "logs/render_text_audit.log",
+    benchmark:
+        "benchmarks/out/render_text_audit.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        config=declared("render_text_audit"),
+        sources=sources(config["paths"]["labels"]),
+    script:
+        "../scripts/run_step.py"

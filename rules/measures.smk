@@ -9,6 +9,10 @@ CURATED_FILES = (
 )
 
 
+# text.variants.dictionaries: alternative keyword files counted as Table 8 variants (text_audit.variant_measures)
+VARIANT_DICTIONARIES = list(config["text"]["variants"]["dictionaries"].values())
+
+
 rule capacity_utilization:
     """lnCU from a stochastic production frontier (BC92 by default; cu.method)."""
     input:
@@ -119,15 +123,20 @@ rule text_extract:
 
 
 rule text_count:
-    """Keyword counts of one shard's cached text (config/keywords.yaml)."""
+    """Keyword counts of one shard's cached text (config/keywords.yaml) and, in the same pass, the counts of
+    every Table 8 variant (full / MD&A, negation on / off, characters, text.variants.dictionaries).
+    """
     input:
         text="results/text/extracted/shard_{shard}.parquet",
         keywords=config["paths"]["keywords"],
         curated=CURATED_FILES,
+        dictionaries=VARIANT_DICTIONARIES,
         code=code("text_count"),
     output:
         counts="results/text/counts/shard_{shard}.parquet",
         log="results/text/counts/log_{shard}.csv",
+        variants="results/text/counts/variants_{shard}.parquet",
+        chars="results/text/counts/chars_{shard}.parquet",
     log:
         "logs/text_count/{shard}.log",
     benchmark:
@@ -143,7 +152,9 @@ rule text_count:
         runtime=30,
     params:
         config=declared("text_count"),
-        sources=sources(config["paths"]["keywords"], CURATED_FILES),
+        sources=sources(
+            config["paths"]["keywords"], CURATED_FILES, VARIANT_DICTIONARIES
+        ),
     script:
         "../scripts/run_step.py"
 
@@ -173,6 +184,65 @@ rule text_index:
         runtime=10,
     params:
         config=declared("text_index"),
+    script:
+        "../scripts/run_step.py"
+
+
+rule text_variants:
+    """IM and its Table 8 variants per report (config text.variants), from the shards' variant counts."""
+    input:
+        variants=expand(
+            "results/text/counts/variants_{shard}.parquet", shard=range(N_SHARDS)
+        ),
+        chars=expand("results/text/counts/chars_{shard}.parquet", shard=range(N_SHARDS)),
+        keywords=config["paths"]["keywords"],
+        code=code("text_variants"),
+    output:
+        measures="results/measures/text_variants.parquet",
+        columns="results/measures/text_variants_columns.csv",
+    log:
+        "logs/text_variants.log",
+    benchmark:
+        "benchmarks/out/text_variants.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=declared("text_variants"),
+        sources=sources(config["paths"]["keywords"]),
+    script:
+        "../scripts/run_step.py"
+
+
+rule text_audit:
+    """Keyword and category frequencies by year: total count, firms mentioning, share of reports."""
+    input:
+        counts="results/measures/keyword_counts.parquet",
+        log="results/measures/text_log.csv",
+        keywords=config["paths"]["keywords"],
+        code=code("text_audit"),
+    output:
+        csv=report(
+            "results/tables/text_audit_keywords.csv",
+            caption="../report/text_audit.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/text_audit.log",
+    benchmark:
+        "benchmarks/out/text_audit.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=declared("text_audit"),
+        sources=sources(config["paths"]["keywords"]),
     script:
         "../scripts/run_step.py"
 

@@ -114,6 +114,33 @@ rule table6:
         "../scripts/run_step.py"
 
 
+rule table8_variants:
+    """Table 8 with IM replaced by each of its variants (MD&A / full report, negation off, per 10,000
+    characters, one category left out, alternative dictionaries), the models of config `tables.table8`.
+    """
+    input:
+        panel="results/data/analysis_panel.parquet",
+        measures="results/measures/text_variants.parquet",
+        columns="results/measures/text_variants_columns.csv",
+        code=code("table8_variants"),
+    output:
+        csv=result_csv("table8_variants"),
+    log:
+        "logs/table8_variants.log",
+    benchmark:
+        "benchmarks/out/table8_variants.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        config=declared("table8_variants"),
+    script:
+        "../scripts/run_step.py"
+
+
 rule table7:
     """Table 7: the counting dictionary (config/keywords.yaml, or the curated one of text.dictionary), one row
     per keyword with its origin (paper / seed / expanded / hand)."""
@@ -158,7 +185,10 @@ rule render_table:
     benchmark:
         "benchmarks/out/render/{name}.tsv"
     wildcard_constraints:
-        name="|".join([*PAPER_TABLES, "inference"]),
+        name="|".join(
+            [*PAPER_TABLES, "inference"]
+            + (["table8_variants"] if TEXT_ENABLED else [])
+        ),
     conda:
         ENV
     threads: 1

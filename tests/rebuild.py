@@ -234,6 +234,8 @@ def another_value(leaf: Leaf, schema: dict, special: dict) -> tuple[bool, Any]:
         if re.fullmatch(pattern, leaf.key):
             return True, fn(leaf)
     node, v = leaf.schema, leaf.value
+    if not leaf.present and v is None and "default" in node:
+        v = node["default"]  # a key the config leaves out has its schema default: change from that
     types = node.get("type")
     types = types if isinstance(types, list) else [types]
     if "enum" in node:

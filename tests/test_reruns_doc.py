@@ -94,6 +94,7 @@ def test_presentation_key_reruns_renderings_only(rows):
         "provenance",
         "render_frame",
         "render_table",
+        "render_text_audit",
         "rulegraph_figure",
         "spec_curve_figure",
         "tables_pdf",

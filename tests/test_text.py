@@ -18,8 +18,11 @@ import pytest
 from intelcap.errors import InputError
 from intelcap.measures.text import (
     ReportUnreadable,
+    count_extracted,
     count_keywords,
     count_reports,
+    count_variants,
+    extract_shard,
     load_keywords,
     mdna_diagnose,
     mdna_section,
@@ -465,6 +468,34 @@ def test_text_index_values(tmp_path, spec):
     assert idx["IM"].tolist() == [np.log(4.0), 0.0]
     assert idx.loc[0, "设备及工具"] == 2 and idx.loc[0, "使用技术"] == 1
     assert list(idx.columns) == ["Stkcd", "year", "IM", "n_keywords", *spec.categories]
+
+
+def test_count_pair_negation_on_and_off(spec):
+    u = np.frombuffer(normalize("不涉及大数据，大数据；无机器人").encode("utf-16-le"), dtype=np.uint16)
+    neg, raw = spec._matcher.count_units_pair(u, False)
+    i, j = spec.keywords.index("大数据"), spec.keywords.index("机器人")
+    assert (neg[i], raw[i], neg[j], raw[j]) == (1, 2, 0, 1)
+    assert neg.sum() == 1 and raw.sum() == 3
+    assert (spec._matcher.count_units(u, False) == neg).all()
+
+
+def test_count_variants_on_the_planted_corpus(report_set, spec):
+    """One pass gives count_extracted's counts and log for either section, and the variant columns equal
+    the planted counts of both sections."""
+    d = report_set["dir"]
+    ex = extract_shard(sorted(d.iterdir()), d)
+    for section in ("full", "mdna"):
+        res = count_variants(ex, spec, section=section)
+        counts, log = count_extracted(ex, spec, section)
+        pd.testing.assert_frame_equal(res.counts, counts)
+        pd.testing.assert_frame_equal(res.log, log)
+    v = res.variants
+    assert set(v["dictionary"]) == {"baseline"}
+    full = v.rename(columns={"full": "count"})
+    assert _as_dict(full) == _as_dict(report_set["full"])
+    mdna = v[v["mdna"].notna()].rename(columns={"mdna": "count"})
+    assert _as_dict(mdna.astype({"count": "int64"})) == _as_dict(report_set["mdna"])
+    assert (v["full_noneg"] >= v["full"]).all() and (v["mdna_noneg"].dropna() >= v["mdna"].dropna()).all()
 
 
 def test_shard_reports_is_a_deterministic_partition(report_set):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -402,7 +402,14 @@ class _Matcher:
     def count_units(
         self, u: np.ndarray, astral: bool, substring: bool = False, prefilter: bool = True
     ) -> np.ndarray:
+        return self.count_units_pair(u, astral, substring=substring, prefilter=prefilter)[0]
+
+    def count_units_pair(
+        self, u: np.ndarray, astral: bool, substring: bool = False, prefilter: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(counts with the negation rule, counts without it) from one scan: the rule only drops matches."""
         starts, kws = self.matches(u, astral, substring=substring, prefilter=prefilter)
+        raw = np.bincount(kws, minlength=len(self.keywords)).astype(np.int64)
         if starts.size and self.lookback and (astral or not prefilter or not self.bmp):
             # Whole-string path: the window is counted in characters (astral characters are two units).
             s = u.tobytes().decode("utf-16-le", "surrogatepass")
@@ -417,7 +424,7 @@ class _Matcher:
                 ok = pos >= 0
                 negated[ok] |= self.is_negation[u[pos[ok]]]
             kws = kws[~negated]
-        return np.bincount(kws, minlength=len(self.keywords)).astype(np.int64)
+        return np.bincount(kws, minlength=len(self.keywords)).astype(np.int64), raw
 
 
 _MERGE_GAP = 256
@@ -1159,7 +1166,10 @@ def _count_row(
 
 
 def _count_frames(
-    rows: Iterable[tuple], spec: KeywordSpec, section: str | None
+    rows: Iterable[tuple],
+    spec: KeywordSpec,
+    section: str | None,
+    row_counter: Callable[[tuple, str, bool], tuple[np.ndarray | None, tuple]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     section = section or spec.section
     if section not in SECTIONS:
@@ -1169,7 +1179,10 @@ def _count_frames(
     count_rows: list[np.ndarray] = []
     keys: list[tuple[str, int]] = []
     for row in rows:
-        c, lrow = _count_row(row, spec, section, substring)
+        if row_counter is None:
+            c, lrow = _count_row(row, spec, section, substring)
+        else:
+            c, lrow = row_counter(row, section, substring)
         log_rows.append(lrow)
         if c is not None:
             count_rows.append(c)
@@ -1240,6 +1253,161 @@ def count_extracted(
     df = extracted[_COUNT_INPUT]
     cols = [df[c].tolist() for c in _COUNT_INPUT]
     return _count_frames(zip(*cols, strict=True), spec, section)
+
+
+# Columns of the variant counts (text_count's ``variants`` output): per readable report, dictionary and keyword,
+# the hits in the full report and in the MD&A section (NA without one), with and without the negation rule.
+VARIANT_COLUMNS = [
+    "Stkcd",
+    "year",
+    "dictionary",
+    "category",
+    "keyword",
+    "full",
+    "full_noneg",
+    "mdna",
+    "mdna_noneg",
+]
+# Per readable report: characters of the normalized text (whitespace deleted, what keywords are matched in)
+# of the full report and of its MD&A section (NA without one): the denominators of intensity per 10,000.
+CHARS_COLUMNS = ["Stkcd", "year", "chars_full", "chars_mdna"]
+BASELINE = "baseline"  # the dictionary name of paths.keywords in the variant counts
+
+
+@dataclass(frozen=True)
+class TextCounts:
+    """Everything ``text_count`` writes for one shard: ``counts`` and ``log`` exactly as
+    :func:`count_extracted`, plus ``variants`` (VARIANT_COLUMNS) and ``chars`` (CHARS_COLUMNS)."""
+
+    counts: pd.DataFrame
+    log: pd.DataFrame
+    variants: pd.DataFrame
+    chars: pd.DataFrame
+
+
+def _n_chars(u: np.ndarray, astral: bool) -> int:
+    """Characters of normalized UTF-16 units (an astral character is a surrogate pair: two units, one char)."""
+    if not astral:
+        return int(u.size)
+    return int(u.size - np.count_nonzero((u >= 0xDC00) & (u < 0xE000)))
+
+
+def variant_specs(
+    spec: KeywordSpec, dictionaries: Mapping[str, KeywordSpec] | None = None
+) -> dict[str, KeywordSpec]:
+    """``{"baseline": spec, name: ...}``: each alternative dictionary counted with ``spec``'s rules (negations,
+    window, mode), so a dictionary variant differs from the baseline in its keywords only."""
+    out = {BASELINE: spec}
+    for name, alt in (dictionaries or {}).items():
+        if name == BASELINE:
+            raise InputError(
+                f"dictionary variant name {BASELINE!r} is reserved for paths.keywords",
+                hint="rename the entry of config key `text.variants.dictionaries`",
+            )
+        out[str(name)] = spec.replace(categories=dict(alt.categories))
+    return out
+
+
+def count_variants(
+    extracted: pd.DataFrame,
+    spec: KeywordSpec,
+    dictionaries: Mapping[str, KeywordSpec] | None = None,
+    section: str | None = None,
+) -> TextCounts:
+    """:func:`count_extracted` plus, in the same pass over the cached text, the counts of every Table 8
+    variant: full report and MD&A section, with and without the negation rule, for ``spec`` and each
+    alternative dictionary (:func:`variant_specs`), and the characters counted in (intensity per 10,000).
+
+    One automaton scan per (dictionary, section) gives both negation settings (the rule only drops matches).
+    ``counts``/``log`` equal :func:`count_extracted`'s (the baseline count is the same scan's result)."""
+    missing = [c for c in _COUNT_INPUT if c not in extracted.columns]
+    if missing:
+        raise InputError(
+            f"text extraction cache lacks columns {missing}",
+            hint="it was written by another version: delete results/text/extracted/ and rerun",
+        )
+    specs = variant_specs(spec, dictionaries)
+    scans: list[tuple[str, int, list]] = []  # (Stkcd, year, [(full pair, mdna pair | None) per dictionary])
+    chars: list[tuple[str, int, int, int | None]] = []
+
+    def counter(row: tuple, section: str, substring: bool) -> tuple[np.ndarray | None, tuple]:
+        file, stk, year, status, reason, n_chars, n_pages, norm, astral, m0, m1, m_astral = row
+        if status != "ok":
+            return None, (file, stk, year, status, reason, 0, None)
+        u = norm if isinstance(norm, np.ndarray) else np.frombuffer(norm, dtype=np.uint16)
+        has_mdna = not (m0 is None or m0 is pd.NA)
+        um = u[int(m0) : int(m1)] if has_mdna else None
+        per = []
+        for sp in specs.values():
+            full = sp._matcher.count_units_pair(u, bool(astral), substring=substring)
+            mdna = sp._matcher.count_units_pair(um, bool(m_astral), substring=substring) if has_mdna else None
+            per.append((full, mdna))
+        scans.append((stk, int(year), per))
+        chars.append(
+            (stk, int(year), _n_chars(u, bool(astral)), _n_chars(um, bool(m_astral)) if has_mdna else None)
+        )
+        if section == "mdna":
+            if not has_mdna:
+                return None, (file, stk, year, "no_mdna", "no MD&A heading found", n_chars, n_pages)
+            return per[0][1][0], (file, stk, year, "ok", "", n_chars, n_pages)
+        return per[0][0][0], (file, stk, year, "ok", "", n_chars, n_pages)
+
+    df = extracted[_COUNT_INPUT]
+    cols = [df[c].tolist() for c in _COUNT_INPUT]
+    counts, log = _count_frames(zip(*cols, strict=True), spec, section, counter)
+    return TextCounts(counts, log, _variant_frame(scans, specs), _chars_frame(chars))
+
+
+def _variant_frame(scans: list[tuple[str, int, list]], specs: dict[str, KeywordSpec]) -> pd.DataFrame:
+    kw = [k for sp in specs.values() for k in sp.keywords]
+    dic = [n for n, sp in specs.items() for _ in sp.keywords]
+    cat = [sp.category_of[k] for sp in specs.values() for k in sp.keywords]
+    n_k, n_r = len(kw), len(scans)
+    scans = sorted(scans, key=lambda r: (r[0], r[1]))  # one row per firm-year of a shard: a total order
+
+    parts: list[list[np.ndarray]] = [[], [], [], [], []]  # full, full_noneg, mdna, mdna_noneg, mdna missing
+    for _, _, per in scans:
+        for (f_neg, f_raw), mdna in per:
+            parts[0].append(f_neg)
+            parts[1].append(f_raw)
+            if mdna is None:
+                parts[2].append(np.zeros(f_neg.size, np.int64))
+                parts[3].append(np.zeros(f_neg.size, np.int64))
+                parts[4].append(np.ones(f_neg.size, bool))
+            else:
+                parts[2].append(mdna[0])
+                parts[3].append(mdna[1])
+                parts[4].append(np.zeros(f_neg.size, bool))
+
+    def cat_parts(i: int, dtype: type) -> np.ndarray:
+        return np.concatenate(parts[i]).astype(dtype) if parts[i] else np.empty(0, dtype)
+
+    out = pd.DataFrame(
+        {
+            "Stkcd": pd.array([s[0] for s in scans for _ in range(n_k)], dtype="string"),
+            "year": np.repeat(np.array([s[1] for s in scans], dtype=np.int64), n_k),
+            "dictionary": pd.array(dic * n_r, dtype="string"),
+            "category": pd.array(cat * n_r, dtype="string"),
+            "keyword": pd.array(kw * n_r, dtype="string"),
+        }
+    )
+    missing = cat_parts(4, bool)
+    out["full"], out["full_noneg"] = cat_parts(0, np.int64), cat_parts(1, np.int64)
+    out["mdna"] = pd.arrays.IntegerArray(cat_parts(2, np.int64), missing.copy())
+    out["mdna_noneg"] = pd.arrays.IntegerArray(cat_parts(3, np.int64), missing.copy())
+    return out[VARIANT_COLUMNS]
+
+
+def _chars_frame(chars: list[tuple]) -> pd.DataFrame:
+    chars = sorted(chars, key=lambda r: (r[0], r[1]))
+    return pd.DataFrame(
+        {
+            "Stkcd": pd.array([c[0] for c in chars], dtype="string"),
+            "year": np.array([c[1] for c in chars], dtype=np.int64),
+            "chars_full": np.array([c[2] for c in chars], dtype=np.int64),
+            "chars_mdna": pd.array([c[3] for c in chars], dtype="Int64"),
+        }
+    )
 
 
 def count_extracted_files(

@@ -41,6 +41,7 @@ __all__ = [
     "figure_installations",
     "figure_placebo",
     "figure_spec_curve",
+    "figure_text_audit",
     "read_installations",
 ]
 
@@ -741,4 +742,73 @@ def figure_coverage(
             title = _t("cov_title", lang)
         if title:
             ax.set_title(title)
+        return _save(fig, out_paths)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text audit: category frequencies by year
+# ---------------------------------------------------------------------------------------------------------
+
+_AUDIT_LINE_COLORS = ("#3b6ea5", "#c0392b", "#2e8b57", "#d4a017", "#6a4c93", "#1f3b5a", "#9aa7b4")
+
+
+def figure_text_audit(
+    audit: pd.DataFrame,
+    out_paths: OutPaths,
+    lang: Lang = "zh",
+    labels_path: str | os.PathLike | None = None,
+) -> dict[str, Path]:
+    """Two panels of the category rows of the text audit (``text_audit.keyword_audit``) by year: hits per
+    report (left) and the share of reports mentioning the category (right), one line per category in
+    dictionary order. Texts from the ``text_audit`` and ``keyword_categories`` sections of labels.yaml."""
+    lang = _check_lang(lang)
+    need = ["year", "level", "category", "per_report", "share"]
+    missing = [c for c in need if c not in audit.columns]
+    if missing:
+        raise InputError(f"text audit table lacks columns {missing}", hint="rerun the text_audit rule")
+    cat = audit[audit["level"] == "category"]
+    if cat.empty:
+        raise InputError("text audit table has no category rows", hint="rerun the text_audit rule")
+    from intelcap.outputs.labels import load_labels
+
+    labels = load_labels(labels_path)
+
+    def text(key: str) -> str:
+        value = _lookup(labels, "text_audit", key, lang)
+        if value is None:
+            raise InputError(
+                f"labels file has no text_audit.{key}",
+                file=str(labels_path) if labels_path else None,
+                hint="add it (see the shipped config/labels.yaml); config key `paths.labels`",
+            )
+        return value
+
+    cats = list(dict.fromkeys(cat["category"].astype(str)))
+    years = sorted(int(y) for y in cat["year"].unique())
+    with _style(lang):
+        fig = Figure(figsize=(8.0, 3.9))
+        axes = [fig.add_axes((0.08, 0.30, 0.38, 0.60)), fig.add_axes((0.58, 0.30, 0.38, 0.60))]
+        for ax, col, ylabel in zip(
+            axes, ("per_report", "share"), ("ylabel_per_report", "ylabel_share"), strict=True
+        ):
+            for i, c in enumerate(cats):
+                d = cat[cat["category"].astype(str) == c].sort_values("year")
+                ax.plot(
+                    d["year"].astype(int),
+                    d[col].astype(float),
+                    marker="o",
+                    markersize=3,
+                    linewidth=1.2,
+                    color=_AUDIT_LINE_COLORS[i % len(_AUDIT_LINE_COLORS)],
+                    label=_lookup(labels, "keyword_categories", c, lang) or c,
+                )
+            ax.set_xticks(years, [str(y) for y in years], rotation=45 if len(years) > 6 else 0)
+            ax.set_xlabel(text("xlabel"))
+            ax.set_ylabel(text(ylabel))
+            ax.set_ylim(bottom=0)
+            ax.yaxis.grid(True, color="#e3e6ea", linewidth=0.6, zorder=0)
+        axes[1].set_ylim(0, 1.02)
+        handles, texts = axes[0].get_legend_handles_labels()
+        fig.legend(handles, texts, loc="lower center", bbox_to_anchor=(0.5, 0.07), ncol=min(len(cats), 5))
+        fig.text(0.5, 0.03, text("title"), ha="center", va="center", fontsize=10)
         return _save(fig, out_paths)

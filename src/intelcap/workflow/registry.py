@@ -140,7 +140,7 @@ RULES: dict[str, Rule] = {
     "text_count": Rule(
         "workflow.steps.measures:text_count",
         ("measures.text", "measures.text_inventory", "resources", "measures.keyword_expansion"),
-        ("text.dictionary",),
+        ("text.dictionary", "text.variants.dictionaries"),
         shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_segment": Rule(
@@ -164,6 +164,18 @@ RULES: dict[str, Rule] = {
         ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
         (),
         shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
+    ),
+    "text_variants": Rule(
+        "workflow.steps.measures:text_variants",
+        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        ("text.variants",),
+        shape=("text.shards", "paths.keywords"),
+    ),
+    "text_audit": Rule(
+        "workflow.steps.measures:text_audit",
+        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        (),
+        shape=("paths.keywords",),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",
@@ -200,6 +212,11 @@ RULES: dict[str, Rule] = {
             "heterogeneity.permutation_reps",
             "seed",
         ),
+    ),
+    "table8_variants": Rule(
+        "workflow.steps.tables:table8_variants",
+        (*_EST, "econometrics.absorb", "ingest.panel"),
+        ("tables.table8", "controls", "cluster"),
     ),
     "table7": Rule(
         "workflow.steps.tables:keyword_table",
@@ -256,6 +273,21 @@ RULES: dict[str, Rule] = {
         "workflow.steps.render:tables_pdf",
         ("outputs.latex", "outputs.grid", "outputs.pdf"),
         ("output.lang",),
+    ),
+    "render_text_audit": Rule(
+        "workflow.steps.render:render_text_audit",
+        (
+            "outputs.figures",
+            "outputs.tables",
+            "outputs.grid",
+            "outputs.latex",
+            "outputs.word",
+            "outputs.labels",
+            "outputs.fonts",
+            "resources",
+        ),
+        ("output.lang",),
+        shape=("paths.labels",),
     ),
     "paper_vs_replication": Rule(
         "workflow.steps.figures:paper_vs_replication",

@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 
 __all__ = [
-    "as_json",
     "check",
     "data",
     "figures",
     "measures",
     "panel",
-    "paths",
     "provenance",
-    "read_csv_config",
     "render",
     "robustness",
     "stata",

@@ -94,6 +94,8 @@ def text_extract(job: Job) -> None:
 
 
 def text_count(job: Job) -> None:
+    """Keyword counts of one shard (the IM of paths.keywords) and, in the same pass, the counts of every
+    Table 8 variant (MD&A / full, negation off, characters, each dictionary of text.variants.dictionaries)."""
     from intelcap.measures import keyword_expansion, text
 
     # text.dictionary: paper -> paths.keywords; curated -> the seed and curation files (input "curated")
@@ -101,9 +103,50 @@ def text_count(job: Job) -> None:
     spec, _ = keyword_expansion.dictionary_spec(
         job.config["text"]["dictionary"], job.input["keywords"], *curated
     )
-    counts, rlog = text.count_extracted(text.read_extracted(job.input["text"]), spec)
-    atomic.write_parquet(counts, job.output["counts"])
-    atomic.write_csv(rlog, job.output["log"])
+    dictionaries = {}
+    for name, path in job.config["text"]["variants"]["dictionaries"].items():
+        alt = text.load_keywords(path)
+        if (alt.negations, alt.neg_window, alt.mode) != (spec.negations, spec.neg_window, spec.mode):
+            log.warning(
+                "dictionary variant %r (%s): its negations/neg_window/mode are ignored; variants are counted "
+                "with the rules of paths.keywords, so they differ in their keywords only",
+                name,
+                path,
+            )
+        dictionaries[name] = alt
+    res = text.count_variants(text.read_extracted(job.input["text"]), spec, dictionaries)
+    atomic.write_parquet(res.counts, job.output["counts"])
+    atomic.write_csv(res.log, job.output["log"])
+    atomic.write_parquet(res.variants, job.output["variants"])
+    atomic.write_parquet(res.chars, job.output["chars"])
+
+
+def text_variants(job: Job) -> None:
+    """IM and its Table 8 variants per readable report (config text.variants), from text_count's counts."""
+    from intelcap.measures import text, text_audit
+
+    spec = text.load_keywords(job.input["keywords"])
+    variants = pd.concat([pd.read_parquet(p) for p in paths(job.input["variants"])], ignore_index=True)
+    chars = pd.concat([pd.read_parquet(p) for p in paths(job.input["chars"])], ignore_index=True)
+    measures, found = text_audit.variant_measures(
+        variants, chars, spec.section, job.config["text"]["variants"]
+    )
+    log.info("IM variants: %s", ", ".join(f"{v.column} ({v.title})" for v in found))
+    atomic.write_parquet(measures, job.output["measures"])
+    info = pd.DataFrame({"column": [v.column for v in found], "title": [v.title for v in found]})
+    atomic.write_csv(info, job.output["columns"])
+
+
+def text_audit(job: Job) -> None:
+    """Keyword and category frequencies by year (count, firms mentioning, share of reports)."""
+    from intelcap.measures import text
+    from intelcap.measures import text_audit as audit
+
+    spec = text.load_keywords(job.input["keywords"])
+    counts = pd.read_parquet(job.input["counts"])
+    rlog = pd.read_csv(job.input["log"], dtype={"Stkcd": str}, keep_default_na=False)
+    rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
+    atomic.write_csv(audit.keyword_audit(counts, rlog, spec.categories), job.output["csv"])
 
 
 def text_index(job: Job) -> None:

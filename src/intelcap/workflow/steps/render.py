@@ -286,3 +286,21 @@ def figure2(job: Job) -> None:
         lang=job.config["output"]["lang"],
         vintage=job.params["vintage"],
     )
+
+
+def render_text_audit(job: Job) -> None:
+    """The Markdown view of the keyword audit table and its figure (labels, output.lang); the counts and
+    frequencies come from rules text_count and text_audit."""
+    import pandas as pd
+
+    from intelcap.outputs import figures, tables
+    from intelcap.outputs.tables import TableStyle
+
+    audit = pd.read_csv(job.input["csv"], keep_default_na=False, na_values=[""])
+    lang = job.config["output"]["lang"]
+    style = TableStyle(lang=lang, title="text_audit_keywords", labels_path=job.input["labels"])
+    # years as text: the frame renderer would print 2,015 (thousands separator)
+    view = audit.fillna("").astype({"year": str})
+    tables.write_table("frame", view, {"md": job.output["md"]}, style)
+    out = {k: v for k, v in job.output.items() if k in ("png", "pdf")}
+    figures.figure_text_audit(audit, out, lang=lang, labels_path=job.input["labels"])

@@ -139,3 +139,36 @@ def keyword_table(job: Job) -> None:
         columns=["category", "order", "keyword", "origin"],
     )
     atomic.write_csv(long, job.output["csv"])
+
+
+def table8_variants(job: Job) -> None:
+    """Table 8 with IM replaced by each of its variants (results/measures/text_variants.parquet), every model
+    of `tables.table8` fitted as in Table 8 (the same estimate.regression_table)."""
+    import dataclasses
+
+    from intelcap.econometrics import estimate
+    from intelcap.errors import InputError
+
+    df = load_analysis_panel(job)
+    info = pd.read_csv(job.input["columns"], keep_default_na=False)
+    base = [estimate.ModelSpec.from_dict(m) for m in job.config["tables"]["table8"]]
+    if any("IM" not in s.regressors for s in base):
+        raise InputError(
+            "a model of tables.table8 has no regressor IM, so it has no variants",
+            column="tables.table8",
+            hint="give every model of config `tables.table8` the regressor IM",
+        )
+    specs, variant_of = [], {}
+    for s in base:
+        for v in info.itertuples():
+            name = f"({len(specs) + 1})"
+            title = v.title if len(base) == 1 else f"{s.name} {v.title}"
+            regs = [v.column if r == "IM" else r for r in s.regressors]
+            specs.append(dataclasses.replace(s, name=name, regressors=regs, column_title=title))
+            variant_of[name] = v.column
+    res = estimate.regression_table(df, specs, job.config["controls"], job.config["cluster"])
+    # one IM row across the columns: the column title says which variant it is
+    is_variant = res["term"] == res["model"].map(variant_of)
+    res.loc[is_variant, "term"] = "IM"
+    res["variant"] = res["model"].map(variant_of)
+    atomic.write_csv(res, job.output["csv"])
