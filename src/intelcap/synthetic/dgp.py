@@ -1004,11 +1004,11 @@ def _write_chunked(
     encode = functools.partial(_encoded_chunk, plan=plan)
     xlsx: dict[str, list] = {name: [] for name, f in plan.items() if f["xlsx"]}
     with contextlib.ExitStack() as stack:
-        files = {
-            name: stack.enter_context(open(stack.enter_context(atomic_path(f["path"])), "wb"))
-            for name, f in plan.items()
-            if not f["xlsx"]
-        }
+        files = {}
+        for name, f in plan.items():
+            if not f["xlsx"]:
+                tmp = stack.enter_context(atomic_path(f["path"]))  # renamed into place only on success
+                files[name] = stack.enter_context(open(tmp, "wb"))
         if workers > 1 and len(tasks) > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor

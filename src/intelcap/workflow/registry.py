@@ -437,7 +437,10 @@ RULES: dict[str, Rule] = {
     "check": Rule("workflow.steps.check:check", ()),
     # ---- Stata parity (rules/provenance.smk)
     "stata_export": Rule(
-        "workflow.steps.stata:stata_export", ("outputs.stata", "outputs.labels"), (), shape=("paths.labels",)
+        "workflow.steps.stata:stata_export",
+        ("outputs.stata", "outputs.labels", "resources"),
+        (),
+        shape=("paths.labels",),
     ),
     "stata_dofile": Rule(
         "workflow.steps.stata:stata_dofile", ("outputs.stata",), ("tables", "controls", "cluster", "winsor")
