@@ -683,35 +683,21 @@ def tidy_model(fit_obj: FitResult, data: pd.DataFrame, spec: ModelSpec, stage: s
             ", ".join(dropped),
         )
         # say so in the table: e.g. lnINT is collinear with industry x year FE when weights are time-invariant
-        note = pd.DataFrame(
-            [
-                stat_row(
-                    spec.name,
-                    spec.depvar,
-                    "collinear_dropped",
-                    float(len(dropped)),
-                    stage=stage,
-                    text=", ".join(dropped),
-                )
-            ]
-        )
-        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
+        rows = _with_note(rows, spec, stage, "collinear_dropped", dropped, ", ")
     degenerate = fit_obj.degenerate
     if degenerate:
-        note = pd.DataFrame(
-            [
-                stat_row(
-                    spec.name,
-                    spec.depvar,
-                    "degenerate",
-                    float(len(degenerate)),
-                    stage=stage,
-                    text="; ".join(degenerate),
-                )
-            ]
-        )
-        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
+        rows = _with_note(rows, spec, stage, "degenerate", degenerate, "; ")
     return rows[RESULT_COLUMNS]
+
+
+def _with_note(
+    rows: pd.DataFrame, spec: ModelSpec, stage: str, stat: str, items: Sequence[str], sep: str
+) -> pd.DataFrame:
+    """`rows` and one stat row saying how many `items` there are, the items joined by `sep` as its text."""
+    note = pd.DataFrame(
+        [stat_row(spec.name, spec.depvar, stat, float(len(items)), stage=stage, text=sep.join(items))]
+    )
+    return pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
 
 
 def regression_table(
