@@ -770,7 +770,9 @@ def fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=d.index)
 
 
-def _format_ar(intervals: list[tuple[float, float]], digits: int = 3) -> str:
+def _format_set(intervals: list[tuple[float, float]], digits: int = 3) -> str:
+    """A union of closed intervals as printed in tables: '[a, b] ∪ [c, +inf]', or 'empty'."""
+
     def f(x: float) -> str:
         return "-inf" if x == -np.inf else "+inf" if x == np.inf else f"{x:.{digits}f}"
 
@@ -817,7 +819,7 @@ def iv_statistics(
             "ar_ci",
             float("nan"),
             stage=spec.stage,
-            text=f"{_format_ar(lo_hi)} ({ar.kind})",
+            text=f"{_format_set(lo_hi)} ({ar.kind})",
         ),
         stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage),
     ]
