@@ -683,35 +683,21 @@ def tidy_model(fit_obj: FitResult, data: pd.DataFrame, spec: ModelSpec, stage: s
             ", ".join(dropped),
         )
         # say so in the table: e.g. lnINT is collinear with industry x year FE when weights are time-invariant
-        note = pd.DataFrame(
-            [
-                stat_row(
-                    spec.name,
-                    spec.depvar,
-                    "collinear_dropped",
-                    float(len(dropped)),
-                    stage=stage,
-                    text=", ".join(dropped),
-                )
-            ]
-        )
-        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
+        rows = _with_note(rows, spec, stage, "collinear_dropped", dropped, ", ")
     degenerate = fit_obj.degenerate
     if degenerate:
-        note = pd.DataFrame(
-            [
-                stat_row(
-                    spec.name,
-                    spec.depvar,
-                    "degenerate",
-                    float(len(degenerate)),
-                    stage=stage,
-                    text="; ".join(degenerate),
-                )
-            ]
-        )
-        rows = pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
+        rows = _with_note(rows, spec, stage, "degenerate", degenerate, "; ")
     return rows[RESULT_COLUMNS]
+
+
+def _with_note(
+    rows: pd.DataFrame, spec: ModelSpec, stage: str, stat: str, items: Sequence[str], sep: str
+) -> pd.DataFrame:
+    """`rows` and one stat row saying how many `items` there are, the items joined by `sep` as its text."""
+    note = pd.DataFrame(
+        [stat_row(spec.name, spec.depvar, stat, float(len(items)), stage=stage, text=sep.join(items))]
+    )
+    return pd.concat([rows[RESULT_COLUMNS], note[RESULT_COLUMNS]], ignore_index=True)
 
 
 def regression_table(
@@ -784,7 +770,9 @@ def fe_frame(d: pd.DataFrame, fe: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=d.index)
 
 
-def _format_ar(intervals: list[tuple[float, float]], digits: int = 3) -> str:
+def _format_set(intervals: list[tuple[float, float]], digits: int = 3) -> str:
+    """A union of closed intervals as printed in tables: '[a, b] ∪ [c, +inf]', or 'empty'."""
+
     def f(x: float) -> str:
         return "-inf" if x == -np.inf else "+inf" if x == np.inf else f"{x:.{digits}f}"
 
@@ -831,7 +819,7 @@ def iv_statistics(
             "ar_ci",
             float("nan"),
             stage=spec.stage,
-            text=f"{_format_ar(lo_hi)} ({ar.kind})",
+            text=f"{_format_set(lo_hi)} ({ar.kind})",
         ),
         stat_row(spec.name, spec.depvar, "ar_p_at_zero", float(ar.p_at_zero), stage=spec.stage),
     ]

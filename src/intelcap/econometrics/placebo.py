@@ -173,24 +173,33 @@ class _Draws:
     kept: list[np.ndarray] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What both refit engines draw: K reassignments from `r` in blocks of `chunk`, keeping the first
+    `keep_draws` raw x_r."""
+
+    r: _Reassignment
+    K: int
+    chunk: int | None
+    keep_draws: int
+
+
 def _placebo_iterative(
     d: AbsorbedDesign,
     y: ArrayLike,
     x: ArrayLike,
     W: ArrayLike | None,
     cluster: ArrayLike,
-    r: _Reassignment,
-    K: int,
-    chunk: int | None,
-    keep_draws: int,
+    plan: _Plan,
 ) -> tuple[float, _Draws]:
     """Any design: each block of draws is re-demeaned by alternating projections and refitted with FastRefit."""
+    r, K, keep_draws = plan.r, plan.K, plan.keep_draws
     out = _Draws()
     cl, G, k_fe, (yd, xd, Wd) = _prep(d, cluster, y, x, W)
     Wd = _as_2d(Wd, yd.shape[0])
     fr = FastRefit(Wd if Wd.shape[1] else None, cl, k_fe)
     observed = fr.fit_many_x(yd, xd).coef[0]
-    step = chunk or fr.chunk
+    step = plan.chunk or fr.chunk
     for k0 in range(0, K, step):
         Xr = np.column_stack(
             [_finite(r.base + r.values(r.new_perm(), r.rows)) for _ in range(min(step, K - k0))]
@@ -227,15 +236,13 @@ def _placebo_two_way(
     xk: np.ndarray,
     W: ArrayLike | None,
     cluster: ArrayLike,
-    r: _Reassignment,
-    K: int,
-    chunk: int | None,
-    keep_draws: int,
+    plan: _Plan,
 ) -> tuple[float, _Draws]:
     """Fast path (same draws in the same order): rows sorted by the large FE, everything demeaned exactly in one
     pass (_TwoWayExact), draws built directly in sorted order as rows of a (draws x N) block, controls
     partialled out with single-threaded BLAS, cluster sums as contiguous segment sums when the clusters are
     sorted too (firm clusters)."""
+    r, K, keep_draws = plan.r, plan.K, plan.keep_draws
     out = _Draws()
     cl, G, k_fe, _ = _prep(d, cluster)
     o = tw.order
@@ -244,7 +251,7 @@ def _placebo_two_way(
     yp = frs.partial(ys[:, None])[:, 0]
     observed = frs.fit_many_x(ys, xs).coef[0]
     rows_s = {k: (None if v is None else v[o]) for k, v in r.rows.items()}
-    step = chunk or frs.chunk
+    step = plan.chunk or frs.chunk
     for k0 in range(0, K, step):
         m = min(step, K - k0)
         Xt = np.empty((m, ys.shape[0]))
@@ -308,10 +315,11 @@ def placebo_coefficients(
     else:
         raise EstimationError("industry reassignment needs industry_ids")
     tw = _TwoWayExact.from_design(d) if fast else None
+    plan = _Plan(r, K, chunk, keep_draws)
     if tw is None:
-        observed, draws = _placebo_iterative(d, y, x, W, cluster, r, K, chunk, keep_draws)
+        observed, draws = _placebo_iterative(d, y, x, W, cluster, plan)
     else:
-        observed, draws = _placebo_two_way(d, tw, y, xk, W, cluster, r, K, chunk, keep_draws)
+        observed, draws = _placebo_two_way(d, tw, y, xk, W, cluster, plan)
     c = np.concatenate(draws.coefs)
     return PlaceboResult(
         c,

@@ -22,7 +22,7 @@ from scipy import special
 
 from intelcap import distributions
 from intelcap.econometrics import absorb, crv1, inference, placebo, wild
-from intelcap.econometrics.estimate import fe_frame
+from intelcap.econometrics.estimate import _format_set, fe_frame
 from intelcap.errors import EstimationError, InputError, IntelcapError
 
 METHOD_LABELS = {
@@ -139,15 +139,6 @@ def boot_kind(G: int, B: int) -> str:
     return "rademacher" if G < 31 and 2**G <= B else "webb"
 
 
-def _fmt_set(intervals, digits: int = 4) -> str:
-    def f(v: float) -> str:
-        return "-inf" if v == -np.inf else "+inf" if v == np.inf else f"{v:.{digits}f}"
-
-    if not intervals:
-        return "empty"
-    return " ∪ ".join(f"[{f(a)}, {f(b)}]" for a, b in intervals)
-
-
 def _row(
     method: str,
     estimate: float,
@@ -170,7 +161,7 @@ def _row(
         "p_value": float(p),
         "ci_low": float(intervals[0][0]) if bounded else float("nan"),
         "ci_high": float(intervals[0][1]) if bounded else float("nan"),
-        "ci_text": _fmt_set(intervals),
+        "ci_text": _format_set(intervals, 4),
         "n_clusters": int(G),
         "cluster": cluster,
         "reference": reference,

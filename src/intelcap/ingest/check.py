@@ -25,7 +25,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -436,13 +436,13 @@ def _check_table(  # noqa: C901 - one branch per problem class of a table, each 
             )
         )
         return
-    lacking = [y for y in range(span[0], span[1] + 1) if y not in years]
+    lacking = _lacking_years(span, years)
     if lacking:
         report.problems.append(
             Problem(
                 "warning",
                 table,
-                f"covers {min(years)}–{max(years)}; no rows for sample year(s) {_spans(lacking)} "
+                f"covers {min(years)}–{max(years)}; no rows for sample year(s) {lacking} "
                 f"(sample.first_year..last_year = {span[0]}–{span[1]})",
                 file=summary.files[0],
                 fix=f"download those years of {table}, or set sample.first_year / sample.last_year",
@@ -551,6 +551,11 @@ def _years(df: pd.DataFrame) -> set[int] | None:
     return {int(y) for y in pd.to_numeric(df[col], errors="coerce").dropna().unique()}
 
 
+def _lacking_years(span: tuple[int, int], have: Container[int]) -> str:
+    """The sample years of `span` (first, last) not in `have`, as `_spans` prints them; '' when none."""
+    return _spans([y for y in range(span[0], span[1] + 1) if y not in have])
+
+
 def _spans(years: list[int]) -> str:
     """[2011, 2012, 2013, 2016] -> '2011–2013, 2016'."""
     out, start = [], None
@@ -630,13 +635,13 @@ def _check_ifr(report: CheckReport, raw: Path, spec: dict, span: tuple[int, int]
         if name == "ifr_robots":
             for country in ("CHN", "USA"):
                 have = set(df.loc[df["country"] == country, "year"].tolist())
-                lacking = [y for y in range(span[0], span[1] + 1) if y not in have]
+                lacking = _lacking_years(span, have)
                 if lacking:
                     report.problems.append(
                         Problem(
                             "warning",
                             name,
-                            f"no {country} rows for sample year(s) {_spans(lacking)}",
+                            f"no {country} rows for sample year(s) {lacking}",
                             file=str(path),
                             field="year",
                             fix="add those years to the IFR extract, or set sample.first_year / "
@@ -690,13 +695,13 @@ def _check_reports(
                 fix=f"rename the reports to {REPORT_NAME}",
             )
         )
-    lacking = [y for y in range(span[0], span[1] + 1) if y not in by_year]
+    lacking = _lacking_years(span, by_year)
     if matched and lacking:
         report.problems.append(
             Problem(
                 "warning",
                 "reports",
-                f"no report for sample year(s) {_spans(lacking)}",
+                f"no report for sample year(s) {lacking}",
                 file=str(folder),
                 fix="add those years' reports (the text index is missing for them, never zero)",
             )

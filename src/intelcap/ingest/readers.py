@@ -136,11 +136,7 @@ def table_files(folder: str | Path, spec: dict | str | list[str], table: str = "
         try:
             present = sorted(os.listdir(where)) if where.is_dir() else []
         except OSError as exc:
-            raise InputError(
-                f"cannot list the folder ({exc.strerror})",
-                file=str(where),
-                hint="check the folder's permissions",
-            ) from exc
+            raise _os_error(exc, "cannot list the folder", where, "check the folder's permissions") from exc
         pat = _part_pattern(name)
         hits = []
         for n in present:
@@ -222,12 +218,18 @@ def _check_readable(path: Path, hint_missing: str) -> None:
     except IsADirectoryError:
         raise InputError("expected a file, found a folder", file=str(path), hint=hint_missing) from None
     except OSError as exc:
-        raise InputError(
-            f"cannot open the file ({exc.strerror})",
-            file=str(path),
-            hint="make it readable by the user running the workflow (e.g. chmod u+r), and close "
+        raise _os_error(
+            exc,
+            "cannot open the file",
+            path,
+            "make it readable by the user running the workflow (e.g. chmod u+r), and close "
             "any program that holds it locked",
         ) from None
+
+
+def _os_error(exc: OSError, what: str, path: Path, hint: str) -> InputError:
+    """The InputError for an OSError met while listing or reading `path`: `what`, then the OS's reason."""
+    return InputError(f"{what} ({exc.strerror})", file=str(path), hint=hint)
 
 
 _MISSING_HINT = "put the CSMAR download there or change its `file:` in config/config.yaml (csmar:)"
@@ -302,10 +304,8 @@ def _read_text_frame(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(
-            f"cannot read the file ({exc.strerror})",
-            file=str(path),
-            hint="make it readable by the user running the workflow",
+        raise _os_error(
+            exc, "cannot read the file", path, "make it readable by the user running the workflow"
         ) from None
     if not raw.strip():
         raise InputError("file is empty", file=str(path), hint="re-download the table")
@@ -1073,17 +1073,7 @@ UNIT_LABELS: dict[str, dict[str, float]] = {
 }
 UNIT_KINDS = {
     "FS_Combas": {"total_assets": "money", "fixed_assets": "money", "total_liabilities": "money"},
-    "FS_Comins": {
-        c: "money"
-        for c in (
-            "revenue",
-            "total_operating_cost",
-            "operating_cost",
-            "admin_expense",
-            "financial_expense",
-            "net_profit",
-        )
-    },
+    "FS_Comins": {c: "money" for c in NUMERIC_FIELDS["FS_Comins"]},
     "FS_Comscfd": {"cash_paid_employees": "money"},
     "CG_Ybasic": {"employees": "count", "board_size": "count", "duality": "code"},
     "PT_LCRDSPENDING": {"rd_person_ratio": "percent"},
@@ -1392,24 +1382,34 @@ def read_csv_config(path: str | Path, columns: list[str] | None = None) -> pd.Da
         "restore the file from the repository (git checkout config/) or fix its path in "
         "config/config.yaml (paths:)",
     )
+    df = _read_small_csv(path, "restore it from the repository")
+    df.columns = [str(c).strip() for c in df.columns]
+    _require_columns(df, columns or [], path)
+    return df
+
+
+def _read_small_csv(path: Path, empty_hint: str, hint: str | None = None) -> pd.DataFrame:
+    """A small CSV, every cell a string, columns as pandas names them; `hint` goes with a parse error."""
     raw = path.read_bytes()
     if not raw.strip():
-        raise InputError("file is empty", file=str(path), hint="restore it from the repository")
+        raise InputError("file is empty", file=str(path), hint=empty_hint)
     text, _ = decode_bytes(raw, path)
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"malformed CSV: {clip(exc, 300)}", file=str(path)) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in (columns or []) if c not in df.columns]
+        raise InputError(f"malformed CSV: {clip(exc, 300)}", file=str(path), hint=hint) from exc
+
+
+def _require_columns(df: pd.DataFrame, columns: list[str], path: Path, hint: str = "") -> None:
+    """Refuse a frame that lacks any of `columns`, listing those present (then `hint`, if any)."""
+    missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputError(
             f"missing column(s) {missing}",
             file=str(path),
             column=", ".join(missing),
-            hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}",
+            hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}" + (f"; {hint}" if hint else ""),
         )
-    return df
 
 
 # ------------------------------------------------------------------ IFR robots and base-year employment
@@ -1532,25 +1532,9 @@ def _read_plain_csv(
     if not path.exists():
         raise InputError("file not found", file=str(path), hint=hint)
     _check_readable(path, hint)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError(
-            "file is empty", file=str(path), hint="re-create the IFR extract (see docs/data_contract.md)"
-        )
-    text, _ = decode_bytes(raw, path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"malformed CSV: {clip(exc, 300)}", file=str(path), hint=hint) from exc
+    df = _read_small_csv(path, "re-create the IFR extract (see docs/data_contract.md)", hint)
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {missing}",
-            file=str(path),
-            column=", ".join(missing),
-            hint=f"columns present: {[clip(c, 30) for c in df.columns[:20]]}; {hint}",
-        )
+    _require_columns(df, columns, path, hint)
     df = df[columns].apply(lambda s: s.str.strip())
     lines = np.arange(2, len(df) + 2)
     for c in numeric:

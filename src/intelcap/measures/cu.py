@@ -30,7 +30,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -951,7 +951,13 @@ def _wrong_skew_result(
     warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=4)
     sv = math.sqrt(float(np.mean(e_ols**2)))
     ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
-    return SFAResult(
+    return _bc92_result(
+        P,
+        names,
+        skew,
+        np.ones(n),
+        np.ones(n),
+        e_ols,
         beta=beta_ols,
         sigma_u=0.0,
         sigma_v=sv,
@@ -960,15 +966,30 @@ def _wrong_skew_result(
         loglik=ll,
         converged=True,
         n_iter=0,
-        cu_period=np.ones(n),
-        cu_panel=np.ones(n),
-        residuals=_unsort(e_ols, P.order),
-        n_obs=n,
+        wrong_skew=True,
+        message=msg,
+    )
+
+
+def _bc92_result(
+    P: _Panel,
+    names: list[str],
+    skew: float,
+    cu_period: np.ndarray,
+    cu_panel: np.ndarray,
+    residuals: np.ndarray,
+    **fit: Any,
+) -> SFAResult:
+    """An SFAResult with the per-row vectors (computed in firm order) put back in input order."""
+    return SFAResult(
+        cu_period=_unsort(cu_period, P.order),
+        cu_panel=_unsort(cu_panel, P.order),
+        residuals=_unsort(residuals, P.order),
+        n_obs=P.n,
         n_firms=P.n_firms,
         names=names,
-        wrong_skew=True,
         ols_skewness=skew,
-        message=msg,
+        **fit,
     )
 
 
@@ -987,7 +1008,7 @@ def _bc92_start(P: _Panel, beta_ols: np.ndarray, su0: float, sv0: float, mu: boo
 def _fit_bc92_sorted(
     P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
 ) -> SFAResult:
-    n, k = P.n, P.k
+    k = P.k
     beta_ols, e_ols, su0, sv0, skew = _ols_start(P)
     if not np.isfinite(su0):
         return _wrong_skew_result(P, beta_ols, e_ols, skew, names, on_wrong_skew)
@@ -1013,7 +1034,13 @@ def _fit_bc92_sorted(
             stacklevel=3,
         )
     cu_period, cu_panel, eps = _bc92_predictors(P, beta, su, sv, eta, mu_hat)
-    return SFAResult(
+    return _bc92_result(
+        P,
+        names,
+        skew,
+        cu_period,
+        cu_panel,
+        eps,
         beta=beta,
         sigma_u=su,
         sigma_v=sv,
@@ -1022,14 +1049,7 @@ def _fit_bc92_sorted(
         loglik=res.ll,
         converged=converged,
         n_iter=res.nit,
-        cu_period=_unsort(cu_period, P.order),
-        cu_panel=_unsort(cu_panel, P.order),
-        residuals=_unsort(eps, P.order),
-        n_obs=n,
-        n_firms=P.n_firms,
-        names=names,
         wrong_skew=False,
-        ols_skewness=skew,
         message=res.message,
         se=se,
         grad_norm_rel=res.relgrad,

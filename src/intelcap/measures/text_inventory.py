@@ -177,31 +177,17 @@ def _report_file(path: str, relpath: str, rx: re.Pattern[str], entry: str | None
         ext = m["ext"].lower()
     else:
         ext = name.rsplit(".", 1)[-1].lower() if "." in name.lstrip(".") else ""
+
+    def unparsed(problem: str) -> ReportFile:
+        return ReportFile(path, relpath, None, None, ext, size, mtime, entry, problem=problem)
+
     if m is None:
-        return ReportFile(
-            path,
-            relpath,
-            None,
-            None,
-            ext,
-            size,
-            mtime,
-            entry,
-            problem=f"file name does not match the report name pattern ({_pattern_name(rx)})",
-        )
+        return unparsed(f"file name does not match the report name pattern ({_pattern_name(rx)})")
     words = " ".join(m[g] for g in _QUALIFIER_GROUPS if g in rx.groupindex and m[g])
     q = parse_qualifier(words)
     if isinstance(q, str):
-        return ReportFile(
-            path,
-            relpath,
-            None,
-            None,
-            ext,
-            size,
-            mtime,
-            entry,
-            problem=f"file name matches the report name pattern ({_pattern_name(rx)}) but its "
+        return unparsed(
+            f"file name matches the report name pattern ({_pattern_name(rx)}) but its "
             f"qualifier {words!r} is not a known version (unrecognised: {q!r}); rename it "
             "or extend text.name_pattern",
         )

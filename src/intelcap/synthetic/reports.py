@@ -303,18 +303,6 @@ def _variant(kw: str, rng: np.random.Generator, traps: bool) -> str:
     return kw
 
 
-def _section_text(
-    tokens: list[str],
-    rng: np.random.Generator,
-    n_filler: int,
-    traps: bool,
-    negated: list[str],
-    fill: _Fillers,
-) -> str:
-    """Filler sentences with the planted keyword tokens and negated traps interleaved at random positions."""
-    return "\n".join(_paragraphs(_section_items(tokens, rng, n_filler, traps, negated, fill), rng, fill))
-
-
 def _paragraphs(items: list[str], rng: np.random.Generator, fill: _Fillers) -> list[str]:
     """``items`` shuffled into paragraphs of 1-4 sentences; a paragraph starts with a filler sentence so
     headings (and page breaks, in real-size reports) never touch keywords."""
@@ -401,7 +389,8 @@ def compose_report(
         planted, mdna = {**planted, k: planted.get(k, 0) + v}, {**mdna, k: mdna.get(k, 0) + v}
 
     def part(w: int) -> str:
-        return _section_text(
+        """Section `w`'s filler with its planted tokens and negated traps interleaved at random positions."""
+        items = _section_items(
             [t for t, x in zip(tokens, where, strict=True) if x == w],
             rng,
             n_filler // 3 + 1,
@@ -409,6 +398,7 @@ def compose_report(
             [t for t, x in zip(negated, neg_where, strict=True) if x == w],
             fill,
         )
+        return "\n".join(_paragraphs(items, rng, fill))
 
     toc = [f"{h} {'.' * 12} {i + 2}" for i, h in enumerate((*HEADINGS_BEFORE, MDNA_HEADING, *HEADINGS_AFTER))]
     body = [
