@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from intelcap.columns import RESULT_COLUMNS
 from intelcap.econometrics import iv_extras, pyfixest_adapter  # light: pyfixest is imported on first use
 from intelcap.errors import EstimationError, InputError
 
@@ -52,26 +53,6 @@ __all__ = [
     "group_differences",
 ]
 
-RESULT_COLUMNS = [
-    "model",
-    "depvar",
-    "term",
-    "estimate",
-    "std_error",
-    "t_value",
-    "p_value",
-    "nobs",
-    "n_clusters",
-    "r2_within",
-    "r2",
-    "fixed_effects",
-    "vcov",
-    "controls",
-    "sample",
-    "stage",
-    "column_title",
-    "text",
-]
 
 # Named estimation samples; config refers to them by name, so no user text is ever evaluated.
 SAMPLES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {

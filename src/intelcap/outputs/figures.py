@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 from intelcap import distributions
 from intelcap.atomic import atomic_path
+from intelcap.columns import STAT_COLUMNS
 from intelcap.errors import InputError
 from intelcap.resources import shipped
 
@@ -505,27 +506,7 @@ def figure_placebo(
 # Specification curve
 # ---------------------------------------------------------------------------------------------------------
 
-_NON_CHOICE = {
-    "model",
-    "depvar",
-    "term",
-    "estimate",
-    "std_error",
-    "t_value",
-    "p_value",
-    "nobs",
-    "n_clusters",
-    "r2_within",
-    "r2",
-    "ci_low",
-    "ci_high",
-    "df",
-    "crit",
-    "stage",
-    "vcov",
-    "spec_id",
-    "column_title",
-}
+_NON_CHOICE = {*STAT_COLUMNS, "ci_low", "ci_high", "df", "crit", "stage", "vcov", "spec_id", "column_title"}
 
 
 def _spec_intervals(df: pd.DataFrame, term: str, level: float) -> pd.DataFrame:

@@ -462,10 +462,11 @@ def module_file(module: str, package: Path = PACKAGE) -> Path:
 
 # Core modules that a method module imports at its top, so that every rule running it runs them too.
 ALWAYS_IMPORTS: dict[str, tuple[str, ...]] = {
+    "econometrics.estimate": ("columns",),
     "econometrics.crv1": ("distributions",),
     "econometrics.inference": ("distributions",),
     "econometrics.robustness": ("distributions",),
-    "outputs.figures": ("distributions",),
+    "outputs.figures": ("distributions", "columns"),
 }
 
 
