@@ -475,7 +475,10 @@ def _stat_text(key: str, text: str, style: TableStyle) -> str:
 def _column_titles(models: list[_Model], style: TableStyle) -> list[str] | None:
     titles = [_info_text(m, "column_title") for m in models]
     if any(titles):
-        return titles
+        # titles the estimation writes in English (Table 8 variants) through labels `column_titles`; a
+        # title from the user's config matches no pattern and prints as written
+        patterns = load_labels(style.labels_path).get("column_titles") or []
+        return [(_translate_pattern(patterns, t, style) or t) if t else t for t in titles]
     samples = [_info_text(m, "sample") for m in models]
     # Only worth a header row when the columns differ in sample; "all" everywhere says nothing.
     if style.title_from_sample and len(set(samples)) > 1:

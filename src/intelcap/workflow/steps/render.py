@@ -298,7 +298,9 @@ def render_text_audit(job: Job) -> None:
 
     audit = pd.read_csv(job.input["csv"], keep_default_na=False, na_values=[""])
     lang = job.config["output"]["lang"]
-    style = TableStyle(lang=lang, title="text_audit_keywords", labels_path=job.input["labels"])
+    style = TableStyle(
+        lang=lang, title="text_audit_keywords", labels_path=job.input["labels"], frame="text_audit_keywords"
+    )
     # years as text: the frame renderer would print 2,015 (thousands separator)
     view = audit.fillna("").astype({"year": str})
     tables.write_table("frame", view, {"md": job.output["md"]}, style)
