@@ -369,6 +369,13 @@ rule expansion:
     the recall of the paper's words; not part of `all` (it trains word vectors on the whole corpus).
     """
     input:
-        "results/text/keyword_candidates.csv",
-        "results/text/expansion_recall.csv",
+        # no annual reports (synth.reports false, or none in raw_dir): no corpus to train on
+        (
+            [
+                "results/text/keyword_candidates.csv",
+                "results/text/expansion_recall.csv",
+            ]
+            if TEXT_ENABLED
+            else []
+        ),
     localrule: True

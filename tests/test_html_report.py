@@ -150,7 +150,9 @@ def csv_numbers(work: Path, name: str) -> list[str]:
         return [str(k) for k in df["keyword"]]
     out = []
     for _, r in df[df["term"].isin(["lnINT", "lnINTUS", "IM"])].iterrows():
-        digits = 4 if r["term"] == "lnINTUS" else 3
+        digits = (
+            4 if name == "table4" else 3
+        )  # Table 4 prints 4 decimals in every column (the paper's layout)
         if not math.isnan(r["estimate"]):
             out += [half_up(r["estimate"], digits), f"({half_up(r['std_error'], digits)})"]
     assert out, f"{name}: no lnINT rows in the CSV"

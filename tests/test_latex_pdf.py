@@ -45,7 +45,17 @@ def page_text(pdf: Path, page: int) -> str:
         check=True,
     ).stdout
     # TeX's math minus and math stars, as pdftotext reports them, in the grid's ASCII
-    return out.replace("\u2212", "-").replace("\u2217", "*")
+    out = out.replace("\u2212", "-").replace("\u2217", "*")
+    # the fonts' Latin ligatures (Eﬃciency), which pdftotext reports as one character
+    for lig, letters in {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+    }.items():
+        out = out.replace(lig, letters)
+    return out
 
 
 def expected(md: str) -> tuple[Counter, set[str]]:

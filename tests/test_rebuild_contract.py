@@ -279,6 +279,7 @@ def test_presentation_settings_rerun_renderings_only(done):
         "render_text_audit",
         "tables_pdf",
         "provenance",
+        "stata_export",  # the .dta's variable labels come from the labels file (its second check below)
     }
     for key, value in [("lang", "en"), ("paren", "t"), ("digits", 4)]:
         jobs = planned(done, *_overlay(done, f"output_{key}", {"output": {key: value}}))

@@ -464,7 +464,7 @@ def module_file(module: str, package: Path = PACKAGE) -> Path:
 ALWAYS_IMPORTS: dict[str, tuple[str, ...]] = {
     "econometrics.estimate": ("columns",),
     "econometrics.crv1": ("distributions",),
-    "econometrics.inference": ("distributions",),
+    "econometrics.inference": ("distributions", "econometrics.placebo"),  # its permutation p-value rule
     "econometrics.robustness": ("distributions",),
     "outputs.figures": ("distributions", "columns"),
 }
