@@ -43,8 +43,8 @@ import pandas as pd
 from intelcap.atomic import write_csv, write_text
 from intelcap.measures import text_inventory as inv
 from intelcap.measures.text import (
-    LOG_COLUMNS,
     ReportUnreadable,
+    _assemble_counts,
     _normalize_units,
     count_extracted,
     count_extracted_files,
@@ -120,37 +120,7 @@ def legacy_count_reports(paths, spec, section=None):
         )
         keys.append(key)
         log_rows.append((p.name, stk, year, "ok", "", len(rep.text), rep.n_pages))
-    kw = list(spec.keywords)
-    n_k = len(kw)
-    counts = pd.DataFrame(
-        {
-            "Stkcd": pd.array([k[0] for k in keys for _ in range(n_k)], dtype="string"),
-            "year": np.repeat(np.array([k[1] for k in keys], dtype=np.int64), n_k),
-            "category": pd.array([spec.category_of[k] for k in kw] * len(keys), dtype="string"),
-            "keyword": pd.array(kw * len(keys), dtype="string"),
-            "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
-        }
-    )
-    order = np.lexsort(
-        (
-            np.tile(np.arange(n_k), len(keys)),
-            counts["year"].to_numpy(),
-            counts["Stkcd"].to_numpy(dtype=object),
-        )
-    )
-    counts = counts.iloc[order].reset_index(drop=True)
-    log = pd.DataFrame(log_rows, columns=LOG_COLUMNS).astype(
-        {
-            "file": "string",
-            "Stkcd": "string",
-            "year": "Int64",
-            "status": "string",
-            "reason": "string",
-            "n_chars": "int64",
-            "n_pages": "Int64",
-        }
-    )
-    return counts, log.sort_values("file", kind="stable").reset_index(drop=True)
+    return _assemble_counts(spec, keys, count_rows, log_rows)
 
 
 def rss_mb() -> float:

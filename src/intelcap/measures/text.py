@@ -1165,6 +1165,45 @@ def _count_row(
     return c, (file, stk, year, "ok", "", n_chars, n_pages)
 
 
+def _assemble_counts(
+    spec: KeywordSpec, keys: list[tuple[str, int]], count_rows: list[np.ndarray], log_rows: list[tuple]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long counts frame (one row per firm-year x keyword, sorted by Stkcd, year, dictionary order) and the
+    report log (sorted by file), from one count vector per counted report and one log row per file."""
+    kw = list(spec.keywords)
+    n_k = len(kw)
+    counts = pd.DataFrame(
+        {
+            "Stkcd": pd.array([k[0] for k in keys for _ in range(n_k)], dtype="string"),
+            "year": np.repeat(np.array([k[1] for k in keys], dtype=np.int64), n_k),
+            "category": pd.array([spec.category_of[k] for k in kw] * len(keys), dtype="string"),
+            "keyword": pd.array(kw * len(keys), dtype="string"),
+            "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
+        }
+    )
+    order = np.lexsort(
+        (
+            np.tile(np.arange(n_k), len(keys)),
+            counts["year"].to_numpy(),
+            counts["Stkcd"].to_numpy(dtype=object),
+        )
+    )
+    counts = counts.iloc[order].reset_index(drop=True)
+    log = pd.DataFrame(log_rows, columns=LOG_COLUMNS).astype(
+        {
+            "file": "string",
+            "Stkcd": "string",
+            "year": "Int64",
+            "status": "string",
+            "reason": "string",
+            "n_chars": "int64",
+            "n_pages": "Int64",
+        }
+    )
+    log = log.sort_values("file", kind="stable").reset_index(drop=True)
+    return counts, log
+
+
 def _count_frames(
     rows: Iterable[tuple],
     spec: KeywordSpec,
@@ -1187,39 +1226,7 @@ def _count_frames(
         if c is not None:
             count_rows.append(c)
             keys.append((lrow[1], int(lrow[2])))
-    kw = list(spec.keywords)
-    n_k = len(kw)
-    counts = pd.DataFrame(
-        {
-            "Stkcd": pd.array([k[0] for k in keys for _ in range(n_k)], dtype="string"),
-            "year": np.repeat(np.array([k[1] for k in keys], dtype=np.int64), n_k),
-            "category": pd.array([spec.category_of[k] for k in kw] * len(keys), dtype="string"),
-            "keyword": pd.array(kw * len(keys), dtype="string"),
-            "count": np.concatenate(count_rows).astype(np.int64) if count_rows else np.empty(0, np.int64),
-        }
-    )
-    order = np.lexsort(
-        (
-            np.tile(np.arange(n_k), len(keys)),
-            counts["year"].to_numpy(),
-            counts["Stkcd"].to_numpy(dtype=object),
-        )
-    )
-    counts = counts.iloc[order].reset_index(drop=True)
-    log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
-    log = log.astype(
-        {
-            "file": "string",
-            "Stkcd": "string",
-            "year": "Int64",
-            "status": "string",
-            "reason": "string",
-            "n_chars": "int64",
-            "n_pages": "Int64",
-        }
-    )
-    log = log.sort_values("file", kind="stable").reset_index(drop=True)
-    return counts, log
+    return _assemble_counts(spec, keys, count_rows, log_rows)
 
 
 _COUNT_INPUT = [
