@@ -18,7 +18,7 @@ for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelca
         _name
     ]  # an installed intelcap imported before this line must not be used
 
-from intelcap.workflow.config import check_config, check_values
+from intelcap.workflow.config import check_config, check_values, load_schema
 from intelcap.errors import InputError
 
 
@@ -27,7 +27,7 @@ configfile: "config/config.yaml"
 
 # A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
 # change, before the schema's longer message.
-_schema = WORKFLOW_DIR / "schemas/config.schema.yaml"
+_schema = load_schema(WORKFLOW_DIR / "schemas/config.schema.yaml")  # read once for both checks
 _sources = ", ".join(
     ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
 )

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "intelcap"
-CORE = {"errors", "atomic", "owned_dir", "resources", "distributions", "columns", "__init__"}
+CORE = {"errors", "atomic", "owned_dir", "resources", "distributions", "columns", "yamlfile", "__init__"}
 ALLOWED = {
     "core": {"core"},
     "ingest": {"core"},

@@ -11,10 +11,12 @@ import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from intelcap.errors import InputError
+
+if TYPE_CHECKING:  # the writers take frames but never need pandas itself: jobs without frames skip its import
+    import pandas as pd
 
 # Write failures that are the user's to fix (disk full, folder not writable). pyarrow raises OSError without
 # an errno, so its message is matched too.

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from intelcap import yamlfile
 from intelcap.errors import InputError
 
 log = logging.getLogger("intelcap")
@@ -396,7 +397,7 @@ def _yaml(path: str | os.PathLike, key: str) -> dict:
     if not p.is_file():
         raise InputError("file not found", file=str(p), hint=f"set config key `{key}`")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise InputError(
             f"not valid YAML: {e}", file=str(p), hint=f"fix the file or config key `{key}`"

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.measures.text_inventory import DEFAULT_PATTERN, ReportFile, report_file, resolve_pattern
 from intelcap.resources import shipped
@@ -170,7 +171,7 @@ def load_keywords(path: str | os.PathLike | None = None) -> KeywordSpec:
             hint="set config key `paths.keywords` to a keywords YAML (config/keywords.yaml)",
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise InputError(
             f"keyword file is not valid YAML: {e}",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.outputs.tables import TableStyle, stars_for
 
@@ -53,10 +54,8 @@ COLUMNS = [
 
 def load_ledger(path: str | Path) -> list[dict]:
     """The ledger's rows, validated: unique ids, a known kind, the fields that kind needs."""
-    import yaml
-
     path = Path(path)
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
         raise InputError(f"{path}: expected a mapping with a list under 'claims' (see the file's header)")
     seen: dict[str, int] = {}
@@ -78,13 +77,39 @@ def load_ledger(path: str | Path) -> list[dict]:
     return doc["claims"]
 
 
+_CELL_KEYS = ("model", "term", "variable", "category")
+
+
+class _Indexed(dict):
+    """The tables with their key columns as strings and every selected row set kept: the ledger's ~1,400
+    cell lookups (estimate, p-value and SE of the same cell) then convert each column once, not per lookup."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]):
+        super().__init__(tables)
+        self._strings: dict[tuple[str, str], Any] = {}
+        self._rows: dict[tuple, pd.DataFrame] = {}
+
+    def rows(self, table: str, keys: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+        if (table, keys) not in self._rows:
+            df = self[table]
+            mask = np.ones(len(df), dtype=bool)
+            for key, value in keys:
+                if (table, key) not in self._strings:
+                    self._strings[table, key] = df[key].astype(str).to_numpy()
+                mask &= self._strings[table, key] == value
+            self._rows[table, keys] = df[mask]
+        return self._rows[table, keys]
+
+
 def _cell_frame(tables: Mapping[str, pd.DataFrame], cell: Mapping) -> pd.DataFrame | None:
     df = tables.get(cell["table"])
     if df is None:
         return None
-    for key in ("model", "term", "variable", "category"):
-        if key in cell and key in df.columns:
-            df = df[df[key].astype(str) == str(cell[key])]
+    keys = tuple((k, str(cell[k])) for k in _CELL_KEYS if k in cell and k in df.columns)
+    if isinstance(tables, _Indexed):
+        return tables.rows(cell["table"], keys)
+    for key, value in keys:
+        df = df[df[key].astype(str) == value]
     return df
 
 
@@ -253,7 +278,7 @@ def evaluate(
     levels: tuple = TableStyle.stars,
 ) -> pd.DataFrame:
     """One row per claim: the paper's number, ours, and holds / fails / not computable / no result."""
-    own = paper_tables(claims)
+    own, tables = _Indexed(paper_tables(claims)), _Indexed(tables)
     out = []
     for row in claims:
         status, ours, detail = _evaluate(row, tables, levels)

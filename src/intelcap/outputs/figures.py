@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from intelcap import distributions
 from intelcap.atomic import atomic_path
 from intelcap.columns import STAT_COLUMNS
 from intelcap.errors import InputError
@@ -345,6 +344,8 @@ def figure_installations(
 
 def _t_crit(df: float, level: float) -> float:
     """Two-sided critical value: t with ``df`` degrees of freedom, or normal if df is missing/infinite."""
+    from intelcap import distributions  # scipy.special: only the interval plots pay its import
+
     q = 0.5 + level / 2
     if df is None or not np.isfinite(df) or df <= 0:
         return float(distributions.norm_ppf(q))

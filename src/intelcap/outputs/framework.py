@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.outputs.figures import Lang, OutPaths, _check_lang, _fmt_num, _save, _style
 from intelcap.outputs.tables import stars_for
@@ -26,10 +27,8 @@ _NOTE = {
 
 def load_framework(path: str | Path) -> dict:
     """The framework spec, validated: every edge joins declared nodes, every node has zh/en labels and pos."""
-    import yaml
-
     path = Path(path)
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(spec, dict) or not {"nodes", "edges"} <= set(spec):
         raise InputError(f"{path}: expected mappings 'nodes' and 'edges' (and optional 'groups')")
     for name, node in spec["nodes"].items():

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.resources import shipped
 
@@ -55,7 +56,7 @@ def _load_labels_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
     # mtime is part of the cache key so an edited labels.yaml is re-read within one process.
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            data = yamlfile.safe_load(fh) or {}
     except yaml.YAMLError as exc:
         raise InputError(
             f"labels file is not valid YAML: {exc}",

@@ -17,8 +17,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.resources import shipped
 
@@ -28,7 +27,7 @@ DEFAULT_SCHEMA = shipped("config.schema.yaml")
 def load_schema(path: str | Path | None = None) -> dict:
     path = Path(path) if path is not None else DEFAULT_SCHEMA
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yamlfile.safe_load(fh)
 
 
 def _resolve(node: dict, root: dict) -> dict:

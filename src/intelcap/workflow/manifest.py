@@ -16,7 +16,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -28,45 +28,74 @@ PACKAGES = ("intelcap", "pandas", "numpy", "scipy", "pyfixest", "snakemake", "py
 CHUNK = 1 << 20
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Streaming sha256 (1 MiB chunks): memory stays flat for any number or size of reports."""
+def _sha256_size(path: str | os.PathLike) -> tuple[str, int]:
+    """Streaming sha256 (1 MiB chunks: memory stays flat for any number or size of reports) and size in bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
         for block in iter(lambda: fh.read(CHUNK), b""):
             h.update(block)
-    return h.hexdigest()
+    return h.hexdigest(), size
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return _sha256_size(path)[0]
+
+
+def _walk(root: str) -> Iterator[os.DirEntry]:
+    """The files below `root` as `os.scandir` entries; hidden files and folders (atomic-write temporaries)
+    skipped, symlinked folders not entered (as `Path.rglob`)."""
+    stack = [root]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    yield entry
+
+
+def _files(paths: Iterable[str | os.PathLike]) -> dict[str, str | None]:
+    """{posix path: its resolved path when known without resolving it, else None}, sorted. Strings, not
+    `Path`s: a report folder holds tens of thousands of files, and pathlib's parsing cost more than hashing."""
+    out: dict[str, str | None] = {}
+    for p in map(Path, paths):
+        if p.is_dir():
+            root, real_root = str(p), str(p.resolve())
+            for entry in _walk(root):
+                # a regular file below a resolved folder resolves to that folder joined with its relative path
+                rel = entry.path[len(root) + 1 :]
+                out[Path(entry.path).as_posix()] = None if entry.is_symlink() else f"{real_root}/{rel}"
+        else:
+            out.setdefault(p.as_posix(), None)
+    return dict(sorted(out.items()))
 
 
 def expand_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files as given; folders are walked (sorted), skipping hidden files such as atomic-write temporaries."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(
-                (
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                ),
-                key=lambda f: f.as_posix(),
-            )
-        else:
-            out.append(p)
-    return sorted(set(out), key=lambda f: f.as_posix())
+    return [Path(f) for f in _files(paths)]
 
 
-def _key(path: Path, base: Path | None) -> str:
+def _key(path: str, base: str | None, real: str | None = None) -> str:
+    """The manifest's name of a file: relative to the resolved `base` when below it, else as given."""
     if base is not None:
-        try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
+        real = real or str(Path(path).resolve())
+        if real.startswith(base + "/"):
+            return real[len(base) + 1 :]
+        if real == base:
+            return "."
+    return path
 
 
 def hash_files(paths: Iterable[str | os.PathLike], base: str | os.PathLike | None = None) -> dict[str, dict]:
-    base = Path(base) if base is not None else None
-    return {_key(f, base): {"sha256": sha256_file(f), "bytes": f.stat().st_size} for f in expand_files(paths)}
+    base = str(Path(base).resolve()) if base is not None else None
+    out = {}
+    for f, real in _files(paths).items():
+        digest, size = _sha256_size(f)
+        out[_key(f, base, real)] = {"sha256": digest, "bytes": size}
+    return out
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:

@@ -246,7 +246,7 @@ RULES: dict[str, Rule] = {
     ),
     "coefplot": Rule(
         "workflow.steps.render:coefplot",
-        ("outputs.figures", "outputs.labels", "outputs.fonts", "resources"),
+        ("outputs.figures", "distributions", "outputs.labels", "outputs.fonts", "resources"),
         ("output.lang",),
         shape=("paths.labels",),
     ),
@@ -424,7 +424,7 @@ RULES: dict[str, Rule] = {
     ),
     "spec_curve_figure": Rule(
         "workflow.steps.render:spec_curve_figure",
-        ("outputs.figures", "outputs.fonts", "resources"),
+        ("outputs.figures", "distributions", "outputs.fonts", "resources"),
         ("output.lang",),
     ),
     # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
@@ -466,7 +466,13 @@ ALWAYS_IMPORTS: dict[str, tuple[str, ...]] = {
     "econometrics.crv1": ("distributions",),
     "econometrics.inference": ("distributions", "econometrics.placebo"),  # its permutation p-value rule
     "econometrics.robustness": ("distributions",),
-    "outputs.figures": ("distributions", "columns"),
+    "outputs.figures": ("columns",),
+    # the one YAML reader (C parser when PyYAML has it)
+    "outputs.labels": ("yamlfile",),
+    "outputs.claims": ("yamlfile",),
+    "outputs.framework": ("yamlfile",),
+    "measures.text": ("yamlfile",),
+    "measures.keyword_expansion": ("yamlfile",),
 }
 
 

@@ -6,8 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from intelcap import atomic
 from intelcap.workflow.runner import Job
 from intelcap.workflow.steps import paths
@@ -43,6 +41,8 @@ def rulegraph(job: Job) -> None:
 
 
 def paper_vs_replication(job: Job) -> None:
+    import pandas as pd
+
     from intelcap.outputs import claims, compare
 
     paper = compare.paper_from_ledger(claims.load_ledger(job.input["paper"]))
@@ -55,6 +55,8 @@ def paper_vs_replication(job: Job) -> None:
 
 def claims(job: Job) -> None:
     """Every claim of the paper's ledger evaluated on our tables (and the DGP truth) -> claims.{csv,md}."""
+    import pandas as pd
+
     from intelcap.outputs import claims as ledger
 
     rows = ledger.load_ledger(job.input["ledger"])

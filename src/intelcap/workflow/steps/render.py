@@ -5,11 +5,13 @@ settings, so changing language, SE/t, digits or a label reruns these jobs only."
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from intelcap.workflow.runner import Job
 from intelcap.workflow.steps import paths
+
+if TYPE_CHECKING:  # pandas is imported by the steps that read frames, not by tables_pdf or the rule graph
+    import pandas as pd
 
 
 def table_style(job: Job, title: str, **kw):
@@ -23,6 +25,8 @@ def table_style(job: Job, title: str, **kw):
 
 def read_result(path: str) -> pd.DataFrame:
     """A table's CSV as written by its estimation job (empty cells stay missing, text stays text)."""
+    import pandas as pd
+
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
@@ -41,6 +45,7 @@ def _figure_paths(job: Job, suffix: str = "") -> dict:
 def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     """Rendered view of the inference table: model, method, estimate, SE, p, CI, clusters."""
     import numpy as np
+    import pandas as pd
 
     def f(v: float) -> str:
         return "" if not np.isfinite(v) else f"{v:.{digits}f}"
@@ -100,6 +105,8 @@ def render_table(job: Job) -> None:
 
 
 def _comparison_note(job: Job) -> str:
+    import pandas as pd
+
     implied = pd.read_csv(paths(job.input["implied"])[0])
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
@@ -145,6 +152,8 @@ _FRAMES = {
 
 def render_frame(job: Job) -> None:
     """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
+    import pandas as pd
+
     from intelcap.outputs import tables
 
     name = job.wildcards["name"]
@@ -166,6 +175,8 @@ def render_frame(job: Job) -> None:
 def read_frame(path: str) -> pd.DataFrame:
     """`read_result`, with the columns whose every cell is written as an integer (a count with gaps, which
     pandas would read as float: N = 10035.0) kept as integers, so they print as integers."""
+    import pandas as pd
+
     df = read_result(path)
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     for c in df.columns:
@@ -190,6 +201,8 @@ def coefplot(job: Job) -> None:
 
 
 def coverage_figure(job: Job) -> None:
+    import pandas as pd
+
     from intelcap.outputs import figures
 
     mc = job.config["robustness"]["monte_carlo"]
@@ -268,6 +281,8 @@ def rulegraph_figure(job: Job) -> None:
 
 def figure1(job: Job) -> None:
     """Figure 1 as in the paper (research framework) with the replicated coefficients; the drawn labels as CSV."""
+    import pandas as pd
+
     from intelcap.atomic import write_csv
     from intelcap.outputs import framework
 
