@@ -52,6 +52,21 @@ def scratch_folder(
             shutil.rmtree(path, ignore_errors=True)
 
 
+def run_summary(runs: pd.DataFrame, by: str, **more: tuple[str, object]) -> pd.DataFrame:
+    """Repeated runs (rows with wall_s, cpu_s, load_before) per value of `by`, in first-seen order: n; wall,
+    lo, hi (median, min, max of wall_s); cpu (median of cpu_s); loads (the load before each run, "; "-joined);
+    and the further named aggregations `more` (as in DataFrame.agg)."""
+    return runs.groupby(by, sort=False).agg(
+        n=("wall_s", "size"),
+        wall=("wall_s", "median"),
+        lo=("wall_s", "min"),
+        hi=("wall_s", "max"),
+        cpu=("cpu_s", "median"),
+        loads=("load_before", lambda s: "; ".join(s)),
+        **more,
+    )
+
+
 def benchmark_jobs(workdir: Path, rules: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per `benchmark:` TSV that Snakemake wrote under <workdir>/benchmarks/out: rule, job, s,
     max_rss_mb, cpu_time_s (the TSV's last line: its latest run). A file's rule is `rules[<path relative to

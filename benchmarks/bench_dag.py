@@ -51,7 +51,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # this checkout's code is what is timed, whatever intelcap is installed
 
-from _common import OUT, load, scratch_folder, snakemake_version, write_report  # noqa: E402
+from _common import OUT, load, run_summary, scratch_folder, snakemake_version, write_report  # noqa: E402
 
 from intelcap.workflow.scratch import copy_workflow  # noqa: E402
 
@@ -388,16 +388,7 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
     proc = df[df.kind == "process"]
     inproc = df[df.kind == "inproc"]
     folders = df[df.kind == "folder"].set_index("case")
-    med = proc.groupby("case", sort=False).agg(
-        n=("wall_s", "size"),
-        wall=("wall_s", "median"),
-        lo=("wall_s", "min"),
-        hi=("wall_s", "max"),
-        cpu=("cpu_s", "median"),
-        rss=("max_rss_mb", "max"),
-        jobs=("jobs", "max"),
-        loads=("load_before", lambda s: "; ".join(s)),
-    )
+    med = run_summary(proc, "case", rss=("max_rss_mb", "max"), jobs=("jobs", "max"))
     w = med["wall"]
     start, small = w["snakemake_version"], w["dry_raw_small"]
     big_mb = folders.loc["big_csmar", "fs_combas_mb"] if "big_csmar" in folders.index else float("nan")

@@ -31,7 +31,16 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from _common import OUT, benchmark_jobs, load, per_rule, scratch_folder, snakemake_version, write_report
+from _common import (
+    OUT,
+    benchmark_jobs,
+    load,
+    per_rule,
+    run_summary,
+    scratch_folder,
+    snakemake_version,
+    write_report,
+)
 
 from intelcap.workflow.scratch import copy_workflow
 
@@ -168,22 +177,14 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     df = df.assign(rules_run=df["rules_run"].fillna(""))
     if "jobs_estimation" not in df:  # a CSV written before rendering became its own jobs
         df["jobs_estimation"] = df["jobs_excl_all"]
-    summ = (
-        df.groupby("phase", sort=False)
-        .agg(
-            n=("wall_s", "size"),
-            median_wall_s=("wall_s", "median"),
-            min_wall_s=("wall_s", "min"),
-            median_cpu_s=("cpu_s", "median"),
-            max_wall_s=("wall_s", "max"),
-            jobs_total=("jobs_total", "max"),
-            jobs_excl_all=("jobs_excl_all", "max"),
-            rules_run=("rules_run", "first"),
-            jobs_estimation=("jobs_estimation", "max"),
-            loads=("load_before", lambda s: "; ".join(s)),
-        )
-        .reset_index()
-    )
+    summ = run_summary(
+        df,
+        "phase",
+        jobs_total=("jobs_total", "max"),
+        jobs_excl_all=("jobs_excl_all", "max"),
+        rules_run=("rules_run", "first"),
+        jobs_estimation=("jobs_estimation", "max"),
+    ).reset_index()
     targets = {
         "cold": ("wall <= 60 s", 60.0),
         "noop": ("wall <= 3 s", 3.0),
@@ -202,11 +203,11 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     ]
     for _, s in summ.iterrows():
         tgt, lim = targets[s.phase]
-        met = (s.median_wall_s <= lim) if lim is not None else (s.jobs_estimation <= 2)
+        met = (s.wall <= lim) if lim is not None else (s.jobs_estimation <= 2)
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
         lines.append(
-            f"| {s.phase} | {s.n} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f}-{s.max_wall_s:.2f} | "
-            f"{s.median_cpu_s:.1f} | "
+            f"| {s.phase} | {s.n} | {s.wall:.2f} | {s.lo:.2f}-{s.hi:.2f} | "
+            f"{s.cpu:.1f} | "
             f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
             f"{s.loads} |"
         )
@@ -239,8 +240,8 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
             [
                 "## Reading the numbers",
                 "",
-                f"* Cold: {cold.median_cpu_s:.0f} s of CPU on {cores} cores in {cold.median_wall_s:.0f} s of wall time "
-                f"(ideal packing: {cold.median_cpu_s / cores:.0f} s). About a third of the job time is interpreter start and "
+                f"* Cold: {cold.cpu:.0f} s of CPU on {cores} cores in {cold.wall:.0f} s of wall time "
+                f"(ideal packing: {cold.cpu / cores:.0f} s). About a third of the job time is interpreter start and "
                 "imports (pandas, pyfixest, matplotlib) repeated in each job: the price of one file target per step.",
                 f"* The annual reports are written by their own job (`synthesize_reports`, {crit.get('synthesize_reports', 0):.1f} s) "
                 f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
