@@ -12,7 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +26,13 @@ def load() -> str:
 
 
 def machine() -> dict[str, object]:
-    """Where a benchmark ran, for its report's first lines: CPUs, architecture, Python version."""
+    """Where a benchmark ran (CPUs, architecture, Python version), for its report's `machine_line`."""
     return {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()}
+
+
+def machine_line(meta: Mapping[str, object]) -> str:
+    """'Machine: 2 CPUs (x86_64), Python 3.11.7' from the keys of `machine()`."""
+    return f"Machine: {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}"
 
 
 def snakemake_version() -> str:
