@@ -12,7 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +111,26 @@ def per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
         .sort_values("sum_s", ascending=False)
         .reset_index()
     )
+
+
+def save_csv(df: pd.DataFrame, name: str) -> None:
+    """results/<name>, without the index."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    df.to_csv(OUT / name, index=False)
+
+
+def md_head(title: str, *intro: str) -> list[str]:
+    """A report's first lines: `# title`, then each intro paragraph, each followed by a blank line."""
+    return [f"# {title}", "", *(line for para in intro for line in (para, ""))]
+
+
+def md_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """A Markdown table: the header, its rule, one line per row (cells as they are, through str)."""
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(str(v) for v in row) + " |" for row in rows),
+    ]
 
 
 def write_report(name: str, lines: list[str], end: str = "\n") -> None:

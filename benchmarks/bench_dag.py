@@ -51,7 +51,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # this checkout's code is what is timed, whatever intelcap is installed
 
-from _common import OUT, load, run_summary, scratch_folder, snakemake_version, write_report  # noqa: E402
+from _common import OUT, load, run_summary, save_csv, scratch_folder, snakemake_version, write_report  # noqa: E402
 
 from intelcap.workflow.scratch import copy_workflow  # noqa: E402
 
@@ -379,8 +379,7 @@ def main() -> None:
         if args.noop:
             rows += noop_runs(parent, syn.parents[1], raw, args.reps)
     df = pd.DataFrame(rows)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "dag.csv", index=False)
+    save_csv(df, "dag.csv")
     write_md(df, args)
 
 

@@ -37,6 +37,7 @@ from _common import (
     load,
     per_rule,
     run_summary,
+    save_csv,
     scratch_folder,
     snakemake_version,
     write_report,
@@ -167,9 +168,8 @@ def main() -> None:
             )
 
     df = pd.DataFrame(results)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "pipeline.csv", index=False)
-    rules_df.to_csv(OUT / "pipeline_rules.csv", index=False)
+    save_csv(df, "pipeline.csv")
+    save_csv(rules_df, "pipeline_rules.csv")
     write_md(df, rules_df, args)
 
 

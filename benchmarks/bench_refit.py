@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyfixest as pf
-from _common import OUT, load, write_report
+from _common import load, save_csv, write_report
 
 from intelcap.econometrics.absorb import AbsorbedDesign
 from intelcap.econometrics.placebo import placebo_coefficients
@@ -130,8 +130,7 @@ def main() -> None:
         "pyfixest": pf.__version__,
         "cpus": len(__import__("os").sched_getaffinity(0)),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([row]).to_csv(OUT / "refit.csv", index=False)
+    save_csv(pd.DataFrame([row]), "refit.csv")
     lines = [
         "# FastRefit benchmark (placebo refits)",
         "",

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _common import OUT, benchmark_jobs, load, per_rule, write_report
+from _common import benchmark_jobs, load, per_rule, save_csv, write_report
 
 from intelcap.workflow.scratch import copy_workflow
 
@@ -143,8 +143,7 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None, name: str =
     finished = set(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", logtxt))
     df["status"] = ["failed" if r in failed else "ok" if r in finished else "?" for r in df["rule"]]
     df = df.sort_values("s", ascending=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / f"{name}.csv", index=False)
+    save_csv(df, f"{name}.csv")
     print(df.to_string())
     print("failed rules:", failed, meta or "")
     agg = per_rule(df)

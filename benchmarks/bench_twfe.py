@@ -35,7 +35,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import OUT, load, write_report
+from _common import load, save_csv, write_report
 
 CONTROLS = ["ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
 METHODS = ["intelcap_table", "intelcap_absorbed", "pyfixest", "linearmodels"]
@@ -142,7 +142,7 @@ def main() -> None:
         df = pd.concat([pd.read_csv(f) for f in args.render.split(",")], ignore_index=True).sort_values(
             "rows", kind="stable"
         )
-        df.to_csv(OUT / "twfe.csv", index=False)
+        save_csv(df, "twfe.csv")
         render(df, args)
         return
     if args.worker:
@@ -212,8 +212,7 @@ def main() -> None:
         df = pd.concat([old[~old["rows"].isin(df["rows"])], df], ignore_index=True).sort_values(
             "rows", kind="stable"
         )
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "twfe.csv", index=False)
+    save_csv(df, "twfe.csv")
     render(df, args)
 
 
