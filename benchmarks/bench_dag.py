@@ -51,18 +51,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # this checkout's code is what is timed, whatever intelcap is installed
 
+from _common import OUT, load, run_summary, save_csv, scratch_folder, snakemake_version, write_report  # noqa: E402
+
 from intelcap.workflow.scratch import copy_workflow  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import _snakemake_version  # noqa: E402  (one helper for both benchmarks)
-
-OUT = REPO / "benchmarks" / "results"
 CASES = ("small", "big_csmar", "many_reports", "both")
 N_CODES = 10**6  # 6-digit Stkcd codes
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # A small interpreter starts each measured command and reports its rusage: a child forked straight from this
@@ -377,22 +371,15 @@ def main() -> None:
     if args.from_csv:
         write_md(pd.read_csv(OUT / "dag.csv", dtype={"load_before": str, "load_after": str}), args)
         return
-    parent = Path(tempfile.mkdtemp(prefix="intelcap_benchdag_", dir=args.workdir))
-    try:
+    with scratch_folder("intelcap_benchdag_", args.keep, args.workdir) as parent:
         syn = generate(parent, args.n_firms)
         raw = build_raw(parent, syn, args.mb, args.reports)
         rows = [{"kind": "folder", "case": c, **describe(raw[c])} for c in CASES]
         rows += subprocess_runs(parent, raw, args.reps) + inproc_runs(raw, args.reps)
         if args.noop:
             rows += noop_runs(parent, syn.parents[1], raw, args.reps)
-    finally:
-        if args.keep:
-            print(f"temp folder kept: {parent}")
-        else:
-            shutil.rmtree(parent, ignore_errors=True)
     df = pd.DataFrame(rows)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "dag.csv", index=False)
+    save_csv(df, "dag.csv")
     write_md(df, args)
 
 
@@ -400,16 +387,7 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
     proc = df[df.kind == "process"]
     inproc = df[df.kind == "inproc"]
     folders = df[df.kind == "folder"].set_index("case")
-    med = proc.groupby("case", sort=False).agg(
-        n=("wall_s", "size"),
-        wall=("wall_s", "median"),
-        lo=("wall_s", "min"),
-        hi=("wall_s", "max"),
-        cpu=("cpu_s", "median"),
-        rss=("max_rss_mb", "max"),
-        jobs=("jobs", "max"),
-        loads=("load_before", lambda s: "; ".join(s)),
-    )
+    med = run_summary(proc, "case", rss=("max_rss_mb", "max"), jobs=("jobs", "max"))
     w = med["wall"]
     start, small = w["snakemake_version"], w["dry_raw_small"]
     big_mb = folders.loc["big_csmar", "fs_combas_mb"] if "big_csmar" in folders.index else float("nan")
@@ -430,7 +408,7 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
         "# DAG-time cost of tracking raw files by content (`benchmarks/bench_dag.py`)",
         "",
         f"Command: `python benchmarks/bench_dag.py --reps {args.reps} --n-firms {args.n_firms} --mb {args.mb} "
-        f"--reports {args.reports}` (Snakemake {_snakemake_version()}, {os.cpu_count()} CPUs, Python "
+        f"--reports {args.reports}` (Snakemake {snakemake_version()}, {os.cpu_count()} CPUs, Python "
         f"{sys.version.split()[0]}). Every command is a fresh process, cases interleaved per repetition, after "
         "one unrecorded warm-up each (so file metadata is in the page cache, as on any second run). Load average "
         "(1/5/15 min) before each run is listed: the machine is shared. The raw folders are made from the "
@@ -525,8 +503,7 @@ def write_md(df: pd.DataFrame, args: argparse.Namespace) -> None:
         "jobs; the no-op's jobs do not run).",
         "",
     ]
-    (OUT / "dag.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report("dag.md", lines, end="")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import machine, machine_line
 
 from intelcap.atomic import write_csv, write_text
 from intelcap.measures.dea import dea_loop, dea_scores
@@ -124,8 +123,8 @@ def _fmt_md(df: pd.DataFrame, meta: dict) -> str:
     lines = [
         "# DEA benchmark (`benchmarks/bench_dea.py`)",
         "",
-        f"Machine: {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, HiGHS bindings: "
-        f"{meta['highs']}. Times are medians of {meta['reps']} runs, in seconds. Data: firm-like lognormal, "
+        f"{machine_line(meta)}, HiGHS bindings: {meta['highs']}. Times are medians of {meta['reps']} runs, "
+        "in seconds. Data: firm-like lognormal, "
         "3 inputs (FAavg, L, TOC analogues) / 1 output. Method: input-oriented super-efficiency, "
         "one frontier over all n DMUs.",
         "",
@@ -218,14 +217,7 @@ def main() -> None:
         highs = "highspy " + __import__("importlib.metadata").metadata.version("highspy")
     except ImportError:
         highs = "scipy-vendored HiGHS"
-    meta = dict(
-        cpus=os.cpu_count(),
-        machine=platform.machine(),
-        python=platform.python_version(),
-        highs=highs,
-        reps=args.reps,
-        loop_sample=args.loop_sample,
-    )
+    meta = dict(**machine(), highs=highs, reps=args.reps, loop_sample=args.loop_sample)
     out = Path(args.out)
     write_csv(df, out / "dea.csv")
     write_text(out / "dea.md", _fmt_md(df, meta))

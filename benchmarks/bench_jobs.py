@@ -33,14 +33,11 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "benchmarks" / "results"
 sys.path.insert(0, str(REPO / "src"))
 
+from _common import load, md_head, md_table, save_csv, write_report  # noqa: E402
+
 from intelcap.workflow import registry  # noqa: E402
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _env() -> dict[str, str]:
@@ -116,24 +113,18 @@ def main() -> None:
         )
         print(f"{rule:28s} {t:6.3f} s  (+{t - bare:.3f})  {rows[-1]['heaviest']}", flush=True)
     df = pd.DataFrame(rows).sort_values("import_s", ascending=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "jobs.csv", index=False)
-    lines = [
-        "# Per-job fixed cost: interpreter start + imports, per rule",
-        "",
+    save_csv(df, "jobs.csv")
+    intro = (
         f"`python benchmarks/bench_jobs.py --reps {args.reps}`; medians of {args.reps} fresh processes; "
-        f"load before {load_before}, after {load()}; `python -c pass` = {bare:.3f} s.",
-        "",
-        "| rule | import s | over bare s | heaviest third-party imports |",
-        "|---|---|---|---|",
-        *[
-            f"| {r.rule} | {r.import_s:.3f} | {r.import_over_bare_s:.3f} | {r.heaviest} |"
-            for r in df.itertuples()
-        ],
-        "",
-    ]
-    (OUT / "jobs.md").write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {OUT / 'jobs.md'}")
+        f"load before {load_before}, after {load()}; `python -c pass` = {bare:.3f} s."
+    )
+    table = md_table(
+        ("rule", "import s", "over bare s", "heaviest third-party imports"),
+        ((r.rule, f"{r.import_s:.3f}", f"{r.import_over_bare_s:.3f}", r.heaviest) for r in df.itertuples()),
+    )
+    write_report(
+        "jobs.md", [*md_head("Per-job fixed cost: interpreter start + imports, per rule", intro), *table]
+    )
 
 
 if __name__ == "__main__":

@@ -24,15 +24,24 @@ import copy
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from _common import (
+    OUT,
+    benchmark_jobs,
+    load,
+    per_rule,
+    run_summary,
+    save_csv,
+    scratch_folder,
+    snakemake_version,
+    write_report,
+)
 
 from intelcap.workflow.scratch import copy_workflow
 
@@ -40,11 +49,6 @@ REPO = Path(__file__).resolve().parents[1]
 # jobs that follow any change of a table: its renderings (md/tex/docx of the CSV) and the manifest (it records
 # the config's hash, so every config change reruns it); the spec-change target counts the other jobs
 FOLLOWER_RULES = ("render_table", "render_frame", "provenance")
-OUT = REPO / "benchmarks" / "results"
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def job_stats(text: str) -> dict[str, int]:
@@ -102,26 +106,6 @@ def run(workdir: Path, cores: int, extra: list[str]) -> dict:
     }
 
 
-def rule_table(workdir: Path, rules: dict[str, str]) -> pd.DataFrame:
-    rows = []
-    for f in sorted((workdir / "benchmarks" / "out").rglob("*.tsv")):
-        d = pd.read_csv(f, sep="\t")
-        rel = f.relative_to(workdir / "benchmarks" / "out").with_suffix("")
-        rule = rules.get(f.relative_to(workdir).as_posix(), rel.parts[0] if len(rel.parts) > 1 else rel.name)
-        rows.append(
-            {
-                "rule": rule,
-                "job": str(rel),
-                "s": float(d["s"].iloc[-1]),
-                "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
-                "cpu_time_s": pd.to_numeric(d.get("cpu_time"), errors="coerce").iloc[-1]
-                if "cpu_time" in d
-                else None,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cores", type=int, default=2)
@@ -142,10 +126,9 @@ def main() -> None:
         return
 
     results = []
-    parent = Path(tempfile.mkdtemp(prefix="intelcap_bench_", dir=args.workdir))
     base_cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     rules_df = None
-    try:
+    with scratch_folder("intelcap_bench_", args.keep, args.workdir, "scratch copy") as parent:
         for c in range(args.cold):
             wd = copy_workflow(REPO, parent / f"cold{c}")
             r = run(wd, args.cores, [])
@@ -155,7 +138,7 @@ def main() -> None:
                 f"cold {c}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs, load {r['load_before']}", flush=True
             )
             if c == 0:
-                rules_df = rule_table(wd, rules)
+                rules_df = benchmark_jobs(wd, rules)
         wd = parent / "cold0"
         for k in range(args.reps):
             r = run(wd, args.cores, [])
@@ -183,16 +166,10 @@ def main() -> None:
                 f"load {r['load_before']}",
                 flush=True,
             )
-    finally:
-        if args.keep:
-            print(f"scratch copy kept: {parent}")
-        else:
-            shutil.rmtree(parent, ignore_errors=True)
 
     df = pd.DataFrame(results)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "pipeline.csv", index=False)
-    rules_df.to_csv(OUT / "pipeline_rules.csv", index=False)
+    save_csv(df, "pipeline.csv")
+    save_csv(rules_df, "pipeline_rules.csv")
     write_md(df, rules_df, args)
 
 
@@ -200,22 +177,14 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     df = df.assign(rules_run=df["rules_run"].fillna(""))
     if "jobs_estimation" not in df:  # a CSV written before rendering became its own jobs
         df["jobs_estimation"] = df["jobs_excl_all"]
-    summ = (
-        df.groupby("phase", sort=False)
-        .agg(
-            n=("wall_s", "size"),
-            median_wall_s=("wall_s", "median"),
-            min_wall_s=("wall_s", "min"),
-            median_cpu_s=("cpu_s", "median"),
-            max_wall_s=("wall_s", "max"),
-            jobs_total=("jobs_total", "max"),
-            jobs_excl_all=("jobs_excl_all", "max"),
-            rules_run=("rules_run", "first"),
-            jobs_estimation=("jobs_estimation", "max"),
-            loads=("load_before", lambda s: "; ".join(s)),
-        )
-        .reset_index()
-    )
+    summ = run_summary(
+        df,
+        "phase",
+        jobs_total=("jobs_total", "max"),
+        jobs_excl_all=("jobs_excl_all", "max"),
+        rules_run=("rules_run", "first"),
+        jobs_estimation=("jobs_estimation", "max"),
+    ).reset_index()
     targets = {
         "cold": ("wall <= 60 s", 60.0),
         "noop": ("wall <= 3 s", 3.0),
@@ -225,7 +194,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         "# Pipeline benchmark (`benchmarks/bench_pipeline.py`)",
         "",
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
-        f"--reps {args.reps}` (scratch copy of the repo; Snakemake {_snakemake_version()}, "
+        f"--reps {args.reps}` (scratch copy of the repo; Snakemake {snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
         "is shown next to each phase.",
         "",
@@ -234,20 +203,15 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     ]
     for _, s in summ.iterrows():
         tgt, lim = targets[s.phase]
-        met = (s.median_wall_s <= lim) if lim is not None else (s.jobs_estimation <= 2)
+        met = (s.wall <= lim) if lim is not None else (s.jobs_estimation <= 2)
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
         lines.append(
-            f"| {s.phase} | {s.n} | {s.median_wall_s:.2f} | {s.min_wall_s:.2f}-{s.max_wall_s:.2f} | "
-            f"{s.median_cpu_s:.1f} | "
+            f"| {s.phase} | {s.n} | {s.wall:.2f} | {s.lo:.2f}-{s.hi:.2f} | "
+            f"{s.cpu:.1f} | "
             f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
             f"{s.loads} |"
         )
-    agg = (
-        rules_df.groupby("rule")
-        .agg(jobs=("s", "size"), sum_s=("s", "sum"), max_s=("s", "max"), max_rss_mb=("max_rss_mb", "max"))
-        .sort_values("sum_s", ascending=False)
-        .reset_index()
-    )
+    agg = per_rule(rules_df)
     total = agg.sum_s.sum()
     lines += [
         "",
@@ -264,8 +228,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
             f"{100 * a.sum_s / total:.0f}% |"
         )
     lines += ["", notes(summ, agg, args.cores)]
-    (OUT / "pipeline.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report("pipeline.md", lines)
 
 
 def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
@@ -277,8 +240,8 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
             [
                 "## Reading the numbers",
                 "",
-                f"* Cold: {cold.median_cpu_s:.0f} s of CPU on {cores} cores in {cold.median_wall_s:.0f} s of wall time "
-                f"(ideal packing: {cold.median_cpu_s / cores:.0f} s). About a third of the job time is interpreter start and "
+                f"* Cold: {cold.cpu:.0f} s of CPU on {cores} cores in {cold.wall:.0f} s of wall time "
+                f"(ideal packing: {cold.cpu / cores:.0f} s). About a third of the job time is interpreter start and "
                 "imports (pandas, pyfixest, matplotlib) repeated in each job: the price of one file target per step.",
                 f"* The annual reports are written by their own job (`synthesize_reports`, {crit.get('synthesize_reports', 0):.1f} s) "
                 f"next to the CSMAR chain (`synthesize` {crit.get('synthesize', 0):.1f} s -> reads -> panel -> measures -> tables); "
@@ -295,13 +258,6 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
         )
         + "\n"
     )
-
-
-def _snakemake_version() -> str:
-    try:
-        return subprocess.run(["snakemake", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

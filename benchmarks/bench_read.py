@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from _common import machine, machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -225,7 +225,7 @@ def _fmt_md(df: pd.DataFrame, meta: dict) -> str:
     lines = [
         "# CSMAR reader and firm attributes at scale (`benchmarks/bench_read.py`)",
         "",
-        f"Machine: {meta['cpus']} CPUs ({meta['machine']}), Python {meta['python']}, pandas {meta['pandas']}, "
+        f"{machine_line(meta)}, pandas {meta['pandas']}, "
         f"pyarrow {meta['pyarrow']}; load average at start {meta['load']}. Data: `synth.write_all` at "
         f"{meta['firms']:,} firms (large profile, no reports), replicated k times under distinct stock codes "
         "(k = 5 is the 500k-firm scale run). Wall/CPU: medians of the runs; peak RSS: max over runs, each run "
@@ -265,9 +265,7 @@ def main() -> None:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     meta = dict(
-        cpus=os.cpu_count(),
-        machine=platform.machine(),
-        python=platform.python_version(),
+        **machine(),
         pandas=pd.__version__,
         pyarrow=pyarrow.__version__,
         firms=args.firms,

@@ -15,17 +15,16 @@ import platform
 import resource
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from _common import load, save_csv, write_report
 
 from intelcap.econometrics.absorb import AbsorbedDesign
 from intelcap.econometrics.placebo import placebo_coefficients
 
 warnings.filterwarnings("ignore")
-OUT = Path(__file__).resolve().parent / "results"
 CONTROLS = [f"w{k}" for k in range(8)]
 FML = "y ~ {x} + " + " + ".join(CONTROLS) + " | year + Stkcd"  # FE order: see inference module doc
 
@@ -43,10 +42,6 @@ def make_panel(rows: int, seed: int = 0) -> pd.DataFrame:
     df = pd.DataFrame(W, columns=CONTROLS)
     df["y"], df["lnint"], df["Stkcd"], df["year"], df["ind"] = y, lnint, firm, yr, ind
     return df
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def peak_rss_mb() -> float:
@@ -135,8 +130,7 @@ def main() -> None:
         "pyfixest": pf.__version__,
         "cpus": len(__import__("os").sched_getaffinity(0)),
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([row]).to_csv(OUT / "refit.csv", index=False)
+    save_csv(pd.DataFrame([row]), "refit.csv")
     lines = [
         "# FastRefit benchmark (placebo refits)",
         "",
@@ -158,8 +152,7 @@ def main() -> None:
         "projection of FWL: M_firm+year = M_firm - P_{M_firm D_year}), controls partialled out with "
         "single-threaded BLAS (threadpoolctl), firm-cluster score sums as contiguous segment sums.",
     ]
-    (OUT / "refit.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report("refit.md", lines)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _common import benchmark_jobs, load, per_rule, save_csv, write_report
 
 from intelcap.workflow.scratch import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "benchmarks" / "results"
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def child_pids(pid: int) -> list[int]:
@@ -135,22 +131,7 @@ def run(wd: Path, job_limit_min: float, n_firms: int | None = None, cores: int =
 
 
 def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None, name: str = "scale_4m") -> None:
-    rows = []
-    for f in sorted((wd / "benchmarks" / "out").rglob("*.tsv")):
-        d = pd.read_csv(f, sep="\t")
-        rel = f.relative_to(wd / "benchmarks" / "out").with_suffix("")
-        rows.append(
-            {
-                "rule": rel.parts[0] if len(rel.parts) > 1 else rel.name,
-                "job": str(rel),
-                "s": float(d["s"].iloc[-1]),
-                "max_rss_mb": pd.to_numeric(d["max_rss"], errors="coerce").iloc[-1],
-                "cpu_time_s": pd.to_numeric(d["cpu_time"], errors="coerce").iloc[-1]
-                if "cpu_time" in d
-                else None,
-            }
-        )
-    df = pd.DataFrame(rows)
+    df = benchmark_jobs(wd)
     if meta and meta.get("peak_rss"):  # sum over the job's processes of each one's exact peak (VmHWM)
         df["peak_rss_mb"] = df["job"].map(meta["peak_rss"])
         df["max_rss_mb"] = df[["max_rss_mb", "peak_rss_mb"]].max(axis=1)
@@ -162,22 +143,10 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None, name: str =
     finished = set(re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", logtxt))
     df["status"] = ["failed" if r in failed else "ok" if r in finished else "?" for r in df["rule"]]
     df = df.sort_values("s", ascending=False)
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / f"{name}.csv", index=False)
+    save_csv(df, f"{name}.csv")
     print(df.to_string())
     print("failed rules:", failed, meta or "")
-    agg = (
-        df.groupby("rule")
-        .agg(
-            jobs=("s", "size"),
-            sum_s=("s", "sum"),
-            max_s=("s", "max"),
-            max_rss_mb=("max_rss_mb", "max"),
-            cpu_s=("cpu_time_s", "sum"),
-        )
-        .sort_values("sum_s", ascending=False)
-        .reset_index()
-    )
+    agg = per_rule(df)
     lines = [
         f"| rule | jobs | sum s | max s per job | CPU s | peak RSS MB | <= {mem_limit_gb:g} GB |",
         "|---|---|---|---|---|---|---|",
@@ -194,7 +163,7 @@ def collect(wd: Path, mem_limit_gb: float, meta: dict | None = None, name: str =
             f"{meta['load_start']} at the start, {meta['load_end']} at the end; jobs stopped by the watchdog: "
             f"{meta['killed'] or 'none'}.",
         ]
-    (OUT / f"{name}_rules.md").write_text("\n".join(lines) + "\n")
+    write_report(f"{name}_rules.md", lines)
 
 
 def main() -> None:

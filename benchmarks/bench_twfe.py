@@ -32,18 +32,13 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import load, save_csv, write_report
 
-OUT = Path(__file__).resolve().parent / "results"
 CONTROLS = ["ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
 METHODS = ["intelcap_table", "intelcap_absorbed", "pyfixest", "linearmodels"]
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def make_panel(rows: int, seed: int = 0, T: int = 8) -> pd.DataFrame:
@@ -147,7 +142,7 @@ def main() -> None:
         df = pd.concat([pd.read_csv(f) for f in args.render.split(",")], ignore_index=True).sort_values(
             "rows", kind="stable"
         )
-        df.to_csv(OUT / "twfe.csv", index=False)
+        save_csv(df, "twfe.csv")
         render(df, args)
         return
     if args.worker:
@@ -217,8 +212,7 @@ def main() -> None:
         df = pd.concat([old[~old["rows"].isin(df["rows"])], df], ignore_index=True).sort_values(
             "rows", kind="stable"
         )
-    OUT.mkdir(parents=True, exist_ok=True)
-    df.to_csv(OUT / "twfe.csv", index=False)
+    save_csv(df, "twfe.csv")
     render(df, args)
 
 
@@ -256,8 +250,7 @@ def render(df: pd.DataFrame, args: argparse.Namespace) -> None:
         "its residual degrees of freedom (not nested-adjusted), so with 8 years its SE is sqrt(8/7) = 1.069x "
         "larger: a convention difference, not an error (coefficients agree).",
     ]
-    (OUT / "twfe.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report("twfe.md", lines)
 
 
 if __name__ == "__main__":

@@ -350,32 +350,16 @@ def load_seeds(path: str | os.PathLike) -> Seeds:
     """config/keyword_seeds.yaml: ``categories: {category: [seed, ...]}``, ``topn``, ``min_similarity``."""
     where = str(path)
     raw = _yaml(path, "paths.keyword_seeds")
-    cats = raw.get("categories")
-    if not isinstance(cats, dict) or not cats:
-        raise InputError(
-            "seed file needs a non-empty 'categories' mapping",
-            file=where,
-            hint="categories: {设备及工具: [机器人]}",
-        )
-    out: dict[str, tuple[str, ...]] = {}
-    seen: dict[str, str] = {}
-    for cat, seeds in cats.items():
-        if not isinstance(seeds, list) or not seeds:
-            raise InputError(
-                f"category {cat!r} has no seed list", file=where, hint="give 1-2 seed words per category"
-            )
-        norm = []
-        for s in seeds:
-            sn = unicodedata.normalize("NFKC", str(s).strip())
-            if not sn or any(ch.isspace() for ch in sn):
-                raise InputError(f"empty seed or seed with whitespace in {cat!r}: {s!r}", file=where)
-            if sn in seen:
-                raise InputError(
-                    f"seed {sn!r} listed in {seen[sn]!r} and {cat!r}", file=where, hint="list a seed once"
-                )
-            seen[sn] = str(cat)
-            norm.append(sn)
-        out[str(cat)] = tuple(norm)
+    from intelcap.measures.text import word_categories
+
+    out = word_categories(
+        raw.get("categories"),
+        where,
+        "seed",
+        "{设备及工具: [机器人]}",
+        "a seed is looked up as one token of the segmented corpus, which holds no whitespace",
+        list_hint="give 1-2 seed words per category",
+    )
     topn = raw.get("topn", 50)
     if not isinstance(topn, int) or isinstance(topn, bool) or topn < 1:
         raise InputError(f"'topn' must be an integer >= 1, got {topn!r}", file=where)

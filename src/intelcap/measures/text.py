@@ -101,40 +101,51 @@ def _nfkc(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
-def _validated(raw: dict, where: str) -> KeywordSpec:
-    cats = raw.get("categories")
+def word_categories(
+    cats: object, where: str, noun: str, example: str, why_no_space: str, list_hint: str | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The ``categories: {category: [word, ...]}`` mapping of a keyword dictionary or a seed file, validated:
+    every category a non-empty list, every word text without whitespace after NFKC, and listed once across all
+    categories (a word in two categories would be counted, or expanded, twice). `noun` ("keyword", "seed")
+    and `example` (a YAML flow mapping) word the errors; `why_no_space` says why a word cannot hold a space."""
     if not isinstance(cats, dict) or not cats:
         raise InputError(
-            "keyword file needs a non-empty 'categories' mapping",
-            file=where,
-            hint="categories: {宏观政策: [中国制造2025, ...], ...}",
+            f"{noun} file needs a non-empty 'categories' mapping", file=where, hint=f"categories: {example}"
         )
     categories: dict[str, tuple[str, ...]] = {}
     seen: dict[str, str] = {}
-    for cat, kws in cats.items():
-        if not isinstance(kws, list | tuple) or not kws:
-            raise InputError(f"category {cat!r} has no keyword list", file=where)
+    for cat, words in cats.items():
+        if not isinstance(words, list | tuple) or not words:
+            raise InputError(f"category {cat!r} has no {noun} list", file=where, hint=list_hint)
         out = []
-        for k in kws:
-            if not isinstance(k, str | int) or not str(k).strip():
-                raise InputError(f"empty or non-text keyword in category {cat!r}: {k!r}", file=where)
-            kn = _nfkc(str(k).strip())
-            if any(ch.isspace() for ch in kn):
+        for w in words:
+            if not isinstance(w, str | int) or not str(w).strip():
+                raise InputError(f"empty or non-text {noun} in category {cat!r}: {w!r}", file=where)
+            wn = _nfkc(str(w).strip())
+            if any(ch.isspace() for ch in wn):
                 raise InputError(
-                    f"keyword {kn!r} contains whitespace; text is matched with all whitespace "
-                    "removed, so it could never match",
-                    file=where,
-                    hint="delete the space",
+                    f"{noun} {wn!r} contains whitespace; {why_no_space}", file=where, hint="delete the space"
                 )
-            if kn in seen:
+            if wn in seen:
                 raise InputError(
-                    f"duplicate keyword {kn!r} (in {seen[kn]!r} and {cat!r}; after NFKC)",
+                    f"duplicate {noun} {wn!r} (in {seen[wn]!r} and {cat!r}; after NFKC)",
                     file=where,
-                    hint="list every keyword once",
+                    hint=f"list every {noun} once",
                 )
-            seen[kn] = str(cat)
-            out.append(kn)
+            seen[wn] = str(cat)
+            out.append(wn)
         categories[str(cat)] = tuple(out)
+    return categories
+
+
+def _validated(raw: dict, where: str) -> KeywordSpec:
+    categories = word_categories(
+        raw.get("categories"),
+        where,
+        "keyword",
+        "{宏观政策: [中国制造2025, ...], ...}",
+        "text is matched with all whitespace removed, so it could never match",
+    )
     negs = raw.get("negations", ["没", "无", "不"])
     if not isinstance(negs, list | tuple) or any(
         not isinstance(n, str) or len(_nfkc(n)) != 1 or ord(_nfkc(n)) > 0xFFFF for n in negs

@@ -75,16 +75,17 @@ _ROB = (
     *_EST,
 )
 _RAW = ("raw_dir", "synthetic_dir")
+# an OLS regression table (Tables 2, 3, 5 and the Table 8 variants): estimate with its absorbed FE, on the panel
+_REGRESSION = (*_EST, "econometrics.absorb", "ingest.panel")
+# every text step: the keyword dictionary loader and the report inventory (resources: the shipped dictionary)
+_TEXT = ("measures.text", "measures.text_inventory", "resources")
+_EXPANSION = (*_TEXT, "measures.keyword_expansion")
+# every figure: the figure module and the bundled CJK font (resources finds it)
+_FIGURE = ("outputs.figures", "outputs.fonts", "resources")
+# the table renderers (md, tex, docx) and the labels they print
+_RENDER = ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources")
 # the ledger evaluator reads star levels from outputs.tables, which imports the renderers
-_CLAIMS = (
-    "outputs.claims",
-    "outputs.tables",
-    "outputs.grid",
-    "outputs.latex",
-    "outputs.word",
-    "outputs.labels",
-    "resources",
-)
+_CLAIMS = ("outputs.claims", *_RENDER)
 
 RULES: dict[str, Rule] = {
     # ---- data (rules/data.smk)
@@ -101,10 +102,8 @@ RULES: dict[str, Rule] = {
             "synthetic.reports",
             "synthetic.keyword_contexts",
             "outputs.fonts",
-            "measures.text",
-            "measures.text_inventory",
+            *_TEXT,
             "ingest.readers",
-            "resources",
             "owned_dir",
         ),
         ("synth", "seed"),
@@ -133,25 +132,25 @@ RULES: dict[str, Rule] = {
     "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("measures.dea",), ("dea",)),
     "text_extract": Rule(
         "workflow.steps.measures:text_extract",
-        ("measures.text", "measures.text_inventory", "resources"),
+        _TEXT,
         ("text.name_pattern", "text.min_chars_per_page"),
         shape=(*_RAW, "text.shards"),
     ),
     "text_count": Rule(
         "workflow.steps.measures:text_count",
-        ("measures.text", "measures.text_inventory", "resources", "measures.keyword_expansion"),
+        _EXPANSION,
         ("text.dictionary", "text.variants.dictionaries"),
         shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_segment": Rule(
         "workflow.steps.measures:text_segment",
-        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        _EXPANSION,
         ("expansion.corpus", "expansion.segmenter"),
         shape=("text.shards", "paths.keywords"),
     ),
     "keyword_vectors": Rule(
         "workflow.steps.measures:keyword_vectors",
-        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        _EXPANSION,
         tuple(
             f"expansion.{k}"
             for k in ("vector_size", "window", "min_count", "epochs", "sg", "negative", "sample", "seed")
@@ -161,31 +160,31 @@ RULES: dict[str, Rule] = {
     ),
     "keyword_expansion": Rule(
         "workflow.steps.measures:keyword_expansion",
-        ("measures.keyword_expansion", "measures.text", "measures.text_inventory", "resources"),
+        _EXPANSION,
         (),
         shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_variants": Rule(
         "workflow.steps.measures:text_variants",
-        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        (*_TEXT, "measures.text_audit"),
         ("text.variants",),
         shape=("text.shards", "paths.keywords"),
     ),
     "text_audit": Rule(
         "workflow.steps.measures:text_audit",
-        ("measures.text", "measures.text_audit", "measures.text_inventory", "resources"),
+        (*_TEXT, "measures.text_audit"),
         (),
         shape=("paths.keywords",),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",
-        ("measures.text", "measures.text_inventory", "resources"),
+        _TEXT,
         (),
         shape=("text.shards",),
     ),
     "text_coverage": Rule(
         "workflow.steps.measures:text_coverage",
-        ("measures.text", "measures.text_inventory", "resources"),
+        _TEXT,
         (),
         shape=("text.shards",),
     ),
@@ -193,7 +192,7 @@ RULES: dict[str, Rule] = {
     "table1": Rule("workflow.steps.tables:table1", (*_EST, "ingest.panel"), ()),
     "regression_table": Rule(
         "workflow.steps.tables:regression_table",
-        (*_EST, "econometrics.absorb", "ingest.panel"),
+        _REGRESSION,
         ("tables.{table}", "controls", "cluster"),
     ),
     "table4": Rule(
@@ -215,38 +214,30 @@ RULES: dict[str, Rule] = {
     ),
     "table8_variants": Rule(
         "workflow.steps.tables:table8_variants",
-        (*_EST, "econometrics.absorb", "ingest.panel"),
+        _REGRESSION,
         ("tables.table8", "controls", "cluster"),
     ),
     "table7": Rule(
         "workflow.steps.tables:keyword_table",
-        ("measures.text", "measures.text_inventory", "resources", "measures.keyword_expansion"),
+        _EXPANSION,
         ("text.dictionary",),
         shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "render_table": Rule(
         "workflow.steps.render:render_table",
-        (
-            "outputs.tables",
-            "outputs.grid",
-            "outputs.latex",
-            "outputs.word",
-            "outputs.html",
-            "outputs.labels",
-            "resources",
-        ),
+        (*_RENDER, "outputs.html"),
         ("output", "controls"),  # controls: the terms the paper layout summarises as a 控制变量 row
         shape=("paths.labels",),
     ),
     "render_frame": Rule(
         "workflow.steps.render:render_frame",
-        ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources"),
+        _RENDER,
         ("output",),
         shape=("paths.labels",),
     ),
     "coefplot": Rule(
         "workflow.steps.render:coefplot",
-        ("outputs.figures", "distributions", "outputs.labels", "outputs.fonts", "resources"),
+        (*_FIGURE, "distributions", "outputs.labels"),  # distributions: t critical values of the intervals
         ("output.lang",),
         shape=("paths.labels",),
     ),
@@ -254,18 +245,18 @@ RULES: dict[str, Rule] = {
     "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
     "rulegraph_figure": Rule(
         "workflow.steps.render:rulegraph_figure",
-        ("outputs.rulegraph", "outputs.figures", "outputs.fonts", "resources"),
+        ("outputs.rulegraph", *_FIGURE),
         ("output.lang",),
     ),
     "figure1": Rule(
         "workflow.steps.render:figure1",
-        ("outputs.framework", "outputs.figures", "outputs.fonts", *_CLAIMS[1:]),
+        ("outputs.framework", *_FIGURE, *_RENDER),
         ("output.lang",),
         shape=("paths.framework",),
     ),
     "figure2": Rule(
         "workflow.steps.render:figure2",
-        ("outputs.figures", "outputs.fonts", "resources"),
+        _FIGURE,
         ("output.lang",),
         shape=("paths.ifr_global",),
     ),
@@ -276,16 +267,7 @@ RULES: dict[str, Rule] = {
     ),
     "render_text_audit": Rule(
         "workflow.steps.render:render_text_audit",
-        (
-            "outputs.figures",
-            "outputs.tables",
-            "outputs.grid",
-            "outputs.latex",
-            "outputs.word",
-            "outputs.labels",
-            "outputs.fonts",
-            "resources",
-        ),
+        (*_FIGURE, *_RENDER),
         ("output.lang",),
         shape=("paths.labels",),
     ),
@@ -408,7 +390,7 @@ RULES: dict[str, Rule] = {
     ),
     "coverage_figure": Rule(
         "workflow.steps.render:coverage_figure",
-        ("outputs.figures", "outputs.fonts", "resources"),
+        _FIGURE,
         (
             "output.lang",
             "robustness.monte_carlo.level",
@@ -418,13 +400,13 @@ RULES: dict[str, Rule] = {
     ),
     "placebo_figure": Rule(
         "workflow.steps.render:placebo_figure",
-        ("outputs.figures", "outputs.fonts", "resources"),
+        _FIGURE,
         ("output.lang",),
         shape=("robustness.placebo.modes",),
     ),
     "spec_curve_figure": Rule(
         "workflow.steps.render:spec_curve_figure",
-        ("outputs.figures", "distributions", "outputs.fonts", "resources"),
+        (*_FIGURE, "distributions"),
         ("output.lang",),
     ),
     # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
