@@ -49,6 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 # jobs that follow any change of a table: its renderings (md/tex/docx of the CSV) and the manifest (it records
 # the config's hash, so every config change reruns it); the spec-change target counts the other jobs
 FOLLOWER_RULES = ("render_table", "render_frame", "provenance")
+# the edited table's renderings (md, tex, docx, html: one render_table job)
+TABLE_TARGET = "results/tables/table2.md"
 
 
 def job_stats(text: str) -> dict[str, int]:
@@ -151,16 +153,21 @@ def main() -> None:
         alt = copy.deepcopy(base_cfg["tables"]["table2"])
         alt[0]["fe"] = ["year"]
         overlay = wd / "bench_spec_change.yaml"
-        for k in range(args.reps):
+        # first every default target (`snakemake`), then only the edited table's renderings
+        # (`snakemake results/tables/table2.md`: what a researcher iterating on one table asks for)
+        phases = [("spec_change_table2", [])] * args.reps + [
+            ("spec_change_table2_target", [TABLE_TARGET])
+        ] * args.reps
+        for k, (phase, targets) in enumerate(phases):
             spec = alt if k % 2 == 0 else base_cfg["tables"]["table2"]
             # only tables.table2 (Snakemake merges config dicts recursively); keep key order, or every
             # table's params would look changed to the params rerun trigger
             overlay.write_text(
                 yaml.safe_dump({"tables": {"table2": spec}}, allow_unicode=True, sort_keys=False)
             )
-            r = run(wd, args.cores, ["--configfile", "config/config.yaml", overlay.name])
+            r = run(wd, args.cores, ["--configfile", "config/config.yaml", overlay.name, *targets])
             r.pop("benchmark_rules")
-            results.append({"phase": "spec_change_table2", "rep": k, **r})
+            results.append({"phase": phase, "rep": k % args.reps, **r})
             print(
                 f"spec {k}: {r['wall_s']:.1f} s, {r['jobs_total']} jobs ({r['rules_run']}), "
                 f"load {r['load_before']}",
@@ -185,10 +192,12 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         rules_run=("rules_run", "first"),
         jobs_estimation=("jobs_estimation", "max"),
     ).reset_index()
+    # the acceptance targets of the speed issue (docs/performance.md)
     targets = {
-        "cold": ("wall <= 60 s", 60.0),
-        "noop": ("wall <= 3 s", 3.0),
-        "spec_change_table2": ("<= 2 jobs rerun besides renderings and manifest", None),
+        "cold": ("wall <= 30 s", 30.0),
+        "noop": ("wall <= 2.5 s", 2.5),
+        "spec_change_table2": ("wall <= 3 s", 3.0),
+        "spec_change_table2_target": ("wall <= 3 s", 3.0),
     }
     lines = [
         "# Pipeline benchmark (`benchmarks/bench_pipeline.py`)",
@@ -203,7 +212,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     ]
     for _, s in summ.iterrows():
         tgt, lim = targets[s.phase]
-        met = (s.wall <= lim) if lim is not None else (s.jobs_estimation <= 2)
+        met = s.wall <= lim
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
         lines.append(
             f"| {s.phase} | {s.n} | {s.wall:.2f} | {s.lo:.2f}-{s.hi:.2f} | "
@@ -249,10 +258,14 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
                 f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
                 "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
                 "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
-                "* Spec change: a table's spec change reruns that table's estimation (`regression_table` for Tables 2, 3, 5 "
-                "and 8) and `paper_vs_replication` (which compares every table with the paper), plus the renderings of "
-                "the two CSVs that changed (`render_table`: md/tex/docx; `render_frame`: md) and the manifest "
-                "(`provenance`: it records the config's hash, so any config change reruns it).",
+                "* Spec change, every default target (`snakemake`): the table's estimation (`regression_table` for "
+                "Tables 2, 3, 5 and 8) and everything that reads its CSV: its renderings (`render_table`: "
+                "md/tex/docx/html), the PDF of all tables (`tables_pdf`), the comparison with the paper "
+                "(`paper_vs_replication` + its `render_frame`), the claims ledger (`claims`), Figure 1 (annotated with "
+                "Table 2) and the manifest (`provenance`: it records the config's hash, so any config change reruns it).",
+                "* Spec change, the table's own target (`snakemake results/tables/table2.md`): the estimation and its "
+                "renderings only; the other followers stay out of date until the next `snakemake`, which `snakemake -n` "
+                "reports.",
                 "* Load average is shown per run: on a shared machine wall times grow, CPU times do not.",
             ]
         )

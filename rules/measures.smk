@@ -196,6 +196,7 @@ rule text_variants:
         ),
         chars=expand("results/text/counts/chars_{shard}.parquet", shard=range(N_SHARDS)),
         keywords=config["paths"]["keywords"],
+        curated=CURATED_FILES,
         code=code("text_variants"),
     output:
         measures="results/measures/text_variants.parquet",
@@ -212,7 +213,7 @@ rule text_variants:
         runtime=10,
     params:
         config=declared("text_variants"),
-        sources=sources(config["paths"]["keywords"]),
+        sources=sources(config["paths"]["keywords"], CURATED_FILES),
     script:
         "../scripts/run_step.py"
 
@@ -223,6 +224,7 @@ rule text_audit:
         counts="results/measures/keyword_counts.parquet",
         log="results/measures/text_log.csv",
         keywords=config["paths"]["keywords"],
+        curated=CURATED_FILES,
         code=code("text_audit"),
     output:
         csv=report(
@@ -242,7 +244,7 @@ rule text_audit:
         runtime=10,
     params:
         config=declared("text_audit"),
-        sources=sources(config["paths"]["keywords"]),
+        sources=sources(config["paths"]["keywords"], CURATED_FILES),
     script:
         "../scripts/run_step.py"
 

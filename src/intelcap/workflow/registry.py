@@ -166,15 +166,15 @@ RULES: dict[str, Rule] = {
     ),
     "text_variants": Rule(
         "workflow.steps.measures:text_variants",
-        (*_TEXT, "measures.text_audit"),
-        ("text.variants",),
-        shape=("text.shards", "paths.keywords"),
+        (*_EXPANSION, "measures.text_audit"),
+        ("text.variants", "text.dictionary"),
+        shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_audit": Rule(
         "workflow.steps.measures:text_audit",
-        (*_TEXT, "measures.text_audit"),
-        (),
-        shape=("paths.keywords",),
+        (*_EXPANSION, "measures.text_audit"),
+        ("text.dictionary",),
+        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
     ),
     "text_index": Rule(
         "workflow.steps.measures:text_index",

@@ -93,16 +93,24 @@ def text_extract(job: Job) -> None:
     text.write_extracted(extracted, job.output["text"])
 
 
-def text_count(job: Job) -> None:
-    """Keyword counts of one shard (the IM of paths.keywords) and, in the same pass, the counts of every
-    Table 8 variant (MD&A / full, negation off, characters, each dictionary of text.variants.dictionaries)."""
-    from intelcap.measures import keyword_expansion, text
+def counted_dictionary(job: Job):
+    """The dictionary the text index counts, for every text job that names its words or categories
+    (text.dictionary: paper -> paths.keywords; curated -> the seed and curation files, input "curated")."""
+    from intelcap.measures import keyword_expansion
 
-    # text.dictionary: paper -> paths.keywords; curated -> the seed and curation files (input "curated")
     curated = paths(job.input["curated"]) if job.config["text"]["dictionary"] == "curated" else [None, None]
     spec, _ = keyword_expansion.dictionary_spec(
         job.config["text"]["dictionary"], job.input["keywords"], *curated
     )
+    return spec
+
+
+def text_count(job: Job) -> None:
+    """Keyword counts of one shard (the IM of the counted dictionary) and, in the same pass, the counts of every
+    Table 8 variant (MD&A / full, negation off, characters, each dictionary of text.variants.dictionaries)."""
+    from intelcap.measures import text
+
+    spec = counted_dictionary(job)
     dictionaries = {}
     for name, path in job.config["text"]["variants"]["dictionaries"].items():
         alt = text.load_keywords(path)
@@ -123,9 +131,9 @@ def text_count(job: Job) -> None:
 
 def text_variants(job: Job) -> None:
     """IM and its Table 8 variants per readable report (config text.variants), from text_count's counts."""
-    from intelcap.measures import text, text_audit
+    from intelcap.measures import text_audit
 
-    spec = text.load_keywords(job.input["keywords"])
+    spec = counted_dictionary(job)
     variants = pd.concat([pd.read_parquet(p) for p in paths(job.input["variants"])], ignore_index=True)
     chars = pd.concat([pd.read_parquet(p) for p in paths(job.input["chars"])], ignore_index=True)
     measures, found = text_audit.variant_measures(
@@ -139,10 +147,9 @@ def text_variants(job: Job) -> None:
 
 def text_audit(job: Job) -> None:
     """Keyword and category frequencies by year (count, firms mentioning, share of reports)."""
-    from intelcap.measures import text
     from intelcap.measures import text_audit as audit
 
-    spec = text.load_keywords(job.input["keywords"])
+    spec = counted_dictionary(job)  # the categories of the words that were counted
     counts = pd.read_parquet(job.input["counts"])
     rlog = pd.read_csv(job.input["log"], dtype={"Stkcd": str}, keep_default_na=False)
     rlog["year"] = pd.to_numeric(rlog["year"], errors="coerce").astype("Int64")
