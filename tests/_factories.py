@@ -76,9 +76,10 @@ def firm_years(n_firms: int, years: int) -> tuple[np.ndarray, pd.DataFrame]:
     return firm, keys
 
 
-def snakemake_cmd(*args: str, python: str | Path = sys.executable, cores: int = 2) -> list[str]:
-    """`python -m snakemake --cores N args...`: the command line every workflow test starts."""
-    return [str(python), "-m", "snakemake", "--cores", str(cores), *args]
+def snakemake_cmd(*args: str, python: str | Path = sys.executable, cores: int | None = 2) -> list[str]:
+    """`python -m snakemake --cores N args...` (no --cores with `cores=None`, as for --unlock): the command line
+    of every test that runs the workflow."""
+    return [str(python), "-m", "snakemake", *(["--cores", str(cores)] if cores else []), *args]
 
 
 def run(cmd: list[str], cwd: Path, timeout: float | None = None, **kw) -> subprocess.CompletedProcess:
