@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _factories import COMBAS_SPEC
 
 from intelcap.errors import InputError
 from intelcap.ingest import readers as io
@@ -272,16 +273,7 @@ def test_every_table_and_variant_matches_reference(tmp_path, world, caplog, tabl
 
 
 # ------------------------------------------------------------------------------------------ randomised files
-SPEC = {
-    "id": "Stkcd",
-    "date": "Accper",
-    "fields": {
-        "Typrep": "Typrep",
-        "total_assets": "A001000000",
-        "fixed_assets": "A001212000",
-        "total_liabilities": "A002000000",
-    },
-}
+SPEC = COMBAS_SPEC
 HEADER = ["Stkcd", "Accper", "Typrep", "A001000000", "A001212000", "A002000000", "Remark"]
 LABELS = [
     ["证券代码", "会计期间", "报表类型", "资产总计", "固定资产净额", "负债合计", "备注"],
