@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _factories import snakemake_cmd
 
 from intelcap.econometrics import estimate
 from intelcap.workflow.scratch import copy_workflow
@@ -206,18 +207,14 @@ def test_workflow_runs_under_the_installed_wheel(venv, tmp_path):
     work = copy_workflow(ROOT, tmp_path / "workflow")
     shutil.copy2(ROOT / "tests" / "small_config.yaml", work / "small.yaml")
     _run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "snakemake",
-            "--cores",
-            "2",
+        snakemake_cmd(
             "--configfile",
             "config/config.yaml",
             "small.yaml",
             "--",
             "results/tables/table2.csv",
-        ],
+            python=env_dir / "bin" / "python",
+        ),
         cwd=work,
         env=_clean_env(env_dir),
         timeout=900,
