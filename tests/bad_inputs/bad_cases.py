@@ -34,6 +34,7 @@ CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="ut
 CROSSWALK = pd.read_csv(ROOT / "config" / "crosswalk_csrc_ifr.csv", dtype=str, keep_default_na=False)
 REGIONS = pd.read_csv(ROOT / "config" / "regions.csv", dtype=str, keep_default_na=False)
 PANEL_TABLES = ["FS_Combas", "FS_Comins", "FS_Comscfd", "CG_Ybasic", "STK_LISTEDCOINFOANL"]
+SCHEMA = ROOT / "schemas" / "config.schema.yaml"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ CASES: list[Case] = []
 
 def case(id: str, bad_input: str, outcome: str, level: str, kind: str):
     def deco(fn):
-        CASES.append(Case(id, bad_input, outcome, level, kind, fn))
+        register(id, bad_input, outcome, level, kind, fn)
         return fn
 
     return deco
@@ -147,6 +148,160 @@ def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.Data
     return d
 
 
+# ---------------------------------------------------------------- constructors of the common case shapes
+def register(id: str, bad_input: str, outcome: str, level: str, kind: str, run: Callable) -> None:
+    CASES.append(Case(id, bad_input, outcome, level, kind, run))
+
+
+def cells(column: str, rows: int | list[int], values) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """An edit of a frame: `values` put into `column` at the positional `rows` (the column made text first, so
+    that a numeric column can take 'n/a')."""
+
+    def edit(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.astype({column: object})
+        df.iloc[rows, df.columns.get_loc(column)] = values
+        return df
+
+    return edit
+
+
+def load_error(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    level: str,
+    table: str,
+    edit: Callable[[pd.DataFrame], pd.DataFrame] | None,
+    *must: str,
+    names_path: bool = False,
+    **write_kw,
+) -> None:
+    """An error case of the CSMAR reader: `table` written (its frame changed by `edit`; `write_kw` for the
+    file's layout) fails to load with an InputError carrying every `must` text, and the file's path with
+    `names_path`."""
+
+    def run(tmp: Path, caplog) -> None:
+        df = world()[table]
+        path = write(tmp, table, df if edit is None else edit(df), **write_kw)
+        raises(InputError, lambda: load(path, table), *must, *([str(path)] if names_path else []))
+
+    register(id, bad_input, outcome, level, "error", run)
+
+
+def ifr_error(
+    id: str, bad_input: str, outcome: str, edit: Callable[[pd.DataFrame], pd.DataFrame], *must: str
+) -> None:
+    """An error case of the IFR reader: ifr_robots.csv (its frame changed by `edit`) next to a clean
+    employment_base.csv fails to read with an InputError carrying every `must` text."""
+
+    def run(tmp: Path, caplog) -> None:
+        w = world()
+        robots_ = edit(w["ifr_robots"])
+        raises(InputError, lambda: io.read_ifr(*_write_ifr(tmp, robots_, w["employment_base"])), *must)
+
+    register(id, bad_input, outcome, "io.read_ifr", "error", run)
+
+
+def exposure_error(
+    id: str, bad_input: str, outcome: str, ifr: Callable, employment: Callable, *must: str
+) -> None:
+    """An error case of robot exposure on the clean panel: the IFR robots and base-year employment frames
+    (changed by `ifr` and `employment`) make robots.robot_exposure raise an InputError with every `must`."""
+
+    def run(tmp: Path, caplog) -> None:
+        w, t = world(), parsed()
+        pnl, _ = build(t)
+        robots_, emp = ifr(w["ifr_robots"]), employment(w["employment_base"])
+        raises(
+            InputError,
+            lambda: robots.robot_exposure(pnl, robots_, emp, t["EMP_Structure"], CONFIG["robots"]),
+            *must,
+        )
+
+    register(id, bad_input, outcome, "robots.robot_exposure", "error", run)
+
+
+def table_error(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    level: str,
+    data: Callable[[], pd.DataFrame],
+    model: dict,
+    *must: str,
+    controls: tuple[str, ...] = (),
+    cls: type[Exception] = EstimationError,
+) -> None:
+    """An error case of estimation: estimate.regression_table on `data()` with the one model `_spec(**model)`
+    (and the `controls`) raises `cls` carrying every `must` text."""
+
+    def run(tmp: Path, caplog) -> None:
+        d, s = data(), _spec(**model)
+        raises(cls, lambda: estimate.regression_table(d, [s], list(controls), "Stkcd"), *must)
+
+    register(id, bad_input, outcome, level, "error", run)
+
+
+def _at(c: dict | list, dotted: str) -> tuple[dict | list, str | int]:
+    """(container, key) of a dotted config path, list items by number: 'tables.table2.0.regressors'."""
+    *parents, last = [int(k) if k.isdigit() else k for k in dotted.split(".")]
+    for k in parents:
+        c = c[k]
+    return c, last
+
+
+def renamed(dotted: str, new: str) -> Callable[[dict], None]:
+    """A config edit: the key at `dotted` renamed to `new` (a typo of the user), its value kept."""
+
+    def edit(c: dict) -> None:
+        parent, key = _at(c, dotted)
+        parent[new] = parent.pop(key)
+
+    return edit
+
+
+def updated(values: dict) -> Callable[[dict], None]:
+    """A config edit: each dotted key set to its value."""
+
+    def edit(c: dict) -> None:
+        for dotted, v in values.items():
+            parent, key = _at(c, dotted)
+            parent[key] = v
+
+    return edit
+
+
+def config_error(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    level: str,
+    edits: list[Callable[[dict], None]],
+    *must: str,
+    then: Callable[[dict, str, Path], None] | None = None,
+) -> None:
+    """An error case of the configuration: the default config changed by `edits` fails the checks the workflow
+    runs first (config.check_config, then config.check_values) with an InputError carrying every `must` text;
+    `then(config, message, tmp)` checks more."""
+
+    def run(tmp: Path, caplog) -> None:
+        from intelcap.workflow.config import check_config, check_values
+
+        c = copy.deepcopy(CONFIG)
+        for edit in edits:
+            edit(c)
+
+        def checks() -> None:
+            check_config(c, SCHEMA)
+            check_values(c, SCHEMA)
+
+        msg = raises(InputError, checks, *must)
+        if then is not None:
+            then(c, msg, tmp)
+
+    register(id, bad_input, outcome, level, "error", run)
+
+
 # ============================================================================ CSMAR reader: io.load_table
 @case(
     "missing_table",
@@ -165,49 +320,43 @@ def _(tmp, caplog):
     )
 
 
-@case(
+load_error(
     "missing_field",
     "FS_Combas without field A001212000",
     "InputError naming the field, the file and the available fields; remap in config",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    lambda df: df.drop(columns="A001212000"),
+    "lacks field(s) ['A001212000']",
+    "available fields",
+    "csmar.FS_Combas.fields",
+    names_path=True,
 )
-def _(tmp, caplog):
-    path = write(tmp, "FS_Combas", world()["FS_Combas"].drop(columns="A001212000"))
-    raises(
-        InputError,
-        lambda: load(path, "FS_Combas"),
-        "lacks field(s) ['A001212000']",
-        str(path),
-        "available fields",
-        "csmar.FS_Combas.fields",
-    )
 
 
-@case(
+load_error(
     "renamed_field",
     "CG_Ybasic field Y0601b renamed Y0601c by the vendor",
     "InputError: 'did you mean Y0601c?' and where to remap it in config",
     "io.load_table",
-    "error",
+    "CG_Ybasic",
+    lambda df: df.rename(columns={"Y0601b": "Y0601c"}),
+    "Y0601b",
+    "did you mean Y0601c?",
+    "csmar.CG_Ybasic",
 )
-def _(tmp, caplog):
-    path = write(tmp, "CG_Ybasic", world()["CG_Ybasic"].rename(columns={"Y0601b": "Y0601c"}))
-    raises(InputError, lambda: load(path, "CG_Ybasic"), "Y0601b", "did you mean Y0601c?", "csmar.CG_Ybasic")
 
 
-@case(
+load_error(
     "renamed_field_case",
     "STK_LISTEDCOINFOANL field PROVINCE exported as Province",
     "InputError: 'did you mean Province?'",
     "io.load_table",
-    "error",
+    "STK_LISTEDCOINFOANL",
+    lambda df: df.rename(columns={"PROVINCE": "Province"}),
+    "PROVINCE",
+    "did you mean Province?",
 )
-def _(tmp, caplog):
-    path = write(
-        tmp, "STK_LISTEDCOINFOANL", world()["STK_LISTEDCOINFOANL"].rename(columns={"PROVINCE": "Province"})
-    )
-    raises(InputError, lambda: load(path, "STK_LISTEDCOINFOANL"), "PROVINCE", "did you mean Province?")
 
 
 @case(
@@ -290,28 +439,28 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "FS_Comscfd"), "file is empty", str(path), "re-download")
 
 
-@case(
+load_error(
     "header_only",
     "FS_Combas with its three header rows and no data",
     "InputError 'has a header but no data rows'",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    lambda df: df.iloc[:0],
+    "header but no data rows",
+    names_path=True,
 )
-def _(tmp, caplog):
-    path = write(tmp, "FS_Combas", world()["FS_Combas"].iloc[:0])
-    raises(InputError, lambda: load(path, "FS_Combas"), "header but no data rows", str(path))
 
 
-@case(
+load_error(
     "header_only_one_row",
     "EN_EquityNatureAll with only the field-code row",
     "InputError 'has a header but no data rows'",
     "io.load_table",
-    "error",
+    "EN_EquityNatureAll",
+    lambda df: df.iloc[:0],
+    "header but no data rows",
+    header_rows=1,
 )
-def _(tmp, caplog):
-    path = write(tmp, "EN_EquityNatureAll", world()["EN_EquityNatureAll"].iloc[:0], header_rows=1)
-    raises(InputError, lambda: load(path, "EN_EquityNatureAll"), "header but no data rows")
 
 
 @case(
@@ -369,16 +518,18 @@ def _(tmp, caplog):
     )
 
 
-@case(
+load_error(
     "utf16",
     "FS_Combas saved as UTF-16 (Excel 'Unicode text')",
     "InputError 'cannot decode file as UTF-8 or GB18030'; re-export as UTF-8 CSV or xlsx",
     "io.decode_bytes via io.load_table",
-    "error",
+    "FS_Combas",
+    None,
+    "cannot decode",
+    "UTF-8",
+    names_path=True,
+    encoding="utf-16",
 )
-def _(tmp, caplog):
-    path = write(tmp, "FS_Combas", encoding="utf-16")
-    raises(InputError, lambda: load(path, "FS_Combas"), "cannot decode", str(path), "UTF-8")
 
 
 @case(
@@ -399,32 +550,30 @@ def _(tmp, caplog):
     logged(caplog, "lost leading zeros", "zero-padded")
 
 
-@case(
+load_error(
     "bad_stock_code",
     "FS_Combas row 30 with Stkcd 'ABC123'",
     "InputError naming the column and the file row",
     "io.normalize_ids via io.load_table",
-    "error",
+    "FS_Combas",
+    cells("Stkcd", 30, "ABC123"),
+    "not 1-6 digits",
+    "column: Stkcd",
+    "rows (first",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"].astype({"Stkcd": object})
-    df.iloc[30, 0] = "ABC123"
-    path = write(tmp, "FS_Combas", df)
-    raises(InputError, lambda: load(path, "FS_Combas"), "not 1-6 digits", "column: Stkcd", "rows (first")
 
 
-@case(
+load_error(
     "bad_date",
     "FS_Combas Accper written 2015/12/31",
     "InputError 'dates not in YYYY-MM-DD form', column Accper, file rows",
     "io.read_csmar_table",
-    "error",
+    "FS_Combas",
+    lambda df: cells("Accper", 4, df.iloc[4, 1].replace("-", "/"))(df),
+    "YYYY-MM-DD",
+    "column: Accper",
+    "rows (first 1): [8]",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"]
-    df.iloc[4, 1] = df.iloc[4, 1].replace("-", "/")
-    path = write(tmp, "FS_Combas", df)
-    raises(InputError, lambda: load(path, "FS_Combas"), "YYYY-MM-DD", "column: Accper", "rows (first 1): [8]")
 
 
 @case(
@@ -862,45 +1011,32 @@ def _(tmp, caplog):
     assert attributes.soe(keys, out, []).mean() > 0.3
 
 
-@case(
+load_error(
     "coded_unmapped",
     "EquityNatureID values 5 and 国企 (not declared)",
     "InputError listing the values ['5', "
     "'国企'], field EquityNatureID, file lines; add them to csmar.EN_EquityNatureAll.codes",
     "io.apply_codes",
-    "error",
+    "EN_EquityNatureAll",
+    cells("EquityNatureID", [3, 10], ["5", "国企"]),
+    "['5', '国企']",
+    "EquityNatureID",
+    "rows (first 2): [5, 12]",  # one header row: data row i is file line i + 2
+    "csmar.EN_EquityNatureAll.codes.equity_nature.map",
 )
-def _(tmp, caplog):
-    df = world()["EN_EquityNatureAll"]
-    df.iloc[[3, 10], 2] = ["5", "国企"]
-    path = write(tmp, "EN_EquityNatureAll", df)  # one header row: data row i is file line i + 2
-    raises(
-        InputError,
-        lambda: load(path, "EN_EquityNatureAll"),
-        "['5', '国企']",
-        "EquityNatureID",
-        "rows (first 2): [5, 12]",
-        "csmar.EN_EquityNatureAll.codes.equity_nature.map",
-    )
 
 
-@case(
+load_error(
     "typrep_unmapped",
     "FS_Combas Typrep 'X' in one row",
     "InputError: coded field Typrep value ['X'] not declared, with its file line",
     "io.apply_codes",
-    "error",
+    "FS_Combas",
+    cells("Typrep", 20, "X"),
+    "['X']",
+    "Typrep",
+    "rows (first 1): [24]",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"]
-    df.iloc[20, 2] = "X"
-    raises(
-        InputError,
-        lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"),
-        "['X']",
-        "Typrep",
-        "rows (first 1): [24]",
-    )
 
 
 @case(
@@ -922,17 +1058,16 @@ def _(tmp, caplog):
     assert attributes.humcap(keys, out, []).equals(attributes.humcap(keys, ref, []))
 
 
-@case(
+load_error(
     "duality_unmapped",
     "CG_Ybasic Y1001b (chair = CEO, 1/2) holds 0",
     "InputError: value ['0'] of Y1001b not declared",
     "io.apply_codes",
-    "error",
+    "CG_Ybasic",
+    cells("Y1001b", 7, "0"),
+    "['0']",
+    "Y1001b (duality)",
 )
-def _(tmp, caplog):
-    df = world()["CG_Ybasic"].astype({"Y1001b": object})
-    df.iloc[7, 4] = "0"
-    raises(InputError, lambda: load(write(tmp, "CG_Ybasic", df), "CG_Ybasic"), "['0']", "Y1001b (duality)")
 
 
 @case(
@@ -970,35 +1105,27 @@ def _(tmp, caplog):
     pd.testing.assert_frame_equal(out, whole("STK_LISTEDCOINFOANL"), check_exact=True)
 
 
-@case(
+load_error(
     "bad_code_first_row",
     "one-row-header EN_EquityNatureAll whose first data row has Symbol 'ABC'",
     "InputError at file line 2 (the row is not taken for a header row and dropped)",
     "io.read_csmar_table",
-    "error",
+    "EN_EquityNatureAll",
+    cells("Symbol", 0, "ABC"),
+    "not 1-6 digits",
+    "rows (first 1): [2]",
 )
-def _(tmp, caplog):
-    df = world()["EN_EquityNatureAll"].astype({"Symbol": object})
-    df.iloc[0, 0] = "ABC"
-    raises(
-        InputError,
-        lambda: load(write(tmp, "EN_EquityNatureAll", df), "EN_EquityNatureAll"),
-        "not 1-6 digits",
-        "rows (first 1): [2]",
-    )
 
 
-@case(
+load_error(
     "bad_code_line_number",
     "FS_Combas (three header rows) with Stkcd 'x1' in data row 31",
     "InputError rows [34]: file line counting the three header rows",
     "io.normalize_ids",
-    "error",
+    "FS_Combas",
+    cells("Stkcd", 30, "x1"),
+    "rows (first 1): [34]",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"].astype({"Stkcd": object})
-    df.iloc[30, 0] = "x1"
-    raises(InputError, lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"), "rows (first 1): [34]")
 
 
 @case(
@@ -1067,25 +1194,16 @@ def _(tmp, caplog):
     logged(caplog, "read as the declared code")
 
 
-@case(
+ifr_error(
     "ifr_unknown_code",
     "ifr_robots.csv industry 'C' (manufacturing subtotal) in 2 rows",
     "InputError: codes "
     "neither industries nor aggregates ['C'], file lines; declare in ifr.industry_codes/aggregate_codes",
-    "io.read_ifr",
-    "error",
+    cells("industry", [4, 9], "C"),
+    "['C']",
+    "rows (first 2): [6, 11]",
+    "ifr.aggregate_codes",
 )
-def _(tmp, caplog):
-    w = world()
-    r = w["ifr_robots"].copy()
-    r.iloc[[4, 9], 1] = "C"
-    raises(
-        InputError,
-        lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])),
-        "['C']",
-        "rows (first 2): [6, 11]",
-        "ifr.aggregate_codes",
-    )
 
 
 @case(
@@ -1104,24 +1222,15 @@ def _(tmp, caplog):
     raises(InputError, lambda: io.read_ifr(robots_, emp), "ifr_robots.csv")
 
 
-@case(
+ifr_error(
     "ifr_infinite",
     "ifr_robots.csv operational_stock 'inf'",
     "InputError: non-finite values, column, file line",
-    "io.read_ifr",
-    "error",
+    cells("operational_stock", 6, "inf"),
+    "non-finite",
+    "column: operational_stock",
+    "rows (first 1): [8]",
 )
-def _(tmp, caplog):
-    w = world()
-    r = w["ifr_robots"].astype({"operational_stock": object})
-    r.iloc[6, 4] = "inf"
-    raises(
-        InputError,
-        lambda: io.read_ifr(*_write_ifr(tmp, r, w["employment_base"])),
-        "non-finite",
-        "column: operational_stock",
-        "rows (first 1): [8]",
-    )
 
 
 @case(
@@ -1325,90 +1434,52 @@ def _(tmp, caplog):
 
 
 # ======================================================================== measures: IFR, SFA, DEA, text
-@case(
+exposure_error(
     "ifr_missing_year",
     "ifr_robots.csv without the year 2016",
     "InputError: 'CHN robot operational_stock "
     "missing for N industry-years', rows like '10-12 2016', file ifr_robots.csv",
-    "robots.robot_exposure",
-    "error",
+    lambda r: r[r["year"] != 2016],
+    lambda e: e,
+    "missing for",
+    "2016",
+    "ifr_robots.csv",
+    "every panel year",
 )
-def _(tmp, caplog):
-    w, t = world(), parsed()
-    pnl, _ = build(t)
-    ifr = w["ifr_robots"][w["ifr_robots"]["year"] != 2016]
-    raises(
-        InputError,
-        lambda: robots.robot_exposure(pnl, ifr, w["employment_base"], t["EMP_Structure"], CONFIG["robots"]),
-        "missing for",
-        "2016",
-        "ifr_robots.csv",
-        "every panel year",
-    )
 
 
-@case(
+ifr_error(
     "ifr_missing_column",
     "ifr_robots.csv without operational_stock",
     "InputError naming the file and column",
-    "io.read_ifr",
-    "error",
+    lambda r: r.drop(columns="operational_stock"),
+    "missing column(s) ['operational_stock']",
+    "ifr_robots.csv",
 )
-def _(tmp, caplog):
-    w = world()
-    (tmp / "ifr").mkdir()
-    w["ifr_robots"].drop(columns="operational_stock").to_csv(tmp / "ifr/ifr_robots.csv", index=False)
-    w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
-    raises(
-        InputError,
-        lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
-        "missing column(s) ['operational_stock']",
-        "ifr_robots.csv",
-    )
 
 
-@case(
+ifr_error(
     "ifr_text_in_numeric",
     "ifr_robots.csv installations cell 'n.a.'",
     "InputError naming file, column, row",
-    "io.read_ifr",
-    "error",
+    cells("installations", 3, "n.a."),
+    "non-numeric",
+    "column: installations",
+    "rows (first 1): [5]",
 )
-def _(tmp, caplog):
-    w = world()
-    (tmp / "ifr").mkdir()
-    r = w["ifr_robots"].astype({"installations": object})
-    r.iloc[3, r.columns.get_loc("installations")] = "n.a."
-    r.to_csv(tmp / "ifr/ifr_robots.csv", index=False)
-    w["employment_base"].to_csv(tmp / "ifr/employment_base.csv", index=False)
-    raises(
-        InputError,
-        lambda: io.read_ifr(tmp / "ifr/ifr_robots.csv", tmp / "ifr/employment_base.csv"),
-        "non-numeric",
-        "column: installations",
-        "rows (first 1): [5]",
-    )
 
 
-@case(
+exposure_error(
     "ifr_base_employment_missing",
     "employment_base.csv without the China 2010 rows",
     "InputError: base-year "
     "employment missing for IFR industries; add rows or change robots.cn_employment_base_year",
-    "robots.robot_exposure",
-    "error",
+    lambda r: r,
+    lambda e: e[e["country"] != "CHN"],
+    "base-year (2010) employment missing",
+    "employment_base.csv",
+    "_employment_base_year",
 )
-def _(tmp, caplog):
-    w, t = world(), parsed()
-    pnl, _ = build(t)
-    emp = w["employment_base"][w["employment_base"]["country"] != "CHN"]
-    raises(
-        InputError,
-        lambda: robots.robot_exposure(pnl, w["ifr_robots"], emp, t["EMP_Structure"], CONFIG["robots"]),
-        "base-year (2010) employment missing",
-        "employment_base.csv",
-        "_employment_base_year",
-    )
 
 
 def _sfa_panel(skew: str) -> pd.DataFrame:
@@ -1545,6 +1616,13 @@ def _(tmp, caplog):
 
 
 # ============================================================================ estimation: estimate.*
+def _singletons() -> pd.DataFrame:
+    """Each of 100 firms in one year only."""
+    d = regression_data(n_firms=100, years=1)
+    d["year"] = 2011 + np.arange(100) % 5
+    return d
+
+
 def _spec(**kw) -> estimate.ModelSpec:
     base = {
         "name": "(1)",
@@ -1556,21 +1634,16 @@ def _spec(**kw) -> estimate.ModelSpec:
     return estimate.ModelSpec.from_dict({**base, **kw})
 
 
-@case(
+table_error(
     "empty_subgroup",
     "Table 6 column on the 'soe' sample when no firm is state-owned",
     "EstimationError: 'no firm-year belongs to the sample soe'; drop the column or the pair",
     "estimate.regression_table",
-    "error",
+    lambda: regression_data().assign(SOE=0),
+    {"sample": "soe"},
+    "no firm-year belongs to the sample 'soe'",
+    "What to do",
 )
-def _(tmp, caplog):
-    d = regression_data().assign(SOE=0)
-    raises(
-        EstimationError,
-        lambda: estimate.regression_table(d, [_spec(sample="soe")], [], "Stkcd"),
-        "no firm-year belongs to the sample 'soe'",
-        "What to do",
-    )
 
 
 @case(
@@ -1591,38 +1664,27 @@ def _(tmp, caplog):
     )
 
 
-@case(
+table_error(
     "all_missing_regressor",
     "lnINT missing in every firm-year (e.g. no employee-structure data)",
     "EstimationError naming lnINT as missing in all firm-years",
     "estimate.estimation_sample",
-    "error",
+    lambda: regression_data().assign(lnINT=np.nan),
+    {},
+    "['lnINT'] are missing in all 240 firm-years",
 )
-def _(tmp, caplog):
-    d = regression_data().assign(lnINT=np.nan)
-    raises(
-        EstimationError,
-        lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
-        "['lnINT'] are missing in all 240 firm-years",
-    )
 
 
-@case(
+table_error(
     "singletons_only",
     "each firm observed in one year only, model with firm FE",
     "EstimationError: all observations are singletons (not a Rust panic from the demeaning library)",
     "estimate.fit",
-    "error",
+    _singletons,
+    {},
+    "singletons",
+    "What to do",
 )
-def _(tmp, caplog):
-    d = regression_data(n_firms=100, years=1)
-    d["year"] = 2011 + np.arange(100) % 5
-    raises(
-        EstimationError,
-        lambda: estimate.regression_table(d, [_spec()], [], "Stkcd"),
-        "singletons",
-        "What to do",
-    )
 
 
 @case(
@@ -1662,63 +1724,38 @@ def _(tmp, caplog):
     )
 
 
-@case(
+table_error(
     "iv_constant_instrument_no_fe",
     "IV without FE whose instrument is a constant",
     "EstimationError (pyfixest would otherwise return a number)",
     "estimate.fit",
-    "error",
+    lambda: regression_data().assign(lnINTUS=1.0),
+    {"regressors": [], "fe": [], "endog": "lnINT", "instrument": "lnINTUS", "stage": "second"},
+    "first stage is identically zero",
 )
-def _(tmp, caplog):
-    d = regression_data().assign(lnINTUS=1.0)
-    s = _spec(regressors=[], fe=[], endog="lnINT", instrument="lnINTUS", stage="second")
-    raises(
-        EstimationError,
-        lambda: estimate.regression_table(d, [s], [], "Stkcd"),
-        "first stage is identically zero",
-    )
 
 
 # ============================================================================================ config
-@case(
+config_error(
     "config_typo",
     "config key 'winsor.cut' (for cuts) and top-level 'seeed'",
     "InputError from "
     "intelcap.workflow.config.check_config: \"'winsor.cut' is unknown: did you mean 'winsor.cuts'?\"",
     "config.check_config",
-    "error",
+    [renamed("winsor.cuts", "cut"), updated({"seeed": 1})],
+    "did you mean 'winsor.cuts'?",
+    "did you mean 'seed'?",
 )
-def _(tmp, caplog):
-    from intelcap.workflow.config import check_config
-
-    c = copy.deepcopy(CONFIG)
-    c["winsor"]["cut"] = c["winsor"].pop("cuts")
-    c["seeed"] = 1
-    raises(
-        InputError,
-        lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
-        "did you mean 'winsor.cuts'?",
-        "did you mean 'seed'?",
-    )
 
 
-@case(
+config_error(
     "config_typo_in_model",
     "model spec key 'regresors' in tables.table2",
     "InputError: did you mean 'tables.table2[0].regressors'?",
     "config.check_config",
-    "error",
+    [renamed("tables.table2.0.regressors", "regresors")],
+    "did you mean 'tables.table2[0].regressors'?",
 )
-def _(tmp, caplog):
-    from intelcap.workflow.config import check_config
-
-    c = copy.deepcopy(CONFIG)
-    c["tables"]["table2"][0]["regresors"] = c["tables"]["table2"][0].pop("regressors")
-    raises(
-        InputError,
-        lambda: check_config(c, ROOT / "schemas" / "config.schema.yaml"),
-        "did you mean 'tables.table2[0].regressors'?",
-    )
 
 
 @case(
@@ -1735,40 +1772,35 @@ def _(tmp, caplog):
     c = copy.deepcopy(CONFIG)
     c["cu"]["method"] = "sfa"
     with pytest.raises(WorkflowError) as ei:
-        validate(c, str(ROOT / "schemas" / "config.schema.yaml"))
+        validate(c, str(SCHEMA))
     assert "'sfa' is not one of" in str(ei.value)
 
 
-@case(
+table_error(
     "unknown_variable",
     "Table 2 model with depvar 'lnCu' (for lnCU)",
     "InputError: variable 'lnCu' is not in the analysis panel, did you mean 'lnCU'?",
     "estimate.validate_spec",
-    "error",
+    regression_data,
+    {"depvar": "lnCu"},
+    "'lnCu' is not in the analysis panel",
+    "did you mean 'lnCU'?",
+    cls=InputError,
 )
-def _(tmp, caplog):
-    raises(
-        InputError,
-        lambda: estimate.regression_table(regression_data(), [_spec(depvar="lnCu")], [], "Stkcd"),
-        "'lnCu' is not in the analysis panel",
-        "did you mean 'lnCU'?",
-    )
 
 
-@case(
+table_error(
     "unknown_control",
     "controls list with 'Levv'",
     "InputError: did you mean 'Lev'?",
     "estimate.validate_spec",
-    "error",
+    regression_data,
+    {"controls": True},
+    "'Levv'",
+    "did you mean 'Lev'?",
+    controls=("Levv",),
+    cls=InputError,
 )
-def _(tmp, caplog):
-    raises(
-        InputError,
-        lambda: estimate.regression_table(regression_data(), [_spec(controls=True)], ["Levv"], "Stkcd"),
-        "'Levv'",
-        "did you mean 'Lev'?",
-    )
 
 
 @case(
