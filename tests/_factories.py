@@ -85,3 +85,22 @@ def snakemake_cmd(*args: str, python: str | Path = sys.executable, cores: int | 
 def run(cmd: list[str], cwd: Path, timeout: float | None = None, **kw) -> subprocess.CompletedProcess:
     """`cmd` in `cwd`, output captured as text; the caller checks the return code (and says what failed)."""
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def lncu_model(name: str = "(1)", regressors: tuple[str, ...] = ("lnINT",), fe=("Stkcd", "year"), **kw):
+    """A model of lnCU without the control list (estimate.ModelSpec), firm and year FE unless `fe` says."""
+    from intelcap.econometrics import estimate
+
+    return estimate.ModelSpec(
+        name=name,
+        depvar=kw.pop("depvar", "lnCU"),
+        regressors=list(regressors),
+        controls=False,
+        fe=list(fe),
+        **kw,
+    )
+
+
+def degenerate_texts(res: pd.DataFrame) -> list[str]:
+    """The texts of a regression table's stat:degenerate rows (one per flagged model or regressor)."""
+    return res.loc[res["term"] == "stat:degenerate", "text"].tolist()

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _factories import firm_years
 
 from intelcap.econometrics import estimate
 from intelcap.errors import EstimationError, InputError
@@ -133,13 +134,7 @@ def a_firm_year(df: pd.DataFrame, i: int = 5) -> tuple[str, str]:
 
 def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    firm = np.repeat(np.arange(n_firms), years)
-    d = pd.DataFrame(
-        {
-            "Stkcd": [f"{600000 + i:06d}" for i in firm],
-            "year": np.tile(np.arange(2011, 2011 + years), n_firms),
-        }
-    )
+    firm, d = firm_years(n_firms, years)
     d["lnINT"] = rng.normal(size=len(d)) + 0.1 * firm
     d["Lev"] = rng.uniform(0.1, 0.9, len(d))
     d["lnCU"] = 0.03 * d["lnINT"] + 0.1 * d["Lev"] + rng.normal(0, 0.1, len(d))
