@@ -237,6 +237,54 @@ def table_error(
     register(id, bad_input, outcome, level, "error", run)
 
 
+def raising(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    level: str,
+    action: Callable[[Path], object],
+    *must: str,
+    cls: type[Exception] = InputError,
+) -> None:
+    """An error case in one call: `action(tmp)` raises `cls` carrying every `must` text."""
+    register(
+        id, bad_input, outcome, level, "error", lambda tmp, caplog: raises(cls, lambda: action(tmp), *must)
+    )
+
+
+def dir_error(
+    id: str, bad_input: str, outcome: str, level: str, table: str, make: Callable[[Path], object], *must: str
+) -> None:
+    """An error case of what raw_dir/csmar holds: after `make(csmar folder)`, reading `table` from the folder
+    (as the workflow does) raises an InputError carrying every `must` text."""
+
+    def run(tmp: Path, caplog) -> None:
+        make(csmar_dir(tmp))
+        raises(InputError, lambda: load_dir(tmp, table), *must)
+
+    register(id, bad_input, outcome, level, "error", run)
+
+
+def units_error(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    table: str,
+    unit: str,
+    field: str,
+    *must: str,
+    names_path: bool = False,
+) -> None:
+    """An error case of the units row: `table` whose units row gives `unit` for the vendor `field` fails to load
+    with an InputError carrying every `must` text (and the file's path with `names_path`)."""
+
+    def run(tmp: Path, caplog) -> None:
+        path = _with_units(tmp, table, unit, [field])
+        raises(InputError, lambda: load(path, table), *must, *([str(path)] if names_path else []))
+
+    register(id, bad_input, outcome, "io.load_table", "error", run)
+
+
 def _at(c: dict | list, dotted: str) -> tuple[dict | list, str | int]:
     """(container, key) of a dotted config path, list items by number: 'tables.table2.0.regressors'."""
     *parents, last = [int(k) if k.isdigit() else k for k in dotted.split(".")]
@@ -298,21 +346,16 @@ def config_error(
 
 
 # ============================================================================ CSMAR reader: io.load_table
-@case(
+raising(
     "missing_table",
     "CSMAR table file absent from raw_dir/csmar/",
     "InputError: 'table file not found', file path, hint to download it or change `file:` in config",
     "io.load_table",
-    "error",
+    lambda tmp: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"),
+    "table file not found",
+    "FS_Combas.csv",
+    "csmar:",
 )
-def _(tmp, caplog):
-    raises(
-        InputError,
-        lambda: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"),
-        "table file not found",
-        "FS_Combas.csv",
-        "csmar:",
-    )
 
 
 load_error(
@@ -731,34 +774,30 @@ def _(tmp, caplog):
     pd.testing.assert_frame_equal(out, whole("FS_Combas"), check_exact=True)
 
 
-@case(
+dir_error(
     "zip_not_unpacked",
     "raw_dir/csmar holds FS_Combas.zip (the download, not unzipped)",
     "InputError naming the zip: the reader does not open it; unzip",
     "io.table_files",
-    "error",
+    "FS_Combas",
+    lambda d: (d / "FS_Combas.zip").write_bytes(b"PK\x03\x04"),
+    "FS_Combas.zip",
+    "does not open",
+    "unzip",
 )
-def _(tmp, caplog):
-    (csmar_dir(tmp) / "FS_Combas.zip").write_bytes(b"PK\x03\x04")
-    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "FS_Combas.zip", "does not open", "unzip")
 
 
-@case(
+dir_error(
     "no_file_similar_name",
     "FS_Combas saved as FS_Combas_2019.csv (not a numbered part)",
     "InputError 'table file not found', listing the similar name; set csmar.FS_Combas.file",
     "io.table_files",
-    "error",
+    "FS_Combas",
+    lambda d: synth.write_csmar(world()["FS_Combas"], d / "FS_Combas_2019.csv"),
+    "table file not found",
+    "fs_combas_2019.csv",
+    "csmar.FS_Combas.file",
 )
-def _(tmp, caplog):
-    synth.write_csmar(world()["FS_Combas"], csmar_dir(tmp) / "FS_Combas_2019.csv")
-    raises(
-        InputError,
-        lambda: load_dir(tmp, "FS_Combas"),
-        "table file not found",
-        "fs_combas_2019.csv",
-        "csmar.FS_Combas.file",
-    )
 
 
 def _workbook(path: Path, sheets: dict[str, pd.DataFrame], header: bool = True) -> None:
@@ -789,21 +828,21 @@ def _(tmp, caplog):
     logged(caplog, "['说明'] do not carry field Stkcd")
 
 
-@case(
+def _sheet2_without_header(d: Path) -> None:
+    df = world()["CG_Ybasic"]
+    _workbook(d / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:100], "sheet2": df.iloc[100:]}, header=False)
+
+
+dir_error(
     "xlsx_sheet_without_header",
     "CG_Ybasic.xlsx whose second sheet continues the data without a header row",
     "InputError naming the sheet: it starts with data; copy the header there",
     "io.load_table",
-    "error",
+    "CG_Ybasic",
+    _sheet2_without_header,
+    "sheet 'sheet2' starts with data",
+    "CG_Ybasic.xlsx",
 )
-def _(tmp, caplog):
-    df = world()["CG_Ybasic"]
-    _workbook(
-        csmar_dir(tmp) / "CG_Ybasic.xlsx", {"sheet1": df.iloc[:100], "sheet2": df.iloc[100:]}, header=False
-    )
-    raises(
-        InputError, lambda: load_dir(tmp, "CG_Ybasic"), "sheet 'sheet2' starts with data", "CG_Ybasic.xlsx"
-    )
 
 
 @case(
@@ -835,16 +874,15 @@ def _(tmp, caplog):
         )
 
 
-@case(
+dir_error(
     "folder_named_like_table",
     "a folder called FS_Combas.csv in raw_dir/csmar",
     "InputError 'expected a file, found a folder'",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    lambda d: (d / "FS_Combas.csv").mkdir(),
+    "expected a file, found a folder",
 )
-def _(tmp, caplog):
-    (csmar_dir(tmp) / "FS_Combas.csv").mkdir()
-    raises(InputError, lambda: load_dir(tmp, "FS_Combas"), "expected a file, found a folder")
 
 
 def _with_units(tmp: Path, table: str, unit: str, fields: list[str]) -> Path:
@@ -897,24 +935,19 @@ def _(tmp, caplog):
         assert np.array_equal(out["revenue"].to_numpy(), ref * factor)
 
 
-@case(
+units_error(
     "units_unknown",
     "FS_Comins units row says 美元 for B001101000",
     "InputError naming the unit, field, file line 3 and the accepted units",
-    "io.load_table",
-    "error",
+    "FS_Comins",
+    "美元",
+    "B001101000",
+    "'美元'",
+    "B001101000 (revenue)",
+    "rows (first 1): [3]",
+    "'万元'",
+    names_path=True,
 )
-def _(tmp, caplog):
-    path = _with_units(tmp, "FS_Comins", "美元", ["B001101000"])
-    raises(
-        InputError,
-        lambda: load(path, "FS_Comins"),
-        "'美元'",
-        "B001101000 (revenue)",
-        "rows (first 1): [3]",
-        "'万元'",
-        str(path),
-    )
 
 
 @case(
@@ -931,16 +964,17 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "CG_Ybasic"), "'万人'", "Y0601b (employees)", "'人'")
 
 
-@case(
+units_error(
     "units_percent_field",
     "PT_LCRDSPENDING RDPersonRatio with units '没有单位' (a share, not percent)",
     "InputError: the unit of RDPersonRatio must be %",
-    "io.load_table",
-    "error",
+    "PT_LCRDSPENDING",
+    "没有单位",
+    "RDPersonRatio",
+    "'没有单位'",
+    "RDPersonRatio",
+    "'%'",
 )
-def _(tmp, caplog):
-    path = _with_units(tmp, "PT_LCRDSPENDING", "没有单位", ["RDPersonRatio"])
-    raises(InputError, lambda: load(path, "PT_LCRDSPENDING"), "'没有单位'", "RDPersonRatio", "'%'")
 
 
 @case(
@@ -959,21 +993,17 @@ def _(tmp, caplog):
     )
 
 
-@case(
+raising(
     "units_declared_contradiction",
     "units row says 元 while config declares 万元 for total_assets",
     "InputError: the file's units row and config disagree; remove one",
     "io.load_table",
-    "error",
+    lambda tmp: io.load_table(
+        write(tmp, "FS_Combas"), {**spec("FS_Combas"), "units": {"total_assets": "万元"}}, "FS_Combas"
+    ),
+    "units row says '元'",
+    "config declares '万元'",
 )
-def _(tmp, caplog):
-    path = write(tmp, "FS_Combas")
-    raises(
-        InputError,
-        lambda: io.load_table(path, {**spec("FS_Combas"), "units": {"total_assets": "万元"}}, "FS_Combas"),
-        "units row says '元'",
-        "config declares '万元'",
-    )
 
 
 @case(
@@ -1397,22 +1427,17 @@ def _(tmp, caplog):
     logged(caplog, "['C39']", "not in the CSRC->IFR crosswalk")
 
 
-@case(
+raising(
     "province_unknown",
     "firm-profile province 广东省 missing from config/regions.csv",
     "InputError naming PROVINCE, example rows, the file; add it to regions.csv",
     "panel.build_panel",
-    "error",
+    lambda tmp: build(regions=REGIONS[REGIONS["province"] != "广东"]),
+    "provinces not in",
+    "column: PROVINCE",
+    "广东",
+    "regions.csv",
 )
-def _(tmp, caplog):
-    raises(
-        InputError,
-        lambda: build(regions=REGIONS[REGIONS["province"] != "广东"]),
-        "provinces not in",
-        "column: PROVINCE",
-        "广东",
-        "regions.csv",
-    )
 
 
 @case(
@@ -1493,20 +1518,16 @@ def _sfa_panel(skew: str) -> pd.DataFrame:
     return d.assign(Y=np.exp(lnY), K=np.exp(lnK), L=np.exp(lnL))
 
 
-@case(
+raising(
     "sfa_wrong_skew",
     "frontier residuals skewed the wrong way (no one-sided inefficiency)",
     "EstimationError (cu.on_wrong_skew: error, the default) saying sigma_u = 0 and how to accept CU = 1",
     "cu.estimate_cu",
-    "error",
+    lambda tmp: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
+    "positively skewed",
+    "on_wrong_skew",
+    cls=EstimationError,
 )
-def _(tmp, caplog):
-    raises(
-        EstimationError,
-        lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-        "positively skewed",
-        "on_wrong_skew",
-    )
 
 
 @case(
@@ -1641,22 +1662,19 @@ table_error(
 )
 
 
-@case(
+raising(
     "empty_subgroup_pair",
     "group-difference test non_soe vs soe with no SOE",
     "EstimationError: group 'soe' has "
     "no firm-year with complete data; remove the pair from heterogeneity.pairs",
     "estimate.group_differences",
-    "error",
+    lambda tmp: estimate.group_differences(
+        regression_data().assign(SOE=0), [["non_soe", "soe"]], "lnCU", "lnINT", [], "Stkcd", 20, 1
+    ),
+    "group 'soe' has no firm-year",
+    "heterogeneity.pairs",
+    cls=EstimationError,
 )
-def _(tmp, caplog):
-    d = regression_data().assign(SOE=0)
-    raises(
-        EstimationError,
-        lambda: estimate.group_differences(d, [["non_soe", "soe"]], "lnCU", "lnINT", [], "Stkcd", 20, 1),
-        "group 'soe' has no firm-year",
-        "heterogeneity.pairs",
-    )
 
 
 table_error(
@@ -1798,16 +1816,15 @@ table_error(
 )
 
 
-@case(
+raising(
     "unknown_winsor_var",
     "winsor.vars with 'Sizee'",
     "InputError: did you mean 'Size'?",
     "panel.winsorize",
-    "error",
+    lambda tmp: panel.winsorize(regression_data().assign(Size=1.0), ["Sizee"], (1, 99)),
+    "'Sizee'",
+    "did you mean 'Size'?",
 )
-def _(tmp, caplog):
-    d = regression_data().assign(Size=1.0)
-    raises(InputError, lambda: panel.winsorize(d, ["Sizee"], (1, 99)), "'Sizee'", "did you mean 'Size'?")
 
 
 # the case modules register their @case functions into CASES when imported

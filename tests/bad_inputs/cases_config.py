@@ -20,6 +20,7 @@ from bad_cases import (
     config_error,
     logged,
     raises,
+    raising,
     regression_data,
     renamed,
     updated,
@@ -165,20 +166,16 @@ def _(tmp, caplog):
 
 
 # ================================================================================== degenerate estimates
-@case(
+raising(
     "sfa_wrong_skew_hint_names_config_key",
     "wrong-skew frontier with cu.on_wrong_skew: error",
     "EstimationError "
     "whose remedy is the config key 'cu.on_wrong_skew: zero in config/config.yaml', not a Python argument",
     "cu.estimate_cu",
-    "error",
+    lambda tmp: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
+    "set cu.on_wrong_skew: zero in config/config.yaml",
+    cls=EstimationError,
 )
-def _(tmp, caplog):
-    raises(
-        EstimationError,
-        lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-        "set cu.on_wrong_skew: zero in config/config.yaml",
-    )
 
 
 @case(
