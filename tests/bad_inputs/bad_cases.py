@@ -27,7 +27,7 @@ from intelcap.econometrics import estimate
 from intelcap.errors import EstimationError, InputError
 from intelcap.ingest import panel
 from intelcap.ingest import readers as io
-from intelcap.measures import cu, dea, robots, text
+from intelcap.measures import attributes, cu, dea, robots, text
 from intelcap.synthetic import dgp as synth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +132,11 @@ def a_firm_year(df: pd.DataFrame, i: int = 5) -> tuple[str, str]:
     return str(row.iloc[0]), str(row.iloc[1])
 
 
+def year_ends(df: pd.DataFrame) -> np.ndarray:
+    """Positions of a CSMAR statement table's rows that the reader keeps: annual (Typrep A), at 12-31."""
+    return np.flatnonzero((df["Typrep"] == "A").to_numpy() & df["Accper"].str.endswith("12-31").to_numpy())
+
+
 def regression_data(n_firms: int = 40, years: int = 6, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     firm, d = firm_years(n_firms, years)
@@ -167,18 +172,20 @@ def load_error(
     level: str,
     table: str,
     edit: Callable[[pd.DataFrame], pd.DataFrame] | None,
-    *must: str,
+    *must: str | Callable[[pd.DataFrame], str],
     names_path: bool = False,
     **write_kw,
 ) -> None:
     """An error case of the CSMAR reader: `table` written (its frame changed by `edit`; `write_kw` for the
-    file's layout) fails to load with an InputError carrying every `must` text, and the file's path with
-    `names_path`."""
+    file's layout) fails to load with an InputError carrying every `must` text (a callable: the text it gives
+    for the edited frame, such as the Stkcd of the edited row), and the file's path with `names_path`."""
 
     def run(tmp: Path, caplog) -> None:
         df = world()[table]
-        path = write(tmp, table, df if edit is None else edit(df), **write_kw)
-        raises(InputError, lambda: load(path, table), *must, *([str(path)] if names_path else []))
+        df = df if edit is None else edit(df)
+        path = write(tmp, table, df, **write_kw)
+        texts = [m(df) if callable(m) else m for m in must] + ([str(path)] if names_path else [])
+        raises(InputError, lambda: load(path, table), *texts)
 
     register(id, bad_input, outcome, level, "error", run)
 
@@ -283,6 +290,29 @@ def units_error(
         raises(InputError, lambda: load(path, table), *must, *([str(path)] if names_path else []))
 
     register(id, bad_input, outcome, "io.load_table", "error", run)
+
+
+def same_frame(
+    id: str,
+    bad_input: str,
+    outcome: str,
+    level: str,
+    table: str,
+    edit: Callable[[pd.DataFrame], pd.DataFrame],
+    noted: str | None = None,
+) -> None:
+    """A decision case of the CSMAR reader: `table` written with its frame changed by `edit` loads to exactly
+    the frame of the clean file; with `noted`, a note of that text counts every row."""
+
+    def run(tmp: Path, caplog) -> None:
+        df = edit(world()[table])
+        notes: list[dict] = []
+        out = io.load_table(write(tmp, table, df), spec(table), table, notes)
+        pd.testing.assert_frame_equal(out, whole(table), check_exact=True)
+        if noted is not None:
+            assert note_rows(notes, noted) == len(df)
+
+    register(id, bad_input, outcome, level, "decision", run)
 
 
 def _at(c: dict | list, dotted: str) -> tuple[dict | list, str | int]:
@@ -397,28 +427,20 @@ load_error(
 )
 
 
-@case(
+load_error(
     "text_in_numeric",
     "FS_Combas total assets cell holds text ('n/a')",
     "InputError naming file, vendor field A001000000, example Stkcd/year rows; fix or blank the cells",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    cells("A001000000", 7, "n/a"),
+    "non-numeric",
+    "A001000000 (total_assets)",
+    lambda df: a_firm_year(df, 7)[0],
+    lambda df: a_firm_year(df, 7)[1][:4],
+    "what to do",
+    names_path=True,
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"].astype({"A001000000": object})
-    df.iloc[7, df.columns.get_loc("A001000000")] = "n/a"
-    stk, date = a_firm_year(df, 7)
-    path = write(tmp, "FS_Combas", df)
-    raises(
-        InputError,
-        lambda: load(path, "FS_Combas"),
-        "non-numeric",
-        "A001000000 (total_assets)",
-        stk,
-        date[:4],
-        str(path),
-        "what to do",
-    )
 
 
 @case(
@@ -437,31 +459,26 @@ def _(tmp, caplog):
     logged(caplog, "dropped 1 row(s) identical")
 
 
-@case(
+def _restated(df: pd.DataFrame) -> pd.DataFrame:
+    """The 4th kept row again, at 1.1 times its total assets; the original row first."""
+    dup = df.iloc[[year_ends(df)[3]]].copy()
+    dup["A001000000"] = dup["A001000000"] * 1.1
+    return pd.concat([df, dup], ignore_index=True)
+
+
+load_error(
     "duplicate_restated",
     "FS_Combas: same firm-year twice with different total assets (restatement)",
     "InputError naming the duplicate Stkcd/year rows and the differing field; keep the latest restatement",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    _restated,
+    "duplicate keys",
+    "values differ",
+    "total_assets",
+    lambda df: a_firm_year(df, int(year_ends(df)[3]))[0],
+    "latest restatement",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"]
-    i = int(
-        np.flatnonzero((df["Typrep"] == "A").to_numpy() & df["Accper"].str.endswith("12-31").to_numpy())[3]
-    )
-    dup = df.iloc[[i]].copy()
-    dup["A001000000"] = dup["A001000000"] * 1.1
-    stk, date = a_firm_year(df, i)
-    path = write(tmp, "FS_Combas", pd.concat([df, dup], ignore_index=True))
-    raises(
-        InputError,
-        lambda: load(path, "FS_Combas"),
-        "duplicate keys",
-        "values differ",
-        "total_assets",
-        stk,
-        "latest restatement",
-    )
 
 
 @case(
@@ -1014,8 +1031,6 @@ raising(
     "decision",
 )
 def _(tmp, caplog):
-    from intelcap.measures import attributes
-
     df = world()["EN_EquityNatureAll"]
     spelled = {"1": "1.0", "1,2": "1、2", "2,3": " 2 / 3 "}
     messy = df.assign(EquityNatureID=[spelled.get(v, v) for v in df["EquityNatureID"]])
@@ -1072,8 +1087,6 @@ load_error(
     "decision",
 )
 def _(tmp, caplog):
-    from intelcap.measures import attributes
-
     df = world()["PT_LCRDSPENDING"].astype({"StateTypeCode": object})
     df["StateTypeCode"] = "1.0"
     out = load(write(tmp, "PT_LCRDSPENDING", df), "PT_LCRDSPENDING")
@@ -1095,39 +1108,40 @@ load_error(
 )
 
 
-@case(
-    "exchange_suffix_ids",
-    "Stkcd written 000002.SZ, 600519.SH and SZ000001",
-    "decision: reduced to the 6-digit code, counted in a note and logged; same frame",
-    "io.normalize_ids",
-    "decision",
-)
-def _(tmp, caplog):
-    df = world()["FS_Comscfd"]
+def _exchange_suffixes(df: pd.DataFrame) -> pd.DataFrame:
     code = df["Stkcd"].astype(str)
     df["Stkcd"] = np.where(
         code.str.startswith("6"), code + ".SH", np.where(code.str.startswith("0"), "SZ" + code, code + ".SZ")
     )
-    notes: list[dict] = []
-    out = io.load_table(write(tmp, "FS_Comscfd", df), spec("FS_Comscfd"), "FS_Comscfd", notes)
-    pd.testing.assert_frame_equal(out, whole("FS_Comscfd"), check_exact=True)
-    assert note_rows(notes, "exchange suffix") == len(df)
+    return df
 
 
-@case(
+same_frame(
+    "exchange_suffix_ids",
+    "Stkcd written 000002.SZ, 600519.SH and SZ000001",
+    "decision: reduced to the 6-digit code, counted in a note and logged; same frame",
+    "io.normalize_ids",
+    "FS_Comscfd",
+    _exchange_suffixes,
+    "exchange suffix",
+)
+
+
+def _fullwidth_symbols(df: pd.DataFrame) -> pd.DataFrame:
+    df["Symbol"] = df["Symbol"].map(
+        lambda s: unicodedata.normalize("NFKC", s).translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    )
+    return df
+
+
+same_frame(
     "fullwidth_ids",
     "Symbol written in full-width digits (０００００２)",
     "decision: folded to ASCII digits; same frame (not a later 'industry missing')",
     "io.normalize_ids",
-    "decision",
+    "STK_LISTEDCOINFOANL",
+    _fullwidth_symbols,
 )
-def _(tmp, caplog):
-    df = world()["STK_LISTEDCOINFOANL"]
-    df["Symbol"] = df["Symbol"].map(
-        lambda s: unicodedata.normalize("NFKC", s).translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
-    )
-    out = load(write(tmp, "STK_LISTEDCOINFOANL", df), "STK_LISTEDCOINFOANL")
-    pd.testing.assert_frame_equal(out, whole("STK_LISTEDCOINFOANL"), check_exact=True)
 
 
 load_error(
@@ -1153,24 +1167,21 @@ load_error(
 )
 
 
-@case(
+def _two_infinite(df: pd.DataFrame) -> pd.DataFrame:
+    return cells("A001000000", year_ends(df)[[2, 9]], ["inf", "1e999"])(df)
+
+
+load_error(
     "infinite_money",
     "FS_Combas total assets 'inf' in one row, '1e999' in another",
     "InputError: 2 non-finite values in A001000000, file lines",
     "io.load_table",
-    "error",
+    "FS_Combas",
+    _two_infinite,
+    "2 non-finite",
+    "A001000000 (total_assets)",
+    lambda df: f"rows (first 2): {(year_ends(df)[[2, 9]] + 4).tolist()}",
 )
-def _(tmp, caplog):
-    df = world()["FS_Combas"].astype({"A001000000": object})
-    ok = np.flatnonzero((df["Typrep"].eq("A") & df["Accper"].str.endswith("12-31")).to_numpy())
-    df.iloc[ok[[2, 9]], 3] = ["inf", "1e999"]
-    raises(
-        InputError,
-        lambda: load(write(tmp, "FS_Combas", df), "FS_Combas"),
-        "2 non-finite",
-        "A001000000 (total_assets)",
-        f"rows (first 2): {(ok[[2, 9]] + 4).tolist()}",
-    )
 
 
 @case(
