@@ -104,3 +104,16 @@ def lncu_model(name: str = "(1)", regressors: tuple[str, ...] = ("lnINT",), fe=(
 def degenerate_texts(res: pd.DataFrame) -> list[str]:
     """The texts of a regression table's stat:degenerate rows (one per flagged model or regressor)."""
     return res.loc[res["term"] == "stat:degenerate", "text"].tolist()
+
+
+def small_workflow(dest: Path) -> Path:
+    """A scratch copy of the workflow at `dest` with tests/small_config.yaml as small.yaml, for
+    `--configfile config/config.yaml small.yaml`: the default rules and code paths at a test's size."""
+    import shutil
+
+    from intelcap.workflow.scratch import copy_workflow
+
+    root = Path(__file__).resolve().parents[1]
+    work = copy_workflow(root, dest)
+    shutil.copy2(root / "tests" / "small_config.yaml", work / "small.yaml")
+    return work

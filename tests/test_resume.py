@@ -29,21 +29,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _factories import run, snakemake_cmd
-
-from intelcap.workflow.scratch import copy_workflow
+from _factories import run, small_workflow, snakemake_cmd
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = (ROOT / "tests" / "small_config.yaml").read_text(encoding="utf-8")
 KILL_WHEN = "results/data/panel_clean.parquet"
 COMPARED = ("results/tables", "results/figures")
 
 
 def scratch(dest: Path) -> Path:
-    copy_workflow(ROOT, dest)
-    (dest / "small.yaml").write_text(SMALL)
+    small_workflow(dest)
     snakefile = dest / "Snakefile"
     text = snakefile.read_text()
     if "provenance.smk" not in text:  # until the rule is wired into the Snakefile
