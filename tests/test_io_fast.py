@@ -83,6 +83,7 @@ def _reference_normalize_ids(values: pd.Series, path, column: str) -> pd.Series:
     return s.str.zfill(6)
 
 
+# independent oracle (deliberate copy): the pre-optimisation reader, frozen; its messages must stay equal
 def _reference_read_csmar_table(path, spec: dict, table: str) -> pd.DataFrame:
     import difflib
 
