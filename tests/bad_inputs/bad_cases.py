@@ -180,7 +180,7 @@ def load_error(
     level: str,
     table: str,
     edit: Callable[[pd.DataFrame], pd.DataFrame] | None,
-    *must: str | Callable[[pd.DataFrame], str],
+    must: tuple[str | Callable[[pd.DataFrame], str], ...],
     names_path: bool = False,
     **write_kw,
 ) -> None:
@@ -198,7 +198,7 @@ def load_error(
     register(id, level, "error", run)
 
 
-def ifr_error(id: str, edit: Callable[[pd.DataFrame], pd.DataFrame], *must: str) -> None:
+def ifr_error(id: str, edit: Callable[[pd.DataFrame], pd.DataFrame], must: tuple[str, ...]) -> None:
     """An error case of the IFR reader: ifr_robots.csv (its frame changed by `edit`) next to a clean
     employment_base.csv fails to read with an InputError carrying every `must` text."""
 
@@ -210,7 +210,7 @@ def ifr_error(id: str, edit: Callable[[pd.DataFrame], pd.DataFrame], *must: str)
     register(id, "io.read_ifr", "error", run)
 
 
-def exposure_error(id: str, ifr: Callable, employment: Callable, *must: str) -> None:
+def exposure_error(id: str, ifr: Callable, employment: Callable, must: tuple[str, ...]) -> None:
     """An error case of robot exposure on the clean panel: the IFR robots and base-year employment frames
     (changed by `ifr` and `employment`) make robots.robot_exposure raise an InputError with every `must`."""
 
@@ -232,7 +232,7 @@ def table_error(
     level: str,
     data: Callable[[], pd.DataFrame],
     model: dict,
-    *must: str,
+    must: tuple[str, ...],
     controls: tuple[str, ...] = (),
     cls: type[Exception] = EstimationError,
 ) -> None:
@@ -250,14 +250,14 @@ def raising(
     id: str,
     level: str,
     action: Callable[[Path], object],
-    *must: str,
+    must: tuple[str, ...],
     cls: type[Exception] = InputError,
 ) -> None:
     """An error case in one call: `action(tmp)` raises `cls` carrying every `must` text."""
     register(id, level, "error", lambda tmp, caplog: raises(cls, lambda: action(tmp), *must))
 
 
-def dir_error(id: str, level: str, table: str, make: Callable[[Path], object], *must: str) -> None:
+def dir_error(id: str, level: str, table: str, make: Callable[[Path], object], must: tuple[str, ...]) -> None:
     """An error case of what raw_dir/csmar holds: after `make(csmar folder)`, reading `table` from the folder
     (as the workflow does) raises an InputError carrying every `must` text."""
 
@@ -273,7 +273,7 @@ def units_error(
     table: str,
     unit: str,
     field: str,
-    *must: str,
+    must: tuple[str, ...],
     names_path: bool = False,
 ) -> None:
     """An error case of the units row: `table` whose units row gives `unit` for the vendor `field` fails to load
@@ -340,7 +340,7 @@ def config_error(
     id: str,
     level: str,
     edits: list[Callable[[dict], None]],
-    *must: str,
+    must: tuple[str, ...],
     then: Callable[[dict, str, Path], None] | None = None,
 ) -> None:
     """An error case of the configuration: the default config changed by `edits` fails the checks the workflow
@@ -370,9 +370,7 @@ raising(
     "missing_table",
     "io.load_table",
     lambda tmp: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"),
-    "table file not found",
-    "FS_Combas.csv",
-    "csmar:",
+    ("table file not found", "FS_Combas.csv", "csmar:"),
 )
 
 
@@ -381,9 +379,7 @@ load_error(
     "io.load_table",
     "FS_Combas",
     lambda df: df.drop(columns="A001212000"),
-    "lacks field(s) ['A001212000']",
-    "available fields",
-    "csmar.FS_Combas.fields",
+    ("lacks field(s) ['A001212000']", "available fields", "csmar.FS_Combas.fields"),
     names_path=True,
 )
 
@@ -393,9 +389,7 @@ load_error(
     "io.load_table",
     "CG_Ybasic",
     lambda df: df.rename(columns={"Y0601b": "Y0601c"}),
-    "Y0601b",
-    "did you mean Y0601c?",
-    "csmar.CG_Ybasic",
+    ("Y0601b", "did you mean Y0601c?", "csmar.CG_Ybasic"),
 )
 
 
@@ -404,8 +398,7 @@ load_error(
     "io.load_table",
     "STK_LISTEDCOINFOANL",
     lambda df: df.rename(columns={"PROVINCE": "Province"}),
-    "PROVINCE",
-    "did you mean Province?",
+    ("PROVINCE", "did you mean Province?"),
 )
 
 
@@ -414,11 +407,13 @@ load_error(
     "io.load_table",
     "FS_Combas",
     cells("A001000000", 7, "n/a"),
-    "non-numeric",
-    "A001000000 (total_assets)",
-    lambda df: a_firm_year(df, 7)[0],
-    lambda df: a_firm_year(df, 7)[1][:4],
-    "what to do",
+    (
+        "non-numeric",
+        "A001000000 (total_assets)",
+        lambda df: a_firm_year(df, 7)[0],
+        lambda df: a_firm_year(df, 7)[1][:4],
+        "what to do",
+    ),
     names_path=True,
 )
 
@@ -445,11 +440,13 @@ load_error(
     "io.load_table",
     "FS_Combas",
     _restated,
-    "duplicate keys",
-    "values differ",
-    "total_assets",
-    lambda df: a_firm_year(df, int(year_ends(df)[3]))[0],
-    "latest restatement",
+    (
+        "duplicate keys",
+        "values differ",
+        "total_assets",
+        lambda df: a_firm_year(df, int(year_ends(df)[3]))[0],
+        "latest restatement",
+    ),
 )
 
 
@@ -465,7 +462,7 @@ load_error(
     "io.load_table",
     "FS_Combas",
     lambda df: df.iloc[:0],
-    "header but no data rows",
+    ("header but no data rows",),
     names_path=True,
 )
 
@@ -475,7 +472,7 @@ load_error(
     "io.load_table",
     "EN_EquityNatureAll",
     lambda df: df.iloc[:0],
-    "header but no data rows",
+    ("header but no data rows",),
     header_rows=1,
 )
 
@@ -522,8 +519,7 @@ load_error(
     "io.decode_bytes via io.load_table",
     "FS_Combas",
     None,
-    "cannot decode",
-    "UTF-8",
+    ("cannot decode", "UTF-8"),
     names_path=True,
     encoding="utf-16",
 )
@@ -546,9 +542,7 @@ load_error(
     "io.normalize_ids via io.load_table",
     "FS_Combas",
     cells("Stkcd", 30, "ABC123"),
-    "not 1-6 digits",
-    "column: Stkcd",
-    "rows (first",
+    ("not 1-6 digits", "column: Stkcd", "rows (first"),
 )
 
 
@@ -557,9 +551,7 @@ load_error(
     "io.read_csmar_table",
     "FS_Combas",
     lambda df: cells("Accper", 4, df.iloc[4, 1].replace("-", "/"))(df),
-    "YYYY-MM-DD",
-    "column: Accper",
-    "rows (first 1): [8]",
+    ("YYYY-MM-DD", "column: Accper", "rows (first 1): [8]"),
 )
 
 
@@ -683,9 +675,7 @@ dir_error(
     "io.table_files",
     "FS_Combas",
     lambda d: (d / "FS_Combas.zip").write_bytes(b"PK\x03\x04"),
-    "FS_Combas.zip",
-    "does not open",
-    "unzip",
+    ("FS_Combas.zip", "does not open", "unzip"),
 )
 
 
@@ -694,9 +684,7 @@ dir_error(
     "io.table_files",
     "FS_Combas",
     lambda d: synth.write_csmar(world()["FS_Combas"], d / "FS_Combas_2019.csv"),
-    "table file not found",
-    "fs_combas_2019.csv",
-    "csmar.FS_Combas.file",
+    ("table file not found", "fs_combas_2019.csv", "csmar.FS_Combas.file"),
 )
 
 
@@ -732,8 +720,7 @@ dir_error(
     "io.load_table",
     "CG_Ybasic",
     _sheet2_without_header,
-    "sheet 'sheet2' starts with data",
-    "CG_Ybasic.xlsx",
+    ("sheet 'sheet2' starts with data", "CG_Ybasic.xlsx"),
 )
 
 
@@ -765,7 +752,7 @@ dir_error(
     "io.load_table",
     "FS_Combas",
     lambda d: (d / "FS_Combas.csv").mkdir(),
-    "expected a file, found a folder",
+    ("expected a file, found a folder",),
 )
 
 
@@ -812,10 +799,7 @@ units_error(
     "FS_Comins",
     "美元",
     "B001101000",
-    "'美元'",
-    "B001101000 (revenue)",
-    "rows (first 1): [3]",
-    "'万元'",
+    ("'美元'", "B001101000 (revenue)", "rows (first 1): [3]", "'万元'"),
     names_path=True,
 )
 
@@ -833,9 +817,7 @@ units_error(
     "PT_LCRDSPENDING",
     "没有单位",
     "RDPersonRatio",
-    "'没有单位'",
-    "RDPersonRatio",
-    "'%'",
+    ("'没有单位'", "RDPersonRatio", "'%'"),
 )
 
 
@@ -854,8 +836,7 @@ raising(
     lambda tmp: io.load_table(
         write(tmp, "FS_Combas"), {**spec("FS_Combas"), "units": {"total_assets": "万元"}}, "FS_Combas"
     ),
-    "units row says '元'",
-    "config declares '万元'",
+    ("units row says '元'", "config declares '万元'"),
 )
 
 
@@ -886,10 +867,12 @@ load_error(
     "io.apply_codes",
     "EN_EquityNatureAll",
     cells("EquityNatureID", [3, 10], ["5", "国企"]),
-    "['5', '国企']",
-    "EquityNatureID",
-    "rows (first 2): [5, 12]",  # one header row: data row i is file line i + 2
-    "csmar.EN_EquityNatureAll.codes.equity_nature.map",
+    (
+        "['5', '国企']",
+        "EquityNatureID",
+        "rows (first 2): [5, 12]",  # one header row: data row i is file line i + 2
+        "csmar.EN_EquityNatureAll.codes.equity_nature.map",
+    ),
 )
 
 
@@ -898,9 +881,7 @@ load_error(
     "io.apply_codes",
     "FS_Combas",
     cells("Typrep", 20, "X"),
-    "['X']",
-    "Typrep",
-    "rows (first 1): [24]",
+    ("['X']", "Typrep", "rows (first 1): [24]"),
 )
 
 
@@ -916,12 +897,7 @@ def _(tmp, caplog):
 
 
 load_error(
-    "duality_unmapped",
-    "io.apply_codes",
-    "CG_Ybasic",
-    cells("Y1001b", 7, "0"),
-    "['0']",
-    "Y1001b (duality)",
+    "duality_unmapped", "io.apply_codes", "CG_Ybasic", cells("Y1001b", 7, "0"), ("['0']", "Y1001b (duality)")
 )
 
 
@@ -933,13 +909,7 @@ def _exchange_suffixes(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-same_frame(
-    "exchange_suffix_ids",
-    "io.normalize_ids",
-    "FS_Comscfd",
-    _exchange_suffixes,
-    "exchange suffix",
-)
+same_frame("exchange_suffix_ids", "io.normalize_ids", "FS_Comscfd", _exchange_suffixes, "exchange suffix")
 
 
 def _fullwidth_symbols(df: pd.DataFrame) -> pd.DataFrame:
@@ -949,12 +919,7 @@ def _fullwidth_symbols(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-same_frame(
-    "fullwidth_ids",
-    "io.normalize_ids",
-    "STK_LISTEDCOINFOANL",
-    _fullwidth_symbols,
-)
+same_frame("fullwidth_ids", "io.normalize_ids", "STK_LISTEDCOINFOANL", _fullwidth_symbols)
 
 
 load_error(
@@ -962,8 +927,7 @@ load_error(
     "io.read_csmar_table",
     "EN_EquityNatureAll",
     cells("Symbol", 0, "ABC"),
-    "not 1-6 digits",
-    "rows (first 1): [2]",
+    ("not 1-6 digits", "rows (first 1): [2]"),
 )
 
 
@@ -972,7 +936,7 @@ load_error(
     "io.normalize_ids",
     "FS_Combas",
     cells("Stkcd", 30, "x1"),
-    "rows (first 1): [34]",
+    ("rows (first 1): [34]",),
 )
 
 
@@ -985,9 +949,11 @@ load_error(
     "io.load_table",
     "FS_Combas",
     _two_infinite,
-    "2 non-finite",
-    "A001000000 (total_assets)",
-    lambda df: f"rows (first 2): {(year_ends(df)[[2, 9]] + 4).tolist()}",
+    (
+        "2 non-finite",
+        "A001000000 (total_assets)",
+        lambda df: f"rows (first 2): {(year_ends(df)[[2, 9]] + 4).tolist()}",
+    ),
 )
 
 
@@ -1028,9 +994,7 @@ def _(tmp, caplog):
 ifr_error(
     "ifr_unknown_code",
     cells("industry", [4, 9], "C"),
-    "['C']",
-    "rows (first 2): [6, 11]",
-    "ifr.aggregate_codes",
+    ("['C']", "rows (first 2): [6, 11]", "ifr.aggregate_codes"),
 )
 
 
@@ -1047,9 +1011,7 @@ def _(tmp, caplog):
 ifr_error(
     "ifr_infinite",
     cells("operational_stock", 6, "inf"),
-    "non-finite",
-    "column: operational_stock",
-    "rows (first 1): [8]",
+    ("non-finite", "column: operational_stock", "rows (first 1): [8]"),
 )
 
 
@@ -1175,10 +1137,7 @@ raising(
     "province_unknown",
     "panel.build_panel",
     lambda tmp: build(regions=REGIONS[REGIONS["province"] != "广东"]),
-    "provinces not in",
-    "column: PROVINCE",
-    "广东",
-    "regions.csv",
+    ("provinces not in", "column: PROVINCE", "广东", "regions.csv"),
 )
 
 
@@ -1194,27 +1153,21 @@ exposure_error(
     "ifr_missing_year",
     lambda r: r[r["year"] != 2016],
     lambda e: e,
-    "missing for",
-    "2016",
-    "ifr_robots.csv",
-    "every panel year",
+    ("missing for", "2016", "ifr_robots.csv", "every panel year"),
 )
 
 
 ifr_error(
     "ifr_missing_column",
     lambda r: r.drop(columns="operational_stock"),
-    "missing column(s) ['operational_stock']",
-    "ifr_robots.csv",
+    ("missing column(s) ['operational_stock']", "ifr_robots.csv"),
 )
 
 
 ifr_error(
     "ifr_text_in_numeric",
     cells("installations", 3, "n.a."),
-    "non-numeric",
-    "column: installations",
-    "rows (first 1): [5]",
+    ("non-numeric", "column: installations", "rows (first 1): [5]"),
 )
 
 
@@ -1222,9 +1175,7 @@ exposure_error(
     "ifr_base_employment_missing",
     lambda r: r,
     lambda e: e[e["country"] != "CHN"],
-    "base-year (2010) employment missing",
-    "employment_base.csv",
-    "_employment_base_year",
+    ("base-year (2010) employment missing", "employment_base.csv", "_employment_base_year"),
 )
 
 
@@ -1248,8 +1199,7 @@ raising(
     "sfa_wrong_skew",
     "cu.estimate_cu",
     lambda tmp: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-    "positively skewed",
-    "on_wrong_skew",
+    ("positively skewed", "on_wrong_skew"),
     cls=EstimationError,
 )
 
@@ -1346,8 +1296,7 @@ table_error(
     "estimate.regression_table",
     lambda: regression_data().assign(SOE=0),
     {"sample": "soe"},
-    "no firm-year belongs to the sample 'soe'",
-    "What to do",
+    ("no firm-year belongs to the sample 'soe'", "What to do"),
 )
 
 
@@ -1357,8 +1306,7 @@ raising(
     lambda tmp: estimate.group_differences(
         regression_data().assign(SOE=0), [["non_soe", "soe"]], "lnCU", "lnINT", [], "Stkcd", 20, 1
     ),
-    "group 'soe' has no firm-year",
-    "heterogeneity.pairs",
+    ("group 'soe' has no firm-year", "heterogeneity.pairs"),
     cls=EstimationError,
 )
 
@@ -1368,18 +1316,11 @@ table_error(
     "estimate.estimation_sample",
     lambda: regression_data().assign(lnINT=np.nan),
     {},
-    "['lnINT'] are missing in all 240 firm-years",
+    ("['lnINT'] are missing in all 240 firm-years",),
 )
 
 
-table_error(
-    "singletons_only",
-    "estimate.fit",
-    _singletons,
-    {},
-    "singletons",
-    "What to do",
-)
+table_error("singletons_only", "estimate.fit", _singletons, {}, ("singletons", "What to do"))
 
 
 @case("collinear_control", "estimate.tidy_model", "decision")
@@ -1412,7 +1353,7 @@ table_error(
     "estimate.fit",
     lambda: regression_data().assign(lnINTUS=1.0),
     {"regressors": [], "fe": [], "endog": "lnINT", "instrument": "lnINTUS", "stage": "second"},
-    "first stage is identically zero",
+    ("first stage is identically zero",),
 )
 
 
@@ -1421,8 +1362,7 @@ config_error(
     "config_typo",
     "config.check_config",
     [renamed("winsor.cuts", "cut"), updated({"seeed": 1})],
-    "did you mean 'winsor.cuts'?",
-    "did you mean 'seed'?",
+    ("did you mean 'winsor.cuts'?", "did you mean 'seed'?"),
 )
 
 
@@ -1430,7 +1370,7 @@ config_error(
     "config_typo_in_model",
     "config.check_config",
     [renamed("tables.table2.0.regressors", "regresors")],
-    "did you mean 'tables.table2[0].regressors'?",
+    ("did you mean 'tables.table2[0].regressors'?",),
 )
 
 
@@ -1451,8 +1391,7 @@ table_error(
     "estimate.validate_spec",
     regression_data,
     {"depvar": "lnCu"},
-    "'lnCu' is not in the analysis panel",
-    "did you mean 'lnCU'?",
+    ("'lnCu' is not in the analysis panel", "did you mean 'lnCU'?"),
     cls=InputError,
 )
 
@@ -1462,8 +1401,7 @@ table_error(
     "estimate.validate_spec",
     regression_data,
     {"controls": True},
-    "'Levv'",
-    "did you mean 'Lev'?",
+    ("'Levv'", "did you mean 'Lev'?"),
     controls=("Levv",),
     cls=InputError,
 )
@@ -1473,8 +1411,7 @@ raising(
     "unknown_winsor_var",
     "panel.winsorize",
     lambda tmp: panel.winsorize(regression_data().assign(Size=1.0), ["Sizee"], (1, 99)),
-    "'Sizee'",
-    "did you mean 'Size'?",
+    ("'Sizee'", "did you mean 'Size'?"),
 )
 
 

@@ -36,8 +36,7 @@ config_error(
     "config_table_key_typo",
     "config.check_config",
     [renamed("tables.table2", "tabel2")],
-    "'tables.tabel2' is unknown: did you mean 'tables.table2'?",
-    "file: config/config.yaml",
+    ("'tables.tabel2' is unknown: did you mean 'tables.table2'?", "file: config/config.yaml"),
 )
 
 
@@ -53,9 +52,7 @@ config_error(
     "config_empty_model_list",
     "config.check_values",
     [updated({"tables.table2": []})],
-    "'tables.table2' has 0 item(s) but needs at least 1",
-    "column: tables.table2",
-    "depvar: lnCU",
+    ("'tables.table2' has 0 item(s) but needs at least 1", "column: tables.table2", "depvar: lnCU"),
     then=_schema_rejects_empty_list,
 )
 
@@ -68,8 +65,7 @@ config_error(
     "config_sample_years_reversed",
     "config.check_values",
     [updated({"sample.first_year": 2019, "sample.last_year": 2011})],
-    "sample.first_year (2019) is after sample.last_year (2011)",
-    "column: sample.first_year",
+    ("sample.first_year (2019) is after sample.last_year (2011)", "column: sample.first_year"),
     then=_no_data_file_blamed,
 )
 
@@ -78,7 +74,7 @@ config_error(
     "config_synth_years_reversed",
     "config.check_values",
     [updated({"synth.first_year": 2019, "synth.last_year": 2009})],
-    "synth.first_year (2019) is after synth.last_year (2009)",
+    ("synth.first_year (2019) is after synth.last_year (2009)",),
 )
 
 
@@ -92,8 +88,7 @@ config_error(
     "config_sample_outside_synth",
     "config.check_values",
     [updated({"synth.last_year": 2016})],
-    "sample.last_year (2019) is after synth.last_year (2016)",
-    "set synth.last_year to 2019",
+    ("sample.last_year (2019) is after synth.last_year (2016)", "set synth.last_year to 2019"),
     then=_accepted_with_raw_dir,
 )
 
@@ -144,7 +139,7 @@ raising(
     "sfa_wrong_skew_hint_names_config_key",
     "cu.estimate_cu",
     lambda tmp: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-    "set cu.on_wrong_skew: zero in config/config.yaml",
+    ("set cu.on_wrong_skew: zero in config/config.yaml",),
     cls=EstimationError,
 )
 
@@ -201,6 +196,8 @@ config_error(
     "config_model_ref_missing",
     "config.check_values",
     [updated({"robustness.inference.baseline.table": "table7"})],
-    "robustness.inference.baseline.table names 'table7', which is not under tables",
-    "column: robustness.inference.baseline.table",
+    (
+        "robustness.inference.baseline.table names 'table7', which is not under tables",
+        "column: robustness.inference.baseline.table",
+    ),
 )
