@@ -1,5 +1,6 @@
 """Bad-input cases of the configuration, of output folders that cannot be written, and of degenerate estimates.
-Registered into `bad_cases.CASES` by the @case decorator; bad_cases.py imports this module on its last line."""
+Registered into `bad_cases.CASES` by @case and the constructors of bad_cases.py (their prose in descriptions.yaml);
+bad_cases.py imports this module on its last line."""
 
 from __future__ import annotations
 
