@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root and the default configuration."""
+"""Shared fixtures: the repository root, the default configuration and keyword dictionary."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="module")
+def spec():
+    """The repository's keyword dictionary (config/keywords.yaml), for the text tests; a module whose tests need
+    another `spec` defines its own fixture, which takes precedence."""
+    from intelcap.measures.text import load_keywords
+
+    return load_keywords()
 
 
 @pytest.fixture()

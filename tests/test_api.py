@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _factories import unbalanced_panel
 
 import intelcap
 from intelcap.econometrics import estimate, inference
@@ -31,34 +32,7 @@ RENAME = {"Stkcd": "gvkey", "year": "fyear"}
 
 def _panel(seed: int = 11, firms: int = 150, years: int = 8) -> pd.DataFrame:
     """Unbalanced firm-year panel with an instrument, two subgroups (SOE, Region) and a province."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for f in range(firms):
-        n = int(rng.integers(2, years + 1))
-        first = int(rng.integers(0, years - n + 1))
-        a, soe, prov = rng.normal(), int(rng.random() < 0.4), int(rng.integers(0, 5))
-        for t in range(first, first + n):
-            z, w = rng.normal() + 0.1 * t, rng.normal(size=2)
-            x = 0.7 * z + 0.4 * a + 0.3 * w[0] + rng.normal()
-            rows.append(
-                {
-                    "Stkcd": f"{600000 + f:06d}",
-                    "year": 2011 + t,
-                    "province": f"P{prov}",
-                    "SOE": soe,
-                    "Region": "East" if prov < 2 else "West",
-                    "x": x,
-                    "z": z,
-                    "w1": w[0],
-                    "w2": w[1],
-                    "y": 0.05 * x
-                    - 0.2 * w[1]
-                    + a
-                    + 0.02 * t
-                    + (0.03 if soe else 0.0) * x
-                    + rng.normal() * (1 + abs(w[1])),
-                }
-            )
+    rows = unbalanced_panel(seed, firms, years).to_dict("records")
     # one singleton firm: dropped by reghdfe's rule under either naming
     rows.append(
         {

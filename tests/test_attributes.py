@@ -12,6 +12,7 @@ from intelcap.measures import attributes
 from intelcap.measures.attributes import OVERSEAS, _note
 
 
+# independent oracle (deliberate copy): the per-row SOE of before the vectorised parsing, frozen
 def _reference_soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) -> pd.Series:
     e = equity[["Stkcd", "year", "equity_nature"]].copy()
     e["SOE"] = (
@@ -37,6 +38,7 @@ def _reference_soe(keys: pd.DataFrame, equity: pd.DataFrame, notes: list[dict]) 
     return out["SOE"]
 
 
+# independent oracle (deliberate copy): the per-row ED of before the per-distinct-value matching, frozen
 def _reference_export_demand(keys: pd.DataFrame, region: pd.DataFrame, notes: list[dict]) -> pd.Series:
     r = region.copy()
     r["overseas"] = r["region"].fillna("").str.contains(OVERSEAS)

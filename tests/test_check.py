@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from _factories import run, snakemake_cmd
 
 from intelcap.errors import InputError
 from intelcap.ingest import check
@@ -196,6 +196,19 @@ def _job(tmp_path: Path, raw: Path) -> Job:
     )
 
 
+def _check_report(data_job: Job) -> None:
+    """The `check` rule's step on the report that `data_job` (a check_data job) wrote."""
+    steps.check(
+        Job(
+            input={"md": data_job.output["md"], "csv": data_job.output["csv"]},
+            output={},
+            params={},
+            config={},
+            rule="check",
+        )
+    )
+
+
 def test_steps_write_the_report_and_fail_only_on_blocking_problems(synthetic, tmp_path, capfd):
     bad = _bad_folder(synthetic, tmp_path)
     job = _job(tmp_path, bad)
@@ -206,27 +219,11 @@ def test_steps_write_the_report_and_fail_only_on_blocking_problems(synthetic, tm
     md = Path(job.output["md"]).read_text(encoding="utf-8")
     assert "4 blocking" in md and "| QUA_Qualification | missing |" in md
     with pytest.raises(InputError, match="4 blocking problem"):
-        steps.check(
-            Job(
-                input={"md": job.output["md"], "csv": job.output["csv"]},
-                output={},
-                params={},
-                config={},
-                rule="check",
-            )
-        )
+        _check_report(job)
     assert "[blocking] FS_Combas" in capfd.readouterr().err
     clean = _job(tmp_path / "clean", synthetic)
     steps.check_data(clean)
-    steps.check(
-        Job(
-            input={"md": clean.output["md"], "csv": clean.output["csv"]},
-            output={},
-            params={},
-            config={},
-            rule="check",
-        )
-    )  # no blocking problem: no error
+    _check_report(clean)  # no blocking problem: no error
     assert "0 blocking" in capfd.readouterr().err
 
 
@@ -236,12 +233,7 @@ def test_snakemake_check_on_user_data_exits_non_zero_after_writing_the_report(sy
 
     bad = _bad_folder(synthetic, tmp_path)
     work = copy_workflow(ROOT, tmp_path / "wf")
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--cores",
-        "1",
+    cmd = snakemake_cmd(
         "--directory",
         str(work),
         "--snakefile",
@@ -249,8 +241,9 @@ def test_snakemake_check_on_user_data_exits_non_zero_after_writing_the_report(sy
         "check",
         "--config",
         f"raw_dir={bad}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+        cores=1,
+    )
+    proc = run(cmd, work)
     assert proc.returncode != 0
     assert "4 blocking" in proc.stderr and "[blocking] QUA_Qualification" in proc.stderr
     df = pd.read_csv(work / "results/check/data_report.csv", dtype=str, keep_default_na=False)

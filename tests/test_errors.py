@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _factories import degenerate_texts, firm_years, lncu_model
 
 from intelcap import atomic
 from intelcap.errors import InputError
@@ -148,13 +149,7 @@ def test_degenerate_rules_for_tiny_sigma_u_and_constant_cu():
 
 def _regression_data(n_firms: int = 30, years: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(1)
-    firm = np.repeat(np.arange(n_firms), years)
-    d = pd.DataFrame(
-        {
-            "Stkcd": [f"{600000 + i:06d}" for i in firm],
-            "year": np.tile(np.arange(2011, 2011 + years), n_firms),
-        }
-    )
+    firm, d = firm_years(n_firms, years)
     d["lnINT"] = rng.normal(size=len(d))
     d["lnCU"] = 0.05 * d["lnINT"] + rng.normal(0, 0.1, len(d))
     d["Listed"] = (firm % 3).astype(float)  # constant within firm: no variation after firm FE
@@ -166,12 +161,7 @@ def test_constant_depvar_gives_a_degenerate_row_a_warning_and_no_crash(caplog):
 
     caplog.set_level(logging.WARNING)
     d = _regression_data().assign(lnCU=0.0)
-    specs = [
-        estimate.ModelSpec(
-            name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
-        ),
-        estimate.ModelSpec(name="(2)", depvar="lnINT", regressors=["Listed"], controls=False),
-    ]
+    specs = [lncu_model(), lncu_model("(2)", ["Listed"], fe=[], depvar="lnINT")]
     res = estimate.regression_table(d, specs, [], "Stkcd")  # used to raise ZeroDivisionError (R², t of _cons)
     flag = res[res["term"] == "stat:degenerate"]
     assert flag["model"].tolist() == ["(1)"] and flag["estimate"].tolist() == [1.0]
@@ -188,12 +178,8 @@ def test_regressor_without_variation_after_fixed_effects_is_flagged():
     from intelcap.econometrics import estimate
 
     d = _regression_data()
-    spec = estimate.ModelSpec(
-        name="(3)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False, fe=["Stkcd", "year"]
-    )
-    res = estimate.regression_table(d, [spec], [], "Stkcd")
-    texts = res.loc[res["term"] == "stat:degenerate", "text"].tolist()
-    assert texts == [
+    res = estimate.regression_table(d, [lncu_model("(3)", ["lnINT", "Listed"])], [], "Stkcd")
+    assert degenerate_texts(res) == [
         "Listed has no variation left after the fixed effects Stkcd+year in model (3): a regressor "
         "without variation, so it has no estimate"
     ]
@@ -205,16 +191,7 @@ def test_degenerate_flag_is_printed_under_the_table_whatever_the_notes():
     from intelcap.outputs import tables
 
     d = _regression_data().assign(lnCU=0.0)
-    res = estimate.regression_table(
-        d,
-        [
-            estimate.ModelSpec(
-                name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
-            )
-        ],
-        [],
-        "Stkcd",
-    )
+    res = estimate.regression_table(d, [lncu_model()], [], "Stkcd")
     for style in (tables.TableStyle(lang="en"), tables.TableStyle(lang="en", notes=[])):
         md = tables.regression_markdown(res, style)
         last = md.rstrip("\n").splitlines()[-1]
@@ -224,15 +201,6 @@ def test_degenerate_flag_is_printed_under_the_table_whatever_the_notes():
     assert "Warning (degenerate estimate): lnCU is constant" in tex
     zh = tables.regression_markdown(res, tables.TableStyle(lang="zh"))
     assert "警告（退化估计）：第(1)列估计样本中被解释变量lnCU为常数" in zh
-    clean = estimate.regression_table(
-        _regression_data(),
-        [
-            estimate.ModelSpec(
-                name="(1)", depvar="lnCU", regressors=["lnINT"], controls=False, fe=["Stkcd", "year"]
-            )
-        ],
-        [],
-        "Stkcd",
-    )
+    clean = estimate.regression_table(_regression_data(), [lncu_model()], [], "Stkcd")
     assert "stat:degenerate" not in set(clean["term"])
     assert "Warning" not in tables.regression_markdown(clean, tables.TableStyle(lang="en"))

@@ -73,29 +73,30 @@ SAMPLES = ["SOE", "non-SOE", "east", "central", "west"]
 
 
 def _long_df() -> pd.DataFrame:
-    rows = []
-    for i, s in enumerate(SAMPLES):
-        for term, est in (("lnINT", 0.02 + 0.005 * i), ("_cons", -0.2)):
-            rows.append(
-                dict(
-                    model=f"({i + 1})",
-                    depvar="lnCU",
-                    term=term,
-                    estimate=est,
-                    std_error=0.01,
-                    t_value=2.0,
-                    p_value=0.05,
-                    nobs=1000,
-                    n_clusters=100 + 10 * i,
-                    r2_within=0.1,
-                    fixed_effects="Stkcd+year",
-                    vcov="CRV1:Stkcd",
-                    controls="yes",
-                    sample=s,
-                    stage=None,
-                )
-            )
-    return pd.DataFrame(rows)
+    """Two rows (lnINT, _cons) per subsample model; every row SE 0.01, t 2, p 0.05, 1,000 firm-years."""
+    same = {
+        "depvar": "lnCU",
+        "std_error": 0.01,
+        "t_value": 2.0,
+        "p_value": 0.05,
+        "nobs": 1000,
+        "r2_within": 0.1,
+    }
+    same |= {"fixed_effects": "Stkcd+year", "vcov": "CRV1:Stkcd", "controls": "yes", "stage": None}
+    rows = [
+        {
+            "model": f"({i + 1})",
+            "term": term,
+            "estimate": est,
+            "n_clusters": 100 + 10 * i,
+            "sample": s,
+            **same,
+        }
+        for i, s in enumerate(SAMPLES)
+        for term, est in (("lnINT", 0.02 + 0.005 * i), ("_cons", -0.2))
+    ]
+    columns = ["model", "depvar", "term", "estimate", "std_error", "t_value", "p_value", "nobs", "n_clusters"]
+    return pd.DataFrame(rows)[[*columns, "r2_within", "fixed_effects", "vcov", "controls", "sample", "stage"]]
 
 
 def _spec_df() -> pd.DataFrame:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _factories import unbalanced_panel
 
 HERE = Path(__file__).resolve()
 SEEDS = [None, "0", "1", "123", "random", "random"]
@@ -25,36 +26,7 @@ CONTROLS = ["w1", "w2", "w3"]
 
 def _panel(seed: int = 5, firms: int = 240, years: int = 9) -> pd.DataFrame:
     """Unbalanced firm-year panel (so alternating projections need many sweeps and their order matters)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for f in range(firms):
-        n = int(rng.integers(2, years + 1))
-        first = int(rng.integers(0, years - n + 1))
-        a, soe, prov = rng.normal(), int(rng.random() < 0.4), int(rng.integers(0, 6))
-        for t in range(first, first + n):
-            z = rng.normal() + 0.1 * t
-            w = rng.normal(size=3)
-            x = 0.7 * z + 0.4 * a + 0.3 * w[0] + rng.normal()
-            rows.append(
-                {
-                    "Stkcd": f"{600000 + f:06d}",
-                    "year": 2011 + t,
-                    "province": f"P{prov}",
-                    "SOE": soe,
-                    "x": x,
-                    "z": z,
-                    "w1": w[0],
-                    "w2": w[1],
-                    "w3": w[2],
-                    "y": 0.05 * x
-                    - 0.2 * w[1]
-                    + a
-                    + 0.02 * t
-                    + (0.03 if soe else 0.0) * x
-                    + rng.normal() * (1 + abs(w[2])),
-                }
-            )
-    return pd.DataFrame(rows)
+    return unbalanced_panel(seed, firms, years, n_controls=3, n_provinces=6)
 
 
 def _tables(out: Path) -> None:
@@ -88,7 +60,6 @@ def _tables(out: Path) -> None:
         pd.concat([res, pd.DataFrame(stats, columns=estimate.RESULT_COLUMNS)], ignore_index=True),
         out / "iv.csv",
     )
-    df["Region"] = np.where(df["province"].isin(["P0", "P1"]), "East", "West")
     diff = estimate.group_differences(
         df, [["non_soe", "soe"], ["east", "west"]], "y", "x", CONTROLS, "Stkcd", reps=49, seed=7
     )

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _factories import lnint_design
 from scipy import stats
 
 from intelcap.econometrics.absorb import AbsorbedDesign
@@ -34,12 +35,7 @@ RTOL = 1e-8
 def panel(nf: int = 120, T: int = 6, n_ind: int = 6, drop: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """Firm x year panel; x = firm constant + industry robot series (lnINT structure) + noise."""
     rng = np.random.default_rng(seed)
-    firm = np.repeat(np.arange(nf), T)
-    yr = np.tile(np.arange(T), nf)
-    ind = (np.arange(nf) % n_ind)[firm]
-    g = rng.normal(size=(n_ind, T)).cumsum(1)
-    a = rng.normal(size=nf)
-    lnint = a[firm] + g[ind, yr]
+    firm, yr, ind, lnint = lnint_design(rng, nf, T, n_ind)
     w = rng.normal(size=(nf * T, 2)) + 0.3 * lnint[:, None]
     z = lnint + 0.5 * rng.normal(size=nf * T)
     y = (

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _factories import COMBAS_SPEC
 
 from intelcap.errors import InputError
 from intelcap.ingest import readers as io
 from intelcap.synthetic.dgp import write_csmar
 
-SPEC = {
-    "id": "Stkcd",
-    "date": "Accper",
-    "fields": {
-        "Typrep": "Typrep",
-        "total_assets": "A001000000",
-        "fixed_assets": "A001212000",
-        "total_liabilities": "A002000000",
-    },
-}
+SPEC = COMBAS_SPEC
 
 
 def _frame() -> pd.DataFrame:

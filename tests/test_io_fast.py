@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _factories import COMBAS_SPEC
 
 from intelcap.errors import InputError
 from intelcap.ingest import readers as io
@@ -82,6 +83,7 @@ def _reference_normalize_ids(values: pd.Series, path, column: str) -> pd.Series:
     return s.str.zfill(6)
 
 
+# independent oracle (deliberate copy): the pre-optimisation reader, frozen; its messages must stay equal
 def _reference_read_csmar_table(path, spec: dict, table: str) -> pd.DataFrame:
     import difflib
 
@@ -272,16 +274,7 @@ def test_every_table_and_variant_matches_reference(tmp_path, world, caplog, tabl
 
 
 # ------------------------------------------------------------------------------------------ randomised files
-SPEC = {
-    "id": "Stkcd",
-    "date": "Accper",
-    "fields": {
-        "Typrep": "Typrep",
-        "total_assets": "A001000000",
-        "fixed_assets": "A001212000",
-        "total_liabilities": "A002000000",
-    },
-}
+SPEC = COMBAS_SPEC
 HEADER = ["Stkcd", "Accper", "Typrep", "A001000000", "A001212000", "A002000000", "Remark"]
 LABELS = [
     ["证券代码", "会计期间", "报表类型", "资产总计", "固定资产净额", "负债合计", "备注"],

@@ -24,26 +24,22 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
-
-from intelcap.workflow.scratch import copy_workflow
+from _factories import run, small_workflow, snakemake_cmd
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = (ROOT / "tests" / "small_config.yaml").read_text(encoding="utf-8")
 KILL_WHEN = "results/data/panel_clean.parquet"
 COMPARED = ("results/tables", "results/figures")
 
 
 def scratch(dest: Path) -> Path:
-    copy_workflow(ROOT, dest)
-    (dest / "small.yaml").write_text(SMALL)
+    small_workflow(dest)
     snakefile = dest / "Snakefile"
     text = snakefile.read_text()
     if "provenance.smk" not in text:  # until the rule is wired into the Snakefile
@@ -53,20 +49,9 @@ def scratch(dest: Path) -> Path:
 
 
 def start(work: Path, *extra: str) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--cores",
-        "2",
-        "--configfile",
-        "config/config.yaml",
-        "small.yaml",
-        *extra,
-        "--",
-        "all",
-        "results/manifest.json",
-    ]
+    cmd = snakemake_cmd(
+        "--configfile", "config/config.yaml", "small.yaml", *extra, "--", "all", "results/manifest.json"
+    )
     log = open(work / f"snakemake{len(list(work.glob('snakemake*.out')))}.out", "w")  # noqa: SIM115
     # own session = own process group: the kill below takes Snakemake and every job it started
     return subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -125,19 +110,8 @@ def runs(tmp_path_factory) -> tuple[Path, Path, dict]:
         _kill(proc_b)  # SIGKILL to the whole process group: Snakemake and its running jobs
         info["killed_after_s"] = round(time.monotonic() - t0, 1)
         # what a user does after a crash: the lock of the dead run stays until --unlock
-        unlock = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "snakemake",
-                "--unlock",
-                "--configfile",
-                "config/config.yaml",
-                "small.yaml",
-            ],
-            cwd=b,
-            capture_output=True,
-            text=True,
+        unlock = run(
+            snakemake_cmd("--unlock", "--configfile", "config/config.yaml", "small.yaml", cores=None), b
         )
         assert unlock.returncode == 0, unlock.stderr[-2000:]
         proc_b2 = start(b, "--rerun-incomplete")

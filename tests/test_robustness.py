@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _factories import lnint_design
 from scipy import stats
 
 from intelcap.econometrics import robustness as R
@@ -25,11 +26,7 @@ CONTROLS = ["ListAge", "Board", "Size", "ROA", "Lev", "Mfee", "Debcost", "Dual"]
 def panel(nf: int = 60, T: int = 5, n_ind: int = 6, beta: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """Firm x year panel with the lnINT structure: firm constant + industry x year robot series."""
     rng = np.random.default_rng(seed)
-    firm = np.repeat(np.arange(nf), T)
-    yr = np.tile(np.arange(T), nf)
-    ind = (np.arange(nf) % n_ind)[firm]
-    g = rng.normal(size=(n_ind, T)).cumsum(1)
-    lnint = rng.normal(size=nf)[firm] + g[ind, yr]
+    firm, yr, ind, lnint = lnint_design(rng, nf, T, n_ind)
     n = nf * T
     df = pd.DataFrame(
         {

@@ -23,7 +23,6 @@ from intelcap.measures.text import (
     count_reports,
     extract_report,
     extract_shard,
-    load_keywords,
     mdna_section,
     normalize,
     read_extracted,
@@ -32,11 +31,6 @@ from intelcap.measures.text import (
     write_extracted,
 )
 from intelcap.synthetic import reports as rs
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_keywords()
 
 
 def _txt(path: Path, text: str, mtime_s: int | None = None) -> Path:

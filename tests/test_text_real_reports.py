@@ -13,7 +13,6 @@ from intelcap.measures.text import (
     count_keywords,
     extract_report,
     extract_shard,
-    load_keywords,
     mdna_coverage,
     mdna_diagnose,
     mdna_section,
@@ -21,11 +20,6 @@ from intelcap.measures.text import (
     write_extracted,
 )
 from intelcap.synthetic import reports as rs
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_keywords()
 
 
 def _plan(rng: np.random.Generator, n: int = 45) -> dict[str, int]:

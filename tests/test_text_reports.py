@@ -18,7 +18,6 @@ from intelcap.measures.text import (
     count_extracted,
     extract_report,
     extract_shard,
-    load_keywords,
     resolve_versions,
     text_index,
 )
@@ -30,11 +29,6 @@ HTML = (
     "<!DOCTYPE html>\n<html><head><title>404 Not Found</title><style>body{color:red}</style></head>\n"
     "<body><h1>404 Not Found</h1><p>nginx</p></body></html>\n"
 )
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_keywords()
 
 
 def _txt(path: Path, text: str = BODY) -> Path:

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _factories import small_workflow, snakemake_cmd
 
 from intelcap.econometrics import estimate
-from intelcap.workflow.scratch import copy_workflow
 
 pytestmark = pytest.mark.e2e
 
@@ -203,21 +203,16 @@ def test_installed_library_works_outside_the_repository(venv, tmp_path):
 
 def test_workflow_runs_under_the_installed_wheel(venv, tmp_path):
     _, env_dir = venv
-    work = copy_workflow(ROOT, tmp_path / "workflow")
-    shutil.copy2(ROOT / "tests" / "small_config.yaml", work / "small.yaml")
+    work = small_workflow(tmp_path / "workflow")
     _run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "snakemake",
-            "--cores",
-            "2",
+        snakemake_cmd(
             "--configfile",
             "config/config.yaml",
             "small.yaml",
             "--",
             "results/tables/table2.csv",
-        ],
+            python=env_dir / "bin" / "python",
+        ),
         cwd=work,
         env=_clean_env(env_dir),
         timeout=900,

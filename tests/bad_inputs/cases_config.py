@@ -1,9 +1,9 @@
 """Bad-input cases of the configuration, of output folders that cannot be written, and of degenerate estimates.
-Registered into `bad_cases.CASES` by the @case decorator; bad_cases.py imports this module on its last line."""
+Registered into `bad_cases.CASES` by @case and the constructors of bad_cases.py (their prose in descriptions.yaml);
+bad_cases.py imports this module on its last line."""
 
 from __future__ import annotations
 
-import copy
 import errno
 import json
 import os
@@ -12,116 +12,90 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from bad_cases import CONFIG, ROOT, _sfa_panel, case, logged, raises, regression_data
+from _factories import degenerate_texts, lncu_model
+from bad_cases import (
+    CONFIG,
+    SCHEMA,
+    _sfa_panel,
+    case,
+    config_error,
+    logged,
+    raises,
+    raising,
+    regression_data,
+    renamed,
+    updated,
+)
 
 from intelcap import atomic
 from intelcap.econometrics import estimate
 from intelcap.errors import EstimationError, InputError
 from intelcap.measures import cu
 
-SCHEMA = ROOT / "schemas" / "config.schema.yaml"
-
-
-def _config_error(c: dict, *must: str) -> str:
-    from intelcap.workflow.config import check_config, check_values
-
-    def both() -> None:
-        check_config(c, SCHEMA)
-        check_values(c, SCHEMA)
-
-    return raises(InputError, both, *must)
-
-
 # ============================================================================================ config
-@case(
+config_error(
     "config_table_key_typo",
-    "tables.tabel2 (for table2): used to be accepted and ignored",
-    "InputError: \"'tables.tabel2' is unknown: did you mean 'tables.table2'?\"",
     "config.check_config",
-    "error",
+    [renamed("tables.table2", "tabel2")],
+    ("'tables.tabel2' is unknown: did you mean 'tables.table2'?", "file: config/config.yaml"),
 )
-def _(tmp, caplog):
-    c = copy.deepcopy(CONFIG)
-    c["tables"]["tabel2"] = c["tables"].pop("table2")
-    _config_error(c, "'tables.tabel2' is unknown: did you mean 'tables.table2'?", "file: config/config.yaml")
 
 
-@case(
-    "config_empty_model_list",
-    "tables.table2: [] (no model)",
-    "InputError naming 'tables.table2' (needs at "
-    "least 1 model, with an example); the schema's minItems rejects it too",
-    "config.check_values",
-    "error",
-)
-def _(tmp, caplog):
+def _schema_rejects_empty_list(c: dict, msg: str, tmp: Path) -> None:
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
-    c = copy.deepcopy(CONFIG)
-    c["tables"]["table2"] = []
-    _config_error(
-        c, "'tables.table2' has 0 item(s) but needs at least 1", "column: tables.table2", "depvar: lnCU"
-    )
     with pytest.raises(WorkflowError, match="should be non-empty"):
         validate(c, str(SCHEMA))
 
 
-@case(
-    "config_sample_years_reversed",
-    "sample.first_year 2019 > sample.last_year 2011 (used to be blamed on the firm-profile file)",
-    "InputError: 'sample.first_year (2019) is after sample.last_year (2011)', before any data is read",
+config_error(
+    "config_empty_model_list",
     "config.check_values",
-    "error",
+    [updated({"tables.table2": []})],
+    ("'tables.table2' has 0 item(s) but needs at least 1", "column: tables.table2", "depvar: lnCU"),
+    then=_schema_rejects_empty_list,
 )
-def _(tmp, caplog):
-    c = copy.deepcopy(CONFIG)
-    c["sample"].update(first_year=2019, last_year=2011)
-    msg = _config_error(
-        c, "sample.first_year (2019) is after sample.last_year (2011)", "column: sample.first_year"
-    )
+
+
+def _no_data_file_blamed(c: dict, msg: str, tmp: Path) -> None:
     assert "STK_LISTEDCOINFOANL" not in msg
 
 
-@case(
+config_error(
+    "config_sample_years_reversed",
+    "config.check_values",
+    [updated({"sample.first_year": 2019, "sample.last_year": 2011})],
+    ("sample.first_year (2019) is after sample.last_year (2011)", "column: sample.first_year"),
+    then=_no_data_file_blamed,
+)
+
+
+config_error(
     "config_synth_years_reversed",
-    "synth.first_year 2019 > synth.last_year 2009",
-    "InputError naming synth.first_year and synth.last_year",
     "config.check_values",
-    "error",
+    [updated({"synth.first_year": 2019, "synth.last_year": 2009})],
+    ("synth.first_year (2019) is after synth.last_year (2009)",),
 )
-def _(tmp, caplog):
-    c = copy.deepcopy(CONFIG)
-    c["synth"].update(first_year=2019, last_year=2009)
-    _config_error(c, "synth.first_year (2019) is after synth.last_year (2009)")
 
 
-@case(
-    "config_sample_outside_synth",
-    "synthetic data (raw_dir empty) with synth.last_year 2016 < sample.last_year 2019",
-    "InputError: 'sample.last_year (2019) is after synth.last_year (2016)' and the two "
-    "ways to fix it; no check with raw_dir set",
-    "config.check_values",
-    "error",
-)
-def _(tmp, caplog):
+def _accepted_with_raw_dir(c: dict, msg: str, tmp: Path) -> None:
     from intelcap.workflow.config import check_values
 
-    c = copy.deepcopy(CONFIG)
-    c["synth"]["last_year"] = 2016
-    _config_error(c, "sample.last_year (2019) is after synth.last_year (2016)", "set synth.last_year to 2019")
     check_values({**c, "raw_dir": str(tmp)}, SCHEMA)
 
 
-# ============================================================================== outputs that cannot be written
-@case(
-    "results_disk_full",
-    "disk full (ENOSPC) while a step writes results/tables/table2.csv",
-    "InputError: "
-    "'cannot write ...table2.csv: the disk ... is full', what to do: free space; no partial file left",
-    "atomic.atomic_path",
-    "error",
+config_error(
+    "config_sample_outside_synth",
+    "config.check_values",
+    [updated({"synth.last_year": 2016})],
+    ("sample.last_year (2019) is after synth.last_year (2016)", "set synth.last_year to 2019"),
+    then=_accepted_with_raw_dir,
 )
+
+
+# ============================================================================== outputs that cannot be written
+@case("results_disk_full", "atomic.atomic_path", "error")
 def _(tmp, caplog):
     target = tmp / "results" / "tables" / "table2.csv"
 
@@ -141,14 +115,7 @@ def _(tmp, caplog):
     assert list(target.parent.iterdir()) == []
 
 
-@case(
-    "results_read_only",
-    "results/ on a read-only filesystem (EROFS) when the output is renamed into place",
-    "InputError: '... is not writable (Read-only file system)', what to do: fix the permissions of results/; "
-    "the previous output is kept",
-    "atomic.atomic_path",
-    "error",
-)
+@case("results_read_only", "atomic.atomic_path", "error")
 def _(tmp, caplog):
     target = tmp / "results" / "measures" / "cu_fit.json"
     target.parent.mkdir(parents=True)
@@ -169,29 +136,16 @@ def _(tmp, caplog):
 
 
 # ================================================================================== degenerate estimates
-@case(
+raising(
     "sfa_wrong_skew_hint_names_config_key",
-    "wrong-skew frontier with cu.on_wrong_skew: error",
-    "EstimationError "
-    "whose remedy is the config key 'cu.on_wrong_skew: zero in config/config.yaml', not a Python argument",
     "cu.estimate_cu",
-    "error",
+    lambda tmp: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
+    ("set cu.on_wrong_skew: zero in config/config.yaml",),
+    cls=EstimationError,
 )
-def _(tmp, caplog):
-    raises(
-        EstimationError,
-        lambda: cu.estimate_cu(_sfa_panel("wrong"), "sfa_bc92"),
-        "set cu.on_wrong_skew: zero in config/config.yaml",
-    )
 
 
-@case(
-    "sfa_degenerate_recorded",
-    "cu.on_wrong_skew: zero applied (sigma_u = 0, CU = 1 everywhere)",
-    "decision: cu_fit.json gets degenerate: 'sigma_u = 0: ...', logged as a WARNING",
-    "steps.measures.capacity_utilization",
-    "decision",
-)
+@case("sfa_degenerate_recorded", "steps.measures.capacity_utilization", "decision")
 def _(tmp, caplog):
     from intelcap.workflow.runner import Job
     from intelcap.workflow.steps import measures
@@ -212,49 +166,26 @@ def _(tmp, caplog):
     logged(caplog, "WARNING", "capacity utilization is degenerate: sigma_u = 0")
 
 
-@case(
-    "table_constant_depvar",
-    "lnCU = 0 for every firm-year (CU from a degenerate SFA) in Table 2",
-    "decision: "
-    "row stat:degenerate in the table CSV, a log warning, and the note 'lnCU is constant ... cu.on_wrong_skew' "
-    "under the rendered table (used to print 0.000 (0.000) silently, or crash in R²)",
-    "estimate.fit",
-    "decision",
-)
+@case("table_constant_depvar", "estimate.fit", "decision")
 def _(tmp, caplog):
     from intelcap.outputs import tables
 
     d = regression_data().assign(lnCU=0.0)
-    specs = [
-        estimate.ModelSpec(name=n, depvar="lnCU", regressors=["lnINT"], controls=False, fe=fe)
-        for n, fe in (("(1)", []), ("(2)", ["Stkcd", "year"]))
-    ]
-    res = estimate.regression_table(d, specs, [], "Stkcd")
-    flags = res[res["term"] == "stat:degenerate"]
-    assert flags["model"].tolist() == ["(1)", "(2)"]
-    assert all(t.startswith("lnCU is constant (0)") and "cu.on_wrong_skew: zero" in t for t in flags["text"])
+    res = estimate.regression_table(d, [lncu_model(fe=[]), lncu_model("(2)")], [], "Stkcd")
+    assert res.loc[res["term"] == "stat:degenerate", "model"].tolist() == ["(1)", "(2)"]
+    texts = degenerate_texts(res)
+    assert all(t.startswith("lnCU is constant (0)") and "cu.on_wrong_skew: zero" in t for t in texts)
     logged(caplog, "WARNING", "lnCU is constant (0) in the estimation sample of model (2)")
     md = tables.regression_markdown(res, tables.TableStyle(lang="en"))
     assert md.count("Warning (degenerate estimate): lnCU is constant (0)") == 2
 
 
-@case(
-    "regressor_no_variation_after_fe",
-    "a regressor constant within firm (e.g. a firm-level dummy) with firm FE",
-    "decision: dropped as collinear and flagged stat:degenerate 'has no variation left after the fixed effects "
-    "Stkcd+year'",
-    "estimate.fit",
-    "decision",
-)
+@case("regressor_no_variation_after_fe", "estimate.fit", "decision")
 def _(tmp, caplog):
     d = regression_data()
     d["Listed"] = (d["Stkcd"].str[-1].astype(int) % 2).astype(float)
-    s = estimate.ModelSpec(
-        name="(1)", depvar="lnCU", regressors=["lnINT", "Listed"], controls=False, fe=["Stkcd", "year"]
-    )
-    res = estimate.regression_table(d, [s], [], "Stkcd")
-    text = res.loc[res["term"] == "stat:degenerate", "text"].tolist()
-    assert text == [
+    res = estimate.regression_table(d, [lncu_model(regressors=["lnINT", "Listed"])], [], "Stkcd")
+    assert degenerate_texts(res) == [
         "Listed has no variation left after the fixed effects Stkcd+year in model (1): a regressor "
         "without variation, so it has no estimate"
     ]
@@ -262,18 +193,12 @@ def _(tmp, caplog):
     logged(caplog, "Listed has no variation left")
 
 
-@case(
+config_error(
     "config_model_ref_missing",
-    "robustness.inference.baseline.table: table7 (no such regression table)",
-    "InputError naming robustness.inference.baseline.table and the tables that exist",
     "config.check_values",
-    "error",
-)
-def _(tmp, caplog):
-    c = copy.deepcopy(CONFIG)
-    c["robustness"]["inference"]["baseline"]["table"] = "table7"
-    _config_error(
-        c,
+    [updated({"robustness.inference.baseline.table": "table7"})],
+    (
         "robustness.inference.baseline.table names 'table7', which is not under tables",
         "column: robustness.inference.baseline.table",
-    )
+    ),
+)

@@ -38,14 +38,7 @@ def _log(folder: Path, pattern: str = "default", n_shards: int = 3) -> tuple[pd.
     return log.set_index("file"), text.text_index(counts, log)
 
 
-@case(
-    "report_scanned_with_header",
-    "a scanned annual report PDF whose only text is a running header and page numbers",
-    "decision: 'unreadable', reason 'too little text per page ... not counting 1 running header "
-    "line(s), below text.min_chars_per_page = 100'; IM missing, not 0",
-    "text.extract_shard",
-    "decision",
-)
+@case("report_scanned_with_header", "text.extract_shard", "decision")
 def _(tmp, caplog):
     from intelcap.synthetic import reports as rs
 
@@ -66,13 +59,7 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000002"]
 
 
-@case(
-    "report_html_error_page",
-    "a saved HTML error/login page named 000001_2015.pdf, and one named .txt",
-    "decision: 'unreadable', reason 'HTML/XML markup, not a report (starts with ...)'; IM missing, not 0",
-    "text.extract_shard",
-    "decision",
-)
+@case("report_html_error_page", "text.extract_shard", "decision")
 def _(tmp, caplog):
     page = "<!DOCTYPE html>\n<html><head><title>登录</title></head><body><p>请先登录</p></body></html>\n"
     d = tmp / "reports"
@@ -85,14 +72,7 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000003"]
 
 
-@case(
-    "report_cninfo_versions",
-    "cninfo download: 年度报告, 年度报告摘要, 年度报告（英文版）, 年度报告（更正后） and "
-    "年度报告（已取消） of one firm-year (text.name_pattern: cninfo)",
-    "decision: the revised full Chinese report is counted; the others 'superseded' with a reason naming it",
-    "text.resolve_versions",
-    "decision",
-)
+@case("report_cninfo_versions", "text.resolve_versions", "decision")
 def _(tmp, caplog):
     d = tmp / "reports"
     stem = "000001_平安银行_2015年年度报告"
@@ -113,13 +93,7 @@ def _(tmp, caplog):
     assert idx["n_keywords"].tolist() == [3]  # 工业机器人, 大数据, 云计算
 
 
-@case(
-    "report_summary_only",
-    "only the summary (摘要) of a firm-year's annual report was downloaded (cninfo names)",
-    "decision: 'excluded' (a summary is never counted), reason says the IM is missing; no IM row",
-    "text.resolve_versions",
-    "decision",
-)
+@case("report_summary_only", "text.resolve_versions", "decision")
 def _(tmp, caplog):
     d = tmp / "reports"
     _write(d / "000001_平安银行_2015年年度报告摘要.pdf", "%PDF-1.4 never opened")
@@ -130,14 +104,7 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000002"]
 
 
-@case(
-    "report_unknown_cninfo_title",
-    "cninfo files that are not annual reports or carry an unknown qualifier "
-    "(半年度报告, 更正公告, 年度报告（H股）)",
-    "decision: 'bad_name' with the reason (pattern name, the unrecognised qualifier); nothing counted",
-    "text_inventory.list_reports",
-    "decision",
-)
+@case("report_unknown_cninfo_title", "text_inventory.list_reports", "decision")
 def _(tmp, caplog):
     d = tmp / "reports"
     names = [
@@ -154,13 +121,7 @@ def _(tmp, caplog):
     assert idx.empty
 
 
-@case(
-    "report_year_subfolders",
-    "reports sorted into year subfolders (2015/, 2016/sub/)",
-    "decision: read recursively; every report counted, file logged with its relative path",
-    "text_inventory.list_reports",
-    "decision",
-)
+@case("report_year_subfolders", "text_inventory.list_reports", "decision")
 def _(tmp, caplog):
     d = tmp / "reports"
     _write(d / "2015" / "000001_2015.txt")
@@ -170,14 +131,7 @@ def _(tmp, caplog):
     assert idx[["year", "n_keywords"]].values.tolist() == [[2015, 1], [2016, 1]]
 
 
-@case(
-    "report_folder_debris",
-    "a dangling symlink, a folder named 000003_2015.pdf, a 0-byte .txt next to its PDF, a .docx, .DS_Store",
-    "decision: each file has exactly one log row: 'unreadable' (dangling / folder / 0 bytes, "
-    "naming the file used), 'unsupported', 'skipped'",
-    "text.extract_shard",
-    "decision",
-)
+@case("report_folder_debris", "text.extract_shard", "decision")
 def _(tmp, caplog):
     d = tmp / "reports"
     d.mkdir()
@@ -200,13 +154,7 @@ def _(tmp, caplog):
     assert idx["Stkcd"].tolist() == ["000004"]
 
 
-@case(
-    "report_bad_name_pattern",
-    "text.name_pattern is a broken regex, or lacks the (?P<year>...) group",
-    "ValueError naming the pattern and the config key text.name_pattern (at DAG build: 'intelcap config error')",
-    "text_inventory.list_reports",
-    "error",
-)
+@case("report_bad_name_pattern", "text_inventory.list_reports", "error")
 def _(tmp, caplog):
     raises(
         ValueError,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from bad_cases import CASES
+from bad_cases import CASES, DESCRIPTIONS
 
 
 def test_corpus_is_large_and_ids_unique():
     ids = [c.id for c in CASES]
     assert len(ids) >= 30 and len(set(ids)) == len(ids)
+    assert sorted(DESCRIPTIONS) == sorted(ids), "descriptions.yaml and the registered cases differ"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from _factories import snakemake_cmd
 
 from intelcap.synthetic import dgp as synth
 from intelcap.workflow.scratch import copy_workflow
@@ -127,17 +127,7 @@ def runs(base_raw, tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
         procs[name] = (
             work,
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "snakemake",
-                    "--cores",
-                    "2",
-                    "--config",
-                    f"raw_dir={raw}",
-                    "--",
-                    target,
-                ],
+                snakemake_cmd("--config", f"raw_dir={raw}", "--", target),
                 cwd=work,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
