@@ -163,43 +163,10 @@ MEM="$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$NODE_HW")"
 TOPO="$(grep -o 'Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*' <<<"$NODE_HW" || true)"
 DEFMEM=$(( MEM / CPUS < 2000 ? MEM / CPUS : 2000 ))
 mkdir -p /etc/slurm /var/lib/slurm/slurmctld /var/lib/slurm/slurmd /var/log/slurm /run/slurm
-NEWCONF="$(cat <<EOF
-$MARK
-# One-node test cluster on localhost. No accounting: snakemake polls with squeue, so finished jobs must stay
-# visible for a while (MinJobAge >= 600; 3600 keeps every record of a run for the checks). Jobs run as root.
-ClusterName=intelcap
-SlurmctldHost=localhost
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SwitchType=switch/none
-ReturnToService=2
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
-MinJobAge=3600
-KillWait=10
-InactiveLimit=0
-SlurmctldTimeout=60
-SlurmdTimeout=120
-StateSaveLocation=/var/lib/slurm/slurmctld
-SlurmdSpoolDir=/var/lib/slurm/slurmd
-SlurmctldPidFile=/run/slurm/slurmctld.pid
-SlurmdPidFile=/run/slurm/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
-DefMemPerCPU=$DEFMEM
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS ${TOPO} RealMemory=$MEM State=UNKNOWN
-PartitionName=$PARTITION Nodes=localhost Default=YES MaxTime=INFINITE State=UP
-EOF
-)"
+# the configuration's text is tests/cluster/slurm.conf.in; @NAME@ are this machine's values
+NEWCONF="$MARK
+$(sed -e "s|@DEFMEM@|$DEFMEM|" -e "s|@CPUS@|$CPUS|" -e "s|@TOPO@|$TOPO|" -e "s|@MEM@|$MEM|" \
+  -e "s|@PARTITION@|$PARTITION|" "$REPO/tests/cluster/slurm.conf.in")"
 CONF_CHANGED=0
 if [ -f "$CONF" ] && [ "$(cat "$CONF")" = "$NEWCONF" ]; then
   log "$CONF up to date (CPUs=$CPUS RealMemory=${MEM} MB DefMemPerCPU=$DEFMEM)"

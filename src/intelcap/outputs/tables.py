@@ -26,7 +26,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -822,60 +822,34 @@ def table_grid(kind: str, data: Any, style: TableStyle = _DEFAULT_STYLE) -> _Gri
     return GRID_BUILDERS[kind](data, style)
 
 
-def regression_markdown(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_markdown(_regression_grid(df, style))
+def _renderers(kind: str) -> tuple[Callable[..., str], Callable[..., str], Callable[..., bytes]]:
+    """The md, tex and docx renderers of a table kind: its grid (`table_grid`) drawn by each writer. A
+    regression table's rule above the statistics rows follows `TableStyle.stats_rule`; other kinds draw it."""
+    build = GRID_BUILDERS[kind]
+
+    def rule(style: TableStyle) -> bool:
+        return style.stats_rule if kind == "regression" else True
+
+    def markdown(data: Any, style: TableStyle = _DEFAULT_STYLE) -> str:
+        return _grid_markdown(build(data, style))
+
+    def latex(data: Any, style: TableStyle = _DEFAULT_STYLE) -> str:
+        return _grid_latex(build(data, style), rule(style))
+
+    def docx(data: Any, style: TableStyle = _DEFAULT_STYLE) -> bytes:
+        return _grid_docx(build(data, style), rule(style))
+
+    for f, fmt in ((markdown, "markdown"), (latex, "latex"), (docx, "docx")):
+        f.__name__ = f.__qualname__ = f"{kind}_{fmt}"
+        f.__doc__ = f"The {kind} table (`table_grid({kind!r}, data, style)`) as {fmt}."
+    return markdown, latex, docx
 
 
-def regression_latex(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_latex(_regression_grid(df, style), style.stats_rule)
-
-
-def regression_docx(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> bytes:
-    return _grid_docx(_regression_grid(df, style), style.stats_rule)
-
-
-def descriptive_markdown(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_markdown(_descriptive_grid(df, style))
-
-
-def descriptive_latex(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_latex(_descriptive_grid(df, style))
-
-
-def descriptive_docx(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> bytes:
-    return _grid_docx(_descriptive_grid(df, style))
-
-
-def keywords_markdown(categories: Mapping[str, Sequence[str]], style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_markdown(_keywords_grid(categories, style))
-
-
-def keywords_latex(categories: Mapping[str, Sequence[str]], style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_latex(_keywords_grid(categories, style))
-
-
-def keywords_docx(categories: Mapping[str, Sequence[str]], style: TableStyle = _DEFAULT_STYLE) -> bytes:
-    return _grid_docx(_keywords_grid(categories, style))
-
-
-def frame_markdown(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_markdown(_frame_grid(df, style))
-
-
-def frame_latex(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> str:
-    return _grid_latex(_frame_grid(df, style))
-
-
-def frame_docx(df: pd.DataFrame, style: TableStyle = _DEFAULT_STYLE) -> bytes:
-    return _grid_docx(_frame_grid(df, style))
-
-
-_RENDERERS = {
-    "regression": (regression_markdown, regression_latex, regression_docx),
-    "descriptive": (descriptive_markdown, descriptive_latex, descriptive_docx),
-    "keywords": (keywords_markdown, keywords_latex, keywords_docx),
-    "frame": (frame_markdown, frame_latex, frame_docx),
-}
+_RENDERERS = {kind: _renderers(kind) for kind in GRID_BUILDERS}
+regression_markdown, regression_latex, regression_docx = _RENDERERS["regression"]
+descriptive_markdown, descriptive_latex, descriptive_docx = _RENDERERS["descriptive"]
+keywords_markdown, keywords_latex, keywords_docx = _RENDERERS["keywords"]
+frame_markdown, frame_latex, frame_docx = _RENDERERS["frame"]
 
 
 def write_table(
