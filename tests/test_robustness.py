@@ -292,7 +292,8 @@ def test_mc_replication_end_to_end_fast(config: dict, root) -> None:
     reg = pd.read_csv(root / "config" / "regions.csv", dtype=str, keep_default_na=False)
     config = {**config, "synth": {**config["synth"], "n_firms": 400}}
     t0 = time.perf_counter()
-    out = R.mc_replication(0, 123, "baseline", {"sigma_industry_shock": 0.02}, config, xw, reg, B=999)
+    sc = R.MonteCarloScenario("baseline", {"sigma_industry_shock": 0.02}, config, xw, reg, B=999)
+    out = R.mc_replication(0, 123, sc)
     assert time.perf_counter() - t0 < 15
     assert list(out.columns) == R.MC_COLUMNS
     assert (out["status"] == "ok").all()

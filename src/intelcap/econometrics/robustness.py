@@ -537,24 +537,28 @@ MC_COLUMNS = [
 ]
 
 
-def mc_replication(
-    rep: int,
-    seed: int,
-    scenario: str,
-    overrides: dict,
-    config: dict,
-    crosswalk: pd.DataFrame,
-    regions: pd.DataFrame,
-    B: int,
-    level: float = 0.95,
-    spec=None,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class MonteCarloScenario:
+    """What every replication of a scenario shares: the DGP overrides of `config["synth"]`, the workflow config
+    and mapping files the panel is built with, the wild-bootstrap draws and the CI level."""
+
+    name: str
+    overrides: dict
+    config: dict
+    crosswalk: pd.DataFrame
+    regions: pd.DataFrame
+    B: int
+    level: float = 0.95
+
+
+def mc_replication(rep: int, seed: int, sc: MonteCarloScenario, spec=None) -> pd.DataFrame:
     """One Monte Carlo replication: generate, build the panel, estimate two-step and oracle, all methods."""
     from intelcap.econometrics.estimate import ModelSpec
     from intelcap.synthetic import dgp as synth
 
+    scenario, config, B, level = sc.name, sc.config, sc.B, sc.level
     base = dict(config["synth"])
-    base.update(overrides)
+    base.update(sc.overrides)
     base.update(reports=False)
     p = synth.SynthParams.from_config({"synth": base, "seed": seed})
     spec = spec or ModelSpec(
@@ -562,7 +566,7 @@ def mc_replication(
     )
     beta = float(p.beta_lnINT)
     try:
-        df = simulate_analysis_panel(p, config, crosswalk, regions)
+        df = simulate_analysis_panel(p, config, sc.crosswalk, sc.regions)
         rows = []
         for estimator, dep in (("two_step", spec.depvar), ("oracle", "lnCU_true")):
             s = ModelSpec(**{**spec.__dict__, "depvar": dep})
@@ -622,28 +626,11 @@ def _hull(text: str) -> tuple[float, float]:
     return min(nums), max(nums)
 
 
-def mc_shard(
-    shard: int,
-    size: int,
-    seed: int,
-    scenario: str,
-    overrides: dict,
-    config: dict,
-    crosswalk: pd.DataFrame,
-    regions: pd.DataFrame,
-    B: int,
-    level: float = 0.95,
-) -> pd.DataFrame:
+def mc_shard(shard: int, size: int, seed: int, sc: MonteCarloScenario) -> pd.DataFrame:
     """Replications shard*size ... shard*size + size - 1; replication r uses synthetic seed `seed + r` in every
     scenario (common random numbers: scenarios differ only in their parameters)."""
     reps = range(shard * size, (shard + 1) * size)
-    return pd.concat(
-        [
-            mc_replication(r, seed + r, scenario, overrides, config, crosswalk, regions, B, level)
-            for r in reps
-        ],
-        ignore_index=True,
-    )
+    return pd.concat([mc_replication(r, seed + r, sc) for r in reps], ignore_index=True)
 
 
 def coverage_summary(mc: pd.DataFrame, reps: int | None = None) -> pd.DataFrame:

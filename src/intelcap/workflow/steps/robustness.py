@@ -73,10 +73,7 @@ def mc_shard(job: Job) -> None:
     mc = _rob(job)["monte_carlo"]
     scenario = job.wildcards["scenario"]
     shard = int(job.wildcards["shard"])
-    out = robustness.mc_shard(
-        shard,
-        int(mc["shard_size"]),
-        int(job.config["seed"]),
+    setup = robustness.MonteCarloScenario(
         scenario,
         dict(mc["scenarios"][scenario] or {}),
         job.config,
@@ -85,6 +82,7 @@ def mc_shard(job: Job) -> None:
         int(mc["bootstrap_reps"]),
         float(mc["level"]),
     )
+    out = robustness.mc_shard(shard, int(mc["shard_size"]), int(job.config["seed"]), setup)
     log.info(
         "scenario %s shard %d: %d rows, status %s",
         scenario,
