@@ -195,13 +195,13 @@ def test_collinear_control_falls_back_to_pyfixest_and_is_reported():
     np.testing.assert_allclose(res.loc[["w", "x"], "std_error"], ref.loc[["w", "x"], "std_error"], rtol=1e-8)
 
 
-def test_iv_statistics_equal_iv_2sls_and_ar_confidence_set():
+@pytest.mark.parametrize("controls", [["w", "s"], []])
+def test_iv_statistics_equal_iv_2sls_and_ar_confidence_set(controls):
     df = _panel(firms=150, years=6, seed=7)
-    controls = ["w", "s"]
     stats = {r["term"]: r for r in estimate.iv_statistics(df, SPEC, controls, "Stkcd", level=0.9)}
     d = estimate.estimation_sample(df, SPEC, controls, "Stkcd")
     design = AbsorbedDesign(estimate.fe_frame(d, SPEC.fe), tol=1e-10)
-    args = (d["y"], d["x"], d["z"], d[controls], design, d["Stkcd"].to_numpy())
+    args = (d["y"], d["x"], d["z"], d[controls] if controls else None, design, d["Stkcd"].to_numpy())
     iv = inference.iv_2sls(*args)
     ar = inference.ar_confidence_set(*args, level=0.9)
     assert stats["stat:first_stage_F"]["estimate"] == pytest.approx(iv.first_stage_F, rel=1e-12)

@@ -1,8 +1,8 @@
 """Regression tables as data: models under reghdfe conventions, returned in the long result format every
 table writer reads (one row per model x term). OLS is computed here on the exactly FE-demeaned data (`fit`);
 2SLS of FE models likewise (`_iv_reghdfe`, from the cross products of the demeaned variables: ivreghdfe's
-numbers, Table 4 at ~4M firm-years in ~2.5 GB); pooled 2SLS and 2SLS with a collinear column to drop by pyfixest
-through `pyfixest_adapter` (the only module importing pyfixest).
+numbers without N x K copies); pooled 2SLS and 2SLS with a collinear column to drop by pyfixest through
+`pyfixest_adapter` (the only module importing pyfixest).
 
 Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
@@ -619,7 +619,7 @@ def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe, within=None,
     if design is not None and layout is not None:
         o = _iv_reghdfe(within, *layout, cl, G, k_fe, col_means)
         if o is not None:
-            return _iv_result(spec, controls, cluster, d, within, o, [frame.columns[j] for j in layout[0]], G)
+            return _iv_result(spec, cluster, d, within, o, [frame.columns[j] for j in layout[0]], G)
     frame = frame.copy()
     frame[cluster] = d[cluster].to_numpy()
     fml = within_formula(spec, controls) if design is not None else formula(spec, controls)
@@ -681,7 +681,7 @@ def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe, within=None,
     )
 
 
-def _iv_result(spec, controls, cluster, d, within, o: dict, coefnames: list[str], G: int) -> FitResult:
+def _iv_result(spec, cluster, d, within, o: dict, coefnames: list[str], G: int) -> FitResult:
     """`FitResult` of `_iv_reghdfe`'s 2SLS (R² from the raw outcome as the pyfixest path computes it)."""
     u = o["u"]
     n = u.shape[0]
