@@ -1,6 +1,8 @@
 """Regression tables as data: models under reghdfe conventions, returned in the long result format every
 table writer reads (one row per model x term). OLS is computed here on the exactly FE-demeaned data (`fit`);
-2SLS by pyfixest through `pyfixest_adapter` (the only module importing pyfixest).
+2SLS of FE models likewise (`_iv_reghdfe`, from the cross products of the demeaned variables: ivreghdfe's
+numbers without N x K copies); pooled 2SLS and 2SLS with a collinear column to drop by pyfixest through
+`pyfixest_adapter` (the only module importing pyfixest).
 
 Conventions (docs/methods.md#conventions): CRV1 by firm, no singletons, K = slopes + FE levels not nested in
 the cluster; `_cons` reported as reghdfe does (ȳ − x̄'b on the estimation sample, with its sandwich SE).
@@ -209,23 +211,35 @@ def _absorbed_design(d: pd.DataFrame, spec: ModelSpec, tol: float = 1e-10):
     return design
 
 
-def _check_identified(d: pd.DataFrame, spec: ModelSpec, controls: list[str], design=None) -> None:
+def _check_identified(
+    d: pd.DataFrame,
+    spec: ModelSpec,
+    controls: list[str],
+    design=None,
+    demeaned: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+) -> None:
     """Refuse, with a reason, designs pyfixest would fail on obscurely (or, for IV, silently mis-estimate).
-    `design`: the model's absorbed FE when the caller has built them already."""
+    `design`: the model's absorbed FE when the caller has built them already; `demeaned`: the instrument, the
+    endogenous regressor and the exogenous ones (or None) already within-transformed by it (not demeaned
+    again here)."""
     from intelcap.econometrics.absorb import AbsorbedDesign
 
-    if spec.fe and design is None:
+    if spec.fe and design is None and demeaned is None:
         design = _absorbed_design(d, spec)
     if not spec.endog:
         return
-    design = design or AbsorbedDesign(None)
-    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
-    z = design.demean(d[spec.instrument].to_numpy(float))
-    x = design.demean(d[spec.endog].to_numpy(float))
-    if exog:
-        W = design.demean(d[exog].to_numpy(float))
-        z = z - W @ np.linalg.lstsq(W, z, rcond=None)[0]
-        x = x - W @ np.linalg.lstsq(W, x, rcond=None)[0]
+    if demeaned is None:
+        design = design or AbsorbedDesign(None)
+        exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+        z = design.demean(d[spec.instrument].to_numpy(float))
+        x = design.demean(d[spec.endog].to_numpy(float))
+        W = design.demean(d[exog].to_numpy(float)) if exog else None
+    else:
+        z, x, W = demeaned
+    if W is not None and W.shape[1]:
+        coef = np.linalg.lstsq(W, np.column_stack([z, x]), rcond=None)[0]  # one copy of W for both
+        z = z - W @ coef[:, 0]
+        x = x - W @ coef[:, 1]
     raw_scale = float(np.std(d[spec.instrument].to_numpy(float))) or 1.0
     if float(np.std(z)) <= 1e-10 * raw_scale:
         raise EstimationError(
@@ -419,8 +433,9 @@ def fit(
 
     The FE are absorbed here (intelcap.econometrics.absorb.AbsorbedDesign, in the order of `spec.fe`; exact
     one-pass projection where it applies). OLS is computed here (coefficients, CRV1 with reghdfe's K, `_cons`,
-    R², within R²), so a table of OLS models loads neither pyfixest nor scipy.stats; 2SLS is fitted by pyfixest
-    on the demeaned variables (`pyfixest_adapter.feols`), its SEs rescaled to reghdfe's K. pyfixest 0.60
+    R², within R²), so a table of OLS models loads neither pyfixest nor scipy.stats; so is the 2SLS of a FE
+    model (`_iv_reghdfe`), unless a column is collinear: then, and for pooled 2SLS, pyfixest fits it on the
+    demeaned variables (`pyfixest_adapter.feols`), its SEs rescaled to reghdfe's K. pyfixest 0.60
     would collect the FE terms of a formula in a `set` (estimation/formula/utils.py, `_encode_fixed_effects`),
     so its demeaning order, and the last digits of every estimate, would follow the string-hash seed.
     """
@@ -436,7 +451,8 @@ def fit(
             "behind them (see the rule logs), or remove them from the spec"
         )
     design = _absorbed_design(d, spec, tol=FIT_TOL) if spec.fe else None
-    _check_identified(d, spec, controls, design)
+    if design is None:
+        _check_identified(d, spec, controls, design)  # with FE: on the demeaned columns below
     if design is not None and cluster in names:
         raise InputError(
             f"model {spec.name}: the cluster variable {cluster!r} is also a model variable",
@@ -457,6 +473,8 @@ def fit(
         if within is None:  # the exact projection failed its check: alternating projections
             within = design.demean(np.column_stack([d[v].to_numpy(float) for v in names]))
     del raw, yr
+    if design is not None and spec.endog:
+        _check_identified(d, spec, controls, design, demeaned=_iv_columns(within, names, spec, controls))
     frame = pd.DataFrame(within, columns=names, index=d.index, copy=False)
     degenerate = degenerate_variables(d, frame, spec, names)
     for msg in degenerate:
@@ -477,7 +495,7 @@ def fit(
     n = len(d)
     with np.errstate(divide="ignore", invalid="ignore"):  # R² of a constant depvar: NaN, flagged
         if spec.endog:
-            res = _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe)
+            res = _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe, within, col_means)
         else:
             idx = [names.index(v) for v in rhs]
             # a view when the regressors are consecutive columns (the usual case): no N x K copy
@@ -522,8 +540,86 @@ def fit(
     return res, d
 
 
-def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe) -> FitResult:
-    """2SLS by pyfixest (through the adapter) on the demeaned variables, SEs rescaled to reghdfe's K."""
+def _iv_columns(
+    within: np.ndarray, names: list[str], spec: ModelSpec, controls: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The instrument, the endogenous and the exogenous regressors (None if none) as columns of `within`
+    (views where the exogenous ones are consecutive, the usual case)."""
+    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    idx = [names.index(v) for v in exog]
+    W = None
+    if idx:
+        W = (
+            within[:, idx[0] : idx[-1] + 1]
+            if idx == list(range(idx[0], idx[0] + len(idx)))
+            else within[:, idx]
+        )
+    return within[:, names.index(spec.instrument)], within[:, names.index(spec.endog)], W
+
+
+def _iv_layout(spec: ModelSpec, controls: list[str], names: list[str]) -> tuple[list[int], list[int]] | None:
+    """Columns of `fit`'s `within` array (`names`) of the 2SLS regressors (exogenous, then the endogenous one:
+    pyfixest's coefficient order) and of the instruments (exogenous, then the excluded one); None when the
+    names overlap (e.g. the endogenous variable also listed as a control): pyfixest's path handles that."""
+    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    if names != [spec.depvar, *rhs, spec.endog, spec.instrument]:
+        return None
+    p = len(rhs)
+    return list(range(1, p + 2)), [*range(1, p + 1), p + 2]
+
+
+def _iv_reghdfe(
+    within: np.ndarray,
+    xi: list[int],
+    zi: list[int],
+    cl: np.ndarray,
+    G: int,
+    k_fe: int,
+    means: np.ndarray,
+) -> dict | None:
+    """Just- or over-identified 2SLS with CRV1 (K = regressors + k_fe, ivreghdfe's G/(G-1)·(N-1)/(N-K)) on the
+    FE-demeaned columns of `within` (column 0 the outcome, `xi` the regressors, `zi` the instruments), with
+    reghdfe's `_cons` and its SE (`means`: the raw sample's column means of `within`). None when a regressor
+    or instrument is collinear (pyfixest's rule, `find_collinear`): the caller fits by pyfixest, which drops it.
+
+    Everything is computed from the cross products of `within` and the cluster sums of Z̃·u and u, so the only
+    N-row temporaries are vectors: b = (X'Pz X)⁻¹ X'Pz y, Π = (Z'Z)⁻¹Z'X, V = ssc·B (S'S) B with B = (X'Pz X)⁻¹
+    and S_g = Π' Z̃_g'u_g (the cluster sums of X̂u, X̂ = ZΠ), as pyfixest's Feiv (bread H'DH, scores Z·u)."""
+    n = within.shape[0]
+    y = within[:, 0]
+    M = within.T @ within
+    XX, ZZ = M[np.ix_(xi, xi)], M[np.ix_(zi, zi)]
+    if find_collinear(XX).any() or find_collinear(ZZ).any():
+        return None
+    ZX, Zy = M[np.ix_(zi, xi)], M[zi, 0]
+    Pi = np.linalg.solve(ZZ, ZX)  # first-stage coefficients of every regressor
+    XPX = ZX.T @ Pi
+    XPX = (XPX + XPX.T) / 2
+    bread = np.linalg.inv(XPX)
+    b = bread @ (Pi.T @ Zy)
+    u = y - within[:, xi[0] : xi[-1] + 1] @ b  # the regressors are consecutive columns (`_iv_layout`)
+    k = len(xi)
+    K = k + k_fe
+    ssc = G / (G - 1) * (n - 1) / (n - K)
+    # cluster sums of Z̃u and u; one N-vector at a time, accumulated in row order
+    Szu = np.empty((G, len(zi) + 1))
+    for j, c in enumerate(zi):
+        Szu[:, j] = np.bincount(cl, weights=within[:, c] * u, minlength=G)
+    Szu[:, -1] = np.bincount(cl, weights=u, minlength=G)
+    Sx = Szu[:, :-1] @ Pi
+    V = bread @ (Sx.T @ Sx) @ bread * ssc
+    cons, cons_se = iv_extras.iv_constant_moments(M, within.sum(axis=0), n, xi, zi, b, means, Szu, ssc)
+    return {"b": b, "se": np.sqrt(np.diag(V)), "u": u, "k": K, "cons": cons, "cons_se": cons_se}
+
+
+def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe, within=None, col_means=None) -> FitResult:
+    """2SLS with reghdfe's K: our own on the demeaned variables (`_iv_reghdfe`) for FE models without collinear
+    columns, else by pyfixest (through the adapter), its SEs rescaled to reghdfe's K."""
+    layout = _iv_layout(spec, controls, list(frame.columns)) if within is not None else None
+    if design is not None and layout is not None:
+        o = _iv_reghdfe(within, *layout, cl, G, k_fe, col_means)
+        if o is not None:
+            return _iv_result(spec, cluster, d, within, o, [frame.columns[j] for j in layout[0]], G)
     frame = frame.copy()
     frame[cluster] = d[cluster].to_numpy()
     fml = within_formula(spec, controls) if design is not None else formula(spec, controls)
@@ -581,6 +677,37 @@ def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe) -> FitResult
         cons_se=cons_se,
         is_iv=True,
         collinear=[v for v in expected if v not in f.coefnames],
+        resid=u,
+    )
+
+
+def _iv_result(spec, cluster, d, within, o: dict, coefnames: list[str], G: int) -> FitResult:
+    """`FitResult` of `_iv_reghdfe`'s 2SLS (R² from the raw outcome as the pyfixest path computes it)."""
+    u = o["u"]
+    n = u.shape[0]
+    ssu = float(u @ u)
+    yr = d[spec.depvar].to_numpy(float)
+    tss = float(np.sum((yr - yr.mean()) ** 2))
+    y_w = within[:, 0]
+    tss_w = float(y_w @ y_w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = o["b"] / o["se"]
+    return FitResult(
+        depvar=spec.depvar,
+        cluster=cluster,
+        coefnames=coefnames,
+        b=o["b"],
+        se=o["se"],
+        p=_t_pvalue(t, G - 1),
+        n_obs=n,
+        n_clusters=G,
+        k=o["k"],
+        r2=1 - ssu / tss if tss > 0 else float("nan"),
+        r2_within=1 - ssu / tss_w if tss_w > 0 else float("nan"),
+        cons=o["cons"],
+        cons_se=o["cons_se"],
+        is_iv=True,
+        collinear=[],
         resid=u,
     )
 
@@ -777,19 +904,17 @@ def iv_statistics(
     controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
     design = _absorbed_design(d, spec) if spec.fe else AbsorbedDesign(None)
-    _check_identified(d, spec, controls, design)
-    W = d[[*spec.regressors, *spec.extra, *(controls if spec.controls else [])]].to_numpy(dtype=float)
-    W = W if W.shape[1] else None
-    args = (
-        d[spec.depvar].to_numpy(float),
-        d[spec.endog].to_numpy(float),
-        d[spec.instrument].to_numpy(float),
-        W,
-        design,
-        d[cluster].to_numpy(),
+    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    # one demeaned N x m array (y, x, z, W), read through views: the numbers of inference.iv_2sls and
+    # ar_confidence_set, without their per-call demeaning and stacked copies
+    cols = [spec.depvar, spec.endog, spec.instrument, *exog]
+    cl, G, k_fe, A = inference.demeaned_columns(
+        design, d[cluster].to_numpy(), [d[c].to_numpy(float) for c in cols]
     )
-    iv = inference.iv_2sls(*args)
-    ar = inference.ar_confidence_set(*args, level=level)
+    _check_identified(d, spec, controls, design, demeaned=(A[:, 2], A[:, 1], A[:, 3:] if exog else None))
+    del d
+    iv = inference.iv_strength(A[:, 0], A[:, 1], A[:, 2:], cl, G, k_fe, level=level)
+    ar = iv.ar
     lo_hi = [(float(a), float(b)) for a, b in ar.intervals]
     return [
         stat_row(spec.name, spec.depvar, "first_stage_F", float(iv.first_stage_F), stage=spec.stage),

@@ -34,14 +34,25 @@ import scipy.sparse as sp
 
 from intelcap import distributions
 from intelcap.econometrics.absorb import AbsorbedDesign, ArrayLike, _as_2d, _factorize
-from intelcap.econometrics.crv1 import _cluster_matrix, _prep, _solve_xtx, _t_pvalue, crv1_ssc, ols_crv1
+from intelcap.econometrics.crv1 import (
+    OLSResult,
+    _cluster_matrix,
+    _prep,
+    _solve_xtx,
+    _t_pvalue,
+    crv1_ssc,
+    ols_crv1,
+)
 from intelcap.econometrics.fastrefit import _one_blas_thread, _SubsampleFWL
 from intelcap.econometrics.placebo import permutation_pvalue
 from intelcap.errors import EstimationError
 
 __all__ = [
     "IVResult",
+    "IVStrength",
+    "demeaned_columns",
     "iv_2sls",
+    "iv_strength",
     "ARResult",
     "ar_confidence_set",
     "quadratic_set",
@@ -108,13 +119,7 @@ def iv_2sls(
     S = C @ (Xhat * u[:, None])
     k = X.shape[1] + k_fe
     V = crv1_ssc(n, k, G) * bread @ (S.T @ S) @ bread
-    fs = ols_crv1(xd[:, 0], Z, cl, k_fe)
-    F = float((fs.beta[0] / fs.se[0]) ** 2)
-    # Olea-Pflueger as pyfixest computes it: Q_zz from the FE-demeaned instrument (not W-partialled);
-    # with one instrument Q_zz cancels and F_eff = F exactly.
-    Qzz = zd.T @ zd
-    pi = fs.beta[:1]
-    eff = float(pi @ Qzz @ pi / np.trace(fs.V[:1, :1] @ Qzz))
+    fs, F, eff = _first_stage(xd[:, 0], Z, cl, k_fe)
     return IVResult(
         beta=float(beta[0]),
         se=float(np.sqrt(V[0, 0])),
@@ -129,6 +134,60 @@ def iv_2sls(
         n_clusters=G,
         k=k,
     )
+
+
+def _first_stage(xd: np.ndarray, ZW: np.ndarray, cl: np.ndarray, k_fe: int) -> tuple[OLSResult, float, float]:
+    """First stage x ~ (z, W) on demeaned data with CRV1 (K = 1 + p + k_fe): the fit, the cluster-robust F of
+    the instrument (column 0 of ZW) and the Olea-Pflueger effective F as pyfixest computes it: Q_zz from the
+    FE-demeaned instrument (not W-partialled); with one instrument Q_zz cancels and F_eff = F exactly."""
+    fs = ols_crv1(xd, ZW, cl, k_fe)
+    F = float((fs.beta[0] / fs.se[0]) ** 2)
+    zd = ZW[:, :1]
+    Qzz = zd.T @ zd
+    pi = fs.beta[:1]
+    eff = float(pi @ Qzz @ pi / np.trace(fs.V[:1, :1] @ Qzz))
+    return fs, F, eff
+
+
+def demeaned_columns(
+    fe_design: AbsorbedDesign, cluster: ArrayLike, columns: list[ArrayLike]
+) -> tuple[np.ndarray, int, int, np.ndarray]:
+    """`_prep` for many 1-D columns at once: (cluster codes, G, dof_fe, the N x m within-transformed columns in
+    one Fortran-ordered array). Column by column, so no N x m temporary beyond the result; the same numbers as
+    `_prep` (the demeaner treats every column on its own, scaled by its own max |value|)."""
+    cl = fe_design.subset(np.asarray(cluster))
+    cl, G = _factorize(cl)
+    k_fe = fe_design.dof_fe(cl)
+    out = np.empty((cl.shape[0], len(columns)), order="F")
+    for j, a in enumerate(columns):
+        out[:, j] = fe_design.transform(np.asarray(a, dtype=float).reshape(-1))
+    return cl, G, k_fe, out
+
+
+@dataclass(frozen=True)
+class IVStrength:
+    """The weak-IV-robust footer of one just-identified 2SLS model (`iv_strength`)."""
+
+    first_stage_F: float
+    effective_F: float
+    ar: ARResult
+
+
+def iv_strength(
+    yd: np.ndarray,
+    xd: np.ndarray,
+    ZW: np.ndarray,
+    cl: np.ndarray,
+    G: int,
+    k_fe: int,
+    level: float = 0.95,
+    dist: Literal["chi2", "f"] = "chi2",
+) -> IVStrength:
+    """First-stage F, effective F (as `iv_2sls`) and the Anderson-Rubin set (as `ar_confidence_set`) from
+    demeaned data (`demeaned_columns`): `ZW` the instrument then the exogenous regressors (a view of the
+    demeaned columns: nothing is stacked). The 2SLS itself is not refitted."""
+    _, F, eff = _first_stage(xd, ZW, cl, k_fe)
+    return IVStrength(F, eff, _ar_set(yd, xd, ZW, cl, G, k_fe, level, dist))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,17 +272,33 @@ def ar_confidence_set(
     Wd = _as_2d(Wd, yd.shape[0])
     zd = np.asarray(zd, dtype=float).reshape(-1)
     xd = np.asarray(xd, dtype=float).reshape(-1)
+    return _ar_set(yd, xd, np.column_stack([zd, Wd]), cl, G, k_fe, level, dist)
+
+
+def _ar_set(
+    yd: np.ndarray,
+    xd: np.ndarray,
+    ZW: np.ndarray,
+    cl: np.ndarray,
+    G: int,
+    k_fe: int,
+    level: float,
+    dist: Literal["chi2", "f"],
+) -> ARResult:
+    """`ar_confidence_set` on demeaned y, x and (z, W) (`ZW`, the instrument in column 0)."""
+    zd, Wd = ZW[:, 0], ZW[:, 1:]
     n = yd.shape[0]
-    ZW = np.column_stack([zd, Wd])
     _solve_xtx(ZW)
     if Wd.shape[1]:
         Qw, _ = np.linalg.qr(Wd, mode="reduced")
         zp = zd - Qw @ (Qw.T @ zd)
+        del Qw
     else:
         zp = zd
     Qzw, _ = np.linalg.qr(ZW, mode="reduced")
     ey = yd - Qzw @ (Qzw.T @ yd)
     ex = xd - Qzw @ (Qzw.T @ xd)
+    del Qzw
     zz = zp @ zp
     a1, a2 = zp @ yd / zz, zp @ xd / zz
     C = _cluster_matrix(cl, G)
