@@ -78,7 +78,7 @@ rule table4:
         ENV
     threads: 1
     resources:
-        mem_mb=max(2000, 1000 + 16 * config["synth"]["n_firms"] // 1000),
+        mem_mb=max(2000, 1000 + 5 * config["synth"]["n_firms"] // 1000),
         runtime=10,
     params:
         table="table4",

@@ -226,10 +226,11 @@ class AbsorbedDesign:
         return 1.0 if self.weights is None else np.sqrt(self.weights)
 
     def transform(self, M: ArrayLike) -> np.ndarray:
-        """Demeaned and multiplied by sqrt(weights): OLS on transformed data = WLS with the FE."""
-        out = self.demean(M)
+        """Demeaned and multiplied by sqrt(weights): OLS on transformed data = WLS with the FE. Unweighted, by the
+        checked exact projection where it applies (`demean_exact`), as the regression tables."""
         if self.weights is None:
-            return out
+            return self.demean_exact(M)
+        out = self.demean(M)
         return out * (self.sqrt_w if out.ndim == 1 else self.sqrt_w[:, None])
 
     # -- degrees of freedom -----------------------------------------------------------------
