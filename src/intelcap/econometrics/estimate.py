@@ -513,28 +513,8 @@ def fit(
             if design is not None:
                 means = (float(col_means[0]), col_means[idx])
             o = _ols_reghdfe(y, X, xnames, cl, G, k_fe, means)
-            ssu = float(o["u"] @ o["u"])
-            tss_w = float(y @ y)
-            r2 = 1 - ssu / tss if tss > 0 else float("nan")
-            r2w = (1 - ssu / tss_w if tss_w > 0 else float("nan")) if design is not None else float("nan")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = o["b"] / o["se"]
-            res = FitResult(
-                depvar=spec.depvar,
-                cluster=cluster,
-                coefnames=o["names"],
-                b=o["b"],
-                se=o["se"],
-                p=_t_pvalue(t, G - 1),
-                n_obs=n,
-                n_clusters=G,
-                k=o["k"],
-                r2=r2,
-                r2_within=r2w,
-                cons=o.get("cons", float("nan")),
-                cons_se=o.get("cons_se", float("nan")),
-                collinear=o["collinear"],
-                resid=o["u"],
+            res = _fit_result(
+                spec, cluster, o, o["names"], G, tss, float(y @ y) if design is not None else None
             )
     res.degenerate = degenerate
     return res, d
@@ -683,13 +663,26 @@ def _fit_iv(spec, controls, cluster, frame, d, design, cl, G, k_fe, within=None,
 
 def _iv_result(spec, cluster, d, within, o: dict, coefnames: list[str], G: int) -> FitResult:
     """`FitResult` of `_iv_reghdfe`'s 2SLS (R² from the raw outcome as the pyfixest path computes it)."""
-    u = o["u"]
-    n = u.shape[0]
-    ssu = float(u @ u)
     yr = d[spec.depvar].to_numpy(float)
     tss = float(np.sum((yr - yr.mean()) ** 2))
     y_w = within[:, 0]
-    tss_w = float(y_w @ y_w)
+    return _fit_result(spec, cluster, {**o, "collinear": []}, coefnames, G, tss, float(y_w @ y_w), is_iv=True)
+
+
+def _fit_result(
+    spec: ModelSpec,
+    cluster: str,
+    o: dict,
+    coefnames: list[str],
+    G: int,
+    tss: float,
+    tss_w: float | None,
+    is_iv: bool = False,
+) -> FitResult:
+    """`FitResult` of our own OLS or 2SLS fit (`o`: b, se, k, u, collinear, optional cons/cons_se): t-based
+    p-values with G - 1 df, R² against `tss`, within R² against `tss_w` (None: no FE, NaN)."""
+    u = o["u"]
+    ssu = float(u @ u)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = o["b"] / o["se"]
     return FitResult(
@@ -699,15 +692,15 @@ def _iv_result(spec, cluster, d, within, o: dict, coefnames: list[str], G: int) 
         b=o["b"],
         se=o["se"],
         p=_t_pvalue(t, G - 1),
-        n_obs=n,
+        n_obs=u.shape[0],
         n_clusters=G,
         k=o["k"],
         r2=1 - ssu / tss if tss > 0 else float("nan"),
-        r2_within=1 - ssu / tss_w if tss_w > 0 else float("nan"),
-        cons=o["cons"],
-        cons_se=o["cons_se"],
-        is_iv=True,
-        collinear=[],
+        r2_within=(1 - ssu / tss_w if tss_w > 0 else float("nan")) if tss_w is not None else float("nan"),
+        cons=o.get("cons", float("nan")),
+        cons_se=o.get("cons_se", float("nan")),
+        is_iv=is_iv,
+        collinear=o["collinear"],
         resid=u,
     )
 
