@@ -227,6 +227,29 @@ class _Corpus:
         for stk, year, sents in read_segmented(self.paths):
             yield stk, year, [self.phrased(s) for s in sents]
 
+    def spool(self) -> None:
+        """Phrase every shard once into a temporary folder (TMPDIR; the segmented shards' layout, ~their size)
+        and read those from then on: Phrases runs in Python per token, and the vocabulary scan, every epoch
+        and the statistics would each repeat it; the sentences, hence the vectors, are the same."""
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.phrases is None:
+            return
+        self._spool = tempfile.TemporaryDirectory(prefix="intelcap_phrased_")  # removed with the corpus
+        spooled = []
+        for i, p in enumerate(self.paths):
+            t = pq.read_table(p, columns=["Stkcd", "year", "tokens"]).to_pydict()
+            t["tokens"] = [
+                "\n".join(" ".join(self.phrased(s.split(" "))) for s in doc.split("\n") if s)
+                for doc in t["tokens"]
+            ]
+            spooled.append(Path(self._spool.name) / f"phrased_{i}.parquet")
+            pq.write_table(pa.table(t), spooled[-1])
+        self.paths, self.phrases = spooled, None
+
     def __iter__(self) -> Iterator[list[str]]:
         for _, _, sents in self.documents():
             yield from sents
@@ -255,6 +278,7 @@ def train_vectors(paths: Sequence[str | os.PathLike], terms: Iterable[str], para
             delimiter="_",
         )
         corpus.phrases = ph.freeze()
+        corpus.spool()
     model = Word2Vec(
         vector_size=params.vector_size,
         window=params.window,
