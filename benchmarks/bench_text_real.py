@@ -180,6 +180,9 @@ def main() -> int:
     ap.add_argument(
         "--md-only", action="store_true", help="rebuild text_real.md from the CSVs of the last run"
     )
+    ap.add_argument(
+        "--from-raw", help="raw.json of an earlier run (in its --corpus): recompute the tables only"
+    )
     ap.add_argument("--child")
     ap.add_argument("--first-shards", type=int, default=0)
     ap.add_argument("--seeds", default=str(ROOT / "config/keyword_seeds.yaml"))
@@ -203,96 +206,119 @@ def main() -> int:
     corpus = Path(ns.corpus) if ns.corpus else None
     if ns.skip_generation and corpus is None:
         raise SystemExit("--skip-generation needs --corpus DIR (a folder an earlier run generated)")
-    with tempfile.TemporaryDirectory(prefix="bench_text_real_") as tmp:
-        base_dir = corpus or Path(tmp)
-        reports, work = base_dir / "reports", Path(tmp) / "work"
-        work.mkdir()
-        gen = (
-            generate(reports, ns)
-            if not ns.skip_generation
-            else json.loads((base_dir / "generation.json").read_text())
-        )
-        if ns.generate_only:
-            return 0
-        ns.n, ns.pdf_share = gen["n"], gen["pdf_share"]
-        gen_cpu, gen_wall = gen["cpu_s"], gen["wall_s"]
-        bad = set(gen["unreadable_files"])
-        files = sorted(reports.iterdir())
-        pdfs = [p for p in files if p.suffix == ".pdf" and p.name not in bad]
-        txts = [p for p in files if p.suffix == ".txt" and p.name not in bad]
-        n_chars_txt = sum(len(extract_report(p).text) for p in txts[: ns.sample])
-        pages = [extract_report(p).n_pages for p in pdfs[: ns.sample]]
-        mb = sum(p.stat().st_size for p in files) / 1e6
-        rows.append(
-            {
-                "item": "generation",
-                "value": gen_cpu,
-                "unit": "CPU s",
-                "note": f"{len(files)} files, {mb:.0f} MB on disk, {len(pdfs)} PDFs, wall {gen_wall:.1f} s",
-            }
-        )
+    if ns.from_raw:  # the measurements of an earlier run: recompute the table and extrapolation only
+        raw = json.loads(Path(ns.from_raw).read_text(encoding="utf-8"))
+        for k in ("n", "pdf_share", "shards", "runs", "epochs", "seg_sample"):
+            setattr(ns, k, raw["ns"][k])
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench_text_real_") as tmp:
+            base_dir = corpus or Path(tmp)
+            reports, work = base_dir / "reports", Path(tmp) / "work"
+            work.mkdir()
+            gen = (
+                generate(reports, ns)
+                if not ns.skip_generation
+                else json.loads((base_dir / "generation.json").read_text())
+            )
+            if ns.generate_only:
+                return 0
+            ns.n, ns.pdf_share = gen["n"], gen["pdf_share"]
+            gen_cpu, gen_wall = gen["cpu_s"], gen["wall_s"]
+            bad = set(gen["unreadable_files"])
+            files = sorted(reports.iterdir())
+            pdfs = [p for p in files if p.suffix == ".pdf" and p.name not in bad]
+            txts = [p for p in files if p.suffix == ".txt" and p.name not in bad]
+            n_chars_txt = sum(len(extract_report(p).text) for p in txts[: ns.sample])
+            pages = [extract_report(p).n_pages for p in pdfs[: ns.sample]]
+            mb = sum(p.stat().st_size for p in files) / 1e6
+            rows.append(
+                {
+                    "item": "generation",
+                    "value": gen_cpu,
+                    "unit": "CPU s",
+                    "note": f"{len(files)} files, {mb:.0f} MB on disk, {len(pdfs)} PDFs, wall {gen_wall:.1f} s",
+                }
+            )
 
-        def med_cpu(fn) -> float:
-            out = []
-            for _ in range(ns.runs):
-                c = time.process_time()
-                fn()
-                out.append(time.process_time() - c)
-            return statistics.median(out)
+            def med_cpu(fn) -> float:
+                out = []
+                for _ in range(ns.runs):
+                    c = time.process_time()
+                    fn()
+                    out.append(time.process_time() - c)
+                return statistics.median(out)
 
-        t_pdf = med_cpu(lambda: [extract_report(p) for p in pdfs[: ns.sample]])
-        t_txt = med_cpu(lambda: [extract_report(p) for p in txts[: ns.sample]])
-        rows.append(
-            {
-                "item": "pdf_extraction",
-                "value": sum(pages) / t_pdf,
-                "unit": "pages per CPU s",
-                "note": f"{len(pages)} PDFs, median {statistics.median(pages):.0f} pages, pypdfium2",
-            }
-        )
-        rows.append(
-            {
-                "item": "txt_extraction",
-                "value": n_chars_txt / t_txt / 1e6,
-                "unit": "M chars per CPU s",
-                "note": f"{ns.sample} .txt reports (decode + checks)",
-            }
-        )
-        S = range(ns.shards)
-        jobs = [run_job("extract", i, ns, work, reports) for i in S]
-        jobs += [run_job("count", i, ns, work, reports) for i in S]
-        jobs += [run_job("index", 0, ns, work, reports), run_job("coverage", 0, ns, work, reports)]
-        jobs += [run_job("segment", i, ns, work, reports) for i in S]
-        jobs.append(run_job("vectors", 0, ns, work, reports))
-        vt = json.loads((work / "vectors_timing.json").read_text())
-        seeds, swapped = corpus_seeds(work)
-        spare = swapped.pop("_spare")
-        jobs.append(run_job("expansion", 0, ns, work, reports, "--seeds", str(work / "seeds.yaml")))
-        recall = pd.read_csv(work / "recall.csv")
-        hit = float(pd.read_csv(work / "coverage.csv").iloc[-1]["hit_rate"])  # the extra runs overwrite it
-        # a seed change: the category with the most seeds loses its last one; only keyword_expansion reruns
-        import yaml
+            t_pdf = med_cpu(lambda: [extract_report(p) for p in pdfs[: ns.sample]])
+            t_txt = med_cpu(lambda: [extract_report(p) for p in txts[: ns.sample]])
+            rows.append(
+                {
+                    "item": "pdf_extraction",
+                    "value": sum(pages) / t_pdf,
+                    "unit": "pages per CPU s",
+                    "note": f"{len(pages)} PDFs, median {statistics.median(pages):.0f} pages, pypdfium2",
+                }
+            )
+            rows.append(
+                {
+                    "item": "txt_extraction",
+                    "value": n_chars_txt / t_txt / 1e6,
+                    "unit": "M chars per CPU s",
+                    "note": f"{ns.sample} .txt reports (decode + checks)",
+                }
+            )
+            S = range(ns.shards)
+            jobs = [run_job("extract", i, ns, work, reports) for i in S]
+            jobs += [run_job("count", i, ns, work, reports) for i in S]
+            jobs += [run_job("index", 0, ns, work, reports), run_job("coverage", 0, ns, work, reports)]
+            jobs += [run_job("segment", i, ns, work, reports) for i in S]
+            jobs.append(run_job("vectors", 0, ns, work, reports))
+            vt = json.loads((work / "vectors_timing.json").read_text())
+            seeds, swapped = corpus_seeds(work)
+            spare = swapped.pop("_spare")
+            jobs.append(run_job("expansion", 0, ns, work, reports, "--seeds", str(work / "seeds.yaml")))
+            recall = pd.read_csv(work / "recall.csv")
+            hit = float(
+                pd.read_csv(work / "coverage.csv").iloc[-1]["hit_rate"]
+            )  # the extra runs overwrite it
+            # a seed change: the category with the most seeds loses its last one; only keyword_expansion reruns
+            import yaml
 
-        cat = max(seeds["categories"], key=lambda c: len(seeds["categories"][c]))
-        dropped = seeds["categories"][cat].pop() if len(seeds["categories"][cat]) > 1 else None
-        if dropped is None:  # every category has one seed: add a second, the category's next frequent word
-            seeds["categories"][cat].append(spare.get(cat, seeds["categories"][cat][0]))
-        changed = work / "seeds_changed.yaml"
-        changed.write_text(yaml.safe_dump(seeds, allow_unicode=True), encoding="utf-8")
-        extra = [
-            {**run_job("expansion", 0, ns, work, reports, "--seeds", str(changed)), "run": "seed change"}
-            for _ in range(ns.runs)
-        ]
-        # the serial jobs on the first shard only: how their RSS grows with the corpus
-        part = ("--first-shards", "1", "--epochs", "1")
-        extra += [
-            {**run_job(k, 0, ns, work, reports, *part), "run": "first shard"}
-            for k in ("index", "coverage", "vectors")
-        ]
-        vt_part = json.loads((work / "vectors_timing_1.json").read_text())
-        extra += [{**run_job("noop", 0, ns, work, reports), "run": "no-op"} for _ in range(3)]
-        seg = segmentation_compare(work, ns)
-        n_chars, utf8_mb = seg.pop("n_chars"), seg.pop("utf8_mb")
+            cat = max(seeds["categories"], key=lambda c: len(seeds["categories"][c]))
+            dropped = seeds["categories"][cat].pop() if len(seeds["categories"][cat]) > 1 else None
+            if (
+                dropped is None
+            ):  # every category has one seed: add a second, the category's next frequent word
+                seeds["categories"][cat].append(spare.get(cat, seeds["categories"][cat][0]))
+            changed = work / "seeds_changed.yaml"
+            changed.write_text(yaml.safe_dump(seeds, allow_unicode=True), encoding="utf-8")
+            extra = [
+                {**run_job("expansion", 0, ns, work, reports, "--seeds", str(changed)), "run": "seed change"}
+                for _ in range(ns.runs)
+            ]
+            # the serial jobs on the first shard only: how their RSS grows with the corpus
+            part = ("--first-shards", "1", "--epochs", "1")
+            extra += [
+                {**run_job(k, 0, ns, work, reports, *part), "run": "first shard"}
+                for k in ("index", "coverage", "vectors")
+            ]
+            vt_part = json.loads((work / "vectors_timing_1.json").read_text())
+            extra += [{**run_job("noop", 0, ns, work, reports), "run": "no-op"} for _ in range(3)]
+            seg = segmentation_compare(work, ns)
+            n_chars, utf8_mb = seg.pop("n_chars"), seg.pop("utf8_mb")
+            raw = {k: v for k, v in locals().items() if k in RAW_KEYS}
+            raw |= {"recall": recall.to_dict("records"), "seg_rows": seg["rows"]}
+            raw |= {"seg_diff": seg["diff"].to_dict("records"), "ns": vars(ns)}
+            (base_dir / "raw.json").write_text(
+                json.dumps(raw, ensure_ascii=False, default=float), encoding="utf-8"
+            )
+    rows, jobs, extra, vt, vt_part, hit, swapped, cat, dropped, n_chars, utf8_mb, gen_cpu, load0 = (
+        raw[k] for k in RAW_KEYS
+    )
+    recall = pd.DataFrame(raw["recall"])
+    seg = {
+        "rows": raw["seg_rows"],
+        "diff": pd.DataFrame(raw["seg_diff"], columns=["file", "sentence", "rjieba", "jieba"]),
+    }
     jdf = pd.DataFrame(jobs).assign(run="stage")
     xdf = pd.DataFrame(extra)
     noop = xdf[xdf["run"] == "no-op"]
@@ -310,7 +336,7 @@ def main() -> int:
     notes = {
         "segment": f"rjieba, corpus full: {utf8_mb / (per.loc['segment', 'cpu_s'] - ns.shards * fixed_cpu):.2f}"
         f" MB/s per CPU s over the whole corpus ({utf8_mb:.0f} MB UTF-8)",
-        "vectors": f"{ns.epochs} epochs: Phrases {vt['phrases']:.0f} s, build_vocab {vt['build_vocab']:.0f} s, "
+        "vectors": f"epochs {ns.epochs}: Phrases {vt['phrases']:.0f} s, build_vocab {vt['build_vocab']:.0f} s, "
         f"train {vt['train']:.0f} s, statistics {vt['stats']:.0f} s; {vt['raw_tokens'] / 1e6:.1f} M tokens, "
         f"{vt['vocab']:.0f} words",
         "expansion": "read vectors + vocabulary, expand, recall",
@@ -464,7 +490,9 @@ def main() -> int:
 
     for target in (10_000, 40_000):
         fit_vec = int(n_first + (4000 - vec_rss(target, n_first)) / vec_slope)
-        shards = max(2, -(-target // fit), -(-target // max(fit_vec, 1)))
+        # below a few reports per shard the corpus part decides: then no shard count keeps it < 4 GB
+        vec_shards = -(-target // fit_vec) if fit_vec >= 50 else 0
+        shards = max(2, -(-target // fit), vec_shards)
         dur = {}
         for k in per.index:
             if k in SHARD_JOBS:
@@ -490,8 +518,13 @@ def main() -> int:
                 "item": f"per_shard_{target}",
                 "value": shard_job / 60,
                 "unit": "min per SLURM shard (extract + count + segment)",
-                "note": f"{shards} shards of {target // shards} reports (<= {fit} keep a shard job, <= "
-                f"{max(fit_vec, 0)} keyword_vectors < 4 GB); then "
+                "note": f"{shards} shards of {target // shards} reports (<= {fit} keep a shard job < 4 GB; "
+                + (
+                    f"<= {fit_vec} keep keyword_vectors"
+                    if vec_shards
+                    else "no shard size keeps keyword_vectors"
+                )
+                + " < 4 GB); then "
                 f"serially text_index {dur['index'] / 60:.1f}, text_coverage {dur['coverage'] / 60:.1f}, "
                 f"keyword_vectors {dur['vectors'] / 60:.0f}, keyword_expansion {dur['expansion'] / 60:.2f} min",
             }
@@ -593,7 +626,7 @@ def reading(t) -> list[str]:
         f"{note['rerun_after_seed_change'].split('avoids ')[1]}.",
         f"- 10,000 / 40,000 reports: {v['extrapolated_10000']:.0f} / {v['extrapolated_40000']:.0f} min on 2 cores;"
         " the shard jobs spread over SLURM, keyword_vectors does not (a single one-worker job,"
-        f" {note['per_shard_40000'].split('keyword_vectors ')[1].split(',')[0]} min at 40,000), so with SLURM"
+        f" {note['extrapolated_40000'].split('keyword_vectors ')[1].split(' min')[0]} min at 40,000), so with SLURM"
         " the stage takes about one shard job plus keyword_vectors. Fewer epochs or `expansion.corpus: mdna` cut"
         " it proportionally to epochs x tokens.",
         f"- Memory: shard jobs stay < 4 GB by the number of shards ({note['per_shard_40000'].split(' (')[0]} at"
@@ -610,6 +643,21 @@ def reading(t) -> list[str]:
 
 
 SHARD_JOBS = ("extract", "count", "segment")
+RAW_KEYS = (
+    "rows",
+    "jobs",
+    "extra",
+    "vt",
+    "vt_part",
+    "hit",
+    "swapped",
+    "cat",
+    "dropped",
+    "n_chars",
+    "utf8_mb",
+    "gen_cpu",
+    "load0",
+)
 
 
 def dag(shards: int) -> dict[str, list[str]]:
