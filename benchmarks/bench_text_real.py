@@ -337,7 +337,9 @@ def main() -> int:
         "segment": f"rjieba, corpus full: {utf8_mb / (per.loc['segment', 'cpu_s'] - ns.shards * fixed_cpu):.2f}"
         f" MB/s per CPU s over the whole corpus ({utf8_mb:.0f} MB UTF-8)",
         "vectors": f"epochs {ns.epochs}: Phrases {vt['phrases']:.0f} s, build_vocab {vt['build_vocab']:.0f} s, "
-        f"train {vt['train']:.0f} s, statistics {vt['stats']:.0f} s; {vt['raw_tokens'] / 1e6:.1f} M tokens, "
+        f"train {vt['train']:.0f} s, statistics {vt['stats']:.0f} s, the rest (phrase spool, imports, writes) "
+        f"{vec_cpu - vt['phrases'] - vt['build_vocab'] - vt['train'] - vt['stats']:.0f} s; "
+        f"{vt['raw_tokens'] / 1e6:.1f} M tokens, "
         f"{vt['vocab']:.0f} words",
         "expansion": "read vectors + vocabulary, expand, recall",
     }
