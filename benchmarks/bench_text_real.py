@@ -198,7 +198,6 @@ def main() -> int:
 
     import pandas as pd
 
-    from intelcap.atomic import write_csv
     from intelcap.measures.text import extract_report
 
     rows: list[dict] = []
@@ -311,6 +310,15 @@ def main() -> int:
             (base_dir / "raw.json").write_text(
                 json.dumps(raw, ensure_ascii=False, default=float), encoding="utf-8"
             )
+    return tables(raw, ns)
+
+
+def tables(raw: dict, ns: argparse.Namespace) -> int:
+    """The table, the extrapolation and the md from a run's measurements (``raw``, also saved as raw.json)."""
+    import pandas as pd
+
+    from intelcap.atomic import write_csv
+
     rows, jobs, extra, vt, vt_part, hit, swapped, cat, dropped, n_chars, utf8_mb, gen_cpu, load0 = (
         raw[k] for k in RAW_KEYS
     )
@@ -490,6 +498,7 @@ def main() -> int:
             + vec_slope * (per_shard - n_first)
         )
 
+    ext: list[dict] = []
     for target in (10_000, 40_000):
         fit_vec = int(n_first + (4000 - vec_rss(target, n_first)) / vec_slope)
         # below a few reports per shard the corpus part decides: then no shard count keeps it < 4 GB
@@ -505,6 +514,22 @@ def main() -> int:
         shard_job = sum(dur[f"{k}_0"] for k in SHARD_JOBS)
         rss = {k: per.loc[k, "rss_mb"] + growth[k] * (target - n) for k in growth}
         rss["vectors"] = vec_rss(target, target / shards)
+        for k in per.index:
+            one = dur[f"{k}_0"] if k in SHARD_JOBS else dur[k]
+            if k in SHARD_JOBS:
+                k_rss = base + (per.loc[k, "rss_mb"] - base) / per_shard_reports * target / shards
+            else:
+                k_rss = rss.get(k, per.loc[k, "rss_mb"])  # keyword_expansion: the vocabulary's, as measured
+            ext.append(
+                {
+                    "reports": target,
+                    "job": k,
+                    "jobs": shards if k in SHARD_JOBS else 1,
+                    "cpu_min_per_job": one / 60,
+                    "cpu_min_total": one * (shards if k in SHARD_JOBS else 1) / 60,
+                    "peak_rss_mb": k_rss,
+                }
+            )
         rows.append(
             {
                 "item": f"extrapolated_{target}",
@@ -547,6 +572,7 @@ def main() -> int:
     alljobs = pd.concat([jdf, xdf], ignore_index=True)
     write_csv(alljobs, RESULTS / "text_real_jobs.csv")
     write_csv(seg["diff"], RESULTS / "text_real_segdiff.csv")
+    write_csv(pd.DataFrame(ext), RESULTS / "text_real_extrapolation.csv")
     cmd = (
         f"python benchmarks/bench_text_real.py --n {n} --pdf-share {ns.pdf_share} --shards {ns.shards} "
         f"--runs {ns.runs} --epochs {ns.epochs} --seg-sample {ns.seg_sample}"
@@ -570,6 +596,7 @@ def write_md(head: str) -> str:
     out = pd.read_csv(RESULTS / "text_real.csv", keep_default_na=False)
     alljobs = pd.read_csv(RESULTS / "text_real_jobs.csv", keep_default_na=False)
     diff = pd.read_csv(RESULTS / "text_real_segdiff.csv", keep_default_na=False)
+    ext = pd.read_csv(RESULTS / "text_real_extrapolation.csv")
     md = [
         "# Text stage on real-size reports",
         "",
@@ -586,6 +613,17 @@ def write_md(head: str) -> str:
         *(
             f"| {r.job} | {r.shard} | {r.run} | {r.cpu_s:.2f} | {r.wall_s:.2f} | {r.rss_mb:.0f} |"
             for r in alljobs.itertuples(index=False)
+        ),
+        "",
+        "Every job extrapolated (CPU per report of this run, minus the no-op child's fixed cost, times the"
+        " reports; keyword_vectors at 5 epochs; RSS as in the peak_rss rows):",
+        "",
+        "| reports | job | jobs | CPU min per job | CPU min total | peak RSS MB per job |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.reports:,} | {r.job} | {r.jobs} | {r.cpu_min_per_job:.2f} | {r.cpu_min_total:.1f} | "
+            f"{r.peak_rss_mb:.0f} |"
+            for r in ext.itertuples(index=False)
         ),
         "",
         f"Sentences where rjieba and jieba differ ({len(diff)}; the first 10, all in text_real_segdiff.csv):",
