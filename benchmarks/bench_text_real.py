@@ -207,7 +207,7 @@ def main() -> int:
         raise SystemExit("--skip-generation needs --corpus DIR (a folder an earlier run generated)")
     if ns.from_raw:  # the measurements of an earlier run: recompute the table and extrapolation only
         raw = json.loads(Path(ns.from_raw).read_text(encoding="utf-8"))
-        for k in ("n", "pdf_share", "shards", "runs", "epochs", "seg_sample"):
+        for k in ("n", "pdf_share", "shards", "runs", "epochs", "seg_sample", "corpus", "skip_generation"):
             setattr(ns, k, raw["ns"][k])
     else:
         with tempfile.TemporaryDirectory(prefix="bench_text_real_") as tmp:
@@ -577,6 +577,10 @@ def tables(raw: dict, ns: argparse.Namespace) -> int:
         f"python benchmarks/bench_text_real.py --n {n} --pdf-share {ns.pdf_share} --shards {ns.shards} "
         f"--runs {ns.runs} --epochs {ns.epochs} --seg-sample {ns.seg_sample}"
     )
+    if (
+        ns.skip_generation
+    ):  # the corpus of an earlier --generate-only run (its generation cost is in the table)
+        cmd = f"{cmd.replace(f'--n {n} --pdf-share {ns.pdf_share} ', '')} --corpus DIR --skip-generation"
     head = (
         f"`{cmd}` on {platform.processor() or platform.machine()}, Python {platform.python_version()}, load "
         f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1-minute average; 2 cores shared). "
