@@ -41,7 +41,8 @@ def child(args: argparse.Namespace) -> int:
     from intelcap.measures import text, text_inventory
 
     work = Path(args.work)
-    shards = range(args.first_shards or args.shards)  # --first-shards: a part of the corpus (RSS growth)
+    # --one-shard: the job on one shard's part of the corpus (how its RSS grows with the corpus)
+    shards = [args.one_shard] if args.one_shard >= 0 else range(args.shards)
     if args.child == "noop":  # interpreter + imports: the fixed cost of every job, not scaled by reports
         return 0
     if args.child == "extract":
@@ -93,7 +94,7 @@ def child(args: argparse.Namespace) -> int:
         params = ke.TrainParams(epochs=args.epochs)
         segs = [work / f"seg_{i}.parquet" for i in shards]
         kv, corpus = ke.train_vectors(segs, text.load_keywords().keywords, params)
-        suffix = f"_{args.first_shards}" if args.first_shards else ""
+        suffix = "_part" if args.one_shard >= 0 else ""
         ke.write_vectors(kv, work / f"vectors{suffix}.bin")
         c0 = time.process_time()
         atomic.write_parquet(ke.corpus_stats(corpus, kv.index_to_key), work / f"vocab{suffix}.parquet")
@@ -184,7 +185,7 @@ def main() -> int:
         "--from-raw", help="raw.json of an earlier run (in its --corpus): recompute the tables only"
     )
     ap.add_argument("--child")
-    ap.add_argument("--first-shards", type=int, default=0)
+    ap.add_argument("--one-shard", type=int, default=-1)
     ap.add_argument("--seeds", default=str(ROOT / "config/keyword_seeds.yaml"))
     ap.add_argument("--shard", type=int, default=0)
     ap.add_argument("--work")
@@ -294,13 +295,18 @@ def main() -> int:
                 {**run_job("expansion", 0, ns, work, reports, "--seeds", str(changed)), "run": "seed change"}
                 for _ in range(ns.runs)
             ]
-            # the serial jobs on the first shard only: how their RSS grows with the corpus
-            part = ("--first-shards", "1", "--epochs", "1")
+            # the serial jobs on the largest shard only (the same largest shard as the whole run reads, so the
+            # difference is the corpus part): how their RSS grows with the corpus
+            import pyarrow.parquet as pq
+
+            big = max(S, key=lambda i: (work / f"seg_{i}.parquet").stat().st_size)
+            n_part = pq.ParquetFile(work / f"ex_{big}.parquet").metadata.num_rows
+            part = ("--one-shard", str(big), "--epochs", "1")
             extra += [
-                {**run_job(k, 0, ns, work, reports, *part), "run": "first shard"}
+                {**run_job(k, 0, ns, work, reports, *part), "run": f"shard {big} only"}
                 for k in ("index", "coverage", "vectors")
             ]
-            vt_part = json.loads((work / "vectors_timing_1.json").read_text())
+            vt_part = json.loads((work / "vectors_timing_part.json").read_text())
             extra += [{**run_job("noop", 0, ns, work, reports), "run": "no-op"} for _ in range(3)]
             seg = segmentation_compare(work, ns)
             n_chars, utf8_mb = seg.pop("n_chars"), seg.pop("utf8_mb")
@@ -319,7 +325,7 @@ def tables(raw: dict, ns: argparse.Namespace) -> int:
 
     from intelcap.atomic import write_csv
 
-    rows, jobs, extra, vt, vt_part, hit, swapped, cat, dropped, n_chars, utf8_mb, gen_cpu, load0 = (
+    _, rows, jobs, extra, vt, vt_part, hit, swapped, cat, dropped, n_chars, utf8_mb, gen_cpu, load0 = (
         raw[k] for k in RAW_KEYS
     )
     recall = pd.DataFrame(raw["recall"])
@@ -453,8 +459,8 @@ def tables(raw: dict, ns: argparse.Namespace) -> int:
             "note": f"max shard job RSS {rss_shard:.0f} MB at {per_shard_reports:.0f} reports per shard",
         }
     )
-    first = xdf[xdf["run"] == "first shard"].set_index("job")
-    n_first = n / ns.shards  # the synthetic firm-years spread evenly over the shards
+    first = xdf[xdf["run"].str.endswith(" only")].set_index("job")
+    n_first = raw["n_part"]  # the files of the largest shard
     growth = {
         k: max(0.0, (per.loc[k, "rss_mb"] - first.loc[k, "rss_mb"]) / (n - n_first))
         for k in ("index", "coverage", "vectors")
@@ -464,8 +470,8 @@ def tables(raw: dict, ns: argparse.Namespace) -> int:
             "item": "rss_growth_vectors",
             "value": growth["vectors"] * 1000,
             "unit": "MB per 1,000 reports",
-            "note": f"keyword_vectors {first.loc['vectors', 'rss_mb']:.0f} MB on the first shard "
-            f"({vt_part['vocab']:.0f} words), {per.loc['vectors', 'rss_mb']:.0f} MB on all ({vt['vocab']:.0f} words)",
+            "note": f"keyword_vectors {first.loc['vectors', 'rss_mb']:.0f} MB on its largest shard alone ({n_first} files, "
+            f"{vt_part['vocab']:.0f} words), {per.loc['vectors', 'rss_mb']:.0f} MB on all ({vt['vocab']:.0f} words)",
         }
     )
     rows.append(
@@ -688,6 +694,7 @@ def reading(t) -> list[str]:
 
 SHARD_JOBS = ("extract", "count", "segment")
 RAW_KEYS = (
+    "n_part",
     "rows",
     "jobs",
     "extra",
