@@ -656,6 +656,9 @@ def reading(t) -> list[str]:
     """The "reading the numbers" paragraph, its figures from the table."""
     v = {k: float(x) for k, x in t["value"].items()}
     note = t["note"].to_dict()
+    max_rss = max(float(x.split("peak RSS ")[1].split(" MB")[0]) for k, x in note.items() if "peak RSS " in x)
+    vec40 = float(note["peak_rss_40000"].split("keyword_vectors ")[1].split(" MB")[0])
+    words = note["rss_growth_vectors"].split("(")[-1].split(")")[0].split(", ")[-1]
     return [
         "Reading the numbers:",
         "",
@@ -679,15 +682,17 @@ def reading(t) -> list[str]:
         f" {note['extrapolated_40000'].split('keyword_vectors ')[1].split(' min')[0]} min at 40,000), so with SLURM"
         " the stage takes about one shard job plus keyword_vectors. Fewer epochs or `expansion.corpus: mdna` cut"
         " it proportionally to epochs x tokens.",
-        f"- Memory: shard jobs stay < 4 GB by the number of shards ({note['per_shard_40000'].split(' (')[0]} at"
-        f" 40,000); the extrapolated peak over jobs is {v['peak_rss_40000']:.0f} MB at 40,000. keyword_vectors"
-        " reads the segmented shards 8 reports at a time (keyword_expansion.READ_BATCH) and holds Phrases' counts,"
-        " the vocabulary and the vectors; the synthetic reports draw on a"
-        f" small vocabulary ({note['rss_growth_vectors'].split('(')[-1].split(')')[0]}), so its measured growth"
-        " understates a real corpus: there Word2Vec needs ~0.8 KB per word with a vector (1 M words ~ 0.8 GB) and"
-        " gensim's Phrases counts every unigram and bigram up to max_vocab_size = 40 M entries, which gensim puts"
-        " at ~3.6 GB: on 40,000 real reports keyword_vectors can pass 4 GB unless Phrases' max_vocab_size is"
-        " bounded lower (deterministic, but a different phrase set once pruning starts).",
+        f"- Memory: the largest job here is {max_rss:.0f} MB. A shard job's RSS follows the reports in its shard"
+        f" ({v['rss_per_report_in_shard']:.1f} MB per report), so the shard count keeps it < 4 GB"
+        f" ({note['per_shard_40000'].split(' (')[0]} at 40,000). keyword_vectors reads the segmented shards 8"
+        " reports at a time (keyword_expansion.READ_BATCH) and holds Phrases' counts, the vocabulary and the"
+        " vectors: its growth with the corpus (its largest shard alone against the whole corpus, extrapolated"
+        f" linearly) gives {vec40:.0f} MB at 40,000, " + ("over" if vec40 > 4000 else "within") + " 4 GB. The"
+        f" synthetic reports draw on a small vocabulary ({words}), so this understates a real corpus: there"
+        " Word2Vec needs ~0.8 KB per word with a vector (1 M words ~ 0.8 GB) and gensim's Phrases counts every"
+        " unigram and bigram up to max_vocab_size = 40 M entries, which gensim puts at ~3.6 GB: on 40,000 real"
+        " reports keyword_vectors can pass 4 GB unless Phrases' max_vocab_size is bounded lower (deterministic,"
+        " but a different phrase set once pruning starts).",
         "",
     ]
 
