@@ -1,18 +1,23 @@
-"""Benchmark of the text stage on real-size synthetic reports (synth.report_size: real; 150-250 pages each).
+"""Benchmark of the text stage on real-size synthetic reports (synth.report_size: real; 150-250 pages each),
+including the seed-word expansion.
 
-Run: ``nice -n 10 python benchmarks/bench_text_real.py [--n 1000] [--pdf-share 0.2] [--shards 4] [--runs 3]``.
-Writes benchmarks/results/text_real.csv and text_real.md.
+Run: ``nice -n 10 python benchmarks/bench_text_real.py [--n 1000] [--pdf-share 0.2] [--shards 4] [--runs 3]
+[--epochs 5] [--seg-sample 8]``; ``--corpus DIR --generate-only`` generates once, ``--corpus DIR
+--skip-generation`` reuses it, ``--from-raw DIR/raw.json`` recomputes the tables from a run's measurements.
+Writes benchmarks/results/text_real.csv, .md, _jobs.csv, _extrapolation.csv and _segdiff.csv.
 
-1. Generation: ``write_reports_for_panel(size="real")`` into a temporary folder; characters per second.
-2. Extraction speed in this process, medians over ``--runs``: PDF pages per CPU second (pypdfium2,
-   ``extract_report``) and .txt characters per CPU second, on a sample of the corpus.
-3. The text stage end to end, each job in its own child process as the workflow runs it (text_extract per
-   shard -> text_count per shard -> text_index -> text_coverage), with the child's CPU time, wall time and
-   peak RSS from ``os.wait4`` (so every job's RSS is its own, not the benchmark's).
-4. Extrapolation to 10,000 and 40,000 reports: CPU seconds scale with the number of reports (per-report
-   cost of each job measured here); wall time on 2 cores = the parallel jobs' CPU / 2 + the serial jobs';
-   the peak RSS of a shard job scales with the reports per shard (one shard's texts in memory), so the
-   table gives the reports per shard that keep every job within 4 GB and the shards that takes.
+1. Generation: ``write_reports_for_panel(size="real")``; characters per CPU second.
+2. Extraction speed in this process, medians over ``--runs``: PDF pages per CPU second (pypdfium2) and .txt
+   characters per CPU second, on a sample of the corpus.
+3. Every job of the text stage in its own child process, with the library calls of workflow.steps.measures:
+   text_extract, text_count, text_segment per shard; text_index, text_coverage, keyword_vectors (its phases
+   timed), keyword_expansion; then keyword_expansion again after a seed change (the rerun it costs), and the
+   serial jobs on the largest shard alone (RSS growth with the corpus). CPU time and peak RSS from ``os.wait4``.
+4. rjieba against jieba through ``keyword_expansion.Segmenter`` on the same reports of the corpus: MB/s per CPU
+   second and every sentence whose tokens differ.
+5. The whole stage: the sum of CPU and the DAG list-scheduled on 2 cores; every job extrapolated to 10,000 and
+   40,000 reports (CPU per report; keyword_vectors' training scaled to the config's 5 epochs), the shards that
+   keep each job < 4 GB, the time per SLURM shard and the serial jobs after it.
 """
 
 from __future__ import annotations
@@ -692,7 +697,13 @@ def reading(t) -> list[str]:
         " Word2Vec needs ~0.8 KB per word with a vector (1 M words ~ 0.8 GB) and gensim's Phrases counts every"
         " unigram and bigram up to max_vocab_size = 40 M entries, which gensim puts at ~3.6 GB: on 40,000 real"
         " reports keyword_vectors can pass 4 GB unless Phrases' max_vocab_size is bounded lower (deterministic,"
-        " but a different phrase set once pruning starts).",
+        " but a different phrase set once pruning starts). What grows here is mostly not the corpus: Phrases'"
+        " counts have ~26,000 entries on one shard of this corpus and ~28,000 on all four, while reading the"
+        " token column of a segmented shard (one row group, as text_segment writes it) peaks at ~340 MB above"
+        " the interpreter per 250 reports, and pyarrow's default pool (mimalloc) keeps part of it from shard to"
+        " shard (reading the four shards alone: 400 MB after the first, 570 MB after all; 410 / 450 MB with"
+        " the system pool; measured apart from this script). So the 40,000 figure is an upper bound; smaller"
+        " row groups in the segmented shards would cut the per-shard part.",
         "",
     ]
 
