@@ -111,6 +111,42 @@ def test_recall_at_top20_on_the_synthetic_corpus(corpus, spec):
     assert "【数控机床】" in row["context_1"]
 
 
+def test_read_segmented_streams_every_report_in_order(corpus):
+    """read_segmented decodes READ_BATCH reports at a time: across batch boundaries it yields every report of
+    the shard once, in file order, with the same sentences as the whole table."""
+    _, _, _, path = corpus
+    whole = pd.read_parquet(path)
+    assert len(whole) > 3 * ke.READ_BATCH
+    got = list(ke.read_segmented([path, path]))
+    want = [
+        (stk, int(y), [s.split(" ") for s in toks.split("\n") if s])
+        for stk, y, toks in zip(whole["Stkcd"], whole["year"], whole["tokens"], strict=True)
+    ]
+    assert got == want + want
+
+
+def test_spooled_corpus_is_the_phrased_corpus(corpus, spec):
+    """train_vectors phrases the shards once into a temporary folder (spool); every later pass reads it: the
+    same documents and sentences as phrasing on the fly, and the folder goes with the corpus."""
+    import gc
+
+    from gensim.models.phrases import Phrases
+
+    _, _, _, path = corpus
+    _, corp = ke.train_vectors([path], spec.keywords, ke.TrainParams(epochs=1))
+    folder = Path(corp.paths[0]).parent
+    assert corp.phrases is None and folder.name.startswith("intelcap_phrased_")
+    fresh = ke._Corpus([path], corp.protected)
+    fresh.phrases = Phrases(ke._Chunks(fresh), min_count=5, threshold=10.0, delimiter="_").freeze()
+    direct = list(fresh.documents())
+    assert list(corp.documents()) == direct
+    assert list(corp) == [s for _, _, ss in direct for s in ss]
+    assert sum("_" in t for _, _, ss in direct for s in ss for t in s) > 100  # phrases were joined
+    del corp
+    gc.collect()
+    assert not folder.exists()
+
+
 _RUN = textwrap.dedent(
     """
     import sys

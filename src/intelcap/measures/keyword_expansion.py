@@ -177,14 +177,24 @@ def stable_hash(s: str) -> int:
     return zlib.crc32(s.encode("utf-8"))
 
 
-def read_segmented(paths: Sequence[str | os.PathLike]) -> Iterator[tuple[str, int, list[list[str]]]]:
-    """(Stkcd, year, sentences) of every report of the segmented shards, in shard order."""
+READ_BATCH = 8  # reports decoded at a time: a whole shard's table took ~3 MB per real-size report
+
+
+def _segmented_batches(path: str | os.PathLike) -> Iterator[dict[str, list]]:
     import pyarrow.parquet as pq
 
+    f = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+    for b in f.iter_batches(batch_size=READ_BATCH, columns=["Stkcd", "year", "tokens"]):
+        yield b.to_pydict()
+
+
+def read_segmented(paths: Sequence[str | os.PathLike]) -> Iterator[tuple[str, int, list[list[str]]]]:
+    """(Stkcd, year, sentences) of every report of the segmented shards, in shard order; a few reports in
+    memory at a time."""
     for p in paths:
-        t = pq.read_table(p, columns=["Stkcd", "year", "tokens"]).to_pydict()
-        for stk, year, toks in zip(t["Stkcd"], t["year"], t["tokens"], strict=True):
-            yield stk, int(year), [s.split(" ") for s in toks.split("\n") if s]
+        for t in _segmented_batches(p):
+            for stk, year, toks in zip(t["Stkcd"], t["year"], t["tokens"], strict=True):
+                yield stk, int(year), [s.split(" ") for s in toks.split("\n") if s]
 
 
 class _Corpus:
@@ -228,6 +238,31 @@ class _Corpus:
         for stk, year, sents in read_segmented(self.paths):
             yield stk, year, [self.phrased(s) for s in sents]
 
+    def spool(self) -> None:
+        """Phrase every shard once into a temporary folder (TMPDIR; the segmented shards' layout, ~their size)
+        and read those from then on: Phrases runs in Python per token, and the vocabulary scan, every epoch
+        and the statistics would each repeat it; the sentences, hence the vectors, are the same."""
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.phrases is None:
+            return
+        self._spool = tempfile.TemporaryDirectory(prefix="intelcap_phrased_")  # removed with the corpus
+        spooled = []
+        schema = pa.schema([("Stkcd", pa.string()), ("year", pa.int64()), ("tokens", pa.string())])
+        for i, p in enumerate(self.paths):
+            spooled.append(Path(self._spool.name) / f"phrased_{i}.parquet")
+            with pq.ParquetWriter(spooled[-1], schema, compression="zstd") as w:
+                for t in _segmented_batches(p):
+                    t["tokens"] = [
+                        "\n".join(" ".join(self.phrased(s.split(" "))) for s in doc.split("\n") if s)
+                        for doc in t["tokens"]
+                    ]
+                    w.write_table(pa.table(t, schema=schema))
+        self.paths, self.phrases = spooled, None
+
     def __iter__(self) -> Iterator[list[str]]:
         for _, _, sents in self.documents():
             yield from sents
@@ -256,6 +291,7 @@ def train_vectors(paths: Sequence[str | os.PathLike], terms: Iterable[str], para
             delimiter="_",
         )
         corpus.phrases = ph.freeze()
+        corpus.spool()
     model = Word2Vec(
         vector_size=params.vector_size,
         window=params.window,
