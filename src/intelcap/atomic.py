@@ -112,10 +112,11 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def write_parquet(df: pd.DataFrame, target: str | os.PathLike) -> None:
-    """Parquet without pandas' index and with a fixed writer, so equal frames give equal bytes."""
+def write_parquet(df: pd.DataFrame, target: str | os.PathLike, row_group_size: int | None = None) -> None:
+    """Parquet without pandas' index and with a fixed writer, so equal frames give equal bytes.
+    `row_group_size`: rows per row group, for files read a few rows at a time (pyarrow decodes a whole group)."""
     with atomic_path(target) as tmp:
-        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+        df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd", row_group_size=row_group_size)
 
 
 def write_csv(df: pd.DataFrame, target: str | os.PathLike, **kwargs) -> None:

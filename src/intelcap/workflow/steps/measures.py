@@ -195,7 +195,8 @@ def text_segment(job: Job) -> None:
         seg.name,
         c["corpus"],
     )
-    atomic.write_parquet(out, job.output["seg"])
+    # row groups of the reports keyword_vectors decodes at a time: a shard in one group cost ~1.4 MB per report
+    atomic.write_parquet(out, job.output["seg"], row_group_size=ke.READ_BATCH)
 
 
 def keyword_vectors(job: Job) -> None:
