@@ -27,7 +27,9 @@ configfile: "config/config.yaml"
 
 # A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
 # change, before the schema's longer message.
-_schema = load_schema(WORKFLOW_DIR / "schemas/config.schema.yaml")  # read once for both checks
+_schema = load_schema(
+    WORKFLOW_DIR / "schemas/config.schema.yaml"
+)  # read once for both checks
 _sources = ", ".join(
     ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
 )
@@ -62,3 +64,11 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onsuccess:
+    release_rate_limit_timers()
+
+
+onerror:
+    release_rate_limit_timers()

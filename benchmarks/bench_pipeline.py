@@ -165,7 +165,8 @@ def main() -> None:
             overlay.write_text(
                 yaml.safe_dump({"tables": {"table2": spec}}, allow_unicode=True, sort_keys=False)
             )
-            r = run(wd, args.cores, ["--configfile", "config/config.yaml", overlay.name, *targets])
+            # targets before --configfile, which takes every following word as a config file
+            r = run(wd, args.cores, [*targets, "--configfile", "config/config.yaml", overlay.name])
             r.pop("benchmark_rules")
             results.append({"phase": phase, "rep": k % args.reps, **r})
             print(

@@ -374,3 +374,19 @@ def robustness_targets():
         + [f"results/figures/spec_curve.{f}" for f in ("png", "pdf")]
         + ["results/tables/one_step_sfa.csv", "results/tables/one_step_sfa.md"]
     )
+
+
+def release_rate_limit_timers():
+    """Cancel the job-rate limiter's pending re-check timers once the run is over. Snakemake
+    (--max-jobs-per-timespan, default 100/1s) starts a non-daemon 1-second threading.Timer after each
+    scheduling round and the interpreter waits for the last one before it exits: ~1 s added to every run
+    that started a job. After the last job nothing is left to schedule, so the timers have nothing to do.
+    """
+    import threading
+
+    for t in threading.enumerate():
+        fn = getattr(t, "function", None)
+        if isinstance(t, threading.Timer) and "_schedule_reevalutation" in getattr(
+            fn, "__qualname__", ""
+        ):
+            t.cancel()

@@ -125,6 +125,7 @@ rule paper_vs_replication:
         "logs/paper_vs_replication.log",
     benchmark:
         "benchmarks/out/paper_vs_replication.tsv"
+    priority: 10
     conda:
         ENV
     threads: 1
@@ -180,6 +181,7 @@ rule tables_pdf:
         "logs/tables_pdf.log",
     benchmark:
         "benchmarks/out/tables_pdf.tsv"
+    priority: 10
     conda:
         ENV
     threads: 1

@@ -189,6 +189,9 @@ rule render_table:
             [*PAPER_TABLES, "inference"]
             + (["table8_variants"] if TEXT_ENABLED else [])
         ),
+    # a table edit reruns these chains (rendering -> tables.pdf, comparison -> its md): started first, they
+    # end with the other followers (claims, Figure 1) instead of after them
+    priority: 10
     conda:
         ENV
     threads: 1
@@ -221,6 +224,7 @@ rule render_frame:
         "benchmarks/out/render/{name}.tsv"
     wildcard_constraints:
         name="|".join(FRAME_TABLES),
+    priority: 10
     conda:
         ENV
     threads: 1

@@ -12,3 +12,4 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).resolve().parent / "src"))  # n
 from intelcap.workflow import runner  # noqa: E402
 
 runner.run(snakemake)  # noqa: F821 - injected by Snakemake
+runner.exit_now()  # only after success: a failed step raised above, with its traceback and exit code

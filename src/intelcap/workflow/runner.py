@@ -154,6 +154,19 @@ def check_own_code(scriptdir: str) -> None:
         )
 
 
+def exit_now() -> None:
+    """End a finished job's process without the interpreter's teardown: with pandas, pyarrow and matplotlib
+    loaded, freeing every module costs ~0.15 s, a fifth of a small job. Everything the job wrote is closed
+    (atomic writers close their files); the log and the standard streams are flushed here."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(0)
+
+
 def run(smk, step: Callable[[Job], None] | None = None) -> None:
     """Run one rule's step under Snakemake with stderr/stdout in the rule's log and a readable error on
     failure. The step is the registry's for `smk.rule` unless given."""
