@@ -91,6 +91,27 @@ def test_parallel_jobs_may_both_claim_a_new_folder(tmp_path):
     assert (out / owned_dir.MARKER).read_text(encoding="utf-8") == owned_dir.MARKER_TEXT
 
 
+def test_a_folder_claimed_by_the_other_job_during_the_check_is_accepted(tmp_path, monkeypatch):
+    """The race of the two parallel synthesize jobs: job B creates the folder and its marker after job A saw no
+    marker but before A listed the folder, which then holds B's marker (and its first files)."""
+    out = tmp_path / "synthetic"
+    out.mkdir()
+    listing = owned_dir._holds_files
+
+    def other_job_claims_meanwhile(folder):
+        (folder / owned_dir.MARKER).write_text(owned_dir.MARKER_TEXT, encoding="utf-8")  # job B's claim
+        (folder / "csmar").mkdir(exist_ok=True)
+        (folder / "csmar" / "FS_Combas.csv").write_text("B's first file")
+        return listing(folder)
+
+    monkeypatch.setattr(owned_dir, "_holds_files", other_job_claims_meanwhile)
+    owned_dir.check_output_dir(out)  # job A: the folder is the generator's now
+    monkeypatch.setattr(owned_dir, "_holds_files", listing)
+    (out / owned_dir.MARKER).unlink()  # the same files without a marker are still refused
+    with pytest.raises(InputError, match="no .intelcap-synthetic marker"):
+        owned_dir.check_output_dir(out)
+
+
 def test_check_output_dir_touches_nothing(user_folder, tmp_path):
     before = snapshot(user_folder)
     with pytest.raises(InputError, match="synthetic_dir"):
