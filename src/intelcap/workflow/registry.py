@@ -406,7 +406,7 @@ RULES: dict[str, Rule] = {
     ),
     "spec_curve_figure": Rule(
         "workflow.steps.render:spec_curve_figure",
-        (*_FIGURE, "distributions"),
+        _FIGURE,  # the spec curve's CSV carries its intervals: no t critical values
         ("output.lang",),
     ),
     # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
