@@ -187,7 +187,7 @@ def iv_strength(
     demeaned data (`demeaned_columns`): `ZW` the instrument then the exogenous regressors (a view of the
     demeaned columns: nothing is stacked). The 2SLS itself is not refitted."""
     _, F, eff = _first_stage(xd, ZW, cl, k_fe)
-    return IVStrength(F, eff, _ar_set(yd, xd, ZW, cl, G, k_fe, level, dist))
+    return IVStrength(F, eff, _ar_set((yd, xd, ZW, cl, G, k_fe), level, dist))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,20 +272,13 @@ def ar_confidence_set(
     Wd = _as_2d(Wd, yd.shape[0])
     zd = np.asarray(zd, dtype=float).reshape(-1)
     xd = np.asarray(xd, dtype=float).reshape(-1)
-    return _ar_set(yd, xd, np.column_stack([zd, Wd]), cl, G, k_fe, level, dist)
+    return _ar_set((yd, xd, np.column_stack([zd, Wd]), cl, G, k_fe), level, dist)
 
 
-def _ar_set(
-    yd: np.ndarray,
-    xd: np.ndarray,
-    ZW: np.ndarray,
-    cl: np.ndarray,
-    G: int,
-    k_fe: int,
-    level: float,
-    dist: Literal["chi2", "f"],
-) -> ARResult:
-    """`ar_confidence_set` on demeaned y, x and (z, W) (`ZW`, the instrument in column 0)."""
+def _ar_set(demeaned: tuple, level: float, dist: Literal["chi2", "f"]) -> ARResult:
+    """`ar_confidence_set` on demeaned (y, x, ZW, clusters, G, k_fe): `ZW` the instrument in column 0, then
+    the exogenous regressors."""
+    yd, xd, ZW, cl, G, k_fe = demeaned
     zd, Wd = ZW[:, 0], ZW[:, 1:]
     n = yd.shape[0]
     _solve_xtx(ZW)
