@@ -101,8 +101,12 @@ class ModelSpec:
             )
         return cls(**d)
 
+    def exogenous(self, controls: list[str]) -> list[str]:
+        """The right-hand side apart from an endogenous regressor: regressors, extra terms, the controls if on."""
+        return [*self.regressors, *self.extra, *(controls if self.controls else [])]
+
     def variables(self, controls: list[str]) -> list[str]:
-        vs = [self.depvar, *self.regressors, *self.extra, *(controls if self.controls else [])]
+        vs = [self.depvar, *self.exogenous(controls)]
         if self.endog:
             vs += [self.endog, self.instrument]
         return vs
@@ -137,7 +141,7 @@ def validate_spec(spec: ModelSpec, controls: list[str], columns: list[str]) -> N
 
 
 def formula(spec: ModelSpec, controls: list[str]) -> str:
-    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    rhs = spec.exogenous(controls)
     f = f"{spec.depvar} ~ {' + '.join(rhs) if rhs else '1'}"
     if spec.fe:
         f += " | " + " + ".join(spec.fe)
@@ -230,7 +234,7 @@ def _check_identified(
         return
     if demeaned is None:
         design = design or AbsorbedDesign(None)
-        exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+        exog = spec.exogenous(controls)
         z = design.demean(d[spec.instrument].to_numpy(float))
         x = design.demean(d[spec.endog].to_numpy(float))
         W = design.demean(d[exog].to_numpy(float)) if exog else None
@@ -263,7 +267,7 @@ FIT_TOL = 1e-12
 
 def within_formula(spec: ModelSpec, controls: list[str]) -> str:
     """The formula pyfixest fits on the FE-demeaned variables: no FE part and no intercept (`drop_intercept`)."""
-    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    rhs = spec.exogenous(controls)
     f = f"{spec.depvar} ~ {' + '.join(rhs) if rhs else '1'}"
     if spec.endog:
         f += f" | {spec.endog} ~ {spec.instrument}"
@@ -491,7 +495,7 @@ def fit(
         )
     k_fe = design.dof_fe(cl) if design is not None else 0
     y = within[:, 0]
-    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    rhs = spec.exogenous(controls)
     n = len(d)
     with np.errstate(divide="ignore", invalid="ignore"):  # R² of a constant depvar: NaN, flagged
         if spec.endog:
@@ -525,7 +529,7 @@ def _iv_columns(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The instrument, the endogenous and the exogenous regressors (None if none) as columns of `within`
     (views where the exogenous ones are consecutive, the usual case)."""
-    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    exog = spec.exogenous(controls)
     idx = [names.index(v) for v in exog]
     W = None
     if idx:
@@ -541,7 +545,7 @@ def _iv_layout(spec: ModelSpec, controls: list[str], names: list[str]) -> tuple[
     """Columns of `fit`'s `within` array (`names`) of the 2SLS regressors (exogenous, then the endogenous one:
     pyfixest's coefficient order) and of the instruments (exogenous, then the excluded one); None when the
     names overlap (e.g. the endogenous variable also listed as a control): pyfixest's path handles that."""
-    rhs = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    rhs = spec.exogenous(controls)
     if names != [spec.depvar, *rhs, spec.endog, spec.instrument]:
         return None
     p = len(rhs)
@@ -897,7 +901,7 @@ def iv_statistics(
     controls = list(controls)
     d = estimation_sample(data, spec, controls, cluster)
     design = _absorbed_design(d, spec) if spec.fe else AbsorbedDesign(None)
-    exog = [*spec.regressors, *spec.extra, *(controls if spec.controls else [])]
+    exog = spec.exogenous(controls)
     # one demeaned N x m array (y, x, z, W), read through views: the numbers of inference.iv_2sls and
     # ar_confidence_set, without their per-call demeaning and stacked copies
     cols = [spec.depvar, spec.endog, spec.instrument, *exog]
