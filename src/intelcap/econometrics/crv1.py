@@ -57,12 +57,16 @@ def _solve_xtx(X: np.ndarray) -> np.ndarray:
     return np.linalg.inv(XtX)
 
 
+def _clusters(design: AbsorbedDesign, cluster: ArrayLike) -> tuple[np.ndarray, int, int]:
+    """Cluster codes on the estimation sample, their number G and the FE's degrees of freedom given them."""
+    cl, G = _factorize(design.subset(np.asarray(cluster)))
+    return cl, G, design.dof_fe(cl)
+
+
 def _prep(
     design: AbsorbedDesign, cluster: ArrayLike, *arrays: ArrayLike | None
 ) -> tuple[np.ndarray, int, int, list[np.ndarray]]:
-    cl = design.subset(np.asarray(cluster))
-    cl, G = _factorize(cl)
-    k_fe = design.dof_fe(cl)
+    cl, G, k_fe = _clusters(design, cluster)
     out = []
     for a in arrays:
         if a is None:

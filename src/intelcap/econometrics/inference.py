@@ -37,6 +37,7 @@ from intelcap.econometrics.absorb import AbsorbedDesign, ArrayLike, _as_2d, _fac
 from intelcap.econometrics.crv1 import (
     OLSResult,
     _cluster_matrix,
+    _clusters,
     _prep,
     _solve_xtx,
     _t_pvalue,
@@ -155,9 +156,7 @@ def demeaned_columns(
     """`_prep` for many 1-D columns at once: (cluster codes, G, dof_fe, the N x m within-transformed columns in
     one Fortran-ordered array). Column by column, so no N x m temporary beyond the result; the same numbers as
     `_prep` (the demeaner treats every column on its own, scaled by its own max |value|)."""
-    cl = fe_design.subset(np.asarray(cluster))
-    cl, G = _factorize(cl)
-    k_fe = fe_design.dof_fe(cl)
+    cl, G, k_fe = _clusters(fe_design, cluster)
     out = np.empty((cl.shape[0], len(columns)), order="F")
     for j, a in enumerate(columns):
         out[:, j] = fe_design.transform(np.asarray(a, dtype=float).reshape(-1))
