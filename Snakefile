@@ -4,7 +4,7 @@ import gc
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.19")
 
@@ -19,7 +19,7 @@ for _name in [m for m in sys.modules if m == "intelcap" or m.startswith("intelca
         _name
     ]  # an installed intelcap imported before this line must not be used
 
-from intelcap.workflow.config import check_config, check_values, load_schema
+from intelcap.workflow.config import check_config, check_values, load_schema, validate
 from intelcap.errors import InputError
 
 
@@ -27,22 +27,20 @@ configfile: "config/config.yaml"
 
 
 # A typo in a config key gets a "did you mean", an empty model list or an impossible year range the key to
-# change, before the schema's longer message.
+# change, before the schema's own checks.
 _schema = load_schema(
     WORKFLOW_DIR / "schemas/config.schema.yaml"
-)  # read once for both checks
+)  # read once for the three checks
 _sources = ", ".join(
     ["config/config.yaml", *map(str, workflow.overwrite_configfiles or [])]
 )
+# validate() then fills every default the schema declares: steps read defaults from here, never from code.
 try:
     check_config(config, _schema, source=_sources)
     check_values(config, _schema, source=_sources)
+    validate(config, _schema, source=_sources)
 except InputError as err:
     sys.exit(f"intelcap config error:\n  {err}")
-
-
-# Fills every default the schema declares: steps read defaults from here, never from code.
-validate(config, schema="schemas/config.schema.yaml")
 
 
 report: "report/workflow.rst"

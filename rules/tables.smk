@@ -209,11 +209,6 @@ rule render_frame:
     """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
     input:
         csv="results/tables/{name}.csv",
-        implied=lambda wc: (
-            ["results/tables/implied_lncu_means.csv"]
-            if wc.name == "paper_vs_replication"
-            else []
-        ),
         labels=config["paths"]["labels"],
         code=code("render_frame"),
     output:

@@ -6,13 +6,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
+
+from intelcap.errors import InputError
+from intelcap.workflow import config as config_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "schemas" / "config.schema.yaml"
@@ -213,9 +218,24 @@ def test_snakemake_validate_fills_every_removed_default(config):
         "tables.table2[0].controls",
         "robustness.one_step.form",
     } <= set(removed)
+    ours = copy.deepcopy(stripped)
     validate(stripped, str(SCHEMA_PATH))
     wrong = {p: _get(stripped, p) for p, d in removed.items() if _get(stripped, p) != d}
     assert wrong == {}
+    # the Snakefile's own validate (schema read once, C parser) fills the same values in the same key order
+    config_checks.validate(ours, load_schema(), source="config/config.yaml")
+    assert json.dumps(ours) == json.dumps(stripped)
+
+
+def test_validate_names_the_key_of_a_rejected_value(config):
+    bad = copy.deepcopy(config)
+    bad["tables"]["table2"][1]["controls"] = "yes"
+    with pytest.raises(InputError) as err:
+        config_checks.validate(bad, load_schema(), source="config/config.yaml, mine.yaml")
+    text = str(err.value)
+    assert "'yes' is not of type 'boolean'" in text
+    assert "column: tables.table2[1].controls" in text
+    assert "file: config/config.yaml, mine.yaml" in text
 
 
 # ---- the checks themselves find what they are meant to find

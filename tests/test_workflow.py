@@ -123,12 +123,12 @@ def _overlay(workflow: Path, name: str, text: str) -> list[str]:
 
 
 def _followers() -> set[str]:
-    """Jobs that follow a change of any paper table: the comparison with the paper and its Markdown, the
+    """Jobs that follow a change of any paper table: the comparison with the paper (CSV and Markdown), the
     claims ledger, the compiled tables (when xelatex is installed) and the manifest (it hashes the whole
     resolved configuration)."""
     import shutil
 
-    out = {"paper_vs_replication", "render_frame[name=paper_vs_replication]", "claims", "provenance"}
+    out = {"paper_vs_replication", "claims", "provenance"}
     return out | ({"tables_pdf"} if shutil.which("xelatex") else set())
 
 

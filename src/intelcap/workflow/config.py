@@ -1,4 +1,4 @@
-"""Friendly configuration checks that run before Snakemake's `validate()`.
+"""Friendly configuration checks, then the schema's own validation with its defaults filled in.
 
 `validate(config, schema=...)` with `additionalProperties: false` rejects a typo with a jsonschema message
 ("Additional properties are not allowed ('seeed' was unexpected)") buried in a long dump of the schema.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from intelcap import yamlfile
-from intelcap.errors import InputError
+from intelcap.errors import InputError, clip
 from intelcap.resources import shipped
 
 DEFAULT_SCHEMA = shipped("config.schema.yaml")
@@ -198,7 +198,7 @@ def check_values(
     config: dict, schema: dict | str | Path | None = None, source: str = "config/config.yaml"
 ) -> None:
     """Raise `InputError` listing every empty list that must not be empty (`tables.table2: []`), every
-    impossible year range and every reference to a missing table or model, each by its config key. Run after `check_config`, before Snakemake's `validate()`,
+    impossible year range and every reference to a missing table or model, each by its config key. Run after `check_config`, before `validate()`,
     whose messages for these cases do not say which key to change."""
     if not isinstance(schema, dict):
         schema = load_schema(schema)
@@ -224,3 +224,36 @@ def check_values(
             hint="change these keys in the config file (or in the --config / --configfile "
             "override that sets them); schemas/config.schema.yaml describes each key",
         )
+
+
+def validate(config: dict, schema: dict, source: str = "config/config.yaml") -> None:
+    """Check `config` against the JSON schema (draft 2020-12) and fill in every default the schema declares,
+    in place: what `snakemake.utils.validate(config, path, set_default=True)` does (same defaults, same order,
+    tests/test_schema_docs.py compares the two), on the schema the Snakefile has already read with the C YAML
+    parser. Snakemake's `validate` reads the file again with a pure-Python parser (~80 ms of every
+    `snakemake` start) and reports a failure as a dump of the schema; this raises `InputError` with the key."""
+    import jsonschema
+    from jsonschema import Draft202012Validator, validators
+
+    check_properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, subschema):
+        # as in Snakemake and the jsonschema FAQ: a default fills an absent key before the key is checked
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, sub["default"])
+        yield from check_properties(validator, properties, instance, subschema)
+
+    filling = validators.extend(Draft202012Validator, {"properties": properties_with_defaults})
+    try:
+        filling(schema).validate(config)
+    except jsonschema.ValidationError as err:
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
+        raise InputError(
+            f"configuration value rejected by the schema: {clip(err.message, 500)}",
+            file=source,
+            column=key or "(the whole configuration)",
+            hint="change this key in the config file (or in the --config / --configfile override that sets "
+            "it); schemas/config.schema.yaml describes each key, its type, allowed values and default",
+        ) from None

@@ -272,10 +272,10 @@ RULES: dict[str, Rule] = {
         shape=("paths.labels",),
     ),
     "paper_vs_replication": Rule(
-        "workflow.steps.figures:paper_vs_replication",
+        "workflow.steps.render:paper_vs_replication",
         ("outputs.compare", *_CLAIMS),
-        (),
-        shape=(*_RAW, "paths.paper_claims"),
+        ("output",),  # its Markdown, as render_frame writes the other frames
+        shape=(*_RAW, "paths.paper_claims", "paths.labels"),
     ),
     "claims": Rule(
         "workflow.steps.figures:claims",

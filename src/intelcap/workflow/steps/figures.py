@@ -1,4 +1,5 @@
-"""Steps of rules/figures.smk that compute (the rule graph, the paper comparison); drawing is in `render`."""
+"""Steps of rules/figures.smk that compute (the rule graph, the claims ledger); drawing, and the comparison with
+the paper that is rendered with its table, are in `render`."""
 
 from __future__ import annotations
 
@@ -38,19 +39,6 @@ def rulegraph(job: Job) -> None:
     body = [line for line in lines if "->" not in line]
     closing = body.index("}") if "}" in body else len(body)
     atomic.write_text(job.output["dot"], "\n".join(body[:closing] + edges + body[closing:]) + "\n")
-
-
-def paper_vs_replication(job: Job) -> None:
-    import pandas as pd
-
-    from intelcap.outputs import claims, compare
-
-    paper = compare.paper_from_ledger(claims.load_ledger(job.input["paper"]))
-    ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
-    truth_paths = paths(job.input.get("truth", []))
-    truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
-    atomic.write_csv(compare.paper_vs_replication(paper, ours, truth), job.output["csv"])
-    atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])
 
 
 def claims(job: Job) -> None:

@@ -104,10 +104,10 @@ def render_table(job: Job) -> None:
         _write_all(job, "regression", df, table_style(job, name, **style))
 
 
-def _comparison_note(job: Job) -> str:
+def _comparison_note(job: Job, implied_csv: str) -> str:
     import pandas as pd
 
-    implied = pd.read_csv(paths(job.input["implied"])[0])
+    implied = pd.read_csv(implied_csv)
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
         # the Chinese note names the methods chapter in words: a file path would be Latin text
@@ -151,25 +151,46 @@ _FRAMES = {
 
 
 def render_frame(job: Job) -> None:
-    """The Markdown view of a plain results table (attrition, group differences, comparison, robustness)."""
+    """The Markdown view of a plain results table (attrition, group differences, robustness)."""
+    _frame_markdown(job, job.wildcards["name"], job.input["csv"], job.output["md"])
+
+
+def _frame_markdown(job: Job, name: str, csv: str, md: str, notes: list[str] | None = None) -> None:
+    """`md`: the Markdown of the results table written as `csv` (read back from the file, so that the view shows
+    the numbers as stored)."""
     import pandas as pd
 
     from intelcap.outputs import tables
 
-    name = job.wildcards["name"]
     title, columns = _FRAMES[name]
-    df = (
-        pd.read_csv(job.input["csv"], keep_default_na=False)
-        if name == "sample_attrition"
-        else read_frame(job.input["csv"])
-    )
+    df = pd.read_csv(csv, keep_default_na=False) if name == "sample_attrition" else read_frame(csv)
     if columns == "drop_seed":
         df = df.drop(columns=["seed"])
     elif columns:
         df = df[columns]
-    notes = [_comparison_note(job)] if name == "paper_vs_replication" else []
-    style = table_style(job, title, notes=notes, frame=name)
-    tables.write_table("frame", df, {"md": job.output["md"]}, style)
+    style = table_style(job, title, notes=notes or [], frame=name)
+    tables.write_table("frame", df, {"md": md}, style)
+
+
+def paper_vs_replication(job: Job) -> None:
+    """Each coefficient the paper reports next to ours (and the DGP's truth) -> CSV, its Markdown (with the note
+    on Table 1's lnCU) and the lnCU means implied by Table 2's constants. One job: the comparison is cheap, a
+    second process to render it would cost more than the comparison."""
+    import json
+
+    import pandas as pd
+
+    from intelcap import atomic
+    from intelcap.outputs import claims, compare
+
+    paper = compare.paper_from_ledger(claims.load_ledger(job.input["paper"]))
+    ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    truth_paths = paths(job.input.get("truth", []))
+    truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
+    atomic.write_csv(compare.paper_vs_replication(paper, ours, truth), job.output["csv"])
+    atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])
+    note = _comparison_note(job, job.output["implied"])
+    _frame_markdown(job, "paper_vs_replication", job.output["csv"], job.output["md"], [note])
 
 
 def read_frame(path: str) -> pd.DataFrame:
