@@ -38,6 +38,10 @@ def test_synth_params_are_the_seed_and_the_synth_block_with_its_defaults():
     synth = SCHEMA["properties"]["synth"]["properties"]
     assert [f.name for f in dataclasses.fields(dgp.SynthParams)] == ["seed", *synth]
     assert _defaults(dgp.SynthParams) == {k: v["default"] for k, v in synth.items()}
+    # gamma's default is {}: an instance gets its properties' defaults, as validate() fills them
+    assert synth["gamma"]["default"] == {}
+    loadings = {k: v["default"] for k, v in synth["gamma"]["properties"].items()}
+    assert dgp.SynthParams(seed=1).gamma == loadings == {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.012}
     assert len(synth) == 24  # 13 keys before the frontier, inefficiency and sample-filter knobs joined them
 
 
@@ -63,6 +67,27 @@ def test_instances_are_frozen_and_share_no_default_dict():
     assert b.gamma["ROA"] == -2.0 and dgp.SynthParams(seed=3).gamma["ROA"] == -2.0
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.n_firms = 5  # type: ignore[misc]
+
+
+class _View(dict):
+    """Like a job's ConfigView: a dict subclass whose constructor takes more than a mapping."""
+
+    def __init__(self, values: dict, rule: str) -> None:
+        super().__init__(values)
+
+
+def test_container_values_are_stored_as_plain_copies():
+    given = {"ROA": -1.0, "Lev": 0.5, "Mfee": 0.0}
+    p = dgp.SynthParams.from_config({"seed": 1, "synth": _View({"gamma": _View(given, "x")}, "synthesize")})
+    given["ROA"] = 7.0
+    assert type(p.gamma) is dict and p.gamma == {"ROA": -1.0, "Lev": 0.5, "Mfee": 0.0}
+    assert dataclasses.asdict(p)["gamma"] == p.gamma  # what truth.json holds
+
+
+def test_an_object_given_in_part_keeps_the_defaults_of_the_rest_as_validate_does():
+    assert dgp.SynthParams(seed=1, gamma={"ROA": -1.0}).gamma == {"ROA": -1.0, "Lev": 0.25, "Mfee": 0.012}
+    p = dgp.SynthParams.from_config({"seed": 1, "synth": {"gamma": {"Mfee": 0.5}}})
+    assert p.gamma == {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.5}
 
 
 def test_synth_from_config_takes_the_top_level_seed_and_ignores_unknown_keys():

@@ -3,12 +3,13 @@ that the schema (schemas/config.schema.yaml, shipped as intelcap/data/config.sch
 their defaults.
 
 `schema_params(block)` is a class decorator that makes the class a frozen dataclass with one field per property
-of the config block, in schema order, typed from the JSON-schema type and defaulting to what Snakemake's
-`validate()` fills in for an omitted key: its `default`, and inside an object the defaults of the object's own
-properties. A library call (`SynthParams(n_firms=80)`) and a workflow run (`SynthParams.from_config(config)`
-on the validated config) therefore draw from the same values. The class keeps its docstring and methods.
+of the config block, in schema order, typed from the JSON-schema type and defaulting to the key's `default`;
+an object value, given or default, gets the defaults of its omitted properties. That is what Snakemake's
+`validate()` fills in, so a library call (`SynthParams(n_firms=80, seed=3)`) and a workflow run
+(`SynthParams.from_config(config)` on the validated config) draw from the same values. The class keeps its
+docstring and methods.
 
-The schema is parsed once per process, with libyaml's C parser (`intelcap.yamlfile`): ~10 ms, paid by the
+The schema is parsed once per process, with libyaml's C parser (`intelcap.yamlfile`): ~7 ms, paid by the
 first module that builds a parameter class.
 """
 
@@ -77,6 +78,17 @@ def _filled(value: Any, node: Mapping) -> Any:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """A copy of `value` made of plain dicts and lists: a job's config hands its blocks over as dict subclasses
+    that guard reads (`workflow.runner.ConfigView`), which `dataclasses.asdict` cannot rebuild, and a parameter
+    object must not share a mutable value with the config it came from."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _type(node: Mapping) -> Any:
     t = node.get("type")
     return _TYPES.get(t, Any) if isinstance(t, str) else Any
@@ -85,7 +97,8 @@ def _type(node: Mapping) -> Any:
 def _field(node: Mapping) -> Any:
     if "default" not in node:
         return dataclasses.field()  # required: the config must give it
-    default = _filled(node["default"], node)
+    # the literal default, as validate() sets it; an object's omitted properties are filled in __post_init__
+    default = node["default"]
     if isinstance(default, dict | list):
         return dataclasses.field(default_factory=functools.partial(copy.deepcopy, default))
     return dataclasses.field(default=default)
@@ -96,7 +109,9 @@ def schema_params(
 ) -> Callable[[C], C]:
     """Class decorator: a frozen dataclass with a field per property of config block `block` (but `exclude`),
     after a field per top-level key of `top_level` (first, since a key without a default makes a required
-    field and those go before the defaulted ones).
+    field and those go before the defaulted ones). Object and array values are stored as plain dict and list
+    copies, an object's omitted properties filled with their defaults as `validate()` fills them
+    (`SynthParams(seed=1, gamma={"ROA": -1.0})` keeps the other two loadings).
 
     Raises InputError naming the schema file when `block` or a `top_level` key is not in it, or when an
     `exclude` name is not in the block or a `top_level` key is in it too (a renamed key must not silently
@@ -118,6 +133,14 @@ def schema_params(
         cls.__annotations__ = {k: _type(v) for k, v in nodes.items()}
         for key, node in nodes.items():
             setattr(cls, key, _field(node))
+        containers = {k: v for k, v in nodes.items() if v.get("type") in ("object", "array")}
+        if containers:
+
+            def __post_init__(self: Any) -> None:
+                for key, node in containers.items():  # frozen: set through object
+                    object.__setattr__(self, key, _plain(_filled(getattr(self, key), node)))
+
+            cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
         return dataclasses.dataclass(frozen=True)(cls)
 
     return build
