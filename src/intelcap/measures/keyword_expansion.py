@@ -24,7 +24,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ import yaml
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
+from intelcap.schema_params import schema_params
 
 log = logging.getLogger("intelcap")
 
@@ -145,28 +146,23 @@ def segment_shard(extracted: pd.DataFrame, seg: Segmenter, corpus: str = "full")
 # ------------------------------------------------------------------------------------------------ training
 
 
-@dataclass(frozen=True)
-class TrainParams:
-    """Word2Vec and Phrases settings (config block ``expansion``)."""
+# corpus and segmenter choose the text the vectors learn from (segment_reports), not how they are trained
+_NOT_TRAINING = ("corpus", "segmenter")
 
-    vector_size: int = 100
-    window: int = 5
-    min_count: int = 5
-    epochs: int = 5
-    sg: int = 1
-    negative: int = 5
-    sample: float = 1e-3
-    seed: int = 1
-    phrases_min_count: int = 5
-    phrases_threshold: float = 10.0
+
+@schema_params("expansion", exclude=_NOT_TRAINING)
+class TrainParams:
+    """Word2Vec and Phrases settings: the keys of config block ``expansion`` but corpus and segmenter, with
+    the schema's defaults (schemas/config.schema.yaml). A frozen dataclass built by `intelcap.schema_params`."""
 
     @classmethod
     def from_config(cls, c: Mapping) -> TrainParams:
-        known = set(cls.__dataclass_fields__)
-        extra = sorted(set(c) - known - {"corpus", "segmenter"})
+        """From config block ``expansion``; a key that is neither a field nor corpus/segmenter raises."""
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(c) - known - set(_NOT_TRAINING))
         if extra:
             raise InputError(
-                f"unknown expansion settings {extra}", hint=f"config block `expansion` knows {known}"
+                f"unknown expansion settings {extra}", hint=f"config block `expansion` knows {sorted(known)}"
             )
         return cls(**{k: c[k] for k in known if k in c})
 

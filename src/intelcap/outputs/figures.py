@@ -15,6 +15,7 @@ or GUI backend is involved.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -82,77 +83,61 @@ POINT_COLOR = "#1f3b5a"
 MUTED_COLOR = "#9aa7b4"
 ACCENT_COLOR = "#c0392b"
 
-# Display text. U+3000 (ideographic space) is avoided: the bundled font subset has no glyph for it.
-_TEXT: dict[str, dict[str, str]] = {
-    "fig2_title": {
-        "zh": "图 2  {y0}—{y1} 年全球每年安装的工业机器人数量",
-        "en": "Figure 2. Industrial robots installed worldwide each year, {y0}–{y1}",
-    },
-    "fig2_source_WR2022": {
-        "zh": "数据来源：《2022 年世界机器人报告》",
-        "en": "Source: IFR World Robotics 2022",
-    },
-    "fig2_source_first_published": {
-        "zh": "数据来源：IFR 历年《世界机器人报告》首次公布数",
-        "en": "Source: IFR World Robotics, first-published figures (various years)",
-    },
-    "fig2_ylabel": {"zh": "安装量（千台）", "en": "Installations (thousand units)"},
-    "fig2_xlabel": {"zh": "年份", "en": "Year"},
-    "coef_title": {
-        "zh": "表 6  异质性：{term} 系数及 95% 置信区间",
-        "en": "Table 6 heterogeneity: {term} coefficients with 95% CIs",
-    },
-    "coef_xlabel": {"zh": "{term} 系数估计值", "en": "Coefficient on {term}"},
-    "coef_ci": {
-        "zh": "估计值及 {level}% 置信区间（t 分布，自由度 = 聚类数 − 1）",
-        "en": "Estimate and {level}% CI (t with G − 1 df)",
-    },
-    "coef_pooled": {"zh": "全样本估计值 = {b}", "en": "Pooled estimate = {b}"},
-    "placebo_title": {
-        "zh": "安慰剂检验：随机分配的 {term} 系数分布",
-        "en": "Placebo test: distribution of {term} coefficients under random assignment",
-    },
-    "placebo_xlabel": {"zh": "安慰剂系数估计值", "en": "Placebo coefficient"},
-    "placebo_ylabel": {"zh": "频数", "en": "Count"},
-    "placebo_hist": {"zh": "安慰剂估计（{n} 次）", "en": "Placebo estimates ({n} draws)"},
-    "placebo_actual": {
-        "zh": "实际估计值 = {b}（经验 p 值 = {p}）",
-        "en": "Actual estimate = {b} (empirical p = {p})",
-    },
-    "spec_title": {
-        "zh": "规格曲线：{term} 系数（按大小排序）",
-        "en": "Specification curve: {term} coefficient (sorted)",
-    },
-    "spec_ylabel": {"zh": "系数及 95% 置信区间", "en": "Estimate and 95% CI"},
-    "spec_sig": {"zh": "95% 置信区间不含 0", "en": "95% CI excludes 0"},
-    "spec_nonsig": {"zh": "95% 置信区间含 0", "en": "95% CI includes 0"},
-    "spec_xlabel": {"zh": "规格（按估计值排序）", "en": "Specification (sorted by estimate)"},
-    "spec_missing": {
-        "zh": "共 {total} 个规格，{shown} 个有估计值；{missing} 个缺失：{reasons}",
-        "en": "{total} specifications, {shown} estimated; {missing} missing: {reasons}",
-    },
-    "spec_reason_absorbed_by_fe": {
-        "zh": "{n} 个因 lnINT 被固定效应完全吸收",
-        "en": "{n} lnINT absorbed by the FE",
-    },
-    "spec_reason_collinear": {
-        "zh": "{n} 个因 lnINT 与控制变量共线",
-        "en": "{n} lnINT collinear with controls",
-    },
-    "spec_reason_estimation_error": {"zh": "{n} 个估计失败", "en": "{n} estimation failed"},
-    "spec_reason_other": {"zh": "{n} 个因其他原因（{reason}）", "en": "{n} other ({reason})"},
-    "cov_title": {
-        "zh": "蒙特卡洛模拟：95% 置信区间的实际覆盖率",
-        "en": "Monte Carlo: empirical coverage of nominal 95% intervals",
-    },
-    "cov_ylabel": {"zh": "覆盖率", "en": "Coverage"},
-    "cov_nominal": {"zh": "名义水平 {level}", "en": "Nominal {level}"},
-    "cov_mcse": {"zh": "误差线：±1.96 × 蒙特卡洛标准误", "en": "Error bars: ±1.96 × Monte Carlo s.e."},
-}
+# Display text, zh and en, one entry per key: a shipped data file, read on the first figure drawn.
+_TEXT_FILE = "figure_text.yaml"
+_LANGS = ("zh", "en")
+
+
+_TEXT_HINT = "restore src/intelcap/data/figure_text.yaml from git, or reinstall intelcap (pip install .)"
+
+
+@functools.cache
+def _texts() -> dict[str, dict[str, str]]:
+    return _read_texts(shipped(_TEXT_FILE))
+
+
+def _read_texts(path: Path) -> dict[str, dict[str, str]]:
+    """The entries of a figure text file, checked: a mapping of keys to exactly a zh and an en string."""
+    import yaml
+
+    from intelcap import yamlfile  # yaml loads with the first figure, not with this module
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yamlfile.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise InputError(
+            f"figure text file is not valid YAML: {exc}", file=str(path), hint=_TEXT_HINT
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError("figure text file must map text keys to {zh, en}", file=str(path), hint=_TEXT_HINT)
+    bad = [
+        str(k)
+        for k, v in data.items()
+        if not (isinstance(v, dict) and set(v) == set(_LANGS) and all(isinstance(x, str) for x in v.values()))
+    ]
+    if bad:
+        raise InputError(
+            f"figure text entries {bad} do not have exactly a zh and an en string",
+            file=str(path),
+            hint=_TEXT_HINT,
+        )
+    return data
+
+
+def _has_text(key: str) -> bool:
+    return key in _texts()
 
 
 def _t(key: str, lang: Lang, **fmt: Any) -> str:
-    text = _TEXT[key][lang]
+    try:
+        text = _texts()[key][lang]
+    except KeyError:
+        raise InputError(
+            f"figure text {key!r} is missing",
+            file=str(shipped(_TEXT_FILE)),
+            hint=f"add `{key}:` with zh and en strings to src/intelcap/data/figure_text.yaml; {_TEXT_HINT}",
+        ) from None
     return text.format(**fmt) if fmt else text
 
 
@@ -308,7 +293,7 @@ def figure_installations(
         title = _t("fig2_title", lang, y0=int(years[0]), y1=int(years[-1]))
     if source is None:
         key = f"fig2_source_{vintage}"
-        source = _t(key, lang) if key in _TEXT else f"{_t('fig2_source_WR2022', lang)} ({vintage})"
+        source = _t(key, lang) if _has_text(key) else f"{_t('fig2_source_WR2022', lang)} ({vintage})"
 
     with _style(lang):
         fig = Figure(figsize=(6.4, 4.2))
@@ -639,7 +624,7 @@ def _spec_missing_note(shown: int, missing: Mapping[str, int], lang: Lang) -> st
     sep = "；" if lang == "zh" else "; "
     parts = [
         _t(f"spec_reason_{k}", lang, n=v)
-        if f"spec_reason_{k}" in _TEXT
+        if _has_text(f"spec_reason_{k}")
         else _t("spec_reason_other", lang, n=v, reason=k)
         for k, v in counts.items()
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 from intelcap.atomic import atomic_path, write_text
 from intelcap.errors import InputError
 from intelcap.owned_dir import claim_output_dir
+from intelcap.schema_params import schema_params
 
 IFR_INDUSTRIES = ["10-12", "13-15", "16", "17-18", "19-22", "23", "24", "25", "26-27", "28", "29", "30", "91"]
 XLSX_MAX_ROWS = 1_048_576
@@ -110,42 +111,21 @@ _PROVINCE_FULL = {
 _EMP_CATEGORIES = ["生产人员", "技术人员", "销售人员", "财务人员", "行政人员", "其他"]
 
 
-@dataclass
+@schema_params("synth", top_level=("seed",))
 class SynthParams:
-    """Knobs of the DGP. Defaults are documented in docs/DGP.md; `config.synth` overrides them."""
-
-    seed: int = 20240917
-    n_firms: int = 1400
-    first_year: int = 2009
-    last_year: int = 2019
-    reports: bool = True
-    pdf_share: float = 0.05
-    report_size: str = "small"  # "real": 150-250-page reports (synthetic/reports.py)
-    keyword_contexts: int = 0  # planted category-context sentences per report (synthetic/keyword_contexts.py)
-    beta_lnINT: float = 0.034
-    beta_humcap: float = 1.111
-    beta_ed_exporter: float = 2.4
-    sigma_v: float = 0.015
-    sigma_industry_shock: float = 0.01
-    endogeneity: float = 0.0
-    # frontier and inefficiency
-    beta_K: float = 0.30
-    beta_L: float = 0.60
-    sigma_c: float = 0.2  # half-normal scale of persistent inefficiency: E[u] ~ 0.16 (methods.md)
-    sigma_e: float = 0.10  # idiosyncratic firm-year part of ln u
-    gamma: dict = field(default_factory=lambda: {"ROA": -2.0, "Lev": 0.25, "Mfee": 0.012})  # on ln u
-    share_st: float = 0.03
-    share_missing_field: float = 0.012
-    share_small_revenue: float = 0.01
-    share_no_industry_firms: float = 0.01
-    share_b_shares: float = 0.02
-    share_non_manufacturing: float = 0.05
+    """Knobs of the DGP (docs/DGP.md): `seed` (the config's top-level seed, required) and one field per key of
+    config block `synth`, with the schema's defaults (schemas/config.schema.yaml); `config.synth` overrides
+    them. A frozen dataclass built by `intelcap.schema_params`."""
 
     @classmethod
     def from_config(cls, config: dict) -> SynthParams:
-        synth = dict(config.get("synth", {}))
-        synth["seed"] = int(config.get("seed", cls.seed))
-        known = set(cls.__dataclass_fields__)
+        """From a config's `synth` block and top-level `seed`; keys that are not fields are ignored."""
+        if "seed" not in config:
+            raise InputError(
+                "the configuration has no top-level `seed`", hint="set `seed:` in config/config.yaml"
+            )
+        synth = {**config.get("synth", {}), "seed": int(config["seed"])}
+        known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in synth.items() if k in known})
 
 
