@@ -391,6 +391,7 @@ def config_error(
 
 
 # ============================================================================ CSMAR reader: io.load_table
+# the reader errors that are plain data; like every case, each takes its place in CASES from descriptions.yaml
 load_error_table(Path(__file__).with_name("load_errors.yaml"))
 
 raising(
