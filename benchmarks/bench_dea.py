@@ -31,7 +31,7 @@ import pandas as pd
 from _common import machine, machine_line
 
 from intelcap.atomic import write_csv, write_text
-from intelcap.measures.dea import dea_loop, dea_scores
+from intelcap.measures.dea import DEAProblem, dea_loop, dea_scores
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = {
@@ -94,7 +94,7 @@ def run_size(n: int, reps: int, loop_full_n: int, loop_max_n: int, loop_sample: 
             ltimes, ref = [], None
             for _ in range(reps):
                 t0 = time.perf_counter()
-                ref = dea_loop(X, Y, dmus=dmus, backend=backend, **kw)
+                ref = dea_loop(DEAProblem(X, Y, **kw), dmus=dmus, backend=backend)
                 ltimes.append(time.perf_counter() - t0)
             sel = np.arange(n) if dmus is None else dmus
             both = np.isfinite(ref.scores[sel]) & np.isfinite(res.scores[sel])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from intelcap.errors import InputError
-from intelcap.measures.dea import DEAResult, dea_loop, dea_scores, efficiency_panel
+from intelcap.measures.dea import DEAProblem, DEAResult, dea_loop, dea_scores, efficiency_panel
 
 # ---------------------------------------------------------------------------------------------
 # hand-solvable examples
@@ -57,7 +57,9 @@ def test_textbook_two_input_example(orientation: str) -> None:
     sup = dea_scores(CST_X, CST_Y, orientation=orientation, super_efficiency=True)
     np.testing.assert_allclose(sup.scores, CST_SUPER, rtol=0, atol=1e-9)
     for backend in ("linprog", "highs"):
-        ref = dea_loop(CST_X, CST_Y, orientation=orientation, super_efficiency=True, backend=backend)
+        ref = dea_loop(
+            DEAProblem(CST_X, CST_Y, orientation=orientation, super_efficiency=True), backend=backend
+        )
         np.testing.assert_allclose(ref.scores, CST_SUPER, rtol=0, atol=1e-9)
     # A is projected onto E-D, B onto D-C: two peers each
     assert sup.n_peers[0] == 2 and sup.n_peers[1] == 2
@@ -93,7 +95,7 @@ def test_equals_full_lp_loop(s: int, rts: str, orientation: str, super_eff: bool
     X, Y = DATA[s]
     kw = dict(rts=rts, orientation=orientation, super_efficiency=super_eff)
     fast = dea_scores(X, Y, **kw)
-    ref = dea_loop(X, Y, backend="highs", **kw)
+    ref = dea_loop(DEAProblem(X, Y, **kw), backend="highs")
     _assert_same(fast, ref)
     if rts == "vrs" and super_eff:
         # the infeasible branch must actually be exercised, and reported as NaN, never 0
@@ -111,7 +113,7 @@ def test_equals_linprog_loop(rts: str, orientation: str, s: int) -> None:
     # the loop on scipy.optimize.linprog shares no code with the HiGHS model used by dea_scores
     X, Y = DATA[s]
     kw = dict(rts=rts, orientation=orientation, super_efficiency=True)
-    _assert_same(dea_scores(X, Y, **kw), dea_loop(X, Y, backend="linprog", **kw))
+    _assert_same(dea_scores(X, Y, **kw), dea_loop(DEAProblem(X, Y, **kw), backend="linprog"))
 
 
 def test_crs_output_is_input() -> None:
@@ -126,8 +128,10 @@ def test_tiny_initial_reference_still_exact(rts: str) -> None:
     # A deliberately useless starting pool (one arbitrary, dominated DMU) and no basis re-use:
     # every score then hinges on the dual check against all DMUs adding the missing columns.
     X, Y = DATA[2]
-    worst = int(np.argmin(dea_loop(X, Y, rts="crs", super_efficiency=False, backend="highs").scores))
-    ref = dea_loop(X, Y, rts=rts, backend="highs")
+    worst = int(
+        np.argmin(dea_loop(DEAProblem(X, Y, rts="crs", super_efficiency=False), backend="highs").scores)
+    )
+    ref = dea_loop(DEAProblem(X, Y, rts=rts), backend="highs")
     for cache in (False, True):
         fast = dea_scores(X, Y, rts=rts, initial_reference=[worst], use_ray_cache=cache)
         _assert_same(fast, ref)
@@ -213,7 +217,9 @@ def test_panel_per_year_matches_direct_scores() -> None:
     )
     for year, g in df.groupby("year"):
         g = g.sort_values("Stkcd")
-        ref = dea_loop(g[["FAavg", "L", "TOC"]].to_numpy(), g[["Y"]].to_numpy(), backend="linprog")
+        ref = dea_loop(
+            DEAProblem(g[["FAavg", "L", "TOC"]].to_numpy(), g[["Y"]].to_numpy()), backend="linprog"
+        )
         got = out[out.year == year].set_index("Stkcd").loc[g["Stkcd"], "Efficiency"].to_numpy()
         np.testing.assert_allclose(got, ref.scores, rtol=0, atol=1e-9)
     assert (out["dea_frontier_size"] == 40).all() and (out["dea_status"] == "optimal").all()
@@ -250,6 +256,19 @@ def test_panel_missing_frontier_key_raises() -> None:
         efficiency_panel(df, frontier="industry_year")
     assert e.value.column == "industry" and len(e.value.rows) == 1
     assert len(efficiency_panel(df, frontier="year")) == len(df)  # the key is unused there
+
+
+def test_dea_problem_checks_options_and_matrices_once_for_both_solvers() -> None:
+    with pytest.raises(InputError, match="unknown orientation 'both'"):
+        DEAProblem([[1.0]], [[1.0]], orientation="both")
+    with pytest.raises(InputError, match="Y has 2 rows but X has 1"):
+        DEAProblem([[1.0]], [[1.0], [2.0]])
+    problem = DEAProblem([1.0, 2.0, 4.0], [1.0, 1.0, 3.0], rts="crs", super_efficiency=False)
+    assert problem.X.shape == (3, 1) and problem.n == 3
+    # CRS with one input and one output: theta = (y/x) / max(y/x), ratios 1, 0.5, 0.75
+    for res in (dea_loop(problem, backend="highs"), dea_scores(problem.X, problem.Y, super_efficiency=False)):
+        np.testing.assert_allclose(res.scores, [1.0, 0.5, 0.75], rtol=1e-9)
+        assert (res.rts, res.orientation, res.super_efficiency) == ("crs", "input", False)
 
 
 def test_bad_options_raise() -> None:

@@ -14,6 +14,8 @@ from intelcap.econometrics.absorb import AbsorbedDesign
 from intelcap.econometrics.crv1 import ols_crv1
 from intelcap.econometrics.fastrefit import FastRefit
 from intelcap.econometrics.inference import (
+    GroupSample,
+    IVSample,
     akm_se,
     ar_confidence_set,
     interacted_difference,
@@ -158,7 +160,7 @@ def test_fastrefit_equals_full_pyfixest_refits() -> None:
 def test_iv_2sls_equals_hand_and_pyfixest() -> None:
     df = panel(nf=80, T=5, drop=0.1, seed=2)
     d = AbsorbedDesign(df[["Stkcd", "year"]], tol=1e-14)
-    iv = iv_2sls(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd)
+    iv = iv_2sls(IVSample(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd))
     sub = df[d.keep]
     D = np.column_stack([dummies(sub.Stkcd.to_numpy(), False), dummies(sub.year.to_numpy(), True)])
     X = np.column_stack([sub.x, sub.w1, D])
@@ -182,6 +184,22 @@ def test_iv_2sls_equals_hand_and_pyfixest() -> None:
     np.testing.assert_allclose(iv.effective_F, iv.first_stage_F, rtol=1e-12)  # one instrument
 
 
+def test_iv_sample_is_just_identified_and_demeaned_once() -> None:
+    df = panel(nf=40, T=5, seed=3)
+    d = AbsorbedDesign(df[["Stkcd", "year"]])
+    with pytest.raises(
+        EstimationError, match=r"one instrument, got x_endog of shape \(200,\), z of shape \(200, 2\)"
+    ):
+        IVSample(df.y, df.x, df[["z", "w2"]], df[["w1"]], d, df.Stkcd)
+    shared = IVSample(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd)
+    iv_2sls(shared)
+    assert shared.demeaned is shared.demeaned
+    # the AR set from the sample the 2SLS already demeaned equals the one from a fresh sample, to the bit
+    fresh = ar_confidence_set(IVSample(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd))
+    again = ar_confidence_set(shared)
+    assert (again.intervals, again.stat_at_zero) == (fresh.intervals, fresh.stat_at_zero)
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. Anderson-Rubin
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +212,7 @@ def _ar_by_regression(df: pd.DataFrame, d: AbsorbedDesign, b0: float, z: str) ->
 def test_ar_set_strong_instrument_bounded_and_matches_grid() -> None:
     df = panel(nf=150, T=6, seed=4)
     d = AbsorbedDesign(df[["Stkcd", "year"]])
-    ar = ar_confidence_set(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd)
+    ar = ar_confidence_set(IVSample(df.y, df.x, df.z, df[["w1"]], d, df.Stkcd))
     assert ar.kind == "bounded" and ar.contains(0.4)
     for b0 in (0.0, 0.4, 1.3):  # closed form equals re-running the regression of y - b0 x on z
         np.testing.assert_allclose(ar.stat(b0), _ar_by_regression(df, d, b0, "z"), rtol=1e-9)
@@ -211,7 +229,7 @@ def test_ar_set_irrelevant_instrument_is_unbounded() -> None:
     df = panel(nf=150, T=6, seed=4)
     df["zz"] = np.random.default_rng(9).normal(size=len(df))
     d = AbsorbedDesign(df[["Stkcd", "year"]])
-    ar = ar_confidence_set(df.y, df.x, df.zz, df[["w1"]], d, df.Stkcd)
+    ar = ar_confidence_set(IVSample(df.y, df.x, df.zz, df[["w1"]], d, df.Stkcd))
     assert ar.kind in ("real_line", "union_of_rays")
     assert any(np.isinf(hi) for _, hi in ar.intervals)
     grid = np.linspace(-50, 50, 4001)
@@ -377,7 +395,7 @@ def test_akm_equals_shock_clustering_and_bhj_with_01_shares() -> None:
 def test_interacted_difference_equals_separate_regressions() -> None:
     df = panel(nf=100, T=6, drop=0.1, seed=13)
     df["G"] = (df.Stkcd % 3 == 0).astype(int)
-    res = interacted_difference(df.y, df.x, df[["w1", "w2"]], df.Stkcd, df.year, df.G)
+    res = interacted_difference(GroupSample(df.y, df.x, df[["w1", "w2"]], df.Stkcd, df.year, df.G))
     b = [
         pf.feols("y ~ x + w1 + w2 | year + Stkcd", df[df.G == k], demeaner=TIGHT).coef()["x"] for k in (0, 1)
     ]
@@ -400,16 +418,26 @@ def test_permutation_difference_uniform_under_null_and_powerful() -> None:
     ps = []
     for s in range(40):
         df = _null_dataset(s)
-        r = permutation_difference(df.y, df.x, df[["w"]], df.f, df.t, df.G, K=99, seed=s)
+        r = permutation_difference(GroupSample(df.y, df.x, df[["w"]], df.f, df.t, df.G), K=99, seed=s)
         ps.append(r.p_two_sided)
     ps = np.array(ps)
     assert 0.35 <= ps.mean() <= 0.65
     assert stats.kstest(ps, "uniform").pvalue > 0.01
     df = _null_dataset(99, diff=1.0)
-    r = permutation_difference(df.y, df.x, df[["w"]], df.f, df.t, df.G, K=99, seed=1)
+    sample = GroupSample(df.y, df.x, df[["w"]], df.f, df.t, df.G)
+    r = permutation_difference(sample, K=99, seed=1)
     assert r.p_two_sided < 0.05 and r.p_one_sided < 0.05 and r.d_hat > 0
-    direct = interacted_difference(df.y, df.x, df[["w"]], df.f, df.t, df.G)
+    direct = interacted_difference(sample)
     assert r.d_hat == pytest.approx(direct.delta, rel=1e-8)
+
+
+def test_group_sample_needs_exactly_two_groups() -> None:
+    df = _null_dataset(1)
+    sample = GroupSample(df.y, df.x, None, df.f, df.t, df.f % 3)
+    with pytest.raises(EstimationError, match="exactly 2 values, found 3"):
+        interacted_difference(sample)
+    with pytest.raises(EstimationError, match="exactly 2 values, found 3"):
+        permutation_difference(sample, K=9)
 
 
 @pytest.mark.parametrize("level", ["firm", "obs"])
@@ -422,7 +450,9 @@ def test_permutation_draws_equal_full_pyfixest_refits(level: str) -> None:
     df = df[df.groupby("f")["t"].transform("size") > 1].reset_index(drop=True)
     G = df.G.to_numpy() if level == "firm" else rng.integers(0, 2, len(df))
     K, seed = 6, 11
-    res = permutation_difference(df.y, df.x, df[["w"]], df.f, df.t, G, K=K, seed=seed, level=level, batch=4)
+    res = permutation_difference(
+        GroupSample(df.y, df.x, df[["w"]], df.f, df.t, G), K=K, seed=seed, level=level, batch=4
+    )
     draw_rng = np.random.default_rng(seed)
     firm_codes = pd.factorize(df.f, sort=True)[0]
     gf = np.zeros(firm_codes.max() + 1)

@@ -201,9 +201,11 @@ def test_iv_statistics_equal_iv_2sls_and_ar_confidence_set(controls):
     stats = {r["term"]: r for r in estimate.iv_statistics(df, SPEC, controls, "Stkcd", level=0.9)}
     d = estimate.estimation_sample(df, SPEC, controls, "Stkcd")
     design = AbsorbedDesign(estimate.fe_frame(d, SPEC.fe), tol=1e-10)
-    args = (d["y"], d["x"], d["z"], d[controls] if controls else None, design, d["Stkcd"].to_numpy())
-    iv = inference.iv_2sls(*args)
-    ar = inference.ar_confidence_set(*args, level=0.9)
+    sample = inference.IVSample(
+        d["y"], d["x"], d["z"], d[controls] if controls else None, design, d["Stkcd"].to_numpy()
+    )
+    iv = inference.iv_2sls(sample)
+    ar = inference.ar_confidence_set(sample, level=0.9)
     assert stats["stat:first_stage_F"]["estimate"] == pytest.approx(iv.first_stage_F, rel=1e-12)
     assert stats["stat:effective_F"]["estimate"] == pytest.approx(iv.effective_F, rel=1e-12)
     assert stats["stat:ar_p_at_zero"]["estimate"] == pytest.approx(ar.p_at_zero, rel=1e-10)

@@ -5,9 +5,10 @@ the module function where the behaviour lives, and checks the outcome:
 * ``decision``: the input is handled by a rule that is counted (a note, a status, a count attribute) and logged.
 
 A case is registered under its id by the `@case(id, level, kind)` decorator or, for the common shapes, by a
-constructor (`load_error`, `raising`, `config_error`, ...: a case from a few parameters); what it feeds the
-workflow and what the user sees are prose, in descriptions.yaml under the same id. `CASES` is also read by
-`make_summary.py`, which writes docs/bad_inputs.md.
+constructor (`load_error`, `raising`, `config_error`, ...: a case from a few parameters; the reader errors that
+are plain data are the entries of load_errors.yaml, read by `load_error_table`); what it feeds the workflow and
+what the user sees are prose, in descriptions.yaml under the same id, whose order is the corpus's. `CASES` is
+also read by `make_summary.py`, which writes docs/bad_inputs.md.
 """
 
 from __future__ import annotations
@@ -198,6 +199,30 @@ def load_error(
     register(id, level, "error", run)
 
 
+# the edits of a frame that an entry of load_errors.yaml names, by key: the edit made from the key's value
+FRAME_EDITS: dict[str, Callable[..., Callable[[pd.DataFrame], pd.DataFrame]]] = {
+    "cells": lambda spec: cells(spec["column"], spec["rows"], spec["values"]),
+    "drop": lambda columns: lambda df: df.drop(columns=columns),
+    "rename": lambda names: lambda df: df.rename(columns=names),
+    "head": lambda n: lambda df: df.iloc[:n],
+}
+
+
+def load_error_table(path: Path) -> None:
+    """A `load_error` case for each entry of `path` (load_errors.yaml; its header says what an entry holds)."""
+    for id, entry in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+        entry = dict(entry)
+        edits = [FRAME_EDITS[key](entry.pop(key)) for key in list(entry) if key in FRAME_EDITS]
+        level, table, must = entry.pop("level"), entry.pop("table"), tuple(entry.pop("must"))
+        names_path, write_kw = entry.pop("names_path", False), entry.pop("write", {})
+        if entry or len(edits) > 1:
+            raise ValueError(
+                f"{path.name}, case {id}: unknown key(s) {sorted(entry)} or more than one edit of "
+                f"{sorted(FRAME_EDITS)}"
+            )
+        load_error(id, level, table, edits[0] if edits else None, must, names_path, **write_kw)
+
+
 def ifr_error(id: str, edit: Callable[[pd.DataFrame], pd.DataFrame], must: tuple[str, ...]) -> None:
     """An error case of the IFR reader: ifr_robots.csv (its frame changed by `edit`) next to a clean
     employment_base.csv fails to read with an InputError carrying every `must` text."""
@@ -366,39 +391,14 @@ def config_error(
 
 
 # ============================================================================ CSMAR reader: io.load_table
+# the reader errors that are plain data; like every case, each takes its place in CASES from descriptions.yaml
+load_error_table(Path(__file__).with_name("load_errors.yaml"))
+
 raising(
     "missing_table",
     "io.load_table",
     lambda tmp: load(tmp / "csmar" / "FS_Combas.csv", "FS_Combas"),
     ("table file not found", "FS_Combas.csv", "csmar:"),
-)
-
-
-load_error(
-    "missing_field",
-    "io.load_table",
-    "FS_Combas",
-    lambda df: df.drop(columns="A001212000"),
-    ("lacks field(s) ['A001212000']", "available fields", "csmar.FS_Combas.fields"),
-    names_path=True,
-)
-
-
-load_error(
-    "renamed_field",
-    "io.load_table",
-    "CG_Ybasic",
-    lambda df: df.rename(columns={"Y0601b": "Y0601c"}),
-    ("Y0601b", "did you mean Y0601c?", "csmar.CG_Ybasic"),
-)
-
-
-load_error(
-    "renamed_field_case",
-    "io.load_table",
-    "STK_LISTEDCOINFOANL",
-    lambda df: df.rename(columns={"PROVINCE": "Province"}),
-    ("PROVINCE", "did you mean Province?"),
 )
 
 
@@ -457,26 +457,6 @@ def _(tmp, caplog):
     raises(InputError, lambda: load(path, "FS_Comscfd"), "file is empty", str(path), "re-download")
 
 
-load_error(
-    "header_only",
-    "io.load_table",
-    "FS_Combas",
-    lambda df: df.iloc[:0],
-    ("header but no data rows",),
-    names_path=True,
-)
-
-
-load_error(
-    "header_only_one_row",
-    "io.load_table",
-    "EN_EquityNatureAll",
-    lambda df: df.iloc[:0],
-    ("header but no data rows",),
-    header_rows=1,
-)
-
-
 @case("gb18030_undeclared", "io.load_table", "decision")
 def _(tmp, caplog):
     ref = load(write(tmp / "u", "STK_LISTEDCOINFOANL", encoding="utf-8"), "STK_LISTEDCOINFOANL")
@@ -514,17 +494,6 @@ def _(tmp, caplog):
     )
 
 
-load_error(
-    "utf16",
-    "io.decode_bytes via io.load_table",
-    "FS_Combas",
-    None,
-    ("cannot decode", "UTF-8"),
-    names_path=True,
-    encoding="utf-16",
-)
-
-
 @case("lost_leading_zeros", "io.normalize_ids via io.load_table", "decision")
 def _(tmp, caplog):
     df = world()["FS_Comscfd"]
@@ -535,15 +504,6 @@ def _(tmp, caplog):
     assert out["Stkcd"].str.fullmatch(r"\d{6}").all()
     assert set(out["Stkcd"]) <= set(df["Stkcd"])
     logged(caplog, "lost leading zeros", "zero-padded")
-
-
-load_error(
-    "bad_stock_code",
-    "io.normalize_ids via io.load_table",
-    "FS_Combas",
-    cells("Stkcd", 30, "ABC123"),
-    ("not 1-6 digits", "column: Stkcd", "rows (first"),
-)
 
 
 load_error(
@@ -862,29 +822,6 @@ def _(tmp, caplog):
     assert attributes.soe(keys, out, []).mean() > 0.3
 
 
-load_error(
-    "coded_unmapped",
-    "io.apply_codes",
-    "EN_EquityNatureAll",
-    cells("EquityNatureID", [3, 10], ["5", "国企"]),
-    (
-        "['5', '国企']",
-        "EquityNatureID",
-        "rows (first 2): [5, 12]",  # one header row: data row i is file line i + 2
-        "csmar.EN_EquityNatureAll.codes.equity_nature.map",
-    ),
-)
-
-
-load_error(
-    "typrep_unmapped",
-    "io.apply_codes",
-    "FS_Combas",
-    cells("Typrep", 20, "X"),
-    ("['X']", "Typrep", "rows (first 1): [24]"),
-)
-
-
 @case("state_type_spreadsheet", "io.apply_codes + attributes.humcap", "decision")
 def _(tmp, caplog):
     df = world()["PT_LCRDSPENDING"].astype({"StateTypeCode": object})
@@ -894,11 +831,6 @@ def _(tmp, caplog):
     assert out["state_type"].eq("1").all()
     keys = ref[["Stkcd", "year"]]
     assert attributes.humcap(keys, out, []).equals(attributes.humcap(keys, ref, []))
-
-
-load_error(
-    "duality_unmapped", "io.apply_codes", "CG_Ybasic", cells("Y1001b", 7, "0"), ("['0']", "Y1001b (duality)")
-)
 
 
 def _exchange_suffixes(df: pd.DataFrame) -> pd.DataFrame:
@@ -920,24 +852,6 @@ def _fullwidth_symbols(df: pd.DataFrame) -> pd.DataFrame:
 
 
 same_frame("fullwidth_ids", "io.normalize_ids", "STK_LISTEDCOINFOANL", _fullwidth_symbols)
-
-
-load_error(
-    "bad_code_first_row",
-    "io.read_csmar_table",
-    "EN_EquityNatureAll",
-    cells("Symbol", 0, "ABC"),
-    ("not 1-6 digits", "rows (first 1): [2]"),
-)
-
-
-load_error(
-    "bad_code_line_number",
-    "io.normalize_ids",
-    "FS_Combas",
-    cells("Stkcd", 30, "x1"),
-    ("rows (first 1): [34]",),
-)
 
 
 def _two_infinite(df: pd.DataFrame) -> pd.DataFrame:
@@ -1418,3 +1332,8 @@ raising(
 # the case modules register their @case functions into CASES when imported
 import cases_config  # noqa: E402,F401
 import cases_reports  # noqa: E402,F401
+
+# the corpus runs, and docs/bad_inputs.md lists it, in the order of descriptions.yaml, whichever module or table
+# registered a case
+_ORDER = {id: i for i, id in enumerate(DESCRIPTIONS)}
+CASES.sort(key=lambda c: _ORDER[c.id])

@@ -26,3 +26,12 @@ def test_summary_doc_is_current():
     assert (
         make_summary.ROOT.joinpath("docs/bad_inputs.md").read_text(encoding="utf-8") == make_summary.render()
     ), "docs/bad_inputs.md is stale: run python tests/bad_inputs/make_summary.py"
+
+
+def test_load_error_table_rejects_an_entry_it_cannot_read(tmp_path):
+    from bad_cases import load_error_table
+
+    path = tmp_path / "load_errors.yaml"
+    path.write_text("x:\n  level: io.load_table\n  table: FS_Combas\n  must: [a]\n  cell: {column: A}\n")
+    with pytest.raises(ValueError, match=r"load_errors.yaml, case x: unknown key\(s\) \['cell'\]"):
+        load_error_table(path)

@@ -903,14 +903,14 @@ def iv_statistics(
     design = _absorbed_design(d, spec) if spec.fe else AbsorbedDesign(None)
     exog = spec.exogenous(controls)
     # one demeaned N x m array (y, x, z, W), read through views: the numbers of inference.iv_2sls and
-    # ar_confidence_set, without their per-call demeaning and stacked copies
+    # ar_confidence_set, without the copy in which an IVSample stacks the demeaned z and W
     cols = [spec.depvar, spec.endog, spec.instrument, *exog]
     cl, G, k_fe, A = inference.demeaned_columns(
         design, d[cluster].to_numpy(), [d[c].to_numpy(float) for c in cols]
     )
     _check_identified(d, spec, controls, design, demeaned=(A[:, 2], A[:, 1], A[:, 3:] if exog else None))
     del d
-    iv = inference.iv_strength(A[:, 0], A[:, 1], A[:, 2:], cl, G, k_fe, level=level)
+    iv = inference.iv_strength(inference.DemeanedIV(A[:, 0], A[:, 1], A[:, 2:], cl, G, k_fe), level=level)
     ar = iv.ar
     lo_hi = [(float(a), float(b)) for a, b in ar.intervals]
     return [
@@ -974,7 +974,7 @@ def group_differences(
                 "config heterogeneity.pairs, or check the data that define the subgroup"
             )
         W = d[controls].to_numpy(float) if controls else None
-        args = (
+        sample = inference.GroupSample(
             d[depvar].to_numpy(float),
             d[regressor].to_numpy(float),
             W,
@@ -982,11 +982,11 @@ def group_differences(
             d[time].to_numpy(),
             g,
         )
-        inter = inference.interacted_difference(*args, cluster=d[cluster].to_numpy())
+        inter = inference.interacted_difference(sample, cluster=d[cluster].to_numpy())
         firm_const = bool((pd.Series(g).groupby(d[id].to_numpy()).nunique() == 1).all())
         level = "firm" if firm_const else "obs"
         pair_seed = seed + zlib.crc32(f"{a}/{b}".encode()) % 100_000
-        perm = inference.permutation_difference(*args, K=reps, seed=pair_seed, level=level)
+        perm = inference.permutation_difference(sample, K=reps, seed=pair_seed, level=level)
         rows.append(
             {
                 "group_a": a,

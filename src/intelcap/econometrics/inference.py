@@ -26,7 +26,8 @@ Conventions (docs/methods.md#conventions):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,8 @@ from intelcap.econometrics.placebo import permutation_pvalue
 from intelcap.errors import EstimationError
 
 __all__ = [
+    "IVSample",
+    "DemeanedIV",
     "IVResult",
     "IVStrength",
     "demeaned_columns",
@@ -62,6 +65,7 @@ __all__ = [
     "akm_result",
     "residualize",
     "DiffResult",
+    "GroupSample",
     "interacted_difference",
     "PermutationResult",
     "permutation_difference",
@@ -91,25 +95,59 @@ class IVResult:
         return float(_t_pvalue(self.beta / self.se, self.n_clusters - 1))
 
 
-def iv_2sls(
-    y: ArrayLike,
-    x_endog: ArrayLike,
-    z: ArrayLike,
-    W: ArrayLike | None,
-    fe_design: AbsorbedDesign,
-    cluster: ArrayLike,
-) -> IVResult:
+class DemeanedIV(NamedTuple):
+    """A just-identified IV sample after the fixed effects are projected out: y and the endogenous x (1-D),
+    `ZW` the instrument in column 0 then the exogenous regressors, the cluster codes, their number G and the
+    FE's degrees of freedom given them (`k_fe`)."""
+
+    y: np.ndarray
+    x: np.ndarray
+    ZW: np.ndarray
+    cl: np.ndarray
+    G: int
+    k_fe: int
+
+
+@dataclass(frozen=True, eq=False)
+class IVSample:
+    """The data of one just-identified IV model with absorbed FE, as `iv_2sls` and `ar_confidence_set` take
+    it: outcome `y`, one endogenous regressor `x_endog`, one instrument `z`, the exogenous regressors `W`
+    (None: none), the absorbed fixed effects and the cluster variable, all of input length (`fe_design`
+    drops the singletons). Demeaned once, on first use (`demeaned`), for every statistic asked of it."""
+
+    y: ArrayLike
+    x_endog: ArrayLike
+    z: ArrayLike
+    W: ArrayLike | None
+    fe_design: AbsorbedDesign
+    cluster: ArrayLike
+
+    def __post_init__(self) -> None:
+        shapes = {name: np.shape(getattr(self, name)) for name in ("x_endog", "z")}
+        if any(shape[1:] not in ((), (1,)) for shape in shapes.values()):
+            raise EstimationError(
+                "IVSample holds one endogenous regressor and one instrument, got "
+                + ", ".join(f"{name} of shape {shape}" for name, shape in shapes.items())
+            )
+
+    @cached_property
+    def demeaned(self) -> DemeanedIV:
+        """The sample within-transformed by `fe_design` (`_prep`), with the instrument and W stacked."""
+        cl, G, k_fe, (yd, xd, zd, Wd) = _prep(
+            self.fe_design, self.cluster, self.y, self.x_endog, self.z, self.W
+        )
+        ZW = np.column_stack([np.asarray(zd, dtype=float).reshape(-1), _as_2d(Wd, yd.shape[0])])
+        return DemeanedIV(yd, np.asarray(xd, dtype=float).reshape(-1), ZW, cl, G, k_fe)
+
+
+def iv_2sls(sample: IVSample) -> IVResult:
     """Just-identified 2SLS with absorbed FE and CRV1 (pyfixest / ivreghdfe small-sample factor).
 
     V = ssc * (X'PzX)^-1 sum_g Xhat_g'u_g u_g'Xhat_g (X'PzX)^-1, Xhat = Pz X, u = y - X b (structural
     residual), ssc with K = 1 + p + dof_fe. First stage x ~ z + W + FE with the same CRV1.
     """
-    cl, G, k_fe, (yd, xd, zd, Wd) = _prep(fe_design, cluster, y, x_endog, z, W)
-    xd, zd, Wd = _as_2d(xd), _as_2d(zd), _as_2d(Wd, yd.shape[0])
-    if zd.shape[1] != 1 or xd.shape[1] != 1:
-        raise EstimationError("iv_2sls handles one endogenous regressor and one instrument")
-    X = np.hstack([xd, Wd])
-    Z = np.hstack([zd, Wd])
+    yd, xd, Z, cl, G, k_fe = sample.demeaned
+    X = np.hstack([xd[:, None], Z[:, 1:]])
     n = X.shape[0]
     ZZinv = _solve_xtx(Z)
     Xhat = Z @ (ZZinv @ (Z.T @ X))
@@ -120,7 +158,7 @@ def iv_2sls(
     S = C @ (Xhat * u[:, None])
     k = X.shape[1] + k_fe
     V = crv1_ssc(n, k, G) * bread @ (S.T @ S) @ bread
-    fs, F, eff = _first_stage(xd[:, 0], Z, cl, k_fe)
+    fs, F, eff = _first_stage(xd, Z, cl, k_fe)
     return IVResult(
         beta=float(beta[0]),
         se=float(np.sqrt(V[0, 0])),
@@ -172,21 +210,12 @@ class IVStrength:
     ar: ARResult
 
 
-def iv_strength(
-    yd: np.ndarray,
-    xd: np.ndarray,
-    ZW: np.ndarray,
-    cl: np.ndarray,
-    G: int,
-    k_fe: int,
-    level: float = 0.95,
-    dist: Literal["chi2", "f"] = "chi2",
-) -> IVStrength:
+def iv_strength(demeaned: DemeanedIV, level: float = 0.95, dist: Literal["chi2", "f"] = "chi2") -> IVStrength:
     """First-stage F, effective F (as `iv_2sls`) and the Anderson-Rubin set (as `ar_confidence_set`) from
-    demeaned data (`demeaned_columns`): `ZW` the instrument then the exogenous regressors (a view of the
-    demeaned columns: nothing is stacked). The 2SLS itself is not refitted."""
-    _, F, eff = _first_stage(xd, ZW, cl, k_fe)
-    return IVStrength(F, eff, _ar_set((yd, xd, ZW, cl, G, k_fe), level, dist))
+    demeaned data, e.g. views of one `demeaned_columns` array (nothing is stacked). The 2SLS itself is not
+    refitted."""
+    _, F, eff = _first_stage(demeaned.x, demeaned.ZW, demeaned.cl, demeaned.k_fe)
+    return IVStrength(F, eff, _ar_set(demeaned, level, dist))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -246,16 +275,7 @@ class ARResult:
         return any(lo <= beta0 <= hi for lo, hi in self.intervals)
 
 
-def ar_confidence_set(
-    y: ArrayLike,
-    x_endog: ArrayLike,
-    z: ArrayLike,
-    W: ArrayLike | None,
-    fe_design: AbsorbedDesign,
-    cluster: ArrayLike,
-    level: float = 0.95,
-    dist: Literal["chi2", "f"] = "chi2",
-) -> ARResult:
+def ar_confidence_set(sample: IVSample, level: float = 0.95, dist: Literal["chi2", "f"] = "chi2") -> ARResult:
     """Cluster-robust Anderson-Rubin set for one endogenous regressor and one instrument.
 
     AR(b0) = Wald statistic (CRV1, K = 1 + p + dof_fe) of gamma = 0 in (y - b0 x) ~ z + W + FE.
@@ -267,16 +287,11 @@ def ar_confidence_set(
     bounded set iff the instrument is "strong" at that level. crit = chi2_1 (ivreg2/weakiv) or
     F(1, G-1) (pyfixest's t(G-1) convention).
     """
-    cl, G, k_fe, (yd, xd, zd, Wd) = _prep(fe_design, cluster, y, x_endog, z, W)
-    Wd = _as_2d(Wd, yd.shape[0])
-    zd = np.asarray(zd, dtype=float).reshape(-1)
-    xd = np.asarray(xd, dtype=float).reshape(-1)
-    return _ar_set((yd, xd, np.column_stack([zd, Wd]), cl, G, k_fe), level, dist)
+    return _ar_set(sample.demeaned, level, dist)
 
 
-def _ar_set(demeaned: tuple, level: float, dist: Literal["chi2", "f"]) -> ARResult:
-    """`ar_confidence_set` on demeaned (y, x, ZW, clusters, G, k_fe): `ZW` the instrument in column 0, then
-    the exogenous regressors."""
+def _ar_set(demeaned: DemeanedIV, level: float, dist: Literal["chi2", "f"]) -> ARResult:
+    """`ar_confidence_set` on the demeaned sample."""
     yd, xd, ZW, cl, G, k_fe = demeaned
     zd, Wd = ZW[:, 0], ZW[:, 1:]
     n = yd.shape[0]
@@ -433,30 +448,42 @@ def _binary(group: ArrayLike) -> tuple[np.ndarray, tuple]:
     return codes.astype(float), labels
 
 
-def interacted_difference(
-    y: ArrayLike,
-    x: ArrayLike,
-    W: ArrayLike | None,
-    firm_ids: ArrayLike,
-    year_ids: ArrayLike,
-    group: ArrayLike,
-    cluster: ArrayLike | None = None,
-) -> DiffResult:
+@dataclass(frozen=True, eq=False)
+class GroupSample:
+    """The data of one comparison of a slope between two groups of firm-years, as `interacted_difference` and
+    `permutation_difference` take it: outcome `y`, regressor `x`, controls `W` (None: none), the firm and year
+    ids and the group label of every firm-year (exactly two values; G1 = the larger label)."""
+
+    y: ArrayLike
+    x: ArrayLike
+    W: ArrayLike | None
+    firm_ids: ArrayLike
+    year_ids: ArrayLike
+    group: ArrayLike
+
+    @cached_property
+    def codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+        """Firm codes, year codes, the group as 0.0/1.0 and the two group labels (computed once for both
+        tests; a group variable without exactly two values raises EstimationError)."""
+        g, labels = _binary(self.group)
+        return _factorize(self.firm_ids)[0], _factorize(self.year_ids)[0], g, labels
+
+
+def interacted_difference(sample: GroupSample, cluster: ArrayLike | None = None) -> DiffResult:
     """Chow test with full interactions: y = b x + d x*G + W'c + (W*G)'l + firm FE + year x G FE.
 
     d equals b_G1 - b_G0 of two separate firm + year FE regressions (same slopes, FE and sample
-    split). CRV1 clustered by firm unless `cluster` is given. G1 = the larger group label.
+    split). CRV1 clustered by firm unless `cluster` is given.
     Note (module doc): pyfixest and this function count year x G as 2T - 1 FE df; reghdfe 2T - 2.
     """
-    g, labels = _binary(group)
-    yr, _ = _factorize(year_ids)
-    fe = np.column_stack([_factorize(firm_ids)[0], yr * 2 + g.astype(np.int64)])
+    firm, yr, g, labels = sample.codes
+    fe = np.column_stack([firm, yr * 2 + g.astype(np.int64)])
     design = AbsorbedDesign(fe)
-    x = np.asarray(x, dtype=float)
-    Wr = _as_2d(W, len(x))
+    x = np.asarray(sample.x, dtype=float)
+    Wr = _as_2d(sample.W, len(x))
     X = np.column_stack([x, x * g, Wr, Wr * g[:, None]])
-    cl = firm_ids if cluster is None else cluster
-    cls, G, k_fe, (yd, Xd) = _prep(design, cl, y, X)
+    cl = sample.firm_ids if cluster is None else cluster
+    cls, G, k_fe, (yd, Xd) = _prep(design, cl, sample.y, X)
     res = ols_crv1(yd, Xd, cls, k_fe)
     gk = design.subset(g)
     b0 = _group_beta(yd, Xd[:, [0] + list(range(2, 2 + Wr.shape[1]))], gk == 0)
@@ -483,12 +510,7 @@ class PermutationResult:
 
 
 def permutation_difference(
-    y: ArrayLike,
-    x: ArrayLike,
-    W: ArrayLike | None,
-    firm_ids: ArrayLike,
-    year_ids: ArrayLike,
-    group: ArrayLike,
+    sample: GroupSample,
     K: int = 1000,
     seed: int | None = None,
     level: Literal["firm", "obs"] = "firm",
@@ -502,13 +524,15 @@ def permutation_difference(
     once (singletons of the firm x year design dropped before permuting). Permutations are drawn in
     the same order as a loop of `rng.permutation` calls, so results do not depend on `batch`.
     """
-    firm, _ = _factorize(firm_ids)
-    yr, _ = _factorize(year_ids)
-    g, _ = _binary(group)
+    firm, yr, g, _ = sample.codes
     keep = AbsorbedDesign(np.column_stack([firm, yr])).keep
     firm, yr, g = _factorize(firm[keep])[0], _factorize(yr[keep])[0], g[keep]
     M = np.column_stack(
-        [np.asarray(y, dtype=float)[keep], np.asarray(x, dtype=float)[keep], _as_2d(W, len(keep))[keep]]
+        [
+            np.asarray(sample.y, dtype=float)[keep],
+            np.asarray(sample.x, dtype=float)[keep],
+            _as_2d(sample.W, len(keep))[keep],
+        ]
     )
     n_firm = int(firm.max()) + 1
     if level == "firm":

@@ -371,7 +371,7 @@ def iv_inference(md: ModelData, B: int, seed: int | None, level: float = 0.95) -
     rows = []
     ses = {}
     for name, cl, label in (("firm_crv1", md.firm, "firm"), ("industry_crv1", md.industry, "IFR industry")):
-        r = inference.iv_2sls(md.y, md.x, md.z, md.W, d, cl)
+        r = inference.iv_2sls(inference.IVSample(md.y, md.x, md.z, md.W, d, cl))
         ses[name] = r.se
         weak = (
             " (weak instrument at this clustering level: Wald inference unreliable)"

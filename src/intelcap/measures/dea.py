@@ -20,6 +20,9 @@ Two solvers give the same numbers:
      dense system, batched in numpy) gives a primal solution. If it is feasible, primal and dual
      objectives coincide, so the score is certified optimal without calling the LP solver.
 
+Both solve a :class:`DEAProblem` (the checked matrices and the options): ``dea_scores(X, Y, ...)`` builds
+one, ``dea_loop`` takes one, so a comparison hands both solvers the same problem.
+
 Orientation and scores: input orientation reports θ (≤ 1 without super-efficiency); output
 orientation solves for φ ≥ 1 and reports **1/φ**, so that higher is always better. Under CRS the two
 coincide. Super-efficiency (Andersen–Petersen) removes DMU o from its own reference set; under VRS
@@ -117,6 +120,37 @@ def _as_matrix(a: np.ndarray | Sequence, name: str, n: int | None = None) -> np.
             hint="drop or fix those DMUs before calling DEA",
         )
     return arr
+
+
+@dataclass(frozen=True, eq=False)
+class DEAProblem:
+    """One DEA frontier as both solvers take it: the (n, m) inputs X and (n, s) outputs Y of its DMUs (anything
+    `np.asarray` reads; a 1-D array is one column) and the model's options. Checked when built: an unknown
+    option, or a matrix that is not 2-D, finite and > 0, raises InputError naming it."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    rts: RTS = "crs"
+    orientation: Orientation = "input"
+    super_efficiency: bool = True
+
+    def __post_init__(self) -> None:
+        _check_options(self.rts, self.orientation)
+        X = _as_matrix(self.X, "X")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "Y", _as_matrix(self.Y, "Y", X.shape[0]))
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    def result(
+        self, scores: np.ndarray, n_peers: np.ndarray, status: np.ndarray, ref_size: np.ndarray, stats: dict
+    ) -> DEAResult:
+        """A solver's per-DMU arrays as the DEAResult of this problem."""
+        return DEAResult(
+            scores, n_peers, status, ref_size, self.rts, self.orientation, self.super_efficiency, stats
+        )
 
 
 def _scaled(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -632,25 +666,16 @@ def dea_scores(
     is verified against all DMUs; a poor start only costs more column-generation rounds.
     use_ray_cache: re-use verified optimal bases as certificates (exact; see module docstring).
     """
-    _check_options(rts, orientation)
-    X = _as_matrix(X, "X")
-    n = X.shape[0]
-    Y = _as_matrix(Y, "Y", n)
+    problem = DEAProblem(X, Y, rts, orientation, super_efficiency)
+    n = problem.n
     stats = {"n": n, "lp_solves": 0, "ray_certified": 0, "cg_rounds": 0, "fallback_full": 0}
     if n == 0 or (super_efficiency and n == 1):
         status = np.full(n, NO_REFERENCE if n else OPTIMAL, dtype=object)
-        return DEAResult(
-            np.full(n, np.nan),
-            np.full(n, -1, dtype=np.int64),
-            status,
-            np.zeros(n, dtype=np.int64),
-            rts,
-            orientation,
-            super_efficiency,
-            stats,
+        return problem.result(
+            np.full(n, np.nan), np.full(n, -1, dtype=np.int64), status, np.zeros(n, dtype=np.int64), stats
         )
 
-    Xs, Ys = _scaled(X, Y)
+    Xs, Ys = _scaled(problem.X, problem.Y)
     Z = _dominance_space(Xs, Ys, rts)
     C, V = _verification_set(Z, super_efficiency)
     stats.update(n_nondominated=len(C), n_verify=len(V))
@@ -677,16 +702,12 @@ def dea_scores(
             cg.verify(solved, pis, infos, solve_len, retry)
 
     stats.update(pool_size=len(cg.worker.cols), n_rays=len(cg.cache))
-    return DEAResult(cg.scores, cg.n_peers, cg.status, cg.ref_size, rts, orientation, super_efficiency, stats)
+    return problem.result(cg.scores, cg.n_peers, cg.status, cg.ref_size, stats)
 
 
 def dea_loop(
-    X: np.ndarray | Sequence,
-    Y: np.ndarray | Sequence,
+    problem: DEAProblem,
     *,
-    rts: RTS = "crs",
-    orientation: Orientation = "input",
-    super_efficiency: bool = True,
     dmus: np.ndarray | Sequence[int] | None = None,
     backend: Literal["linprog", "highs"] = "linprog",
 ) -> DEAResult:
@@ -696,32 +717,29 @@ def dea_loop(
     backend="linprog": a fresh ``scipy.optimize.linprog(method="highs")`` call per DMU, the textbook
     reference of docs/methods.md#dea and what pyDEA-style code does. backend="highs": one HiGHS model with all
     n columns, modified and hot-started from DMU to DMU (what R Benchmarking does with lpSolveAPI) —
-    a faster, fairer baseline. Same conventions as :func:`dea_scores`. ``dmus`` restricts which DMUs
-    are evaluated (the frontier is always all n); the others stay NaN with status "not_solved".
+    a faster, fairer baseline. Same conventions as :func:`dea_scores`, whose arguments X, Y, rts, orientation
+    and super_efficiency `problem` holds. ``dmus`` restricts which DMUs are evaluated (the frontier is always
+    all n); the others stay NaN with status "not_solved".
     """
-    _check_options(rts, orientation)
     if backend not in ("linprog", "highs"):
         raise InputError(f"unknown backend {backend!r}", hint="use 'linprog' or 'highs'")
-    X = _as_matrix(X, "X")
-    n = X.shape[0]
-    Y = _as_matrix(Y, "Y", n)
+    n = problem.n
     scores = np.full(n, np.nan)
     n_peers = np.full(n, -1, dtype=np.int64)
     status = np.full(n, OPTIMAL, dtype=object)
-    ref_size = np.full(n, n - int(super_efficiency), dtype=np.int64)
+    ref_size = np.full(n, n - int(problem.super_efficiency), dtype=np.int64)
     evaluate = np.arange(n) if dmus is None else np.asarray(dmus, dtype=np.intp)
     if dmus is not None:
         status[:] = "not_solved"
-    stats = {"lp_solves": 0, "backend": backend}
-    result = DEAResult(scores, n_peers, status, ref_size, rts, orientation, super_efficiency, stats)
-    if super_efficiency and n == 1:
+    result = problem.result(scores, n_peers, status, ref_size, {"lp_solves": 0, "backend": backend})
+    if problem.super_efficiency and n == 1:
         status[evaluate] = NO_REFERENCE
         return result
 
     if backend == "highs":
-        _loop_highs(X, Y, evaluate, result)
+        _loop_highs(problem.X, problem.Y, evaluate, result)
     else:
-        _loop_linprog(X, Y, evaluate, result)
+        _loop_linprog(problem.X, problem.Y, evaluate, result)
     return result
 
 
