@@ -6,7 +6,17 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "intelcap"
-CORE = {"errors", "atomic", "owned_dir", "resources", "distributions", "columns", "yamlfile", "__init__"}
+CORE = {
+    "errors",
+    "atomic",
+    "owned_dir",
+    "resources",
+    "distributions",
+    "columns",
+    "yamlfile",
+    "schema_params",
+    "__init__",
+}
 ALLOWED = {
     "core": {"core"},
     "ingest": {"core"},

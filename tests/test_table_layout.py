@@ -284,7 +284,7 @@ def test_one_plus_one_rule_hand_computed() -> None:
 def test_table6_permutation_p_uses_the_same_rule() -> None:
     """inference.permutation_difference (Table 6's group differences) reports (b + 1) / (m + 1), as the placebo:
     with m draws every p times (m + 1) is a whole number >= 1, and it equals permutation_pvalue of its draws."""
-    from intelcap.econometrics.inference import permutation_difference
+    from intelcap.econometrics.inference import GroupSample, permutation_difference
     from intelcap.econometrics.placebo import permutation_pvalue
 
     rng = np.random.default_rng(3)
@@ -296,7 +296,7 @@ def test_table6_permutation_p_uses_the_same_rule() -> None:
     y = 0.5 * x + 3.0 * x * G + rng.normal(size=f.size) * 0.1  # a large difference: no draw as extreme
     w = pd.DataFrame({"w": rng.normal(size=f.size)})
     r = permutation_difference(
-        pd.Series(y), pd.Series(x), w, pd.Series(f), pd.Series(t), pd.Series(G), K=99, seed=1
+        GroupSample(pd.Series(y), pd.Series(x), w, pd.Series(f), pd.Series(t), pd.Series(G)), K=99, seed=1
     )
     assert r.p_two_sided == permutation_pvalue(r.d_perm, r.d_hat, "two-sided")
     assert r.p_one_sided == permutation_pvalue(r.d_perm, r.d_hat, "directional")

@@ -1,5 +1,5 @@
 """The one resolver for files shipped with the package: the CJK font, the paper's keyword dictionary, the
-default labels, the IFR global-installation figures and the configuration schema.
+default labels, the figures' display text, the IFR global-installation figures and the configuration schema.
 
 They live in `intelcap/data/` (in the repository, labels, IFR figures and schema are links to the workflow's
 own `config/` and `schemas/` files, so there is one copy to edit), so library functions find them in an editable

@@ -1288,16 +1288,16 @@ config_error(
 )
 
 
-@case("config_bad_enum", "snakemake.utils.validate", "error")
+@case("config_bad_enum", "config.validate", "error")
 def _(tmp, caplog):
-    from snakemake.exceptions import WorkflowError
-    from snakemake.utils import validate
+    from intelcap.workflow.config import load_schema, validate
 
     c = copy.deepcopy(CONFIG)
     c["cu"]["method"] = "sfa"
-    with pytest.raises(WorkflowError) as ei:
-        validate(c, str(SCHEMA))
+    with pytest.raises(InputError) as ei:
+        validate(c, load_schema(SCHEMA))
     assert "'sfa' is not one of" in str(ei.value)
+    assert "column: cu.method" in str(ei.value)
 
 
 table_error(

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # the cases and the shared test factories
 
 from bad_cases import CASES  # noqa: E402
 from test_bad_inputs_e2e import CASES as E2E  # noqa: E402
