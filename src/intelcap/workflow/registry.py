@@ -132,9 +132,9 @@ def _type(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def _via(where: str, origin: str) -> str:
-    """Where an item of a list stands: the list itself, or the group that brought it in."""
-    return where if origin == where else f"{where} (from {origin})"
+def _via(where: str, line: int, origin: tuple[str, int]) -> tuple[int, str]:
+    """Where an item of a list stands (line, description): the list itself, or the group that brought it in."""
+    return (line, where) if origin[0] == where else (origin[1], f"{where} (from {origin[0]})")
 
 
 class _Checker:
@@ -171,18 +171,21 @@ class _Checker:
             )
         return value
 
-    def items(self, value: Any, where: str, line: int, chain: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-        """A list with its groups spliced in, as (item, where it came from); an item twice counts once."""
+    def items(
+        self, value: Any, where: str, line: int, chain: tuple[str, ...] = ()
+    ) -> list[tuple[str, tuple[str, int]]]:
+        """A list with its groups spliced in, each item with the list it came from (where, line); an item that
+        two groups bring in counts once."""
         if not isinstance(value, list):
             raise _Problem(line, f"{where}: must be a list of names; found {_type(value)}")
-        out: dict[str, str] = {}
+        out: dict[str, tuple[str, int]] = {}
         for item in value:
             if not isinstance(item, str):
                 raise _Problem(line, f"{where}: every item must be a name (a string); found {_type(item)}")
             if value.count(item) > 1:
                 raise _Problem(line, f"{where}: '{item}' is listed {value.count(item)} times: list it once")
             if not item.startswith(_GROUP):
-                out.setdefault(item, where)
+                out.setdefault(item, (where, line))
                 continue
             name = item[len(_GROUP) :]
             if name not in self.groups:
@@ -205,10 +208,10 @@ class _Checker:
     def modules(self, value: Any, where: str, line: int) -> tuple[str, ...]:
         found = self.items(value, where, line)
         for module, origin in found:
-            self.module(module, _via(where, origin), line)
+            self.module(module, *_via(where, line, origin))
         return tuple(m for m, _ in found)
 
-    def module(self, module: str, where: str, line: int) -> None:
+    def module(self, module: str, line: int, where: str) -> None:
         if module not in self.files:
             self.files[module] = (
                 bool(_MODULE.fullmatch(module)) and module_file(module, self.package).is_file()
@@ -224,11 +227,12 @@ class _Checker:
         found = self.items(value, where, line)
         for key, origin in found:
             if not (_KEY.fullmatch(key) or (whole and key == "")):
+                at, what = _via(where, line, origin)
                 whole_config = ', or "" for all of it' if whole else ""
                 raise _Problem(
-                    line,
-                    f"{_via(where, origin)}: '{key}' is not a config key (dotted names, `{{wildcard}}` or "
-                    f"`<a.b>` parts{whole_config})",
+                    at,
+                    f"{what}: '{key}' is not a config key (dotted names, `{{wildcard}}` or `<a.b>` parts"
+                    f"{whole_config})",
                 )
         return tuple(k for k, _ in found)
 
@@ -249,7 +253,7 @@ class _Checker:
                 entry.lines["step"],
                 f"{where}, key 'step': must be workflow.steps.<stage>:<function>; found {_type(step)}",
             )
-        self.module(match.group(1), f"{where}, key 'step'", entry.lines["step"])
+        self.module(match.group(1), entry.lines["step"], f"{where}, key 'step'")
 
         def at(key: str) -> tuple[Any, str, int]:
             return entry.get(key, []), f"{where}, key '{key}'", entry.lines.get(key, line)
@@ -268,7 +272,7 @@ class _Checker:
         table = self._mapping(data, "always_imports", "the table")
         for module, imported in table.items():
             where = f"always_imports, key '{module}'"
-            self.module(module, where, table.lines[module])
+            self.module(module, table.lines[module], where)
             always[module] = self.modules(imported, where, table.lines[module])
         rules_table = self._mapping(data, "rules", "the table")
         rules = {name: self.rule(name, entry, rules_table.lines[name]) for name, entry in rules_table.items()}
@@ -288,11 +292,13 @@ def load_table(
     """The rule table at `path`, checked against the modules of `package`: (glue, always_imports, rules).
     Raises RuleTableError naming the file, line, rule and key of the first problem."""
     try:
-        loader = _TableLoader(path.read_bytes())
-        try:
-            return _Checker(loader.get_single_data(), package).build()
-        finally:
-            loader.dispose()
+        with path.open("rb") as stream:  # a stream, so that PyYAML's messages name the file
+            loader = _TableLoader(stream)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+        return _Checker(data, package).build()
     except _Problem as problem:
         raise RuleTableError(f"{path}, line {problem.line}: {problem}") from None
     except yaml.YAMLError as err:
