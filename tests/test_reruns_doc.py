@@ -90,6 +90,7 @@ def test_presentation_key_reruns_renderings_only(rows):
         "coverage_figure",
         "figure1",
         "figure2",
+        "paper_vs_replication",  # writes its own Markdown
         "placebo_figure",
         "provenance",
         "render_frame",
@@ -179,6 +180,6 @@ def test_a_file_read_by_a_rule_that_does_not_declare_it_fails_naming_the_fix():
     with pytest.raises(
         SystemExit,
         match=r"rule winsorize takes config/labels.yaml as input.*add "
-        r"`paths.labels` to its shape",
+        r"`paths.labels` to its shape in src/intelcap/workflow/rules.yaml",
     ):
         mk.check_declared("config/labels.yaml", ["paths.labels"], hits, jobs, {})

@@ -158,6 +158,9 @@ def test_wheel_holds_the_shipped_files_as_real_files(venv):
         for name in ("paper_keywords.yaml", "NotoSansSC-subset.ttf", "OFL.txt"):
             assert z.read(f"intelcap/data/{name}") == (ROOT / "src" / "intelcap" / "data" / name).read_bytes()
         assert "intelcap/econometrics/estimate.py" in info and "intelcap/workflow/steps/tables.py" in info
+        # the registry's table (pyproject.toml package-data): without it intelcap.workflow.registry cannot import
+        table = ROOT / "src" / "intelcap" / "workflow" / "rules.yaml"
+        assert z.read("intelcap/workflow/rules.yaml") == table.read_bytes()
 
 
 def test_installed_library_works_outside_the_repository(venv, tmp_path):

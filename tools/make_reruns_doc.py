@@ -3,9 +3,9 @@
 
 Two sources, nothing typed by hand:
 
-* the registry (src/intelcap/workflow/registry.py): the config keys each rule's step reads (`Rule.config`,
-  its params.config), the keys that shape its inputs/outputs/jobs (`Rule.shape`) and the modules it runs
-  (`modules_of`, its code inputs);
+* the registry (src/intelcap/workflow/registry.py and its table, rules.yaml): the config keys each rule's step
+  reads (`Rule.config`, its params.config), the keys that shape its inputs/outputs/jobs (`Rule.shape`) and the
+  modules it runs (`modules_of`, its code inputs);
 * the job graph Snakemake builds for `all robustness` on config/config.yaml (`snakemake -n --forceall`): every
   job with its wildcards, inputs and outputs; an edge joins the job writing a file to each job reading it (the
   rule graph of `snakemake --rulegraph` is this graph collapsed to rules: tests/test_reruns_doc.py checks it).
@@ -260,7 +260,7 @@ def check_declared(path: str, key_options: list[str], hits: set[int], jobs: list
             raise SystemExit(
                 f"make_reruns_doc: rule {rule} takes {path} as input, but "
                 f"registry.RULES['{rule}'] declares none of {key_options}: add "
-                f"`{key_options[0]}` to its shape in src/intelcap/workflow/registry.py"
+                f"`{key_options[0]}` to its shape in src/intelcap/workflow/rules.yaml"
             )
 
 
@@ -403,7 +403,7 @@ def check_presentation(what: str, hits: set[int], jobs: list[Job]) -> None:
                 f"make_reruns_doc: changing {what} reruns {rule} ({r.step}), not a rendering "
                 "step: presentation settings must rerun renderings only (docs/reruns.md); "
                 "move the read into a rendering rule or fix its entry in "
-                "src/intelcap/workflow/registry.py"
+                "src/intelcap/workflow/rules.yaml"
             )
 
 
@@ -413,7 +413,7 @@ def render(jobs: list[Job], config: dict, schema: dict, root: Path = ROOT) -> st
     if unknown:
         raise SystemExit(
             f"make_reruns_doc: rules {unknown} are in the workflow but not in registry.RULES "
-            "(src/intelcap/workflow/registry.py): add them"
+            "(src/intelcap/workflow/rules.yaml): add them"
         )
     children = job_children(jobs)
     synthetic = Path(config["synthetic_dir"])

@@ -1,10 +1,12 @@
 """The rule registry: for every rule of the workflow, the step function it runs, the package modules that step
 runs and the configuration keys it reads.
 
-This table is the one source of three things that must agree for `snakemake -n` to tell the truth:
+The table itself is data, `rules.yaml` next to this file (`TABLE`); this module loads it, checks it and
+answers from it. It is the one source of three things that must agree for `snakemake -n` to tell the truth:
 
 * `code` inputs (`code_files`): the files of the modules a rule runs, always with the glue (runner, registry,
-  atomic writers, errors, the step module), so that editing any code a job executes reruns exactly that job;
+  atomic writers, errors, the step module) and the table, so that editing any code a job executes reruns
+  exactly that job, and editing the table reruns every job;
 * `params.config` (`declared_config`): the configuration blocks a step reads, as canonical JSON, so that a
   config change reruns exactly the rules that read the key; the job sees nothing else (`runner.ConfigView`
   raises on any other key);
@@ -13,12 +15,26 @@ This table is the one source of three things that must agree for `snakemake -n` 
 Tests check the table against reality: every job logs the intelcap modules it imported (must equal
 `modules` + glue), and a schema-wide test changes every config key and dry-runs the workflow.
 
-Standard library only: the Snakefile imports this module while Snakemake builds the DAG.
+The table (`rules.yaml`):
 
-Key templates: `{name}` is a wildcard of the job (`csmar.{table}`), `<a.b>` the configured value at `a.b`
-(`tables.<robustness.inference.baseline.table>`). `shape` lists keys that decide a rule's inputs, outputs or
-number of jobs in `rules/*.smk` without being read by its step (a changed input path or a new shard reruns
-those jobs through Snakemake's own input and missing-output triggers).
+* `glue`: the modules every job runs, whatever its step;
+* `always_imports`: core modules a method module imports at its top (a rule running the one runs the others);
+* `groups`: named lists of modules or config keys; `group:<name>` in any list stands for the group's items
+  (a group may name other groups; a module or key two groups share is counted once);
+* `rules`: `<rule>: {step, modules, config, shape}`: `step` is `workflow.steps.<stage>:<function>`, the others
+  are lists (left out = empty): `modules` the method modules the step runs (its import closure, glue
+  excluded), `config` the keys its step reads (in this order), `shape` the keys that decide its inputs,
+  outputs or number of jobs in `rules/*.smk` without being read by its step (a changed input path or a new
+  shard reruns those jobs through Snakemake's own input and missing-output triggers).
+
+Modules are named `a.b` for src/intelcap/a/b.py (`workflow.__init__` for a package's `__init__.py`). Key
+templates: `{name}` is a wildcard of the job (`csmar.{table}`), `<a.b>` the configured value at `a.b`
+(`tables.<robustness.inference.baseline.table>`), "" the whole configuration. The loader refuses, naming the
+file, line, rule and key: an unknown or missing key, a wrong type, a rule or mapping key given twice, an
+unknown, circular or unused group, a module that is not a file of the package, a malformed step or config key.
+
+Standard library and PyYAML only: the Snakefile imports this module while Snakemake builds the DAG (Snakemake
+imports PyYAML itself); libyaml's C parser reads the table when PyYAML has it.
 """
 
 from __future__ import annotations
@@ -31,18 +47,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PACKAGE = Path(__file__).resolve().parents[1]  # src/intelcap of the checkout that holds this file
+import yaml
 
-# Run by every job, whatever its step: a change here reruns everything.
-GLUE = (
-    "__init__",
-    "errors",
-    "atomic",
-    "workflow.__init__",
-    "workflow.runner",
-    "workflow.registry",
-    "workflow.steps.__init__",
-)
+from intelcap.errors import IntelcapError
+
+PACKAGE = Path(__file__).resolve().parents[1]  # src/intelcap of the checkout that holds this file
+TABLE_FILE = Path("workflow", "rules.yaml")  # the rule table, relative to the package
+TABLE = PACKAGE / TABLE_FILE
 
 
 @dataclass(frozen=True)
@@ -57,405 +68,272 @@ class Rule:
         return self.step.split(":")[0]
 
 
-# the robustness module runs the whole inference stack (absorb -> crv1 -> fastrefit -> inference, wild, placebo)
-_INF = (
-    "econometrics.inference",
-    "econometrics.absorb",
-    "econometrics.crv1",
-    "econometrics.fastrefit",
-    "econometrics.pyfixest_adapter",
-)
-# estimate always loads its IV `_cons` helper and the pyfixest adapter (both light; pyfixest loads on use)
-_EST = ("econometrics.estimate", "econometrics.iv_extras", "econometrics.pyfixest_adapter")
-_ROB = (
-    "econometrics.robustness",
-    *_INF,
-    "econometrics.wild",
-    "econometrics.placebo",
-    *_EST,
-)
-_RAW = ("raw_dir", "synthetic_dir")
-# an OLS regression table (Tables 2, 3, 5 and the Table 8 variants): estimate with its absorbed FE, on the panel
-_REGRESSION = (*_EST, "econometrics.absorb", "ingest.panel")
-# every text step: the keyword dictionary loader and the report inventory (resources: the shipped dictionary)
-_TEXT = ("measures.text", "measures.text_inventory", "resources")
-_EXPANSION = (*_TEXT, "measures.keyword_expansion")
-# every figure: the figure module and the bundled CJK font (resources finds it)
-_FIGURE = ("outputs.figures", "outputs.fonts", "resources")
-# the table renderers (md, tex, docx) and the labels they print
-_RENDER = ("outputs.tables", "outputs.grid", "outputs.latex", "outputs.word", "outputs.labels", "resources")
-# the ledger evaluator reads star levels from outputs.tables, which imports the renderers
-_CLAIMS = ("outputs.claims", *_RENDER)
-
-RULES: dict[str, Rule] = {
-    # ---- data (rules/data.smk)
-    "synthesize": Rule(
-        "workflow.steps.data:synthesize",
-        ("synthetic.dgp", "ingest.readers", "owned_dir"),
-        ("synth", "seed", "csmar", "ifr"),
-        shape=("synthetic_dir", "paths.crosswalk"),
-    ),
-    "synthesize_reports": Rule(
-        "workflow.steps.data:synthesize_reports",
-        (
-            "synthetic.dgp",
-            "synthetic.reports",
-            "synthetic.keyword_contexts",
-            "outputs.fonts",
-            *_TEXT,
-            "ingest.readers",
-            "owned_dir",
-        ),
-        ("synth", "seed"),
-        shape=("synthetic_dir", "paths.crosswalk"),
-    ),
-    "read_table": Rule("workflow.steps.data:read_table", ("ingest.readers",), ("csmar.{table}",), shape=_RAW),
-    "read_ifr": Rule("workflow.steps.data:read_ifr", ("ingest.readers",), ("ifr",), shape=_RAW),
-    # ---- panel (rules/panel.smk)
-    "build_panel": Rule(
-        "workflow.steps.panel:build_panel",
-        ("ingest.panel", "ingest.readers"),
-        ("sample",),
-        shape=(*_RAW, "csmar", "paths.crosswalk", "paths.regions"),
-    ),
-    "firm_attributes": Rule(
-        "workflow.steps.panel:firm_attributes",
-        ("measures.attributes", "ingest.readers"),
-        (),
-        shape=("paths.factor_intensity",),
-    ),
-    "winsorize": Rule("workflow.steps.panel:winsorize", ("ingest.panel",), ("winsor",)),
-    "analysis_panel": Rule("workflow.steps.panel:analysis_panel", ("ingest.panel",), ()),
-    # ---- measures (rules/measures.smk)
-    "capacity_utilization": Rule("workflow.steps.measures:capacity_utilization", ("measures.cu",), ("cu",)),
-    "robot_exposure": Rule("workflow.steps.measures:robot_exposure", ("measures.robots",), ("robots",)),
-    "dea_efficiency": Rule("workflow.steps.measures:dea_efficiency", ("measures.dea",), ("dea",)),
-    "text_extract": Rule(
-        "workflow.steps.measures:text_extract",
-        _TEXT,
-        ("text.name_pattern", "text.min_chars_per_page"),
-        shape=(*_RAW, "text.shards"),
-    ),
-    "text_count": Rule(
-        "workflow.steps.measures:text_count",
-        _EXPANSION,
-        ("text.dictionary", "text.variants.dictionaries"),
-        shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
-    ),
-    "text_segment": Rule(
-        "workflow.steps.measures:text_segment",
-        _EXPANSION,
-        ("expansion.corpus", "expansion.segmenter"),
-        shape=("text.shards", "paths.keywords"),
-    ),
-    "keyword_vectors": Rule(
-        "workflow.steps.measures:keyword_vectors",
-        _EXPANSION,
-        tuple(
-            f"expansion.{k}"
-            for k in ("vector_size", "window", "min_count", "epochs", "sg", "negative", "sample", "seed")
-        )
-        + ("expansion.phrases_min_count", "expansion.phrases_threshold"),
-        shape=("text.shards", "paths.keywords"),
-    ),
-    "keyword_expansion": Rule(
-        "workflow.steps.measures:keyword_expansion",
-        _EXPANSION,
-        (),
-        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
-    ),
-    "text_variants": Rule(
-        "workflow.steps.measures:text_variants",
-        (*_EXPANSION, "measures.text_audit"),
-        ("text.variants", "text.dictionary"),
-        shape=("text.shards", "paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
-    ),
-    "text_audit": Rule(
-        "workflow.steps.measures:text_audit",
-        (*_EXPANSION, "measures.text_audit"),
-        ("text.dictionary",),
-        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
-    ),
-    "text_index": Rule(
-        "workflow.steps.measures:text_index",
-        _TEXT,
-        (),
-        shape=("text.shards",),
-    ),
-    "text_coverage": Rule(
-        "workflow.steps.measures:text_coverage",
-        _TEXT,
-        (),
-        shape=("text.shards",),
-    ),
-    # ---- tables (rules/tables.smk): estimation writes the full-precision CSV; rendering is its own job
-    "table1": Rule("workflow.steps.tables:table1", (*_EST, "ingest.panel"), ()),
-    "regression_table": Rule(
-        "workflow.steps.tables:regression_table",
-        _REGRESSION,
-        ("tables.{table}", "controls", "cluster"),
-    ),
-    "table4": Rule(
-        "workflow.steps.tables:iv_table",
-        (*_EST, *_INF, "ingest.panel"),
-        ("tables.table4", "controls", "cluster", "heterogeneity.ar_level"),
-    ),
-    "table6": Rule(
-        "workflow.steps.tables:heterogeneity_table",
-        (*_EST, "econometrics.placebo", *_INF, "ingest.panel"),
-        (
-            "tables.table6",
-            "controls",
-            "cluster",
-            "heterogeneity.pairs",
-            "heterogeneity.permutation_reps",
-            "seed",
-        ),
-    ),
-    "table8_variants": Rule(
-        "workflow.steps.tables:table8_variants",
-        _REGRESSION,
-        ("tables.table8", "controls", "cluster"),
-    ),
-    "table7": Rule(
-        "workflow.steps.tables:keyword_table",
-        _EXPANSION,
-        ("text.dictionary",),
-        shape=("paths.keywords", "paths.keyword_seeds", "paths.keyword_curation"),
-    ),
-    "render_table": Rule(
-        "workflow.steps.render:render_table",
-        (*_RENDER, "outputs.html"),
-        ("output", "controls"),  # controls: the terms the paper layout summarises as a 控制变量 row
-        shape=("paths.labels",),
-    ),
-    "render_frame": Rule(
-        "workflow.steps.render:render_frame",
-        _RENDER,
-        ("output",),
-        shape=("paths.labels",),
-    ),
-    "coefplot": Rule(
-        "workflow.steps.render:coefplot",
-        (*_FIGURE, "distributions", "outputs.labels"),  # distributions: t critical values of the intervals
-        ("output.lang",),
-        shape=("paths.labels",),
-    ),
-    # ---- figures and comparison (rules/figures.smk)
-    "rulegraph": Rule("workflow.steps.figures:rulegraph", (), ("raw_dir", "synth.reports")),
-    "rulegraph_figure": Rule(
-        "workflow.steps.render:rulegraph_figure",
-        ("outputs.rulegraph", *_FIGURE),
-        ("output.lang",),
-    ),
-    "figure1": Rule(
-        "workflow.steps.render:figure1",
-        ("outputs.framework", *_FIGURE, *_RENDER),
-        ("output.lang",),
-        shape=("paths.framework",),
-    ),
-    "figure2": Rule(
-        "workflow.steps.render:figure2",
-        _FIGURE,
-        ("output.lang",),
-        shape=("paths.ifr_global",),
-    ),
-    "tables_pdf": Rule(
-        "workflow.steps.render:tables_pdf",
-        ("outputs.latex", "outputs.grid", "outputs.pdf"),
-        ("output.lang",),
-    ),
-    "render_text_audit": Rule(
-        "workflow.steps.render:render_text_audit",
-        (*_FIGURE, *_RENDER),
-        ("output.lang",),
-        shape=("paths.labels",),
-    ),
-    "paper_vs_replication": Rule(
-        "workflow.steps.render:paper_vs_replication",
-        ("outputs.compare", *_CLAIMS),
-        ("output",),  # its Markdown, as render_frame writes the other frames
-        shape=(*_RAW, "paths.paper_claims", "paths.labels"),
-    ),
-    "claims": Rule(
-        "workflow.steps.figures:claims",
-        _CLAIMS,
-        (),
-        shape=(*_RAW, "paths.paper_claims", "paths.ifr_global", "synth.reports"),
-    ),
-    # ---- robustness (rules/robustness.smk): never depends on presentation settings
-    "inference_table": Rule(
-        "workflow.steps.robustness:inference_table",
-        _ROB,
-        (
-            "robustness.inference",
-            "tables.<robustness.inference.baseline.table>",
-            "tables.<robustness.inference.iv.table>",
-            "controls",
-            "cluster",
-            "seed",
-        ),
-    ),
-    "mc_shard": Rule(
-        "workflow.steps.robustness:mc_shard",
-        (
-            *_ROB,
-            "synthetic.dgp",
-            "ingest.readers",
-            "ingest.panel",
-            "measures.robots",
-            "measures.cu",
-            "owned_dir",
-        ),
-        (
-            "seed",
-            "robustness.monte_carlo.shard_size",
-            "robustness.monte_carlo.scenarios.{scenario}",
-            "robustness.monte_carlo.bootstrap_reps",
-            "robustness.monte_carlo.level",
-            "synth",
-            "cu",
-            "winsor",
-            "robots",
-            "sample",
-            "csmar",
-            "controls",
-            "cluster",
-        ),
-        shape=(
-            "paths.crosswalk",
-            "paths.regions",
-            "robustness.monte_carlo.reps",
-            "robustness.monte_carlo.scenarios",
-        ),
-    ),
-    "mc_coverage": Rule(
-        "workflow.steps.robustness:mc_coverage",
-        _ROB,
-        ("robustness.monte_carlo.reps",),
-        shape=("robustness.monte_carlo.shard_size", "robustness.monte_carlo.scenarios"),
-    ),
-    "placebo_shard": Rule(
-        "workflow.steps.robustness:placebo_shard",
-        _ROB,
-        (
-            "seed",
-            "robustness.placebo.shard_size",
-            "robustness.inference.baseline",
-            "robustness.inference.industry",
-            "tables.<robustness.inference.baseline.table>",
-            "controls",
-            "cluster",
-        ),
-        shape=("robustness.placebo.reps", "robustness.placebo.modes"),
-    ),
-    "placebo": Rule(
-        "workflow.steps.robustness:placebo",
-        _ROB,
-        ("robustness.placebo.reps",),
-        shape=("robustness.placebo.shard_size", "robustness.placebo.modes"),
-    ),
-    "cu_variant": Rule(
-        "workflow.steps.robustness:cu_variant",
-        ("measures.cu",),
-        ("cu.predictor", "cu.on_wrong_skew"),
-        shape=("robustness.spec_curve.cu",),
-    ),
-    "spec_curve_shard": Rule(
-        "workflow.steps.robustness:spec_curve_shard",
-        (*_ROB, "ingest.panel"),
-        (
-            "robustness.spec_curve.winsor.{winsor}",
-            "robustness.spec_curve.controls",
-            "robustness.spec_curve.fe",
-            "robustness.spec_curve.samples",
-            "robustness.spec_curve.level",
-            "winsor.vars",
-            "winsor.by_year",
-            "controls",
-            "cluster",
-        ),
-        shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor"),
-    ),
-    "spec_curve": Rule(
-        "workflow.steps.robustness:spec_curve",
-        (),
-        (),
-        shape=("robustness.spec_curve.cu", "robustness.spec_curve.winsor"),
-    ),
-    "one_step_sfa": Rule(
-        "workflow.steps.robustness:one_step_sfa",
-        (*_ROB, "measures.cu"),
-        ("robustness.one_step", "robustness.inference.baseline", "controls"),
-    ),
-    "coverage_figure": Rule(
-        "workflow.steps.render:coverage_figure",
-        _FIGURE,
-        (
-            "output.lang",
-            "robustness.monte_carlo.level",
-            "robustness.monte_carlo.figure_estimator",
-            "robustness.monte_carlo.figure_target",
-        ),
-    ),
-    "placebo_figure": Rule(
-        "workflow.steps.render:placebo_figure",
-        _FIGURE,
-        ("output.lang",),
-        shape=("robustness.placebo.modes",),
-    ),
-    "spec_curve_figure": Rule(
-        "workflow.steps.render:spec_curve_figure",
-        _FIGURE,  # the spec curve's CSV carries its intervals: no t critical values
-        ("output.lang",),
-    ),
-    # ---- data check (rules/check.smk): not part of the default target; `snakemake check`
-    "check_data": Rule(
-        "workflow.steps.check:check_data",
-        ("ingest.check", "ingest.readers", "measures.text_inventory"),
-        ("csmar", "ifr", "sample.first_year", "sample.last_year"),
-        shape=(*_RAW, "text.shards"),
-    ),
-    "check": Rule("workflow.steps.check:check", ()),
-    # ---- Stata parity (rules/provenance.smk)
-    "stata_export": Rule(
-        "workflow.steps.stata:stata_export",
-        ("outputs.stata", "outputs.labels", "resources"),
-        (),
-        shape=("paths.labels",),
-    ),
-    "stata_dofile": Rule(
-        "workflow.steps.stata:stata_dofile", ("outputs.stata",), ("tables", "controls", "cluster", "winsor")
-    ),
-    # ---- provenance (rules/provenance.smk): hashes the whole resolved configuration
-    "provenance": Rule(
-        "workflow.steps.provenance:provenance",
-        ("workflow.manifest",),
-        ("",),
-        shape=(*_RAW, "csmar", "ifr", "paths"),
-    ),
-}
-
-
 def module_file(module: str, package: Path = PACKAGE) -> Path:
     """`workflow.runner` -> <package>/workflow/runner.py; `workflow.__init__` -> <package>/workflow/__init__.py."""
     return package.joinpath(*module.split(".")).with_suffix(".py")
 
 
-# Core modules that a method module imports at its top, so that every rule running it runs them too.
-ALWAYS_IMPORTS: dict[str, tuple[str, ...]] = {
-    "econometrics.estimate": ("columns",),
-    "econometrics.crv1": ("distributions",),
-    "econometrics.inference": ("distributions", "econometrics.placebo"),  # its permutation p-value rule
-    "econometrics.robustness": ("distributions",),
-    "outputs.figures": ("columns",),
-    # the one YAML reader (C parser when PyYAML has it)
-    "outputs.labels": ("yamlfile",),
-    "outputs.claims": ("yamlfile",),
-    "outputs.framework": ("yamlfile",),
-    "measures.text": ("yamlfile",),
-    "measures.keyword_expansion": ("yamlfile",),
-}
+class RuleTableError(IntelcapError):
+    """The rule table is malformed; the message names its file, line, rule and key."""
+
+
+class _Problem(Exception):
+    """A problem at a line of the table (the loader adds the file)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers the line of each of its keys, for the loader's messages."""
+
+    line = 0
+    lines: dict[str, int]
+
+
+class _TableLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's C parser when PyYAML has it), with mappings that refuse a key given twice
+    (PyYAML would keep the last one silently) and remember their lines."""
+
+
+def _construct_mapping(loader: _TableLoader, node: yaml.MappingNode) -> _Mapping:
+    out = _Mapping()
+    out.line, out.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            raise _Problem(line, f"key {key!r} is a {type(key).__name__}; every key of the table is a name")
+        if key in out:
+            raise _Problem(
+                line,
+                f"'{key}' is given twice in one mapping (also at line {out.lines[key]}); YAML would keep "
+                "only the second: remove or rename one",
+            )
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = line
+    return out
+
+
+_TableLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_TOP_KEYS = ("glue", "always_imports", "shipped_data", "groups", "rules")
+_RULE_KEYS = ("step", "modules", "config", "shape")
+_GROUP = "group:"
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_MODULE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_STEP = re.compile(r"(workflow\.steps\.[A-Za-z_]\w*):[A-Za-z_]\w*")
+_PART = r"(?:[A-Za-z_]\w*|\{[A-Za-z_]\w*\}|<[A-Za-z_][\w.]*>)"
+_KEY = re.compile(rf"{_PART}(?:\.{_PART})*")
+
+
+def _type(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def _via(where: str, line: int, origin: tuple[str, int]) -> tuple[int, str]:
+    """Where an item of a list stands (line, description): the list itself, or the group that brought it in."""
+    return (line, where) if origin[0] == where else (origin[1], f"{where} (from {origin[0]})")
+
+
+class _Checker:
+    """Checks the parsed table and builds the registry's objects from it; raises _Problem."""
+
+    def __init__(self, data: Any, package: Path) -> None:
+        if not isinstance(data, _Mapping):
+            raise _Problem(
+                1, f"the table must be a mapping with the keys {', '.join(_TOP_KEYS)}; found {_type(data)}"
+            )
+        self.data, self.package = data, package
+        self._expect_keys(data, "the table", _TOP_KEYS, tuple(k for k in _TOP_KEYS if k != "shipped_data"))
+        self.groups = self._mapping(data, "groups", "the table")
+        self.used: set[str] = set()
+        self.files: dict[str, bool] = {}
+
+    def _expect_keys(
+        self, m: _Mapping, where: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> None:
+        for key in m:
+            if key not in allowed:
+                raise _Problem(
+                    m.lines[key], f"{where}, key '{key}': unknown key (allowed: {', '.join(allowed)})"
+                )
+        for key in required:
+            if key not in m:
+                raise _Problem(m.line, f"{where}: key '{key}' is missing")
+
+    def _mapping(self, parent: _Mapping, key: str, where: str) -> _Mapping:
+        value = parent[key]
+        if not isinstance(value, _Mapping):
+            raise _Problem(
+                parent.lines[key], f"{where}, key '{key}': must be a mapping; found {_type(value)}"
+            )
+        return value
+
+    def items(
+        self, value: Any, where: str, line: int, chain: tuple[str, ...] = ()
+    ) -> list[tuple[str, tuple[str, int]]]:
+        """A list with its groups spliced in, each item with the list it came from (where, line); an item that
+        two groups bring in counts once."""
+        if not isinstance(value, list):
+            raise _Problem(line, f"{where}: must be a list of names; found {_type(value)}")
+        out: dict[str, tuple[str, int]] = {}
+        for item in value:
+            if not isinstance(item, str):
+                raise _Problem(line, f"{where}: every item must be a name (a string); found {_type(item)}")
+            if value.count(item) > 1:
+                raise _Problem(line, f"{where}: '{item}' is listed {value.count(item)} times: list it once")
+            if not item.startswith(_GROUP):
+                out.setdefault(item, (where, line))
+                continue
+            name = item[len(_GROUP) :]
+            if name not in self.groups:
+                raise _Problem(
+                    line,
+                    f"{where}: unknown group '{name}' (the groups are {', '.join(self.groups)}): "
+                    "define it under `groups` or fix the name",
+                )
+            if name in chain:
+                raise _Problem(
+                    line, f"{where}: group '{name}' contains itself ({' -> '.join((*chain, name))})"
+                )
+            self.used.add(name)
+            for sub, origin in self.items(
+                self.groups[name], f"group '{name}'", self.groups.lines[name], (*chain, name)
+            ):
+                out.setdefault(sub, origin)
+        return list(out.items())
+
+    def modules(self, value: Any, where: str, line: int) -> tuple[str, ...]:
+        found = self.items(value, where, line)
+        for module, origin in found:
+            self.module(module, *_via(where, line, origin))
+        return tuple(m for m, _ in found)
+
+    def module(self, module: str, line: int, where: str) -> None:
+        if module not in self.files:
+            self.files[module] = (
+                bool(_MODULE.fullmatch(module)) and module_file(module, self.package).is_file()
+            )
+        if not self.files[module]:
+            raise _Problem(
+                line,
+                f"{where}: '{module}' is not a module of the package (no file "
+                f"{module_file(module, self.package)}): name a module `a.b` for src/intelcap/a/b.py",
+            )
+
+    def keys(self, value: Any, where: str, line: int, whole: bool) -> tuple[str, ...]:
+        found = self.items(value, where, line)
+        for key, origin in found:
+            if not (_KEY.fullmatch(key) or (whole and key == "")):
+                at, what = _via(where, line, origin)
+                whole_config = ', or "" for all of it' if whole else ""
+                raise _Problem(
+                    at,
+                    f"{what}: '{key}' is not a config key (dotted names, `{{wildcard}}` or `<a.b>` parts"
+                    f"{whole_config})",
+                )
+        return tuple(k for k, _ in found)
+
+    def rule(self, name: str, entry: Any, line: int) -> Rule:
+        where = f"rule '{name}'"
+        if not _NAME.fullmatch(name):
+            raise _Problem(line, f"{where}: not a Snakemake rule name (letters, digits, _)")
+        if not isinstance(entry, _Mapping):
+            raise _Problem(
+                line,
+                f"{where}: must be a mapping with the keys {', '.join(_RULE_KEYS)}; found {_type(entry)}",
+            )
+        self._expect_keys(entry, where, _RULE_KEYS, ("step",))
+        step = entry["step"]
+        match = _STEP.fullmatch(step) if isinstance(step, str) else None
+        if match is None:
+            raise _Problem(
+                entry.lines["step"],
+                f"{where}, key 'step': must be workflow.steps.<stage>:<function>; found {_type(step)}",
+            )
+        self.module(match.group(1), entry.lines["step"], f"{where}, key 'step'")
+
+        def at(key: str) -> tuple[Any, str, int]:
+            return entry.get(key, []), f"{where}, key '{key}'", entry.lines.get(key, line)
+
+        return Rule(
+            step,
+            self.modules(*at("modules")),
+            self.keys(*at("config"), whole=True),
+            self.keys(*at("shape"), whole=False),
+        )
+
+    def shipped_data(self) -> dict[str, tuple[str, ...]]:
+        """module -> the files of the package's data/ folder it reads (absent section: none)."""
+        if "shipped_data" not in self.data:
+            return {}
+        table = self._mapping(self.data, "shipped_data", "the table")
+        out: dict[str, tuple[str, ...]] = {}
+        for module, files in table.items():
+            where, line = f"shipped_data, key '{module}'", table.lines[module]
+            self.module(module, line, where)
+            names = tuple(name for name, _ in self.items(files, where, line))
+            for name in names:
+                if not (self.package / "data" / name).is_file():
+                    raise _Problem(
+                        line,
+                        f"{where}: '{name}' is not a file of {self.package / 'data'}: name a shipped file",
+                    )
+            out[module] = names
+        return out
+
+    def build(
+        self,
+    ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, Rule]]:
+        data = self.data
+        glue = self.modules(data["glue"], "glue", data.lines["glue"])
+        always: dict[str, tuple[str, ...]] = {}
+        table = self._mapping(data, "always_imports", "the table")
+        for module, imported in table.items():
+            where = f"always_imports, key '{module}'"
+            self.module(module, table.lines[module], where)
+            always[module] = self.modules(imported, where, table.lines[module])
+        shipped = self.shipped_data()
+        rules_table = self._mapping(data, "rules", "the table")
+        rules = {name: self.rule(name, entry, rules_table.lines[name]) for name, entry in rules_table.items()}
+        if not rules:
+            raise _Problem(rules_table.line, "the table, key 'rules': no rule")
+        unused = [name for name in self.groups if name not in self.used]
+        if unused:
+            raise _Problem(
+                self.groups.lines[unused[0]], f"group '{unused[0]}' is used by no rule: use it or remove it"
+            )
+        return glue, always, shipped, rules
+
+
+def load_table(
+    path: Path = TABLE, package: Path = PACKAGE
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, Rule]]:
+    """The rule table at `path`, checked against the modules and data files of `package`: (glue,
+    always_imports, shipped_data, rules).
+    Raises RuleTableError naming the file, line, rule and key of the first problem."""
+    try:
+        with path.open("rb") as stream:  # a stream, so that PyYAML's messages name the file
+            loader = _TableLoader(stream)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+        return _Checker(data, package).build()
+    except _Problem as problem:
+        raise RuleTableError(f"{path}, line {problem.line}: {problem}") from None
+    except yaml.YAMLError as err:
+        raise RuleTableError(f"{path}: not valid YAML: {err}") from None
+    except OSError as err:
+        raise RuleTableError(f"the rule table cannot be read: {err}") from None
+
+
+# GLUE: run by every job, whatever its step (a change to one of these reruns everything). ALWAYS_IMPORTS: core
+# modules that a method module imports at its top, so that every rule running it runs them too. SHIPPED_DATA:
+# the files of src/intelcap/data/ a module reads (the figures' texts, the font), code inputs like the module.
+GLUE, ALWAYS_IMPORTS, SHIPPED_DATA, RULES = load_table()
 
 
 def modules_of(rule: str) -> list[str]:
@@ -469,9 +347,16 @@ def modules_of(rule: str) -> list[str]:
 
 
 def code_files(rule: str, root: str | os.PathLike = "") -> list[str]:
-    """The `code` inputs of a rule: relative to the workflow folder (`root`, the Snakefile's folder)."""
+    """The `code` inputs of a rule, relative to the workflow folder (`root`, the Snakefile's folder): the
+    files of its modules, the shipped data files those read, and the rule table."""
     base = Path(root) / "src" / "intelcap"
-    return [str(module_file(m, base)) for m in modules_of(rule)]
+    modules = modules_of(rule)
+    data = sorted({name for m in modules for name in SHIPPED_DATA.get(m, ())})
+    return (
+        [str(module_file(m, base)) for m in modules]
+        + [str(base / "data" / name) for name in data]
+        + [str(base / TABLE_FILE)]
+    )
 
 
 _REF = re.compile(r"<([^<>]+)>")

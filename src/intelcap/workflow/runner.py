@@ -53,7 +53,7 @@ class ConfigView(dict):
         where = f"{self._path}.{key}" if self._path else str(key)
         return UndeclaredConfigError(
             f"rule {self._rule} read config key '{where}', which it does not declare: add it to the rule's "
-            "`config` in src/intelcap/workflow/registry.py (otherwise changing it would not rerun the rule)"
+            "`config` in src/intelcap/workflow/rules.yaml (otherwise changing it would not rerun the rule)"
         )
 
     def __missing__(self, key):
