@@ -65,6 +65,12 @@ _HUGE = 1e20
 _BLOCK_ROWS = 1 << 15
 # BC92 counts as converged at this relative gradient; Newton iterates on to 1e-11 (one more step is cheap).
 _CONVERGED_RELGRAD = 1e-8
+# The likelihoods are evaluated only for |ln sigma_u|, |ln sigma_v| <= this.  Beyond it the kernel's powers of
+# a = sigma^2 leave double range: a Newton step from a start where -H is not negative definite can move
+# ln sigma by hundreds (ln sigma_u = -208 in one Monte Carlo draw), a^2 then underflows to 0 and the Python
+# float divisions of the kernel raise; past ln sigma = 354.9 exp(2 ln sigma) overflows.  A scale of e^-100
+# (4e-44) is zero to working precision next to residuals of order 1e-2, so nothing estimable lies outside.
+_LN_SIGMA_MAX = 100.0
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -208,6 +214,19 @@ def _composed_kernel(
         ),
     }
     return ll, parts
+
+
+def _ln_sigmas_representable(*ln_sigma: float) -> bool:
+    """True if every ln sigma is within +-_LN_SIGMA_MAX (False for nan)."""
+    return all(abs(v) <= _LN_SIGMA_MAX for v in ln_sigma)
+
+
+def _unrepresentable(model: str, ln_su: float, ln_sv: float) -> EstimationError:
+    return EstimationError(
+        f"{model} log-likelihood requested at ln sigma_u = {ln_su:.6g}, ln sigma_v = {ln_sv:.6g}: outside "
+        f"+-{_LN_SIGMA_MAX:g}, where sigma^2 = exp(2 ln sigma) under- or overflows double precision, so ln L "
+        "is not evaluated there (the fits treat such trial points as rejected steps)"
+    )
 
 
 def _log_bc88(eps: np.ndarray, mu: np.ndarray | float, su: np.ndarray | float, sv: float) -> np.ndarray:
@@ -580,7 +599,11 @@ def _bc92_eval(
     Blocks of ~32k rows keep every n-length temporary (~10 per evaluation) in cache and recycled by malloc;
     one pass over 1M-row temporaries instead page-faulted ~130k fresh 4 kB pages per fit (see
     docs/performance.md).  X'X / b, the one term that is not a per-firm sum, is added once.
+    Outside the representable range of ln sigma (``_LN_SIGMA_MAX``) ln L is reported as -inf and not evaluated:
+    the line search then halves the step, as Stata's ``ml`` backs up from a missing ln L.
     """
+    if not _ln_sigmas_representable(theta[P.k], theta[P.k + 1]):
+        return -math.inf, None, None
     blocks = P.blocks()
     if len(blocks) == 1:
         ll, grad, hess = _bc92_eval_block(theta, P, mu_flag, order)
@@ -795,7 +818,8 @@ def bc92_loglik(
     """BC92 panel log-likelihood at ``theta = [beta, ln sigma_u, ln sigma_v, eta, (mu)]``.
 
     With ``grad=True`` also returns the analytic gradient, with ``hess=True`` gradient and analytic Hessian.
-    ``effects`` as in ``fit_sfa_bc92`` (their coefficients follow X's in ``beta``).
+    ``effects`` as in ``fit_sfa_bc92`` (their coefficients follow X's in ``beta``).  ``EstimationError`` if
+    |ln sigma_u| or |ln sigma_v| exceeds 100, where sigma^2 leaves double range.
     """
     X = _as_float_2d(X)
     effects = _check_effects(effects, X.shape[0])
@@ -803,6 +827,8 @@ def bc92_loglik(
     theta = np.asarray(theta, dtype=float)
     if theta.size != P.k + 3 + int(mu):
         raise InputError(f"theta must have k + 3 + mu = {P.k + 3 + int(mu)} entries, got {theta.size}")
+    if not _ln_sigmas_representable(theta[P.k], theta[P.k + 1]):
+        raise _unrepresentable("BC92", theta[P.k], theta[P.k + 1])
     if hess:
         return _bc92_eval(theta, P, mu, 2)
     ll, g, _ = _bc92_eval(theta, P, mu, 1 if grad else 0)
@@ -932,6 +958,16 @@ def _ols_start(P: _Panel) -> tuple[np.ndarray, np.ndarray, float, float, float]:
     return beta_ols, e_ols, su0, sv0, skew
 
 
+def _ols_loglik(n: int, sv: float) -> float:
+    """Normal log-likelihood of the OLS fit, sigma_v^2 = e'e / n: the BC92 ln L's limit as sigma_u^2 -> 0.
+
+    With mu = 0 and a = sigma_u^2 -> 0: z = -sqrt(a) S_ge / sqrt(b D) -> 0 and r = 0, so
+    z^2/2 + ln Phi(z) - r^2/2 - ln Phi(r) -> ln(1/2) - ln(1/2) = 0 and D -> b, leaving
+    ln L_i -> -n_i/2 ln 2pi - n_i/2 ln b - S_ee/(2b), the normal likelihood; its maximum over (beta, b) is OLS.
+    """
+    return float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
+
+
 def _wrong_skew_result(
     P: _Panel, beta_ols: np.ndarray, e_ols: np.ndarray, skew: float, names: list[str], on_wrong_skew: str
 ) -> SFAResult:
@@ -950,7 +986,7 @@ def _wrong_skew_result(
     # stacklevel 4: the warning points at the caller of fit_sfa_bc92
     warnings.warn(msg + "; returning sigma_u = 0, CU = 1", RuntimeWarning, stacklevel=4)
     sv = math.sqrt(float(np.mean(e_ols**2)))
-    ll = float(-0.5 * n * (_LOG_2PI + 2.0 * math.log(sv) + 1.0))
+    ll = _ols_loglik(n, sv)
     return _bc92_result(
         P,
         names,
@@ -1005,6 +1041,27 @@ def _bc92_start(P: _Panel, beta_ols: np.ndarray, su0: float, sv0: float, mu: boo
     return theta0
 
 
+def _check_interior(res: _NewtonResult, su: float, sv: float, ll_ols: float, skew: float) -> None:
+    """EstimationError if the fit gained nothing over sigma_u = 0 (ln L <= ln L_OLS up to rounding).
+
+    The supremum of ln L is then the OLS likelihood, its limit as sigma_u^2 -> 0 (``_ols_loglik``), reached only
+    as ln sigma_u -> -inf, where Newton drifts until the gradient 2 sigma_u^2 dlnL/dsigma_u^2 vanishes: the
+    returned sigma_u only says where the drift stopped and CU would be 1 up to it.  (A point below ln L_OLS that
+    is not such a drift is at best a local maximum worse than no inefficiency.)  An interior MLE with any
+    inefficiency has ln L > ln L_OLS, so it never stops here and its estimates are unchanged.
+    """
+    if res.ll > ll_ols + 1e-12 * max(abs(ll_ols), 1.0):
+        return
+    raise EstimationError(
+        f"BC92: sigma_u -> 0, the likelihood is maximized at the boundary of no inefficiency: after {res.nit} "
+        f"Newton iterations ({res.message}) ln L = {res.ll:.10g} at sigma_u = {su:.3g}, sigma_v = {sv:.3g} does "
+        f"not exceed ln L = {ll_ols:.10g} of OLS, its limit as sigma_u^2 -> 0 (difference "
+        f"{res.ll - ll_ols:.2g}; OLS residual skewness {skew:.4f}). The sample shows no inefficiency given this "
+        "frontier, so the CU measure is not identified; change the frontier (cu.method, e.g. cols or "
+        "fa_turnover) or the sample"
+    )
+
+
 def _fit_bc92_sorted(
     P: _Panel, mu: bool, names: list[str], on_wrong_skew: str, compute_se: bool, maxiter: int
 ) -> SFAResult:
@@ -1019,6 +1076,7 @@ def _fit_bc92_sorted(
     beta = theta[:k]
     su, sv, eta = math.exp(theta[k]), math.exp(theta[k + 1]), float(theta[k + 2])
     mu_hat = float(theta[k + 3]) if mu else 0.0
+    _check_interior(res, su, sv, _ols_loglik(P.n, math.sqrt(float(np.mean(e_ols**2)))), skew)
 
     se: dict[str, float] = {}
     if compute_se:
@@ -1065,6 +1123,8 @@ def _bc95_eval(
     theta: np.ndarray, y: np.ndarray, X: np.ndarray, Z: np.ndarray, grad: bool
 ) -> tuple[float, np.ndarray | None]:
     k, m = X.shape[1], Z.shape[1]
+    if not _ln_sigmas_representable(theta[k + m], theta[k + m + 1]):
+        return -math.inf, None  # fit_sfa_bc95's objective rejects it like any non-finite ln L
     beta, delta = theta[:k], theta[k : k + m]
     a, b = math.exp(2.0 * theta[k + m]), math.exp(2.0 * theta[k + m + 1])
     eps = y - X @ beta
@@ -1087,13 +1147,18 @@ def _bc95_eval(
 def bc95_loglik(
     theta: np.ndarray, y: np.ndarray, X: np.ndarray, Z: np.ndarray, *, grad: bool = False
 ) -> float | tuple[float, np.ndarray]:
-    """BC95 log-likelihood at ``theta = [beta, delta, ln sigma_u, ln sigma_v]`` (optionally with gradient)."""
+    """BC95 log-likelihood at ``theta = [beta, delta, ln sigma_u, ln sigma_v]`` (optionally with gradient).
+
+    ``EstimationError`` if |ln sigma_u| or |ln sigma_v| exceeds 100, where sigma^2 leaves double range.
+    """
     X, Z = _as_float_2d(X), _as_float_2d(Z, "Z")
     theta = np.asarray(theta, dtype=float)
     if theta.size != X.shape[1] + Z.shape[1] + 2:
         raise InputError(
             f"theta must have k + m + 2 = {X.shape[1] + Z.shape[1] + 2} entries, got {theta.size}"
         )
+    if not _ln_sigmas_representable(theta[-2], theta[-1]):
+        raise _unrepresentable("BC95", theta[-2], theta[-1])
     ll, g = _bc95_eval(theta, np.asarray(y, dtype=float).ravel(), X, Z, grad)
     return (ll, g) if grad else ll
 
