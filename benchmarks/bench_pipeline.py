@@ -258,11 +258,12 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
                 "`priority:` on the critical path starts it first.",
                 f"* `table6` ({crit.get('table6', 0):.1f} s) includes 8 permutation tests x the configured reps: each draw's two "
                 "subsample regressions come from per-firm cross-product matrices (fastrefit._SubsampleFWL), no demeaning per draw.",
-                "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params check imports pandas).",
+                "* No-op: Snakemake's start, DAG and rerun-trigger checks (its params serialised as text, without "
+                "pandas: rules/common.smk `params_hashed_as_text`).",
                 "* Spec change, every default target (`snakemake`): the table's estimation (`regression_table` for "
                 "Tables 2, 3, 5 and 8) and everything that reads its CSV: its renderings (`render_table`: "
                 "md/tex/docx/html), the PDF of all tables (`tables_pdf`), the comparison with the paper "
-                "(`paper_vs_replication` + its `render_frame`), the claims ledger (`claims`), Figure 1 (annotated with "
+                "and the claims ledger (`compare_with_paper`: one job), Figure 1 (annotated with "
                 "Table 2) and the manifest (`provenance`: it records the config's hash, so any config change reruns it).",
                 "* Spec change, the table's own target (`snakemake results/tables/table2.md`): the estimation and its "
                 "renderings only; the other followers stay out of date until the next `snakemake`, which `snakemake -n` "

@@ -207,7 +207,7 @@ def paper_targets():
     return ["results/paper/tables.pdf"] if XELATEX else []
 
 
-# (paper_vs_replication writes its own Markdown)
+# (compare_with_paper writes the comparison's Markdown)
 FRAME_TABLES = [
     "sample_attrition",
     "table6_differences",
@@ -381,13 +381,16 @@ def params_hashed_as_text():
     hash DataFrame params (~0.2 s of every `snakemake` start, no-op runs included). Every param of this
     workflow is text (canonical JSON of the declared config keys, file fingerprints), for which that function
     returns what the builtin serialiser returns: the builtin one is used, and the stored params are unchanged.
-    Left as it is when Snakemake has no such pair of methods (tests/test_snakemake_start.py notices)."""
+    Left as it is when Snakemake has no such pair of methods (tests/test_snakemake_start.py notices).
+    """
     from snakemake.persistence import PersistenceBase as Persistence
 
     if hasattr(Persistence, "_serialize_param_builtin") and isinstance(
         Persistence.__dict__.get("_serialize_param"), property
     ):
-        Persistence._serialize_param = property(lambda self: self._serialize_param_builtin)
+        Persistence._serialize_param = property(
+            lambda self: self._serialize_param_builtin
+        )
 
 
 params_hashed_as_text()

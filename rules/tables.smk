@@ -189,8 +189,8 @@ rule render_table:
             [*PAPER_TABLES, "inference"]
             + (["table8_variants"] if TEXT_ENABLED else [])
         ),
-    # a table edit reruns these chains (rendering -> tables.pdf, comparison -> its md): started first, they
-    # end with the other followers (claims, Figure 1) instead of after them
+    # a table edit reruns the chain rendering -> tables.pdf: started first, it
+    # ends with the other followers (compare_with_paper, Figure 1) instead of after them
     priority: 10
     conda:
         ENV

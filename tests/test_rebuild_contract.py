@@ -271,7 +271,7 @@ def test_presentation_settings_rerun_renderings_only(done):
     rendering = {
         "render_table",
         "render_frame",
-        "paper_vs_replication",  # computes the comparison and writes its Markdown in one job
+        "compare_with_paper",  # computes the comparison and writes its Markdown in one job
         "coefplot",
         "figure1",
         "figure2",

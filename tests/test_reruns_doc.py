@@ -90,7 +90,7 @@ def test_presentation_key_reruns_renderings_only(rows):
         "coverage_figure",
         "figure1",
         "figure2",
-        "paper_vs_replication",  # writes its own Markdown
+        "compare_with_paper",  # writes the comparison's Markdown
         "placebo_figure",
         "provenance",
         "render_frame",

@@ -123,12 +123,12 @@ def _overlay(workflow: Path, name: str, text: str) -> list[str]:
 
 
 def _followers() -> set[str]:
-    """Jobs that follow a change of any paper table: the comparison with the paper (CSV and Markdown), the
-    claims ledger, the compiled tables (when xelatex is installed) and the manifest (it hashes the whole
-    resolved configuration)."""
+    """Jobs that follow a change of any paper table: the comparison with the paper (CSV and Markdown) and the
+    claims ledger (one job), the compiled tables (when xelatex is installed) and the manifest (it hashes the
+    whole resolved configuration)."""
     import shutil
 
-    out = {"paper_vs_replication", "claims", "provenance"}
+    out = {"compare_with_paper", "provenance"}
     return out | ({"tables_pdf"} if shutil.which("xelatex") else set())
 
 

@@ -172,25 +172,33 @@ def _frame_markdown(job: Job, name: str, csv: str, md: str, notes: list[str] | N
     tables.write_table("frame", df, {"md": md}, style)
 
 
-def paper_vs_replication(job: Job) -> None:
+def compare_with_paper(job: Job) -> None:
     """Each coefficient the paper reports next to ours (and the DGP's truth) -> CSV, its Markdown (with the note
-    on Table 1's lnCU) and the lnCU means implied by Table 2's constants. One job: the comparison is cheap, a
-    second process to render it would cost more than the comparison."""
+    on Table 1's lnCU) and the lnCU means implied by Table 2's constants; every claim of the paper's ledger
+    evaluated on our tables -> claims.{csv,md}."""
     import json
+    import logging
 
     import pandas as pd
 
     from intelcap import atomic
     from intelcap.outputs import claims, compare
 
-    paper = compare.paper_from_ledger(claims.load_ledger(job.input["paper"]))
-    ours = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    ledger = claims.load_ledger(job.input["ledger"])
+    tables = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
     truth_paths = paths(job.input.get("truth", []))
     truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
-    atomic.write_csv(compare.paper_vs_replication(paper, ours, truth), job.output["csv"])
+
+    paper = compare.paper_from_ledger(ledger)
+    atomic.write_csv(compare.paper_vs_replication(paper, tables, truth), job.output["csv"])
     atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])
     note = _comparison_note(job, job.output["implied"])
     _frame_markdown(job, "paper_vs_replication", job.output["csv"], job.output["md"], [note])
+
+    result = claims.evaluate(ledger, {**tables, "ifr_global": pd.read_csv(job.input["ifr_global"])}, truth)
+    atomic.write_csv(result, job.output["claims_csv"])
+    atomic.write_text(job.output["claims_md"], claims.to_markdown(result))
+    logging.getLogger("intelcap").info("claims: %s", claims.summary(result))
 
 
 def read_frame(path: str) -> pd.DataFrame:
