@@ -126,3 +126,24 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike, **kwargs) -> None:
     kwargs.setdefault("lineterminator", "\n")
     with atomic_path(target) as tmp:
         df.to_csv(tmp, **kwargs)
+
+
+def write_records_csv(rows: list[dict], target: str | os.PathLike) -> None:
+    """Rows of dicts as the CSV that `write_csv(pd.DataFrame(rows), target)` writes, without importing pandas
+    (a figure job that only reads a few cells): columns in order of first appearance, a missing, None or NaN
+    cell empty, floats as their shortest round-trip repr, the same quoting (pandas writes through `csv` too).
+    Integers only in columns without gaps (pandas would make a column of integers with gaps floats)."""
+    import csv
+    import math
+
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
+    def cell(value: object) -> object:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        return repr(value) if isinstance(value, float) else value
+
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([cell(row.get(c)) for c in columns] for row in rows)

@@ -21,17 +21,19 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib as mpl
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from intelcap.atomic import atomic_path
 from intelcap.columns import STAT_COLUMNS
 from intelcap.errors import InputError
 from intelcap.resources import shipped
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DPI",
@@ -246,6 +248,8 @@ def read_installations(
     csv_path: str | os.PathLike = _DEFAULT_INSTALLATIONS, vintage: str = "WR2022"
 ) -> pd.DataFrame:
     """Rows of one vintage of config/ifr_global_installations.csv, sorted by year, validated."""
+    import pandas as pd
+
     df = pd.read_csv(csv_path, dtype={"vintage": str, "source": str, "note": str}, keep_default_na=False)
     missing = [c for c in _INSTALL_COLUMNS if c not in df.columns]
     if missing:
@@ -344,6 +348,8 @@ def coef_intervals(long_df: pd.DataFrame, term: str = "lnINT", level: float = 0.
     p-values are computed that way), so the interval matches the table's stars. Rows of a first IV stage are
     dropped (the plot is about the structural coefficient). Columns added: df, crit, ci_low, ci_high.
     """
+    import pandas as pd
+
     need = ["model", "term", "estimate", "std_error"]
     missing = [c for c in need if c not in long_df.columns]
     if missing:
@@ -497,6 +503,8 @@ _NON_CHOICE = {*STAT_COLUMNS, "ci_low", "ci_high", "df", "crit", "stage", "vcov"
 
 def _spec_intervals(df: pd.DataFrame, term: str, level: float) -> pd.DataFrame:
     """Rows of ``term`` with ci_low/ci_high (computed from std_error with t_{G−1} when not given)."""
+    import pandas as pd
+
     d = df.copy()
     if "term" in d.columns:
         d = d[d["term"] == term]
@@ -518,6 +526,8 @@ def _spec_intervals(df: pd.DataFrame, term: str, level: float) -> pd.DataFrame:
 
 def _spec_choices(d: pd.DataFrame) -> list[str]:
     """Default choice columns: every non-numeric column outside the results schema that varies."""
+    import pandas as pd
+
     return [
         c
         for c in d.columns

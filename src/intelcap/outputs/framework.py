@@ -8,14 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.outputs.figures import Lang, OutPaths, _check_lang, _fmt_num, _save, _style
-from intelcap.outputs.tables import stars_for
+from intelcap.outputs.stars import stars_for
 
 _TITLE = {"zh": "图 1 研究框架", "en": "Figure 1. Research framework"}
 _NOTE = {
@@ -48,8 +47,20 @@ def load_framework(path: str | Path) -> dict:
     return spec
 
 
-def edge_labels(spec: Mapping, tables: Mapping[str, pd.DataFrame], digits: int = 3) -> list[dict[str, Any]]:
+def _records(table: Any) -> list[Mapping[str, Any]]:
+    """A result table's rows: a DataFrame's records, or the rows of its CSV as read by `csv.DictReader` (the
+    workflow's figure job reads no pandas)."""
+    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+
+
+def _number(value: Any) -> float:
+    """A cell as a float: a number, or its CSV text (empty = missing)."""
+    return float("nan") if value is None or value == "" else float(value)
+
+
+def edge_labels(spec: Mapping, tables: Mapping[str, Any], digits: int = 3) -> list[dict[str, Any]]:
     """The annotation of every edge: hypothesis, and for edges with a result the CSV cell's estimate, SE and stars.
+    `tables`: result tables by name, each a DataFrame or the list of its CSV rows (dicts of text).
 
     Returned so that tests compare what is drawn with the CSV; the drawing uses exactly these strings."""
     out = []
@@ -57,25 +68,25 @@ def edge_labels(spec: Mapping, tables: Mapping[str, pd.DataFrame], digits: int =
         label: dict[str, Any] = {"from": e["from"], "to": e["to"], "hypothesis": e.get("hypothesis", "")}
         res = e.get("result")
         if res:
-            df = tables.get(res["table"])
-            if df is None:
+            table = tables.get(res["table"])
+            if table is None:
                 raise InputError(
                     f"framework edge {e['from']} -> {e['to']}: no {res['table']}.csv among the inputs"
                 )
-            hit = df[(df["model"].astype(str) == res["model"]) & (df["term"] == res["term"])]
-            if hit.empty:
+            hit = [r for r in _records(table) if str(r["model"]) == res["model"] and r["term"] == res["term"]]
+            if not hit:
                 raise InputError(
                     f"framework edge {e['from']} -> {e['to']}: {res['table']}.csv has no row model={res['model']} "
                     f"term={res['term']}",
                     hint="fix result: in the framework config (paths.framework)",
                 )
-            r = hit.iloc[0]
+            estimate, std_error = _number(hit[0]["estimate"]), _number(hit[0]["std_error"])
+            stars = stars_for(_number(hit[0]["p_value"]))
             label.update(
-                estimate=float(r["estimate"]),
-                std_error=float(r["std_error"]),
-                stars=stars_for(r["p_value"]),
-                text=f"{label['hypothesis']}: {_fmt_num(r['estimate'], digits)}{stars_for(r['p_value'])}\n"
-                f"({_fmt_num(r['std_error'], digits)})",
+                estimate=estimate,
+                std_error=std_error,
+                stars=stars,
+                text=f"{label['hypothesis']}: {_fmt_num(estimate, digits)}{stars}\n({_fmt_num(std_error, digits)})",
             )
         else:
             label["text"] = label["hypothesis"]
@@ -134,7 +145,7 @@ def _render(spec: Mapping, labels: list[dict], lang: Lang) -> Figure:
 
 
 def figure_framework(
-    spec: Mapping, tables: Mapping[str, pd.DataFrame], out_paths: OutPaths, lang: Lang = "zh"
+    spec: Mapping, tables: Mapping[str, Any], out_paths: OutPaths, lang: Lang = "zh"
 ) -> list[dict[str, Any]]:
     """Figure 1 (research framework) to every path of ``out_paths``; returns the drawn edge labels."""
     lang = _check_lang(lang)

@@ -38,6 +38,7 @@ from intelcap.errors import InputError
 from intelcap.outputs.grid import _Cell, _Grid, _grid_markdown
 from intelcap.outputs.labels import load_labels
 from intelcap.outputs.latex import _grid_latex, latex_document
+from intelcap.outputs.stars import STARS, stars_for
 from intelcap.outputs.word import _grid_docx
 
 __all__ = [
@@ -109,7 +110,7 @@ class TableStyle:
     lang: Lang = "zh"
     paren: Literal["se", "t"] = "se"
     digits: int = 3
-    stars: tuple[tuple[float, str], ...] = ((0.1, "*"), (0.05, "**"), (0.01, "***"))
+    stars: tuple[tuple[float, str], ...] = STARS
     keep: Sequence[str] | None = None
     drop: Sequence[str] = ()
     indicate: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -283,18 +284,6 @@ def fmt_count(x: Any, thousands: bool = True) -> str:
         return ""
     n = int(Decimal(repr(xf)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return f"{n:,}" if thousands else str(n)
-
-
-def stars_for(p: Any, stars: Sequence[tuple[float, str]] = TableStyle.stars) -> str:
-    """Star string for an unrounded p-value: strictly below a threshold earns its stars (esttab)."""
-    if _is_missing(p):
-        return ""
-    pf = float(p)
-    best = ""
-    for level, symbol in sorted(stars, key=lambda s: -s[0]):
-        if pf < level:
-            best = symbol
-    return best
 
 
 # ----------------------------------------------------------------------------------------------
