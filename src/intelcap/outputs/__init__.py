@@ -1,7 +1,6 @@
 """What a reader sees: tables in md/tex/docx/html (`tables`, printed through `grid`, `latex`, `word` and `html`;
-`pdf` compiles the LaTeX), with the
-display labels of `labels`), figures (`figures`, `rulegraph`, `fonts`) and the comparison with the paper
-(`compare`)."""
+`pdf` compiles the LaTeX), with the display labels of `labels` and the significance stars of `stars`; figures
+(`figures`, `framework`, `rulegraph`, `fonts`) and the comparison with the paper (`compare`, `claims`)."""
 
 __all__ = [
     "claims",
@@ -15,6 +14,7 @@ __all__ = [
     "latex",
     "pdf",
     "rulegraph",
+    "stars",
     "stata",
     "tables",
     "word",
