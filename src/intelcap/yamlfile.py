@@ -9,11 +9,24 @@ sees (its wording, line and column) is the same whichever parser is installed.
 
 from __future__ import annotations
 
+import os
 from typing import IO, Any
 
 import yaml
 
 _FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_file(path: str | os.PathLike, what: str, hint: str) -> Any:
+    """The document of a YAML file; a YAML error becomes an `InputError` "<what> is not valid YAML: ..." that
+    names the file and says what to do (`hint`)."""
+    from intelcap.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{what} is not valid YAML: {exc}", file=str(path), hint=hint) from exc
 
 
 def safe_load(stream: str | bytes | IO) -> Any:

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
@@ -412,12 +411,7 @@ def _yaml(path: str | os.PathLike, key: str) -> dict:
     p = Path(path)
     if not p.is_file():
         raise InputError("file not found", file=str(p), hint=f"set config key `{key}`")
-    try:
-        raw = yamlfile.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise InputError(
-            f"not valid YAML: {e}", file=str(p), hint=f"fix the file or config key `{key}`"
-        ) from e
+    raw = yamlfile.read_file(p, "the file", f"fix the file or config key `{key}`")
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping", file=str(p), hint=f"config key `{key}`")
     return raw

@@ -36,7 +36,6 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 import pandas as pd
-import yaml
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
@@ -181,14 +180,9 @@ def load_keywords(path: str | os.PathLike | None = None) -> KeywordSpec:
             file=str(path),
             hint="set config key `paths.keywords` to a keywords YAML (config/keywords.yaml)",
         )
-    try:
-        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise InputError(
-            f"keyword file is not valid YAML: {e}",
-            file=str(path),
-            hint="fix the file, or point config key `paths.keywords` at another one",
-        ) from e
+    raw = yamlfile.read_file(
+        path, "keyword file", "fix the file, or point config key `paths.keywords` at another one"
+    )
     if not isinstance(raw, dict):
         raise InputError(
             "keyword file must be a YAML mapping",

@@ -100,17 +100,9 @@ def _texts() -> dict[str, dict[str, str]]:
 
 def _read_texts(path: Path) -> dict[str, dict[str, str]]:
     """The entries of a figure text file, checked: a mapping of keys to exactly a zh and an en string."""
-    import yaml
-
     from intelcap import yamlfile  # yaml loads with the first figure, not with this module
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yamlfile.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise InputError(
-            f"figure text file is not valid YAML: {exc}", file=str(path), hint=_TEXT_HINT
-        ) from exc
+    data = yamlfile.read_file(path, "figure text file", _TEXT_HINT)
     if not isinstance(data, dict):
         raise InputError("figure text file must map text keys to {zh, en}", file=str(path), hint=_TEXT_HINT)
     bad = [

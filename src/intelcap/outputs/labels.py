@@ -12,8 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from intelcap import yamlfile
 from intelcap.errors import InputError
 from intelcap.resources import shipped
@@ -54,15 +52,8 @@ def _labels_file(path: str | os.PathLike | None) -> Path:
 @lru_cache(maxsize=8)
 def _load_labels_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
     # mtime is part of the cache key so an edited labels.yaml is re-read within one process.
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yamlfile.safe_load(fh) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(
-            f"labels file is not valid YAML: {exc}",
-            file=path,
-            hint=f"fix the file, or point config key `{_CONFIG_KEY}` at another one",
-        ) from exc
+    hint = f"fix the file, or point config key `{_CONFIG_KEY}` at another one"
+    data = yamlfile.read_file(path, "labels file", hint) or {}
     if not isinstance(data, dict):
         raise InputError(
             "labels file must be a mapping of sections",

@@ -39,6 +39,7 @@ from intelcap.outputs.grid import _Cell, _Grid, _grid_markdown
 from intelcap.outputs.labels import load_labels
 from intelcap.outputs.latex import _grid_latex, latex_document
 from intelcap.outputs.stars import STARS, stars_for
+from intelcap.outputs.stars import is_missing as _is_missing
 from intelcap.outputs.word import _grid_docx
 
 __all__ = [
@@ -250,15 +251,6 @@ def layout_style(table: str, output: Mapping[str, Any], controls: Sequence[str] 
 # ----------------------------------------------------------------------------------------------
 # Number formatting
 # ----------------------------------------------------------------------------------------------
-
-
-def _is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def fmt_number(x: Any, digits: int = 3) -> str:

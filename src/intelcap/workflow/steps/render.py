@@ -104,10 +104,7 @@ def render_table(job: Job) -> None:
         _write_all(job, "regression", df, table_style(job, name, **style))
 
 
-def _comparison_note(job: Job, implied_csv: str) -> str:
-    import pandas as pd
-
-    implied = pd.read_csv(implied_csv)
+def _comparison_note(job: Job, implied: pd.DataFrame) -> str:
     values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
     if job.config["output"]["lang"] == "zh":
         # the Chinese note names the methods chapter in words: a file path would be Latin text
@@ -191,8 +188,9 @@ def compare_with_paper(job: Job) -> None:
 
     paper = compare.paper_from_ledger(ledger)
     atomic.write_csv(compare.paper_vs_replication(paper, tables, truth), job.output["csv"])
-    atomic.write_csv(compare.implied_lncu_means(paper), job.output["implied"])
-    note = _comparison_note(job, job.output["implied"])
+    implied = compare.implied_lncu_means(paper)
+    atomic.write_csv(implied, job.output["implied"])
+    note = _comparison_note(job, implied)
     _frame_markdown(job, "paper_vs_replication", job.output["csv"], job.output["md"], [note])
 
     result = claims.evaluate(ledger, {**tables, "ifr_global": pd.read_csv(job.input["ifr_global"])}, truth)
