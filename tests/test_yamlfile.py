@@ -43,3 +43,20 @@ def test_a_broken_document_gets_the_pure_python_error(as_stream):
         yamlfile.safe_load(io.StringIO(BROKEN) if as_stream else BROKEN)
     assert str(got.value) == str(expected.value)
     assert "line 4" in str(got.value)
+
+
+def test_read_file_names_the_file_and_the_remedy(tmp_path):
+    from intelcap.errors import InputError
+
+    good = tmp_path / "good.yaml"
+    good.write_text("a: [1, 2]\n", encoding="utf-8")
+    assert yamlfile.read_file(good, "labels file", "fix it") == {"a": [1, 2]}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BROKEN, encoding="utf-8")
+    with pytest.raises(yaml.YAMLError) as expected:
+        yaml.safe_load(BROKEN)
+    with pytest.raises(InputError) as got:
+        yamlfile.read_file(bad, "labels file", "point config key `paths.labels` at another one")
+    text = str(got.value)
+    assert text.startswith(f"labels file is not valid YAML: {expected.value}")
+    assert f"file: {bad}" in text and "what to do: point config key `paths.labels` at another one" in text
