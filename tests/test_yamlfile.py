@@ -53,8 +53,8 @@ def test_read_file_names_the_file_and_the_remedy(tmp_path):
     assert yamlfile.read_file(good, "labels file", "fix it") == {"a": [1, 2]}
     bad = tmp_path / "bad.yaml"
     bad.write_text(BROKEN, encoding="utf-8")
-    with pytest.raises(yaml.YAMLError) as expected:
-        yaml.safe_load(BROKEN)
+    with pytest.raises(yaml.YAMLError) as expected, open(bad, encoding="utf-8") as fh:
+        yaml.safe_load(fh)  # the parser's message, which names the file and the line
     with pytest.raises(InputError) as got:
         yamlfile.read_file(bad, "labels file", "point config key `paths.labels` at another one")
     text = str(got.value)
