@@ -1,9 +1,12 @@
 """What every `snakemake` start costs the workflow's own process: the params rerun trigger does not import
 pandas (rules/common.smk `params_hashed_as_text`; that the trigger still reruns a changed param is the rebuild
-contract's tests). A Snakemake release that renames what `params_hashed_as_text` replaces fails this test, not
-the run: the workflow then only starts ~0.2 s slower."""
+contract's tests), and the package's bytecode is kept where PYTHONDONTWRITEBYTECODE is set. A Snakemake
+release that renames what `params_hashed_as_text` replaces fails this test, not the run: the workflow then only
+starts ~0.2 s slower."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from _factories import run, small_workflow, snakemake_cmd
@@ -20,12 +23,19 @@ def test_dry_run_does_not_import_pandas(workflow):
     import sys
 
     # a built job, so that the dry run checks its params (with nothing built there is nothing to compare)
+    # as in Docker images and on the project's machine: Python told not to write bytecode
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     built = run(
         snakemake_cmd("data/synthetic/truth.json", "--configfile", "config/config.yaml", "small.yaml"),
         cwd=workflow,
         timeout=600,
+        env=env,
     )
     assert built.returncode == 0, built.stderr[-3000:]
+    # the DAG's process (registry) and the job (the generator) kept the package's bytecode: without it every
+    # job recompiles the modules it imports (Snakefile, scripts/run_step.py)
+    cached = {p.name.split(".")[0] for p in (workflow / "src" / "intelcap").rglob("__pycache__/*.pyc")}
+    assert {"registry", "config", "runner", "dgp"} <= cached, sorted(cached)
     cmd = snakemake_cmd("-n", "--configfile", "config/config.yaml", "small.yaml")
     proc = run([sys.executable, "-X", "importtime", *cmd[1:]], cwd=workflow, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
