@@ -396,6 +396,38 @@ def params_hashed_as_text():
 params_hashed_as_text()
 
 
+def job_preambles_without_pandas():
+    """Before it writes a `script:` job's preamble, Snakemake imports pandas, numpy and polars in its own process
+    only to ask whether a param is one of their frames or arrays: ~0.25 s at the first job of every run, which
+    starts that much later (the imports hold the interpreter lock). A param can only be such an object if its
+    package is already imported, so for that call the packages not yet imported are refused (None in
+    sys.modules), which the method takes as "not installed"; the stored params are the same. Left as it is
+    when Snakemake has no such method (tests/test_snakemake_start.py notices).
+    """
+    from snakemake.iocontainers import Snakemake as ScriptJob
+
+    store = ScriptJob.__dict__.get("_safely_store_params")
+    if store is None or getattr(store, "without_imports", False):
+        return
+
+    def store_params(self, params):
+        refused = [m for m in ("pandas", "numpy", "polars") if m not in sys.modules]
+        for name in refused:
+            sys.modules[name] = None
+        try:
+            store(self, params)
+        finally:
+            for name in refused:
+                if sys.modules.get(name, False) is None:
+                    del sys.modules[name]
+
+    store_params.without_imports = True
+    ScriptJob._safely_store_params = store_params
+
+
+job_preambles_without_pandas()
+
+
 def end_of_run():
     """What lets Snakemake's own process exit at once when the run is over (onsuccess / onerror).
 

@@ -19,19 +19,25 @@ def workflow(tmp_path_factory):
     return small_workflow(tmp_path_factory.mktemp("start"))
 
 
-def test_dry_run_does_not_import_pandas(workflow):
+def _imported(stderr: str) -> set[str]:
+    """The modules `python -X importtime` reports (one per line: self | cumulative | name)."""
+    return {line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.count("|") == 2}
+
+
+def test_running_and_dry_runs_do_not_import_pandas(workflow):
     import sys
 
-    # a built job, so that the dry run checks its params (with nothing built there is nothing to compare)
+    # a built job, so that the dry run checks its params (with nothing built there is nothing to compare);
     # as in Docker images and on the project's machine: Python told not to write bytecode
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    built = run(
-        snakemake_cmd("data/synthetic/truth.json", "--configfile", "config/config.yaml", "small.yaml"),
-        cwd=workflow,
-        timeout=600,
-        env=env,
-    )
+    cmd = snakemake_cmd("data/synthetic/truth.json", "--configfile", "config/config.yaml", "small.yaml")
+    built = run([sys.executable, "-X", "importtime", *cmd[1:]], cwd=workflow, timeout=600, env=env)
     assert built.returncode == 0, built.stderr[-3000:]
+    # Snakemake wrote the job's preamble (its params stored) without importing pandas in its own process
+    # (rules/common.smk job_preambles_without_pandas); the job itself is another process
+    assert "Finished jobid" in built.stderr and "snakemake.script" in _imported(built.stderr)
+    # (a refused import is still listed, as "pandas" alone: what pandas' import would load is not)
+    assert not {m for m in _imported(built.stderr) if m.startswith("pandas.")}
     # the DAG's process (registry) and the job (the generator) kept the package's bytecode: without it every
     # job recompiles the modules it imports (Snakefile, scripts/run_step.py)
     cached = {p.name.split(".")[0] for p in (workflow / "src" / "intelcap").rglob("__pycache__/*.pyc")}
@@ -39,6 +45,6 @@ def test_dry_run_does_not_import_pandas(workflow):
     cmd = snakemake_cmd("-n", "--configfile", "config/config.yaml", "small.yaml")
     proc = run([sys.executable, "-X", "importtime", *cmd[1:]], cwd=workflow, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.count("|") == 2}
+    imported = _imported(proc.stderr)
     assert "snakemake.persistence" in imported  # the dry run did reach the rerun checks
     assert "pandas" not in imported and "pandas.core.frame" not in imported
