@@ -35,7 +35,7 @@ TRICKY = (
     "model,term,n,n_gap,x,flag,flag_gap,text,empty,mixed,big\n"
     '(1),lnINT,10035,10035,0.006956959868152213,True,TRUE,"a, ""b""",,1,1e400\n'
     "\n"  # pandas skips blank lines
-    "(2),_cons,-3,,1e-05,False,,\"两行\n文本\",,x,-inf\n"
+    '(2),_cons,-3,,1e-05,False,,"两行\n文本",,x,-inf\n'
     "(3),Size,007,+4,2,false,false,007,,True,.5\n"
 )
 
@@ -95,6 +95,10 @@ def test_records_writer_types_columns_as_pandas_and_writes_counts_as_int64(tmp_p
         == theirs.read_text()
         == ("n,mix,gap,count,flag,text,none\n1,1.0,2.0,10035,True,3,\n2,0.5,,,,x,\n-3,-0.0,,7,False,4.25,\n")
     )
+    # no rows: the header of the given columns, as the frame with those columns writes it
+    atomic.write_records_csv([], ours, columns=claims.COLUMNS)
+    atomic.write_csv(pd.DataFrame([], columns=claims.COLUMNS), theirs)
+    assert ours.read_text() == theirs.read_text() == ",".join(claims.COLUMNS) + "\n"
     with pytest.raises(TypeError, match="integer column 'mix' holds 0.5"):
         atomic.write_records_csv(rows, ours, integers=["mix"])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,7 +128,12 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike, **kwargs) -> None:
         df.to_csv(tmp, **kwargs)
 
 
-def write_records_csv(rows: list[dict], target: str | os.PathLike, integers: Collection[str] = ()) -> None:
+def write_records_csv(
+    rows: list[dict],
+    target: str | os.PathLike,
+    integers: Collection[str] = (),
+    columns: Sequence[str] | None = None,
+) -> None:
     """Rows of dicts as the CSV that `write_csv(pd.DataFrame(rows), target)` writes, without importing pandas
     (a job that only reads a few cells): columns in order of first appearance, a missing, None or NaN cell
     empty, floats as their shortest round-trip repr, the same quoting (pandas writes through `csv` too).
@@ -136,12 +141,14 @@ def write_records_csv(rows: list[dict], target: str | os.PathLike, integers: Col
     Each column is typed as pandas types it: a column of numbers (bools are not numbers) with a float or a gap
     is a float column, so its integers print as floats (10035.0), as in pandas. `integers`: the columns that
     are counts with gaps (pandas' nullable Int64, `astype("Int64")` on the frame): their integers print as
-    integers and their gaps empty; a value there that is not an integer is a TypeError."""
+    integers and their gaps empty; a value there that is not an integer is a TypeError. `columns`: the
+    header, as `pd.DataFrame(rows, columns=columns)` has it (so that no rows still write it)."""
     import csv
     import math
     from numbers import Integral, Real
 
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
 
     def missing(value: object) -> bool:
         return value is None or (isinstance(value, float) and math.isnan(value))

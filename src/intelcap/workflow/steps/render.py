@@ -196,7 +196,7 @@ def compare_with_paper(job: Job) -> None:
     _frame_markdown(job, "paper_vs_replication", job.output["csv"], job.output["md"], [note])
 
     result = claims.evaluate_rows(ledger, {**tables, "ifr_global": read_rows(job.input["ifr_global"])}, truth)
-    atomic.write_records_csv(result, job.output["claims_csv"])
+    atomic.write_records_csv(result, job.output["claims_csv"], columns=claims.COLUMNS)
     atomic.write_text(job.output["claims_md"], claims.to_markdown(result))
     logging.getLogger("intelcap").info("claims: %s", claims.summary(result))
 
