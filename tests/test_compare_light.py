@@ -227,3 +227,12 @@ def test_a_repeated_ifr_year_is_an_error_not_a_guess():
     t = {"ifr_global": [{"year": 2021, "installations": 5, "vintage": "WR2022"}] * 2}
     with pytest.raises(InputError, match=r"ifr_global: vintage 'WR2022': year 2021 is missing, repeated"):
         claims.cell_value(t, {"table": "ifr_global", "year": 2021, "stat": "installations"})
+
+
+def test_sign_and_growth_follow_numpy_without_it():
+    assert [claims.sign(v) for v in (3, -0.5, 0, -0.0)] == [1.0, -1.0, 0.0, 0.0]
+    assert math.isnan(claims.sign(math.nan))
+    t = {"ifr_global": [{"year": 2020, "installations": 0}, {"year": 2021, "installations": 5}]}
+    # numpy divides by zero to inf (the frame code did), Python would raise
+    assert claims.cell_value(t, {"table": "ifr_global", "year": 2021, "stat": "growth"}) == math.inf
+    assert claims.cell_value(t, {"table": "ifr_global", "first": 2019, "last": 2020, "stat": "n_years"}) == 1

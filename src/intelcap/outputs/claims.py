@@ -193,7 +193,7 @@ def cell_value(tables: Mapping[str, Any], cell: Mapping) -> Any:
     return None if is_missing(value) else float(value)
 
 
-def _sign(x: float) -> float:
+def sign(x: float) -> float:
     """numpy's sign: -1, 0 or 1, NaN for NaN."""
     if x != x:
         return math.nan
@@ -231,9 +231,9 @@ def _evaluate(row: Mapping, tables: Tables, levels: tuple) -> tuple[str, Any, st
         if est is None or (p is None and kind != "sign"):
             return NO_RESULT, None, f"no {cell['table']} {cell.get('model', '')} {cell.get('term', '')}"
         if kind == "sign":
-            return (HOLDS if _sign(est) == row["sign"] else FAILS), est, "sign of the estimate"
+            return (HOLDS if sign(est) == row["sign"] else FAILS), est, "sign of the estimate"
         significant = p < float(row["level"])
-        signed = "sign" not in row or _sign(est) == row["sign"]
+        signed = "sign" not in row or sign(est) == row["sign"]
         ok = (significant and signed) if kind == "significant" else not significant
         return (
             (HOLDS if ok else FAILS),
@@ -330,7 +330,7 @@ def _truth(row: Mapping, ours: Any, se: float | None, truth: Mapping | None) -> 
     if kind == "value":
         status = HOLDS if abs(t - float(row["paper"])) <= float(row["tol"]) else FAILS
     elif kind in ("sign", "significant"):
-        status = HOLDS if (_sign(t) == row.get("sign", _sign(t)) and t != 0) else FAILS
+        status = HOLDS if (sign(t) == row.get("sign", sign(t)) and t != 0) else FAILS
     else:
         return t, ""
     # and whether our estimate's 95% interval covers the planted value

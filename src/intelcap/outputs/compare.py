@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from intelcap.outputs.claims import _sign, as_rows
+from intelcap.outputs.claims import as_rows, sign
 from intelcap.outputs.stars import is_missing
 
 if TYPE_CHECKING:  # the rows are built without pandas; the frame functions are for library callers
@@ -110,7 +110,7 @@ def paper_vs_replication_rows(paper: dict, ours: Mapping[str, Any], truth: dict 
                         "replication_se": r["std_error"] if r is not None else math.nan,
                         "replication_nobs": _count(r["nobs"]) if r is not None else None,
                         "dgp_truth": true,
-                        "same_sign": bool(_sign(est) == _sign(r["estimate"])) if r is not None else math.nan,
+                        "same_sign": bool(sign(est) == sign(r["estimate"])) if r is not None else math.nan,
                         "difference_in_paper_se": ((r["estimate"] - est) / se)
                         if (r is not None and se > 0)
                         else math.nan,
