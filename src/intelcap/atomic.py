@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,22 +128,55 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike, **kwargs) -> None:
         df.to_csv(tmp, **kwargs)
 
 
-def write_records_csv(rows: list[dict], target: str | os.PathLike) -> None:
+def write_records_csv(
+    rows: list[dict],
+    target: str | os.PathLike,
+    integers: Collection[str] = (),
+    columns: Sequence[str] | None = None,
+) -> None:
     """Rows of dicts as the CSV that `write_csv(pd.DataFrame(rows), target)` writes, without importing pandas
-    (a figure job that only reads a few cells): columns in order of first appearance, a missing, None or NaN
-    cell empty, floats as their shortest round-trip repr, the same quoting (pandas writes through `csv` too).
-    Integers only in columns without gaps (pandas would make a column of integers with gaps floats)."""
+    (a job that only reads a few cells): columns in order of first appearance, a missing, None or NaN cell
+    empty, floats as their shortest round-trip repr, the same quoting (pandas writes through `csv` too).
+
+    Each column is typed as pandas types it: a column of numbers (bools are not numbers) with a float or a gap
+    is a float column, so its integers print as floats (10035.0), as in pandas. `integers`: the columns that
+    are counts with gaps (pandas' nullable Int64, `astype("Int64")` on the frame): their integers print as
+    integers and their gaps empty; a value there that is not an integer is a TypeError. `columns`: the
+    header, as `pd.DataFrame(rows, columns=columns)` has it (so that no rows still write it)."""
     import csv
     import math
+    from numbers import Integral, Real
 
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
 
-    def cell(value: object) -> object:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    def missing(value: object) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+
+    def is_int(value: object) -> bool:
+        return isinstance(value, Integral) and not isinstance(value, bool)
+
+    def numeric(value: object) -> bool:
+        return isinstance(value, Real) and not isinstance(value, bool)
+
+    floats = set()
+    for c in columns:
+        values = [row.get(c) for row in rows]
+        if c in integers:
+            bad = next((v for v in values if not missing(v) and not is_int(v)), None)
+            if bad is not None:
+                raise TypeError(f"write_records_csv: integer column {c!r} holds {bad!r}")
+        elif all(missing(v) or numeric(v) for v in values) and not all(is_int(v) for v in values):
+            floats.add(c)
+
+    def cell(value: object, as_float: bool) -> object:
+        if missing(value):
             return ""
-        return repr(value) if isinstance(value, float) else value
+        if as_float or isinstance(value, float):
+            return float.__repr__(float(value))
+        return int(value) if is_int(value) else value
 
     with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
+        writer.writerows([cell(row.get(c), c in floats) for c in columns] for row in rows)

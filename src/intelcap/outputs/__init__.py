@@ -5,6 +5,7 @@
 __all__ = [
     "claims",
     "compare",
+    "csv_records",
     "figures",
     "fonts",
     "framework",

@@ -9,16 +9,17 @@ exposes where the text contradicts the paper's tables), and on synthetic data ag
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
-from intelcap.outputs.tables import TableStyle, stars_for
+from intelcap.outputs.stars import STARS, is_missing, stars_for
+
+if TYPE_CHECKING:  # the rows are evaluated without pandas; `evaluate` builds its frame for library callers
+    import pandas as pd
 
 KINDS = {
     "value": ("paper", "cell", "tol"),
@@ -80,79 +81,132 @@ def load_ledger(path: str | Path) -> list[dict]:
 _CELL_KEYS = ("model", "term", "variable", "category")
 
 
-class _Indexed(dict):
-    """The tables with their key columns as strings and every selected row set kept: the ledger's ~1,400
-    cell lookups (estimate, p-value and SE of the same cell) then convert each column once, not per lookup."""
-
-    def __init__(self, tables: Mapping[str, pd.DataFrame]):
-        super().__init__(tables)
-        self._strings: dict[tuple[str, str], Any] = {}
-        self._rows: dict[tuple, pd.DataFrame] = {}
-
-    def rows(self, table: str, keys: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-        if (table, keys) not in self._rows:
-            df = self[table]
-            mask = np.ones(len(df), dtype=bool)
-            for key, value in keys:
-                if (table, key) not in self._strings:
-                    self._strings[table, key] = df[key].astype(str).to_numpy()
-                mask &= self._strings[table, key] == value
-            self._rows[table, keys] = df[mask]
-        return self._rows[table, keys]
+def as_rows(table: Any) -> list[dict]:
+    """A table as rows of dicts: rows as given, or a DataFrame (duck-typed: anything with `to_dict` and
+    `columns`) converted once, each missing cell (NaN, None, pd.NA) as float NaN and numpy scalars as Python
+    ones, which is what `csv_records.read_rows` gives for the same table read from its CSV."""
+    if isinstance(table, list):
+        return table
+    if hasattr(table, "to_dict") and hasattr(table, "columns"):
+        return [
+            {k: (math.nan if is_missing(v) else v) for k, v in r.items()} for r in table.to_dict("records")
+        ]
+    raise TypeError(f"a table must be a list of row dicts or a DataFrame, not {type(table).__name__}")
 
 
-def _cell_frame(tables: Mapping[str, pd.DataFrame], cell: Mapping) -> pd.DataFrame | None:
-    df = tables.get(cell["table"])
-    if df is None:
-        return None
-    keys = tuple((k, str(cell[k])) for k in _CELL_KEYS if k in cell and k in df.columns)
-    if isinstance(tables, _Indexed):
-        return tables.rows(cell["table"], keys)
-    for key, value in keys:
-        df = df[df[key].astype(str) == value]
-    return df
+def _key(value: Any) -> str | None:
+    # a key cell as `Series.astype(str)` prints it (pandas 3 keeps a missing cell missing: it matches nothing)
+    return None if is_missing(value) else str(value)
 
 
-def cell_value(tables: Mapping[str, pd.DataFrame], cell: Mapping) -> Any:
-    """The number (or string) a ledger cell names in our tables; None when the table or row is absent."""
+class Tables:
+    """The tables as rows, each indexed once per set of key columns a lookup names (`_CELL_KEYS`): the
+    ledger's ~1,400 cell lookups (estimate, p-value and SE of the same cell) are then dict accesses."""
+
+    def __init__(self, tables: Mapping[str, Any]):
+        self.rows = {name: as_rows(t) for name, t in tables.items()}
+        self._columns: dict[str, dict] = {}
+        self._index: dict[tuple, dict[tuple, list[dict]]] = {}
+
+    def columns(self, table: str) -> dict:
+        if table not in self._columns:
+            self._columns[table] = dict.fromkeys(k for r in self.rows[table] for k in r)
+        return self._columns[table]
+
+    def select(self, cell: Mapping) -> list[dict] | None:
+        """The rows of `cell["table"]` whose key columns equal the cell's (a key the table lacks is ignored);
+        None when the table is absent."""
+        table = cell["table"]
+        rows = self.rows.get(table)
+        if rows is None:
+            return None
+        keys = tuple(k for k in _CELL_KEYS if k in cell and k in self.columns(table))
+        index = self._index.get((table, keys))
+        if index is None:
+            index = {}
+            for r in rows:
+                index.setdefault(tuple(_key(r.get(k)) for k in keys), []).append(r)
+            self._index[table, keys] = index
+        return index.get(tuple(str(cell[k]) for k in keys), [])
+
+
+def _tables(tables: Mapping[str, Any]) -> Tables:
+    return tables if isinstance(tables, Tables) else Tables(tables)
+
+
+def _series(rows: list[dict], cell: Mapping) -> dict:
+    """The IFR global series of one vintage, year -> installations, in file order."""
+    series: dict = {}
+    vintage = cell.get("vintage", "WR2022")
+    for r in rows:
+        year = r["year"]
+        if is_missing(year) or year in series or (series and year < next(reversed(series))):
+            raise InputError(
+                f"ifr_global: vintage {vintage!r}: year {year!r} is missing, repeated or out of order; the "
+                "series (config paths.ifr_global) needs one row per year and vintage, years increasing"
+            )
+        series[year] = r["installations"]
+    return series
+
+
+def _ratio(a: float, b: float) -> float:
+    # numpy's division, which the frame code used: x/0 is +-inf and 0/0 NaN instead of an exception
+    if b == 0:
+        return math.nan if (a == 0 or is_missing(a)) else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def cell_value(tables: Mapping[str, Any], cell: Mapping) -> Any:
+    """The number (or string) a ledger cell names in our tables; None when the table or row is absent.
+    `tables`: name -> rows (or DataFrames), or a `Tables` index of them."""
+    tables = _tables(tables)
     table, stat = cell["table"], cell.get("stat", "estimate")
     if table == "ifr_global":
-        df = tables.get(table)
-        if df is None:
+        rows = tables.rows.get(table)
+        if rows is None:
             return None
         # Figure 2 plots one vintage of the IFR series (rule figure2: WR2022); the ledger row may name another
-        if "vintage" in df.columns:
-            df = df[df["vintage"] == cell.get("vintage", "WR2022")]
-        series = df.set_index("year")["installations"]
+        if "vintage" in tables.columns(table):
+            rows = [r for r in rows if r["vintage"] == cell.get("vintage", "WR2022")]
+        series = _series(rows, cell)
         if stat == "n_years":
-            return int(series.loc[cell["first"] : cell["last"]].size)
+            return sum(1 for y in series if cell["first"] <= y <= cell["last"])
         y = cell["year"]
-        if y not in series.index:
+        if y not in series:
             return None
         if stat == "growth":
-            return float(series[y] / series[y - 1] - 1) if y - 1 in series.index else None
+            return float(_ratio(series[y], series[y - 1]) - 1) if y - 1 in series else None
         return float(series[y])
     if table == "table7":
-        df = _cell_frame(tables, cell)
-        if df is None:
+        rows = tables.select(cell)
+        if rows is None:
             return None
-        return int(df["category"].nunique()) if stat == "n_categories" else int(len(df))
-    df = _cell_frame(tables, cell)
-    if df is None or df.empty or stat not in df.columns:
+        if stat == "n_categories":
+            return len({r["category"] for r in rows if not is_missing(r["category"])})
+        return len(rows)
+    rows = tables.select(cell)
+    if not rows or stat not in tables.columns(table):
         return None
-    value = df[stat].iloc[0]
+    value = rows[0].get(stat, math.nan)
     if isinstance(value, str) or stat in ("fixed_effects", "controls", "vcov"):
-        return "" if pd.isna(value) else str(value)
-    return None if pd.isna(value) else float(value)
+        return "" if is_missing(value) else str(value)
+    return None if is_missing(value) else float(value)
 
 
-def _p(tables: Mapping[str, pd.DataFrame], cell: Mapping) -> tuple[float | None, float | None]:
+def sign(x: float) -> float:
+    """numpy's sign: -1, 0 or 1, NaN for NaN."""
+    if x != x:
+        return math.nan
+    return float((x > 0) - (x < 0))
+
+
+def _p(tables: Tables, cell: Mapping) -> tuple[float | None, float | None]:
     est = cell_value(tables, {**cell, "stat": "estimate"})
     p = cell_value(tables, {**cell, "stat": "p_value"})
     return est, p
 
 
-def _evaluate(row: Mapping, tables: Mapping[str, pd.DataFrame], levels: tuple) -> tuple[str, Any, str]:
+def _evaluate(row: Mapping, tables: Tables, levels: tuple) -> tuple[str, Any, str]:
     """(status, our value, detail) of one claim on one set of tables."""
     kind = row["kind"]
     if kind == "not_computable":
@@ -177,9 +231,9 @@ def _evaluate(row: Mapping, tables: Mapping[str, pd.DataFrame], levels: tuple) -
         if est is None or (p is None and kind != "sign"):
             return NO_RESULT, None, f"no {cell['table']} {cell.get('model', '')} {cell.get('term', '')}"
         if kind == "sign":
-            return (HOLDS if np.sign(est) == row["sign"] else FAILS), est, "sign of the estimate"
+            return (HOLDS if sign(est) == row["sign"] else FAILS), est, "sign of the estimate"
         significant = p < float(row["level"])
-        signed = "sign" not in row or np.sign(est) == row["sign"]
+        signed = "sign" not in row or sign(est) == row["sign"]
         ok = (significant and signed) if kind == "significant" else not significant
         return (
             (HOLDS if ok else FAILS),
@@ -215,8 +269,9 @@ def _has_token(value: str, token: str) -> bool:
     return token in value.replace("+", " ").split() or token == value
 
 
-def paper_tables(claims: list[dict]) -> dict[str, pd.DataFrame]:
-    """The paper's own printed numbers as result tables (stars stand for p-values), for `paper_self`."""
+def paper_tables(claims: list[dict]) -> dict[str, list[dict]]:
+    """The paper's own printed numbers as result tables (stars stand for p-values), for `paper_self`: rows with
+    every column of the table (NaN where the paper prints nothing)."""
     rows: dict[tuple, dict] = {}
     table1: dict[str, dict] = {}
     for c in claims:
@@ -236,19 +291,33 @@ def paper_tables(claims: list[dict]) -> dict[str, pd.DataFrame]:
             continue
         else:
             r[cell["stat"]] = c["paper"]
-    out: dict[str, pd.DataFrame] = {"table1": pd.DataFrame(table1.values())}
-    frame = pd.DataFrame(rows.values(), columns=["table", "model", "term"] if not rows else None)
-    for table, df in frame.groupby("table", sort=False):
-        # model-level numbers (nobs, r2) sit on a row without a term: spread them to the model's term rows
-        model_level = df[df["term"] == ""].drop(columns=["term", "table"]).set_index("model")
-        terms = df[df["term"] != ""].drop(columns=["table"]).dropna(axis=1, how="all")
-        for col in model_level.columns:
-            if col not in terms.columns:
-                terms[col] = terms["model"].map(model_level[col].dropna())
-        out[str(table)] = terms.reset_index(drop=True)
-        out[str(table)] = pd.concat(
-            [out[str(table)], model_level.reset_index().assign(term="")], ignore_index=True
-        )
+    columns = list(dict.fromkeys(k for r in table1.values() for k in r))
+    out: dict[str, list[dict]] = {
+        "table1": [{k: r.get(k, math.nan) for k in columns} for r in table1.values()]
+    }
+    stats = list(dict.fromkeys(k for r in rows.values() for k in r if k not in ("table", "model", "term")))
+    by_table: dict[str, list[dict]] = {}
+    for r in rows.values():
+        by_table.setdefault(str(r["table"]), []).append(r)
+    for table, group in by_table.items():
+        # model-level numbers (nobs, r2) sit on a row without a term: spread them to the model's term rows,
+        # in each statistic that no term row of the table has
+        model_level = {r["model"]: r for r in group if r["term"] == ""}
+        terms = [r for r in group if r["term"] != ""]
+        own = {k for r in terms for k in stats if not is_missing(r.get(k))}
+        out[table] = [
+            {
+                "model": r["model"],
+                "term": r["term"],
+                **{
+                    k: r.get(k, math.nan) if k in own else model_level.get(r["model"], {}).get(k, math.nan)
+                    for k in stats
+                },
+            }
+            for r in terms
+        ] + [
+            {"model": m, "term": "", **{k: r.get(k, math.nan) for k in stats}} for m, r in model_level.items()
+        ]
     return out
 
 
@@ -261,7 +330,7 @@ def _truth(row: Mapping, ours: Any, se: float | None, truth: Mapping | None) -> 
     if kind == "value":
         status = HOLDS if abs(t - float(row["paper"])) <= float(row["tol"]) else FAILS
     elif kind in ("sign", "significant"):
-        status = HOLDS if (np.sign(t) == row.get("sign", np.sign(t)) and t != 0) else FAILS
+        status = HOLDS if (sign(t) == row.get("sign", sign(t)) and t != 0) else FAILS
     else:
         return t, ""
     # and whether our estimate's 95% interval covers the planted value
@@ -271,14 +340,15 @@ def _truth(row: Mapping, ours: Any, se: float | None, truth: Mapping | None) -> 
     return t, status
 
 
-def evaluate(
+def evaluate_rows(
     claims: list[dict],
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, Any],
     truth: Mapping | None = None,
-    levels: tuple = TableStyle.stars,
-) -> pd.DataFrame:
-    """One row per claim: the paper's number, ours, and holds / fails / not computable / no result."""
-    own, tables = _Indexed(paper_tables(claims)), _Indexed(tables)
+    levels: tuple = STARS,
+) -> list[dict]:
+    """One row (a dict of COLUMNS) per claim: the paper's number, ours, and holds / fails / not computable /
+    no result. `tables`: name -> rows (`csv_records.read_rows`) or DataFrames; `levels`: the tables' stars."""
+    own, tables = Tables(paper_tables(claims)), _tables(tables)
     out = []
     for row in claims:
         status, ours, detail = _evaluate(row, tables, levels)
@@ -302,11 +372,29 @@ def evaluate(
                 "detail": note,
             }
         )
-    return pd.DataFrame(out, columns=COLUMNS)
+    return out
 
 
-def summary(result: pd.DataFrame) -> dict[str, int]:
-    return {k: int(v) for k, v in result["status"].value_counts().sort_index().items()}
+def evaluate(
+    claims: list[dict],
+    tables: Mapping[str, Any],
+    truth: Mapping | None = None,
+    levels: tuple = STARS,
+) -> pd.DataFrame:
+    """`evaluate_rows` as a DataFrame with the columns COLUMNS (for library callers; imports pandas)."""
+    import pandas as pd
+
+    return pd.DataFrame(evaluate_rows(claims, tables, truth, levels), columns=COLUMNS)
+
+
+def _result_rows(result: Any) -> list[dict]:
+    return as_rows(result) if not isinstance(result, list) else result
+
+
+def summary(result: list[dict] | pd.DataFrame) -> dict[str, int]:
+    """Claims per status, by status name."""
+    counts = Counter(r["status"] for r in _result_rows(result))
+    return {k: counts[k] for k in sorted(counts)}
 
 
 def _fmt(v: Any) -> str:
@@ -317,18 +405,19 @@ def _fmt(v: Any) -> str:
     return str(v).replace("|", "\\|")
 
 
-def to_markdown(result: pd.DataFrame) -> str:
-    """claims.md: the counts per status, then every claim."""
-    counts = ", ".join(f"{k}: {n}" for k, n in summary(result).items())
+def to_markdown(result: list[dict] | pd.DataFrame) -> str:
+    """claims.md: the counts per status, then every claim (rows of `evaluate_rows`, or `evaluate`'s frame)."""
+    rows = _result_rows(result)
+    counts = ", ".join(f"{k}: {n}" for k, n in summary(rows).items())
     lines = [
         "# The paper's claims, checked",
         "",
-        f"{len(result)} claims from config/paper_claims.yaml — {counts}.",
+        f"{len(rows)} claims from config/paper_claims.yaml — {counts}.",
         "`paper_self`: the claim evaluated on the paper's own printed numbers (stars for p-values).",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
-    for rec in result.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v) for v in rec) + " |")
+    for rec in rows:
+        lines.append("| " + " | ".join(_fmt(rec.get(c)) for c in COLUMNS) + " |")
     return "\n".join(lines) + "\n"

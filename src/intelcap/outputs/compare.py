@@ -3,8 +3,15 @@ consistency check that exposes Table 1's lnCU row (docs/methods.md#table1-lncu).
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from intelcap.outputs.claims import as_rows, sign
+from intelcap.outputs.stars import is_missing
+
+if TYPE_CHECKING:  # the rows are built without pandas; the frame functions are for library callers
+    import pandas as pd
 
 # Which replication coefficients have a planted truth in the synthetic DGP (truth.json "estimands").
 TRUTH_KEYS = {
@@ -12,6 +19,8 @@ TRUTH_KEYS = {
     ("table2", "(4)", "lnINT"): "lnINT_on_lnCU_true",
     ("table5", "(2)", "lnINT"): "lnINT_on_Humcap",
 }
+# counts with gaps: integers in the CSV and every view (10035, not 10035.0), pandas' Int64 in the frame
+COUNTS = ("paper_nobs", "replication_nobs")
 
 
 def paper_from_ledger(claims: list[dict]) -> dict:
@@ -47,8 +56,8 @@ def implied_mean_y(coefs: dict[str, float], means: dict[str, float], cons: float
     return float(cons + sum(b * means[k] for k, b in coefs.items()))
 
 
-def implied_lncu_means(paper: dict) -> pd.DataFrame:
-    """Table 2's constants and Table 1's regressor means imply mean lnCU in each column."""
+def implied_lncu_means_rows(paper: dict) -> list[dict]:
+    """Table 2's constants and Table 1's regressor means imply mean lnCU in each column: one row per column."""
     means = {k: v[1] for k, v in paper["table1"].items()}
     rows = []
     for model, m in paper["models"]["table2"].items():
@@ -60,22 +69,35 @@ def implied_lncu_means(paper: dict) -> pd.DataFrame:
                 "table1_mean_lnCU": means["lnCU"],
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
-def paper_vs_replication(paper: dict, ours: dict[str, pd.DataFrame], truth: dict | None) -> pd.DataFrame:
-    """One row per published coefficient: the paper's estimate/SE beside ours (and the truth if known)."""
+def implied_lncu_means(paper: dict) -> pd.DataFrame:
+    """`implied_lncu_means_rows` as a DataFrame (for library callers; imports pandas)."""
+    import pandas as pd
+
+    return pd.DataFrame(implied_lncu_means_rows(paper))
+
+
+def _count(v: Any) -> int | None:
+    return None if v is None or is_missing(v) else int(round(float(v)))
+
+
+def paper_vs_replication_rows(paper: dict, ours: Mapping[str, Any], truth: dict | None) -> list[dict]:
+    """One row per published coefficient: the paper's estimate/SE beside ours (and the truth if known).
+    `ours`: table name -> rows (`csv_records.read_rows`) or DataFrames. The COUNTS are ints or None: write
+    the rows with `atomic.write_records_csv(rows, path, integers=COUNTS)`."""
     rows = []
     for table, models in paper["models"].items():
         res = ours.get(table)
+        first: dict[tuple, dict] = {}
+        for r in as_rows(res) if res is not None else []:
+            first.setdefault((r["model"], r["term"]), r)
         for model, m in models.items():
             for term, (est, se) in m["terms"].items():
-                mine = pd.DataFrame()
-                if res is not None:
-                    mine = res[(res["model"] == model) & (res["term"] == term)]
-                r = mine.iloc[0] if len(mine) else None
+                r = first.get((model, term))
                 key = TRUTH_KEYS.get((table, model, term))
-                true = truth["estimands"].get(key) if (truth and key) else np.nan
+                true = truth["estimands"].get(key) if (truth and key) else math.nan
                 rows.append(
                     {
                         "table": table,
@@ -83,21 +105,25 @@ def paper_vs_replication(paper: dict, ours: dict[str, pd.DataFrame], truth: dict
                         "term": term,
                         "paper_estimate": est,
                         "paper_se": se,
-                        "paper_nobs": m.get("nobs"),
-                        "replication_estimate": r["estimate"] if r is not None else np.nan,
-                        "replication_se": r["std_error"] if r is not None else np.nan,
-                        "replication_nobs": r["nobs"] if r is not None else np.nan,
+                        "paper_nobs": _count(m.get("nobs")),
+                        "replication_estimate": r["estimate"] if r is not None else math.nan,
+                        "replication_se": r["std_error"] if r is not None else math.nan,
+                        "replication_nobs": _count(r["nobs"]) if r is not None else None,
                         "dgp_truth": true,
-                        "same_sign": bool(np.sign(est) == np.sign(r["estimate"]))
-                        if r is not None
-                        else np.nan,
+                        "same_sign": bool(sign(est) == sign(r["estimate"])) if r is not None else math.nan,
                         "difference_in_paper_se": ((r["estimate"] - est) / se)
                         if (r is not None and se > 0)
-                        else np.nan,
+                        else math.nan,
                     }
                 )
-    out = pd.DataFrame(rows)
-    # counts stay integers with gaps (pd.NA), so the CSV and every view print 10035, not 10035.0
-    for c in ("paper_nobs", "replication_nobs"):
-        out[c] = pd.array([None if pd.isna(v) else int(round(float(v))) for v in out[c]], dtype="Int64")
+    return rows
+
+
+def paper_vs_replication(paper: dict, ours: Mapping[str, Any], truth: dict | None) -> pd.DataFrame:
+    """`paper_vs_replication_rows` as a DataFrame, the COUNTS as Int64 (for library callers; imports pandas)."""
+    import pandas as pd
+
+    out = pd.DataFrame(paper_vs_replication_rows(paper, ours, truth))
+    for c in COUNTS:
+        out[c] = pd.array([_count(v) for v in out[c]], dtype="Int64")
     return out

@@ -104,8 +104,9 @@ def render_table(job: Job) -> None:
         _write_all(job, "regression", df, table_style(job, name, **style))
 
 
-def _comparison_note(job: Job, implied: pd.DataFrame) -> str:
-    values = [f"{v:.3f}" for v in implied["implied_mean_lnCU"]]
+def _comparison_note(job: Job, implied: list[dict]) -> str:
+    """The note under the comparison table; `implied`: the rows of `compare.implied_lncu_means_rows`."""
+    values = [f"{r['implied_mean_lnCU']:.3f}" for r in implied]
     if job.config["output"]["lang"] == "zh":
         # the Chinese note names the methods chapter in words: a file path would be Latin text
         return (
@@ -172,29 +173,30 @@ def _frame_markdown(job: Job, name: str, csv: str, md: str, notes: list[str] | N
 def compare_with_paper(job: Job) -> None:
     """Each coefficient the paper reports next to ours (and the DGP's truth) -> CSV, its Markdown (with the note
     on Table 1's lnCU) and the lnCU means implied by Table 2's constants; every claim of the paper's ledger
-    evaluated on our tables -> claims.{csv,md}."""
+    evaluated on our tables -> claims.{csv,md}. The tables are read as CSV rows (`csv_records`): the job looks
+    up cells, and importing pandas was a third of it."""
     import json
     import logging
 
-    import pandas as pd
-
     from intelcap import atomic
     from intelcap.outputs import claims, compare
+    from intelcap.outputs.csv_records import read_rows
 
     ledger = claims.load_ledger(job.input["ledger"])
-    tables = {Path(p).stem: pd.read_csv(p) for p in paths(job.input["tables"])}
+    tables = {Path(p).stem: read_rows(p) for p in paths(job.input["tables"])}
     truth_paths = paths(job.input.get("truth", []))
     truth = json.loads(Path(truth_paths[0]).read_text(encoding="utf-8")) if truth_paths else None
 
     paper = compare.paper_from_ledger(ledger)
-    atomic.write_csv(compare.paper_vs_replication(paper, tables, truth), job.output["csv"])
-    implied = compare.implied_lncu_means(paper)
-    atomic.write_csv(implied, job.output["implied"])
+    rows = compare.paper_vs_replication_rows(paper, tables, truth)
+    atomic.write_records_csv(rows, job.output["csv"], integers=compare.COUNTS)
+    implied = compare.implied_lncu_means_rows(paper)
+    atomic.write_records_csv(implied, job.output["implied"])
     note = _comparison_note(job, implied)
     _frame_markdown(job, "paper_vs_replication", job.output["csv"], job.output["md"], [note])
 
-    result = claims.evaluate(ledger, {**tables, "ifr_global": pd.read_csv(job.input["ifr_global"])}, truth)
-    atomic.write_csv(result, job.output["claims_csv"])
+    result = claims.evaluate_rows(ledger, {**tables, "ifr_global": read_rows(job.input["ifr_global"])}, truth)
+    atomic.write_records_csv(result, job.output["claims_csv"], columns=claims.COLUMNS)
     atomic.write_text(job.output["claims_md"], claims.to_markdown(result))
     logging.getLogger("intelcap").info("claims: %s", claims.summary(result))
 
