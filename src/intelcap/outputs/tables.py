@@ -9,6 +9,9 @@ Input contract (produced by the estimation code): a long frame with one row per 
 columns ``model, depvar, term, estimate, std_error, t_value, p_value, nobs, n_clusters, r2_within,
 fixed_effects, vcov, controls, sample`` plus optional ``stage``, ``column_title`` and ``text``.
 Rows whose term starts with ``stat:`` carry model-level statistics in ``estimate`` (or ``text``).
+A table is a pandas DataFrame or `csvrows.Rows` (its CSV read without pandas, as the rendering jobs do):
+`table_grid` turns a DataFrame into the same rows, and the grid builders read rows only, so this module
+never imports pandas.
 
 Display rules, chosen to match esttab:
 - stars come from the unrounded ``p_value`` (p < 0.01 -> ***), never from displayed numbers;
