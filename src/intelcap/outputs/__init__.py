@@ -1,11 +1,13 @@
 """What a reader sees: tables in md/tex/docx/html (`tables`, printed through `grid`, `latex`, `word` and `html`;
-`pdf` compiles the LaTeX), with the display labels of `labels` and the significance stars of `stars`; figures
-(`figures`, `framework`, `rulegraph`, `fonts`) and the comparison with the paper (`compare`, `claims`)."""
+`pdf` compiles the LaTeX; `csvrows` reads result CSVs without pandas), with the display labels of `labels` and the
+significance stars of `stars`; figures (`figures`, `framework`, `rulegraph`, `fonts`) and the comparison with the
+paper (`compare`, `claims`)."""
 
 __all__ = [
     "claims",
     "compare",
     "csv_records",
+    "csvrows",
     "figures",
     "fonts",
     "framework",

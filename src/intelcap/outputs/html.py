@@ -18,7 +18,7 @@ from intelcap.atomic import write_text
 from intelcap.errors import InputError
 from intelcap.outputs.grid import _Cell, _Grid
 
-__all__ = ["grid_html", "table_html", "write_table_html"]
+__all__ = ["grid_html", "grid_page", "table_html", "write_table_html"]
 
 _NUMBER_RE = re.compile(r"^(\(?-?\d+)(\.\d+\)?)$")
 
@@ -140,10 +140,16 @@ def _grid(kind: Kind, df: Any, style: Any) -> _Grid:
     return tables.table_grid(kind, df, style)
 
 
+def grid_page(g: _Grid, kind: Kind, style: Any) -> str:
+    """The HTML page of a table's grid (`tables.table_grid`): a job draws its md/tex/docx from the same grid."""
+    from intelcap.outputs import tables
+
+    return grid_html(g, tables.stats_rule(kind, style), style.lang)
+
+
 def table_html(kind: Kind, df: Any, style: Any) -> str:
     """The HTML page of a table: same grid (labels, digits, stars) as its md/tex/docx renderings."""
-    g = _grid(kind, df, style)
-    return grid_html(g, style.stats_rule if kind == "regression" else True, style.lang)
+    return grid_page(_grid(kind, df, style), kind, style)
 
 
 def write_table_html(

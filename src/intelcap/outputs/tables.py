@@ -9,6 +9,9 @@ Input contract (produced by the estimation code): a long frame with one row per 
 columns ``model, depvar, term, estimate, std_error, t_value, p_value, nobs, n_clusters, r2_within,
 fixed_effects, vcov, controls, sample`` plus optional ``stage``, ``column_title`` and ``text``.
 Rows whose term starts with ``stat:`` carry model-level statistics in ``estimate`` (or ``text``).
+A table is a pandas DataFrame or `csvrows.Rows` (its CSV read without pandas, as the rendering jobs do):
+`table_grid` turns a DataFrame into the same rows, and the grid builders read rows only, so this module
+never imports pandas.
 
 Display rules, chosen to match esttab:
 - stars come from the unrounded ``p_value`` (p < 0.01 -> ***), never from displayed numbers;
@@ -26,21 +29,23 @@ import logging
 import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from intelcap.atomic import write_bytes, write_text
 from intelcap.errors import InputError
+from intelcap.outputs.csvrows import Rows, as_rows
 from intelcap.outputs.grid import _Cell, _Grid, _grid_markdown
 from intelcap.outputs.labels import load_labels
 from intelcap.outputs.latex import _grid_latex, latex_document
 from intelcap.outputs.stars import STARS, stars_for
 from intelcap.outputs.stars import is_missing as _is_missing
 from intelcap.outputs.word import _grid_docx
+
+if TYPE_CHECKING:  # the renderers take a DataFrame without importing pandas (a rendering job never loads it)
+    import pandas as pd
 
 __all__ = [
     "TableStyle",
@@ -62,6 +67,10 @@ __all__ = [
     "frame_latex",
     "frame_docx",
     "write_table",
+    "table_grid",
+    "draw_grid",
+    "stats_rule",
+    "write_files",
     "layout_style",
 ]
 
@@ -287,39 +296,52 @@ def fmt_count(x: Any, thousands: bool = True) -> str:
 class _Model:
     name: str
     info: dict[str, Any]
-    coefs: dict[str, pd.Series]
-    stats: dict[str, pd.Series]
+    coefs: dict[str, dict[str, Any]]
+    stats: dict[str, dict[str, Any]]
 
 
-def _models(df: pd.DataFrame) -> list[_Model]:
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+def _models(table: Rows) -> list[_Model]:
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
             f"regression table lacks columns {missing}",
+            file=table.source,
             hint="pass the long format: one row per model x term (see intelcap.outputs.tables docstring)",
         )
-    if df.empty:
-        raise InputError("regression table is empty")
-    dup = df.duplicated(["model", "term"], keep=False)
-    if dup.any():
+    if not table.rows:
+        raise InputError("regression table is empty", file=table.source)
+    unnamed = [i for i, r in enumerate(table.rows) if _is_missing(r["model"]) or _is_missing(r["term"])]
+    if unnamed:
+        raise InputError(
+            "regression table has rows without a model or a term",
+            file=table.source,
+            rows=unnamed,
+            hint="every row names its model and term",
+        )
+    counts: dict[tuple[Any, Any], int] = {}
+    for r in table.rows:
+        counts[r["model"], r["term"]] = counts.get((r["model"], r["term"]), 0) + 1
+    if any(n > 1 for n in counts.values()):
         raise InputError(
             "regression table has duplicated model x term rows",
-            rows=df.loc[dup, ["model", "term"]].itertuples(index=False, name=None),
+            file=table.source,
+            rows=[(r["model"], r["term"]) for r in table.rows if counts[r["model"], r["term"]] > 1],
             hint="each model must list each term once",
         )
+    by_model: dict[Any, list[dict[str, Any]]] = {}
+    for r in table.rows:  # models in order of first appearance
+        by_model.setdefault(r["model"], []).append(r)
     models: list[_Model] = []
-    for name in pd.unique(df["model"]):  # order of first appearance
-        sub = df[df["model"] == name]
-        is_stat = sub["term"].astype(str).str.startswith("stat:")
-        coef_rows = sub[~is_stat]
+    for name, sub in by_model.items():
+        coef_rows = [r for r in sub if not str(r["term"]).startswith("stat:")]
         # Model-level fields come from a coefficient row: stat rows may leave them empty.
-        info_row = (coef_rows if not coef_rows.empty else sub).iloc[0]
+        info_row = (coef_rows or sub)[0]
         models.append(
             _Model(
                 name=str(name),
-                info=info_row.to_dict(),
-                coefs={str(r["term"]): r for _, r in coef_rows.iterrows()},
-                stats={str(r["term"]): r for _, r in sub[is_stat].iterrows()},
+                info=info_row,
+                coefs={str(r["term"]): r for r in coef_rows},
+                stats={str(r["term"]): r for r in sub if str(r["term"]).startswith("stat:")},
             )
         )
     return models
@@ -428,7 +450,7 @@ def _stat_cell(m: _Model, key: str, style: TableStyle) -> str:
     row = m.stats.get(key)
     if row is None:
         return ""
-    text = row.get("text") if "text" in row.index else None
+    text = row.get("text")
     if not _is_missing(text) and str(text) != "":
         return _stat_text(key, str(text), style)
     return fmt_number(row.get("estimate"), style.stat_digits.get(key, style.digits))
@@ -541,7 +563,7 @@ def _notes(style: TableStyle, auto: list[str], models: list[_Model] | None = Non
     return [str(n) for n in style.notes] + warn
 
 
-def _regression_header(df: pd.DataFrame, models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
+def _regression_header(table: Rows, models: list[_Model], style: TableStyle) -> list[list[_Cell]]:
     """Column groups, model names, column titles, IV stages and dependent variables, top to bottom."""
     blank = _Cell("")
     header: list[list[_Cell]] = []
@@ -556,7 +578,7 @@ def _regression_header(df: pd.DataFrame, models: list[_Model], style: TableStyle
     titles = _column_titles(models, style)
     if titles is not None:
         header.append([blank] + [_Cell(t) for t in titles])
-    if "stage" in df.columns:
+    if "stage" in table.columns:
         stages = [_info_text(m, "stage") for m in models]
         if any(stages):
             header.append([blank] + [_Cell(label("stages", s, style) if s else "") for s in stages])
@@ -609,10 +631,10 @@ def _statistic_rows(models: list[_Model], style: TableStyle) -> list[list[_Cell]
     return body
 
 
-def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
-    models = _models(df)
+def _regression_grid(table: Rows, style: TableStyle) -> _Grid:
+    models = _models(table)
     terms = _terms(models, style)
-    header = _regression_header(df, models, style)
+    header = _regression_header(table, models, style)
     body = _coefficient_rows(models, terms, style)
     stat_rows = _statistic_rows(models, style)
     rule_before: set[int] = {len(body)} if stat_rows and body else set()
@@ -633,16 +655,18 @@ def _regression_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
 # ----------------------------------------------------------------------------------------------
 
 
-def _descriptive_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
+def _descriptive_grid(table: Rows, style: TableStyle) -> _Grid:
     cols = ["variable", "n", "mean", "sd", "min", "max"]
-    missing = [c for c in cols if c not in df.columns]
+    missing = [c for c in cols if c not in table.columns]
     if missing:
-        raise InputError(f"descriptive table lacks columns {missing}", hint=f"expected columns {cols}")
+        raise InputError(
+            f"descriptive table lacks columns {missing}", file=table.source, hint=f"expected columns {cols}"
+        )
     header = [[_Cell(label("columns", c, style)) for c in cols]]
     body = [
         [_Cell(label("variables", str(r["variable"]), style)), _Cell(fmt_count(r["n"], style.thousands))]
         + [_Cell(fmt_number(r[c], style.digits)) for c in ("mean", "sd", "min", "max")]
-        for _, r in df.iterrows()
+        for r in table.rows
     ]
     return _Grid(header, body, set(), _title(style), _notes(style, []))
 
@@ -693,6 +717,7 @@ ORIGIN_ORDER = ("seed", "expanded", "hand")
 
 
 def _frame_cell(v: Any, style: TableStyle) -> str:
+    # Python scalars (csvrows, or a DataFrame's records); numpy scalars by their dtype kind
     if _is_missing(v):
         return ""
     kind = getattr(getattr(v, "dtype", None), "kind", "")
@@ -751,12 +776,12 @@ def _frame_value(text: str, section: str, style: TableStyle) -> str:
     return out
 
 
-def _frame_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
+def _frame_grid(table: Rows, style: TableStyle) -> _Grid:
     spec = _frame_spec(style)
     columns = spec.get("columns") or {}
     values = spec.get("values") or {}
     header_cells = []
-    for c in df.columns:
+    for c in table.columns:
         c = str(c)
         entry = columns.get(c)
         if c in style.labels:
@@ -769,10 +794,10 @@ def _frame_grid(df: pd.DataFrame, style: TableStyle) -> _Grid:
                 log.warning("labels frames.%s.columns has no entry for column %r", style.frame, c)
         header_cells.append(_Cell(text))
     body = []
-    for row in df.itertuples(index=False, name=None):
+    for row in table.rows:
         cells = []
-        for c, v in zip(df.columns, row, strict=True):
-            text = _frame_cell(v, style)
+        for c in table.columns:
+            text = _frame_cell(row[c], style)
             if str(c) in values and text:
                 text = _frame_value(text, str(values[c]), style)
             cells.append(_Cell(text))
@@ -793,32 +818,60 @@ GRID_BUILDERS = {
     "keywords": _keywords_grid,
     "frame": _frame_grid,
 }
+FORMATS = ("md", "tex", "docx")
 
 
 def table_grid(kind: str, data: Any, style: TableStyle = _DEFAULT_STYLE) -> _Grid:
     """The format-neutral grid of a table (`kind`: regression, descriptive, keywords, frame) that every
-    renderer (md, tex, docx, html) draws."""
+    renderer (md, tex, docx, html) draws. `data`: the keyword categories for "keywords"; else a pandas
+    DataFrame or `csvrows.Rows` (a result CSV read without pandas), the builders reading it as records."""
     if kind not in GRID_BUILDERS:
         raise ValueError(f"unknown table kind {kind!r}: one of {sorted(GRID_BUILDERS)}")
-    return GRID_BUILDERS[kind](data, style)
+    return GRID_BUILDERS[kind](data if kind == "keywords" else as_rows(data), style)
+
+
+def stats_rule(kind: str, style: TableStyle) -> bool:
+    """Whether the rule above a table's statistics rows is drawn: `TableStyle.stats_rule` for a regression
+    table; always for the other kinds."""
+    return style.stats_rule if kind == "regression" else True
+
+
+def draw_grid(
+    grid: _Grid,
+    kind: str,
+    formats: Collection[str],
+    style: TableStyle = _DEFAULT_STYLE,
+    *,
+    standalone_tex: bool = False,
+) -> dict[str, str | bytes]:
+    """`grid` (of a `kind` table, `table_grid`) drawn in each of `formats` (md, tex, docx), by format: a job
+    builds a table's grid once for all its files. ``standalone_tex`` wraps the LaTeX in `latex_document`."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise InputError(f"unknown output formats {unknown}", hint="use keys md, tex, docx")
+    drawn: dict[str, str | bytes] = {}
+    if "md" in formats:
+        drawn["md"] = _grid_markdown(grid)
+    if "tex" in formats:
+        body = _grid_latex(grid, stats_rule(kind, style))
+        drawn["tex"] = latex_document(body, style.lang) if standalone_tex else body
+    if "docx" in formats:
+        drawn["docx"] = _grid_docx(grid, stats_rule(kind, style))
+    return drawn
 
 
 def _renderers(kind: str) -> tuple[Callable[..., str], Callable[..., str], Callable[..., bytes]]:
     """The md, tex and docx renderers of a table kind: its grid (`table_grid`) drawn by each writer. A
     regression table's rule above the statistics rows follows `TableStyle.stats_rule`; other kinds draw it."""
-    build = GRID_BUILDERS[kind]
-
-    def rule(style: TableStyle) -> bool:
-        return style.stats_rule if kind == "regression" else True
 
     def markdown(data: Any, style: TableStyle = _DEFAULT_STYLE) -> str:
-        return _grid_markdown(build(data, style))
+        return _grid_markdown(table_grid(kind, data, style))
 
     def latex(data: Any, style: TableStyle = _DEFAULT_STYLE) -> str:
-        return _grid_latex(build(data, style), rule(style))
+        return _grid_latex(table_grid(kind, data, style), stats_rule(kind, style))
 
     def docx(data: Any, style: TableStyle = _DEFAULT_STYLE) -> bytes:
-        return _grid_docx(build(data, style), rule(style))
+        return _grid_docx(table_grid(kind, data, style), stats_rule(kind, style))
 
     for f, fmt in ((markdown, "markdown"), (latex, "latex"), (docx, "docx")):
         f.__name__ = f.__qualname__ = f"{kind}_{fmt}"
@@ -835,34 +888,34 @@ frame_markdown, frame_latex, frame_docx = _RENDERERS["frame"]
 
 def write_table(
     kind: Literal["regression", "descriptive", "keywords", "frame"],
-    df: pd.DataFrame | Mapping[str, Sequence[str]],
+    df: pd.DataFrame | Rows | Mapping[str, Sequence[str]],
     outputs: Mapping[str, str | os.PathLike],
     style: TableStyle = _DEFAULT_STYLE,
     *,
     standalone_tex: bool = False,
 ) -> None:
-    """Render ``df`` as ``kind`` into each of outputs {"md", "tex", "docx"} -> path, atomically.
+    """Render ``df`` as ``kind`` into each of outputs {"md", "tex", "docx"} -> path, atomically, all from one
+    grid (`table_grid`).
 
     ``standalone_tex`` wraps the LaTeX in :func:`latex_document` (compilable on its own); the
     default writes the bare table float for ``\\input`` into a paper.
     """
-    if kind not in _RENDERERS:
-        raise InputError(f"unknown table kind {kind!r}", hint=f"one of {sorted(_RENDERERS)}")
-    unknown = sorted(set(outputs) - {"md", "tex", "docx"})
+    if kind not in GRID_BUILDERS:
+        raise InputError(f"unknown table kind {kind!r}", hint=f"one of {sorted(GRID_BUILDERS)}")
+    unknown = sorted(set(outputs) - set(FORMATS))
     if unknown:
         raise InputError(f"unknown output formats {unknown}", hint="use keys md, tex, docx")
-    md, tex, docx_ = _RENDERERS[kind]
+    if not outputs:
+        return
     # Render everything before writing anything: a bad input must not leave a partial set of files.
-    rendered: dict[str, str | bytes] = {}
-    if "md" in outputs:
-        rendered["md"] = md(df, style)  # type: ignore[arg-type]
-    if "tex" in outputs:
-        body = tex(df, style)  # type: ignore[arg-type]
-        rendered["tex"] = latex_document(body, style.lang) if standalone_tex else body
-    if "docx" in outputs:
-        rendered["docx"] = docx_(df, style)  # type: ignore[arg-type]
-    for fmt, content in rendered.items():
+    drawn = draw_grid(table_grid(kind, df, style), kind, outputs, style, standalone_tex=standalone_tex)
+    write_files({outputs[fmt]: content for fmt, content in drawn.items()})
+
+
+def write_files(files: Mapping[str | os.PathLike, str | bytes]) -> None:
+    """Each path's text (UTF-8) or bytes, atomically: what a job writes once everything is rendered."""
+    for path, content in files.items():
         if isinstance(content, bytes):
-            write_bytes(outputs[fmt], content)
+            write_bytes(path, content)
         else:
-            write_text(outputs[fmt], content)
+            write_text(path, content)

@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING
 from intelcap.workflow.runner import Job
 from intelcap.workflow.steps import paths
 
-if TYPE_CHECKING:  # pandas is imported by the steps that read frames, not by tables_pdf or the rule graph
+# pandas is imported by the steps that read frames, not by tables_pdf, the rule graph or the table renderings
+# (which read their CSV as `outputs.csvrows` rows)
+if TYPE_CHECKING:
     import pandas as pd
+
+    from intelcap.outputs.csvrows import Rows
 
 
 def table_style(job: Job, title: str, **kw):
@@ -24,7 +28,8 @@ def table_style(job: Job, title: str, **kw):
 
 
 def read_result(path: str) -> pd.DataFrame:
-    """A table's CSV as written by its estimation job (empty cells stay missing, text stays text)."""
+    """A table's CSV as written by its estimation job (empty cells stay missing, text stays text), for the
+    figures; the table renderings read the same values without pandas (`outputs.csvrows.read_rows`)."""
     import pandas as pd
 
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -42,66 +47,93 @@ def _figure_paths(job: Job, suffix: str = "") -> dict:
     }
 
 
-def _inference_display(long: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+def _inference_display(long: Rows, digits: int = 4) -> Rows:
     """Rendered view of the inference table: model, method, estimate, SE, p, CI, clusters."""
-    import numpy as np
-    import pandas as pd
+    import math
+
+    from intelcap.errors import InputError
+    from intelcap.outputs.csvrows import MISSING, Rows
+    from intelcap.outputs.stars import is_missing
 
     def f(v: float) -> str:
-        return "" if not np.isfinite(v) else f"{v:.{digits}f}"
+        return "" if is_missing(v) or not math.isfinite(float(v)) else f"{float(v):.{digits}f}"
 
-    return pd.DataFrame(
+    def clusters(r: dict) -> object:
+        if is_missing(r["n_clusters"]):
+            raise InputError(
+                "inference table has a row without its number of clusters",
+                file=long.source,
+                column="n_clusters",
+                rows=[r["model"], r["method"]],
+                hint="rerun rule inference_table",
+            )
+        return MISSING if is_missing(r["cluster"]) else f"{int(r['n_clusters'])} ({r['cluster']})"
+
+    long.require(["model", "method", "estimate", "std_error", "p_value", "ci_text", "n_clusters", "cluster"])
+    rows = [
         {
-            "Model": long["model"],
+            "Model": r["model"],
             # the method key: labels.yaml inference_methods words it in the table's language
-            "Method": long["method"],
-            "Estimate": [f(v) for v in long["estimate"]],
-            "SE": [f(v) for v in long["std_error"]],
-            "p-value": [f(v) for v in long["p_value"]],
-            "95% CI": long["ci_text"],
-            "Clusters": long["n_clusters"].astype(int).astype(str) + " (" + long["cluster"] + ")",
+            "Method": r["method"],
+            "Estimate": f(r["estimate"]),
+            "SE": f(r["std_error"]),
+            "p-value": f(r["p_value"]),
+            "95% CI": r["ci_text"],
+            "Clusters": clusters(r),
         }
-    )
+        for r in long
+    ]
+    return Rows(["Model", "Method", "Estimate", "SE", "p-value", "95% CI", "Clusters"], rows, long.source)
 
 
 def _write_all(job: Job, kind: str, data, style) -> None:
     """md/tex/docx through `outputs.tables`, then the outputs built on them: the standalone LaTeX document
-    (`{name}_standalone.tex`) and the HTML page of the same grid."""
-    from intelcap.atomic import write_text
+    (`{name}_standalone.tex`) and the HTML page, all drawn from one grid of the table (built once: a job
+    built it four times, once per format), written once all are rendered."""
     from intelcap.outputs import html, latex, tables
 
-    tables.write_table(kind, data, _formats(job), style)
+    grid = tables.table_grid(kind, data, style)
+    formats = _formats(job)
+    drawn = tables.draw_grid(grid, kind, formats, style)
+    files = {formats[fmt]: content for fmt, content in drawn.items()}
     if "standalone" in job.output:
-        body = Path(job.output["tex"]).read_text(encoding="utf-8")
-        write_text(job.output["standalone"], latex.latex_document(body, style.lang))
+        files[job.output["standalone"]] = latex.latex_document(drawn["tex"], style.lang)
     if "html" in job.output:
-        html.write_table_html(kind, data, job.output["html"], style)
+        files[job.output["html"]] = html.grid_page(grid, kind, style)
+    tables.write_files(files)
 
 
 def render_table(job: Job) -> None:
-    """md/tex/docx/html and the standalone LaTeX of one paper table (or the inference table) from its CSV."""
-    from intelcap.outputs import tables
+    """md/tex/docx/html and the standalone LaTeX of one paper table (or the inference table) from its CSV,
+    read as rows without pandas (a third of the job's time, on the path of every table edit)."""
+    from intelcap.outputs import csvrows, tables
+    from intelcap.outputs.stars import is_missing
 
     name = job.wildcards["name"]
-    df = read_result(job.input["csv"])
+    rows = csvrows.read_rows(job.input["csv"])
     if name == "table1":
-        _write_all(job, "descriptive", df, table_style(job, name))
+        _write_all(job, "descriptive", rows, table_style(job, name))
     elif name == "table7":
         cats: dict[str, list[tuple[str, str]]] = {}
-        for row in df.sort_values(["order"], kind="stable").itertuples():
+        # missing orders last, as pandas sorts them; a stable sort keeps the CSV's order among equals
+        rows.require(["category", "order", "keyword"])
+        for row in sorted(
+            rows, key=lambda r: (is_missing(r["order"]), 0 if is_missing(r["order"]) else r["order"])
+        ):
             # (keyword, origin): words not from the paper's list are marked (seed, expanded, hand)
-            origin = str(row.origin) if "origin" in df.columns else "paper"
-            cats.setdefault(str(row.category), []).append((str(row.keyword), origin))
-        order = list(dict.fromkeys(df["category"].astype(str)))
+            origin = str(row["origin"]) if "origin" in rows.columns else "paper"
+            cats.setdefault(str(row["category"]), []).append((str(row["keyword"]), origin))
+        order = list(dict.fromkeys(str(c) for c in rows.column("category")))
         _write_all(job, "keywords", {c: cats[c] for c in order}, table_style(job, name))
     elif name == "inference":
-        _write_all(job, "frame", _inference_display(df), table_style(job, name, frame="inference"))
+        _write_all(job, "frame", _inference_display(rows), table_style(job, name, frame="inference"))
     else:
         # rows, digits and indicator rows of config output.layout / output.layouts / output.tables
         style = tables.layout_style(name, job.config["output"], job.config.get("controls") or ())
-        if name == "table6" and df["model"].nunique() == 10:
+        models = {m for m in rows.column("model") if not is_missing(m)}
+        if name == "table6" and len(models) == 10:
             style["column_groups"] = (("ownership", 2), ("region", 3), ("industry", 2), ("intensity", 3))
-        _write_all(job, "regression", df, table_style(job, name, **style))
+        _write_all(job, "regression", rows, table_style(job, name, **style))
 
 
 def _comparison_note(job: Job, implied: list[dict]) -> str:
@@ -155,19 +187,18 @@ def render_frame(job: Job) -> None:
 
 def _frame_markdown(job: Job, name: str, csv: str, md: str, notes: list[str] | None = None) -> None:
     """`md`: the Markdown of the results table written as `csv` (read back from the file, so that the view shows
-    the numbers as stored)."""
-    import pandas as pd
-
-    from intelcap.outputs import tables
+    the numbers as stored; as rows, without pandas)."""
+    from intelcap.outputs import csvrows, tables
 
     title, columns = _FRAMES[name]
-    df = pd.read_csv(csv, keep_default_na=False) if name == "sample_attrition" else read_frame(csv)
+    # the attrition table's empty cells are text, as pd.read_csv(keep_default_na=False) read them
+    rows = csvrows.read_rows(csv, empty="text") if name == "sample_attrition" else read_frame(csv)
     if columns == "drop_seed":
-        df = df.drop(columns=["seed"])
+        rows = rows.drop(["seed"])
     elif columns:
-        df = df[columns]
+        rows = rows.select(columns)
     style = table_style(job, title, notes=notes or [], frame=name)
-    tables.write_table("frame", df, {"md": md}, style)
+    tables.write_table("frame", rows, {"md": md}, style)
 
 
 def compare_with_paper(job: Job) -> None:
@@ -201,20 +232,13 @@ def compare_with_paper(job: Job) -> None:
     logging.getLogger("intelcap").info("claims: %s", claims.summary(result))
 
 
-def read_frame(path: str) -> pd.DataFrame:
-    """`read_result`, with the columns whose every cell is written as an integer (a count with gaps, which
-    pandas would read as float: N = 10035.0) kept as integers, so they print as integers."""
-    import pandas as pd
+def read_frame(path: str) -> Rows:
+    """`read_result`'s values as rows (`outputs.csvrows`, no pandas), with the columns whose every cell is written
+    as an integer (a count with gaps, which pandas would read as float: N = 10035.0) kept as integers, so they
+    print as integers."""
+    from intelcap.outputs import csvrows
 
-    df = read_result(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for c in df.columns:
-        if df[c].dtype.kind != "f":
-            continue
-        cells = raw[c][raw[c] != ""]
-        if len(cells) and cells.str.fullmatch(r"-?\d+").all():
-            df[c] = df[c].astype("Int64")
-    return df
+    return csvrows.read_rows(path, int_gaps=True)
 
 
 def coefplot(job: Job) -> None:
