@@ -1,5 +1,5 @@
-"""The pandas-free path of the comparison job (rule compare_with_paper): the CSV rows it reads are typed as
-pandas.read_csv types them, the rows it writes are the bytes the pandas writer writes, the claims and the
+"""The pandas-free path of the comparison job (rule compare_with_paper): (the CSV rows it reads are typed as
+pandas.read_csv types them: tests/test_render_light.py) the rows it writes are the bytes the pandas writer writes, the claims and the
 comparison computed on rows equal those computed on frames, and neither the modules nor the step up to the
 Markdown view (`_frame_markdown`, rendered through outputs.tables) imports pandas."""
 
@@ -17,66 +17,9 @@ import pytest
 from intelcap import atomic
 from intelcap.errors import InputError
 from intelcap.outputs import claims, compare
-from intelcap.outputs.csv_records import read_rows
+from intelcap.outputs.csvrows import read_rows
 
 pytestmark = pytest.mark.unit
-
-
-def _same(a, b) -> bool:
-    """Equal values of the same Python type (numpy scalars as their Python type); NaN equals NaN."""
-    a = a.item() if hasattr(a, "item") else a
-    b = b.item() if hasattr(b, "item") else b
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b
-
-
-TRICKY = (
-    "model,term,n,n_gap,x,flag,flag_gap,text,empty,mixed,big\n"
-    '(1),lnINT,10035,10035,0.006956959868152213,True,TRUE,"a, ""b""",,1,1e400\n'
-    "\n"  # pandas skips blank lines
-    '(2),_cons,-3,,1e-05,False,,"两行\n文本",,x,-inf\n'
-    "(3),Size,007,+4,2,false,false,007,,True,.5\n"
-)
-
-
-def test_read_rows_types_every_cell_as_pandas_does(tmp_path):
-    path = tmp_path / "t.csv"
-    path.write_text(TRICKY, encoding="utf-8")
-    ours, theirs = read_rows(path), pd.read_csv(path).to_dict("records")
-    assert len(ours) == len(theirs) == 3
-    for mine, pandas_row in zip(ours, theirs, strict=True):
-        assert list(mine) == list(pandas_row)
-        for c in mine:
-            assert _same(mine[c], pandas_row[c]), (c, mine[c], pandas_row[c])
-    # hand-checked cells of the rule: ints stay ints, a gap makes floats, text stays text, numbers included
-    assert ours[2]["n"] == 7 and type(ours[2]["n"]) is int
-    assert ours[0]["n_gap"] == 10035.0 and type(ours[0]["n_gap"]) is float and math.isnan(ours[1]["n_gap"])
-    assert (ours[2]["text"], ours[0]["text"], ours[1]["text"]) == ("007", 'a, "b"', "两行\n文本")
-    assert ours[2]["mixed"] == "True" and ours[2]["flag"] is False and math.isnan(ours[1]["flag_gap"])
-    assert (ours[0]["big"], ours[1]["big"], ours[2]["big"]) == (math.inf, -math.inf, 0.5)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a,b\n1,NA\n", r"t\.csv: column 'b', line 2: 'NA' is a missing-value word"),
-        ("a,b\n1,2\n3, 4\n", r"t\.csv: column 'b', line 3: ' 4' is a cell with spaces around it"),
-        ("a,b\n1,2\n\n3\n", r"t\.csv: line 4 has 1 cells, the header has 2"),
-        ("a,a\n1,2\n", r"t\.csv: header line: column name 'a' is repeated"),
-        ("a,\n1,2\n", r"t\.csv: header line: column name '' is empty"),
-        (
-            "a\n9223372036854775808\n",
-            r"t\.csv: column 'a', line 2: integer 9223372036854775808 is outside int64",
-        ),
-        ("", r"t\.csv: empty file"),
-    ],
-)
-def test_read_rows_refuses_what_it_could_not_type_as_pandas(tmp_path, text, message):
-    path = tmp_path / "t.csv"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match=message):
-        read_rows(path)
 
 
 def test_records_writer_types_columns_as_pandas_and_writes_counts_as_int64(tmp_path):
@@ -134,7 +77,7 @@ import json, sys
 from pathlib import Path
 from intelcap import atomic
 from intelcap.outputs import claims, compare
-from intelcap.outputs.csv_records import read_rows
+from intelcap.outputs.csvrows import read_rows
 from intelcap.workflow.runner import Job
 from intelcap.workflow.steps import render
 

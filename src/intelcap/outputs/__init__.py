@@ -6,7 +6,6 @@ paper (`compare`, `claims`)."""
 __all__ = [
     "claims",
     "compare",
-    "csv_records",
     "csvrows",
     "figures",
     "fonts",

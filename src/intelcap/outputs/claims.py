@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from intelcap import yamlfile
 from intelcap.errors import InputError
+from intelcap.outputs import csvrows
 from intelcap.outputs.stars import STARS, is_missing, stars_for
 
 if TYPE_CHECKING:  # the rows are evaluated without pandas; `evaluate` builds its frame for library callers
@@ -82,16 +83,14 @@ _CELL_KEYS = ("model", "term", "variable", "category")
 
 
 def as_rows(table: Any) -> list[dict]:
-    """A table as rows of dicts: rows as given, or a DataFrame (duck-typed: anything with `to_dict` and
-    `columns`) converted once, each missing cell (NaN, None, pd.NA) as float NaN and numpy scalars as Python
-    ones, which is what `csv_records.read_rows` gives for the same table read from its CSV."""
+    """A table as rows of dicts: a list of row dicts as given; `csvrows.Rows` or a DataFrame through
+    `csvrows.as_rows`, each missing cell (NaN, None, pd.NA) as float NaN, which is what
+    `outputs.csvrows.read_rows` gives for the same table read from its CSV."""
     if isinstance(table, list):
         return table
-    if hasattr(table, "to_dict") and hasattr(table, "columns"):
-        return [
-            {k: (math.nan if is_missing(v) else v) for k, v in r.items()} for r in table.to_dict("records")
-        ]
-    raise TypeError(f"a table must be a list of row dicts or a DataFrame, not {type(table).__name__}")
+    return [
+        {k: (math.nan if is_missing(v) else v) for k, v in r.items()} for r in csvrows.as_rows(table).rows
+    ]
 
 
 def _key(value: Any) -> str | None:
@@ -347,7 +346,7 @@ def evaluate_rows(
     levels: tuple = STARS,
 ) -> list[dict]:
     """One row (a dict of COLUMNS) per claim: the paper's number, ours, and holds / fails / not computable /
-    no result. `tables`: name -> rows (`csv_records.read_rows`) or DataFrames; `levels`: the tables' stars."""
+    no result. `tables`: name -> rows (`outputs.csvrows.read_rows`) or DataFrames; `levels`: the tables' stars."""
     own, tables = Tables(paper_tables(claims)), _tables(tables)
     out = []
     for row in claims:

@@ -85,7 +85,7 @@ def _count(v: Any) -> int | None:
 
 def paper_vs_replication_rows(paper: dict, ours: Mapping[str, Any], truth: dict | None) -> list[dict]:
     """One row per published coefficient: the paper's estimate/SE beside ours (and the truth if known).
-    `ours`: table name -> rows (`csv_records.read_rows`) or DataFrames. The COUNTS are ints or None: write
+    `ours`: table name -> rows (`outputs.csvrows.read_rows`) or DataFrames. The COUNTS are ints or None: write
     the rows with `atomic.write_records_csv(rows, path, integers=COUNTS)`."""
     rows = []
     for table, models in paper["models"].items():

@@ -204,14 +204,16 @@ def _frame_markdown(job: Job, name: str, csv: str, md: str, notes: list[str] | N
 def compare_with_paper(job: Job) -> None:
     """Each coefficient the paper reports next to ours (and the DGP's truth) -> CSV, its Markdown (with the note
     on Table 1's lnCU) and the lnCU means implied by Table 2's constants; every claim of the paper's ledger
-    evaluated on our tables -> claims.{csv,md}. The tables are read as CSV rows (`csv_records`): the job looks
-    up cells, and importing pandas was a third of it."""
+    evaluated on our tables -> claims.{csv,md}. The tables are read as CSV rows (`outputs.csvrows`): the job
+    looks up cells, and importing pandas was a third of it."""
     import json
     import logging
 
     from intelcap import atomic
-    from intelcap.outputs import claims, compare
-    from intelcap.outputs.csv_records import read_rows
+    from intelcap.outputs import claims, compare, csvrows
+
+    def read_rows(path: str) -> list[dict]:
+        return csvrows.read_rows(path).rows
 
     ledger = claims.load_ledger(job.input["ledger"])
     tables = {Path(p).stem: read_rows(p) for p in paths(job.input["tables"])}
