@@ -172,6 +172,14 @@ def test_a_repeated_ifr_year_is_an_error_not_a_guess():
         claims.cell_value(t, {"table": "ifr_global", "year": 2021, "stat": "installations"})
 
 
+def test_a_text_cell_in_the_ifr_series_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "ifr.csv"
+    path.write_text("year,installations,vintage\n2020,384000,WR2022\n2021,NA,WR2022\n", encoding="utf-8")
+    t = {"ifr_global": read_rows(path).rows}
+    with pytest.raises(InputError, match=r"year 2021, installations 'NA': not a number"):
+        claims.cell_value(t, {"table": "ifr_global", "year": 2021, "stat": "growth"})
+
+
 def test_sign_and_growth_follow_numpy_without_it():
     assert [claims.sign(v) for v in (3, -0.5, 0, -0.0)] == [1.0, -1.0, 0.0, 0.0]
     assert math.isnan(claims.sign(math.nan))

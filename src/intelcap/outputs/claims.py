@@ -145,7 +145,23 @@ def _series(rows: list[dict], cell: Mapping) -> dict:
                 "series (config paths.ifr_global) needs one row per year and vintage, years increasing"
             )
         series[year] = r["installations"]
+    text = [(y, v) for y, v in series.items() if isinstance(y, (str, bool)) or isinstance(v, (str, bool))]
+    if text:
+        # one text cell makes its whole column text (outputs.csvrows): name the cell that is not a number
+        year, value = next(((y, v) for y, v in text if not _is_number(y) or not _is_number(v)), text[0])
+        raise InputError(
+            f"ifr_global: vintage {vintage!r}: year {year!r}, installations {value!r}: not a number; the series "
+            "(config paths.ifr_global) needs a count per year, an unknown one left empty"
+        )
     return series
+
+
+def _is_number(text: Any) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(text, bool)
 
 
 def _ratio(a: float, b: float) -> float:
