@@ -24,6 +24,7 @@ import copy
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -78,8 +79,24 @@ def benchmark_rules(text: str) -> dict[str, str]:
     return out
 
 
+# A fixed CPU-bound task in a fresh interpreter (~0.15 s): timed before every run, it tells how fast the shared
+# machine was at that moment, so that runs minutes apart compare (wall / calibration is the speed-free number).
+CALIBRATION = "s = 0\nfor i in range(2_000_000):\n    s += i * i % 7"
+
+
+def calibrate(reps: int = 3) -> float:
+    """Median wall seconds of the fixed task (`CALIBRATION`) in `reps` fresh interpreters."""
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", CALIBRATION], check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def run(workdir: Path, cores: int, extra: list[str]) -> dict:
     cmd = ["snakemake", "--cores", str(cores), *extra]
+    calibration = calibrate()
     l0 = load()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -102,6 +119,7 @@ def run(workdir: Path, cores: int, extra: list[str]) -> dict:
         "jobs_estimation": sum(v for k, v in stats.items() if k not in ("total", "all", *FOLLOWER_RULES)),
         "nothing_to_do": nothing,
         "load_before": l0,
+        "calibration_s": calibration,
         "load_after": load(),
         "cmd": " ".join(cmd),
         "benchmark_rules": benchmark_rules(text),
@@ -185,6 +203,8 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
     df = df.assign(rules_run=df["rules_run"].fillna(""))
     if "jobs_estimation" not in df:  # a CSV written before rendering became its own jobs
         df["jobs_estimation"] = df["jobs_excl_all"]
+    if "calibration_s" not in df:  # a CSV written before the calibration task was timed
+        df["calibration_s"] = float("nan")
     summ = run_summary(
         df,
         "phase",
@@ -192,6 +212,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         jobs_excl_all=("jobs_excl_all", "max"),
         rules_run=("rules_run", "first"),
         jobs_estimation=("jobs_estimation", "max"),
+        calibration=("calibration_s", "median"),
     ).reset_index()
     # the acceptance targets of the speed issue (docs/performance.md)
     targets = {
@@ -206,10 +227,12 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
         f"--reps {args.reps}` (scratch copy of the repo; Snakemake {snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
-        "is shown next to each phase.",
+        "is shown next to each phase; `calibration` is the median time of a fixed CPU-bound task in a fresh "
+        "interpreter timed before each run (the machine's speed at that moment: wall / calibration compares runs "
+        "made at different times).",
         "",
-        "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | jobs (total / excl. `all` / excl. renderings, manifest) | rules run | target | met | load avg before each run |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | calibration (s) | wall / calibration | jobs (total / excl. `all` / excl. renderings, manifest) | rules run | target | met | load avg before each run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, s in summ.iterrows():
         tgt, lim = targets[s.phase]
@@ -217,7 +240,7 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         rr = s.rules_run if s.phase != "cold" else f"all {s.jobs_total} jobs"
         lines.append(
             f"| {s.phase} | {s.n} | {s.wall:.2f} | {s.lo:.2f}-{s.hi:.2f} | "
-            f"{s.cpu:.1f} | "
+            f"{s.cpu:.1f} | {s.calibration:.3f} | {s.wall / s.calibration:.1f} | "
             f"{s.jobs_total} / {s.jobs_excl_all} / {s.jobs_estimation} | {rr or '-'} | {tgt} | {'yes' if met else 'NO'} | "
             f"{s.loads} |"
         )
@@ -264,7 +287,10 @@ def notes(summ: pd.DataFrame, agg: pd.DataFrame, cores: int) -> str:
                 "Tables 2, 3, 5 and 8) and everything that reads its CSV: its renderings (`render_table`: "
                 "md/tex/docx/html), the PDF of all tables (`tables_pdf`), the comparison with the paper "
                 "and the claims ledger (`compare_with_paper`: one job), Figure 1 (annotated with "
-                "Table 2) and the manifest (`provenance`: it records the config's hash, so any config change reruns it).",
+                "Table 2) and the manifest (`provenance`: it records the config's hash, so any config change reruns it). "
+                "The renderings and the comparison read the CSVs as rows without pandas (`outputs.csvrows`), and "
+                "Snakemake's own process writes the jobs' preambles without importing pandas (rules/common.smk "
+                "`job_preambles_without_pandas`).",
                 "* Spec change, the table's own target (`snakemake results/tables/table2.md`): the estimation and its "
                 "renderings only; the other followers stay out of date until the next `snakemake`, which `snakemake -n` "
                 "reports.",
