@@ -79,9 +79,10 @@ def benchmark_rules(text: str) -> dict[str, str]:
     return out
 
 
-# A fixed CPU-bound task in a fresh interpreter (~0.15 s): timed before every run, it tells how fast the shared
-# machine was at that moment, so that runs minutes apart compare (wall / calibration is the speed-free number).
-CALIBRATION = "s = 0\nfor i in range(2_000_000):\n    s += i * i % 7"
+# A fixed task like a job's in a fresh interpreter (import pandas, then a pure-Python loop; ~0.4 s): timed before
+# every run, it tells how fast the shared machine was at that moment (its speed for imports swings by up to 2x
+# within an hour), so that runs made at different times compare: wall / calibration is the speed-free number.
+CALIBRATION = "import pandas\ns = 0\nfor i in range(1_000_000):\n    s += i * i % 7"
 
 
 def calibrate(reps: int = 3) -> float:
@@ -227,8 +228,8 @@ def write_md(df: pd.DataFrame, rules_df: pd.DataFrame, args: argparse.Namespace)
         f"Command: `python benchmarks/bench_pipeline.py --cores {args.cores} --cold {args.cold} "
         f"--reps {args.reps}` (scratch copy of the repo; Snakemake {snakemake_version()}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}). Load average (1/5/15 min) before each run "
-        "is shown next to each phase; `calibration` is the median time of a fixed CPU-bound task in a fresh "
-        "interpreter timed before each run (the machine's speed at that moment: wall / calibration compares runs "
+        "is shown next to each phase; `calibration` is the median time of a fixed task like a job's (import pandas, "
+        "a pure-Python loop) in a fresh interpreter timed before each run (the machine's speed at that moment: wall / calibration compares runs "
         "made at different times).",
         "",
         "| phase | runs | median wall (s) | min-max (s) | median CPU user+sys (s) | calibration (s) | wall / calibration | jobs (total / excl. `all` / excl. renderings, manifest) | rules run | target | met | load avg before each run |",
