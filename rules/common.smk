@@ -36,16 +36,14 @@ def csmar_file(table):
 
 
 def csmar_files(table):
-    """Every file of a user's table (all formats, numbered parts; intelcap.ingest.readers.table_files), or the synthetic
+    """Every file of a user's table (all formats, numbered parts; intelcap.ingest.files.table_files), or the synthetic
     file. A table with no file fails here, before any job, with the files that are there instead.
     """
     if SYNTHETIC:
         return [csmar_file(table)]
-    from intelcap.ingest import readers as io
+    from intelcap.ingest.files import table_files  # no pandas in Snakemake's process
 
-    return [
-        str(p) for p in io.table_files(f"{RAW}/csmar", config["csmar"][table], table)
-    ]
+    return [str(p) for p in table_files(f"{RAW}/csmar", config["csmar"][table], table)]
 
 
 def ifr_file(key):
@@ -98,7 +96,7 @@ def check_table_files(wildcards):
     instead of refusing before any job as read_table does), or the synthetic files."""
     if SYNTHETIC:
         return [csmar_file(t) for t in CSMAR_TABLES]
-    from intelcap.ingest.check import present_table_files
+    from intelcap.ingest.files import present_table_files
 
     return present_table_files(f"{RAW}/csmar", config["csmar"])
 

@@ -48,3 +48,27 @@ def test_running_and_dry_runs_do_not_import_pandas(workflow):
     imported = _imported(proc.stderr)
     assert "snakemake.persistence" in imported  # the dry run did reach the rerun checks
     assert "pandas" not in imported and "pandas.core.frame" not in imported
+
+
+def test_a_dry_run_on_a_users_downloads_does_not_import_the_readers(workflow):
+    import sys
+
+    # the synthetic vendor files as a user's download folder: the DAG lists each table's files (and parts)
+    if not (workflow / "data" / "synthetic" / "csmar").is_dir():
+        built = run(
+            snakemake_cmd("data/synthetic/truth.json", "--configfile", "config/config.yaml", "small.yaml"),
+            cwd=workflow,
+            timeout=600,
+        )
+        assert built.returncode == 0, built.stderr[-3000:]
+    cmd = snakemake_cmd(
+        "-n", "--configfile", "config/config.yaml", "small.yaml", "--config", "raw_dir=data/synthetic"
+    )
+    proc = run([sys.executable, "-X", "importtime", *cmd[1:]], cwd=workflow, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "read_table" in proc.stdout  # the user-data rules are in the DAG, their inputs listed
+    imported = _imported(proc.stderr)
+    # the file listing (intelcap.ingest.files) is standard library only; the readers bring pandas and pyarrow
+    assert "intelcap.ingest.files" in imported
+    assert "intelcap.ingest.readers" not in imported
+    assert not {m for m in imported if m.startswith(("pandas.", "pyarrow."))}

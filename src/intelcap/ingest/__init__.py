@@ -1,4 +1,5 @@
-"""From raw downloads to the estimation sample: vendor-file readers (`readers`) and the paper's sample
-construction, controls and winsorization (`panel`)."""
+"""From raw downloads to the estimation sample: which files make a table (`files`), vendor-file readers
+(`readers`), the data check (`check`) and the paper's sample construction, controls and winsorization
+(`panel`)."""
 
-__all__ = ["check", "panel", "readers"]
+__all__ = ["check", "files", "panel", "readers"]

@@ -33,6 +33,7 @@ import pandas as pd
 
 from intelcap.errors import InputError, clip
 from intelcap.ingest import readers as io
+from intelcap.ingest.files import present_table_files  # noqa: F401 - the check rule's input, also here
 
 log = logging.getLogger("intelcap.ingest.check")
 
@@ -250,18 +251,6 @@ def check_inputs(
 
 
 # ------------------------------------------------------------------ CSMAR tables
-def present_table_files(folder: str | os.PathLike, csmar: dict) -> list[str]:
-    """Every file of every configured table that has any (`readers.table_files`); a table without files is
-    left out, not an error: the check reports it with every other problem (rules/check.smk's input)."""
-    out: list[str] = []
-    for table, spec in csmar.items():
-        try:
-            out += [str(p) for p in io.table_files(folder, spec, table)]
-        except InputError:
-            continue
-    return list(dict.fromkeys(out))
-
-
 def encoding_of(path: str | os.PathLike) -> str:
     """The encoding of a text file as the reader will decode it, from its first MB (xlsx: 'xlsx')."""
     p = Path(path)

@@ -27,6 +27,10 @@ import pyarrow.csv as pacsv
 
 from intelcap.errors import InputError, clip
 
+# the file names of a table (no pandas: the DAG's process uses them); table_stems is re-exported for the check
+from intelcap.ingest.files import ACCEPTED_SUFFIXES, table_files, table_stems  # noqa: F401
+from intelcap.ingest.files import os_error as _os_error
+
 log = logging.getLogger("intelcap.ingest.readers")
 
 ID_PATTERN = re.compile(r"^[0-9]{1,6}$")
@@ -86,99 +90,7 @@ def _refuse_mixed(raw: bytes, path: str | Path) -> None:
         )
 
 
-# ------------------------------------------------------------------ which files make a table
-# A CSMAR table is every file of its stem in an accepted format: large downloads come split into numbered
-# parts (FS_Combas.csv, FS_Combas1.csv, ...), browsers number repeated downloads (FS_Combas (1).csv), and a
-# user may save the same stem as xlsx instead of csv. The extension in `csmar.<TABLE>.file` therefore only
-# tells the synthetic generator which format to write; the reader takes the stem.
-ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".txt")
-_NOT_READ = (
-    ".xls",
-    ".xlsm",
-    ".zip",
-    ".rar",
-    ".7z",
-    ".gz",
-    ".dbf",
-    ".sas7bdat",
-    ".dta",
-    ".sav",
-    ".json",
-    ".xml",
-)
-
-
-def table_stems(file: str | list[str]) -> list[str]:
-    """The stems named by a `csmar.<TABLE>.file` entry (a name with or without extension, or a list)."""
-    names = [file] if isinstance(file, str) else list(file)
-    return [
-        str(Path(n).with_suffix("")) if Path(n).suffix.lower() in ACCEPTED_SUFFIXES else str(n) for n in names
-    ]
-
-
-def _part_pattern(stem: str) -> re.Pattern:
-    return re.compile(rf"^{re.escape(stem)}(?:[ _-]?\(?(\d{{1,3}})\)?)?(\.csv|\.xlsx|\.txt)$", re.IGNORECASE)
-
-
-def table_files(folder: str | Path, spec: dict | str | list[str], table: str = "") -> list[Path]:
-    """Every file in `folder` that belongs to the table: for each stem of `spec["file"]` (or of `spec` itself,
-    a name or list of names), `<stem>.csv|.xlsx|.txt` and its numbered parts (`<stem>1.csv`, `<stem>_2.csv`,
-    `<stem> (3).csv`), in part order. Names match case-insensitively. Raises `InputError` when a stem has no
-    file, naming what is there instead (an unzipped archive, an .xls, a similar name).
-
-    This is what the `read_table` rule lists as its input for user data (raw_dir set)."""
-    folder = Path(folder)
-    file = spec["file"] if isinstance(spec, dict) else spec
-    key = f"csmar.{table}.file" if table else "csmar.<TABLE>.file"
-    found: list[Path] = []
-    for stem in table_stems(file):
-        where, name = (folder / stem).parent, Path(stem).name
-        try:
-            present = sorted(os.listdir(where)) if where.is_dir() else []
-        except OSError as exc:
-            raise _os_error(exc, "cannot list the folder", where, "check the folder's permissions") from exc
-        pat = _part_pattern(name)
-        hits = []
-        for n in present:
-            m = pat.match(n)
-            if m:
-                hits.append(
-                    ((int(m.group(1) or 0), ACCEPTED_SUFFIXES.index(m.group(2).lower()), n), where / n)
-                )
-        if not hits:
-            same = [n for n in present if n.lower().startswith(name.lower())]
-            unread = [n for n in same if Path(n).suffix.lower() in _NOT_READ]
-            if unread:
-                raise InputError(
-                    f"table {table or name}: found {unread[:5]}, which the reader does not open",
-                    file=str(where / unread[0]),
-                    hint="unzip the download, or save the table as .csv (UTF-8), .xlsx or .txt "
-                    "(tab-separated) under the same name",
-                )
-            close = difflib.get_close_matches(
-                name.lower(), [clip(n, 60).lower() for n in present], n=3, cutoff=0.6
-            )
-            raise InputError(
-                f"table file not found: no {name}.csv, .xlsx or .txt (or numbered part such as "
-                f"{name}1.csv) in {where}" + (f"; similar names there: {close}" if close else ""),
-                file=str(where / name),
-                hint=f"put the CSMAR download there or set its name (extension optional) as `{key}` "
-                "in config/config.yaml (csmar:)",
-            )
-        hits.sort()
-        ignored = [
-            n
-            for n in present
-            if n.lower().startswith(name.lower()) and (where / n) not in {p for _, p in hits}
-        ]
-        if ignored:
-            log.info(
-                "%s: files starting with %r not read as parts of the table: %s", where, name, ignored[:10]
-            )
-        found += [p for _, p in hits if p not in found]
-    return found
-
-
+# which files make a table: intelcap.ingest.files (standard library only, for the DAG's process)
 def _resolve_parts(source: str | Path | list, spec: dict, table: str) -> list[Path]:
     """The files of one table: a folder (parts found by `table_files`), one file (it and the other parts of
     its stem next to it), or an explicit list of files (exactly those)."""
@@ -225,11 +137,6 @@ def _check_readable(path: Path, hint_missing: str) -> None:
             "make it readable by the user running the workflow (e.g. chmod u+r), and close "
             "any program that holds it locked",
         ) from None
-
-
-def _os_error(exc: OSError, what: str, path: Path, hint: str) -> InputError:
-    """The InputError for an OSError met while listing or reading `path`: `what`, then the OS's reason."""
-    return InputError(f"{what} ({exc.strerror})", file=str(path), hint=hint)
 
 
 _MISSING_HINT = "put the CSMAR download there or change its `file:` in config/config.yaml (csmar:)"
