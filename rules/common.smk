@@ -414,6 +414,12 @@ def job_preambles_without_pandas():
             sys.modules[name] = None
         try:
             store(self, params)
+        except ImportError:
+            # a Snakemake that needs one of them outright: its own way, with the imports
+            for name in refused:
+                if sys.modules.get(name, False) is None:
+                    del sys.modules[name]
+            store(self, params)
         finally:
             for name in refused:
                 if sys.modules.get(name, False) is None:
