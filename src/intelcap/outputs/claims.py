@@ -402,13 +402,9 @@ def evaluate(
     return pd.DataFrame(evaluate_rows(claims, tables, truth, levels), columns=COLUMNS)
 
 
-def _result_rows(result: Any) -> list[dict]:
-    return as_rows(result) if not isinstance(result, list) else result
-
-
 def summary(result: list[dict] | pd.DataFrame) -> dict[str, int]:
     """Claims per status, by status name."""
-    counts = Counter(r["status"] for r in _result_rows(result))
+    counts = Counter(r["status"] for r in as_rows(result))
     return {k: counts[k] for k in sorted(counts)}
 
 
@@ -422,7 +418,7 @@ def _fmt(v: Any) -> str:
 
 def to_markdown(result: list[dict] | pd.DataFrame) -> str:
     """claims.md: the counts per status, then every claim (rows of `evaluate_rows`, or `evaluate`'s frame)."""
-    rows = _result_rows(result)
+    rows = as_rows(result)
     counts = ", ".join(f"{k}: {n}" for k, n in summary(rows).items())
     lines = [
         "# The paper's claims, checked",

@@ -80,7 +80,7 @@ def implied_lncu_means(paper: dict) -> pd.DataFrame:
 
 
 def _count(v: Any) -> int | None:
-    return None if v is None or is_missing(v) else int(round(float(v)))
+    return None if is_missing(v) else int(round(float(v)))
 
 
 def paper_vs_replication_rows(paper: dict, ours: Mapping[str, Any], truth: dict | None) -> list[dict]:
